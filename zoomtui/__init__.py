@@ -1,0 +1,3 @@
+"""zoomtui: a terminal monitor for Zoom WebSocket event subscriptions."""
+
+__version__ = "0.1.0"

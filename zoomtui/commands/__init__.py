@@ -1,0 +1,1 @@
+"""Implementations of the command-line subcommands (each imported lazily by zoomtui.cli)."""

@@ -1,0 +1,1 @@
+"""The model: event log, filters, meeting tracker, archive. No Textual here."""

@@ -1,0 +1,149 @@
+"""Secrets stay wrapped until the moment of use; one function scrubs them from text.
+
+The access token travels in the WebSocket URL's query string and the client
+secret in a Basic Authorization header, so any URL, header, exception text or
+log record may carry one.  `redact()` is the single place that removes them,
+and `install_log_redaction()` puts it in front of the loggers of the libraries
+that see those values (httpx, httpcore, websockets).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+
+MASK = "***"
+
+_TOKEN_QUERY = re.compile(r"(?i)((?:access_token|token|client_secret)=)[^&\s\"'<>]+")
+_AUTH_HEADER = re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?\s*(?:basic|bearer)\s+)[A-Za-z0-9._~+/=-]+")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+_BASIC = re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/=]{8,}")
+_JSON_TOKEN = re.compile(r"(?i)([\"']access_token[\"']\s*:\s*[\"'])[^\"']+")
+
+_known_lock = threading.Lock()
+_known_secrets: set[str] = set()
+
+
+class Secret:
+    """A secret value whose repr and str are masked, so tracebacks and logs never show it.
+
+    Use `.reveal()` only at the moment the value is sent over the wire.
+    Constructing one registers the value with `redact()` as a known secret.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        register_secret(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self):  # pickling would write the value somewhere
+        raise TypeError("Secret values cannot be pickled")
+
+    def masked(self, keep: int = 0) -> str:
+        """A hint for humans: the last `keep` characters (0 = none) behind a mask."""
+        if not self._value:
+            return "(empty)"
+        if keep and len(self._value) > keep * 3:
+            return MASK + self._value[-keep:]
+        return MASK
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value (client secret, access token) so `redact()` removes it anywhere."""
+    if value and len(value) >= 6:
+        with _known_lock:
+            _known_secrets.add(value)
+
+
+def forget_secrets() -> None:
+    """For tests: drop every registered value."""
+    with _known_lock:
+        _known_secrets.clear()
+
+
+def redact(text: object, extra: Iterable[str] = ()) -> str:
+    """Return `text` as a string with tokens, Authorization values and known secrets masked."""
+    s = text if isinstance(text, str) else str(text)
+    s = _TOKEN_QUERY.sub(r"\1" + MASK, s)
+    s = _AUTH_HEADER.sub(r"\1" + MASK, s)
+    s = _JSON_TOKEN.sub(r"\1" + MASK, s)
+    s = _BEARER.sub(r"\1" + MASK, s)
+    s = _BASIC.sub(r"\1" + MASK, s)
+    with _known_lock:
+        known = sorted(_known_secrets, key=len, reverse=True)
+    for value in (*known, *extra):
+        if value and value in s:
+            s = s.replace(value, MASK)
+    return s
+
+
+def mask_id(value: str, keep: int = 2) -> str:
+    """Partly mask an identifier for display (`9fX…k2`): enough to recognise, not to copy."""
+    if len(value) <= keep * 2 + 1:
+        return value
+    return f"{value[:keep + 1]}…{value[-keep:]}"
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites each record's message and args through `redact()`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not break logging
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Render the traceback now, redacted, so formatters never see raw values.
+            import traceback
+
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        return True
+
+
+_LIBRARY_LOGGERS = ("httpx", "httpcore", "websockets", "websockets.client", "websockets.server", "zoomtui")
+_installed = False
+
+
+def install_log_redaction(level: int = logging.WARNING) -> None:
+    """Put the redacting filter on the library loggers and on every handler of the root logger.
+
+    Library loggers stay at `level` (WARNING unless asked): httpx logs full URLs at INFO.
+    """
+    global _installed
+    flt = RedactingFilter()
+    for name in _LIBRARY_LOGGERS:
+        lg = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in lg.filters):
+            lg.addFilter(flt)
+        if name != "zoomtui":
+            lg.setLevel(level)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(flt)
+    _installed = True

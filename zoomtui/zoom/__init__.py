@@ -1,0 +1,1 @@
+"""Talking to Zoom: the protocol, the token provider and the connection. No Textual here."""

@@ -1,0 +1,385 @@
+"""Zoom's WebSocket frames, parsed: pure, fast, and never raising on bad input.
+
+A frame is a JSON envelope ``{"module", "success", "content", "header"}``.
+For ``module == "message"`` the content is the event, usually as a JSON
+*string* (what Zoom sends), sometimes as an object (accepted too).
+
+`parse_frame()` turns one received frame into exactly one of:
+
+- `ZoomEvent`      a ``message`` frame holding a well-formed event;
+- `Envelope`       any other well-formed frame (build_connection, heartbeat,
+                   unknown modules, invalid-token frames: see `Envelope.kind`);
+- `MalformedFrame` anything else, with a one-line reason and the raw bytes.
+
+Events keep the raw frame text and a few derived keys; the full body is
+parsed again on demand (`ZoomEvent.body`), so a log of 100,000 events stays
+small.  Nothing here imports Textual or does I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+#: Frames larger than this are refused as malformed (a setting in the connection).
+DEFAULT_MAX_FRAME_BYTES = 1 << 20
+
+#: How much of a malformed frame is shown on screen (the whole frame is kept).
+DISPLAY_LIMIT = 240
+
+UTC = _dt.UTC
+
+# Envelope kinds
+KIND_BUILD_CONNECTION = "build_connection"
+KIND_HEARTBEAT = "heartbeat"
+KIND_INVALID_TOKEN = "invalid_token"
+KIND_ERROR = "error"  # success:false, not about the token
+KIND_UNKNOWN = "unknown"  # a module we do not know: kept and shown, never fatal
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A well-formed non-event frame."""
+
+    module: str
+    success: bool | None
+    content: Any
+    header: dict
+    raw: str
+    received_at: float
+    kind: str
+
+    @property
+    def content_text(self) -> str:
+        c = self.content
+        return c if isinstance(c, str) else orjson.dumps(c).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedFrame:
+    """A frame that could not be understood. Kept whole; shown truncated."""
+
+    raw: bytes
+    reason: str
+    received_at: float
+
+    @property
+    def preview(self) -> str:
+        text = self.raw[:DISPLAY_LIMIT].decode("utf-8", errors="replace")
+        text = text.replace("\n", "\\n").replace("\r", "\\r")
+        return text + ("…" if len(self.raw) > DISPLAY_LIMIT else "")
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
+
+
+def family_of(name: str) -> str:
+    """The event family used for colour and grouping: ``meeting.participant_joined`` -> ``meeting``."""
+    head, _, _ = name.partition(".")
+    return head
+
+
+class ZoomEvent:
+    """One event from a ``message`` frame.
+
+    Derived keys are computed once at parse time; `body` re-parses the raw
+    frame when it is not cached, so retained events stay compact (call
+    `release()` once the body is no longer needed).
+    """
+
+    __slots__ = (
+        "name",
+        "event_ts_ms",
+        "received_at",
+        "account_id",
+        "meeting_uuid",
+        "meeting_id",
+        "topic",
+        "participant_key",
+        "participant_name",
+        "participant_email",
+        "raw",
+        "search_text",
+        "_body",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        event_ts_ms: int | None,
+        received_at: float,
+        account_id: str | None,
+        meeting_uuid: str | None,
+        meeting_id: str | None,
+        topic: str | None,
+        participant_key: str | None,
+        participant_name: str | None,
+        participant_email: str | None,
+        raw: str,
+        body: dict | None = None,
+    ) -> None:
+        self.name = name
+        self.event_ts_ms = event_ts_ms
+        self.received_at = received_at
+        self.account_id = account_id
+        self.meeting_uuid = meeting_uuid
+        self.meeting_id = meeting_id
+        self.topic = topic
+        self.participant_key = participant_key
+        self.participant_name = participant_name
+        self.participant_email = participant_email
+        self.raw = raw
+        self._body = body
+        # One lower-case haystack for free-text filter terms (see monitor.filters).
+        self.search_text = "\x00".join(
+            v
+            for v in (name, topic, meeting_id, meeting_uuid, participant_name, participant_email)
+            if v
+        ).lower()
+
+    # -- the event as Zoom sent it -------------------------------------------------
+    @property
+    def body(self) -> dict:
+        """The whole event object (``event``, ``event_ts``, ``payload``, ...)."""
+        b = self._body
+        if b is None:
+            b = _event_body_from_raw(self.raw)
+            self._body = b
+        return b
+
+    def release(self) -> None:
+        """Drop the cached body; it is parsed again from `raw` when asked for."""
+        self._body = None
+
+    @property
+    def payload(self) -> dict:
+        p = self.body.get("payload")
+        return p if isinstance(p, dict) else {}
+
+    @property
+    def object(self) -> dict:
+        o = self.payload.get("object")
+        return o if isinstance(o, dict) else {}
+
+    @property
+    def participant(self) -> dict:
+        p = self.object.get("participant")
+        return p if isinstance(p, dict) else {}
+
+    # -- time ----------------------------------------------------------------------
+    @property
+    def event_ts(self) -> _dt.datetime | None:
+        """``event_ts`` as an aware UTC datetime (None when the event has none)."""
+        if self.event_ts_ms is None:
+            return None
+        return _dt.datetime.fromtimestamp(self.event_ts_ms / 1000, tz=UTC)
+
+    @property
+    def received_dt(self) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(self.received_at, tz=UTC)
+
+    @property
+    def lag(self) -> float | None:
+        """Seconds between Zoom stamping the event and us receiving it."""
+        if self.event_ts_ms is None:
+            return None
+        return self.received_at - self.event_ts_ms / 1000
+
+    @property
+    def family(self) -> str:
+        return family_of(self.name)
+
+    def __repr__(self) -> str:
+        return (
+            f"ZoomEvent(name={self.name!r}, event_ts_ms={self.event_ts_ms!r}, "
+            f"meeting_uuid={self.meeting_uuid!r}, participant_key={self.participant_key!r})"
+        )
+
+
+Parsed = ZoomEvent | Envelope | MalformedFrame
+
+
+# ---------------------------------------------------------------------------------
+# parsing
+
+
+def _is_invalid_token(content: Any) -> bool:
+    if not isinstance(content, str):
+        return False
+    c = content.lower()
+    return "token" in c and ("invalid" in c or "expired" in c)
+
+
+def _str_or_none(v: Any) -> str | None:
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, str):
+        return v or None
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return None
+
+
+def _event_body_from_raw(raw: str) -> dict:
+    env = orjson.loads(raw)
+    content = env["content"]
+    if isinstance(content, str):
+        content = orjson.loads(content)
+    return content
+
+
+def _malformed(data: bytes | str, reason: str, received_at: float) -> MalformedFrame:
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", errors="surrogatepass")
+    return MalformedFrame(raw=raw, reason=reason, received_at=received_at)
+
+
+def _describe(v: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+            type(None): "null", int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+
+
+def event_from_body(body: Any, raw: str, received_at: float) -> ZoomEvent | str:
+    """Build a `ZoomEvent` from a decoded event object, or return a reason why not."""
+    if not isinstance(body, dict):
+        return f"event is {_describe(body)}, not an object"
+    name = body.get("event")
+    if not isinstance(name, str) or not name.strip():
+        return "event has no name (\"event\" missing or not a string)"
+    ts = body.get("event_ts")
+    if isinstance(ts, bool):
+        return "event_ts is a boolean, not milliseconds"
+    if isinstance(ts, float):
+        ts = int(ts) if ts == ts and abs(ts) < 1e16 else None
+    elif isinstance(ts, str):
+        ts = int(ts) if ts.isdigit() else None
+    elif not isinstance(ts, int):
+        ts = None
+    if ts is not None and not (0 <= ts < 32503680000000):  # year 3000
+        ts = None
+    payload = body.get("payload")
+    if payload is not None and not isinstance(payload, dict):
+        return f"payload is {_describe(payload)}, not an object"
+    payload = payload or {}
+    obj = payload.get("object")
+    if not isinstance(obj, dict):  # some families send an array here: valid, no derived keys
+        obj = {}
+    part = obj.get("participant")
+    if not isinstance(part, dict):
+        part = {}
+    pkey = (
+        _str_or_none(part.get("participant_uuid"))
+        or _str_or_none(part.get("id"))
+        or _str_or_none(part.get("user_id"))
+    )
+    topic = obj.get("topic")
+    name_ = part.get("user_name")
+    email = part.get("email")
+    return ZoomEvent(
+        name=name,
+        event_ts_ms=ts,
+        received_at=received_at,
+        account_id=_str_or_none(payload.get("account_id")),
+        meeting_uuid=_str_or_none(obj.get("uuid")),
+        meeting_id=_str_or_none(obj.get("id")),
+        topic=topic if isinstance(topic, str) else None,
+        participant_key=pkey,
+        participant_name=name_ if isinstance(name_, str) else None,
+        participant_email=email if isinstance(email, str) else None,
+        raw=raw,
+        body=body,
+    )
+
+
+def parse_frame(
+    data: bytes | str,
+    received_at: float,
+    max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+) -> Parsed:
+    """Parse one received WebSocket frame. Never raises."""
+    try:
+        return _parse_frame(data, received_at, max_bytes)
+    except Exception as exc:  # the contract is "never raises": anything unforeseen is malformed
+        return _malformed(data if isinstance(data, (bytes, str)) else repr(data).encode(),
+                          f"unexpected parser error: {type(exc).__name__}", received_at)
+
+
+def _parse_frame(data: bytes | str, received_at: float, max_bytes: int) -> Parsed:
+    if isinstance(data, bytes):
+        if len(data) > max_bytes:
+            return _malformed(data, f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit", received_at)
+        # Zoom sends text frames only; a binary frame is shown, never guessed at.
+        return _malformed(data, "binary frame (Zoom sends text frames)", received_at)
+    if not isinstance(data, str):
+        return _malformed(repr(data).encode(), f"frame of type {type(data).__name__}", received_at)
+    if len(data) > max_bytes:  # characters >= bytes/4; cheap check first
+        return _malformed(data, f"frame of {len(data):,} characters is over the {max_bytes:,}-byte limit", received_at)
+    try:
+        env = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return _malformed(data, f"not JSON: {exc.args[0] if exc.args else exc}", received_at)
+    if not isinstance(env, dict):
+        return _malformed(data, f"frame is {_describe(env)}, not a JSON object", received_at)
+    module = env.get("module")
+    if not isinstance(module, str):
+        return _malformed(data, "frame has no \"module\" string", received_at)
+    success = env.get("success")
+    if success is not None and not isinstance(success, bool):
+        return _malformed(data, f"\"success\" is {_describe(success)}, not a boolean", received_at)
+    header = env.get("header")
+    if header is None:
+        header = {}
+    elif not isinstance(header, dict):
+        return _malformed(data, f"\"header\" is {_describe(header)}, not an object", received_at)
+    content = env.get("content")
+
+    if module == "message" and success is not False:
+        if isinstance(content, str):
+            try:
+                body = orjson.loads(content)
+            except orjson.JSONDecodeError as exc:
+                return _malformed(data, f"message content is not JSON: {exc.args[0] if exc.args else exc}", received_at)
+        elif isinstance(content, dict):
+            body = content
+        else:
+            return _malformed(data, f"message content is {_describe(content)}, not an event", received_at)
+        ev = event_from_body(body, data, received_at)
+        if isinstance(ev, str):
+            return _malformed(data, ev, received_at)
+        return ev
+
+    if success is False and _is_invalid_token(content):
+        kind = KIND_INVALID_TOKEN
+    elif module == "build_connection":
+        kind = KIND_BUILD_CONNECTION
+    elif module == "heartbeat":
+        kind = KIND_HEARTBEAT
+    elif success is False:
+        kind = KIND_ERROR
+    else:
+        kind = KIND_UNKNOWN
+    return Envelope(module=module, success=success, content=content, header=header,
+                    raw=data, received_at=received_at, kind=kind)
+
+
+# ---------------------------------------------------------------------------------
+# frames we send, and frames the fake sends (one place for the wire format)
+
+HEARTBEAT_REQUEST = '{"module":"heartbeat"}'
+
+
+def message_frame(event: dict | str) -> str:
+    """Wrap an event the way Zoom does: a ``message`` envelope whose content is a JSON string."""
+    content = event if isinstance(event, str) else orjson.dumps(event).decode()
+    return orjson.dumps({"module": "message", "success": True, "content": content, "header": {}}).decode()
+
+
+def envelope_frame(module: str, success: bool, content: Any, header: dict | None = None) -> str:
+    return orjson.dumps({"module": module, "success": success, "content": content,
+                         "header": header or {}}).decode()
