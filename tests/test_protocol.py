@@ -1,0 +1,278 @@
+"""The protocol parser: every frame becomes an event, an envelope, or a malformed value. Never raises."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zoomtui.zoom.protocol import (
+    KIND_BUILD_CONNECTION,
+    KIND_ERROR,
+    KIND_HEARTBEAT,
+    KIND_INVALID_TOKEN,
+    KIND_UNKNOWN,
+    Envelope,
+    MalformedFrame,
+    ZoomEvent,
+    envelope_frame,
+    message_frame,
+    parse_frame,
+)
+
+NOW = 1_706_123_460.0
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "zoom-samples" / "webhooks"
+
+JOINED = {
+    "event": "meeting.participant_joined",
+    "event_ts": 1706123456789,
+    "payload": {
+        "account_id": "AcCt1",
+        "object": {
+            "id": 85746352415,
+            "uuid": "gm8s9L+PTEC+FG3sFbd1Cw==",
+            "host_id": "h1",
+            "topic": "Weekly [sync]",
+            "type": 2,
+            "participant": {
+                "user_id": "16778240",
+                "user_name": "Ana Lima",
+                "id": "pid-1",
+                "participant_uuid": "PU-1",
+                "join_time": "2024-01-24T19:10:56Z",
+                "email": "ana@example.com",
+            },
+        },
+    },
+}
+
+
+def test_message_with_content_as_json_string() -> None:
+    ev = parse_frame(message_frame(JOINED), NOW)
+    assert isinstance(ev, ZoomEvent)
+    assert ev.name == "meeting.participant_joined"
+    assert ev.event_ts == dt.datetime(2024, 1, 24, 19, 10, 56, 789000, tzinfo=dt.UTC)
+    assert ev.event_ts.tzinfo is not None
+    assert ev.account_id == "AcCt1"
+    assert ev.meeting_uuid == "gm8s9L+PTEC+FG3sFbd1Cw=="
+    assert ev.meeting_id == "85746352415"  # a number on the wire, a str here
+    assert ev.topic == "Weekly [sync]"
+    assert ev.participant_key == "PU-1"
+    assert ev.participant_name == "Ana Lima"
+    assert ev.object["host_id"] == "h1"
+    assert ev.body == JOINED
+    assert ev.lag == pytest.approx(NOW - 1706123456.789)
+    assert ev.family == "meeting"
+
+
+def test_message_with_content_as_object() -> None:
+    frame = orjson.dumps({"module": "message", "success": True, "content": JOINED}).decode()
+    ev = parse_frame(frame, NOW)
+    assert isinstance(ev, ZoomEvent)
+    assert ev.participant_key == "PU-1"
+
+
+def test_bytes_frames_are_malformed_not_guessed() -> None:
+    r = parse_frame(message_frame(JOINED).encode(), NOW)
+    assert isinstance(r, MalformedFrame)
+    assert "binary" in r.reason
+
+
+@pytest.mark.parametrize(
+    ("participant", "expected"),
+    [
+        ({"participant_uuid": "U", "id": "I", "user_id": "X"}, "U"),
+        ({"id": "I", "user_id": "X"}, "I"),
+        ({"user_id": 16778240}, "16778240"),
+        ({}, None),
+    ],
+)
+def test_participant_key_prefers_uuid_then_id_then_user_id(participant: dict, expected: str | None) -> None:
+    body = {"event": "meeting.participant_left", "event_ts": 1, "payload": {"object": {"uuid": "u", "participant": participant}}}
+    ev = parse_frame(message_frame(body), NOW)
+    assert isinstance(ev, ZoomEvent)
+    assert ev.participant_key == expected
+
+
+def test_meeting_id_string_or_number_normalised() -> None:
+    for raw_id in ("85746352415", 85746352415, 85746352415.0):
+        body = {"event": "meeting.started", "event_ts": 1, "payload": {"object": {"id": raw_id, "uuid": "u"}}}
+        ev = parse_frame(message_frame(body), NOW)
+        assert isinstance(ev, ZoomEvent)
+        assert ev.meeting_id == "85746352415"
+
+
+def test_release_drops_body_and_reparses_the_same() -> None:
+    ev = parse_frame(message_frame(JOINED), NOW)
+    assert isinstance(ev, ZoomEvent)
+    ev.release()
+    assert ev._body is None
+    assert ev.body == JOINED
+
+
+def test_missing_event_ts_is_kept_as_event_without_time() -> None:
+    body = {"event": "user.created", "payload": {"object": {"id": "u1"}}}
+    ev = parse_frame(message_frame(body), NOW)
+    assert isinstance(ev, ZoomEvent)
+    assert ev.event_ts is None and ev.lag is None
+
+
+@pytest.mark.parametrize(
+    ("frame", "kind", "success"),
+    [
+        (envelope_frame("build_connection", True, "connected"), KIND_BUILD_CONNECTION, True),
+        (envelope_frame("build_connection", False, "subscription not found"), KIND_BUILD_CONNECTION, False),
+        (envelope_frame("other", False, "something failed"), KIND_ERROR, False),
+        (envelope_frame("heartbeat", True, "live"), KIND_HEARTBEAT, True),
+        (envelope_frame("build_connection", False, "Invalid Token"), KIND_INVALID_TOKEN, False),
+        (envelope_frame("message", False, "Token is invalid"), KIND_INVALID_TOKEN, False),
+        (envelope_frame("heartbeat", False, "TOKEN IS INVALID"), KIND_INVALID_TOKEN, False),
+        (envelope_frame("build_connection", False, "token has expired"), KIND_INVALID_TOKEN, False),
+        (envelope_frame("something_new", True, {"x": 1}), KIND_UNKNOWN, True),
+        ('{"module":"heartbeat"}', KIND_HEARTBEAT, None),
+    ],
+)
+def test_envelopes(frame: str, kind: str, success: bool | None) -> None:
+    r = parse_frame(frame, NOW)
+    assert isinstance(r, Envelope), r
+    assert r.kind == kind
+    assert r.success is success
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason_part"),
+    [
+        (b"\x00\x01binary", "binary frame"),
+        ("not json at all", "not JSON"),
+        ("", "not JSON"),
+        ("[1, 2]", "an array, not a JSON object"),
+        ('"just a string"', "not a JSON object"),
+        ('{"success": true, "content": "x"}', "no \"module\""),
+        ('{"module": 7, "content": "x"}', "no \"module\""),
+        ('{"module": "heartbeat", "success": "yes"}', "\"success\" is a string"),
+        ('{"module": "heartbeat", "header": [1]}', "\"header\" is an array"),
+        ('{"module": "message", "success": true, "content": "{not json"}', "message content is not JSON"),
+        ('{"module": "message", "success": true, "content": 42}', "message content is a number"),
+        ('{"module": "message", "success": true, "content": null}', "message content is null"),
+        ('{"module": "message", "success": true, "content": "[1,2]"}', "event is an array"),
+        ('{"module": "message", "success": true, "content": "{\\"payload\\": {}}"}', "event has no name"),
+        ('{"module": "message", "success": true, "content": "{\\"event\\": 5}"}', "event has no name"),
+        ('{"module": "message", "success": true, "content": "{\\"event\\": \\"a.b\\", \\"payload\\": 3}"}', "payload is a number"),
+        ('{"module": "message", "success": true, "content": "{\\"event\\": \\"a.b\\", \\"event_ts\\": true}"}', "event_ts is a boolean"),
+    ],
+)
+def test_malformed_frames_have_a_reason_and_keep_raw(frame: str | bytes, reason_part: str) -> None:
+    r = parse_frame(frame, NOW)
+    assert isinstance(r, MalformedFrame), r
+    assert reason_part in r.reason
+    assert "\n" not in r.reason
+    raw = frame if isinstance(frame, bytes) else frame.encode()
+    assert r.raw == raw
+    assert r.received_at == NOW
+
+
+def test_oversize_frame_is_malformed_and_kept_whole() -> None:
+    big = message_frame({"event": "x.y", "payload": {"object": {"pad": "a" * 5000}}})
+    r = parse_frame(big, NOW, max_bytes=1000)
+    assert isinstance(r, MalformedFrame)
+    assert "over the 1,000-byte limit" in r.reason
+    assert len(r.raw) == len(big)
+    assert len(r.preview) <= 241  # display is truncated, the frame is not
+
+
+def test_preview_is_one_line() -> None:
+    r = parse_frame("line one\nline two", NOW)
+    assert isinstance(r, MalformedFrame)
+    assert "\n" not in r.preview
+
+
+def test_every_zoom_sample(request: pytest.FixtureRequest) -> None:
+    if not SAMPLES.is_dir():
+        pytest.skip(f"{SAMPLES} not present (it is in the team's shared folder, not in a user's clone)")
+    files = sorted(SAMPLES.glob("*.json"))
+    assert len(files) >= 500
+    events = malformed = 0
+    no_ts = []
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        r = parse_frame(message_frame(text), NOW)
+        try:
+            json.loads(text)
+        except ValueError:
+            assert isinstance(r, MalformedFrame), f.name
+            assert "not JSON" in r.reason
+            malformed += 1
+            continue
+        assert isinstance(r, ZoomEvent), (f.name, getattr(r, "reason", r))
+        assert r.name == f.stem or r.name.replace("_", "") == f.stem.replace("_", "") or "." in r.name
+        if r.event_ts is None:
+            no_ts.append(f.name)
+        events += 1
+    assert malformed == 16
+    assert events == len(files) - 16
+    assert len(no_ts) == 2
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    r = parse_frame(data, NOW)
+    assert isinstance(r, MalformedFrame)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_text_never_raises(data: str) -> None:
+    assert isinstance(parse_frame(data, NOW), ZoomEvent | Envelope | MalformedFrame)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    module=st.sampled_from(["message", "heartbeat", "build_connection", "other"]) | st.text(max_size=5) | json_values,
+    success=st.booleans() | json_values,
+    content=json_values | json_values.map(lambda v: json.dumps(v)),
+    header=json_values,
+)
+def test_arbitrary_envelopes_never_raise(module, success, content, header) -> None:
+    frame = json.dumps({"module": module, "success": success, "content": content, "header": header})
+    r = parse_frame(frame, NOW)
+    assert isinstance(r, ZoomEvent | Envelope | MalformedFrame)
+    if isinstance(r, ZoomEvent):
+        # whatever was derived is text, and the body round-trips
+        for v in (r.meeting_id, r.meeting_uuid, r.participant_key, r.topic):
+            assert v is None or isinstance(v, str)
+        assert isinstance(r.body, dict)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    event=st.fixed_dictionaries(
+        {"event": st.text(min_size=1, max_size=20)},
+        optional={
+            "event_ts": json_values,
+            "payload": st.fixed_dictionaries(
+                {}, optional={"account_id": json_values, "object": json_values | st.fixed_dictionaries(
+                    {}, optional={"id": json_values, "uuid": json_values, "topic": json_values,
+                                  "participant": json_values})},
+            ),
+        },
+    )
+)
+def test_near_valid_events_never_raise(event: dict) -> None:
+    r = parse_frame(message_frame(json.dumps(event)), NOW)
+    assert isinstance(r, ZoomEvent | MalformedFrame)
+    if isinstance(r, ZoomEvent):
+        r.event_ts  # noqa: B018 - must not raise either
+        r.lag  # noqa: B018
