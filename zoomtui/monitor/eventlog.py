@@ -1,0 +1,286 @@
+"""The bounded in-memory event log behind the TUI's event list (no Textual here).
+
+Rows are kept in arrival order, each with an absolute sequence number (the
+count of rows ever appended before it).  A filtered index holds the sequence
+numbers of the rows that pass the current filter, so:
+
+- appending filters only the new rows (the index grows incrementally);
+- dropping the oldest rows beyond the limit advances two head pointers
+  instead of shifting 100,000 entries on every batch;
+- re-filtering walks the retained rows once with the filter's `matches`
+  driven from C (`itertools.compress`), which keeps 100,000 rows well under
+  the 50 ms a keystroke can afford.
+
+Retained `ZoomEvent`s are released on append: only the raw frame text and a
+few derived keys stay in memory; the inspector re-parses the body on demand.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import compress
+from typing import Protocol
+
+from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+
+#: Rows kept in memory by default (a setting: `EventLog(limit=...)`).
+DEFAULT_LOG_LIMIT = 100_000
+
+#: Dropped slots are reclaimed in chunks of at least this many, so a full log
+#: that drops a few rows per batch does not memmove the whole list each time.
+_COMPACT_MIN = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class GapRow:
+    """An interval with no connection, shown in line: Zoom never replays those events."""
+
+    start: float
+    end: float
+    reason: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, self.end - self.start)
+
+    @property
+    def received_at(self) -> float:
+        # Sorts and displays with the moment the gap began.
+        return self.start
+
+
+@dataclass(frozen=True, slots=True)
+class StateRow:
+    """A connection state change shown in line (connected, reconnecting ...)."""
+
+    state: str
+    reason: str
+    at: float
+
+    @property
+    def received_at(self) -> float:
+        return self.at
+
+
+Row = ZoomEvent | MalformedFrame | GapRow | StateRow
+
+
+class RowFilter(Protocol):
+    """What `zoomtui.monitor.filters.compile_filter` returns."""
+
+    def matches(self, row: Row) -> bool: ...
+
+
+class EventLog:
+    """Rows in arrival order, at most `limit` of them, with a filtered view.
+
+    Indices given to `visible()` are positions in the filtered view
+    (0 = oldest visible row).  Sequence numbers (`seq`) are stable
+    identities: a row keeps its seq for as long as it is retained.
+
+    Gap rows pass every filter: a gap may hide events of any kind, so a
+    filtered view must still say that it has a hole.
+    """
+
+    def __init__(self, limit: int = DEFAULT_LOG_LIMIT) -> None:
+        if limit < 1:
+            raise ValueError("the event log limit must be at least 1")
+        self.limit = limit
+        # _rows[k] holds seq _base + k; slots before _first are dropped (None).
+        self._rows: list[Row | None] = []
+        self._base = 0
+        self._first = 0  # seq of the oldest retained row == rows dropped so far
+        # Filtered index: seqs of matching rows; entries before _vhead are dropped.
+        self._index: array[int] | None = None  # None: no filter, every row visible
+        self._vhead = 0
+        self._filter: RowFilter | None = None
+
+    # -- size ------------------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        """Rows retained now."""
+        return self._base + len(self._rows) - self._first
+
+    @property
+    def dropped(self) -> int:
+        """Rows dropped so far because the log was full."""
+        return self._first
+
+    @property
+    def appended(self) -> int:
+        """Rows ever appended (the seq the next row will get)."""
+        return self._base + len(self._rows)
+
+    @property
+    def visible_count(self) -> int:
+        if self._index is None:
+            return self.total
+        return len(self._index) - self._vhead
+
+    @property
+    def filter(self) -> RowFilter | None:
+        return self._filter
+
+    # -- appending -------------------------------------------------------------------
+    def extend(self, rows: Iterable[Row]) -> int:
+        """Append rows (oldest first); returns how many of them are visible.
+
+        Rows beyond the limit are dropped from the old end.  When a batch is
+        itself larger than the limit, only its newest `limit` rows are kept.
+        """
+        new = list(rows)
+        if not new:
+            return 0
+        for row in new:
+            if type(row) is ZoomEvent:
+                row.release()  # keep retained events compact; body re-parsed on demand
+        start_seq = self.appended
+        self._rows.extend(new)
+        added_visible = len(new)
+        if self._index is not None:
+            before = len(self._index)
+            self._index.extend(self._matching_seqs(new, start_seq))
+            added_visible = len(self._index) - before
+        overflow = self.total - self.limit
+        if overflow > 0:
+            added_visible -= self._drop_oldest(overflow, start_seq)
+        return max(0, added_visible)
+
+    def append(self, row: Row) -> int:
+        return self.extend((row,))
+
+    def _drop_oldest(self, count: int, new_from: int) -> int:
+        """Drop `count` oldest rows; returns how many rows appended at/after `new_from` went."""
+        old_first = self._first
+        self._first += count
+        rows = self._rows
+        for k in range(old_first - self._base, self._first - self._base):
+            rows[k] = None  # free the row now; the slot is reclaimed in a later compaction
+        lost_new = 0
+        if self._index is not None:
+            idx = self._index
+            head = bisect_left(idx, self._first, self._vhead)
+            lost_new = head - bisect_left(idx, new_from, self._vhead, head)
+            self._vhead = head
+        else:
+            lost_new = max(0, self._first - new_from)
+        self._compact()
+        return lost_new
+
+    def _compact(self) -> None:
+        dead = self._first - self._base
+        if dead >= _COMPACT_MIN and dead * 2 >= len(self._rows):
+            del self._rows[:dead]
+            self._base = self._first
+        if self._index is not None and self._vhead >= _COMPACT_MIN and self._vhead * 2 >= len(self._index):
+            del self._index[: self._vhead]
+            self._vhead = 0
+
+    def clear(self) -> None:
+        """Forget every row (counts restart; the filter stays)."""
+        self._rows = []
+        self._base = self._first = 0
+        if self._index is not None:
+            self._index = array("q")
+        self._vhead = 0
+
+    # -- filtering -------------------------------------------------------------------
+    def set_filter(self, flt: RowFilter | None) -> None:
+        """Show only rows for which `flt.matches(row)` is true (None: all rows)."""
+        self._filter = flt
+        if flt is None:
+            self._index = None
+            self._vhead = 0
+            return
+        lo = self._first - self._base
+        self._index = array("q", self._matching_seqs(self._rows[lo:], self._first))
+        self._vhead = 0
+
+    def _matching_seqs(self, rows: list, first_seq: int) -> Iterator[int]:
+        flt = self._filter
+        assert flt is not None
+        matches = flt.matches
+        # One C-driven pass; gaps pass every filter (see the class docstring).
+        keep = map(_gap_or(matches), rows)
+        return compress(range(first_seq, first_seq + len(rows)), keep)
+
+    # -- reading ---------------------------------------------------------------------
+    def visible(self, i: int) -> Row:
+        """The i-th row of the filtered view (negative counts from the newest)."""
+        return self._rows[self.seq_at(i) - self._base]  # type: ignore[return-value]
+
+    def seq_at(self, i: int) -> int:
+        """The seq of the i-th row of the filtered view."""
+        n = self.visible_count
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"visible row {i} out of range (0..{n - 1})")
+        if self._index is None:
+            return self._first + i
+        return self._index[self._vhead + i]
+
+    def row_by_seq(self, seq: int) -> Row | None:
+        """The row with this seq, or None when it was dropped or never existed."""
+        if not self._first <= seq < self.appended:
+            return None
+        return self._rows[seq - self._base]
+
+    def visible_index_of_seq(self, seq: int) -> int | None:
+        """Where the row with this seq sits in the filtered view (None: hidden or dropped)."""
+        if not self._first <= seq < self.appended:
+            return None
+        if self._index is None:
+            return seq - self._first
+        idx = self._index
+        k = bisect_left(idx, seq, self._vhead)
+        if k < len(idx) and idx[k] == seq:
+            return k - self._vhead
+        return None
+
+    def nearest_visible_index(self, seq: int) -> int | None:
+        """The filtered-view position of `seq`, or of the first visible row after it."""
+        n = self.visible_count
+        if n == 0:
+            return None
+        if self._index is None:
+            return min(max(seq - self._first, 0), n - 1)
+        k = bisect_left(self._index, seq, self._vhead)
+        return min(k - self._vhead, n - 1)
+
+    def seq_of(self, row: Row) -> int | None:
+        """The seq of a retained row (identity), scanning from the newest end."""
+        rows = self._rows
+        lo = self._first - self._base
+        for k in range(len(rows) - 1, lo - 1, -1):
+            if rows[k] is row:
+                return self._base + k
+        return None
+
+    def index_of(self, row: Row) -> int | None:
+        """The filtered-view position of a retained row (None: hidden or dropped)."""
+        seq = self.seq_of(row)
+        return None if seq is None else self.visible_index_of_seq(seq)
+
+    def __iter__(self) -> Iterator[Row]:
+        """The visible rows, oldest first."""
+        for i in range(self.visible_count):
+            yield self.visible(i)
+
+    def __len__(self) -> int:
+        return self.visible_count
+
+
+def _gap_or(matches):  # type: ignore[no-untyped-def]
+    """Wrap `matches` so gap rows always pass (one extra call only for non-events)."""
+
+    def keep(row: object) -> bool:
+        cls = row.__class__
+        if cls is GapRow:
+            return True
+        return matches(row)
+
+    return keep
