@@ -1,0 +1,1 @@
+"""Screens and modal screens of the TUI."""
