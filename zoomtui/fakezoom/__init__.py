@@ -1,0 +1,22 @@
+"""A faithful fake Zoom for tests, benchmarks and `zoomtui demo` (no Textual here).
+
+See docs/FAKEZOOM_API.md for the contract.
+"""
+
+from zoomtui.fakezoom.connection import FakeConnection
+from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
+from zoomtui.fakezoom.oauth import TokenRequest
+from zoomtui.fakezoom.scenario import scenario_events
+from zoomtui.fakezoom.server import MALFORMED_KINDS, SCENARIOS, FakeZoom, malformed_frame
+
+__all__ = [
+    "DEMO_CREDENTIALS",
+    "MALFORMED_KINDS",
+    "SCENARIOS",
+    "DemoCredentials",
+    "FakeConnection",
+    "FakeZoom",
+    "TokenRequest",
+    "malformed_frame",
+    "scenario_events",
+]

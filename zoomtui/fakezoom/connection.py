@@ -1,0 +1,105 @@
+"""One WebSocket connection to the fake, as seen and steered by the fake.
+
+`FakeConnection` is what tests inspect (`frames_sent`, `sent_events`,
+`heartbeats_answered`, `close_code`) and what the faults act on.  It never
+holds the access token, only whether it was valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
+
+from zoomtui.zoom.protocol import envelope_frame
+
+_ids = itertools.count(1)
+
+
+class FakeConnection:
+    """A client connection: accepted (build_connection success) or refused."""
+
+    def __init__(self, ws: ServerConnection, subscription_id: str, record_events: bool = True) -> None:
+        self.id = next(_ids)
+        self.ws = ws
+        self.subscription_id = subscription_id
+        self.accepted = False
+        #: the `content` of a refusing build_connection frame
+        self.refused_reason: str | None = None
+        self.frames_sent = 0
+        #: content JSON strings of the `message` frames sent, in order (scenario and inject)
+        self.sent_events: list[str] = []
+        self.heartbeats_answered = 0
+        self.heartbeats_received = 0
+        self.other_frames_received = 0
+        self.silent = False
+        #: which fault ended it, when one did: "close", "cut", "invalid_token", "displaced", ...
+        self.ended_by: str | None = None
+        self._record = record_events
+
+    # -- state --------------------------------------------------------------------
+    @property
+    def open(self) -> bool:
+        return self.ws.state is State.OPEN
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code (None while open; 1006 when TCP went away without a close frame)."""
+        return self.ws.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        return self.ws.close_reason
+
+    async def wait_closed(self, timeout: float | None = 5) -> None:
+        async with asyncio.timeout(timeout):
+            await self.ws.wait_closed()
+
+    # -- sending --------------------------------------------------------------------
+    async def send_raw(self, data: str | bytes) -> bool:
+        """Send one frame verbatim. False when the connection is closed or silent."""
+        if self.silent or not self.open:
+            return False
+        try:
+            await self.ws.send(data)
+        except ConnectionClosed:
+            return False
+        self.frames_sent += 1
+        return True
+
+    async def send_event(self, content: str, frame: str) -> bool:
+        """Send a prepared `message` frame, remembering its content string."""
+        if not await self.send_raw(frame):
+            return False
+        if self._record:
+            self.sent_events.append(content)
+        return True
+
+    def record_sent(self, prepared: list[tuple[str, str]]) -> None:
+        """Remember the contents of `message` frames sent in bulk (see schedule.send_chunk)."""
+        if self._record:
+            self.sent_events.extend(content for content, _frame in prepared)
+
+    async def send_envelope(self, module: str, success: bool, content: object) -> bool:
+        return await self.send_raw(envelope_frame(module, success, content))
+
+    async def close(self, code: int, reason: str, ended_by: str) -> None:
+        if self.ended_by is None:
+            self.ended_by = ended_by
+        with contextlib.suppress(ConnectionClosed):
+            await self.ws.close(code, reason)
+
+    def cut(self) -> None:
+        """Drop TCP with no close frame: the client sees 1006."""
+        if self.ended_by is None:
+            self.ended_by = "cut"
+        self.ws.transport.abort()
+
+    def __repr__(self) -> str:
+        state = "open" if self.open else f"closed {self.close_code}"
+        kind = "accepted" if self.accepted else f"refused {self.refused_reason!r}"
+        return f"<FakeConnection #{self.id} {kind} {state} frames={self.frames_sent}>"

@@ -1,0 +1,204 @@
+"""The fake token endpoint: Zoom's Server-to-Server OAuth `POST /oauth/token`.
+
+Checks what Zoom checks (PROTOCOL.md section 1), issues opaque bearer tokens
+with a lifetime, and plays faults on demand (429 with Retry-After, 500, a slow
+answer, a dropped connection).  Tokens are kept only in memory and never
+logged or recorded: `token_requests` holds the status and time of each request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from zoomtui.fakezoom.credentials import DemoCredentials
+from zoomtui.fakezoom.httpserver import Request, Response
+
+TOKEN_PATH = "/oauth/token"
+SCOPE = "meeting:read:admin user:read:admin webinar:read:admin recording:read:admin"
+API_URL = "https://api.zoom.us"
+
+# Zoom's documented error bodies, and our picks for the undocumented ones.
+INVALID_CLIENT = {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
+UNSUPPORTED_GRANT = {"reason": "unsupported grant type", "error": "unsupported_grant_type"}
+# Undocumented by Zoom: a bad account id.  Shaped like the documented ones.
+INVALID_ACCOUNT = {"reason": "Invalid account_id", "error": "invalid_request"}
+# The forum reports 400 for parameters in the query string; the body is our pick.
+QUERY_PARAMS = {"reason": "Parameters must be sent in the request body", "error": "invalid_request"}
+BAD_CONTENT_TYPE = {
+    "reason": "Content-Type must be application/x-www-form-urlencoded",
+    "error": "invalid_request",
+}
+TOO_MANY = {"reason": "Too many requests. Please try again later.", "error": "rate_limited"}
+SERVER_ERROR = {"reason": "Internal Error", "error": "server_error"}
+
+FAULT_KINDS = ("429", "500", "503", "slow", "drop")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """One request to the token endpoint, as recorded (never the secret or the token)."""
+
+    status: int  # 0 when the connection was dropped without an answer
+    time: float  # from the fake's clock
+    error: str | None = None  # the "error" field of a 4xx/5xx body
+    fault: str | None = None  # the injected fault that answered, if any
+
+
+@dataclass(slots=True)
+class _Fault:
+    kind: str
+    times: int
+    retry_after: float | None
+    delay: float
+
+
+class TokenIssuer:
+    """Validates token requests, issues tokens, remembers which are live."""
+
+    def __init__(
+        self,
+        creds: DemoCredentials,
+        *,
+        token_ttl: float = 3600,
+        clock: Callable[[], float] = time.time,
+        new_token_revokes_old: bool = False,
+    ) -> None:
+        self.creds = creds
+        self.token_ttl = token_ttl
+        self.clock = clock
+        self.new_token_revokes_old = new_token_revokes_old
+        self.reject_credentials = False
+        self.requests: list[TokenRequest] = []
+        # token -> expiry on the monotonic clock (expiry must not follow an injected clock)
+        self._tokens: dict[str, float] = {}
+        self._faults: list[_Fault] = []
+
+    # -- control -----------------------------------------------------------------
+    def add_fault(self, kind: str, *, retry_after: float | None = None, times: int = 1,
+                  delay: float = 2.0) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown OAuth fault {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
+        self._faults.append(_Fault(kind, times, retry_after, delay))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def expire_all(self) -> None:
+        self._tokens.clear()
+
+    def issue(self) -> str:
+        """A new live token (also used by tests that want a token without HTTP)."""
+        if self.new_token_revokes_old:
+            self._tokens.clear()
+        token = "fzk." + secrets.token_urlsafe(32)
+        self._tokens[token] = time.monotonic() + self.token_ttl
+        return token
+
+    def is_valid(self, token: str) -> bool:
+        expiry = self._tokens.get(token)
+        if expiry is None:
+            return False
+        if time.monotonic() >= expiry:
+            del self._tokens[token]
+            return False
+        return True
+
+    # -- HTTP --------------------------------------------------------------------
+    async def handle(self, req: Request) -> Response:
+        fault = self._take_fault()
+        if fault is not None:
+            if fault.kind == "slow":
+                await asyncio.sleep(fault.delay)
+            elif fault.kind == "drop":
+                self._record(0, None, "drop")
+                return Response(0, drop=True)
+            else:
+                status = int(fault.kind)
+                body = TOO_MANY if status == 429 else SERVER_ERROR
+                headers = {}
+                if status == 429 and fault.retry_after is not None:
+                    headers["Retry-After"] = _retry_after_text(fault.retry_after)
+                return self._json(status, body, fault=fault.kind, headers=headers)
+        resp = self._answer(req)
+        if fault is not None:  # "slow": the answer is right, only late
+            self.requests[-1] = TokenRequest(resp.status, self.requests[-1].time,
+                                             self.requests[-1].error, "slow")
+        return resp
+
+    def _take_fault(self) -> _Fault | None:
+        while self._faults:
+            f = self._faults[0]
+            if f.times <= 0:
+                self._faults.pop(0)
+                continue
+            f.times -= 1
+            return f
+        return None
+
+    def _answer(self, req: Request) -> Response:
+        split = urlsplit(req.target)
+        if split.path != TOKEN_PATH:
+            return self._json(404, {"reason": "Not Found", "error": "not_found"})
+        if req.method != "POST":
+            return self._json(405, {"reason": "Method Not Allowed", "error": "invalid_request"},
+                              headers={"Allow": "POST"})
+        if split.query:
+            return self._json(400, QUERY_PARAMS)
+        if self.reject_credentials or not self._auth_ok(req.headers.get("authorization", "")):
+            return self._json(400, INVALID_CLIENT)
+        ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            return self._json(400, BAD_CONTENT_TYPE)
+        try:
+            form = parse_qs(req.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            return self._json(400, BAD_CONTENT_TYPE)
+        if form.get("grant_type", [""])[-1] != "account_credentials":
+            return self._json(400, UNSUPPORTED_GRANT)
+        if form.get("account_id", [""])[-1] != self.creds.account_id:
+            return self._json(400, INVALID_ACCOUNT)
+        token = self.issue()
+        return self._json(200, {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": int(self.token_ttl) if float(self.token_ttl).is_integer() else self.token_ttl,
+            "scope": SCOPE,
+            "api_url": API_URL,
+        })
+
+    def _auth_ok(self, header: str) -> bool:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        client_id, sep, secret = decoded.partition(":")
+        return bool(sep) and secrets.compare_digest(
+            f"{client_id}:{secret}", f"{self.creds.client_id}:{self.creds.client_secret}"
+        )
+
+    def _json(self, status: int, body: dict, *, fault: str | None = None,
+              headers: dict[str, str] | None = None) -> Response:
+        self._record(status, body.get("error") if status != 200 else None, fault)
+        return Response(status, orjson.dumps(body),
+                        {"Content-Type": "application/json;charset=UTF-8", **(headers or {})})
+
+    def _record(self, status: int, error: str | None, fault: str | None) -> None:
+        self.requests.append(TokenRequest(status=status, time=self.clock(), error=error, fault=fault))
+
+
+def _retry_after_text(seconds: float) -> str:
+    # Retry-After is delta-seconds (an integer) in HTTP; round up so a client never comes back early.
+    whole = int(seconds)
+    return str(whole if whole == seconds else whole + 1)

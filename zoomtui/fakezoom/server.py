@@ -1,0 +1,472 @@
+"""`FakeZoom`: a faithful local stand-in for Zoom's token endpoint and WebSocket.
+
+Two listeners, like Zoom's two hosts: the token endpoint (`oauth.py` on a tiny
+asyncio HTTP server) and the WebSocket `/ws` (the `websockets` asyncio
+server).  Everything runs on the caller's event loop.  The Python API is the
+contract in docs/FAKEZOOM_API.md; wire behaviour follows PROTOCOL.md, and the
+choices PROTOCOL.md leaves open are the constants below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as WsRequest
+from websockets.http11 import Response as WsResponse
+
+from zoomtui.fakezoom.connection import FakeConnection
+from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
+from zoomtui.fakezoom.httpserver import HttpServer
+from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
+from zoomtui.fakezoom.schedule import FrameSource, Pump, prepare
+from zoomtui.settings import LOOPBACK_HOSTS, ConnectionSettings
+
+WS_PATH = "/ws"
+
+# build_connection refusals (the content says why, PROTOCOL.md section 2)
+TOKEN_EMPTY = "token is empty"
+INVALID_TOKEN = "Invalid Token"  # 2023 wording; "Token is invalid" was seen in 2025
+# Zoom's wording for an unknown subscription is undocumented: this is our pick.
+UNKNOWN_SUBSCRIPTION = "Invalid subscriptionId"
+
+# Close codes: Zoom documents none.  These are what a real server would plausibly use.
+#: after a refusing build_connection frame, or an invalid-token frame on an open connection
+CLOSE_REFUSED = 1008  # policy violation
+#: the old connection when a new one opens on the same subscription
+CLOSE_DISPLACED = 1000
+REASON_DISPLACED = "replaced by a newer connection on this subscription"
+#: no heartbeat from the client within idle_timeout
+CLOSE_IDLE = 1001
+REASON_IDLE = "no heartbeat"
+#: the fake is stopping (restart)
+CLOSE_GOING_AWAY = 1001
+
+MALFORMED_KINDS = ("not_json", "binary", "no_module", "bad_content", "oversize", "no_event")
+SCENARIOS = ("demo", "quiet", "samples")
+
+_HEARTBEAT_ANSWER_MODULE = "heartbeat"
+
+
+def default_samples_dir() -> Path:
+    """../shared/zoom-samples/webhooks next to the project root (absent in a user's clone)."""
+    return Path(__file__).resolve().parents[2].parent / "shared" / "zoom-samples" / "webhooks"
+
+
+def _is_loopback_host(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class FakeZoom:
+    """A fake Zoom on loopback: token endpoint, WebSocket, scenarios and faults.
+
+    Use as ``async with FakeZoom(...) as fake:`` (or `start()` / `stop()`).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        oauth_port: int = 0,
+        *,
+        seed: int = 1,
+        scenario: str | None = None,
+        rate: float | Literal["max"] = 20.0,
+        events: int | None = None,
+        token_ttl: float = 3600,
+        one_connection_per_subscription: bool = True,
+        clock: Callable[[], float] = time.time,
+        credentials: DemoCredentials = DEMO_CREDENTIALS,
+        record_events: bool = True,
+        check_token_on_heartbeat: bool = True,
+        new_token_revokes_old: bool = False,
+        idle_timeout: float | None = None,
+        samples_dir: Path | str | None = None,
+        allow_non_loopback: bool = False,
+        compression: bool = False,
+    ) -> None:
+        if not allow_non_loopback and not _is_loopback_host(host):
+            raise ValueError(
+                f"The fake Zoom listens on loopback only; {host!r} is not a loopback address "
+                "(pass allow_non_loopback=True if you really mean it)."
+            )
+        if scenario is not None and scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+        if rate != "max" and not (isinstance(rate, (int, float)) and rate > 0):
+            raise ValueError(f"rate must be a positive number of events per second or 'max', not {rate!r}")
+        if events is not None and events < 0:
+            raise ValueError("events must be >= 0")
+        self.host = host
+        self.port = port
+        self.oauth_port = oauth_port
+        self.seed = seed
+        self.scenario = scenario
+        self.rate = rate
+        self.events = events
+        self.one_connection_per_subscription = one_connection_per_subscription
+        self.clock = clock
+        self.credentials = credentials
+        self.record_events = record_events
+        self.check_token_on_heartbeat = check_token_on_heartbeat
+        self.idle_timeout = idle_timeout
+        self.samples_dir = Path(samples_dir) if samples_dir is not None else default_samples_dir()
+        self.compression = compression
+        self.issuer = TokenIssuer(credentials, token_ttl=token_ttl, clock=clock,
+                                  new_token_revokes_old=new_token_revokes_old)
+        self.connections: list[FakeConnection] = []
+        self._accepted: list[FakeConnection] = []
+        self._accepted_changed = asyncio.Event()
+        self._http: HttpServer | None = None
+        self._ws_server: Server | None = None
+        self._pump: Pump | None = None
+        self._pump_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        if scenario == "samples" and not self.samples_dir.is_dir():
+            raise FileNotFoundError(
+                f"The samples scenario replays {self.samples_dir}, which does not exist here."
+            )
+
+    # -- lifecycle ------------------------------------------------------------------
+    async def __aenter__(self) -> FakeZoom:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Listen (again). After `stop()`, the same ports are reused."""
+        if self._ws_server is not None:
+            return
+        http = HttpServer(self.issuer.handle, self.host, self.oauth_port)
+        await http.start()
+        self.oauth_port = http.port
+        self._http = http
+        try:
+            self._ws_server = await serve(
+                self._handle, self.host, self.port,
+                process_request=self._check_path,
+                compression="deflate" if self.compression else None,
+                ping_interval=None,  # Zoom relies on the client's application heartbeat
+                reuse_address=True,
+            )
+        except BaseException:
+            await http.stop()
+            self._http = None
+            raise
+        self.port = self._ws_server.sockets[0].getsockname()[1]
+        if self._pump is None and self.scenario not in (None, "quiet"):
+            self._pump = self._make_pump()
+        if self._pump is not None and not (self._pump.source.exhausted):
+            self._pump_task = asyncio.create_task(self._pump.run(), name="fakezoom-pump")
+
+    async def stop(self) -> None:
+        """Stop listening and drop every connection (close frame 1001, like a server going away)."""
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump_task
+            self._pump_task = None
+        if self._ws_server is not None:
+            self._ws_server.close(close_connections=True)
+            try:
+                async with asyncio.timeout(3):
+                    await self._ws_server.wait_closed()
+            except TimeoutError:
+                for conn in self.connections:
+                    if conn.open:
+                        conn.cut()
+            self._ws_server = None
+        if self._http is not None:
+            await self._http.stop()
+            self._http = None
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- addresses and settings -------------------------------------------------------
+    @property
+    def oauth_url(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.oauth_port}{TOKEN_PATH}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{_url_host(self.host)}:{self.port}{WS_PATH}"
+
+    def settings(self, **changes: object) -> ConnectionSettings:
+        """ConnectionSettings for the demo credentials at these URLs (`changes` are applied on top)."""
+        from zoomtui.redaction import Secret
+
+        c = self.credentials
+        s = ConnectionSettings(
+            account_id=c.account_id,
+            client_id=c.client_id,
+            client_secret=Secret(c.client_secret),
+            subscription_id=c.subscription_id,
+            oauth_url=self.oauth_url,
+            ws_url=self.ws_url,
+            profile="demo",
+            sources={k: "fake zoom" for k in (
+                "account_id", "client_id", "client_secret", "subscription_id", "oauth_url", "ws_url")},
+        )
+        return s.replace(**changes) if changes else s
+
+    # -- what happened ----------------------------------------------------------------
+    @property
+    def token_requests(self) -> list[TokenRequest]:
+        return self.issuer.requests
+
+    @property
+    def reject_credentials(self) -> bool:
+        return self.issuer.reject_credentials
+
+    @reject_credentials.setter
+    def reject_credentials(self, value: bool) -> None:
+        self.issuer.reject_credentials = value
+
+    @property
+    def token_ttl(self) -> float:
+        return self.issuer.token_ttl
+
+    @token_ttl.setter
+    def token_ttl(self, value: float) -> None:
+        self.issuer.token_ttl = value
+
+    @property
+    def accepted_connections(self) -> list[FakeConnection]:
+        return list(self._accepted)
+
+    @property
+    def events_lost(self) -> int:
+        """Scenario events whose time came while no connection was open (paced mode)."""
+        return self._pump.lost if self._pump is not None else 0
+
+    def open_connections(self) -> list[FakeConnection]:
+        return [c for c in self._accepted if c.open]
+
+    async def wait_for_connection(self, n: int = 1, timeout: float = 5) -> FakeConnection:
+        """The n-th accepted connection (1-based, counted since this fake was made)."""
+        async with asyncio.timeout(timeout):
+            while len(self._accepted) < n:
+                self._accepted_changed.clear()
+                await self._accepted_changed.wait()
+        return self._accepted[n - 1]
+
+    # -- injection ----------------------------------------------------------------------
+    async def inject(self, event: dict | str, conn: FakeConnection | None = None) -> int:
+        """Send one event as a `message` frame (content a JSON string) to `conn` or every open
+        connection. Returns how many connections it was sent to."""
+        content, frame = prepare(event)
+        sent = 0
+        for c in self._targets(conn):
+            sent += await c.send_event(content, frame)
+        return sent
+
+    async def inject_frame(self, data: str | bytes, conn: FakeConnection | None = None) -> int:
+        """Send anything verbatim: str as a text frame, bytes as a binary frame."""
+        sent = 0
+        for c in self._targets(conn):
+            sent += await c.send_raw(data)
+        return sent
+
+    def _targets(self, conn: FakeConnection | None) -> list[FakeConnection]:
+        return [conn] if conn is not None else self.open_connections()
+
+    # -- faults ---------------------------------------------------------------------------
+    def _pick(self, conn: FakeConnection | None) -> FakeConnection:
+        if conn is not None:
+            return conn
+        live = self.open_connections()
+        if not live:
+            raise LookupError("the fake Zoom has no open connection to act on")
+        return live[-1]
+
+    async def close(self, conn: FakeConnection | None = None, code: int = 1011,
+                    reason: str = "") -> FakeConnection:
+        """Close a connection with a close frame carrying `code` and `reason`."""
+        c = self._pick(conn)
+        await c.close(code, reason, "close")
+        return c
+
+    async def cut(self, conn: FakeConnection | None = None) -> FakeConnection:
+        """Drop the TCP connection without a close frame (the client sees 1006)."""
+        c = self._pick(conn)
+        c.cut()
+        with contextlib.suppress(TimeoutError):
+            await c.wait_closed(2)
+        return c
+
+    def go_silent(self, conn: FakeConnection | None = None) -> FakeConnection:
+        """Stop answering heartbeats and sending anything on this connection (it stays open)."""
+        c = self._pick(conn)
+        c.silent = True
+        return c
+
+    async def send_invalid_token(self, conn: FakeConnection | None = None,
+                                 wording: str = INVALID_TOKEN, module: str = "heartbeat",
+                                 code: int = CLOSE_REFUSED) -> FakeConnection:
+        """Send a `success:false` frame saying the token is invalid, then close."""
+        c = self._pick(conn)
+        await self._invalid_token(c, wording, module, code)
+        return c
+
+    async def _invalid_token(self, c: FakeConnection, wording: str, module: str, code: int) -> None:
+        was_silent, c.silent = c.silent, False
+        await c.send_envelope(module, False, wording)
+        c.silent = was_silent
+        await c.close(code, wording, "invalid_token")
+
+    async def send_malformed(self, conn: FakeConnection | None = None, kind: str = "not_json",
+                             size: int | None = None) -> FakeConnection:
+        """Send one malformed frame of the given kind (see `malformed_frame`)."""
+        c = self._pick(conn)
+        await c.send_raw(malformed_frame(kind, size))
+        return c
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far is invalid from now on: new connections are refused and
+        open ones get an invalid-token frame at their next heartbeat (if check_token_on_heartbeat)."""
+        self.issuer.expire_all()
+
+    def oauth_fault(self, kind: str, retry_after: float | None = None, times: int = 1,
+                    delay: float = 2.0) -> None:
+        """Answer the next `times` token requests with a fault: "429" (with Retry-After when
+        given), "500", "503", "slow" (the right answer after `delay` s) or "drop" (no answer)."""
+        self.issuer.add_fault(kind, retry_after=retry_after, times=times, delay=delay)
+
+    def clear_oauth_faults(self) -> None:
+        self.issuer.clear_faults()
+
+    # -- the WebSocket ----------------------------------------------------------------------
+    def _check_path(self, ws: ServerConnection, request: WsRequest) -> WsResponse | None:
+        if urlsplit(request.path).path != WS_PATH:
+            return ws.respond(404, "Not Found\n")
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        query = parse_qs(urlsplit(ws.request.path).query, keep_blank_values=True)
+        subscription = query.get("subscriptionId", [""])[-1]
+        token = query.get("access_token", [""])[-1]
+        conn = FakeConnection(ws, subscription, record_events=self.record_events)
+        self.connections.append(conn)
+        refusal = self._refusal(subscription, token)
+        if refusal is not None:
+            conn.refused_reason = refusal
+            await conn.send_envelope("build_connection", False, refusal)
+            await conn.close(CLOSE_REFUSED, refusal, "refused")
+            return
+        if self.one_connection_per_subscription:
+            for old in self.open_connections():
+                if old.subscription_id == subscription:
+                    self._spawn(old.close(CLOSE_DISPLACED, REASON_DISPLACED, "displaced"))
+        conn.accepted = True
+        if not await conn.send_envelope("build_connection", True, f"session-{conn.id:06d}"):
+            return
+        self._accepted.append(conn)
+        self._accepted_changed.set()
+        if self._pump is not None:
+            self._pump.connection_opened.set()
+        with contextlib.suppress(ConnectionClosed):
+            await self._serve_client(conn, token)
+
+    def _refusal(self, subscription: str, token: str) -> str | None:
+        if not token:
+            return TOKEN_EMPTY
+        if not self.issuer.is_valid(token):
+            return INVALID_TOKEN
+        if subscription != self.credentials.subscription_id:
+            return UNKNOWN_SUBSCRIPTION
+        return None
+
+    async def _serve_client(self, conn: FakeConnection, token: str) -> None:
+        ws = conn.ws
+        while True:
+            try:
+                async with asyncio.timeout(self.idle_timeout):
+                    data = await ws.recv()
+            except TimeoutError:
+                await conn.close(CLOSE_IDLE, REASON_IDLE, "idle")
+                return
+            if not _is_heartbeat(data):
+                conn.other_frames_received += 1
+                continue
+            conn.heartbeats_received += 1
+            if conn.silent:
+                continue
+            if self.check_token_on_heartbeat and not self.issuer.is_valid(token):
+                await self._invalid_token(conn, INVALID_TOKEN, _HEARTBEAT_ANSWER_MODULE, CLOSE_REFUSED)
+                return
+            if await conn.send_envelope(_HEARTBEAT_ANSWER_MODULE, True, "live"):
+                conn.heartbeats_answered += 1
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- scenario -------------------------------------------------------------------------
+    def _pump_targets(self) -> list[FakeConnection]:
+        return [c for c in self._accepted if c.open and not c.silent]
+
+    def _make_pump(self) -> Pump:
+        rate = None if self.rate == "max" else float(self.rate)
+        source = FrameSource(self._scenario_events(rate), limit=self.events)
+        if rate is None:
+            source.prefill()  # bounded floods are serialised up front, so sending is all that is left
+        pump = Pump(source, rate, self._pump_targets, asyncio.Event())
+        return pump
+
+    def _scenario_events(self, rate: float | None) -> Iterable[dict | str]:
+        if self.scenario == "samples":
+            from zoomtui.fakezoom.samples import sample_contents
+
+            return sample_contents(self.samples_dir)
+        from zoomtui.fakezoom.scenario import scenario_events
+
+        return scenario_events(self.seed, self.clock(), rate=rate or 1000.0)
+
+
+def _is_heartbeat(data: str | bytes) -> bool:
+    try:
+        msg = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(msg, dict) and msg.get("module") == "heartbeat"
+
+
+def malformed_frame(kind: str, size: int | None = None) -> str | bytes:
+    """A frame a parser must reject, one per kind in MALFORMED_KINDS.
+
+    "oversize" is a well-formed `message` frame larger than `size` bytes (default: 1 MiB
+    plus 1 KiB, just over zoomtui's default limit and websockets' default max_size)."""
+    from zoomtui.zoom.protocol import DEFAULT_MAX_FRAME_BYTES, envelope_frame, message_frame
+
+    if kind == "not_json":
+        return '{"module":"message","success":true,"content":'  # cut off mid-frame
+    if kind == "binary":
+        return b"\x00\x01binary\xff\xfe"
+    if kind == "no_module":
+        return envelope_frame("x", True, "live").replace('"module":"x",', "")
+    if kind == "bad_content":
+        return message_frame('{"event":"meeting.started","event_ts":17')  # content is cut-off JSON
+    if kind == "no_event":
+        return message_frame({"event_ts": 1706123456789, "payload": {"object": {}}})
+    if kind == "oversize":
+        target = size if size is not None else DEFAULT_MAX_FRAME_BYTES + 1024
+        event = {"event": "meeting.updated", "event_ts": 1706123456789,
+                 "payload": {"object": {"id": 1, "agenda": ""}}}
+        filler = target - len(message_frame(event)) + 1
+        event["payload"]["object"]["agenda"] = "x" * max(filler, 0)
+        return message_frame(event)
+    raise ValueError(f"unknown malformed kind {kind!r}; expected one of {', '.join(MALFORMED_KINDS)}")
