@@ -1,0 +1,381 @@
+"""Named profiles in one TOML file, with no secrets in it.
+
+The file lives at `platformdirs.user_config_dir("zoomtui")/config.toml` unless
+`--config PATH` or `ZOOMTUI_CONFIG` says otherwise:
+
+    [profiles.default]
+    account_id = "..."
+    client_id = "..."
+    subscription_id = "..."
+    heartbeat_interval = 30.0
+
+It is read with `tomllib` and written by the small writer below (the values are
+flat strings, numbers and booleans, so a dependency would buy nothing).  Writes
+are atomic (temp file in the same directory, then `os.replace`) with mode 0600,
+so a crash never leaves half a file and other users never read it.  Comments in
+the file are not preserved.
+
+A client secret never goes in this file: `save_profile` refuses any secret-like
+key, and a file that contains one is refused with its path and line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from zoomtui.settings import ENV_PROFILE, SettingsError
+
+APP_NAME = "zoomtui"
+CONFIG_FILENAME = "config.toml"
+ENV_CONFIG = "ZOOMTUI_CONFIG"
+DEFAULT_PROFILE = "default"
+
+#: what a profile may hold, and the type each value must have.  Connection
+#: values first, then display settings the front ends read from the profile.
+PROFILE_KEYS: dict[str, type] = {
+    "account_id": str,
+    "client_id": str,
+    "subscription_id": str,
+    "oauth_url": str,
+    "ws_url": str,
+    "heartbeat_interval": float,
+    "max_frame_bytes": int,
+    "insecure_transport": bool,
+    #: the user confirmed storing this profile's secret in a plain-file keyring backend
+    "insecure_keyring": bool,
+    "log_limit": int,
+    "archive": bool,
+}
+
+_PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+# Anything that looks like it would hold a credential is refused, whatever it is called.
+_SECRET_KEY = re.compile(r"(?i)secret|password|passwd|token|credential|api_key|apikey")
+_LINE_IN_ERROR = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TYPE_WORDS = {str: "a string", float: "a number", int: "a whole number", bool: "true or false"}
+
+_HEADER = (
+    "# zoomtui profiles, written by `zoomtui login` (comments here are not kept).\n"
+    "# No secrets in this file: the client secret lives in the OS keyring\n"
+    "# (service 'zoomtui', user '<profile>:client_secret') or in ZOOM_CLIENT_SECRET.\n"
+)
+
+
+class ConfigError(SettingsError):
+    """The config file cannot be read or written, or holds something it must not.
+    The message names the file (and line, when known) and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The parsed file: profile name -> its values (only known keys, typed)."""
+
+    path: Path
+    profiles: dict[str, dict[str, object]] = field(default_factory=dict)
+    exists: bool = False
+    #: per profile, scalar keys this version does not know (a newer zoomtui wrote them):
+    #: kept so that saving a profile does not silently drop them
+    extra: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return sorted(self.profiles)
+
+
+def default_config_path() -> Path:
+    # Called through the module so tests (and platforms) can redirect it.
+    return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILENAME
+
+
+def config_path(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Path:
+    """The file to use: `--config PATH`, else `ZOOMTUI_CONFIG`, else the per-user default."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG]).expanduser()
+    return default_config_path()
+
+
+def selected_profile(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The profile in use: `--profile NAME`, else `ZOOMTUI_PROFILE`, else `default`."""
+    env = os.environ if env is None else env
+    return explicit or env.get(ENV_PROFILE) or DEFAULT_PROFILE
+
+
+def check_profile_name(name: str) -> str:
+    if not _PROFILE_NAME.match(name or ""):
+        raise ConfigError(
+            f"{name!r} is not a usable profile name: use letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (at most 64 characters)."
+        )
+    return name
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key))
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def _line_of(text: str, table: str | None, key: str) -> int | None:
+    """Best-effort line number of `key` (inside `[table]` when given) for error messages."""
+    current: str | None = None
+    key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[]").strip().replace('"', "").replace("'", "")
+            if table is None and current == key:
+                return number
+            continue
+        if key_re.match(line) and (table is None or current == table):
+            return number
+    return None
+
+
+def _where(path: Path, line: int | None) -> str:
+    return f"{path}, line {line}" if line else str(path)
+
+
+def _coerce(path: Path, text: str, table: str, key: str, value: object) -> object:
+    want = PROFILE_KEYS[key]
+    ok = (
+        isinstance(value, want) and not (want is int and isinstance(value, bool))
+        if want is not float
+        else isinstance(value, int | float) and not isinstance(value, bool)
+    )
+    if not ok:
+        raise ConfigError(
+            f"{_where(path, _line_of(text, table, key))}: {key} must be "
+            f"{_TYPE_WORDS[want]}, not {type(value).__name__}. Fix or delete that line."
+        )
+    return float(value) if want is float else value  # type: ignore[arg-type]
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Parse the file's text; every problem is a `ConfigError` naming the path and line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = _LINE_IN_ERROR.search(str(exc))
+        reason = _LINE_IN_ERROR.sub("", str(exc)).strip()
+        line = f", line {m.group(1)}, column {m.group(2)}" if m else ""
+        raise ConfigError(
+            f"The config file {path}{line} is not valid TOML ({reason}). "
+            "Fix that line, or move the file away and run `zoomtui login` again."
+        ) from None
+    profiles: dict[str, dict[str, object]] = {}
+    extra: dict[str, dict[str, object]] = {}
+    for key in data:
+        # Unknown top-level keys are tolerated (a newer version may have written them),
+        # but a secret is not, wherever it is.
+        if key != "profiles" and is_secret_key(key):
+            raise _secret_in_file(path, _line_of(text, None, key), key)
+    raw_profiles = data.get("profiles", {})
+    if not isinstance(raw_profiles, dict):
+        raise ConfigError(
+            f"{_where(path, _line_of(text, None, 'profiles'))}: 'profiles' must be a table of [profiles.NAME] sections."
+        )
+    for name, raw in raw_profiles.items():
+        table = f"profiles.{name}"
+        if not isinstance(raw, dict):
+            raise ConfigError(
+                f"{_where(path, _line_of(text, 'profiles', name))}: profile {name!r} must be a [profiles.{name}] table."
+            )
+        values: dict[str, object] = {}
+        for key, value in raw.items():
+            if is_secret_key(key):
+                raise _secret_in_file(path, _line_of(text, table, key), key)
+            if key in PROFILE_KEYS:
+                values[key] = _coerce(path, text, table, key, value)
+            elif isinstance(value, str | int | float | bool):
+                extra.setdefault(name, {})[key] = value
+            # anything else unknown (tables, arrays) is ignored
+        profiles[name] = values
+    return Config(path=path, profiles=profiles, exists=True, extra=extra)
+
+
+def _secret_in_file(path: Path, line: int | None, key: str) -> ConfigError:
+    return ConfigError(
+        f"{_where(path, line)}: '{key}' does not belong in the config file, where it sits in plain "
+        "text. Delete that line (and rotate the secret if others could read the file); store the "
+        "secret with `zoomtui login` or set ZOOM_CLIENT_SECRET."
+    )
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file; a missing file is an empty config, not an error."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path=path)
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"The config file {path} is not UTF-8 text. Move it away and run `zoomtui login` again."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror or exc}.") from None
+    return parse_config(text, path)
+
+
+def get_profile(name: str, path: Path | None = None) -> dict[str, object] | None:
+    return load_config(path).profiles.get(name)
+
+
+# --- writing ----------------------------------------------------------------------
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _toml_string(key)
+
+
+def _toml_string(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConfigError(
+                f"{value!r} cannot be stored in the config file; use a finite number."
+            )
+        return repr(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    raise ConfigError(f"A {type(value).__name__} value cannot be stored in the config file.")
+
+
+def dump_config(profiles: Mapping[str, Mapping[str, object]]) -> str:
+    """Render profiles as TOML (what `tomllib` reads back to the same values)."""
+    parts = [_HEADER]
+    for name in sorted(profiles):
+        parts.append(f"\n[profiles.{_toml_key(name)}]\n")
+        for key, value in profiles[name].items():
+            if value is None:
+                continue
+            parts.append(f"{_toml_key(key)} = {_toml_value(value)}\n")
+    return "".join(parts)
+
+
+def _check_values(values: Mapping[str, object]) -> dict[str, object]:
+    clean: dict[str, object] = {}
+    for key, value in values.items():
+        if is_secret_key(key):
+            raise ConfigError(
+                f"Refusing to write '{key}' to the config file: secrets go to the OS keyring "
+                "(or ZOOM_CLIENT_SECRET), never to a file."
+            )
+        if key not in PROFILE_KEYS:
+            raise ConfigError(
+                f"'{key}' is not a profile setting (known: {', '.join(PROFILE_KEYS)})."
+            )
+        if value is None:
+            continue
+        want = PROFILE_KEYS[key]
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            raise ConfigError(f"{key} must be a {want.__name__}, not {type(value).__name__}.")
+        clean[key] = value
+    return clean
+
+
+def write_config(path: Path, profiles: Mapping[str, Mapping[str, object]]) -> None:
+    """Write the whole file atomically, mode 0600, creating missing directories with 0700."""
+    text = dump_config(profiles)
+    parent = path.parent
+    try:
+        if not parent.exists():
+            parent.mkdir(mode=0o700, parents=True)
+        if parent == default_config_path().parent:
+            # our own directory: keep it private even if something else created it
+            os.chmod(parent, 0o700)
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the config file {path}: {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ConfigError(f"Cannot write the config file {path}: {exc.strerror or exc}.") from None
+
+
+def save_profile(
+    name: str,
+    values: Mapping[str, object | None],
+    path: Path | None = None,
+    *,
+    replace: bool = False,
+) -> Path:
+    """Create or update profile `name` (merged with what it holds unless `replace`).
+    A value of None removes that key.  Refuses secret-like keys.  Returns the path written."""
+    check_profile_name(name)
+    path = path or config_path()
+    for key in values:
+        if is_secret_key(key):
+            _check_values({key: ""})  # raises the refusal
+    config = load_config(path)
+    current = {} if replace else dict(config.profiles.get(name, {}))
+    for key, value in values.items():
+        if value is None:
+            current.pop(key, None)
+        else:
+            current[key] = value
+    profiles = {n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items()}
+    profiles[name] = {**({} if replace else config.extra.get(name, {})), **_check_values(current)}
+    write_config(path, profiles)
+    return path
+
+
+def delete_profile(name: str, path: Path | None = None) -> bool:
+    """Remove a profile; False when it was not there (nothing is written then)."""
+    path = path or config_path()
+    config = load_config(path)
+    if name not in config.profiles:
+        return False
+    profiles = {
+        n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items() if n != name
+    }
+    write_config(path, profiles)
+    return True
