@@ -107,41 +107,102 @@ def mask_id(value: str, keep: int = 2) -> str:
     return f"{value[:keep + 1]}…{value[-keep:]}"
 
 
+def _redact_record(record: logging.LogRecord) -> None:
+    """Rewrite a record in place: message, args, traceback and stack all go through `redact()`."""
+    if getattr(record, "_zoomtui_redacted", False):
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not break logging
+        message = str(record.msg)
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[1] is not None:
+        # Render the traceback now, redacted, and drop the exception object: its str() and
+        # attributes (websockets keeps the URL) must not reach a handler or a formatter.
+        import traceback
+
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    record._zoomtui_redacted = True  # type: ignore[attr-defined]
+
+
 class RedactingFilter(logging.Filter):
-    """A logging filter that rewrites each record's message and args through `redact()`."""
+    """A logging filter that rewrites each record's message and args through `redact()`.
+
+    Note: a filter on a logger sees only records logged *on that logger*, not those
+    propagated from its children; `install_log_redaction()` therefore puts it on each
+    library's actual loggers and on the root handlers, and also installs a record factory.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not break logging
-            message = str(record.msg)
-        record.msg = redact(message)
-        record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            # Render the traceback now, redacted, so formatters never see raw values.
-            import traceback
-
-            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
-            record.exc_info = None
+        _redact_record(record)
         return True
 
 
-_LIBRARY_LOGGERS = ("httpx", "httpcore", "websockets", "websockets.client", "websockets.server", "zoomtui")
+#: the loggers that see URLs (with the token) or Authorization headers, by their exact names:
+#: filters do not apply to records propagated from child loggers.
+_LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "hpack",
+    "websockets",
+    "websockets.client",
+    "websockets.server",
+    "websockets.protocol",
+)
+_OWN_LOGGERS = (
+    "zoomtui",
+    "zoomtui.zoom.auth",
+    "zoomtui.zoom.connection",
+)
 _installed = False
 
 
-def install_log_redaction(level: int = logging.WARNING) -> None:
-    """Put the redacting filter on the library loggers and on every handler of the root logger.
+def _install_record_factory() -> None:
+    """Redact every record as it is made, whatever logger and handler it meets later.
 
-    Library loggers stay at `level` (WARNING unless asked): httpx logs full URLs at INFO.
+    Handlers added after installation (pytest's caplog, Textual's, a user's) are covered,
+    and so are loggers nobody listed.  Costs nothing for records below a logger's level:
+    they are never made.
+    """
+    old = logging.getLogRecordFactory()
+    if getattr(old, "_zoomtui_redacting", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = old(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    factory._zoomtui_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+def install_log_redaction(level: int = logging.WARNING) -> None:
+    """Redact every log record; keep the chatty libraries at `level` (WARNING unless asked).
+
+    httpx logs full URLs at INFO and websockets logs the request line (with the token)
+    at DEBUG: both stay quiet unless a caller lowers `level`, and are redacted if they speak.
+    Idempotent.
     """
     global _installed
+    _install_record_factory()
     flt = RedactingFilter()
-    for name in _LIBRARY_LOGGERS:
+    for name in (*_LIBRARY_LOGGERS, *_OWN_LOGGERS):
         lg = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in lg.filters):
             lg.addFilter(flt)
-        if name != "zoomtui":
+        if name in _LIBRARY_LOGGERS:
             lg.setLevel(level)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):

@@ -815,7 +815,9 @@ class ZoomConnection:
         if rcvd is None:
             return _Drop(f"connection lost without a close frame ({_close_text(exc)})"), None
         text = f"server closed the connection ({_close_text(exc)})"
-        if self._healthy() and (not rcvd.reason or rcvd.code in (1000, 1001)):
+        # A healthy link closed on purpose by the server: 1000, or any code without a reason
+        # (1001 "going away" is a server shutting down or restarting, not a displacement).
+        if self._healthy() and rcvd.code != 1001 and (rcvd.code == 1000 or not rcvd.reason):
             text += "; possibly displaced by another connection on this subscription"
         return _Drop(text), None
 
