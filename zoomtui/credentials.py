@@ -254,7 +254,9 @@ def keyring_status(timeout: float = KEYRING_TIMEOUT) -> KeyringStatus:
     except Exception as exc:  # every failure is a state, never a crash
         err = _explain(exc, name)
         if name == "?" and os.environ.get("PYTHON_KEYRING_BACKEND"):
-            name = os.environ["PYTHON_KEYRING_BACKEND"]  # it failed to load: name what was asked for
+            name = os.environ[
+                "PYTHON_KEYRING_BACKEND"
+            ]  # it failed to load: name what was asked for
         return KeyringStatus(err.state, name, err.message)
 
 
@@ -558,57 +560,40 @@ async def _verify(
     """Ask the token endpoint for a token with these credentials (raises the auth errors)."""
     import time
 
-    import httpx
-
     # Imported here: the token provider sits below this layer; only login needs it.
     from zoomtui.zoom.auth import TokenProvider
 
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as client:
-        provider = TokenProvider(settings, client=client)
+    async with TokenProvider(settings, timeout=min(10.0, timeout)) as provider:
         token = await asyncio.wait_for(provider.get(), timeout)
-        closer = getattr(provider, "aclose", None)
-        if closer is not None:
-            await closer()
-    expires_at = getattr(token, "expires_at", None)
-    expires_in = float(expires_at) - time.time() if isinstance(expires_at, int | float) else None
-    scopes = getattr(token, "scopes", ()) or ()
-    if isinstance(scopes, str):
-        scopes = tuple(scopes.split())
-    return expires_in, tuple(scopes)
+    return token.expires_at - time.time(), tuple(token.scopes)
 
 
 def _auth_failure(
     exc: BaseException, settings: ConnectionSettings, timeout: float
 ) -> tuple[str, str, float | None]:
     """(problem, message, retry_after) for a failed verification, in plain words."""
-    try:
-        from zoomtui.zoom import auth
-    except ImportError:  # verification could not even start
-        auth = None  # type: ignore[assignment]
-    extra = [settings.client_secret.reveal()]
-    detail = redact(exc, extra).strip()
-    if auth is not None and isinstance(exc, auth.CredentialsRejected):
-        return (
-            "credentials",
-            f"Zoom refused these credentials{f' ({detail})' if detail else ''}. Check the account id, "
-            "client id and client secret of your Server-to-Server OAuth app (Zoom App Marketplace, "
-            "Manage, your app, App Credentials) and that the app is activated. Nothing was saved.",
-            None,
-        )
-    if auth is not None and isinstance(exc, auth.RateLimited):
-        retry = getattr(exc, "retry_after", None)
-        when = f" in {retry:g} s" if isinstance(retry, int | float) else " in a minute"
+    from zoomtui.zoom import auth
+
+    detail = redact(exc, [settings.client_secret.reveal()]).strip()
+    if isinstance(exc, auth.CredentialsRejected):
+        return ("credentials", f"{detail} {auth.CREDENTIALS_HINT} Nothing was saved.", None)
+    if isinstance(exc, auth.RateLimited):
         return (
             "rate_limited",
-            f"Zoom's token endpoint is rate-limiting requests (429). Nothing was saved; try again{when}.",
-            float(retry) if isinstance(retry, int | float) else None,
+            "Zoom's token endpoint is rate limiting requests (429). Nothing was saved; try again "
+            f"in {exc.retry_after:.0f} s.",
+            exc.retry_after,
         )
     if isinstance(exc, TimeoutError):
-        detail = f"no answer within {timeout:g} s"
+        detail = f"The token endpoint did not answer within {timeout:g} s."
+    elif isinstance(exc, auth.TransientAuthError) and exc.status:
+        # the provider's wording promises a retry; login does not retry by itself
+        detail = f"Zoom's token endpoint ({settings.oauth_url}) answered HTTP {exc.status}."
+    elif not isinstance(exc, auth.AuthError):
+        detail = f"Unexpected error while asking for a token: {type(exc).__name__}: {detail}"
     return (
         "unreachable",
-        f"Could not get a token from {settings.oauth_url} ({detail or type(exc).__name__}). Check the "
-        "network and the OAuth URL. Nothing was saved.",
+        f"{detail} Check the network and the OAuth URL, then try again. Nothing was saved.",
         None,
     )
 
@@ -756,20 +741,26 @@ async def verify_and_save(
             "`zoomtui profiles show` keeps flagging it."
         ),
         "session": (
-            status.message
-            + " The client secret is kept in memory for this session only; next time, "
-            f"enter it again or set {ENV_CLIENT_SECRET}."
+            "No usable keyring here, so the client secret is kept in memory for this session "
+            f"only; next time, enter it again or set {ENV_CLIENT_SECRET}."
         ),
-        "not stored": status.message
-        + f" The client secret was not stored: keep {ENV_CLIENT_SECRET} set.",
+        "not stored": (
+            f"No usable keyring here, so the client secret was not stored: keep {ENV_CLIENT_SECRET} set."
+        ),
     }[store]
-    checked = (
-        "Zoom accepted the credentials. " if verify else "Saved without checking the credentials. "
-    )
+    if verify:
+        checked = "Zoom accepted the credentials"
+        if expires_in is not None:
+            checked += f" (token valid {expires_in / 60:.0f} min; scopes: {' '.join(scopes) or 'none listed'})"
+        checked += "."
+    else:
+        checked = "Saved without checking the credentials with Zoom."
     return SaveResult(
         ok=True,
         profile=profile,
-        message=f"{checked}Saved profile '{profile}' in {written} (no secret in it). {where}",
+        message="\n".join(
+            (checked, f"Saved profile '{profile}' in {written} (no secret in it).", where)
+        ),
         verified=verify,
         secret_store=store,
         config_path=written,

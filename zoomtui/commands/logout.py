@@ -1,0 +1,74 @@
+"""`zoomtui logout`: remove a profile's client secret from the keyring (and, with
+--forget, the profile itself)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from zoomtui import config as cfg
+from zoomtui.commands.common import EXIT_CONFIG
+from zoomtui.credentials import (
+    ENV_FOR,
+    KeyringUnavailable,
+    delete_secret,
+    forget_session_secret,
+    keyring_username,
+)
+from zoomtui.redaction import install_log_redaction
+
+
+@click.command()
+@click.option(
+    "--profile", default=None, envvar="ZOOMTUI_PROFILE", help="Profile name (default: 'default')."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file to use instead of the default one.",
+)
+@click.option("--forget", is_flag=True, help="Also remove the profile from the config file.")
+def command(profile: str | None, config_path: str | None, forget: bool) -> None:
+    """Remove the stored client secret of a profile (--forget: the profile too)."""
+    install_log_redaction()
+    name = cfg.selected_profile(profile)
+    path = cfg.config_path(config_path)
+    forget_session_secret(name)
+    failed = False
+    try:
+        removed = delete_secret(name)
+    except KeyringUnavailable as exc:
+        if exc.state == "none":
+            click.echo(f"No keyring on this machine, so no secret for '{name}' was stored in one.")
+        else:
+            click.echo(f"{exc.message} The secret of '{name}' may still be stored.", err=True)
+            failed = True
+    else:
+        if removed:
+            click.echo(
+                f"Removed the client secret of '{name}' from the keyring "
+                f"(zoomtui / {keyring_username(name)})."
+            )
+        else:
+            click.echo(f"No client secret of '{name}' was stored in the keyring.")
+    if forget:
+        try:
+            gone = cfg.delete_profile(name, path)
+        except cfg.ConfigError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_CONFIG)
+        click.echo(
+            f"Removed profile '{name}' from {path}."
+            if gone
+            else f"There was no profile '{name}' in {path}."
+        )
+    if os.environ.get(ENV_FOR["client_secret"]):
+        click.echo(
+            f"Note: {ENV_FOR['client_secret']} is still set in this environment; unset it too."
+        )
+    if failed:
+        sys.exit(EXIT_CONFIG)
