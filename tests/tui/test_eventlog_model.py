@@ -178,3 +178,26 @@ def test_matches_a_naive_reference(limit: int, operations: list) -> None:
         assert log.total == len(retained)
         assert log.visible_count == len(visible)
         assert all(a is b for a, b in zip(list(log), visible, strict=True))
+
+
+def test_with_the_real_filter_language() -> None:
+    from zoomtui.monitor.filters import compile_filter
+
+    log = EventLog()
+    gap = GapRow(start=10.0, end=17.0, reason="server closed 1006")
+    bad = make_malformed(3)
+    log.extend([
+        make_event(0, "meeting.participant_joined", user="Ana"),
+        make_event(1, "meeting.participant_left", user="Ana"),
+        gap,
+        make_event(2, "webinar.started", meeting=7),
+        bad,
+    ])
+    log.set_filter(compile_filter("type:participant_joined"))
+    assert [getattr(r, "name", type(r).__name__) for r in log] == ["meeting.participant_joined", "GapRow"]
+    log.set_filter(compile_filter("user:ana -type:gap"))
+    assert [getattr(r, "name", None) for r in log] == ["meeting.participant_joined", "meeting.participant_left"]
+    log.set_filter(compile_filter("type:malformed"))
+    assert list(log) == [gap, bad]
+    log.set_filter(compile_filter("-family:g*"))  # a negated glob covering "gap" hides gaps too
+    assert gap not in list(log)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from itertools import compress
 from typing import Protocol
 
@@ -81,8 +82,8 @@ class EventLog:
     (0 = oldest visible row).  Sequence numbers (`seq`) are stable
     identities: a row keeps its seq for as long as it is retained.
 
-    Gap rows pass every filter: a gap may hide events of any kind, so a
-    filtered view must still say that it has a hole.
+    Gap rows pass every filter (unless it says ``-type:gap``): a gap may hide
+    events of any kind, so a filtered view must still say that it has a hole.
     """
 
     def __init__(self, limit: int = DEFAULT_LOG_LIMIT) -> None:
@@ -97,6 +98,9 @@ class EventLog:
         self._index: array[int] | None = None  # None: no filter, every row visible
         self._vhead = 0
         self._filter: RowFilter | None = None
+        #: rows dropped from the filtered view since the filter was last set; a
+        #: view scrolled back in time subtracts the increase to hold its rows still
+        self.visible_dropped = 0
 
     # -- size ------------------------------------------------------------------------
     @property
@@ -164,9 +168,11 @@ class EventLog:
             idx = self._index
             head = bisect_left(idx, self._first, self._vhead)
             lost_new = head - bisect_left(idx, new_from, self._vhead, head)
+            self.visible_dropped += head - self._vhead
             self._vhead = head
         else:
             lost_new = max(0, self._first - new_from)
+            self.visible_dropped += count
         self._compact()
         return lost_new
 
@@ -186,11 +192,13 @@ class EventLog:
         if self._index is not None:
             self._index = array("q")
         self._vhead = 0
+        self.visible_dropped = 0
 
     # -- filtering -------------------------------------------------------------------
     def set_filter(self, flt: RowFilter | None) -> None:
         """Show only rows for which `flt.matches(row)` is true (None: all rows)."""
         self._filter = flt
+        self.visible_dropped = 0
         if flt is None:
             self._index = None
             self._vhead = 0
@@ -200,11 +208,9 @@ class EventLog:
         self._vhead = 0
 
     def _matching_seqs(self, rows: list, first_seq: int) -> Iterator[int]:
-        flt = self._filter
-        assert flt is not None
-        matches = flt.matches
-        # One C-driven pass; gaps pass every filter (see the class docstring).
-        keep = map(_gap_or(matches), rows)
+        assert self._filter is not None
+        # One C-driven pass over the rows; the predicate is a single closure call per row.
+        keep = map(_row_predicate(self._filter), rows)
         return compress(range(first_seq, first_seq + len(rows)), keep)
 
     # -- reading ---------------------------------------------------------------------
@@ -241,6 +247,16 @@ class EventLog:
             return k - self._vhead
         return None
 
+    def first_visible_at_or_after(self, seq: int) -> int:
+        """The filtered-view position of the first visible row with seq >= `seq`.
+
+        Equals `visible_count` when there is none; so ``visible_count - this``
+        counts the visible rows that arrived since `seq` (the "+N new" count).
+        """
+        if self._index is None:
+            return min(max(seq - self._first, 0), self.total)
+        return bisect_left(self._index, seq, self._vhead) - self._vhead
+
     def nearest_visible_index(self, seq: int) -> int | None:
         """The filtered-view position of `seq`, or of the first visible row after it."""
         n = self.visible_count
@@ -274,13 +290,35 @@ class EventLog:
         return self.visible_count
 
 
-def _gap_or(matches):  # type: ignore[no-untyped-def]
-    """Wrap `matches` so gap rows always pass (one extra call only for non-events)."""
+def _row_predicate(flt: RowFilter) -> Callable[[object], bool]:
+    """`flt.matches`, except that gap rows pass unless the filter names them in a negation.
+
+    Events go straight to `matches_event` when the filter has one (it skips the
+    filter's own row-type dispatch), so the common row costs one closure call.
+    """
+    matches = flt.matches
+    match_event = getattr(flt, "matches_event", None) or matches
+    gaps_visible = not _negates_gaps(flt)
+    event_cls, gap_cls = ZoomEvent, GapRow
 
     def keep(row: object) -> bool:
         cls = row.__class__
-        if cls is GapRow:
-            return True
+        if cls is event_cls:
+            return match_event(row)
+        if cls is gap_cls:
+            return gaps_visible
         return matches(row)
 
     return keep
+
+
+def _negates_gaps(flt: RowFilter) -> bool:
+    """True when the filter says ``-type:gap`` (or a negated glob/family that covers it)."""
+    for term in getattr(flt, "terms", ()):
+        if (
+            getattr(term, "negated", False)
+            and getattr(term, "field", None) in ("type", "family")
+            and fnmatchcase("gap", getattr(term, "value", ""))
+        ):
+            return True
+    return False
