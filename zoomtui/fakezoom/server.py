@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
@@ -52,6 +52,8 @@ CLOSE_GOING_AWAY = 1001
 
 MALFORMED_KINDS = ("not_json", "binary", "no_module", "bad_content", "oversize", "no_event")
 SCENARIOS = ("demo", "quiet", "samples")
+#: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
+MAX_RATE_SPACING = 1000.0
 
 _HEARTBEAT_ANSWER_MODULE = "heartbeat"
 
@@ -427,14 +429,18 @@ class FakeZoom:
         pump = Pump(source, rate, self._pump_targets, asyncio.Event())
         return pump
 
-    def _scenario_events(self, rate: float | None) -> Iterable[dict | str]:
+    def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
         if self.scenario == "samples":
             from zoomtui.fakezoom.samples import sample_contents
 
-            return sample_contents(self.samples_dir)
+            yield from sample_contents(self.samples_dir)
+            return
         from zoomtui.fakezoom.scenario import scenario_events
 
-        return scenario_events(self.seed, self.clock(), rate=rate or 1000.0)
+        # A generator, so the clock is read when the first event is prepared: at the first
+        # accepted connection when paced (event_ts then matches the send time), at start()
+        # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal).
+        yield from scenario_events(self.seed, self.clock(), rate=rate or MAX_RATE_SPACING)
 
 
 def _is_heartbeat(data: str | bytes) -> bool:
