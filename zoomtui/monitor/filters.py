@@ -154,7 +154,7 @@ def _parse(text: str) -> list[Term]:
                 raise FilterError(f"empty value after '{typed}:'", i)
         value, i = _read_value(text, i)
         if not value:
-            what = f"after '{text[m.start():m.end()]}'" if m is not None else "in quotes"
+            what = f"after '{text[m.start() : m.end()]}'" if m is not None else "in quotes"
             raise FilterError(f"empty value {what}", start)
         terms.append(Term(field, value.lower(), negated, start))
     return terms
@@ -177,7 +177,7 @@ def _read_value(text: str, i: int) -> tuple[str, int]:
         i += 1
         while True:
             if i >= n:
-                raise FilterError("unclosed quote: add a closing \"", quote_at)
+                raise FilterError('unclosed quote: add a closing "', quote_at)
             c = text[i]
             if c == '"':
                 i += 1
@@ -306,8 +306,8 @@ def _user_check(term: Term) -> Check:
             email = e.participant_email
             if email is not None and v in low[email]:
                 return True
-        key = e.participant_key
-        return key is not None and v in low[key]
+        key = e.participant_key  # mostly unique per person: lower() beats a cache miss
+        return key is not None and v in key.lower()
 
     return by_user
 
@@ -501,12 +501,17 @@ def compile_filter(text: str) -> Filter:
 # quick filters from a selected event (the TUI's "filter to this meeting/person/type")
 
 
+#: Families whose ``payload.object.id`` is a meeting number.  In other families (user.*,
+#: account.*, ...) ``object.id`` is some other id, so it is no meeting to filter on.
+_MEETING_ID_FAMILIES = frozenset({"meeting", "webinar", "recording"})
+
+
 def filter_for_meeting(event: ZoomEvent) -> str | None:
     """``meeting:<uuid>`` (one occurrence), else ``meeting:<id>``; None for no meeting."""
     if event.meeting_uuid:
         return "meeting:" + quote_value(event.meeting_uuid)
-    if event.meeting_id:
-        return "meeting:" + quote_value(event.meeting_id)
+    if event.meeting_id and event.meeting_id.isdigit() and event.family in _MEETING_ID_FAMILIES:
+        return "meeting:" + event.meeting_id
     return None
 
 
