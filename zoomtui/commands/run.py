@@ -1,0 +1,79 @@
+"""`zoomtui` / `zoomtui run`: open the monitor on the selected profile.
+
+With no usable credentials the app opens its first-run screen (a form that
+verifies and saves them, or `d` for the demo) instead of failing: a new user
+gets somewhere either way.  A broken config file or an unsafe URL is not a
+first run: that is said plainly, with exit code 3.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zoomtui.commands.common import EXIT_CONFIG, connection_options, overrides_from
+
+
+@click.command("run")
+@connection_options
+def command(profile: str | None, config_path: str | None, **kwargs: Any) -> None:
+    """Open the monitor (the default command). First run: a short form, or press d for the demo."""
+    from zoomtui import config as cfg
+    from zoomtui import credentials
+    from zoomtui.redaction import install_log_redaction
+    from zoomtui.settings import SettingsError
+
+    install_log_redaction()
+    overrides = overrides_from(kwargs)
+    path = Path(config_path) if config_path else None
+    settings = None
+    error: str | None = None
+    first_run: dict[str, Any] = {}
+    try:
+        profile = cfg.selected_profile(profile)
+        settings = credentials.resolve_settings(profile=profile, config_path=path, overrides=overrides)
+        settings.check_transport()
+    except cfg.ConfigError as exc:
+        raise click.exceptions.Exit(_fail(str(exc))) from None
+    except SettingsError as exc:
+        if not exc.missing:  # e.g. cleartext transport to a remote host: not a first run
+            raise click.exceptions.Exit(_fail(str(exc))) from None
+        error = str(exc)
+        first_run = _first_run_options(profile, path, overrides)
+
+    from zoomtui.tui.app import ZoomtuiApp
+
+    app = ZoomtuiApp(settings, settings_error=error, profile=profile or "default", config_path=path,
+                     first_run_options=first_run)
+    app.run()
+    sys.exit(app.return_code or 0)
+
+
+def _fail(message: str) -> int:
+    click.echo(f"zoomtui: {message}", err=True)
+    return EXIT_CONFIG
+
+
+def _first_run_options(profile: str | None, path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
+    """What the first-run form can start from: ids already known (environment, profile,
+    options) and non-default URLs, so verifying goes to the same endpoints."""
+    from zoomtui import credentials
+
+    try:
+        res = credentials.resolve(profile=profile, config_path=path, overrides=overrides,
+                                  read_keyring=False)
+    except Exception:  # noqa: BLE001 - prefill is a convenience, never a reason to fail
+        return {}
+    values, sources = res.values, res.sources
+    options: dict[str, Any] = {
+        "prefill": {k: str(values[k]) for k in ("account_id", "client_id", "subscription_id")
+                    if values.get(k)},
+        "insecure_transport": bool(values.get("insecure_transport")),
+    }
+    for name in ("oauth_url", "ws_url"):
+        if values.get(name) and sources.get(name) != "default":
+            options[name] = str(values[name])
+    return options

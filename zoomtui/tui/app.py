@@ -1,0 +1,479 @@
+"""The zoomtui app shell: connection panel on top, event log (left), side pane
+(right, for the meetings helper), footer.
+
+The app owns the model objects (the event log now; the meeting tracker and
+the archive later) and feeds them in one place, `ingest()`.  The connection
+runs in a Textual async worker (`ConnectionBridge`, group "zoom") that posts
+typed messages; nothing from the network can reach Textual's crash screen.
+
+Everything time-related goes through the injectable `clock`, so tests and
+screenshots show stable times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
+from zoomtui.redaction import mask_id, redact
+from zoomtui.settings import ConnectionSettings
+from zoomtui.tui.messages import (
+    BatchRow,
+    HeartbeatAnswered,
+    NoticeReceived,
+    RowsArrived,
+    StateUpdated,
+    TokenObtained,
+)
+from zoomtui.tui.screens.first_run import DEMO, FirstRunResult, FirstRunScreen, Saver
+from zoomtui.tui.screens.help import BindingSection, HelpScreen
+from zoomtui.tui.widgets.connection_panel import ConnectionPanel, LinkStatus
+from zoomtui.tui.worker import ConnectionBridge
+from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
+
+try:  # the event-log helper's widgets; a placeholder stands in until they land
+    from zoomtui.tui.widgets.event_log import EventLogView
+    from zoomtui.tui.widgets.filter_bar import FilterBar
+except ImportError:  # pragma: no cover - only while the tree is being built
+    EventLogView = None  # type: ignore[assignment, misc]
+    FilterBar = None  # type: ignore[assignment, misc]
+
+#: states that also appear as a line in the event log (the others are transient)
+LOGGED_STATES = frozenset({ConnectionState.CONNECTED, ConnectionState.RECONNECTING,
+                           ConnectionState.STOPPED, ConnectionState.FAILED})
+#: the panel re-renders at most this often because of arriving events (state changes: at once)
+PANEL_REFRESH_INTERVAL = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """`zoomtui demo`: a fake Zoom started in-process, in the app's own event loop."""
+
+    seed: int = 1
+    rate: float | Literal["max"] = 15.0
+    heartbeat: float = 30.0
+    scenario: str = "demo"
+    events: int | None = None
+    token_ttl: float = 3600
+
+
+class ZoomtuiCommands(Provider):
+    """The app's own actions in the command palette (ctrl+p)."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app = self.app
+        assert isinstance(app, ZoomtuiApp)
+        return [
+            ("Connect", "Connect to Zoom (or start again after a failure)", app.action_connect),
+            ("Disconnect", "Close the connection; events sent meanwhile are lost", app.action_disconnect),
+            ("Reconnect now", "Drop the connection and connect again, skipping any wait",
+             app.action_reconnect),
+            ("Clear filter", "Show every event again", app.action_clear_filter),
+            ("Follow", "Stick to the newest event", app.action_follow),
+            ("Export view", "Write the events in the current view to a JSON Lines file",
+             app.action_export_view),
+            ("Toggle dark mode", "Switch between the light and the dark theme", app.action_toggle_dark),
+            ("Meetings", "Show or hide the meetings pane", app.action_meetings),
+            ("Help", "Every key, and the filter language", app.action_help),
+        ]
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class ZoomtuiApp(App[int]):
+    """The monitor. Give it settings, a demo, or a reason why there are no settings."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "zoomtui"
+    COMMANDS = App.COMMANDS | {ZoomtuiCommands}
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="log.filter"),
+        Binding("escape", "back", "Back", show=False, id="app.back"),
+        Binding("f", "follow", "Follow", id="log.follow"),
+        Binding("c", "connect", "Connect", id="connection.connect"),
+        Binding("c", "disconnect", "Disconnect", id="connection.disconnect"),
+        Binding("r", "reconnect", "Reconnect", id="connection.reconnect"),
+        Binding("m", "meetings", "Meetings", id="view.meetings"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: ConnectionSettings | None = None,
+        *,
+        demo: DemoOptions | None = None,
+        settings_error: str | None = None,
+        profile: str = "default",
+        config_path: Path | None = None,
+        saver: Saver | None = None,
+        first_run_options: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        connection_options: dict[str, Any] | None = None,
+        log_limit: int = 100_000,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.demo = demo
+        self.settings_error = settings_error
+        self.profile = profile
+        self.config_path = config_path
+        self.saver = saver
+        #: FirstRunScreen keywords: prefill, oauth_url, ws_url, insecure_transport, resolver
+        self.first_run_options = dict(first_run_options or {})
+        self.clock = clock
+        self.monotonic = monotonic
+        self.rng = rng
+        self.connection_options = dict(connection_options or {})
+        self.event_log = EventLog(limit=log_limit)
+        self.status = LinkStatus(subscription_id=settings.subscription_id if settings else "")
+        self.connection: Any = None
+        self.bridge: ConnectionBridge | None = None
+        self.fake: Any = None  # the in-process fake Zoom of the demo
+        self._start: Callable[[], None] | None = None  # how to (re)start the worker
+        self._panel_refreshed = 0.0
+        self._notices_seen: set[str] = set()
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report prints each frame's locals, and a local may hold a token, the
+        token-bearing WebSocket URL or a secret.  Print the traceback without locals, redacted.
+        (Overrides a private Textual method: checked against Textual 8.2; a test covers it.)"""
+        import rich
+        from rich.text import Text
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        with self.console.capture() as capture:
+            self.console.print(traceback)
+        self._exit_renderables.append(Text.from_ansi(redact(capture.get())))
+        self._close_messages_no_wait()
+
+    # -- layout ----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield ConnectionPanel(self.status, clock=self.clock)
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                if FilterBar is not None and EventLogView is not None:
+                    yield FilterBar(id="filter")
+                    yield EventLogView(self.event_log, id="events")
+                else:
+                    yield Static("The event log appears here.", id="events-placeholder")
+            yield Vertical(id="side")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.demo is not None:
+            self.start_demo(self.demo)
+        elif self.settings is not None:
+            self.connect_to(self.settings)
+        else:
+            self.push_screen(
+                FirstRunScreen(profile=self.profile, reason=self.settings_error or "",
+                               config_path=self.config_path, saver=self.saver,
+                               **self.first_run_options),
+                self._first_run_done,
+            )
+        self._focus_log()
+
+    @property
+    def panel(self) -> ConnectionPanel:
+        return self.query_one(ConnectionPanel)
+
+    def _event_view(self) -> Any:
+        if EventLogView is None:
+            return None
+        views = self.screen_stack[0].query(EventLogView) if self.screen_stack else []
+        return views.first() if views else None
+
+    def _focus_log(self) -> None:
+        view = self._event_view()
+        if view is not None:
+            view.focus()
+
+    # -- starting the connection -----------------------------------------------------
+    def _first_run_done(self, result: FirstRunResult | None) -> None:
+        if result == DEMO:
+            self.start_demo(self.demo or DemoOptions())
+        elif isinstance(result, ConnectionSettings):
+            self.connect_to(result)
+        self._focus_log()
+
+    def connect_to(self, settings: ConnectionSettings) -> None:
+        """Run a connection with these settings in the "zoom" worker (replacing any other)."""
+        self.settings = settings
+        self.status.subscription_id = settings.subscription_id
+        self._start = partial(self.connect_to, settings)
+        self.run_worker(self._run_connection(settings), name="zoom-connection", group="zoom",
+                        exclusive=True, exit_on_error=False)
+
+    def start_demo(self, options: DemoOptions) -> None:
+        """Start the fake Zoom in this event loop and connect to it (the real code path)."""
+        self.demo = options
+        self._start = partial(self.start_demo, options)
+        self.sub_title = "demo: a built-in fake Zoom on 127.0.0.1, made-up meetings"
+        self.run_worker(self._run_demo(options), name="zoom-demo", group="zoom",
+                        exclusive=True, exit_on_error=False)
+
+    async def _run_demo(self, options: DemoOptions) -> None:
+        try:
+            from zoomtui.fakezoom import FakeZoom
+
+            fake = FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=options.seed,
+                            scenario=options.scenario, rate=options.rate, events=options.events,
+                            token_ttl=options.token_ttl, clock=self.clock)
+            await fake.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown as FAILED, never the crash screen
+            self._worker_failed(exc, "The built-in fake Zoom could not start.")
+            return
+        self.fake = fake
+        try:
+            settings = fake.settings(heartbeat_interval=options.heartbeat)
+            self.settings = settings
+            self.status.subscription_id = settings.subscription_id
+            await self._run_connection(settings)
+        finally:
+            with contextlib.suppress(Exception, asyncio.CancelledError):  # quitting anyway
+                await asyncio.wait_for(fake.stop(), timeout=5)
+
+    async def _run_connection(self, settings: ConnectionSettings) -> None:
+        try:
+            from zoomtui.zoom.connection import ZoomConnection
+
+            kwargs: dict[str, Any] = {"clock": self.clock, "monotonic": self.monotonic}
+            if self.rng is not None:
+                kwargs["rng"] = self.rng
+            kwargs.update(self.connection_options)
+            connection = ZoomConnection(settings, **kwargs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - bad settings etc: FAILED with the message
+            self._worker_failed(exc, "Check the settings (`zoomtui doctor` explains each one).")
+            return
+        self.connection = connection
+        bridge = ConnectionBridge(connection, self.post_message, clock=self.clock)
+        self.bridge = bridge
+        await bridge.run()
+
+    def _worker_failed(self, exc: BaseException, hint: str) -> None:
+        text = redact(str(exc)) or type(exc).__name__
+        self.post_message(StateUpdated(StateChanged(
+            state=ConnectionState.FAILED, previous=self.status.state, reason=text,
+            at=self.clock(), hint=hint)))
+
+    def _connection_alive(self) -> bool:
+        """True while a worker runs a connection that still listens to requests."""
+        return (self.connection is not None and self.bridge is not None
+                and any(w.group == "zoom" and w.is_running for w in self.workers))
+
+    # -- messages from the worker ----------------------------------------------------
+    @on(RowsArrived)
+    def _rows_arrived(self, message: RowsArrived) -> None:
+        self.ingest(message.rows)
+
+    def ingest(self, rows: Iterable[BatchRow]) -> None:
+        """The one place where received rows reach the models.
+
+        Event log now; the meeting tracker (`self.meetings.apply(event)`) and the
+        archive (`self.archive.write(rows)`) are wired in here when they land.
+        """
+        log_rows: list[Any] = []
+        events = malformed = 0
+        gaps: list[Gap] = []
+        last_event_at: float | None = None
+        for row in rows:
+            cls = type(row)
+            if cls is ZoomEvent:
+                events += 1
+                last_event_at = row.received_at  # type: ignore[union-attr]
+                log_rows.append(row)
+            elif cls is MalformedFrame:
+                malformed += 1
+                log_rows.append(row)
+            elif cls is Gap:
+                gaps.append(row)  # type: ignore[arg-type]
+                log_rows.append(GapRow(row.start, row.end, row.reason))  # type: ignore[union-attr]
+        self._append_to_log(log_rows)
+        now = self.clock()
+        self.status.on_rows(events, malformed, gaps, last_event_at, now)
+        mono = time.monotonic()
+        if gaps or mono - self._panel_refreshed >= PANEL_REFRESH_INTERVAL:
+            self._panel_refreshed = mono
+            self.panel.refresh_status()
+
+    def _append_to_log(self, rows: list[Any]) -> None:
+        if not rows:
+            return
+        added = self.event_log.extend(rows)
+        view = self._event_view()
+        if view is not None:
+            view.rows_added(added)
+
+    @on(StateUpdated)
+    def _state_updated(self, message: StateUpdated) -> None:
+        change = message.change
+        previous = self.status.state
+        self.status.on_state(change)
+        self.panel.refresh_status()
+        self.refresh_bindings()
+        if change.state in LOGGED_STATES and change.state is not previous:
+            self._append_to_log([StateRow(change.state.value, self.status.reason, change.at)])
+        self._toast(change, previous)
+
+    def _toast(self, change: StateChanged, previous: ConnectionState) -> None:
+        reason = self.status.reason
+        if change.state is ConnectionState.CONNECTED and previous is not ConnectionState.CONNECTED:
+            sub = mask_id(self.status.subscription_id)
+            self.notify(f"Receiving events for subscription {sub}.", title="Connected", timeout=3)
+        elif change.state is ConnectionState.FAILED:
+            text = reason + (f"\n{self.status.hint}" if self.status.hint else "")
+            self.notify(text, title="Connection failed", severity="error", timeout=12, markup=False)
+        elif "displaced" in reason.lower():
+            self.notify(reason, title="Displaced?", severity="warning", timeout=8, markup=False)
+
+    @on(HeartbeatAnswered)
+    def _heartbeat(self, message: HeartbeatAnswered) -> None:
+        self.status.on_heartbeat(message.heartbeat)
+        self.panel.refresh_status()
+
+    @on(TokenObtained)
+    def _token(self, message: TokenObtained) -> None:
+        self.status.on_token(message.info)
+        self.panel.refresh_status()
+
+    @on(NoticeReceived)
+    def _notice(self, message: NoticeReceived) -> None:
+        module = message.notice.envelope.module
+        if module in self._notices_seen:  # once per module: a chatty server must not bury the screen
+            return
+        self._notices_seen.add(module)
+        self.notify(redact(message.notice.text), title=f"Zoom sent “{module}”", timeout=6, markup=False)
+
+    # -- actions ---------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("connect", "disconnect"):
+            up = self._connection_alive() and self.status.state not in (
+                ConnectionState.STOPPED, ConnectionState.FAILED)
+            return up if action == "disconnect" else not up
+        return True
+
+    def action_connect(self) -> None:
+        if self._connection_alive():
+            self.connection.request_connect()
+        elif self._start is not None:
+            self._start()
+        else:
+            self.notify("No credentials yet: run `zoomtui login` or `zoomtui demo`.", severity="warning")
+
+    def action_disconnect(self) -> None:
+        if self._connection_alive():
+            self.connection.request_disconnect()
+
+    def action_reconnect(self) -> None:
+        if self._connection_alive():
+            self.connection.request_reconnect()
+        else:
+            self.action_connect()
+
+    def action_filter(self) -> None:
+        bar = self.query("#filter")
+        if bar:
+            bar.first().focus()
+
+    def action_back(self) -> None:
+        """Escape: leave the filter input; on the log, clear an active filter."""
+        focused = self.focused
+        bar = self.query("#filter").first() if self.query("#filter") else None
+        if bar is not None and focused is not None and (focused is bar or bar in focused.ancestors):
+            self._focus_log()
+        elif self.event_log.filter is not None:
+            self.action_clear_filter()
+
+    def action_clear_filter(self) -> None:
+        view = self._event_view()
+        if view is not None:
+            view.apply_filter("")
+        bar = self.query("#filter")
+        if bar and hasattr(bar.first(), "clear"):
+            bar.first().clear()
+
+    def action_follow(self) -> None:
+        view = self._event_view()
+        if view is not None:
+            view.action_follow()
+
+    def action_meetings(self) -> None:
+        side = self.query_one("#side")
+        if not side.children:
+            self.notify("The meetings pane is not part of this build yet.", title="Meetings")
+            return
+        side.set_class(not side.has_class("-hidden"), "-hidden")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    def help_sections(self) -> list[BindingSection]:
+        sections: list[BindingSection] = [("Connection and app", [
+            *self.BINDINGS,
+            Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "Command palette"),
+        ])]
+        if EventLogView is not None:
+            sections.append(("Event log", EventLogView.BINDINGS))
+        if FilterBar is not None:
+            sections.append(("Filter", FilterBar.BINDINGS))
+        return sections
+
+    def action_export_view(self) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock()))
+        path = Path.cwd() / f"zoomtui-export-{stamp}.jsonl"
+        rows = [r for r in self.event_log if type(r) is ZoomEvent]
+        if not rows:
+            self.notify("Nothing to export: no events in the current view.", severity="warning")
+            return
+        self.run_worker(partial(self._export, rows, path), thread=True, group="export",
+                        exit_on_error=False)
+
+    def _export(self, rows: list[ZoomEvent], path: Path) -> None:
+        import orjson
+
+        try:
+            with path.open("wb") as out:
+                for ev in rows:
+                    out.write(orjson.dumps(ev.body) + b"\n")
+                    ev.release()
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"Could not write {path}: {exc.strerror}",
+                                  severity="error")
+            return
+        self.call_from_thread(self.notify, f"{len(rows):,} events written to {path}",
+                              title="Exported")

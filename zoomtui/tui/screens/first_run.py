@@ -1,0 +1,238 @@
+"""First run: no usable credentials.  A short form that verifies the credentials
+with Zoom and saves them (secret to the OS keyring), or one key into the demo.
+
+The screen dismisses with the saved `ConnectionSettings`, or with `DEMO` when
+the user chose the demo; the app connects either way.  Saving goes through
+the credentials module (`verify_and_save`), which owns profiles and keyring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from zoomtui.redaction import Secret, redact
+from zoomtui.settings import ConnectionSettings
+
+DEMO: Literal["demo"] = "demo"
+FirstRunResult = ConnectionSettings | Literal["demo"]
+
+#: `zoomtui.credentials.verify_and_save` or a stand-in with its signature: returns a
+#: SaveResult-like object (ok, message, needs_confirmation), possibly as an awaitable
+Saver = Callable[..., Any | Awaitable[Any]]
+
+FIELDS: tuple[tuple[str, str, str, bool], ...] = (
+    # (field, label, placeholder, password)
+    ("account_id", "Account ID", "from your app's App Credentials page", False),
+    ("client_id", "Client ID", "from your app's App Credentials page", False),
+    ("client_secret", "Client secret", "kept in your OS keyring, never in a file", True),
+    ("subscription_id", "Subscription ID", "Feature → Event Subscriptions → your WebSocket subscription", False),
+)
+
+
+def default_saver() -> Saver:
+    from zoomtui import credentials
+
+    return credentials.verify_and_save
+
+
+def default_resolver(profile: str, config_path: Path | None) -> ConnectionSettings:
+    from zoomtui.credentials import resolve_settings
+
+    return resolve_settings(profile=profile, config_path=config_path)
+
+
+class FirstRunScreen(Screen[FirstRunResult]):
+    """Welcome: connect your own Server-to-Server OAuth app, or press d for the demo."""
+
+    DEFAULT_CSS = """
+    FirstRunScreen { align: center top; }
+    FirstRunScreen > VerticalScroll { width: 96; max-width: 100%; height: 1fr; padding: 1 2; }
+    FirstRunScreen #title { text-style: bold; color: $text-primary; margin-bottom: 1; }
+    FirstRunScreen #why { color: $text-muted; margin-bottom: 1; }
+    FirstRunScreen #demo-line { margin-bottom: 1; }
+    FirstRunScreen .field { height: 3; }
+    FirstRunScreen .field Label { width: 18; padding: 1 1 0 0; text-align: right; }
+    FirstRunScreen .field Input { width: 1fr; }
+    FirstRunScreen #buttons { height: 3; margin-top: 1; }
+    FirstRunScreen #buttons Button { margin-right: 2; }
+    FirstRunScreen #status { height: auto; margin-top: 1; }
+    FirstRunScreen #status.-error { color: $text-error; }
+    FirstRunScreen #status.-busy { color: $text-warning; }
+    FirstRunScreen #status.-ok { color: $text-success; }
+    FirstRunScreen #note { color: $text-muted; margin-top: 1; }
+    """
+
+    # No field is focused at first, so `d` starts the demo; tab moves into the form.
+    AUTO_FOCUS = None
+
+    BINDINGS = [
+        Binding("d", "demo", "Try the demo", id="first_run.demo"),
+        Binding("ctrl+s", "save", "Verify and save", id="first_run.save", priority=True),
+        Binding("escape", "leave_field", "Leave field", show=False, id="first_run.leave_field"),
+        Binding("q", "app.quit", "Quit", id="first_run.quit"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        profile: str = "default",
+        reason: str = "",
+        config_path: Path | None = None,
+        prefill: dict[str, str] | None = None,
+        oauth_url: str | None = None,
+        ws_url: str | None = None,
+        insecure_transport: bool = False,
+        saver: Saver | None = None,
+        resolver: Callable[[str, Path | None], ConnectionSettings] | None = None,
+    ) -> None:
+        super().__init__()
+        self.profile = profile
+        self.reason = reason
+        self.config_path = config_path
+        self.prefill = {k: v for k, v in (prefill or {}).items() if k != "client_secret" and v}
+        self.oauth_url = oauth_url
+        self.ws_url = ws_url
+        self.insecure_transport = insecure_transport
+        self._saver = saver
+        self._resolver = resolver or default_resolver
+        # set when the only keyring is a plain file and the user confirms by saving again
+        self._allow_insecure_keyring = False
+        self._confirming_insecure = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("Welcome to zoomtui", id="title")
+            why = f"No usable Zoom credentials for profile “{self.profile}”."
+            if self.reason:
+                why += " " + redact(self.reason)
+            yield Static(why, id="why", markup=False)
+            yield Static(Content.assemble(
+                "Press ", ("d", "bold $text-accent"), " to try the demo: a built-in fake Zoom with "
+                "made-up meetings, no account needed."), id="demo-line")
+            yield Static(
+                "Or connect your own Server-to-Server OAuth app (Zoom App Marketplace). "
+                "Press tab to start typing; ctrl+s or the button verifies the credentials with Zoom "
+                "and saves them.", markup=False)
+            with Vertical(id="form"):
+                for name, label, placeholder, password in FIELDS:
+                    with Horizontal(classes="field"):
+                        yield Label(label, markup=False)
+                        yield Input(self.prefill.get(name, ""), placeholder=placeholder,
+                                    password=password, id=name)
+            with Horizontal(id="buttons"):
+                yield Button("Verify and save", id="save", variant="primary")
+                yield Button("Try the demo", id="demo")
+            yield Static("", id="status", markup=False)
+            yield Static(
+                f"Saved as profile “{self.profile}”: ids in the config file, the secret in your OS "
+                "keyring. Environment variables (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, "
+                "ZOOM_SUBSCRIPTION_ID) work too and win over a profile.", id="note", markup=False)
+        yield Footer()
+
+    # -- actions ---------------------------------------------------------------------
+    def action_demo(self) -> None:
+        self.dismiss(DEMO)
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
+    @on(Button.Pressed, "#demo")
+    def _demo_pressed(self) -> None:
+        self.action_demo()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        # Enter moves to the next empty field, then saves.
+        for name, *_ in FIELDS:
+            field = self.query_one(f"#{name}", Input)
+            if not field.value.strip():
+                field.focus()
+                return
+        self.action_save()
+
+    def values(self) -> dict[str, str]:
+        return {name: self.query_one(f"#{name}", Input).value.strip() for name, *_ in FIELDS}
+
+    def action_save(self) -> None:
+        values = self.values()
+        missing = [label for name, label, *_ in FIELDS if not values[name]]
+        if missing:
+            self._status(f"Fill in {', '.join(missing)}.", "-error")
+            first = next(name for name, label, *_ in FIELDS if label == missing[0])
+            self.query_one(f"#{first}", Input).focus()
+            return
+        secret = Secret(values.pop("client_secret"))
+        if self._confirming_insecure:
+            self._allow_insecure_keyring = True
+        self._verify(values, secret)
+
+    @work(exclusive=True, group="first-run", exit_on_error=False)
+    async def _verify(self, values: dict[str, str], secret: Secret) -> None:
+        self._busy(True)
+        self._status("Verifying with Zoom (requesting a token)…", "-busy")
+        try:
+            saver = self._saver or default_saver()
+            result: Any = saver(
+                self.profile, values["account_id"], values["client_id"], secret,
+                values["subscription_id"], self.oauth_url, self.ws_url,
+                config_path=self.config_path, insecure_transport=self.insecure_transport,
+                allow_insecure_keyring=self._allow_insecure_keyring,
+            )
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:  # noqa: BLE001 - shown to the user, redacted; never the crash screen
+            self._failed(redact(str(exc)) or type(exc).__name__)
+            return
+        if not getattr(result, "ok", False):
+            message = redact(getattr(result, "message", "")) or "Saving failed."
+            if getattr(result, "needs_confirmation", False):
+                self._confirming_insecure = True
+                message += " Press ctrl+s again to store the secret there anyway."
+            self._failed(message)
+            return
+        self.query_one("#client_secret", Input).value = ""
+        settings = await self._settings_after_save(values, secret)
+        self._status("Verified and saved. Connecting…", "-ok")
+        self.app.notify(redact(result.message), title="Credentials saved", timeout=8, markup=False)
+        self.dismiss(settings)
+
+    async def _settings_after_save(self, values: dict[str, str], secret: Secret) -> ConnectionSettings:
+        """What the next `zoomtui` run will resolve (environment included); else the form's values."""
+        try:
+            return await asyncio.to_thread(self._resolver, self.profile, self.config_path)
+        except Exception:  # noqa: BLE001 - e.g. the secret is session-only: the form has it all
+            extra: dict[str, Any] = {}
+            if self.oauth_url:
+                extra["oauth_url"] = self.oauth_url
+            if self.ws_url:
+                extra["ws_url"] = self.ws_url
+            return ConnectionSettings(client_secret=secret, profile=self.profile,
+                                      insecure_transport=self.insecure_transport, **values, **extra)
+
+    def _failed(self, message: str) -> None:
+        self._status(message, "-error")
+        self._busy(False)
+
+    def _busy(self, busy: bool) -> None:
+        self.query_one("#save", Button).disabled = busy
+
+    def _status(self, text: str, cls: str) -> None:
+        status = self.query_one("#status", Static)
+        status.update(text)
+        status.set_classes(cls)

@@ -1,0 +1,277 @@
+"""The connection panel, always at the top: is the link healthy, and if not, why.
+
+```
+● connected 00:41:07 · server accepted the connection
+sub dem…01 · token 52m · hb 38 ms 3s ago · last event 0.2s · 12.4 ev/s ▁▂▅▇▅▂ · reconnects 0 · gaps 0
+```
+
+`LinkStatus` is the plain model (no Textual): the app feeds it the worker's
+messages and the panel renders it.  Ages ("3s ago") are recomputed from the
+injectable clock by a 1 s timer, which only re-renders two short lines.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Sparkline, Static
+
+from zoomtui.redaction import mask_id, redact
+from zoomtui.tui.theme import STATE_GLYPHS, state_style
+from zoomtui.zoom.updates import ConnectionState, Gap, Heartbeat, StateChanged, TokenInfo
+
+#: seconds of history behind the events/s sparkline
+RATE_WINDOW = 60
+#: the events/s figure is the mean over this many seconds (smooths Zoom's bursts)
+RATE_SMOOTHING = 5
+
+
+class RateMeter:
+    """Events per second in whole-second buckets over the last `window` seconds."""
+
+    def __init__(self, window: int = RATE_WINDOW) -> None:
+        self.window = window
+        self._buckets: deque[tuple[int, int]] = deque()  # (second, count), oldest first
+
+    def add(self, count: int, now: float) -> None:
+        if count <= 0:
+            return
+        sec = int(now)
+        if self._buckets and self._buckets[-1][0] == sec:
+            self._buckets[-1] = (sec, self._buckets[-1][1] + count)
+        else:
+            self._buckets.append((sec, count))
+        self._trim(sec)
+
+    def _trim(self, sec: int) -> None:
+        while self._buckets and self._buckets[0][0] <= sec - self.window:
+            self._buckets.popleft()
+
+    def series(self, now: float) -> list[float]:
+        """One value per second, oldest first, `window` values (the current second last)."""
+        sec = int(now)
+        self._trim(sec)
+        out = [0.0] * self.window
+        for s, n in self._buckets:
+            k = self.window - 1 - (sec - s)
+            if 0 <= k < self.window:
+                out[k] = float(n)
+        return out
+
+    def rate(self, now: float, seconds: int = RATE_SMOOTHING) -> float:
+        sec = int(now)
+        total = sum(n for s, n in self._buckets if sec - seconds < s <= sec)
+        return total / seconds
+
+
+@dataclass
+class LinkStatus:
+    """What the panel shows, updated from the worker's messages (no Textual)."""
+
+    subscription_id: str = ""
+    state: ConnectionState = ConnectionState.IDLE
+    reason: str = "not connected yet"
+    hint: str = ""
+    since: float | None = None
+    retry_in: float | None = None
+    token_expires_at: float | None = None
+    heartbeat_rtt: float | None = None
+    heartbeat_at: float | None = None
+    last_event_at: float | None = None
+    events: int = 0
+    malformed: int = 0
+    reconnects: int = 0
+    gaps: int = 0
+    gap_seconds: float = 0.0
+    rate: RateMeter = field(default_factory=RateMeter)
+
+    def on_state(self, change: StateChanged) -> None:
+        if change.state is ConnectionState.RECONNECTING and self.state is not ConnectionState.RECONNECTING:
+            self.reconnects += 1
+        self.state = change.state
+        # Reasons can carry server text or exception text: scrub before it reaches a screen.
+        self.reason = redact(change.reason)
+        self.hint = redact(change.hint) if change.hint else ""
+        self.since = change.at
+        self.retry_in = change.retry_in
+        if change.state.is_final:
+            self.heartbeat_rtt = None
+
+    def on_rows(self, events: int, malformed: int, gaps: list[Gap], last_event_at: float | None,
+                now: float) -> None:
+        self.events += events
+        self.malformed += malformed
+        for gap in gaps:
+            self.gaps += 1
+            self.gap_seconds += gap.seconds
+        if last_event_at is not None:
+            self.last_event_at = last_event_at
+        self.rate.add(events + malformed, now)
+
+    def on_heartbeat(self, hb: Heartbeat) -> None:
+        self.heartbeat_rtt, self.heartbeat_at = hb.rtt, hb.at
+
+    def on_token(self, info: TokenInfo) -> None:
+        self.token_expires_at = info.expires_at
+
+
+# -- formatting (pure, so tests can check it without an app) ----------------------------
+
+
+def format_duration(seconds: float) -> str:
+    """00:41:07 style, days when long (the time in the current state)."""
+    s = max(0, int(seconds))
+    days, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    text = f"{h:02d}:{m:02d}:{s:02d}"
+    return f"{days}d {text}" if days else text
+
+
+def format_age(seconds: float) -> str:
+    """A short age: 0.2s, 14s, 3m, 2h."""
+    s = max(0.0, seconds)
+    if s < 10:
+        return f"{s:.1f}s"
+    if s < 120:
+        return f"{int(s)}s"
+    if s < 7200:
+        return f"{int(s // 60)}m"
+    return f"{int(s // 3600)}h"
+
+
+def format_rtt(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
+
+
+def format_expiry(seconds: float) -> str:
+    if seconds <= 0:
+        return "expired"
+    if seconds < 120:
+        return f"{int(seconds)}s"
+    return f"{int(seconds // 60)}m"
+
+
+def state_line(status: LinkStatus, now: float) -> Content:
+    state = status.state
+    style = state_style(state)
+    parts: list[tuple[str, str] | str] = [(f"{STATE_GLYPHS.get(state, '●')} {state.value}", style)]
+    if status.since is not None:
+        parts.append((f" {format_duration(now - status.since)}", "$text-muted"))
+    if status.reason:
+        parts += [(" · ", "$text-muted"), status.reason]
+    if state is ConnectionState.RECONNECTING and status.retry_in is not None and status.since is not None:
+        left = status.since + status.retry_in - now
+        if left > 0.5:
+            parts.append((f" (next try in {int(left + 0.5)}s)", "$text-muted"))
+    return Content.assemble(*parts)
+
+
+def hint_line(status: LinkStatus) -> Content:
+    if not status.hint:
+        return Content("")
+    return Content.assemble(("→ ", "$text-error"), (status.hint, "$text-error"))
+
+
+def metrics_line(status: LinkStatus, now: float) -> Content:
+    muted = "$text-muted"
+    sep = (" · ", muted)
+    parts: list[tuple[str, str] | str] = []
+
+    def item(label: str, value: str, value_style: str = "") -> None:
+        if parts:
+            parts.append(sep)
+        parts.append((f"{label} ", muted))
+        parts.append((value, value_style) if value_style else value)
+
+    item("sub", mask_id(status.subscription_id) if status.subscription_id else "–")
+    if status.token_expires_at is None:
+        item("token", "–")
+    else:
+        left = status.token_expires_at - now
+        item("token", format_expiry(left), "$text-warning" if left < 300 else "")
+    if status.heartbeat_rtt is None or status.heartbeat_at is None:
+        item("hb", "–")
+    else:
+        item("hb", f"{format_rtt(status.heartbeat_rtt)} {format_age(now - status.heartbeat_at)} ago")
+    item("last event", "–" if status.last_event_at is None else format_age(now - status.last_event_at))
+    item("events", f"{status.events:,}")
+    item("ev/s", f"{status.rate.rate(now):.1f}")
+    return Content.assemble(*parts)
+
+
+def counters_line(status: LinkStatus) -> Content:
+    muted = "$text-muted"
+    parts: list[tuple[str, str] | str] = [("reconnects ", muted), str(status.reconnects),
+                                           (" · gaps ", muted)]
+    parts.append((str(status.gaps), "$text-warning") if status.gaps else "0")
+    if status.malformed:
+        parts += [(" · malformed ", muted), (str(status.malformed), "$text-error")]
+    return Content.assemble(*parts)
+
+
+class ConnectionPanel(Widget):
+    """State, reason and hint, plus the link's vital signs. Always visible at the top."""
+
+    DEFAULT_CSS = """
+    ConnectionPanel {
+        height: auto;
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        padding: 0 1;
+    }
+    ConnectionPanel.-failed { border: round $error; }
+    ConnectionPanel.-connected { border: round $success 60%; }
+    ConnectionPanel #state-line { width: 1fr; height: 1; }
+    ConnectionPanel #hint-line { height: auto; display: none; }
+    ConnectionPanel.-has-hint #hint-line { display: block; }
+    ConnectionPanel #metrics { height: 1; }
+    ConnectionPanel #metrics-line { width: auto; height: 1; }
+    ConnectionPanel #rate-spark { width: 30; height: 1; margin: 0 1; }
+    ConnectionPanel #counters-line { width: auto; height: 1; }
+    """
+
+    def __init__(self, status: LinkStatus, *, clock: Callable[[], float] = time.time,
+                 id: str | None = "connection", classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.status = status
+        self._clock = clock
+        self.border_title = "connection"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="state-line", markup=False)
+        yield Static(id="hint-line", markup=False)
+        with Horizontal(id="metrics"):
+            yield Static(id="metrics-line", markup=False)
+            yield Sparkline([], id="rate-spark")
+            yield Static(id="counters-line", markup=False)
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+        # Ages and "time in state" move with the clock: one cheap re-render a second.
+        self.set_interval(1.0, self.refresh_status, name="connection-panel-ages")
+
+    def refresh_status(self) -> None:
+        """Re-render from `status` (call after changing it; the timer calls it every second)."""
+        if not self.is_mounted:
+            return
+        now = self._clock()
+        st = self.status
+        self.query_one("#state-line", Static).update(state_line(st, now))
+        self.query_one("#hint-line", Static).update(hint_line(st))
+        self.query_one("#metrics-line", Static).update(metrics_line(st, now))
+        self.query_one("#counters-line", Static).update(counters_line(st))
+        self.query_one("#rate-spark", Sparkline).data = st.rate.series(now)
+        self.set_class(bool(st.hint), "-has-hint")
+        self.set_class(st.state is ConnectionState.FAILED, "-failed")
+        self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
+        self.border_subtitle = "c connect" if st.state in (
+            ConnectionState.STOPPED, ConnectionState.FAILED, ConnectionState.IDLE) else "c disconnect · r reconnect"
