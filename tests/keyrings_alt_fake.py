@@ -3,7 +3,7 @@
 Like the real one it keeps passwords in a plain file; zoomtui must recognise it as
 insecure by what it is (a class named PlaintextKeyring), not by where it lives.
 Usable in a subprocess too:
-PYTHON_KEYRING_BACKEND=tests.keyrings_alt_fake.PlaintextKeyring with
+PYTHONPATH=tests PYTHON_KEYRING_BACKEND=keyrings_alt_fake.PlaintextKeyring with
 ZOOMTUI_TEST_PLAINTEXT_KEYRING=<file>.
 """
 
