@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -205,6 +205,15 @@ class FakeZoom:
     @property
     def ws_url(self) -> str:
         return f"ws://{_url_host(self.host)}:{self.port}{WS_PATH}"
+
+    def issue_token(self) -> str:
+        """A live token without an HTTP round trip (for tests that are about the WebSocket)."""
+        return self.issuer.issue()
+
+    def ws_url_for(self, token: str, subscription_id: str | None = None) -> str:
+        """The full WebSocket URL with its query. It holds a live token: never print or log it."""
+        sub = self.credentials.subscription_id if subscription_id is None else subscription_id
+        return f"{self.ws_url}?{urlencode({'subscriptionId': sub, 'access_token': token})}"
 
     def settings(self, **changes: object) -> ConnectionSettings:
         """ConnectionSettings for the demo credentials at these URLs (`changes` are applied on top)."""

@@ -1,0 +1,400 @@
+"""The fake WebSocket over loopback with a real websockets client: handshake answers,
+heartbeats, events, the one-connection rule, every fault, restarts and scenarios."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from pathlib import Path
+
+import orjson
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
+
+from zoomtui.fakezoom import DEMO_CREDENTIALS as C
+from zoomtui.fakezoom import MALFORMED_KINDS, FakeZoom, scenario_events
+from zoomtui.fakezoom.server import (
+    CLOSE_DISPLACED,
+    CLOSE_REFUSED,
+    REASON_DISPLACED,
+    default_samples_dir,
+)
+from zoomtui.zoom.protocol import (
+    HEARTBEAT_REQUEST,
+    KIND_BUILD_CONNECTION,
+    KIND_HEARTBEAT,
+    KIND_INVALID_TOKEN,
+    Envelope,
+    MalformedFrame,
+    ZoomEvent,
+    message_frame,
+    parse_frame,
+)
+
+HEARTBEAT_ANSWER = '{"module":"heartbeat","success":true,"content":"live","header":{}}'
+
+
+def client(url: str, **kw) -> connect:
+    # What the real client does: no protocol pings (Zoom uses the application heartbeat).
+    return connect(url, open_timeout=3, close_timeout=1, ping_interval=None, **kw)
+
+
+async def recv(ws: ClientConnection, timeout: float = 2) -> str | bytes:
+    return await asyncio.wait_for(ws.recv(), timeout)
+
+
+async def recv_json(ws: ClientConnection) -> dict:
+    return orjson.loads(await recv(ws))
+
+
+async def closed_code(ws: ClientConnection) -> int | None:
+    """Read until the connection closes; the close code the client saw (1006: no close frame)."""
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await recv(ws)
+    return ws.close_code
+
+
+@pytest.fixture
+async def fake():
+    async with FakeZoom() as f:
+        yield f
+
+
+async def open_session(fake: FakeZoom, **kw) -> ClientConnection:
+    ws = await client(fake.ws_url_for(fake.issue_token()), **kw)
+    assert (await recv_json(ws))["success"] is True
+    return ws
+
+
+# -- build_connection -------------------------------------------------------------------
+
+
+async def test_build_connection_success_first_then_heartbeat_live(fake: FakeZoom) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        first = parse_frame(await recv(ws), 0.0)
+        assert isinstance(first, Envelope) and first.kind == KIND_BUILD_CONNECTION
+        assert first.success is True
+        await ws.send(HEARTBEAT_REQUEST)
+        answer = await recv(ws)
+        assert answer == HEARTBEAT_ANSWER
+        assert parse_frame(answer, 0.0).kind == KIND_HEARTBEAT
+        conn = await fake.wait_for_connection()
+        assert conn.accepted and conn.open
+        assert conn.heartbeats_answered == 1
+        assert conn.frames_sent == 2
+
+
+async def test_unknown_subscription_is_refused_and_closed(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token(), subscription_id="nope")) as ws:
+        frame = await recv_json(ws)
+        assert frame["module"] == "build_connection" and frame["success"] is False
+        assert "subscription" in frame["content"].lower()
+        assert await closed_code(ws) == CLOSE_REFUSED
+    assert fake.connections[-1].refused_reason == frame["content"]
+    assert fake.accepted_connections == []
+
+
+@pytest.mark.parametrize("token", ["not-a-token", ""])
+async def test_unknown_or_empty_token(fake, token) -> None:
+    async with client(fake.ws_url_for(token)) as ws:
+        frame = await recv_json(ws)
+        assert frame["success"] is False
+        assert frame["content"] == ("Invalid Token" if token else "token is empty")
+        assert await closed_code(ws) == CLOSE_REFUSED
+
+
+async def test_token_in_a_header_not_the_query_is_token_is_empty(fake) -> None:
+    url = f"{fake.ws_url}?subscriptionId={C.subscription_id}"
+    headers = {"Authorization": f"Bearer {fake.issue_token()}"}
+    async with client(url, additional_headers=headers) as ws:
+        frame = await recv_json(ws)
+        assert (frame["success"], frame["content"]) == (False, "token is empty")
+
+
+async def test_expired_token_is_refused() -> None:
+    async with FakeZoom(token_ttl=0.05) as fake:
+        token = fake.issue_token()
+        await asyncio.sleep(0.08)
+        async with client(fake.ws_url_for(token)) as ws:
+            frame = parse_frame(await recv(ws), 0.0)
+            assert frame.kind == KIND_INVALID_TOKEN
+
+
+async def test_expire_tokens_refuses_new_connections_and_kicks_open_ones_at_heartbeat(fake) -> None:
+    token = fake.issue_token()
+    async with client(fake.ws_url_for(token)) as ws:
+        await recv(ws)
+        fake.expire_tokens()
+        await ws.send(HEARTBEAT_REQUEST)
+        frame = parse_frame(await recv(ws), 0.0)
+        assert frame.kind == KIND_INVALID_TOKEN and frame.content == "Invalid Token"
+        assert await closed_code(ws) == CLOSE_REFUSED
+    async with client(fake.ws_url_for(token)) as ws:
+        assert (await recv_json(ws))["content"] == "Invalid Token"
+
+
+async def test_wrong_path_is_a_404_handshake(fake) -> None:
+    url = fake.ws_url_for(fake.issue_token()).replace("/ws?", "/socket?")
+    with pytest.raises(InvalidStatus) as err:
+        async with client(url):
+            pass
+    assert err.value.response.status_code == 404
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+async def test_inject_sends_a_message_frame_with_json_string_content(fake) -> None:
+    event = {"event": "meeting.started", "event_ts": 1706123456789,
+             "payload": {"account_id": C.account_id, "object": {"id": "1", "uuid": "a+b/c=="}}}
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        conn = await fake.wait_for_connection()
+        assert await fake.inject(event) == 1
+        raw = await recv(ws)
+        env = orjson.loads(raw)
+        assert env["module"] == "message" and env["success"] is True
+        assert isinstance(env["content"], str)
+        assert orjson.loads(env["content"]) == event
+        parsed = parse_frame(raw, 0.0)
+        assert isinstance(parsed, ZoomEvent) and parsed.meeting_uuid == "a+b/c=="
+        # a JSON string is sent as it is
+        await fake.inject('{"event":"user.created","event_ts":1}', conn=conn)
+        assert orjson.loads(await recv(ws))["content"] == '{"event":"user.created","event_ts":1}'
+        assert conn.sent_events == [orjson.dumps(event).decode(), '{"event":"user.created","event_ts":1}']
+
+
+async def test_inject_frame_is_verbatim_text_or_binary(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        await fake.wait_for_connection()
+        await fake.inject_frame("hello, not json")
+        await fake.inject_frame(b"\x01\x02")
+        assert await recv(ws) == "hello, not json"
+        assert await recv(ws) == b"\x01\x02"
+
+
+@pytest.mark.parametrize("kind", MALFORMED_KINDS)
+async def test_each_malformed_kind_is_malformed_for_the_parser(fake, kind) -> None:
+    async with client(fake.ws_url_for(fake.issue_token()), max_size=4 << 20) as ws:
+        await recv(ws)
+        await fake.wait_for_connection()
+        await fake.send_malformed(kind=kind)
+        data = await recv(ws)
+        parsed = parse_frame(data, 0.0)
+        assert isinstance(parsed, MalformedFrame), (kind, parsed)
+        if kind == "binary":
+            assert isinstance(data, bytes)
+        if kind == "oversize":
+            assert "limit" in parsed.reason
+        # the connection survives a malformed frame
+        await ws.send(HEARTBEAT_REQUEST)
+        assert await recv(ws) == HEARTBEAT_ANSWER
+
+
+async def test_oversize_beyond_the_client_max_size_closes_with_1009(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:  # websockets' default 1 MiB
+        await recv(ws)
+        await fake.wait_for_connection()
+        await fake.send_malformed(kind="oversize")
+        with pytest.raises(ConnectionClosedError) as err:
+            await recv(ws)
+        assert err.value.sent is not None and err.value.sent.code == 1009  # message too big
+
+
+async def test_unknown_malformed_kind(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        await fake.wait_for_connection()
+        with pytest.raises(ValueError, match="unknown malformed kind"):
+            await fake.send_malformed(kind="weird")
+
+
+# -- one connection per subscription -----------------------------------------------------
+
+
+async def test_new_connection_displaces_the_old_one(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as old:
+        await recv(old)
+        async with client(fake.ws_url_for(fake.issue_token())) as new:
+            assert (await recv_json(new))["success"] is True
+            assert await closed_code(old) == CLOSE_DISPLACED
+            assert old.close_reason == REASON_DISPLACED
+            first, second = fake.accepted_connections
+            assert first.ended_by == "displaced" and not first.open
+            assert second.open
+            await new.send(HEARTBEAT_REQUEST)
+            assert await recv(new) == HEARTBEAT_ANSWER
+
+
+async def test_several_connections_when_the_rule_is_off() -> None:
+    async with FakeZoom(one_connection_per_subscription=False) as fake:
+        a = await open_session(fake)
+        b = await open_session(fake)
+        await fake.wait_for_connection(2)
+        assert await fake.inject({"event": "user.created", "event_ts": 1}) == 2
+        assert orjson.loads(await recv(a))["module"] == "message"
+        assert orjson.loads(await recv(b))["module"] == "message"
+        await a.close()
+        await b.close()
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+
+async def test_close_with_a_code_and_reason(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        conn = await fake.wait_for_connection()
+        await fake.close(code=4321, reason="maintenance")
+        assert await closed_code(ws) == 4321
+        assert ws.close_reason == "maintenance"
+        assert conn.close_code == 4321 and conn.ended_by == "close"
+
+
+async def test_cut_drops_tcp_without_a_close_frame(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        conn = await fake.wait_for_connection()
+        await fake.cut()
+        with pytest.raises(ConnectionClosedError) as err:
+            await recv(ws)
+        assert err.value.rcvd is None  # no close frame came
+        assert ws.close_code == 1006
+        assert not conn.open and conn.close_code == 1006
+
+
+async def test_go_silent_stops_heartbeat_answers_and_events_but_stays_open(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        conn = await fake.wait_for_connection()
+        fake.go_silent()
+        await ws.send(HEARTBEAT_REQUEST)
+        assert await fake.inject({"event": "user.created", "event_ts": 1}) == 0
+        with pytest.raises(TimeoutError):
+            await recv(ws, timeout=0.3)
+        assert conn.open and conn.heartbeats_received == 1 and conn.heartbeats_answered == 0
+
+
+@pytest.mark.parametrize("wording", ["Invalid Token", "Token is invalid"])
+async def test_send_invalid_token_then_close(fake, wording) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        await fake.wait_for_connection()
+        await fake.send_invalid_token(wording=wording)
+        frame = parse_frame(await recv(ws), 0.0)
+        assert frame.kind == KIND_INVALID_TOKEN and frame.success is False and frame.content == wording
+        assert await closed_code(ws) == CLOSE_REFUSED
+
+
+async def test_idle_timeout_closes_a_connection_without_heartbeats() -> None:
+    async with FakeZoom(idle_timeout=0.2) as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        await ws.send(HEARTBEAT_REQUEST)
+        assert await recv(ws) == HEARTBEAT_ANSWER
+        assert await closed_code(ws) == 1001
+
+
+async def test_faults_without_an_open_connection_say_so(fake) -> None:
+    with pytest.raises(LookupError):
+        await fake.cut()
+    with pytest.raises(TimeoutError):
+        await fake.wait_for_connection(timeout=0.05)
+
+
+async def test_restart_on_the_same_ports_and_reconnect(fake) -> None:
+    ws_port, oauth_port = fake.port, fake.oauth_port
+    token = fake.issue_token()
+    async with client(fake.ws_url_for(token)) as ws:
+        await recv(ws)
+        await fake.wait_for_connection()
+        await fake.stop()
+        assert await closed_code(ws) == 1001  # going away
+    await fake.start()
+    assert (fake.port, fake.oauth_port) == (ws_port, oauth_port)
+    async with client(fake.ws_url_for(token)) as ws:  # tokens outlive a restart, as JWTs do
+        assert (await recv_json(ws))["success"] is True
+        assert (await fake.wait_for_connection(2)).open
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+async def test_settings_point_at_this_fake(fake) -> None:
+    s = fake.settings(heartbeat_interval=0.05)
+    assert (s.account_id, s.client_id, s.subscription_id) == (C.account_id, C.client_id, C.subscription_id)
+    assert s.client_secret.reveal() == C.client_secret and C.client_secret not in repr(s)
+    assert s.oauth_url == fake.oauth_url and s.ws_url == fake.ws_url
+    assert s.heartbeat_interval == 0.05
+    s.check_transport()  # loopback: plain http/ws allowed
+
+
+def test_non_loopback_host_is_refused() -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        FakeZoom(host="0.0.0.0")
+
+
+# -- scenarios over the wire ------------------------------------------------------------------
+
+
+async def test_demo_scenario_at_max_rate_sends_the_seeded_events_in_order() -> None:
+    clock = lambda: 1_700_000_000.0  # noqa: E731 - a fixed clock makes the wire deterministic
+    async with FakeZoom(scenario="demo", rate="max", events=300, seed=7, clock=clock) as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        frames = [await recv(ws) for _ in range(300)]
+        conn = await fake.wait_for_connection()
+        await ws.send(HEARTBEAT_REQUEST)
+        assert await recv(ws) == HEARTBEAT_ANSWER  # nothing after the 300th event
+    expected = list(itertools.islice(scenario_events(7, clock(), rate=1000.0), 300))
+    assert frames == [message_frame(e) for e in expected]
+    assert [orjson.loads(c) for c in conn.sent_events] == expected
+
+
+async def test_paced_scenario_sends_at_the_rate_and_stops_after_n_events() -> None:
+    async with FakeZoom(scenario="demo", rate=100, events=5) as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        events = [parse_frame(await recv(ws), 0.0) for _ in range(5)]
+        assert all(isinstance(e, ZoomEvent) for e in events)
+        ts = [e.event_ts_ms for e in events[:4]]  # the 5th+ may be a deliberately late one
+        assert ts == sorted(ts) and ts[1] - ts[0] == 10
+        with pytest.raises(TimeoutError):
+            await recv(ws, timeout=0.2)
+
+
+async def test_paced_stream_belongs_to_the_subscription_and_loses_what_nobody_heard() -> None:
+    async with FakeZoom(scenario="demo", rate=200, seed=3) as fake:
+        ws = await open_session(fake)
+        first = [orjson.loads(await recv(ws))["content"] for _ in range(3)]
+        await ws.close()
+        await asyncio.sleep(0.15)  # about 30 events happen while nobody listens
+        ws = await open_session(fake)
+        nxt = orjson.loads(await recv(ws))["content"]
+        await ws.close()
+    assert fake.events_lost > 5
+    assert nxt not in first
+
+
+async def test_quiet_scenario_sends_nothing(fake) -> None:
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        with pytest.raises(TimeoutError):
+            await recv(ws, timeout=0.2)
+
+
+@pytest.mark.skipif(not default_samples_dir().is_dir(),
+                    reason="../shared/zoom-samples/webhooks is absent (a user's clone has no samples)")
+async def test_samples_scenario_replays_every_file_verbatim() -> None:
+    files = sorted(Path(default_samples_dir()).glob("*.json"))
+    async with FakeZoom(scenario="samples", rate="max") as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        contents = [orjson.loads(await recv(ws))["content"] for _ in files]
+    assert contents == [f.read_text(encoding="utf-8") for f in files]
+    parsed = [parse_frame(message_frame(c), 0.0) for c in contents]
+    assert sum(isinstance(p, MalformedFrame) for p in parsed) >= 16  # the invalid ones stay invalid
+
+
+def test_samples_scenario_without_the_folder_says_where_it_looked(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        FakeZoom(scenario="samples", samples_dir=tmp_path / "missing")
