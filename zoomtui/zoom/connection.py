@@ -333,7 +333,7 @@ class ZoomConnection:
                     reason = (f"build_connection accepted (subscription "
                               f"{mask_id(self.settings.subscription_id)})")
                 self._ever_connected = True
-                yield self._change(S.CONNECTED, reason)
+                yield self._change(S.CONNECTED, reason, at=now)
                 if self._down_since is not None:
                     yield self._gap(now)
                 for item in early:
@@ -432,7 +432,7 @@ class ZoomConnection:
 
     # -- state helpers ---------------------------------------------------------------
     def _change(self, state: ConnectionState, reason: str, *, hint: str = "",
-                retry_in: float | None = None) -> StateChanged:
+                retry_in: float | None = None, at: float | None = None) -> StateChanged:
         prev = self._state
         self._state = state
         reason = redact(reason)
@@ -442,7 +442,8 @@ class ZoomConnection:
             log.warning("connection %s -> %s: %s", prev, state, reason)
         else:
             log.info("connection %s -> %s: %s", prev, state, reason)
-        return StateChanged(state=state, previous=prev, reason=reason, at=self._clock(),
+        return StateChanged(state=state, previous=prev, reason=reason,
+                            at=self._clock() if at is None else at,
                             hint=hint, retry_in=retry_in, attempt=self._attempt)
 
     def _gap(self, end: float) -> Gap:
