@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import random
 from collections import deque
 from collections.abc import Iterator
@@ -179,8 +180,9 @@ class _World:
         return self.clock_start + self.index / self.rate
 
     def stamp(self, event: str, payload: dict, *, late_ms: int = 0, extra: dict | None = None) -> dict:
-        ts = round(self.now() * 1000) - late_ms
-        body: dict = {"event": event, "event_ts": ts}
+        # event_ts holds minus the delay for now: `scenario_events` adds the time of the slot
+        # the event is sent in, so the events of one happening are stamped one by one.
+        body: dict = {"event": event, "event_ts": -late_ms}
         if extra:
             body.update(extra)
         body["payload"] = {"account_id": self.account_id, **payload}
@@ -265,10 +267,9 @@ class _World:
         new `joined` (stamped earlier than it): the client must not mark the person gone."""
         old = m.in_room.pop(p)
         join = self.joined(m, p)
-        self.index += 1  # the left goes out as the next event, stamped before the join
+        # the left goes out in the next slot, stamped before the join
         left = self.left(m, p, REASON_NETWORK, session=old,
                          late_ms=self.rng.randint(1500, 4000) + round(1000 / self.rate))
-        self.index -= 1
         return [join, left]
 
     # -- account events -------------------------------------------------------------------
@@ -448,11 +449,8 @@ def scenario_events(
     if rate <= 0:
         raise ValueError("rate must be above zero")
     world = _World(seed, clock_start, rate, account_id)
-    for batch in world.opening():
+    for batch in itertools.chain(world.opening(), iter(world.step, None)):
         for ev in batch:
-            yield ev
-            world.index += 1
-    while True:
-        for ev in world.step():
+            ev["event_ts"] += round(world.now() * 1000)
             yield ev
             world.index += 1

@@ -1,0 +1,187 @@
+"""The seeded scenario generator, without a server: determinism and the quirks of real traffic."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import defaultdict
+
+import pytest
+
+from zoomtui.fakezoom import scenario_events
+from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
+
+T0 = 1_700_000_000.0
+#: the opening of a run plays every quirk; tests look no further than this
+OPENING = 60
+
+
+def take(n: int, seed: int = 1, rate: float = 20.0, clock_start: float = T0) -> list[dict]:
+    return list(itertools.islice(scenario_events(seed, clock_start, rate=rate), n))
+
+
+def obj(ev: dict) -> dict:
+    return ev["payload"].get("object", {})
+
+
+def part(ev: dict) -> dict:
+    return obj(ev).get("participant", {})
+
+
+SEEDS = [1, 2, 3, 42, 1234]
+
+
+def test_same_seed_same_events_whatever_the_global_random_state() -> None:
+    a = take(2000, seed=5)
+    random.seed(999)
+    random.random()
+    assert take(2000, seed=5) == a
+
+
+def test_different_seeds_differ() -> None:
+    assert take(200, seed=1) != take(200, seed=2)
+
+
+def test_clock_start_and_rate_only_move_timestamps() -> None:
+    a, b = take(300, clock_start=T0), take(300, clock_start=T0 + 10)
+    assert all(x["event_ts"] + 10_000 == y["event_ts"] for x, y in zip(a, b, strict=True))
+    for x, y in zip(a, b, strict=True):
+        x.pop("event_ts"), y.pop("event_ts")
+    assert [e["event"] for e in a] == [e["event"] for e in b]
+
+
+def test_event_ts_follows_the_schedule_and_a_few_are_late() -> None:
+    evs = take(3000, rate=20)
+    scheduled = [round((T0 + i / 20) * 1000) for i in range(len(evs))]
+    assert all(e["event_ts"] <= s for e, s in zip(evs, scheduled, strict=True))  # never from the future
+    on_time = sum(e["event_ts"] >= s - 50 for e, s in zip(evs, scheduled, strict=True))
+    assert on_time > 0.9 * len(evs)
+    late = [s - e["event_ts"] for e, s in zip(evs, scheduled, strict=True) if s - e["event_ts"] >= 5000]
+    assert late, "some events must arrive late"
+    assert max(late) <= 200_000
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_event_is_a_well_formed_zoom_event(seed: int) -> None:
+    for ev in take(1500, seed=seed):
+        parsed = parse_frame(message_frame(ev), 0.0)
+        assert isinstance(parsed, ZoomEvent), parsed
+        assert parsed.account_id == "demo-account-0001"
+        assert isinstance(ev["event_ts"], int)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_id_types_are_string_or_number_by_family(seed: int) -> None:
+    string_ids = {"meeting.started", "meeting.ended", "meeting.participant_joined",
+                  "meeting.participant_left", "webinar.started", "webinar.ended",
+                  "webinar.participant_joined", "webinar.participant_left"}
+    number_ids = {"meeting.created", "meeting.updated", "meeting.deleted", "recording.completed"}
+    seen = set()
+    for ev in take(OPENING, seed=seed):
+        name, mid = ev["event"], obj(ev).get("id")
+        if name in string_ids:
+            assert isinstance(mid, str) and mid.isdigit()
+        elif name in number_ids:
+            assert isinstance(mid, int) and not isinstance(mid, bool)
+        seen.add(name)
+    assert seen >= string_ids - {"webinar.ended"} | number_ids | {"user.created"}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_uuids_carry_plus_slash_and_equals_including_the_double_encoding_cases(seed: int) -> None:
+    uuids = {obj(e)["uuid"] for e in take(OPENING, seed=seed) if "uuid" in obj(e)}
+    assert any("+" in u and "/" in u for u in uuids)
+    assert all(u.endswith("==") for u in uuids)
+    assert any(u.startswith("/") for u in uuids)
+    assert any("//" in u for u in uuids)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_left_arrives_after_the_same_persons_rejoin(seed: int) -> None:
+    evs = take(OPENING, seed=seed)
+    found = False
+    for join, left in itertools.pairwise(evs):
+        if not (join["event"].endswith("participant_joined") and left["event"].endswith("participant_left")):
+            continue
+        pj, pl = part(join), part(left)
+        same = pj.get("participant_uuid", pj["user_id"]) == pl.get("participant_uuid", pl["user_id"])
+        if same and pj["user_id"] != pl["user_id"] and left["event_ts"] < join["event_ts"]:
+            found = True
+    assert found
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_meeting_whose_started_never_comes(seed: int) -> None:
+    evs = take(OPENING, seed=seed)
+    started = {obj(e)["uuid"] for e in evs if e["event"] == "meeting.started"}
+    joined = {obj(e)["uuid"] for e in evs if e["event"] == "meeting.participant_joined"}
+    assert joined - started
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_names_with_brackets_and_non_ascii_and_a_webinar(seed: int) -> None:
+    evs = take(OPENING, seed=seed)
+    names = {part(e).get("user_name") for e in evs} - {None}
+    assert any("[" in n and "]" in n for n in names)
+    assert any(not n.isascii() for n in names)
+    assert any(not obj(e).get("topic", "").isascii() for e in evs)
+    assert any(e["event"] == "webinar.started" for e in evs)
+
+
+def test_rejoin_gives_a_new_user_id_but_the_same_participant_uuid() -> None:
+    by_person: dict[str, set[str]] = defaultdict(set)
+    for ev in take(OPENING):
+        if ev["event"].endswith("participant_joined") and "participant_uuid" in part(ev):
+            by_person[part(ev)["participant_uuid"]].add(part(ev)["user_id"])
+    assert any(len(ids) > 1 for ids in by_person.values())
+
+
+def test_a_phone_guest_has_no_participant_uuid() -> None:
+    phone = [part(e) for e in take(OPENING) if part(e).get("phone_number")]
+    assert phone and all("participant_uuid" not in p and p["id"] == "" for p in phone)
+
+
+def test_participant_left_sometimes_lacks_user_name() -> None:
+    lefts = [part(e) for e in take(3000) if e["event"].endswith("participant_left")]
+    missing = sum("user_name" not in p for p in lefts)
+    assert 0 < missing < len(lefts) / 3
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_world_stays_consistent(seed: int) -> None:
+    """Every left follows a join of the same session; nobody is in two rooms; meetings end."""
+    in_room: dict[str, str] = {}  # user_id (session) -> meeting uuid
+    ended = 0
+    for ev in take(5000, seed=seed):
+        name, p = ev["event"], part(ev)
+        if name.endswith("participant_joined"):
+            assert p["user_id"] not in in_room
+            in_room[p["user_id"]] = obj(ev)["uuid"]
+        elif name.endswith("participant_left"):
+            assert in_room.pop(p["user_id"]) == obj(ev)["uuid"]
+        elif name.endswith(".ended"):
+            ended += 1
+            assert obj(ev)["uuid"] not in in_room.values()
+            assert obj(ev)["end_time"].endswith("Z")
+    assert ended > 5
+    assert len(in_room) <= 21  # the cast is bounded: memory is too
+
+
+def test_account_events_have_zoom_shapes() -> None:
+    evs = {}
+    for ev in take(OPENING):
+        evs.setdefault(ev["event"], ev)
+    created = evs["meeting.created"]["payload"]
+    assert created["operator"] and created["object"]["join_url"].startswith("https://")
+    updated = evs["meeting.updated"]["payload"]
+    assert updated["object"]["topic"] != updated["old_object"]["topic"]
+    rec = evs["recording.completed"]
+    assert rec["download_token"] and rec["payload"]["object"]["recording_files"]
+    assert rec["payload"]["object"]["recording_count"] == len(rec["payload"]["object"]["recording_files"])
+    user = evs["user.created"]["payload"]["object"]
+    assert {"id", "email", "type"} <= set(user)
+
+
+def test_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        next(scenario_events(1, T0, rate=0))
