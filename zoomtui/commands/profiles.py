@@ -137,12 +137,13 @@ def command(ctx: click.Context, profile: str | None, config_path: str | None) ->
 
 
 @command.command("list")
+@click.option("--profile", default=None, help="The profile to mark as selected.")
 @_config_option
 @click.pass_context
-def list_command(ctx: click.Context, config_path: str | None) -> None:
+def list_command(ctx: click.Context, profile: str | None, config_path: str | None) -> None:
     """List the profiles (same as `zoomtui profiles`)."""
     try:
-        _list(_path(ctx, config_path), (ctx.obj or {}).get("profile"))
+        _list(_path(ctx, config_path), profile or (ctx.obj or {}).get("profile"))
     except cfg.ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CONFIG)

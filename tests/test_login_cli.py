@@ -1,0 +1,328 @@
+"""`zoomtui login`, `logout` and `profiles` driven through click against the fake Zoom."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from click.testing import CliRunner, Result
+from conftest import MemoryKeyring
+from keyrings_alt_fake import PlaintextKeyring
+
+from zoomtui import config as cfg
+from zoomtui import credentials as cred
+from zoomtui.cli import main
+from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
+
+C = DEMO_CREDENTIALS
+USER = "work:client_secret"
+PROMPTS = f"{C.account_id}\n{C.client_id}\n{C.subscription_id}\n{C.client_secret}\n"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeZoom]:
+    """The fake Zoom on its own event loop in a thread: the CLI runs `asyncio.run` itself."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-zoom", daemon=True)
+    thread.start()
+    fz = FakeZoom()
+    asyncio.run_coroutine_threadsafe(fz.start(), loop).result(10)
+    try:
+        yield fz
+    finally:
+        asyncio.run_coroutine_threadsafe(fz.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_session_secrets() -> Iterator[None]:
+    cred.forget_session_secret()
+    yield
+    cred.forget_session_secret()
+
+
+def run(args: list[str], input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, args, input=input, env=env, catch_exceptions=False)
+
+
+def urls(fake: FakeZoom) -> list[str]:
+    return ["--oauth-url", fake.oauth_url, "--ws-url", fake.ws_url]
+
+
+def assert_no_secret_anywhere(result: Result, secret: str = C.client_secret) -> None:
+    assert secret not in result.output
+    path = cfg.default_config_path()
+    if path.exists():
+        assert secret.encode() not in path.read_bytes()
+
+
+# --- login ------------------------------------------------------------------------
+
+
+def test_login_prompts_verifies_and_saves(memory_keyring: MemoryKeyring, fake: FakeZoom) -> None:
+    result = run(["login", "--profile", "work", *urls(fake)], input=PROMPTS)
+    assert result.exit_code == 0, result.output
+    assert "Account id:" in result.output and "Client secret (hidden):" in result.output
+    assert "Zoom accepted the credentials" in result.output
+    assert f"Saved profile 'work' in {cfg.default_config_path()}" in result.output
+    assert memory_keyring.passwords == {("zoomtui", USER): C.client_secret}
+    assert cfg.get_profile("work")["subscription_id"] == C.subscription_id
+    assert len(fake.token_requests) == 1
+    assert_no_secret_anywhere(result)
+
+
+def test_login_with_bad_credentials_saves_nothing(
+    memory_keyring: MemoryKeyring, fake: FakeZoom
+) -> None:
+    fake.reject_credentials = True
+    result = run(["login", "--profile", "work", *urls(fake)], input=PROMPTS)
+    assert result.exit_code == 4
+    assert "Zoom rejected the credentials" in result.stderr
+    assert "Check the account id" in result.stderr and "Nothing was saved" in result.stderr
+    assert memory_keyring.passwords == {}
+    assert not cfg.default_config_path().exists()
+    assert_no_secret_anywhere(result)
+
+
+def test_login_unreachable_suggests_no_verify(
+    memory_keyring: MemoryKeyring, fake: FakeZoom
+) -> None:
+    fake.oauth_fault("500", times=1)
+    result = run(["login", "--profile", "work", *urls(fake)], input=PROMPTS)
+    assert result.exit_code == 1
+    assert "HTTP 500" in result.stderr and "--no-verify" in result.stderr
+    assert not cfg.default_config_path().exists()
+
+
+def test_login_scripted_from_env_asks_nothing(
+    memory_keyring: MemoryKeyring, fake: FakeZoom
+) -> None:
+    env = {
+        "ZOOM_ACCOUNT_ID": C.account_id,
+        "ZOOM_CLIENT_ID": C.client_id,
+        "ZOOM_CLIENT_SECRET": C.client_secret,
+        "ZOOM_SUBSCRIPTION_ID": C.subscription_id,
+        "ZOOMTUI_OAUTH_URL": fake.oauth_url,
+        "ZOOMTUI_WS_URL": fake.ws_url,
+        "ZOOMTUI_PROFILE": "work",
+    }
+    result = run(["login"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Client secret: from ZOOM_CLIENT_SECRET" in result.output
+    assert "Enter the credentials" not in result.output
+    assert memory_keyring.passwords == {("zoomtui", USER): C.client_secret}
+    assert cfg.get_profile("work")["oauth_url"] == fake.oauth_url
+    assert_no_secret_anywhere(result)
+
+
+def test_login_no_verify_asks_zoom_nothing(memory_keyring: MemoryKeyring, fake: FakeZoom) -> None:
+    args = [
+        "login",
+        "--profile",
+        "work",
+        "--no-verify",
+        "--account-id",
+        "a",
+        "--client-id",
+        "c",
+        "--subscription-id",
+        "s",
+    ]
+    result = run(args, input="anything-secret-123\n")
+    assert result.exit_code == 0, result.output
+    assert "Saved without checking" in result.output
+    assert fake.token_requests == []
+    assert memory_keyring.passwords == {("zoomtui", USER): "anything-secret-123"}
+
+
+def test_login_again_keeps_ids_as_defaults(memory_keyring: MemoryKeyring, fake: FakeZoom) -> None:
+    assert run(["login", "--profile", "work", *urls(fake)], input=PROMPTS).exit_code == 0
+    # rotate the secret: enter keeps the ids and the URLs the profile already has
+    memory_keyring.passwords.clear()
+    result = run(["login", "--profile", "work"], input=f"\n\n\n{C.client_secret}\n")
+    assert result.exit_code == 0, result.output
+    assert f"[{C.account_id}]" in result.output
+    assert memory_keyring.passwords == {("zoomtui", USER): C.client_secret}
+    assert cfg.get_profile("work")["ws_url"] == fake.ws_url
+    assert len(fake.token_requests) == 2
+
+
+def test_login_without_keyring_says_so_and_writes_nothing(fail_keyring, fake: FakeZoom) -> None:
+    result = run(["login", "--profile", "work", *urls(fake)], input=PROMPTS)
+    assert result.exit_code == 3
+    assert "No usable keyring on this machine (keyring.backends.fail.Keyring)" in result.stderr
+    assert "read -rs ZOOM_CLIENT_SECRET" in result.stderr
+    assert "session only" in result.stderr
+    assert "Nothing was saved." in result.stderr
+    assert "Account id" not in result.output  # said before anyone typed anything
+    assert fake.token_requests == []
+    assert not cfg.default_config_path().exists()
+    assert not cfg.default_config_path().parent.exists()
+
+
+def test_login_without_keyring_but_env_secret_saves_ids_only(fail_keyring, fake: FakeZoom) -> None:
+    result = run(
+        ["login", "--profile", "work", *urls(fake)],
+        input=f"{C.account_id}\n{C.client_id}\n{C.subscription_id}\n",
+        env={"ZOOM_CLIENT_SECRET": C.client_secret},
+    )
+    assert result.exit_code == 0, result.output
+    assert "only the ids will be saved" in result.stderr
+    assert "keep ZOOM_CLIENT_SECRET set" in result.stdout
+    assert cfg.get_profile("work")["client_id"] == C.client_id
+    assert_no_secret_anywhere(result)
+
+
+def test_login_insecure_keyring_asks_first(tmp_path: Path, fake: FakeZoom) -> None:
+    store = tmp_path / "plain.json"
+    keyring.set_keyring(PlaintextKeyring(store))
+    declined = run(["login", "--profile", "work", *urls(fake)], input="n\n")
+    assert declined.exit_code == 3
+    assert "plain file" in declined.stderr and "Nothing was saved" in declined.stderr
+    assert not store.exists() and not cfg.default_config_path().exists()
+
+    accepted = run(["login", "--profile", "work", *urls(fake)], input="y\n" + PROMPTS)
+    assert accepted.exit_code == 0, accepted.output
+    assert "a plain-file keyring you accepted" in accepted.output
+    assert cfg.get_profile("work")["insecure_keyring"] is True
+    assert_no_secret_anywhere(accepted)
+
+    shown = run(["profiles", "show", "work"])
+    assert shown.exit_code == 0
+    assert "keyring, INSECURE plain-file backend" in shown.output
+    assert "Keyring: INSECURE" in shown.output and "accepted for work" in shown.output
+    assert C.client_secret not in shown.output
+
+
+def test_login_insecure_keyring_flag_for_scripts(tmp_path: Path, fake: FakeZoom) -> None:
+    keyring.set_keyring(PlaintextKeyring(tmp_path / "plain.json"))
+    result = run(["login", "--profile", "work", "--insecure-keyring", *urls(fake)], input=PROMPTS)
+    assert result.exit_code == 0, result.output
+    assert "Store the client secret" not in result.output
+
+
+def test_login_with_malformed_config(memory_keyring: MemoryKeyring, config_file: Path) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text('[profiles.work]\naccount_id = "x\n')
+    result = run(["login", "--config", str(config_file)], input=PROMPTS)
+    assert result.exit_code == 3
+    assert f"{config_file}, line 2" in result.stderr
+
+
+# --- logout -----------------------------------------------------------------------
+
+
+def test_logout_and_forget(memory_keyring: MemoryKeyring, fake: FakeZoom) -> None:
+    assert run(["login", "--profile", "work", *urls(fake)], input=PROMPTS).exit_code == 0
+    out = run(["logout", "--profile", "work"])
+    assert out.exit_code == 0
+    assert "Removed the client secret of 'work'" in out.output
+    assert memory_keyring.passwords == {}
+    assert cfg.get_profile("work") is not None  # the ids stay without --forget
+    again = run(["logout", "--profile", "work", "--forget"])
+    assert "No client secret of 'work' was stored" in again.output
+    assert "Removed profile 'work'" in again.output
+    assert cfg.get_profile("work") is None
+
+
+def test_logout_without_keyring(fail_keyring) -> None:
+    cfg.save_profile("default", {"account_id": "a"})
+    result = run(["logout", "--forget"], env={"ZOOM_CLIENT_SECRET": "still-exported-secret"})
+    assert result.exit_code == 0
+    assert "No keyring on this machine" in result.output
+    assert "ZOOM_CLIENT_SECRET is still set" in result.output
+    assert cfg.load_config().profiles == {}
+
+
+# --- profiles ---------------------------------------------------------------------
+
+
+def test_profiles_list_marks_selected_and_secret_state(memory_keyring: MemoryKeyring) -> None:
+    empty = run(["profiles"])
+    assert empty.exit_code == 0 and "No profiles" in empty.output
+    cfg.save_profile("default", {"account_id": "acc-default-1", "subscription_id": "sub-default-1"})
+    cfg.save_profile("work", {"account_id": "acc-work-0001", "subscription_id": "sub-work-0001"})
+    memory_keyring.set_password("zoomtui", USER, "a-stored-secret")
+    result = run(["profiles"], env={"ZOOMTUI_PROFILE": "work"})
+    assert result.exit_code == 0
+    lines = {
+        line.split()[1] if line.startswith("*") else line.split()[0]: line
+        for line in result.output.splitlines()[1:3]
+    }
+    assert lines["work"].startswith("*") and lines["work"].rstrip().endswith("keyring")
+    assert not lines["default"].startswith("*") and lines["default"].rstrip().endswith("missing")
+    assert "Keyring: usable" in result.output
+    assert run(["profiles", "list", "--profile", "default"]).output.splitlines()[1].startswith("*")
+    with_env = run(["profiles"], env={"ZOOM_CLIENT_ID": "x"})
+    assert "Set in the environment (these override any profile): ZOOM_CLIENT_ID" in with_env.output
+
+
+def test_profiles_show_values_and_sources(memory_keyring: MemoryKeyring) -> None:
+    cfg.save_profile(
+        "work",
+        {"account_id": "acc", "client_id": "cid", "subscription_id": "sub", "log_limit": 5000},
+    )
+    memory_keyring.set_password("zoomtui", USER, "shown-nowhere-secret")
+    result = run(["profiles", "show", "work"], env={"ZOOM_CLIENT_ID": "cid-env"})
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.output.splitlines() if line.startswith("  ")}
+    assert rows["account_id"].split()[1:] == ["acc", "profile", "work"]
+    assert rows["client_id"].split()[1:] == ["cid-env", "env", "ZOOM_CLIENT_ID"]
+    assert rows["client_secret"].split()[1:] == ["***", "keyring"]
+    assert rows["oauth_url"].split()[1:] == ["https://zoom.us/oauth/token", "default"]
+    assert rows["log_limit"].split()[1:] == ["5000", "profile", "work"]
+    assert "shown-nowhere-secret" not in result.output
+    assert "Keyring: usable" in result.output
+
+
+def test_profiles_show_unknown_profile(memory_keyring: MemoryKeyring) -> None:
+    cfg.save_profile("work", {"account_id": "acc"})
+    result = run(["profiles", "show", "nope"])
+    assert result.exit_code == 3
+    assert "There is no profile 'nope'" in result.stderr and "work" in result.stderr
+
+
+def test_profiles_with_malformed_config(config_file: Path) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text("[profiles\n")
+    result = run(["profiles", "--config", str(config_file)])
+    assert result.exit_code == 3 and f"{config_file}, line 1" in result.stderr
+
+
+# --- what a user on a headless box sees --------------------------------------------
+
+
+def test_headless_login_output(tmp_path: Path) -> None:
+    """A real process with keyring's fail backend (what a box with no keyring gets)."""
+    env = {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PYTHONPATH": str(REPO),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "zoomtui.cli", "login"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 3
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(
+        "No usable keyring on this machine (keyring.backends.fail.Keyring), so zoomtui cannot "
+        "store the client secret (and it never writes it to a file).\nYou can instead:\n"
+    )
+    assert proc.stderr.endswith("Nothing was saved.\n")
+    assert not (tmp_path / "config").exists()
