@@ -350,6 +350,12 @@ def test_insecure_backend_needs_confirmation(tmp_path: Path) -> None:
 # --- verify_and_save against the fake Zoom -------------------------------------------
 
 
+def _log_everything(caplog: pytest.LogCaptureFixture) -> None:
+    # install_log_redaction() (run by CLI tests) holds library loggers at WARNING: lift that here
+    for name in (None, "httpx", "httpcore", "zoomtui", "websockets"):
+        caplog.set_level(logging.DEBUG, logger=name)
+
+
 def _assert_not_logged(caplog: pytest.LogCaptureFixture, client_id: str, secret: str) -> None:
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     assert caplog.records, "expected some log records to check"
@@ -375,7 +381,7 @@ def _demo(fake: FakeZoom, **kw: object) -> dict:
 
 
 async def test_verify_and_save_good_credentials(memory_keyring: MemoryKeyring, caplog) -> None:
-    caplog.set_level(logging.DEBUG)
+    _log_everything(caplog)
     async with FakeZoom() as fake:
         result = await cred.verify_and_save(**_demo(fake))
     assert result.ok and result.verified, result.message
@@ -401,7 +407,7 @@ async def test_verify_and_save_good_credentials(memory_keyring: MemoryKeyring, c
 async def test_verify_and_save_bad_credentials_saves_nothing(
     memory_keyring: MemoryKeyring, caplog
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    _log_everything(caplog)
     wrong = "wrong-secret-but-long-enough"
     async with FakeZoom() as fake:
         result = await cred.verify_and_save(**_demo(fake, client_secret=Secret(wrong)))
