@@ -162,7 +162,7 @@ def test_login_without_keyring_says_so_and_writes_nothing(fail_keyring, fake: Fa
     assert result.exit_code == 3
     assert "No usable keyring on this machine (keyring.backends.fail.Keyring)" in result.stderr
     assert "read -rs ZOOM_CLIENT_SECRET" in result.stderr
-    assert "session only" in result.stderr
+    assert "memory for that session only" in result.stderr
     assert "Nothing was saved." in result.stderr
     assert "Account id" not in result.output  # said before anyone typed anything
     assert fake.token_requests == []

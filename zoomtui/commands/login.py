@@ -55,8 +55,8 @@ def no_keyring_help(status: KeyringStatus, profile: str) -> str:
         "        read -rs ZOOM_CLIENT_SECRET && export ZOOM_CLIENT_SECRET\n"
         "    then run `zoomtui login` again: it checks the credentials and saves the ids\n"
         f"    (never the secret) in profile '{profile}';\n"
-        "  - or enter the secret when the zoomtui monitor asks for it: it is kept in memory\n"
-        "    for that session only;\n"
+        "  - or run `zoomtui` and enter the secret in the form it opens: it is then kept in\n"
+        "    memory for that session only;\n"
         "  - or install and unlock an OS keyring (GNOME Keyring or KWallet on a Linux desktop;\n"
         "    macOS and Windows have one built in) and run `zoomtui login` again."
     )
