@@ -308,7 +308,7 @@ class ZoomConnection:
                     yield out
                     continue
                 if isinstance(r, BaseException):
-                    out, want_up, delay = self._retry_after_failure(self._open_error_reason(r))
+                    out, want_up, delay = self._open_failed(r, token)
                     yield out
                     continue
                 ws, early = r
@@ -696,17 +696,37 @@ class ZoomConnection:
         log.debug("connect failed: %s", redact(f"{type(exc).__name__}: {exc}"))
         return f"could not connect to {host} ({type(exc).__name__})"
 
+    def _open_failed(self, exc: BaseException, token: Token) -> tuple[StateChanged, bool, float]:
+        reason = self._open_error_reason(exc)
+        if isinstance(exc, InvalidStatus):
+            status = exc.response.status_code
+            if status in (401, 403):  # the handshake itself refused the token
+                return self._token_refused(token, reason)
+            if status == 404:
+                src = self.settings.sources.get("ws_url")
+                where = f" (ws_url from {src})" if src else ""
+                return self._fail(FailureKind.CONFIG, reason,
+                                  f"Nothing answers at that WebSocket path{where}: check the "
+                                  "WebSocket URL (Zoom's is wss://ws.zoom.us/ws).")
+        if isinstance(exc, InvalidURI):
+            return self._fail(FailureKind.CONFIG, reason, "Check the WebSocket URL setting.")
+        return self._retry_after_failure(reason)
+
+    def _token_refused(self, token: Token, reason: str) -> tuple[StateChanged, bool, float]:
+        """New token and reconnect at once; back off if the fresh token is refused too."""
+        self._rejected_token = token
+        self._invalid_streak += 1
+        if self._invalid_streak <= 1:
+            return self._change(S.RECONNECTING, reason, retry_in=0.0), True, 0.0
+        return self._retry_after_failure(reason)
+
     def _refused(self, r: _Refused, token: Token) -> tuple[StateChanged, bool, float]:
         env = r.envelope
         text = env.content_text
         low = text.lower()
         if env.kind == KIND_INVALID_TOKEN or "token" in low:
-            self._rejected_token = token
-            self._invalid_streak += 1
-            reason = f'Zoom refused the access token ("{text}"); getting a new one'
-            if self._invalid_streak <= 1:
-                return self._change(S.RECONNECTING, reason, retry_in=0.0), True, 0.0
-            return self._retry_after_failure(reason)
+            return self._token_refused(token, f'Zoom refused the access token ("{text}"); '
+                                              "getting a new one")
         sub = mask_id(self.settings.subscription_id)
         src = self.settings.sources.get("subscription_id")
         where = f" (from {src})" if src else ""
