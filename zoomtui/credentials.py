@@ -231,6 +231,8 @@ def _explain(exc: BaseException, name: str, secret: str | None = None) -> Keyrin
 
 
 def _get_backend() -> object:
+    # keyring is imported only when used (about 45 ms, and it may probe D-Bus backends):
+    # commands that get the secret from the environment never pay for it.
     import keyring
 
     return keyring.get_keyring()
@@ -253,10 +255,8 @@ def keyring_status(timeout: float = KEYRING_TIMEOUT) -> KeyringStatus:
         return _call_with_timeout(probe, timeout, "status")
     except Exception as exc:  # every failure is a state, never a crash
         err = _explain(exc, name)
-        if name == "?" and os.environ.get("PYTHON_KEYRING_BACKEND"):
-            name = os.environ[
-                "PYTHON_KEYRING_BACKEND"
-            ]  # it failed to load: name what was asked for
+        if name == "?":  # the backend failed to load: name what was asked for, if anything
+            name = os.environ.get("PYTHON_KEYRING_BACKEND") or name
         return KeyringStatus(err.state, name, err.message)
 
 
