@@ -55,3 +55,65 @@ class SubstringFilter:
     def matches(self, row: object) -> bool:
         text = getattr(row, "search_text", None)
         return text is not None and self.needle in text
+
+
+# -- a tiny host app: the filter bar and the list, wired as the real app wires them ----------
+
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.binding import Binding  # noqa: E402
+
+from zoomtui.monitor.eventlog import EventLog, Row  # noqa: E402
+from zoomtui.tui.screens.inspector import InspectorScreen  # noqa: E402
+from zoomtui.tui.widgets.event_log import EventLogView  # noqa: E402
+from zoomtui.tui.widgets.filter_bar import FilterBar  # noqa: E402
+
+
+class LogHost(App[None]):
+    """FilterBar + EventLogView over one EventLog; enter opens the inspector."""
+
+    BINDINGS = [Binding("slash", "filter", "Filter", id="app.filter")]
+
+    def __init__(self, log: EventLog) -> None:
+        super().__init__()
+        self.event_log = log
+        self.messages: list[object] = []
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="filter")
+        yield EventLogView(self.event_log, id="events")
+
+    def on_mount(self) -> None:
+        self.view.focus()
+        self.view.rows_added()
+
+    @property
+    def view(self) -> EventLogView:
+        return self.query_one(EventLogView)
+
+    @property
+    def bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    def add(self, rows: list[Row]) -> None:
+        self.event_log.extend(rows)
+        self.view.rows_added()
+
+    def action_filter(self) -> None:
+        self.bar.focus_input()
+
+    def on_event_log_view_inspect(self, message: EventLogView.Inspect) -> None:
+        self.messages.append(message)
+
+        def back(row: Row | None) -> None:
+            if row is not None:
+                self.view.select_row(row)
+
+        self.push_screen(InspectorScreen(self.event_log, message.row), back)
+
+    def on_event_log_view_follow_changed(self, message: EventLogView.FollowChanged) -> None:
+        self.messages.append(message)
+
+
+def screen_text(app: App) -> str:
+    """What the terminal would show, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

@@ -1,0 +1,387 @@
+"""The event inspector: one row of the log in full, over the list.
+
+Shows the event as highlighted JSON (long arrays folded until `e`), the raw
+frame, receive time, Zoom's event time and the lag, the meeting and the
+participant.  `n`/`p` step through the *filtered* view without closing, `y`
+copies the event JSON and `Y` the raw frame.  Malformed frames show their
+reason and their bytes (escaped text and a hex dump); gaps their interval.
+
+Everything from Zoom is appended to `rich.text.Text` as plain strings, never
+as markup, and the JSON is rendered by a small folding printer here rather
+than a lexer, so a 1 MB frame stays responsive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from zoomtui.monitor.eventlog import EventLog, GapRow, Row, StateRow
+from zoomtui.tui.theme import rich_style_for
+from zoomtui.tui.widgets.event_log import event_style, format_duration, format_lag, visible_text
+from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+
+#: arrays longer than this are folded to their first FOLD_SHOW items until expanded
+FOLD_AT = 20
+FOLD_SHOW = 5
+#: strings longer than this are cut until expanded
+LONG_STRING = 2000
+#: at most this many JSON lines are rendered (the copy is always whole)
+MAX_LINES = 20_000
+#: raw frames / malformed bytes shown up to this size (the copy is always whole)
+RAW_SHOW = 64 * 1024
+HEX_SHOW = 4 * 1024
+
+JSON_STYLES = {
+    "key": "$text-primary",
+    "string": "$text-success",
+    "number": "$text-accent",
+    "literal": "$text-secondary",
+    "fold": "italic $text-warning",
+}
+
+
+def full_clock(epoch: float) -> str:
+    """Local date and time with milliseconds, and the zone's name."""
+    d = dt.datetime.fromtimestamp(epoch).astimezone()
+    return f"{d:%Y-%m-%d %H:%M:%S}.{d.microsecond // 1000:03d} {d:%Z}"
+
+
+def utc_clock(epoch: float) -> str:
+    d = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    return f"{d:%H:%M:%S}.{d.microsecond // 1000:03d} UTC"
+
+
+class JsonPrinter:
+    """Indented JSON as a Rich `Text`, folding long arrays and strings unless `expand`."""
+
+    def __init__(self, styles: dict[str, Style], *, expand: bool = False) -> None:
+        self.styles = styles
+        self.expand = expand
+        self.folded = 0  # how many arrays/strings were folded (0: nothing to expand)
+        self.lines = 0
+        self.text = Text(no_wrap=False, overflow="fold")
+
+    def render(self, value: Any) -> Text:
+        self._value(value, 0)
+        return self.text
+
+    def _newline(self, indent: int) -> bool:
+        self.lines += 1
+        if self.lines > MAX_LINES:
+            return False
+        self.text.append("\n" + "  " * indent)
+        return True
+
+    def _value(self, value: Any, indent: int) -> None:
+        t, s = self.text, self.styles
+        if isinstance(value, dict):
+            if not value:
+                t.append("{}")
+                return
+            t.append("{")
+            for n, (key, item) in enumerate(value.items()):
+                if not self._newline(indent + 1):
+                    t.append("…", s["fold"])
+                    return
+                t.append(_json_string(str(key)), s["key"])
+                t.append(": ")
+                self._value(item, indent + 1)
+                if n < len(value) - 1:
+                    t.append(",")
+            self._newline(indent)
+            t.append("}")
+        elif isinstance(value, list):
+            if not value:
+                t.append("[]")
+                return
+            shown = value if self.expand or len(value) <= FOLD_AT else value[:FOLD_SHOW]
+            t.append("[")
+            for n, item in enumerate(shown):
+                if not self._newline(indent + 1):
+                    t.append("…", s["fold"])
+                    return
+                self._value(item, indent + 1)
+                if n < len(value) - 1:
+                    t.append(",")
+            if len(shown) < len(value):
+                self.folded += 1
+                self._newline(indent + 1)
+                t.append(f"… {len(value) - len(shown):,} more items (e expands)", s["fold"])
+            self._newline(indent)
+            t.append("]")
+        elif isinstance(value, str):
+            if not self.expand and len(value) > LONG_STRING:
+                self.folded += 1
+                t.append(_json_string(value[:LONG_STRING]), s["string"])
+                t.append(f" … {len(value) - LONG_STRING:,} more characters (e expands)", s["fold"])
+            else:
+                t.append(_json_string(value), s["string"])
+        elif value is None or isinstance(value, bool):
+            t.append(orjson.dumps(value).decode(), s["literal"])
+        elif isinstance(value, (int, float)):
+            t.append(orjson.dumps(value).decode(), s["number"])
+        else:
+            t.append(visible_text(repr(value)))
+
+
+def _json_string(value: str) -> str:
+    # orjson escapes control characters, so the terminal sees none of them raw.
+    return orjson.dumps(value).decode()
+
+
+def hex_dump(data: bytes, limit: int = HEX_SHOW) -> str:
+    lines = []
+    for off in range(0, min(len(data), limit), 16):
+        chunk = data[off: off + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{off:08x}  {hexes:<47}  {ascii_}")
+    if len(data) > limit:
+        lines.append(f"… {len(data) - limit:,} more bytes (Y copies them all)")
+    return "\n".join(lines)
+
+
+def escaped_bytes(data: bytes) -> str:
+    """Bytes as text: UTF-8 where it decodes, \\xNN where it does not; controls made visible."""
+    return visible_text(data.decode("utf-8", errors="backslashreplace"))
+
+
+class InspectorScreen(ModalScreen[Row | None]):
+    """One row in full. Dismisses with the row last shown (so the list can select it)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("escape,q", "close", "Close", id="inspector.close"),
+        Binding("n,j", "step(1)", "Next", id="inspector.next"),
+        Binding("p,k", "step(-1)", "Previous", id="inspector.previous"),
+        Binding("y,c", "copy_event", "Copy JSON", id="inspector.copy"),
+        Binding("Y", "copy_raw", "Copy raw frame", id="inspector.copy_raw"),
+        Binding("e", "toggle_expand", "Expand/fold", id="inspector.expand"),
+    ]
+
+    DEFAULT_CSS = """
+    InspectorScreen {
+        align: center middle;
+        & > #inspector {
+            width: 92%;
+            height: 92%;
+            border: thick $primary;
+            border-title-color: $text;
+            border-title-style: bold;
+            background: $surface;
+            padding: 0 1;
+        }
+        & #inspector-summary { height: auto; margin-bottom: 1; }
+        & #inspector-body { height: 1fr; }
+        & .inspector-heading { color: $text-muted; text-style: bold; margin-top: 1; }
+        & #inspector-raw { color: $text-muted; }
+    }
+    """
+
+    def __init__(self, log: EventLog, row: Row) -> None:
+        super().__init__()
+        self.event_log = log
+        self.row = row
+        self._seq = log.seq_of(row)
+        self.expand = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="inspector"):
+            yield Static(id="inspector-summary")
+            with VerticalScroll(id="inspector-body"):
+                yield Static(id="inspector-json")
+                yield Static(id="inspector-raw-heading", classes="inspector-heading")
+                yield Static(id="inspector-raw")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show()
+        self.query_one("#inspector-body").focus()
+
+    # -- showing -----------------------------------------------------------------------
+    def _styles(self) -> dict[str, Style]:
+        variables = self.app.theme_variables or self.app.get_css_variables()
+        return {k: rich_style_for(v, variables) for k, v in JSON_STYLES.items()}
+
+    def _title(self) -> str:
+        log = self.event_log
+        index = None if self._seq is None else log.visible_index_of_seq(self._seq)
+        kind = {ZoomEvent: "event", MalformedFrame: "malformed frame", GapRow: "gap",
+                StateRow: "state change"}.get(type(self.row), "row")
+        if index is None:
+            return f"{kind} (no longer in the list)"
+        return f"{kind} {index + 1:,} of {log.visible_count:,}"
+
+    def _show(self) -> None:
+        row = self.row
+        self.query_one("#inspector").border_title = self._title()
+        summary, body, raw_heading, raw = self._describe(row)
+        self.query_one("#inspector-summary", Static).update(summary)
+        self.query_one("#inspector-json", Static).update(body)
+        heading = self.query_one("#inspector-raw-heading", Static)
+        heading.display = bool(raw_heading)
+        heading.update(Text(raw_heading))
+        self.query_one("#inspector-raw", Static).update(raw)
+        self.query_one("#inspector-body", VerticalScroll).scroll_home(animate=False)
+
+    def _describe(self, row: Row) -> tuple[Text, Text, str, Text]:
+        if isinstance(row, ZoomEvent):
+            return self._describe_event(row)
+        if isinstance(row, MalformedFrame):
+            summary = _fields([
+                ("malformed", Text(visible_text(row.reason), style="bold")),
+                ("received", Text(full_clock(row.received_at))),
+                ("size", Text(f"{row.size:,} bytes")),
+            ])
+            shown = row.raw[:RAW_SHOW]
+            text = Text(escaped_bytes(shown))
+            if len(row.raw) > RAW_SHOW:
+                text.append(f"\n… {len(row.raw) - RAW_SHOW:,} more bytes (Y copies them all)")
+            return summary, text, "hex", Text(hex_dump(row.raw))
+        if isinstance(row, GapRow):
+            summary = _fields([
+                ("gap", Text(f"{full_clock(row.start)} – {full_clock(row.end)}", style="bold")),
+                ("length", Text(format_duration(row.seconds))),
+                ("reason", Text(visible_text(row.reason or "not connected"))),
+            ])
+            body = Text(
+                "Zoom does not replay events sent while no connection was open: "
+                "any event in this window was not delivered and is not in this list."
+            )
+            return summary, body, "", Text()
+        if isinstance(row, StateRow):
+            summary = _fields([
+                ("state", Text(row.state, style="bold")),
+                ("at", Text(full_clock(row.at))),
+                ("reason", Text(visible_text(row.reason))),
+            ])
+            return summary, Text(), "", Text()
+        return Text(visible_text(repr(row))), Text(), "", Text()
+
+    def _describe_event(self, ev: ZoomEvent) -> tuple[Text, Text, str, Text]:
+        variables = self.app.theme_variables or self.app.get_css_variables()
+        name_style = rich_style_for(event_style(ev.name), variables)
+        fields: list[tuple[str, Text]] = [
+            ("event", Text(visible_text(ev.name), style=name_style + Style(bold=True))),
+            ("received", Text(full_clock(ev.received_at))),
+        ]
+        if ev.event_ts_ms is not None:
+            stamp = ev.event_ts_ms / 1000
+            fields.append(("event time", Text(f"{full_clock(stamp)} · {utc_clock(stamp)}")))
+            lag = ev.lag
+            late = lag is not None and lag >= 5
+            fields.append(("lag", Text(format_lag(lag) + (" late" if late else ""),
+                                       style=rich_style_for("$text-warning", variables) if late else "")))
+        else:
+            fields.append(("event time", Text("none (the event has no event_ts)")))
+        meeting = [v for v in (ev.topic, ev.meeting_id and f"id {ev.meeting_id}",
+                               ev.meeting_uuid and f"uuid {ev.meeting_uuid}") if v]
+        if meeting:
+            fields.append(("meeting", Text(visible_text(" · ".join(meeting)))))
+        who = [v for v in (ev.participant_name, ev.participant_email and f"<{ev.participant_email}>",
+                           ev.participant_key and f"key {ev.participant_key}") if v]
+        if who:
+            fields.append(("participant", Text(visible_text(" ".join(who)))))
+        if ev.account_id:
+            fields.append(("account", Text(visible_text(ev.account_id))))
+        try:
+            body_value: Any = ev.body
+        except Exception as exc:  # the raw text parsed once; still, never crash the screen
+            body_value = None
+            body = Text(f"the event could not be parsed again: {type(exc).__name__}")
+        if body_value is not None:
+            printer = JsonPrinter(self._styles(), expand=self.expand)
+            body = printer.render(body_value)
+            if printer.lines > MAX_LINES:
+                body.append(f"\n… cut at {MAX_LINES:,} lines (y copies the whole event)")
+            if printer.folded and not self.expand:
+                fields.append(("folded", Text(f"{printer.folded} long arrays/strings: e expands")))
+            ev.release()  # the log keeps events compact; the body was needed only to draw
+        raw_text = ev.raw if len(ev.raw) <= RAW_SHOW else ev.raw[:RAW_SHOW] + "…"
+        heading = f"raw frame ({len(ev.raw.encode('utf-8', 'surrogatepass')):,} bytes)"
+        return _fields(fields), body, heading, Text(visible_text(raw_text))
+
+    # -- actions -----------------------------------------------------------------------
+    def action_close(self) -> None:
+        self.dismiss(self.row)
+
+    def action_step(self, delta: int) -> None:
+        """The next/previous row of the filtered view (where the row is, or would be)."""
+        log = self.event_log
+        n = log.visible_count
+        if not n:
+            self.app.bell()
+            return
+        here = None if self._seq is None else log.visible_index_of_seq(self._seq)
+        if here is None:
+            # Filtered out or dropped: continue from where it would sit.
+            after = 0 if self._seq is None else log.first_visible_at_or_after(self._seq)
+            target = after if delta > 0 else after - 1
+        else:
+            target = here + delta
+        if not 0 <= target < n:
+            self.app.bell()
+            return
+        self._seq = log.seq_at(target)
+        self.row = log.visible(target)
+        self._show()
+
+    def action_toggle_expand(self) -> None:
+        self.expand = not self.expand
+        self._show()
+
+    def action_copy_event(self) -> None:
+        row = self.row
+        if isinstance(row, ZoomEvent):
+            try:
+                text = orjson.dumps(row.body, option=orjson.OPT_INDENT_2).decode()
+            finally:
+                row.release()
+            what = "event JSON"
+        elif isinstance(row, MalformedFrame):
+            text = row.raw.decode("utf-8", errors="backslashreplace")
+            what = "malformed frame"
+        elif isinstance(row, GapRow):
+            text = (f"gap {full_clock(row.start)} – {full_clock(row.end)} "
+                    f"({format_duration(row.seconds)}): {row.reason}")
+            what = "gap"
+        elif isinstance(row, StateRow):
+            text = f"{full_clock(row.at)} {row.state}: {row.reason}"
+            what = "state change"
+        else:
+            return
+        self._copy(text, what)
+
+    def action_copy_raw(self) -> None:
+        row = self.row
+        if isinstance(row, ZoomEvent):
+            self._copy(row.raw, "raw frame")
+        elif isinstance(row, MalformedFrame):
+            self._copy(row.raw.decode("utf-8", errors="backslashreplace"), "raw frame")
+        else:
+            self.action_copy_event()
+
+    def _copy(self, text: str, what: str) -> None:
+        self.app.copy_to_clipboard(text)
+        self.notify(f"{len(text):,} characters of {what} (if your terminal allows OSC 52).",
+                    title="Copied to the clipboard")
+
+
+def _fields(pairs: list[tuple[str, Text]]) -> Text:
+    width = max((len(k) for k, _ in pairs), default=0) + 2
+    out = Text()
+    for n, (key, value) in enumerate(pairs):
+        if n:
+            out.append("\n")
+        out.append(key.ljust(width), style="dim")
+        out.append_text(value)
+    return out

@@ -1,0 +1,659 @@
+"""The event list: a virtualised view over `EventLog` on Textual's Line API.
+
+Modelled on Toolong's `LogLines`: a `ScrollView` whose `render_line(y)`
+returns one `Strip`, so only the rows on screen are ever rendered, however
+many are retained.  Rendered rows are kept in an LRU cache keyed by the row's
+sequence number (a stable identity), the width, and whether it is the cursor
+row, so a repaint after a batch only renders the rows that are new on screen.
+
+Line 0 is a fixed header with the column titles; row i of the filtered view
+is drawn at virtual line i + 1.
+
+Follow mode keeps the cursor on the newest row and the view at the bottom.
+Moving up (keys, wheel, scrollbar, click) pauses it; while paused the view
+stays put and the border subtitle counts "+N new"; `f`, `G` or `end` jumps
+back and follows again.
+
+Everything that came from Zoom is drawn as plain segments (never markup),
+with control characters made visible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events, on, scrollbar
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from zoomtui.monitor.eventlog import EventLog, GapRow, Row, StateRow
+from zoomtui.tui.theme import (
+    GAP_STYLE,
+    MALFORMED_STYLE,
+    family_style,
+    rich_style_for,
+)
+from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
+
+#: a lag at or above this many seconds is shown as late ($warning)
+LATE_AFTER = 5.0
+
+#: events whose colour says more than their family's (arrivals and departures)
+_NAME_STYLES: dict[str, str] = {
+    "participant_joined": "$text-success",
+    "participant_left": "$text-warning",
+    "participant_jbh_joined": "$text-success",
+    "participant_jbh_waiting": "$text-warning",
+    "participant_admitted": "$text-success",
+    "participant_put_in_waiting_room": "$text-warning",
+}
+
+# C0 controls and DEL shown as their Unicode control pictures: a name from Zoom
+# with an escape sequence or a newline must not move the terminal's cursor.
+_CONTROL_PICTURES = {c: 0x2400 + c for c in range(32)} | {0x7F: 0x2421}
+
+
+def visible_text(value: str) -> str:
+    """Zoom-supplied text made safe for one terminal cell row."""
+    return value.translate(_CONTROL_PICTURES)
+
+
+def event_style(name: str) -> str:
+    """The theme style for an event name: by family, arrivals/departures stand out."""
+    _, _, action = name.partition(".")
+    return _NAME_STYLES.get(action) or family_style(family_of(name))
+
+
+def format_clock(epoch: float) -> str:
+    """HH:MM:SS.mmm in local time."""
+    ms = int(epoch * 1000) % 1000
+    return f"{time.strftime('%H:%M:%S', time.localtime(epoch))}.{ms:03d}"
+
+
+def format_lag(lag: float | None) -> str:
+    """A short lag: 0.2s, 12s, 12m, 3h, 2d (negative when Zoom's clock is ahead)."""
+    if lag is None:
+        return ""
+    sign = "-" if lag < 0 else ""
+    a = abs(lag)
+    if a < 10:
+        return f"{sign}{a:.1f}s"
+    if a < 60:
+        return f"{sign}{a:.0f}s"
+    if a < 3600:
+        return f"{sign}{a // 60:.0f}m"
+    if a < 86400:
+        return f"{sign}{a // 3600:.0f}h"
+    return f"{sign}{a // 86400:.0f}d"
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
+
+
+def _fit(text: str, width: int) -> str:
+    """Pad or cut to exactly `width` cells, marking a cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    if text.isascii():  # the common case: one cell per character
+        if len(text) <= width:
+            return text.ljust(width)
+        return text[: width - 1] + "…"
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"
+
+
+class Columns:
+    """Column widths for one content width (computed once per width)."""
+
+    TIME = 12
+    LAG = 6
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        rest = max(0, width - self.TIME - 1 - self.LAG - 1)
+        self.name = min(34, max(12, rest * 35 // 100)) if rest >= 24 else rest
+        flexible = max(0, rest - self.name - 2)
+        self.meeting = flexible * 55 // 100 if rest >= 24 else 0
+        self.participant = flexible - self.meeting if rest >= 24 else 0
+        self.show_lag = width >= self.TIME + self.LAG + 14
+
+
+class EventLogView(ScrollView, can_focus=True):
+    """Every retained row, filtered, newest at the bottom."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="events.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="events.up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="events.page_down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="events.page_up"),
+        Binding("home,g", "first", "Oldest", show=False, id="events.first"),
+        Binding("end,G", "last", "Newest", show=False, id="events.last"),
+        Binding("enter", "inspect", "Inspect", id="events.inspect"),
+        Binding("f", "follow", "Follow", id="events.follow"),
+        Binding("M", "quick_filter('meeting')", "Same meeting", show=False, id="events.same_meeting"),
+        Binding("P", "quick_filter('participant')", "Same participant", show=False,
+                id="events.same_participant"),
+        Binding("T", "quick_filter('type')", "Same type", show=False, id="events.same_type"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="events.clear_filter"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "event-log--header",
+        "event-log--cursor",
+        "event-log--time",
+        "event-log--dim",
+        "event-log--late",
+        "event-log--state",
+    }
+
+    DEFAULT_CSS = """
+    EventLogView {
+        overflow-x: hidden;
+        overflow-y: scroll;
+        scrollbar-gutter: stable;
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        border-subtitle-color: $text-warning;
+        border-subtitle-style: bold;
+        padding: 0;
+        &:focus { border: round $primary; }
+        & > .event-log--header { color: $text-muted; text-style: bold; }
+        & > .event-log--cursor { background: $primary 35%; }
+        &:focus > .event-log--cursor { background: $primary 60%; }
+        & > .event-log--time { color: $text-muted; }
+        & > .event-log--dim { color: $text-muted; }
+        & > .event-log--late { color: $text-warning; text-style: bold; }
+        & > .event-log--state { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    follow: reactive[bool] = reactive(True, init=False)
+    #: (visible rows, retained rows), for the filter bar's "1,234 of 100,000"
+    match_counts: reactive[tuple[int, int]] = reactive((0, 0), init=False, repaint=False)
+    #: the filter text in effect (the last good one)
+    applied_filter: reactive[str] = reactive("", init=False, repaint=False)
+
+    # -- messages ----------------------------------------------------------------------
+    class Inspect(Message):
+        """The user asked to inspect a row (enter, double click)."""
+
+        def __init__(self, row: Row) -> None:
+            super().__init__()
+            self.row = row
+
+    class SelectionChanged(Message):
+        """The cursor is on another row (None: the view is empty)."""
+
+        def __init__(self, row: Row | None) -> None:
+            super().__init__()
+            self.row = row
+
+    class FollowChanged(Message):
+        """Follow mode changed, or the count of rows waiting below did."""
+
+        def __init__(self, follow: bool, pending: int) -> None:
+            super().__init__()
+            self.follow = follow
+            self.pending = pending
+
+    class FilterApplied(Message):
+        """The filter text in effect changed (typed, quick filter, cleared)."""
+
+        def __init__(self, text: str, error: str | None) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
+
+    # -- setup -----------------------------------------------------------------------
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        compile_filter: Callable[[str], object] | None = None,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's parameter name
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.event_log = log
+        # Injected for tests and for a host without the filter language.
+        self._compile_filter = compile_filter
+        self.filter_error: str | None = None
+        self._cursor_seq: int | None = None
+        self._pause_seq = 0  # rows appended at/after this seq while paused are "new"
+        self._seen_vdropped = log.visible_dropped  # to notice rows dropped at the old end
+        self._last_follow_report: tuple[bool, int] | None = None
+        self._strips: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
+        self._columns: Columns | None = None
+        self._styles: dict[str, Style] = {}
+        self.border_title = "events"
+
+    def on_mount(self) -> None:
+        self._update_virtual_size()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+        if self.follow:
+            self._stick_to_bottom()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._restyle()
+
+    def _restyle(self) -> None:
+        self._styles.clear()
+        self._strips.clear()
+        self.refresh()
+
+    # -- public API (used by the app and the filter bar) ---------------------------------
+    @property
+    def filter_text(self) -> str:
+        return self.applied_filter
+
+    @property
+    def selected_row(self) -> Row | None:
+        return None if self._cursor_seq is None else self.event_log.row_by_seq(self._cursor_seq)
+
+    @property
+    def cursor_index(self) -> int | None:
+        """The cursor's position in the filtered view."""
+        if self._cursor_seq is None:
+            return None
+        return self.event_log.visible_index_of_seq(self._cursor_seq)
+
+    @property
+    def pending(self) -> int:
+        """Rows that arrived below the view while follow was paused."""
+        if self.follow:
+            return 0
+        log = self.event_log
+        return log.visible_count - log.first_visible_at_or_after(self._pause_seq)
+
+    def rows_added(self, count: int | None = None) -> None:
+        """Called by the app after `log.extend()`: repaint, follow, count what is new.
+
+        `count` is accepted for the contract's sake; the view works out what
+        changed from the log itself, so a merged or dropped batch cannot skew it.
+        """
+        log = self.event_log
+        shift = log.visible_dropped - self._seen_vdropped
+        self._seen_vdropped = log.visible_dropped
+        self._update_virtual_size()
+        if shift and not self.follow:
+            # Rows left at the old end: scroll back by as many to keep the same rows on screen.
+            self.scroll_to(y=max(0, self.scroll_offset.y - shift), animate=False, force=True)
+        if self.follow:
+            self._select_seq(self._last_visible_seq(), scroll=False)
+            self._stick_to_bottom()
+        elif self._cursor_seq is not None and log.row_by_seq(self._cursor_seq) is None:
+            # The cursor's row was dropped: move to the oldest row still here.
+            self._select_index(0)
+        elif self._cursor_seq is None and log.visible_count:
+            self._select_index(0, scroll=False)
+        self.refresh()
+        self._report_follow()
+
+    def apply_filter(self, text: str) -> str | None:
+        """Filter the view; returns an error message (and keeps the last good filter) or None."""
+        text = text.strip()
+        if text == self.applied_filter and self.filter_error is None:
+            return None
+        if not text:
+            flt = None
+        else:
+            try:
+                flt = self._compiler()(text)
+            except Exception as exc:  # any bad filter is a message under the input, never a crash
+                self.filter_error = str(exc) or "this filter cannot be understood"
+                self.post_message(self.FilterApplied(text, self.filter_error))
+                return self.filter_error
+        keep_seq = self._cursor_seq
+        self.event_log.set_filter(flt)  # type: ignore[arg-type]
+        self._seen_vdropped = self.event_log.visible_dropped
+        self.applied_filter = text
+        self.filter_error = None
+        self._strips.clear()
+        self._update_virtual_size()
+        self.border_title = Text.assemble("events", (f" · filter: {text}" if text else "", "bold"))
+        if self.follow:
+            self._select_seq(self._last_visible_seq(), scroll=False)
+            self._stick_to_bottom()
+        elif keep_seq is not None and self.event_log.visible_count:
+            index = self.event_log.nearest_visible_index(keep_seq)
+            self._select_index(index if index is not None else 0, center=True)
+        else:
+            self._select_index(0)
+        self.refresh()
+        self._report_follow()
+        self.post_message(self.FilterApplied(text, None))
+        return None
+
+    def select_row(self, row: Row) -> bool:
+        """Put the cursor on a retained, visible row (pauses follow). False if it is not shown."""
+        index = self.event_log.index_of(row)
+        if index is None:
+            return False
+        self._pause()
+        self._select_index(index, center=True)
+        return True
+
+    def select_index(self, index: int) -> None:
+        """Put the cursor on the index-th row of the filtered view (pauses follow)."""
+        self._pause()
+        self._select_index(index, center=True)
+
+    # -- actions -----------------------------------------------------------------------
+    def action_cursor_down(self) -> None:
+        self._move(+1)
+
+    def action_cursor_up(self) -> None:
+        self._pause()
+        self._move(-1)
+
+    def action_page_down(self) -> None:
+        self._move(+max(1, self._page_rows() - 1))
+
+    def action_page_up(self) -> None:
+        self._pause()
+        self._move(-max(1, self._page_rows() - 1))
+
+    def action_first(self) -> None:
+        self._pause()
+        self._select_index(0)
+
+    def action_last(self) -> None:
+        self.action_follow()
+
+    def action_follow(self) -> None:
+        """Jump to the newest row and stick to it."""
+        self.follow = True
+        self._select_seq(self._last_visible_seq(), scroll=False)
+        self._stick_to_bottom()
+        self.refresh()
+        self._report_follow()
+
+    def action_inspect(self) -> None:
+        row = self.selected_row
+        if row is not None:
+            self.post_message(self.Inspect(row))
+
+    def action_quick_filter(self, kind: str) -> None:
+        row = self.selected_row
+        if row is None:
+            self.app.bell()
+            return
+        text = quick_filter_text(kind, row)
+        if not text:
+            what = {"type": "event type"}.get(kind, kind)
+            self.notify(f"The selected row has no {what} to filter on.",
+                        title="Quick filter", severity="warning")
+            return
+        self.apply_filter(narrow_filter(self.applied_filter, text))
+
+    def action_clear_filter(self) -> None:
+        self.apply_filter("")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            # Escape only clears a filter; otherwise it passes up (to close, go back...).
+            return bool(self.applied_filter)
+        return True
+
+    # -- mouse -------------------------------------------------------------------------
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = self.scroll_offset.y + offset.y - 1
+        if index >= self.event_log.visible_count:
+            return
+        self._pause()
+        self._select_index(index)
+        if event.chain >= 2:
+            self.action_inspect()
+
+    @on(events.MouseScrollUp)
+    @on(scrollbar.ScrollUp)
+    @on(scrollbar.ScrollTo)
+    def _scrolled_up(self) -> None:
+        # Reading back: hold the view still while rows keep arriving.
+        self._pause()
+
+    @on(events.MouseScrollDown)
+    @on(scrollbar.ScrollDown)
+    def _scrolled_down(self) -> None:
+        # Scrolling down onto the newest row resumes follow (the default scroll runs first).
+        self.call_after_refresh(self._resume_if_at_bottom)
+
+    def _resume_if_at_bottom(self) -> None:
+        if not self.follow and self.scroll_offset.y >= self.max_scroll_y and self.event_log.visible_count:
+            self.action_follow()
+
+    # -- cursor and scrolling ----------------------------------------------------------
+    def watch_follow(self, follow: bool) -> None:
+        self.set_class(follow, "-follow")
+        self._report_follow()
+
+    def _pause(self) -> None:
+        if self.follow:
+            self._pause_seq = self.event_log.appended
+            self.follow = False
+
+    def _page_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _move(self, delta: int) -> None:
+        n = self.event_log.visible_count
+        if not n:
+            return
+        current = self.cursor_index
+        if current is None:
+            current = n - 1 if delta < 0 else 0
+            delta = 0
+        self._select_index(max(0, min(n - 1, current + delta)))
+
+    def _last_visible_seq(self) -> int | None:
+        return self.event_log.seq_at(-1) if self.event_log.visible_count else None
+
+    def _select_index(self, index: int, *, scroll: bool = True, center: bool = False) -> None:
+        n = self.event_log.visible_count
+        if not n:
+            self._select_seq(None)
+            return
+        index = max(0, min(n - 1, index))
+        self._select_seq(self.event_log.seq_at(index), scroll=scroll, center=center)
+
+    def _select_seq(self, seq: int | None, *, scroll: bool = True, center: bool = False) -> None:
+        changed = seq != self._cursor_seq
+        self._cursor_seq = seq
+        if changed:
+            self.refresh()
+            self.post_message(self.SelectionChanged(self.selected_row))
+        if scroll and seq is not None:
+            self._scroll_to_cursor(center=center)
+
+    def _scroll_to_cursor(self, *, center: bool = False) -> None:
+        index = self.cursor_index
+        if index is None:
+            return
+        rows = self._page_rows()
+        top = self.scroll_offset.y
+        if center and not top <= index < top + rows:
+            target = index - rows // 2
+        elif index < top:
+            target = index
+        elif index >= top + rows:
+            target = index - rows + 1
+        else:
+            return
+        self.scroll_to(y=max(0, target), animate=False, force=True)
+
+    def _stick_to_bottom(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+
+    def _update_virtual_size(self) -> None:
+        width = self.scrollable_content_region.width
+        log = self.event_log
+        self.virtual_size = Size(width, log.visible_count + 1)
+        self.match_counts = (log.visible_count, log.total)
+
+    def _report_follow(self) -> None:
+        pending = self.pending
+        self.border_subtitle = (
+            None if self.follow or not pending else Text(f"+{pending:,} new · f to follow")
+        )
+        state = (self.follow, pending)
+        if state != self._last_follow_report:
+            self._last_follow_report = state
+            self.post_message(self.FollowChanged(*state))
+
+    def _compiler(self) -> Callable[[str], object]:
+        if self._compile_filter is None:
+            from zoomtui.monitor.filters import compile_filter
+
+            self._compile_filter = compile_filter
+        return self._compile_filter
+
+    # -- rendering ---------------------------------------------------------------------
+    def _style(self, key: str) -> Style:
+        """A resolved style (widget base + component or theme style), cached per theme."""
+        found = self._styles.get(key)
+        if found is None:
+            if key.startswith("event-log--"):
+                # Component styles resolve $text-muted & co. against our background.
+                found = self.get_component_rich_style(key)
+            else:
+                found = self.rich_style + rich_style_for(key, self.app.theme_variables)
+            self._styles[key] = found
+        return found
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        columns = self._columns
+        if columns is None or columns.width != width:
+            columns = self._columns = Columns(width)
+            self._strips.clear()
+        if y == 0:
+            return self._header_strip(columns)
+        index = self.scroll_offset.y + y - 1
+        log = self.event_log
+        if index >= log.visible_count:
+            return Strip.blank(width, self.rich_style)
+        seq = log.seq_at(index)
+        selected = seq == self._cursor_seq
+        key = (seq, width, selected)
+        strip = self._strips.get(key)
+        if strip is None:
+            row = log.row_by_seq(seq)
+            segments = self._row_segments(row, columns) if row is not None else []
+            fill = self.rich_style
+            if selected:
+                cursor = self._style("event-log--cursor")
+                fill = Style(bgcolor=cursor.bgcolor)
+                segments = [Segment(text, (style or Style()) + fill) for text, style, _ in segments]
+                fill = self.rich_style + fill
+            strip = Strip(segments).adjust_cell_length(width, fill)
+            self._strips[key] = strip
+        return strip
+
+    def _header_strip(self, c: Columns) -> Strip:
+        style = self._style("event-log--header")
+        parts = [_fit("received", c.TIME), " ", _fit("event", c.name)]
+        if c.meeting:
+            parts += [" ", _fit("meeting", c.meeting), " ", _fit("participant", c.participant)]
+        if c.show_lag:
+            parts += [" ", "lag".rjust(c.LAG)]
+        return Strip([Segment("".join(parts), style)]).adjust_cell_length(c.width, self.rich_style)
+
+    def _row_segments(self, row: Row, c: Columns) -> list[Segment]:
+        s = self._style
+        clock = Segment(_fit(format_clock(row.received_at), c.TIME), s("event-log--time"))
+        space = Segment(" ", self.rich_style)
+        rest = max(0, c.width - c.TIME - 1)
+        if isinstance(row, ZoomEvent):
+            segs = [clock, space, Segment(_fit(visible_text(row.name), c.name), s(event_style(row.name)))]
+            if c.meeting:
+                meeting = row.topic or row.meeting_id or row.meeting_uuid or ""
+                ident = row.meeting_id if row.topic and row.meeting_id else ""
+                segs += [space, *self._two_part(visible_text(meeting), ident, c.meeting)]
+                who = row.participant_name or row.participant_email or row.participant_key or ""
+                segs += [space, Segment(_fit(visible_text(who), c.participant), self.rich_style)]
+            if c.show_lag:
+                lag = row.lag
+                late = lag is not None and lag >= LATE_AFTER
+                segs += [space, Segment(format_lag(lag).rjust(c.LAG)[-c.LAG:],
+                                        s("event-log--late" if late else "event-log--dim"))]
+            return segs
+        if isinstance(row, GapRow):
+            text = (f"⚠ gap {format_clock(row.start)[:8]}–{format_clock(row.end)[:8]} "
+                    f"({format_duration(row.seconds)}): events in this window were not delivered")
+            if row.reason:
+                text += f" · {visible_text(row.reason)}"
+            return [clock, space, Segment(_fit(text, rest), s(GAP_STYLE))]
+        if isinstance(row, MalformedFrame):
+            text = f"✗ malformed: {visible_text(row.reason)} · {visible_text(row.preview)}"
+            return [clock, space, Segment(_fit(text, rest), s(MALFORMED_STYLE))]
+        if isinstance(row, StateRow):
+            text = f"● {row.state}" + (f" · {visible_text(row.reason)}" if row.reason else "")
+            return [clock, space, Segment(_fit(text, rest), s("event-log--state"))]
+        return [clock, space, Segment(_fit(visible_text(repr(row)), rest), self.rich_style)]
+
+    def _two_part(self, main: str, extra: str, width: int) -> list[Segment]:
+        """`main` then a dim `extra` when both fit; otherwise `main` cut to the width."""
+        if extra and cell_len(main) + 1 + len(extra) <= width:
+            return [Segment(main + " ", self.rich_style),
+                    Segment(_fit(extra, width - cell_len(main) - 1), self._style("event-log--dim"))]
+        return [Segment(_fit(main, width), self.rich_style)]
+
+
+def quick_filter_text(kind: str, row: Row) -> str | None:
+    """The filter term for "same meeting / participant / type as this row" (None: not applicable)."""
+    from zoomtui.monitor import filters
+
+    if kind == "type":
+        return filters.filter_for_type(row)
+    if not isinstance(row, ZoomEvent):
+        return None
+    if kind == "meeting":
+        return filters.filter_for_meeting(row)
+    if kind == "participant":
+        return filters.filter_for_participant(row)
+    return None
+
+
+def narrow_filter(current: str, term: str) -> str:
+    """`current` narrowed by a quick-filter `term`, replacing a term on the same field.
+
+    So T then M means "this type in this meeting", and M on another row moves
+    to that row's meeting instead of asking for two meetings at once.
+    """
+    from zoomtui.monitor.filters import FilterError, compile_filter
+
+    current = current.strip()
+    if not current:
+        return term
+    try:
+        terms = compile_filter(current).terms
+        (new,) = compile_filter(term).terms
+    except (FilterError, ValueError):
+        return term
+    if any(t.field == new.field and not t.negated for t in terms):
+        kept = [t.describe() for t in terms if t.field != new.field or t.negated]
+        return " ".join([*kept, term])
+    if any(t == new for t in terms):
+        return current
+    return f"{current} {term}"
