@@ -108,7 +108,7 @@ class ZoomtuiCommands(Provider):
 class ZoomtuiApp(App[int]):
     """The monitor. Give it settings, a demo, or a reason why there are no settings."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "zoomtui"
     COMMANDS = App.COMMANDS | {ZoomtuiCommands}
 
@@ -129,6 +129,7 @@ class ZoomtuiApp(App[int]):
         settings: ConnectionSettings | None = None,
         *,
         demo: DemoOptions | None = None,
+        first_run_demo: DemoOptions | None = None,
         settings_error: str | None = None,
         profile: str = "default",
         config_path: Path | None = None,
@@ -138,11 +139,14 @@ class ZoomtuiApp(App[int]):
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         connection_options: dict[str, Any] | None = None,
+        connection_factory: Callable[..., Any] | None = None,
         log_limit: int = 100_000,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.demo = demo
+        #: what `d` on the first-run screen starts
+        self.first_run_demo = first_run_demo or DemoOptions()
         self.settings_error = settings_error
         self.profile = profile
         self.config_path = config_path
@@ -152,7 +156,10 @@ class ZoomtuiApp(App[int]):
         self.clock = clock
         self.monotonic = monotonic
         self.rng = rng
+        #: extra ZoomConnection keywords (backoff_base, give_up_after...)
         self.connection_options = dict(connection_options or {})
+        #: builds the connection: ZoomConnection unless a test or benchmark wants its own subclass
+        self.connection_factory = connection_factory
         self.event_log = EventLog(limit=log_limit)
         self.status = LinkStatus(subscription_id=settings.subscription_id if settings else "")
         self.connection: Any = None
@@ -166,20 +173,25 @@ class ZoomtuiApp(App[int]):
         """Textual's crash report prints each frame's locals, and a local may hold a token, the
         token-bearing WebSocket URL or a secret.  Print the traceback without locals, redacted.
         (Overrides a private Textual method: checked against Textual 8.2; a test covers it.)"""
+        import io
+
         import rich
+        from rich.console import Console
         from rich.text import Text
         from rich.traceback import Traceback
 
         self.bell()
-        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
-        with self.console.capture() as capture:
-            self.console.print(traceback)
-        self._exit_renderables.append(Text.from_ansi(redact(capture.get())))
+        # Plain text (no colour codes between a key and its value) so redact() sees it whole.
+        out = io.StringIO()
+        Console(file=out, width=self.console.width, color_system=None, highlight=False).print(
+            Traceback(show_locals=False, width=None, suppress=[rich]))
+        self._exit_renderables.append(Text(redact(out.getvalue())))
         self._close_messages_no_wait()
 
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield ConnectionPanel(self.status, clock=self.clock)
+        self._panel = ConnectionPanel(self.status, clock=self.clock)
+        yield self._panel
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 if FilterBar is not None and EventLogView is not None:
@@ -206,7 +218,7 @@ class ZoomtuiApp(App[int]):
 
     @property
     def panel(self) -> ConnectionPanel:
-        return self.query_one(ConnectionPanel)
+        return self._panel
 
     def _event_view(self) -> Any:
         if EventLogView is None:
@@ -222,7 +234,7 @@ class ZoomtuiApp(App[int]):
     # -- starting the connection -----------------------------------------------------
     def _first_run_done(self, result: FirstRunResult | None) -> None:
         if result == DEMO:
-            self.start_demo(self.demo or DemoOptions())
+            self.start_demo(self.first_run_demo)
         elif isinstance(result, ConnectionSettings):
             self.connect_to(result)
         self._focus_log()
@@ -270,11 +282,12 @@ class ZoomtuiApp(App[int]):
         try:
             from zoomtui.zoom.connection import ZoomConnection
 
+            factory = self.connection_factory or ZoomConnection
             kwargs: dict[str, Any] = {"clock": self.clock, "monotonic": self.monotonic}
             if self.rng is not None:
                 kwargs["rng"] = self.rng
             kwargs.update(self.connection_options)
-            connection = ZoomConnection(settings, **kwargs)
+            connection = factory(settings, **kwargs)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - bad settings etc: FAILED with the message

@@ -112,8 +112,12 @@ class ConnectionBridge:
 
     def _dispatch(self, update: object) -> None:
         # Events first: they are nearly every update.
-        if isinstance(update, (ZoomEvent, MalformedFrame, Gap)):
+        if isinstance(update, (ZoomEvent, MalformedFrame)):
             self._add(update)
+        elif isinstance(update, Gap):
+            # Rare, and it closes a reconnect: show it together with the state change.
+            self._add(update)
+            self.flush()
         elif isinstance(update, StateChanged):
             self.flush()
             self._state = update.state

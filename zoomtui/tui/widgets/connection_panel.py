@@ -247,12 +247,18 @@ class ConnectionPanel(Widget):
         self.border_title = "connection"
 
     def compose(self) -> ComposeResult:
-        yield Static(id="state-line", markup=False)
-        yield Static(id="hint-line", markup=False)
+        # Kept as attributes: refresh_status runs often and must work while the app shuts down.
+        self._state_line = Static(id="state-line", markup=False)
+        self._hint_line = Static(id="hint-line", markup=False)
+        self._metrics_line = Static(id="metrics-line", markup=False)
+        self._spark = Sparkline([], id="rate-spark")
+        self._counters_line = Static(id="counters-line", markup=False)
+        yield self._state_line
+        yield self._hint_line
         with Horizontal(id="metrics"):
-            yield Static(id="metrics-line", markup=False)
-            yield Sparkline([], id="rate-spark")
-            yield Static(id="counters-line", markup=False)
+            yield self._metrics_line
+            yield self._spark
+            yield self._counters_line
 
     def on_mount(self) -> None:
         self.refresh_status()
@@ -261,15 +267,15 @@ class ConnectionPanel(Widget):
 
     def refresh_status(self) -> None:
         """Re-render from `status` (call after changing it; the timer calls it every second)."""
-        if not self.is_mounted:
+        if not self.is_mounted or not self.is_attached:
             return
         now = self._clock()
         st = self.status
-        self.query_one("#state-line", Static).update(state_line(st, now))
-        self.query_one("#hint-line", Static).update(hint_line(st))
-        self.query_one("#metrics-line", Static).update(metrics_line(st, now))
-        self.query_one("#counters-line", Static).update(counters_line(st))
-        self.query_one("#rate-spark", Sparkline).data = st.rate.series(now)
+        self._state_line.update(state_line(st, now))
+        self._hint_line.update(hint_line(st))
+        self._metrics_line.update(metrics_line(st, now))
+        self._counters_line.update(counters_line(st))
+        self._spark.data = st.rate.series(now)
         self.set_class(bool(st.hint), "-has-hint")
         self.set_class(st.state is ConnectionState.FAILED, "-failed")
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")

@@ -1,0 +1,80 @@
+"""Fixtures for the app-shell tests: a fake Zoom on loopback, stable clocks, and helpers to
+wait for the app and read its screen as text (the `tui` fixture, so test modules need
+not import this file)."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
+
+import pytest
+from rich.console import Console
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from zoomtui.fakezoom import FakeZoom
+
+#: a fixed moment (2025-03-14 14:03:12 UTC) for screens that must not show the wall clock
+FIXED_NOW = 1741960992.0
+
+
+class FixedClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: float = FIXED_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeZoom]:
+    """A quiet fake Zoom (nothing is sent unless a test injects it) on 127.0.0.1, port 0."""
+    async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=1, scenario=None) as server:
+        yield server
+
+
+#: quick reconnects for tests: the backoff after a cut is milliseconds, not seconds
+FAST = {"backoff_base": 0.01, "backoff_cap": 0.05, "open_timeout": 5.0}
+
+
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 10.0,
+                     what: str = "condition") -> None:
+    """Let the app run until `predicate()` holds (bounded: a test never hangs)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def screen_text(app: App) -> str:
+    """The current screen as plain text (what a user would read)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      record=True, color_system="truecolor", legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def freeze_for_snapshot(app: App) -> None:
+    """What makes a screenshot stable: no blinking cursor, no animation, no toasts."""
+    app.animation_level = "none"
+    app.clear_notifications()
+    for screen in app.screen_stack:
+        for field in screen.query(Input):
+            field.cursor_blink = False
+
+
+@pytest.fixture
+def tui() -> SimpleNamespace:
+    """The helpers above: tui.wait_until, tui.screen_text, tui.freeze, tui.FixedClock, tui.FAST."""
+    return SimpleNamespace(wait_until=wait_until, screen_text=screen_text, freeze=freeze_for_snapshot,
+                           FixedClock=FixedClock, FIXED_NOW=FIXED_NOW, FAST=FAST)

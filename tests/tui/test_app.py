@@ -1,0 +1,292 @@
+"""The app shell against the fake Zoom: real token request, real WebSocket, real Textual app.
+
+Every wait is bounded; no test asserts on speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from textual.message import Message
+from textual.widgets import Input
+
+from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
+from zoomtui.monitor.eventlog import GapRow, StateRow
+from zoomtui.tui.app import DemoOptions, ZoomtuiApp
+from zoomtui.tui.messages import RowsArrived, StateUpdated
+from zoomtui.tui.screens.first_run import FirstRunScreen
+from zoomtui.tui.screens.help import HelpScreen
+from zoomtui.zoom.connection import ZoomConnection
+from zoomtui.zoom.updates import ConnectionState as S
+from zoomtui.zoom.updates import Update
+
+#: heartbeat interval for tests: short, yet a loaded 2-core CI box answers well within 1.5 of it
+HB = 0.25
+
+
+def event(name: str = "meeting.started", topic: str = "Weekly sync", ts: int = 1_741_960_992_000) -> dict:
+    return {"event": name, "event_ts": ts,
+            "payload": {"account_id": "acc", "object": {"id": "85746352415", "uuid": "u1==", "topic": topic}}}
+
+
+def app_for(fake: FakeZoom, tui, **kwargs) -> ZoomtuiApp:
+    return ZoomtuiApp(fake.settings(heartbeat_interval=HB), connection_options=tui.FAST, **kwargs)
+
+
+async def test_panel_reaches_connected_and_shows_the_link(fake: FakeZoom, tui) -> None:
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await tui.wait_until(pilot, lambda: app.status.heartbeat_rtt is not None, what="a heartbeat")
+        await fake.inject(event(topic="Design [review]"))
+        await tui.wait_until(pilot, lambda: app.status.events == 1, what="the event")
+        app.panel.refresh_status()
+        await pilot.pause()
+        text = tui.screen_text(app)
+        assert "● connected" in text
+        assert "sub demo…01" in text or "sub dem…01" in text  # masked, never the whole id
+        assert DEMO_CREDENTIALS.subscription_id not in text
+        assert "token 59m" in text or "token 60m" in text
+        assert "hb " in text and " ms " in text
+        assert "events 1" in text
+        assert "Design [review]" in text  # a name from Zoom is data, not markup
+        assert app.panel.has_class("-connected")
+        # the connected state is also a line in the log
+        assert any(isinstance(r, StateRow) and r.state == "connected" for r in app.event_log)
+
+
+async def test_server_cut_shows_reconnecting_then_a_gap_then_connected(fake: FakeZoom, tui) -> None:
+    seen: list[StateUpdated] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, StateUpdated):
+            seen.append(message)
+
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 40), message_hook=hook) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await fake.cut()
+        await tui.wait_until(pilot, lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
+                             what="reconnected")
+        states = [m.change.state for m in seen]
+        assert S.RECONNECTING in states
+        reconnecting = next(m.change for m in seen if m.change.state is S.RECONNECTING)
+        assert reconnecting.reason  # the user is told why
+        gaps = [r for r in app.event_log if isinstance(r, GapRow)]
+        assert len(gaps) == 1 and gaps[0].reason
+        rows = list(app.event_log)
+        kinds = [type(r).__name__ + (f":{r.state}" if isinstance(r, StateRow) else "") for r in rows]
+        # reconnecting (with its reason), connected again, then the gap it closed
+        assert kinds[-3:] == ["StateRow:reconnecting", "StateRow:connected", "GapRow"]
+        app.panel.refresh_status()
+        await pilot.pause()
+        text = tui.screen_text(app)
+        assert "reconnects 1" in text and "gaps 1" in text
+
+
+async def test_reconnecting_is_shown_with_its_reason_while_it_lasts(fake: FakeZoom, tui) -> None:
+    app = ZoomtuiApp(fake.settings(heartbeat_interval=5.0),
+                     connection_options={"backoff_base": 30.0, "backoff_cap": 30.0})
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await fake.close(code=1011, reason="maintenance")
+        await tui.wait_until(pilot, lambda: app.status.state is S.RECONNECTING, what="reconnecting")
+        await pilot.pause()
+        text = tui.screen_text(app)
+        assert "◌ reconnecting" in text
+        assert "1011" in app.status.reason and "1011" in text
+        # r skips the wait
+        await pilot.press("r")
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected again")
+
+
+async def test_rejected_credentials_show_failed_and_the_fix(fake: FakeZoom, tui) -> None:
+    fake.reject_credentials = True
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.FAILED, what="failed")
+        await pilot.pause()
+        assert app.status.hint  # what to check
+        text = tui.screen_text(app)
+        assert "✖ failed" in text
+        assert "→ " + app.status.hint[:40] in text
+        assert app.panel.has_class("-failed")
+        assert any(n.title == "Connection failed" for n in app._notifications)
+        assert DEMO_CREDENTIALS.client_secret not in text
+        # the footer now offers connect (not disconnect); after a fix, c connects
+        assert app.check_action("connect", ()) and not app.check_action("disconnect", ())
+        fake.reject_credentials = False
+        await pilot.press("c")
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected after fix")
+        assert not app.status.hint
+
+
+async def test_c_disconnects_and_connects_again(fake: FakeZoom, tui) -> None:
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await pilot.press("c")
+        await tui.wait_until(pilot, lambda: app.status.state is S.STOPPED, what="stopped")
+        assert "○ stopped" in tui.screen_text(app)
+        await pilot.press("c")
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected again")
+
+
+class BrokenNetwork(ZoomConnection):
+    """A real connection whose loop dies with an error the engine did not foresee."""
+
+    async def updates(self) -> AsyncIterator[Update]:
+        async for update in super().updates():
+            yield update
+            if getattr(update, "state", None) is S.CONNECTED:
+                url = "wss://ws.zoom.us/ws?subscriptionId=x&access_token=tok-SECRET-123456"
+                raise OSError(f"network is unreachable while reading {url}")
+
+
+async def test_a_network_error_never_reaches_the_crash_screen(fake: FakeZoom, tui) -> None:
+    app = app_for(fake, tui, connection_factory=BrokenNetwork)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.FAILED, what="failed")
+        await pilot.pause()
+        text = tui.screen_text(app)
+        assert "network is unreachable" in text
+        assert "tok-SECRET-123456" not in text and "tok-SECRET-123456" not in app.status.reason
+        assert app.status.hint
+        assert app.is_running and app._exception is None
+        # c starts a fresh worker (the broken one is gone)
+        assert app.check_action("connect", ())
+    assert app.return_code in (None, 0)
+
+
+async def test_crash_report_has_no_locals_and_no_secret(tui, capfd) -> None:
+    """Defence in depth: a bug anywhere still must not print a secret (Textual prints locals)."""
+
+    class Boom(ZoomtuiApp):
+        def on_mount(self) -> None:
+            # built at run time, so the traceback's source lines do not show it either
+            secret = "".join(reversed("321fedcba-TERCES-kot"))
+            raise RuntimeError("boom while using access_token=" + secret)
+
+    app = Boom(settings_error="none")
+    with pytest.raises(RuntimeError):
+        async with app.run_test() as pilot:
+            await pilot.pause()
+    err = capfd.readouterr().err
+    assert "boom while using access_token=***" in err
+    assert "tok-SECRET-abcdef123" not in err
+    assert "secret =" not in err.replace("secret = \"\".join", "")  # no locals panel
+
+
+async def test_first_run_form_verifies_and_saves_to_the_keyring(fake: FakeZoom, tui, memory_keyring,
+                                                                 config_file) -> None:
+    app = ZoomtuiApp(settings_error="Missing account id.", config_path=config_file,
+                     connection_options=tui.FAST,
+                     first_run_options={"oauth_url": fake.oauth_url, "ws_url": fake.ws_url})
+    c = DEMO_CREDENTIALS
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, FirstRunScreen)
+        text = tui.screen_text(app)
+        assert "Press d to try the demo" in text
+        for field, value in (("account_id", c.account_id), ("client_id", c.client_id),
+                             ("client_secret", c.client_secret), ("subscription_id", c.subscription_id)):
+            app.screen.query_one(f"#{field}", Input).value = value
+        # the secret is a password field: never on screen
+        assert c.client_secret not in tui.screen_text(app)
+        await pilot.press("ctrl+s")
+        await tui.wait_until(pilot, lambda: not isinstance(app.screen, FirstRunScreen), what="form closed")
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+    assert memory_keyring.passwords == {("zoomtui", "default:client_secret"): c.client_secret}
+    saved = config_file.read_text()
+    assert c.account_id in saved and c.subscription_id in saved
+    assert c.client_secret not in saved
+    assert [r.status for r in fake.token_requests][:1] == [200]
+
+
+async def test_first_run_form_says_why_when_zoom_rejects(fake: FakeZoom, tui, memory_keyring,
+                                                         config_file) -> None:
+    fake.reject_credentials = True
+    app = ZoomtuiApp(settings_error="Missing account id.", config_path=config_file,
+                     first_run_options={"oauth_url": fake.oauth_url, "ws_url": fake.ws_url})
+    c = DEMO_CREDENTIALS
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for field, value in (("account_id", c.account_id), ("client_id", c.client_id),
+                             ("client_secret", "wrong-secret-value"), ("subscription_id", c.subscription_id)):
+            app.screen.query_one(f"#{field}", Input).value = value
+        await pilot.press("ctrl+s")
+        status = app.screen.query_one("#status")
+        await tui.wait_until(pilot, lambda: status.has_class("-error"), what="an error")
+        assert isinstance(app.screen, FirstRunScreen)
+        assert "wrong-secret-value" not in tui.screen_text(app)
+    assert memory_keyring.passwords == {}
+    assert not config_file.exists()
+
+
+async def test_first_run_d_starts_the_demo(tui) -> None:
+    app = ZoomtuiApp(settings_error="Missing account id.", connection_options=tui.FAST,
+                     first_run_demo=DemoOptions(seed=3, rate=50.0, heartbeat=HB))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, FirstRunScreen)
+        await pilot.press("d")
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="demo connected")
+        await tui.wait_until(pilot, lambda: app.status.events > 0, what="demo events")
+        assert app.fake is not None and app.fake.token_requests
+
+
+async def test_a_flood_arrives_in_few_batches_and_nothing_is_lost(tui) -> None:
+    batches: list[RowsArrived] = []
+    app = ZoomtuiApp(demo=DemoOptions(seed=2, rate="max", events=3000, heartbeat=30.0))
+    app_hook = batches.append
+
+    def hook(message: Message) -> None:
+        if isinstance(message, RowsArrived):
+            app_hook(message)
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.events + app.status.malformed >= 3000,
+                             timeout=60, what="3000 events")
+        assert app.event_log.total >= 3000
+        # batched: a handful of messages, not one per event
+        assert len(batches) < 300
+
+
+async def test_help_lists_the_bindings_and_the_filter_language(fake: FakeZoom, tui) -> None:
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = tui.screen_text(app)
+        for binding in app.BINDINGS:
+            assert binding.description in text
+        assert "Connect / Disconnect" in text
+        assert "type:meeting.participant_*" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_offers_the_app_actions(fake: FakeZoom, tui) -> None:
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"disconnect")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await tui.wait_until(pilot, lambda: app.status.state is S.STOPPED, what="stopped via palette")
+
+
+async def test_quitting_closes_the_connection(fake: FakeZoom, tui) -> None:
+    app = app_for(fake, tui)
+    async with app.run_test() as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await pilot.press("q")
+    conn = fake.connections[-1]
+    await asyncio.wait_for(conn.wait_closed(2), 5)
+    assert not conn.open
