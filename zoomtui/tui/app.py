@@ -27,7 +27,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.redaction import mask_id, redact
@@ -42,17 +42,13 @@ from zoomtui.tui.messages import (
 )
 from zoomtui.tui.screens.first_run import DEMO, FirstRunResult, FirstRunScreen, Saver
 from zoomtui.tui.screens.help import BindingSection, HelpScreen
+from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel, LinkStatus
+from zoomtui.tui.widgets.event_log import EventLogView
+from zoomtui.tui.widgets.filter_bar import FilterBar
 from zoomtui.tui.worker import ConnectionBridge
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
-
-try:  # the event-log helper's widgets; a placeholder stands in until they land
-    from zoomtui.tui.widgets.event_log import EventLogView
-    from zoomtui.tui.widgets.filter_bar import FilterBar
-except ImportError:  # pragma: no cover - only while the tree is being built
-    EventLogView = None  # type: ignore[assignment, misc]
-    FilterBar = None  # type: ignore[assignment, misc]
 
 #: states that also appear as a line in the event log (the others are transient)
 LOGGED_STATES = frozenset({ConnectionState.CONNECTED, ConnectionState.RECONNECTING,
@@ -113,9 +109,8 @@ class ZoomtuiApp(App[int]):
     COMMANDS = App.COMMANDS | {ZoomtuiCommands}
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="log.filter"),
-        Binding("escape", "back", "Back", show=False, id="app.back"),
-        Binding("f", "follow", "Follow", id="log.follow"),
+        # j/k, g/G, enter, f (follow), escape (clear filter) belong to the event list
+        Binding("slash", "filter", "Filter", id="app.filter"),
         Binding("c", "connect", "Connect", id="connection.connect"),
         Binding("c", "disconnect", "Disconnect", id="connection.disconnect"),
         Binding("r", "reconnect", "Reconnect", id="connection.reconnect"),
@@ -194,11 +189,10 @@ class ZoomtuiApp(App[int]):
         yield self._panel
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                if FilterBar is not None and EventLogView is not None:
-                    yield FilterBar(id="filter")
-                    yield EventLogView(self.event_log, id="events")
-                else:
-                    yield Static("The event log appears here.", id="events-placeholder")
+                self._filter_bar = FilterBar("#events", id="filter")
+                self._event_view = EventLogView(self.event_log, id="events")
+                yield self._filter_bar
+                yield self._event_view
             yield Vertical(id="side")
         yield Footer()
 
@@ -220,16 +214,17 @@ class ZoomtuiApp(App[int]):
     def panel(self) -> ConnectionPanel:
         return self._panel
 
-    def _event_view(self) -> Any:
-        if EventLogView is None:
-            return None
-        views = self.screen_stack[0].query(EventLogView) if self.screen_stack else []
-        return views.first() if views else None
+    @property
+    def event_view(self) -> EventLogView:
+        return self._event_view
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self._filter_bar
 
     def _focus_log(self) -> None:
-        view = self._event_view()
-        if view is not None:
-            view.focus()
+        if self._event_view.is_attached:
+            self._event_view.focus()
 
     # -- starting the connection -----------------------------------------------------
     def _first_run_done(self, result: FirstRunResult | None) -> None:
@@ -348,9 +343,8 @@ class ZoomtuiApp(App[int]):
         if not rows:
             return
         added = self.event_log.extend(rows)
-        view = self._event_view()
-        if view is not None:
-            view.rows_added(added)
+        if self._event_view.is_attached:
+            self._event_view.rows_added(added)
 
     @on(StateUpdated)
     def _state_updated(self, message: StateUpdated) -> None:
@@ -419,31 +413,23 @@ class ZoomtuiApp(App[int]):
             self.action_connect()
 
     def action_filter(self) -> None:
-        bar = self.query("#filter")
-        if bar:
-            bar.first().focus()
-
-    def action_back(self) -> None:
-        """Escape: leave the filter input; on the log, clear an active filter."""
-        focused = self.focused
-        bar = self.query("#filter").first() if self.query("#filter") else None
-        if bar is not None and focused is not None and (focused is bar or bar in focused.ancestors):
-            self._focus_log()
-        elif self.event_log.filter is not None:
-            self.action_clear_filter()
+        self._filter_bar.focus_input()
 
     def action_clear_filter(self) -> None:
-        view = self._event_view()
-        if view is not None:
-            view.apply_filter("")
-        bar = self.query("#filter")
-        if bar and hasattr(bar.first(), "clear"):
-            bar.first().clear()
+        self._filter_bar.clear()
 
     def action_follow(self) -> None:
-        view = self._event_view()
-        if view is not None:
-            view.action_follow()
+        self._event_view.action_follow()
+        self._focus_log()
+
+    @on(EventLogView.Inspect)
+    def _inspect(self, message: EventLogView.Inspect) -> None:
+        def shown_last(row: Any) -> None:
+            # The inspector steps with n/p: leave the list on the row last shown.
+            if row is not None:
+                self._event_view.select_row(row)
+
+        self.push_screen(InspectorScreen(self.event_log, message.row), shown_last)
 
     def action_meetings(self) -> None:
         side = self.query_one("#side")
@@ -460,10 +446,8 @@ class ZoomtuiApp(App[int]):
             *self.BINDINGS,
             Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "Command palette"),
         ])]
-        if EventLogView is not None:
-            sections.append(("Event log", EventLogView.BINDINGS))
-        if FilterBar is not None:
-            sections.append(("Filter", FilterBar.BINDINGS))
+        sections.append(("Event list", EventLogView.BINDINGS))
+        sections.append(("In the filter", FilterBar.BINDINGS))
         return sections
 
     def action_export_view(self) -> None:
