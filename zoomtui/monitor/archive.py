@@ -85,6 +85,9 @@ KIND_STATE = "state"
 KIND_GAP = "gap"
 KIND_NOTICE = "notice"
 
+#: pages given back to the disk per retention step (1 MB at the default page size)
+_VACUUM_PAGES = 256
+
 #: the connection id of gaps the archive records about itself (it could not write)
 ARCHIVE_CONNECTION_ID = "archive"
 
@@ -203,21 +206,24 @@ class NewerSchemaError(sqlite3.DatabaseError):
         self.version = version
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring `db` (in autocommit mode) to `SCHEMA_VERSION`, one transaction per step."""
+def migrate(db: sqlite3.Connection,
+            migrations: list[Callable[[sqlite3.Connection], None]] | None = None) -> int:
+    """Bring `db` (in autocommit mode) to the newest schema, one transaction per step.
+    Returns the version reached. Raises `NewerSchemaError` for a file from a newer zoomtui."""
+    steps = MIGRATIONS if migrations is None else migrations
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
+    if version > len(steps):
         raise NewerSchemaError(version)
-    for step in range(version, SCHEMA_VERSION):
+    for step in range(version, len(steps)):
         db.execute("BEGIN IMMEDIATE")
         try:
-            MIGRATIONS[step](db)
+            steps[step](db)
             db.execute(f"PRAGMA user_version = {step + 1:d}")  # an int we computed, not input
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-    return SCHEMA_VERSION
+    return len(steps)
 
 
 # ---------------------------------------------------------------------------------
@@ -246,6 +252,14 @@ _INSERT_NOTICE = "INSERT INTO log (kind, connection_id, at, reason, raw) VALUES 
 
 _SELECT = ("SELECT seq, kind, at, connection_id, raw, reason, state, previous, hint, retry_in, "
            "attempt, gap_start FROM log")
+
+
+def _scrub(value: Any) -> Any:
+    # SQLite text must be UTF-8: a lone surrogate (only a hand-made event can hold one;
+    # parse_frame refuses them) becomes "?" rather than failing the whole batch.
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def _record_from_row(row: tuple) -> Record | None:
@@ -689,6 +703,7 @@ class Archive(ArchiveReader):
                 raise
         except (sqlite3.Error, OSError, ValueError, OverflowError) as exc:
             self._fail(exc)
+            markers = [u for u, _ in batch if type(u) is _Marker]  # the loop may not have reached them
             lost = len(batch) - len(markers)
             self.dropped += lost
             self._dropped_in_gap += lost
@@ -712,7 +727,7 @@ class Archive(ArchiveReader):
             with contextlib.suppress(orjson.JSONEncodeError):  # a lone surrogate: row by row
                 payload = orjson.dumps(rows)
         if payload is None:
-            db.executemany(_INSERT_EVENT_ROW, [(cid, *r) for r in rows])
+            db.executemany(_INSERT_EVENT_ROW, [(cid, *map(_scrub, r)) for r in rows])
         else:
             db.execute(_INSERT_EVENTS_JSON, (cid, payload))
         return len(rows)
@@ -783,7 +798,7 @@ class Archive(ArchiveReader):
                 excess = db.execute("SELECT count(*) FROM log").fetchone()[0] - r.max_rows
                 if excess > 0:
                     self._delete_oldest(db, min(excess, chunk))
-                    return excess > chunk
+                    return True  # the next step checks again, then gives the pages back
             if r.max_size_mb is not None:
                 page_size = db.execute("PRAGMA page_size").fetchone()[0]
                 pages = db.execute("PRAGMA page_count").fetchone()[0]
@@ -795,11 +810,14 @@ class Archive(ArchiveReader):
                     if rows:
                         # Down to 90 % of the limit, so the next check has room to spare.
                         want = math.ceil((used - 0.9 * limit) / (used / rows))
-                        n = min(chunk, max(1, want))
-                        self._delete_oldest(db, n)
-                        return n < rows and want > chunk
-            if db.execute("PRAGMA freelist_count").fetchone()[0]:
-                db.execute("PRAGMA incremental_vacuum(2000)").fetchall()
+                        self._delete_oldest(db, min(chunk, max(1, want)))
+                        return True
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            if free:
+                # Give deleted pages back to the disk, a few at a time.  executescript:
+                # each step frees one page, and execute() would stop after the first.
+                db.executescript(f"PRAGMA incremental_vacuum({_VACUUM_PAGES:d});")
+                return free > _VACUUM_PAGES
         except sqlite3.Error as exc:
             self._fail(exc)
         return False

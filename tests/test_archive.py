@@ -1,0 +1,700 @@
+"""The event archive on a real SQLite file: exact round trip, restarts, a killed process,
+retention, failing disks, parameters-only queries, and no secret ever stored."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from zoomtui.fakezoom import scenario_events
+from zoomtui.monitor import archive as archive_mod
+from zoomtui.monitor.archive import (
+    ARCHIVE_CONNECTION_ID,
+    SCHEMA_VERSION,
+    STATUS_CLOSED,
+    STATUS_FAILED,
+    STATUS_OPEN,
+    Archive,
+    ArchiveError,
+    ArchiveReader,
+    Retention,
+    archive_path,
+    migrate,
+)
+from zoomtui.monitor.when import WhenError, parse_when
+from zoomtui.zoom.protocol import (
+    Envelope,
+    ZoomEvent,
+    envelope_frame,
+    message_frame,
+    parse_frame,
+)
+from zoomtui.zoom.updates import (
+    ConnectionState,
+    Gap,
+    Heartbeat,
+    Notice,
+    StateChanged,
+    TokenInfo,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+T0 = 1_714_000_000.0  # a fixed "now" for deterministic times
+S = ConnectionState
+
+
+def joined(i: int, *, topic: str = "Weekly sync", name: str | None = None) -> dict:
+    return {
+        "event": "meeting.participant_joined",
+        "event_ts": int((T0 + i) * 1000) - 250,
+        "payload": {
+            "account_id": "acc-1",
+            "object": {
+                "id": "85746065432",
+                "uuid": "gm8s9L+PTEC+FG3sFbd1Cw==",
+                "topic": topic,
+                "participant": {
+                    "user_id": f"u{i}",
+                    "user_name": name or f"Person {i}",
+                    "participant_uuid": f"pu-{i}",
+                    "email": f"p{i}@example.com",
+                },
+            },
+        },
+    }
+
+
+def event(i: int, at: float | None = None, **kw) -> ZoomEvent:
+    ev = parse_frame(message_frame(joined(i, **kw)), T0 + i if at is None else at)
+    assert isinstance(ev, ZoomEvent)
+    return ev
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "work.sqlite3"
+
+
+@pytest.fixture
+def arch(path: Path) -> Iterator[Archive]:
+    a = Archive(path, clock=lambda: T0 + 10_000)
+    yield a
+    a.close()
+
+
+def same_event(a: ZoomEvent, b: ZoomEvent) -> None:
+    for attr in ZoomEvent.__slots__:
+        if attr != "_body":
+            assert getattr(a, attr) == getattr(b, attr), attr
+    assert a.body == b.body
+
+
+def file_bytes(p: Path) -> bytes:
+    """The archive as it is on disk, with its WAL: what a person or a backup would copy."""
+    return b"".join(q.read_bytes() for q in (p, Path(f"{p}-wal")) if q.exists())
+
+
+# ---------------------------------------------------------------------------------
+# round trip
+
+
+def test_every_kind_is_stored_once_in_order_and_replays_as_the_live_values(arch: Archive):
+    items: list = []
+    items.append(StateChanged(S.CONNECTED, S.CONNECTING, "build_connection ok", T0 - 1, attempt=1))
+    items += [event(i) for i in range(50)]
+    items.append(parse_frame(b"\xff\xfe binary \x00", T0 + 50.5))  # malformed, bytes kept exactly
+    items.append(parse_frame('{"module":"message","content":"{nope', T0 + 50.6))
+    env = parse_frame(envelope_frame("surprise", True, {"x": 1}), T0 + 50.7)
+    assert isinstance(env, Envelope)
+    items.append(Notice(envelope=env, text="unknown module 'surprise'"))
+    items.append(StateChanged(S.RECONNECTING, S.CONNECTED, "server closed 1006", T0 + 51,
+                              hint="", retry_in=1.5, attempt=1))
+    items.append(Gap(start=T0 + 51, end=T0 + 53, reason="server closed 1006"))
+    items += [event(i) for i in range(53, 60)]
+    # live-only values: not kept
+    extra = [Heartbeat(rtt=0.012, at=T0 + 55), TokenInfo(expires_at=T0 + 3600, scopes=("a",),
+                                                       obtained_at=T0)]
+    for u in items[:40] + extra + items[40:]:
+        arch.add(u, "run1:1")
+    assert arch.flush()
+    assert arch.written == len(items)
+
+    records = list(arch.iter_records())
+    assert [r.seq for r in records] == sorted(r.seq for r in records)
+    assert len(records) == len(items)
+    got = [r.update for r in records]
+    # Gap is stored at its end: it sorts among what was received when it was reported.
+    for want, have in zip(items, got, strict=True):
+        assert type(want) is type(have)
+        if isinstance(want, ZoomEvent):
+            same_event(want, have)
+        elif isinstance(want, Notice):
+            assert have.text == want.text and have.envelope == want.envelope
+        else:
+            assert have == want
+    assert {r.connection_id for r in records} == {"run1:1"}
+    assert arch.count() == 57
+    assert arch.count(None) == len(items)
+    assert [type(u).__name__ for u in arch.iter_updates()] == [type(u).__name__ for u in items]
+
+
+def test_events_from_the_fake_zoom_scenario_keep_their_derived_columns(arch: Archive, path: Path):
+    frames = [message_frame(e) for e in itertools.islice(scenario_events(7, T0, rate=50.0), 400)]
+    live = [parse_frame(f, T0 + i * 0.01) for i, f in enumerate(frames)]
+    for ev in live:
+        arch.add(ev, "c")
+    arch.flush()
+    replayed = list(arch.iter_events())
+    assert len(replayed) == len(live) == 400
+    for a, b in zip(live, replayed, strict=True):
+        same_event(a, b)
+    # The parsed columns are there for people querying the file by hand.
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT received_at, event, event_ts, meeting_uuid, meeting_id, "
+                      "participant_key, topic, participant_name, participant_email, raw "
+                      "FROM events ORDER BY seq").fetchall()
+    db.close()
+    assert rows == [(e.received_at, e.name, e.event_ts_ms, e.meeting_uuid, e.meeting_id,
+                     e.participant_key, e.topic, e.participant_name, e.participant_email, e.raw)
+                    for e in live]
+
+
+def test_restart_keeps_everything_and_appends_after_it(path: Path):
+    first = Archive(path)
+    for i in range(30):
+        first.add(event(i), "a")
+    first.close()
+    assert first.status == STATUS_CLOSED
+    second = Archive(path)
+    for i in range(30, 45):
+        second.add(event(i), "b")
+    second.close()
+    evs = list(ArchiveReader(path).iter_events())
+    assert [e.participant_key for e in evs] == [f"pu-{i}" for i in range(45)]
+    assert [r.connection_id for r in ArchiveReader(path).iter_records()] == ["a"] * 30 + ["b"] * 15
+
+
+def test_close_writes_what_is_queued_and_later_adds_are_ignored(path: Path):
+    a = Archive(path, flush_interval=60.0)  # only close() can write these
+    for i in range(500):
+        a.add(event(i))
+    a.close()
+    a.add(event(999))  # after close: harmless, kept nowhere
+    a.close()
+    assert ArchiveReader(path).count() == 500
+
+
+def test_text_with_a_nul_is_replayed_whole_from_the_raw_frame(arch: Archive):
+    ev = event(1, topic="before\x00after")
+    arch.add(ev)
+    arch.flush()
+    (back,) = arch.iter_events()
+    assert back.topic == "before\x00after" and back.raw == ev.raw
+
+
+def test_a_hand_made_event_with_a_lone_surrogate_does_not_fail_its_batch(arch: Archive):
+    odd = ZoomEvent(name="x.y", event_ts_ms=1, received_at=T0, account_id=None, meeting_uuid=None,
+                    meeting_id=None, topic="bad \ud800 text", participant_key=None,
+                    participant_name=None, participant_email=None,
+                    raw=message_frame({"event": "x.y", "event_ts": 1}))
+    arch.add(event(0, at=T0 - 1))
+    arch.add(odd)
+    arch.add(event(2, at=T0 + 1))
+    assert arch.flush()
+    assert arch.status == STATUS_OPEN
+    assert [e.name for e in arch.iter_events()] == ["meeting.participant_joined", "x.y",
+                                                    "meeting.participant_joined"]
+
+
+def test_reading_while_the_writer_keeps_writing(arch: Archive):
+    for i in range(100):
+        arch.add(event(i))
+    arch.flush()
+    it = arch.iter_events()
+    head = [next(it) for _ in range(10)]
+    for i in range(100, 200):
+        arch.add(event(i))
+    assert arch.flush()  # a reader part-way through does not block the writer (WAL)
+    rest = list(it)
+    assert len(head) + len(rest) == 100  # a query sees the snapshot it started with
+    assert arch.count() == 200
+
+
+# ---------------------------------------------------------------------------------
+# reading: windows, filters, limits
+
+
+def test_since_until_accept_epoch_datetime_and_text(arch: Archive):
+    for i in range(100):
+        arch.add(event(i))  # received at T0 + i
+    arch.add(Gap(start=T0 + 20.5, end=T0 + 40.5, reason="cut"))
+    arch.flush()
+    names = lambda it: [e.participant_key for e in it]  # noqa: E731
+    assert names(arch.iter_events(since=T0 + 90)) == [f"pu-{i}" for i in range(90, 100)]
+    assert names(arch.iter_events(since=T0 + 10, until=T0 + 13)) == ["pu-10", "pu-11", "pu-12"]
+    since_dt = dt.datetime.fromtimestamp(T0 + 95, tz=dt.UTC)
+    assert len(list(arch.iter_events(since=since_dt))) == 5
+    # the archive's clock is T0 + 10_000: "2h" reaches back past T0
+    assert len(list(arch.iter_events(since="3h"))) == 100
+    assert list(arch.iter_events(since="1h")) == []
+    iso = dt.datetime.fromtimestamp(T0 + 97, tz=dt.UTC).isoformat()
+    assert len(list(arch.iter_events(since=iso))) == 3
+    # a gap overlapping the window is part of it
+    window = list(arch.iter_updates(since=T0 + 30, until=T0 + 35))
+    assert any(isinstance(u, Gap) for u in window)
+    assert [type(u).__name__ for u in arch.iter_updates(since=T0 + 50, until=T0 + 52)] == [
+        "ZoomEvent", "ZoomEvent"]
+    assert arch.count(since=T0 + 50, until=T0 + 60) == 10
+
+
+def test_filter_text_object_and_limit(arch: Archive):
+    for i in range(20):
+        arch.add(event(i, name="Ana Lima" if i % 4 == 0 else f"Bo {i}"))
+    arch.flush()
+    assert [e.participant_name for e in arch.iter_events(filter="user:ana")] == ["Ana Lima"] * 5
+    assert len(list(arch.iter_events(filter="user:ana", limit=2))) == 2
+    assert list(arch.iter_events(limit=0)) == []
+
+    class Odd:
+        def matches(self, ev: ZoomEvent) -> bool:
+            return int(ev.participant_key.rsplit("-", 1)[1]) % 2 == 1
+
+    assert len(list(arch.iter_events(filter=Odd()))) == 10
+    from zoomtui.monitor.filters import FilterError
+
+    with pytest.raises(FilterError):
+        list(arch.iter_events(filter="usr:typo"))
+
+
+def test_quotes_in_filters_times_and_data_are_only_ever_parameters(arch: Archive, path: Path):
+    nasty = "x'); DROP TABLE log; --"
+    arch.add(event(1, topic=nasty, name='Robert"); DELETE FROM log; --'))
+    arch.add(event(2))
+    arch.flush()
+    assert list(arch.iter_events(filter=f'"{nasty}"'))[0].topic == nasty
+    assert list(arch.iter_events(filter="\"' OR '1'='1\"")) == []
+    with pytest.raises(WhenError):
+        list(arch.iter_events(since="2024-01-01' OR '1'='1"))
+    with pytest.raises(WhenError):
+        arch.count(until="0; DROP TABLE log")
+    # kinds are parameters too: an unknown kind simply matches nothing
+    assert list(arch.iter_records(kinds=["event' OR 1=1 --"])) == []
+    assert arch.count() == 2
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT topic FROM events WHERE seq = 1").fetchone() == (nasty,)
+    db.close()
+
+
+def test_reader_errors_are_clear(tmp_path: Path):
+    with pytest.raises(ArchiveError, match="no event archive"):
+        list(ArchiveReader(tmp_path / "nothing.sqlite3").iter_events())
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ArchiveError, match="Cannot read"):
+        ArchiveReader(junk).count()
+
+
+def test_profile_and_demo_paths_never_meet_and_never_escape(tmp_path: Path):
+    assert archive_path("work", base=tmp_path) == tmp_path / "archive" / "work.sqlite3"
+    assert archive_path("demo", base=tmp_path) != archive_path("x", demo=True, base=tmp_path)
+    assert archive_path("x", demo=True, base=tmp_path) == tmp_path / "demo.sqlite3"
+    for bad in ("../../etc/passwd", "/abs", "..", "a/b", "a\\b", ".hidden"):
+        p = archive_path(bad, base=tmp_path)
+        assert p.parent == tmp_path / "archive" and "/" not in p.name and not p.name.startswith(".")
+
+
+def test_default_location_is_the_user_data_dir(tmp_path: Path):
+    import platformdirs
+
+    a = Archive.open("work")
+    a.add(event(1))
+    a.close()
+    assert a.path == Path(platformdirs.user_data_dir("zoomtui")) / "archive" / "work.sqlite3"
+    assert ArchiveReader.open("work").count() == 1
+    demo = Archive.open(demo=True)
+    demo.close()
+    assert demo.path.name == "demo.sqlite3"
+    assert oct(a.path.stat().st_mode & 0o777) == oct(0o600)  # names and e-mails inside
+
+
+# ---------------------------------------------------------------------------------
+# a process killed mid-flood
+
+_CHILD = """
+import itertools, sys, time
+from zoomtui.fakezoom import scenario_events
+from zoomtui.monitor.archive import Archive, Retention
+from zoomtui.zoom.protocol import message_frame, parse_frame
+
+# Receive times are fixed in 2024: no age limit, or retention would rightly prune them.
+archive = Archive(sys.argv[1], flush_interval=0.05, retention=Retention(max_age_days=None))
+print("ready", flush=True)
+for i, ev in enumerate(scenario_events(3, 1714000000.0, rate=1000.0)):
+    archive.add(parse_frame(message_frame(ev), 1714000000.0 + i / 1000), "child")
+    if i % 500 == 499:
+        # handed over so far, and committed so far (written only grows after COMMIT)
+        print(i + 1, archive.written, flush=True)
+        time.sleep(0.002)
+"""
+
+
+def test_a_process_killed_mid_flood_leaves_a_clean_file_with_all_but_the_last_batch(tmp_path: Path):
+    db_path = tmp_path / "killed.sqlite3"
+    script = tmp_path / "child.py"
+    script.write_text(textwrap.dedent(_CHILD))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, str(script), str(db_path)], stdout=subprocess.PIPE,
+                            text=True, env=env)
+    handed = committed = 0
+    try:
+        deadline = time.monotonic() + 90
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("ready"):
+                continue
+            handed, committed = map(int, line.split())
+            if committed >= 20_000:
+                break
+        assert committed >= 20_000, "the child did not get far enough"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL
+    assert Path(f"{db_path}-wal").exists()  # killed with its WAL in use
+
+    db = sqlite3.connect(db_path)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    raws = [r[0] for r in db.execute("SELECT raw FROM events ORDER BY seq")]
+    db.close()
+    # Everything reported committed is there, nothing after what was handed over, and the
+    # rows are exactly the first N events, in order, once each: a clean prefix.
+    assert committed <= len(raws)
+    expected = [message_frame(e) for e in itertools.islice(scenario_events(3, T0, rate=1000.0),
+                                                            len(raws))]
+    assert raws == expected
+    print(f"\nkilled after {handed} handed over: {len(raws)} kept, "
+          f"{committed} reported committed at the last report")
+    # And the monitor can carry on with the same file.
+    again = Archive(db_path)
+    again.add(event(1))
+    again.close()
+    assert again.status == STATUS_CLOSED and again.error is None
+    assert ArchiveReader(db_path).count() == len(raws) + 1
+
+
+# ---------------------------------------------------------------------------------
+# retention
+
+
+def test_retention_by_age_removes_old_rows_in_chunks(path: Path):
+    now = [T0 + 40 * 86400]
+    a = Archive(path, clock=lambda: now[0], retention=Retention(max_age_days=30, max_size_mb=None,
+                                                                 chunk=7))
+    for i in range(100):  # 50 rows from 40 days ago, 50 from today
+        a.add(event(i, at=T0 + i if i < 50 else now[0] - 100 + i))
+    a.add(StateChanged(S.CONNECTED, S.CONNECTING, "ok", T0))  # old states go too
+    assert a.flush()
+    assert a.run_retention()
+    assert a.count(None) == 50
+    assert [e.participant_key for e in a.iter_events()] == [f"pu-{i}" for i in range(50, 100)]
+    a.close()
+
+
+def test_retention_by_row_count_keeps_the_newest(path: Path):
+    a = Archive(path, retention=Retention(max_age_days=None, max_size_mb=None, max_rows=100,
+                                          chunk=33))
+    for i in range(250):
+        a.add(event(i))
+    a.flush()
+    a.run_retention()
+    assert [e.participant_key for e in a.iter_events()] == [f"pu-{i}" for i in range(150, 250)]
+    a.close()
+
+
+def test_retention_by_size_keeps_the_file_under_its_limit(path: Path):
+    limit_mb = 0.25
+    a = Archive(path, retention=Retention(max_age_days=None, max_size_mb=limit_mb, chunk=50))
+    for i in range(2000):  # ~1 KB each: about 2 MB
+        a.add(event(i, topic="x" * 700))
+    a.flush()
+    a.run_retention()
+    a.close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page, pages, free = (db.execute(f"PRAGMA {p}").fetchone()[0]
+                         for p in ("page_size", "page_count", "freelist_count"))
+    kept = [r[0] for r in db.execute("SELECT participant_key FROM events ORDER BY seq")]
+    db.close()
+    assert (pages - free) * page <= limit_mb * 1024 * 1024
+    assert 0 < len(kept) < 2000 and kept[-1] == "pu-1999"  # the oldest went, the newest stayed
+    assert path.stat().st_size <= limit_mb * 1024 * 1024 * 1.2  # pages given back (auto_vacuum)
+
+
+def test_retention_runs_by_itself_in_the_background(path: Path):
+    now = T0 + 40 * 86400
+    a = Archive(path, clock=lambda: now, retention=Retention(max_age_days=30, interval=0.05))
+    for i in range(20):
+        a.add(event(i))  # all 40 days old
+    a.flush()
+    deadline = time.monotonic() + 10
+    while a.count() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert a.count() == 0
+    a.close()
+
+
+# ---------------------------------------------------------------------------------
+# failing disks: never raise, say so, keep the monitor running
+
+
+@contextlib.contextmanager
+def read_only_dir(p: Path) -> Iterator[Path]:
+    p.mkdir(parents=True, exist_ok=True)
+    os.chmod(p, 0o555)
+    immutable = False
+    if os.geteuid() == 0:  # root ignores permission bits: make the folder immutable instead
+        immutable = subprocess.run(["chattr", "+i", str(p)], capture_output=True).returncode == 0
+        if not immutable:
+            os.chmod(p, 0o755)
+            pytest.skip("running as root without chattr: cannot make a read-only folder")
+    try:
+        yield p
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(p)], check=True)
+        os.chmod(p, 0o755)
+
+
+def test_a_read_only_folder_fails_gracefully_with_a_message(tmp_path: Path):
+    with read_only_dir(tmp_path / "ro") as ro:
+        a = Archive(ro / "work.sqlite3")
+        assert a.status == STATUS_FAILED
+        assert str(ro / "work.sqlite3") in a.error
+        assert "not kept" in a.error and "writable" in a.error
+        for i in range(1000):
+            a.add(event(i))  # never raises
+        assert a.flush() is False
+        assert a.dropped == 1000 and a.pending == 0
+        a.close()
+        assert a.status == STATUS_FAILED  # the panel keeps showing why
+
+
+def test_an_existing_archive_in_a_folder_turned_read_only(tmp_path: Path):
+    folder = tmp_path / "ro2"
+    folder.mkdir()
+    first = Archive(folder / "work.sqlite3")
+    first.add(event(1))
+    first.close()
+    with read_only_dir(folder):
+        a = Archive(folder / "work.sqlite3")  # WAL needs its -wal/-shm files next to it
+        a.add(event(2))
+        a.flush()
+        assert a.status == STATUS_FAILED and "not kept" in a.error
+        a.close()
+        # and reading still works (an archive copied off a box, a read-only mount)
+        assert [e.participant_key for e in ArchiveReader(folder / "work.sqlite3").iter_events()] == ["pu-1"]
+
+
+def test_a_full_disk_fails_gracefully_with_a_message(path: Path):
+    a = Archive(path, max_page_count=12)  # a few pages: the schema fits, the events do not
+    assert a.status == STATUS_OPEN
+    for i in range(2000):
+        a.add(event(i, topic="x" * 500))
+    assert a.flush() is False
+    assert a.status == STATUS_FAILED
+    assert "full" in a.error and str(path) in a.error and "not kept" in a.error
+    dropped = a.dropped
+    assert dropped > 0
+    for i in range(100):
+        a.add(event(i))  # still cheap and silent: dropped (and counted) until the next retry
+    assert a.flush() is False
+    assert a.dropped == dropped + 100
+    a.close()
+    assert a.status == STATUS_FAILED
+
+
+def test_recovery_after_a_failure_records_the_lost_interval_as_a_gap(tmp_path: Path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the folder should be")
+    clock = [T0]
+    a = Archive(blocker / "work.sqlite3", clock=lambda: clock[0], retry_interval=0.05)
+    assert a.status == STATUS_FAILED
+    for i in range(10):
+        a.add(event(i))
+    assert a.flush() is False
+    blocker.unlink()  # someone fixes the disk
+    clock[0] = T0 + 60
+    time.sleep(0.1)
+    a.add(event(10, at=T0 + 61))
+    assert a.flush() is True
+    assert a.status == STATUS_OPEN and a.error is None
+    a.close()
+    ups = list(ArchiveReader(blocker / "work.sqlite3").iter_records())
+    gaps = [r for r in ups if isinstance(r.update, Gap)]
+    assert len(gaps) == 1 and gaps[0].connection_id == ARCHIVE_CONNECTION_ID
+    assert gaps[0].update.start == T0 and "10 updates were not kept" in gaps[0].update.reason
+    assert [r.update.participant_key for r in ups if isinstance(r.update, ZoomEvent)] == ["pu-10"]
+
+
+# ---------------------------------------------------------------------------------
+# schema
+
+
+def test_schema_version_and_a_migration_path(path: Path):
+    a = Archive(path)
+    a.add(event(1))
+    a.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+    def add_note_column(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE log ADD COLUMN note TEXT")
+
+    assert migrate(db, archive_mod.MIGRATIONS + [add_note_column]) == SCHEMA_VERSION + 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    assert db.execute("SELECT note, event FROM log").fetchall() == [(None, "meeting.participant_joined")]
+    db.close()
+
+
+def test_a_failed_migration_leaves_the_file_as_it_was(path: Path):
+    path.parent.mkdir(parents=True)
+    db = sqlite3.connect(path, isolation_level=None)
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half_done (x)")
+        raise sqlite3.OperationalError("boom")
+
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(db, archive_mod.MIGRATIONS + [broken])
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
+
+
+def test_an_archive_from_a_newer_zoomtui_is_left_alone(path: Path):
+    path.parent.mkdir(parents=True)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE future (x)")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    db.commit()
+    db.close()
+    a = Archive(path)
+    assert a.status == STATUS_FAILED and "newer zoomtui" in a.error
+    a.add(event(1))
+    a.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("future",)]
+    db.close()
+    with pytest.raises(ArchiveError, match="newer zoomtui"):
+        ArchiveReader(path).count()
+
+
+# ---------------------------------------------------------------------------------
+# parse_when
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2h", T0 - 7200),
+        ("30m", T0 - 1800),
+        ("1d", T0 - 86400),
+        ("1h30m", T0 - 5400),
+        ("90s ago", T0 - 90),
+        ("1.5h", T0 - 5400),
+        ("now", T0),
+        ("1714000000", 1_714_000_000.0),
+        ("1713999999500", 1_713_999_999.5),  # event_ts pasted (milliseconds)
+        ("2024-04-24T23:06:40Z", T0),
+        ("2024-04-24T23:06:40+00:00", T0),
+        ("2024-04-25T01:06:40+02:00", T0),
+    ],
+)
+def test_parse_when(text: str, expected: float):
+    assert parse_when(text, T0) == pytest.approx(expected)
+
+
+def test_parse_when_local_times_and_clock_times():
+    utc = dt.UTC
+    assert parse_when("2024-04-24T23:06:40", T0, tz=utc) == T0
+    assert parse_when("2024-04-24", T0, tz=utc) == T0 - (23 * 3600 + 6 * 60 + 40)
+    assert parse_when("23:00", T0, tz=utc) == T0 - 400  # earlier today
+    assert parse_when("23:30", T0, tz=utc) == T0 - 400 + 1800 - 86400  # later: yesterday
+
+
+@pytest.mark.parametrize("text", ["", "soon", "2 hours", "25:00", "2024-13-01", "1h'--"])
+def test_parse_when_refuses_with_a_hint(text: str):
+    with pytest.raises(WhenError, match="30m|clock time|empty"):
+        parse_when(text, T0)
+
+
+# ---------------------------------------------------------------------------------
+# secrets: a whole fake-Zoom session, archived, holds none
+
+
+async def test_a_full_fake_zoom_session_archives_no_secret_or_token(tmp_path: Path):
+    import asyncio
+
+    from zoomtui.fakezoom import FakeZoom
+    from zoomtui.fakezoom.credentials import DemoCredentials
+    from zoomtui.zoom.connection import ZoomConnection
+
+    secret = "S3CRET-recognisable-client-secret-7f3a9"
+    creds = DemoCredentials(account_id="acct-RECOGNISABLE-1", client_id="clientRECOG1",
+                            client_secret=secret, subscription_id="subRECOGNISABLE1")
+    path = tmp_path / "session.sqlite3"
+    archive = Archive(path)
+    async with FakeZoom(scenario="demo", rate=400.0, seed=5, credentials=creds) as fake:
+        conn = ZoomConnection(fake.settings(heartbeat_interval=0.2), backoff_base=0.05,
+                              backoff_cap=0.1)
+        seen: list = []
+
+        async def consume() -> None:
+            async for u in conn.updates():
+                archive.add(u, "e2e")
+                seen.append(u)
+
+        task = asyncio.create_task(consume())
+        try:
+            async with asyncio.timeout(30):
+                while sum(isinstance(u, ZoomEvent) for u in seen) < 50:
+                    await asyncio.sleep(0.02)
+                await fake.send_malformed(kind="not_json")
+                await fake.send_invalid_token(wording="Invalid Token")  # new token, reconnect
+                while sum(isinstance(u, StateChanged) and u.state is S.CONNECTED
+                          for u in seen) < 2:
+                    await asyncio.sleep(0.02)
+                await fake.cut()  # a gap
+                while not any(isinstance(u, Gap) for u in seen):
+                    await asyncio.sleep(0.02)
+                n = sum(isinstance(u, ZoomEvent) for u in seen)
+                while sum(isinstance(u, ZoomEvent) for u in seen) < n + 50:
+                    await asyncio.sleep(0.02)
+        finally:
+            await conn.close()
+            await asyncio.wait_for(task, 10)
+        tokens = list(fake.issuer._tokens)  # whatever is still live
+    await asyncio.to_thread(archive.close)
+
+    kinds = {type(r.update).__name__ for r in ArchiveReader(path).iter_records()}
+    assert {"ZoomEvent", "StateChanged", "Gap", "MalformedFrame"} <= kinds
+    assert ArchiveReader(path).count() == sum(isinstance(u, ZoomEvent) for u in seen)
+    data = file_bytes(path)
+    assert data, "nothing archived"
+    for needle in (secret, "access_token", "fzk.", *tokens):
+        assert needle.encode() not in data, needle
