@@ -12,6 +12,8 @@ rate "max" nothing is lost: the pump waits for a connection instead.
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 import orjson
@@ -37,40 +39,36 @@ class FrameSource:
     """Prepared frames from an iterator of events, serialised in chunks ahead of sending."""
 
     def __init__(self, events: Iterable[dict | str], limit: int | None = None) -> None:
-        self._events: Iterator[dict | str] = iter(events)
-        self._limit = limit
-        self._buffer: list[Prepared] = []
-        self._pos = 0
+        self.bounded = limit is not None
+        self._events: Iterator[dict | str] = itertools.islice(events, limit)
+        self._ready: deque[Prepared] = deque()
         self.taken = 0  # frames handed out so far (the index of the next one)
         self.exhausted = False
 
-    def prefill(self, n: int | None = None) -> None:
-        """Serialise up to `n` frames now (all remaining ones if `n` is None and there is a limit)."""
-        want = n if n is not None else self._limit
-        if want is None:
-            return
-        self._fill(want)
+    @property
+    def ready(self) -> int:
+        """Frames serialised and not sent yet."""
+        return len(self._ready)
 
-    def _fill(self, n: int) -> None:
-        if self._pos:
-            del self._buffer[: self._pos]
-            self._pos = 0
-        room = n - len(self._buffer)
-        if self._limit is not None:
-            room = min(room, self._limit - self.taken - len(self._buffer))
-        for _ in range(max(room, 0)):
-            try:
-                ev = next(self._events)
-            except StopIteration:
-                break
-            self._buffer.append(prepare(ev))
+    def _prepare(self, n: int) -> int:
+        """Serialise up to `n` more frames; how many there were."""
+        before = len(self._ready)
+        self._ready.extend(map(prepare, itertools.islice(self._events, n)))
+        return len(self._ready) - before
+
+    async def prefill(self, chunk: int = 4096) -> None:
+        """Serialise every frame of a bounded stream now, yielding to the loop between chunks
+        (a large flood takes seconds to prepare; the loop must keep serving meanwhile)."""
+        if self.bounded:
+            while self._prepare(chunk):
+                await asyncio.sleep(0)
 
     def take(self, n: int) -> list[Prepared]:
         """Up to `n` next frames; an empty list once the stream is over."""
-        if len(self._buffer) - self._pos < n:
-            self._fill(max(n, 1024))
-        chunk = self._buffer[self._pos : self._pos + n]
-        self._pos += len(chunk)
+        ready = self._ready
+        if len(ready) < n:
+            self._prepare(max(n - len(ready), 1024))
+        chunk = [ready.popleft() for _ in range(min(n, len(ready)))]
         self.taken += len(chunk)
         if not chunk:
             self.exhausted = True
@@ -113,6 +111,8 @@ class Pump:
 
     async def run(self) -> None:
         if self.rate is None:
+            # bounded floods are serialised up front, so sending is all that is left
+            await self.source.prefill()
             await self._run_max()
         else:
             await self._run_paced(self.rate)
