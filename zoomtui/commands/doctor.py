@@ -1,0 +1,299 @@
+"""`zoomtui doctor`: the preflight. Each step says what it found and, when it fails, what to do.
+
+Steps: settings (and where each came from), transport, keyring, token request,
+clock skew, WebSocket handshake + build_connection, one heartbeat round trip.
+Plain text, no colours, no TTY needed; never prints the secret or a token.
+
+Exit codes: 0 all passed, 1 a check failed, 3 settings missing or invalid,
+4 Zoom rejected the credentials or the subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from typing import IO
+
+import click
+
+from zoomtui.commands.common import (
+    EXIT_CONFIG,
+    EXIT_CREDENTIALS,
+    EXIT_FAILURE,
+    EXIT_OK,
+    connection_options,
+    overrides_from,
+)
+from zoomtui.redaction import install_log_redaction, mask_id, redact
+from zoomtui.settings import ConnectionSettings, SettingsError
+
+CONNECT_TIMEOUT = 20.0
+SKEW_WARN = 2.0  # Date has a 1 s resolution: below this is noise
+
+_FIELD_LABELS = (
+    ("account_id", "account id"),
+    ("client_id", "client id"),
+    ("client_secret", "client secret"),
+    ("subscription_id", "subscription id"),
+    ("oauth_url", "token URL"),
+    ("ws_url", "WebSocket URL"),
+)
+
+
+class Report:
+    """Writes one block per step: mark, title, findings, and what to do."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        enc = getattr(out, "encoding", None) or "utf-8"
+        try:
+            "✓✗!→".encode(enc)
+            self.marks = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-", "todo": "→"}
+        except (UnicodeEncodeError, LookupError):
+            self.marks = {"ok": "OK", "fail": "FAIL", "warn": "WARN", "skip": "-", "todo": "->"}
+        self.failed: list[str] = []
+        self.code = EXIT_OK
+
+    def step(self, status: str, title: str, found: str | list[str] = "", todo: str = "",
+             code: int = EXIT_FAILURE) -> None:
+        lines = [found] if isinstance(found, str) else list(found)
+        first = f"{self.marks[status]} {title}"
+        if lines and lines[0]:
+            first += f": {lines[0]}"
+        self._write(first)
+        for line in lines[1:]:
+            self._write(f"    {line}")
+        if todo:
+            self._write(f"    {self.marks['todo']} {todo}")
+        if status == "fail":
+            self.failed.append(title)
+            if self.code in (EXIT_OK, EXIT_FAILURE):
+                self.code = code
+
+    def line(self, text: str = "") -> None:
+        self._write(text)
+
+    def _write(self, text: str) -> None:
+        self.out.write(redact(text) + "\n")
+        self.out.flush()
+
+
+def _fmt_age(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+def _shown(name: str, value: object) -> str:
+    if name == "client_secret":
+        return "set (hidden)"
+    if name in ("account_id", "client_id", "subscription_id"):
+        return mask_id(str(value))
+    return str(value)
+
+
+# -- steps ----------------------------------------------------------------------------------
+def check_settings(report: Report, profile: str | None, config_path: str | None,
+                   overrides: dict) -> ConnectionSettings | None:
+    from zoomtui import credentials
+
+    try:
+        res = credentials.resolve(profile=profile, config_path=config_path, overrides=dict(overrides))
+    except SettingsError as exc:  # a broken config file
+        report.step("fail", "settings", str(exc), "Fix the config file, or set the ZOOM_* "
+                    "environment variables.", code=EXIT_CONFIG)
+        return None
+    found = [f"profile {res.profile} (config {res.config_path})"]
+    for name, label in _FIELD_LABELS:
+        if res.values.get(name):
+            found.append(f"{label}: {_shown(name, res.values[name])} "
+                         f"(from {res.sources.get(name, '?')})")
+        else:
+            found.append(f"{label}: missing")
+    try:
+        settings = credentials.resolve_settings(profile=profile, config_path=config_path,
+                                                overrides=dict(overrides))
+    except SettingsError as exc:
+        report.step("fail", "settings", found, str(exc), code=EXIT_CONFIG)
+        return None
+    report.step("ok", "settings", found)
+    try:
+        settings.check_transport()
+    except SettingsError as exc:
+        report.step("fail", "transport", str(exc), code=EXIT_CONFIG)
+        return None
+    return settings
+
+
+def check_keyring(report: Report, settings: ConnectionSettings | None) -> None:
+    try:
+        from zoomtui.credentials import keyring_status
+    except ImportError:
+        report.step("skip", "keyring", "checked by `zoomtui profiles`")
+        return
+    status = keyring_status()
+    source = settings.sources.get("client_secret", "") if settings else ""
+    if status.usable:
+        report.step("ok", "keyring", f"{status.backend_name} answers")
+    elif source and source != "keyring":
+        report.step("skip", "keyring", [f"{status.message}",
+                                         f"not needed: the secret comes from {source}"])
+    else:
+        report.step("warn", "keyring", status.message,
+                    "Set ZOOM_CLIENT_SECRET for this shell, or fix the keyring and run "
+                    "`zoomtui login`.")
+
+
+async def check_token(report: Report, settings: ConnectionSettings, tokens) -> object | None:
+    from zoomtui.zoom.auth import CredentialsRejected, RateLimited
+
+    host = settings.oauth_url
+    try:
+        tok = await tokens.get()
+    except CredentialsRejected as exc:
+        report.step("fail", "token request", f"{host}: {exc.message}", exc.hint,
+                    code=EXIT_CREDENTIALS)
+        return None
+    except RateLimited as exc:
+        report.step("fail", "token request", f"{host}: {exc.message}",
+                    f"Wait {exc.retry_after:.0f} s and run doctor again; something else may be "
+                    "asking for tokens with these credentials in a loop.")
+        return None
+    except Exception as exc:  # TransientAuthError and anything unforeseen: say it plainly
+        msg = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        report.step("fail", "token request", f"{host}: {msg}",
+                    "Check the network, a proxy (HTTPS_PROXY) and the token URL; then try again.")
+        return None
+    left = tok.expires_at - time.time()
+    report.step("ok", "token request", [
+        f"HTTP {tok.status} from {host}; token valid for {_fmt_age(left)}",
+        f"scopes: {' '.join(tok.scopes) or '(none listed)'}",
+    ])
+    return tok
+
+
+def check_clock(report: Report, tok) -> None:
+    skew = tok.clock_skew
+    if skew is None:
+        report.step("warn", "clock", "the token endpoint sent no usable Date header; skew unknown")
+    elif abs(skew) <= SKEW_WARN:
+        report.step("ok", "clock", f"within {SKEW_WARN:.0f} s of Zoom's (Date header, 1 s resolution)")
+    else:
+        way = "ahead of" if skew > 0 else "behind"
+        report.step("warn", "clock", f"this machine is {abs(skew):.0f} s {way} Zoom's clock",
+                    "Event lag figures will be off by that much: enable NTP "
+                    "(timedatectl set-ntp true).")
+
+
+async def check_websocket(report: Report, settings: ConnectionSettings, tokens,
+                          timeout: float = CONNECT_TIMEOUT) -> None:
+    from zoomtui.zoom.connection import FailureKind, ZoomConnection
+    from zoomtui.zoom.updates import ConnectionState as S
+    from zoomtui.zoom.updates import Heartbeat, StateChanged
+
+    sub = mask_id(settings.subscription_id)
+    report.step("warn", "one connection per subscription", [
+        f"the next step opens a WebSocket on subscription {sub}; if another consumer (for "
+        "example your production integration) is connected to it, Zoom may close that one",
+    ], "Use --no-connect to skip the WebSocket steps on a production subscription.")
+    conn = ZoomConnection(settings, tokens, backoff_base=0.0)
+    connected = False
+    outcome: tuple[str, str, str, int] | None = None  # (step title, found, todo, code)
+    try:
+        async with asyncio.timeout(timeout):
+            async for u in conn.updates():
+                if isinstance(u, StateChanged):
+                    if u.state is S.CONNECTED:
+                        connected = True
+                        report.step("ok", "WebSocket handshake", settings.ws_url)
+                        report.step("ok", "build_connection", f"accepted for subscription {sub}")
+                    elif u.state is S.FAILED:
+                        if conn.failure is FailureKind.SUBSCRIPTION:
+                            report.step("ok", "WebSocket handshake", settings.ws_url)
+                            outcome = ("build_connection", u.reason, u.hint, EXIT_CREDENTIALS)
+                        elif conn.failure is FailureKind.CREDENTIALS:
+                            outcome = ("token request", u.reason, u.hint, EXIT_CREDENTIALS)
+                        else:
+                            outcome = ("WebSocket handshake", u.reason, u.hint, EXIT_FAILURE)
+                        break
+                    elif u.state is S.RECONNECTING and not (u.retry_in == 0 and not connected):
+                        title = "heartbeat" if connected else "WebSocket handshake"
+                        outcome = (title, u.reason, "Check the network, a proxy and the "
+                                   "WebSocket URL; a firewall must allow outbound wss:// (443).",
+                                   EXIT_FAILURE)
+                        break
+                elif isinstance(u, Heartbeat):
+                    ms = u.rtt * 1000
+                    report.step("ok", "heartbeat",
+                                f"answered in {ms:.1f} ms" if ms < 10 else f"answered in {ms:.0f} ms")
+                    break
+    except TimeoutError:
+        title = "heartbeat" if connected else "WebSocket handshake"
+        outcome = (title, f"no answer within {timeout:.0f} s (state: {conn.state.value})",
+                   "Check the network and the WebSocket URL.", EXIT_FAILURE)
+    finally:
+        await conn.close()
+    if outcome is not None:
+        title, found, todo, code = outcome
+        report.step("fail", title, found, todo, code=code)
+
+
+async def run_doctor(report: Report, settings: ConnectionSettings, *, connect: bool = True,
+                     timeout: float = CONNECT_TIMEOUT) -> None:
+    from zoomtui.zoom.auth import TokenProvider
+
+    async with TokenProvider(settings) as tokens:
+        tok = await check_token(report, settings, tokens)
+        if tok is None:
+            return
+        check_clock(report, tok)
+        if connect:
+            await check_websocket(report, settings, tokens, timeout)
+        else:
+            report.step("skip", "WebSocket", "skipped (--no-connect)")
+
+
+def doctor(profile: str | None, config_path: str | None, overrides: dict, *, connect: bool,
+           out: IO[str], timeout: float = CONNECT_TIMEOUT,
+           runner: Callable = asyncio.run) -> int:
+    report = Report(out)
+    report.line("zoomtui doctor")
+    settings = check_settings(report, profile, config_path, overrides)
+    check_keyring(report, settings)
+    if settings is not None:
+        try:
+            runner(run_doctor(report, settings, connect=connect, timeout=timeout))
+        except KeyboardInterrupt:
+            report.line("interrupted")
+            return 130
+    report.line()
+    if report.failed:
+        report.line(f"{len(report.failed)} check(s) failed: {', '.join(report.failed)}.")
+    else:
+        report.line("All checks passed.")
+    return report.code
+
+
+@click.command()
+@connection_options
+@click.option("--no-connect", is_flag=True, default=False,
+              help="Skip the WebSocket steps (they may displace another consumer of the subscription).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=CONNECT_TIMEOUT, show_default=True,
+              help="Seconds to wait for the WebSocket and the heartbeat.")
+def command(profile: str | None, config_path: str | None, no_connect: bool, timeout: float,
+            **kwargs: object) -> None:
+    """Check a setup step by step: settings, keyring, token, clock, WebSocket, heartbeat.
+
+    Exit codes: 0 all passed, 1 a check failed, 3 settings, 4 credentials or subscription.
+    """
+    install_log_redaction()
+    import logging
+
+    logging.getLogger("zoomtui").addHandler(logging.NullHandler())  # the report says it all
+    code = doctor(profile, config_path, overrides_from(kwargs), connect=not no_connect,
+                  out=sys.stdout, timeout=timeout)
+    sys.exit(code)
