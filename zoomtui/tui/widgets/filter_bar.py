@@ -143,6 +143,15 @@ class FilterBar(Widget):
         self.input.focus()
         self.input.cursor_position = len(self.input.value)
 
+    def focus(self, scroll_visible: bool = True) -> FilterBar:
+        """Focusing the bar focuses its input (the bar itself takes no keys)."""
+        self.focus_input()
+        return self
+
+    def clear(self) -> None:
+        """Clear the text and the filter."""
+        self.set_text("")
+
     # -- typing ------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

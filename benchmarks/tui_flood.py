@@ -1,0 +1,337 @@
+"""Flood the TUI headless and measure what a user would feel.
+
+Prints:
+- events/s ingested into the event log (target: 5,000/s sustained);
+- key-press latency during the flood, p50/p95/p99, to the key's handler and
+  to the first screen refresh after it (target p95 to paint < 100 ms);
+- filter time over 100,000 retained events (target < 50 ms);
+- RSS with 100,000 events retained, and the peak (target < 300 MB).
+
+Sources:
+  --source fake  (default) the real `ZoomtuiApp`, connected over loopback to
+                 the fake Zoom running in a child process at `--rate` (the
+                 real path: websockets, parser, worker batching, the app);
+  --source host  a minimal host app (FilterBar + EventLogView) fed parsed
+                 scenario events in ~50 ms batches: the widget alone.
+
+Key latency: `pilot.press` waits for the app to go idle, which under a flood
+measures the wrong thing.  Instead an `events.Key` is posted to the app
+directly; the time is taken when the bound action runs and when a
+`call_after_refresh` callback made in it runs (after the next screen update;
+Textual paints at most 60 times a second, so ~16 ms is the floor).
+
+    python benchmarks/tui_flood.py                 # 60 s at 5,000 events/s
+    python benchmarks/tui_flood.py --quick         # 10 s
+    python benchmarks/tui_flood.py --source host --duration 20 --rate 8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import multiprocessing as mp
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Keep the user's real config and data out of it (platformdirs honours XDG on Linux).
+_tmp = tempfile.mkdtemp(prefix="zoomtui-bench-")
+for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+    os.environ[var] = os.path.join(_tmp, var.lower())
+
+from textual import events  # noqa: E402
+from textual.app import App, ComposeResult  # noqa: E402
+
+from zoomtui.monitor.eventlog import EventLog  # noqa: E402
+from zoomtui.monitor.filters import compile_filter  # noqa: E402
+from zoomtui.tui.widgets.event_log import EventLogView  # noqa: E402
+from zoomtui.tui.widgets.filter_bar import FilterBar  # noqa: E402
+from zoomtui.zoom.protocol import message_frame, parse_frame  # noqa: E402
+
+SIZE = (160, 48)
+RETAINED = 100_000
+FILTERS = ["ana", "type:meeting.participant_*", "user:souza -type:*left", "meeting:sync", "zzz-nothing"]
+#: keys posted during the flood: up pauses follow, G resumes it (both cases are measured)
+KEYS = ["k", "k", "j", "G"]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def frame_pool(n: int, seed: int = 1) -> list[str]:
+    """n distinct scenario frames (parsed afresh on each use, as the connection would)."""
+    from zoomtui.fakezoom.scenario import scenario_events
+
+    return [message_frame(ev) for ev in itertools.islice(scenario_events(seed, time.time()), n)]
+
+
+# -- key latency ---------------------------------------------------------------------------
+
+
+class KeyProbe:
+    """Posts keys to the app and times them to the handler and to the next refresh."""
+
+    def __init__(self, app: App, view: EventLogView) -> None:
+        self.app = app
+        self.view = view
+        self.to_handler: list[float] = []
+        self.to_paint: list[float] = []
+        self._sent = 0.0
+        self._waiting = False
+        for name in ("action_cursor_up", "action_cursor_down", "action_last", "action_follow"):
+            self._wrap(name)
+
+    def _wrap(self, name: str) -> None:
+        original: Callable[[], Any] = getattr(self.view, name)
+
+        def timed() -> Any:
+            if self._waiting:
+                self._waiting = False
+                self.to_handler.append(time.perf_counter() - self._sent)
+                sent = self._sent
+                self.view.call_after_refresh(lambda: self.to_paint.append(time.perf_counter() - sent))
+            return original()
+
+        setattr(self.view, name, timed)  # an instance attribute: Textual's action lookup finds it
+
+    def press(self, key: str) -> None:
+        self._sent = time.perf_counter()
+        self._waiting = True
+        self.app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+# -- the widget alone ----------------------------------------------------------------------
+
+
+class FloodHost(App[None]):
+    def __init__(self, log: EventLog) -> None:
+        super().__init__()
+        self.event_log = log
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="filter")
+        yield EventLogView(self.event_log, id="events")
+
+    def on_mount(self) -> None:
+        self.query_one(EventLogView).focus()
+
+    def ingest(self, rows: list) -> None:
+        added = self.event_log.extend(rows)
+        self.query_one(EventLogView).rows_added(added)
+
+
+async def run_host(args: argparse.Namespace) -> dict[str, Any]:
+    pool = frame_pool(20_000, args.seed)
+    log = EventLog(limit=RETAINED)
+    app = FloodHost(log)
+    result: dict[str, Any] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(EventLogView)
+        probe = KeyProbe(app, view)
+        frames = itertools.cycle(pool)
+        sent = 0
+        start = time.perf_counter()
+        next_key = start + 0.5
+        keys = itertools.cycle(KEYS)
+        while (now := time.perf_counter()) - start < args.duration:
+            due = int((now - start) * args.rate) - sent
+            if due > 0:
+                received = time.time()
+                app.ingest([parse_frame(next(frames), received) for _ in range(due)])
+                sent += due
+            if now >= next_key:
+                probe.press(next(keys))
+                next_key = now + args.key_interval
+            await asyncio.sleep(0.05)  # the batch interval: the worker flushes about this often
+        elapsed = time.perf_counter() - start
+        await pilot.pause(0.2)
+        result.update(ingested=log.appended, seconds=elapsed, probe=probe)
+        top_up(log, pool, view)
+        result.update(await measure_filters(pilot, log, view))
+    return result
+
+
+def top_up(log: EventLog, pool: list[str], view: EventLogView) -> None:
+    """Fill the log to 100,000 retained rows (a quick run ingests fewer)."""
+    missing = RETAINED - log.total
+    if missing > 0:
+        frames = itertools.cycle(pool)
+        now = time.time()
+        log.extend(parse_frame(next(frames), now) for _ in range(missing))
+        view.rows_added()
+
+
+async def measure_filters(pilot: Any, log: EventLog, view: EventLogView) -> dict[str, Any]:
+    gc.collect()
+    retained_rss = rss_mb()
+    timings: dict[str, tuple[float, float, int]] = {}
+    for text in FILTERS:
+        flt = compile_filter(text)
+        model = []
+        for _ in range(5):
+            t = time.perf_counter()
+            log.set_filter(flt)
+            model.append(time.perf_counter() - t)
+        whole = []
+        for _ in range(3):
+            view.apply_filter("")
+            t = time.perf_counter()
+            view.apply_filter(text)  # parse + refilter + cursor + repaint request
+            whole.append(time.perf_counter() - t)
+        timings[text] = (statistics.median(model), statistics.median(whole), log.visible_count)
+    view.apply_filter("")
+    await pilot.pause(0.1)
+    return {"filters": timings, "retained": log.total, "retained_rss": retained_rss}
+
+
+# -- the real app, the fake Zoom in another process ----------------------------------------
+
+
+def _serve_fake(rate: float, seed: int, urls: mp.Queue, stop: Any) -> None:
+    from zoomtui.fakezoom import FakeZoom
+
+    async def main() -> None:
+        async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=seed, scenario="demo",
+                            rate=rate, record_events=False) as fake:
+            urls.put((fake.oauth_url, fake.ws_url))
+            while not stop.is_set():
+                await asyncio.sleep(0.1)
+
+    asyncio.run(main())
+
+
+async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
+    from zoomtui.fakezoom import DEMO_CREDENTIALS
+    from zoomtui.redaction import Secret
+    from zoomtui.settings import ConnectionSettings
+    from zoomtui.tui.app import ZoomtuiApp
+
+    ctx = mp.get_context("spawn")  # a fresh interpreter: the fake uses the other core
+    urls: mp.Queue = ctx.Queue()
+    stop = ctx.Event()
+    proc = ctx.Process(target=_serve_fake, args=(args.rate, args.seed, urls, stop), daemon=True)
+    proc.start()
+    try:
+        oauth_url, ws_url = urls.get(timeout=30)
+        c = DEMO_CREDENTIALS
+        settings = ConnectionSettings(
+            account_id=c.account_id, client_id=c.client_id, client_secret=Secret(c.client_secret),
+            subscription_id=c.subscription_id, oauth_url=oauth_url, ws_url=ws_url, profile="bench")
+        app = ZoomtuiApp(settings, log_limit=RETAINED)
+        result: dict[str, Any] = {}
+        async with app.run_test(size=SIZE) as pilot:
+            log = app.event_log
+            deadline = time.perf_counter() + 30
+            while log.appended == 0:
+                if time.perf_counter() > deadline:
+                    raise SystemExit("no events from the fake Zoom within 30 s")
+                await pilot.pause(0.05)
+            view = app.query_one(EventLogView)
+            view.focus()
+            probe = KeyProbe(app, view)
+            keys = itertools.cycle(KEYS)
+            first = log.appended
+            start = time.perf_counter()
+            samples = []
+            while (now := time.perf_counter()) - start < args.duration:
+                probe.press(next(keys))
+                await asyncio.sleep(args.key_interval)
+                samples.append((now - start, log.appended - first))
+            elapsed = time.perf_counter() - start
+            result.update(ingested=log.appended - first, seconds=elapsed, probe=probe)
+            slowest = min((b - a) / 1.0 for a, b in _per_second(samples)) if samples else 0
+            result["slowest_second"] = slowest
+            stop.set()
+            await pilot.pause(0.3)
+            top_up(log, frame_pool(20_000, args.seed), view)
+            result.update(await measure_filters(pilot, log, view))
+        return result
+    finally:
+        stop.set()
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+
+
+def _per_second(samples: list[tuple[float, int]]) -> list[tuple[int, int]]:
+    """(count at second s, count at second s+1) pairs, to find the slowest whole second."""
+    marks: dict[int, int] = {}
+    for t, n in samples:
+        marks.setdefault(int(t), n)
+    secs = sorted(marks)
+    return [(marks[a], marks[b]) for a, b in itertools.pairwise(secs) if b == a + 1]
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
+    probe: KeyProbe = r["probe"]
+    rate = r["ingested"] / r["seconds"]
+    print(f"source: {args.source}   target: {args.rate:,.0f} events/s for {args.duration:.0f} s   "
+          f"screen {SIZE[0]}x{SIZE[1]}")
+    print(f"ingested: {r['ingested']:,} events in {r['seconds']:.1f} s = {rate:,.0f} events/s"
+          + (f" (slowest whole second: {r['slowest_second']:,.0f})" if "slowest_second" in r else ""))
+    ms = [x * 1000 for x in probe.to_handler]
+    paint = [x * 1000 for x in probe.to_paint]
+    print(f"key -> handler ({len(ms)} keys): p50 {pct(ms, 50):.1f} ms  p95 {pct(ms, 95):.1f} ms  "
+          f"p99 {pct(ms, 99):.1f} ms  max {max(ms, default=float('nan')):.1f} ms")
+    print(f"key -> paint   ({len(paint)} keys): p50 {pct(paint, 50):.1f} ms  p95 {pct(paint, 95):.1f} ms  "
+          f"p99 {pct(paint, 99):.1f} ms  max {max(paint, default=float('nan')):.1f} ms   (target p95 < 100 ms)")
+    print(f"filter over {r['retained']:,} retained rows (median; target < 50 ms):")
+    for text, (model, whole, count) in r["filters"].items():
+        print(f"  {text!r:32} {count:>7,} rows  refilter {model * 1000:6.1f} ms   "
+              f"apply_filter (parse+refilter+view) {whole * 1000:6.1f} ms")
+    print(f"RSS with {r['retained']:,} events retained: {r['retained_rss']:.0f} MB   "
+          f"peak RSS: {peak_rss_mb():.0f} MB   (target < 300 MB)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--source", choices=["fake", "host"], default="fake")
+    ap.add_argument("--rate", type=float, default=5000.0, help="events per second")
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds of flood")
+    ap.add_argument("--quick", action="store_true", help="10 s instead of --duration")
+    ap.add_argument("--key-interval", type=float, default=0.1, help="seconds between keys")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    if args.quick:
+        args.duration = 10.0
+    runner = run_fake if args.source == "fake" else run_host
+    result = asyncio.run(runner(args))
+    report(args, result)
+    ingested_ok = result["ingested"] / result["seconds"] >= 0.95 * args.rate
+    paint_ok = pct([x * 1000 for x in result["probe"].to_paint], 95) < 100
+    print("verdict: " + ("meets" if ingested_ok and paint_ok else "MISSES")
+          + " the ingest and key-latency targets")
+
+
+if __name__ == "__main__":
+    main()
