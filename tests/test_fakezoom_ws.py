@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from pathlib import Path
 
 import orjson
@@ -329,6 +330,19 @@ async def test_settings_point_at_this_fake(fake) -> None:
     assert s.oauth_url == fake.oauth_url and s.ws_url == fake.ws_url
     assert s.heartbeat_interval == 0.05
     s.check_transport()  # loopback: plain http/ws allowed
+
+
+async def test_issued_tokens_never_reach_the_logs(fake, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = fake.issue_token()
+    async with client(fake.ws_url_for(token), logger=logging.getLogger("test.client.quiet")) as ws:
+        await recv(ws)
+        await ws.send(HEARTBEAT_REQUEST)
+        await recv(ws)
+    # (the test's own client logs its URL too: only the fake's records are the fake's business)
+    server_records = [r for r in caplog.records if r.name.startswith("zoomtui.fakezoom")]
+    assert any("GET /ws" in r.getMessage() for r in server_records)  # it did log the request line
+    assert not any(token in r.getMessage() for r in server_records)
 
 
 def test_non_loopback_host_is_refused() -> None:

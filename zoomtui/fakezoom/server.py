@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -163,6 +164,7 @@ class FakeZoom:
                 compression="deflate" if self.compression else None,
                 ping_interval=None,  # Zoom relies on the client's application heartbeat
                 reuse_address=True,
+                logger=_ws_logger(),
             )
         except BaseException:
             await http.stop()
@@ -453,6 +455,17 @@ class FakeZoom:
         # accepted connection when paced (event_ts then matches the send time), at start()
         # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal).
         yield from scenario_events(self.seed, self.clock(), rate=rate or MAX_RATE_SPACING)
+
+
+def _ws_logger() -> logging.Logger:
+    """The websockets server's logger: at DEBUG, websockets logs the request line, which holds
+    the access token. The fake never logs the tokens it issues, so its records are redacted."""
+    from zoomtui.redaction import RedactingFilter
+
+    logger = logging.getLogger("zoomtui.fakezoom.ws")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    return logger
 
 
 def _is_heartbeat(data: str | bytes) -> bool:
