@@ -326,3 +326,40 @@ def test_headless_login_output(tmp_path: Path) -> None:
     )
     assert proc.stderr.endswith("Nothing was saved.\n")
     assert not (tmp_path / "config").exists()
+
+
+# --- end to end: login once, then tail and doctor use only the stored profile ---------
+
+
+@pytest.fixture
+def demo_fake() -> Iterator[FakeZoom]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-zoom-demo", daemon=True)
+    thread.start()
+    fz = FakeZoom(scenario="demo", rate=50.0)
+    asyncio.run_coroutine_threadsafe(fz.start(), loop).result(10)
+    try:
+        yield fz
+    finally:
+        asyncio.run_coroutine_threadsafe(fz.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def test_login_then_tail_and_doctor_use_the_stored_profile(
+    memory_keyring: MemoryKeyring, demo_fake: FakeZoom
+) -> None:
+    login = run(["login", "--profile", "work", *urls(demo_fake)], input=PROMPTS)
+    assert login.exit_code == 0, login.output
+    assert not any(var.startswith(("ZOOM_", "ZOOMTUI_")) for var in os.environ)
+
+    tail = run(["tail", "--profile", "work", "--count", "3"])
+    assert tail.exit_code == 0, tail.output
+    assert len(tail.stdout.splitlines()) == 3
+    assert C.client_secret not in tail.output
+
+    doctor = run(["doctor", "--profile", "work"])
+    assert doctor.exit_code == 0, doctor.output
+    assert "from keyring" in doctor.output and "from profile work" in doctor.output
+    assert C.client_secret not in doctor.output
