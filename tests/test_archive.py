@@ -647,7 +647,7 @@ def test_parse_when_refuses_with_a_hint(text: str):
 # secrets: a whole fake-Zoom session, archived, holds none
 
 
-async def test_a_full_fake_zoom_session_archives_no_secret_or_token(tmp_path: Path):
+async def test_a_full_fake_zoom_session_archives_and_exports_no_secret_or_token(tmp_path: Path):
     import asyncio
 
     from zoomtui.fakezoom import FakeZoom
@@ -694,7 +694,14 @@ async def test_a_full_fake_zoom_session_archives_no_secret_or_token(tmp_path: Pa
     kinds = {type(r.update).__name__ for r in ArchiveReader(path).iter_records()}
     assert {"ZoomEvent", "StateChanged", "Gap", "MalformedFrame"} <= kinds
     assert ArchiveReader(path).count() == sum(isinstance(u, ZoomEvent) for u in seen)
-    data = file_bytes(path)
-    assert data, "nothing archived"
-    for needle in (secret, "access_token", "fzk.", *tokens):
-        assert needle.encode() not in data, needle
+    from zoomtui.commands.export import export_events
+
+    exports = []
+    for fmt in ("jsonl", "csv"):
+        out = tmp_path / f"session.{fmt}"
+        assert export_events(ArchiveReader(path).iter_events(), out, fmt) > 100
+        exports.append(out.read_bytes())
+    for data in (file_bytes(path), *exports):
+        assert data, "nothing archived or exported"
+        for needle in (secret, "access_token", "fzk.", *tokens):
+            assert needle.encode() not in data, needle
