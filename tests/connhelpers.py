@@ -102,3 +102,60 @@ def meeting_event(i: int) -> dict:
                                        "email": f"ana{i}@example.com"}},
         },
     }
+
+
+class ThreadedFake:
+    """A FakeZoom on its own event loop in a thread, for commands that run `asyncio.run()`
+    themselves (CliRunner).  `call(fn)` runs `fn(fake)` (a coroutine or not) on that loop."""
+
+    def __init__(self, **kwargs: object) -> None:
+        self.kwargs = kwargs
+        self.fake = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = None
+        self._stop: asyncio.Event | None = None
+
+    def __enter__(self) -> ThreadedFake:
+        import threading
+
+        from zoomtui.fakezoom import FakeZoom
+
+        ready = threading.Event()
+
+        async def serve() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            async with FakeZoom(**self.kwargs) as fake:  # type: ignore[arg-type]
+                self.fake = fake
+                ready.set()
+                await self._stop.wait()
+
+        self._thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the fake Zoom did not start")
+        return self
+
+    def call(self, fn: Callable):
+        async def run():
+            r = fn(self.fake)
+            return await r if asyncio.iscoroutine(r) else r
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+
+    def env(self, **changes: str) -> dict[str, str]:
+        c = self.fake.credentials
+        env = {
+            "ZOOM_ACCOUNT_ID": c.account_id,
+            "ZOOM_CLIENT_ID": c.client_id,
+            "ZOOM_CLIENT_SECRET": c.client_secret,
+            "ZOOM_SUBSCRIPTION_ID": c.subscription_id,
+            "ZOOMTUI_OAUTH_URL": self.fake.oauth_url,
+            "ZOOMTUI_WS_URL": self.fake.ws_url,
+        }
+        env.update(changes)
+        return env
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)

@@ -11,6 +11,7 @@ Exit codes: 0 all passed, 1 a check failed, 3 settings missing or invalid,
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -40,6 +41,11 @@ _FIELD_LABELS = (
     ("oauth_url", "token URL"),
     ("ws_url", "WebSocket URL"),
 )
+
+
+class _NoJitter(random.Random):
+    def uniform(self, a: float, b: float) -> float:
+        return b
 
 
 class Report:
@@ -200,7 +206,8 @@ async def check_websocket(report: Report, settings: ConnectionSettings, tokens,
         f"the next step opens a WebSocket on subscription {sub}; if another consumer (for "
         "example your production integration) is connected to it, Zoom may close that one",
     ], "Use --no-connect to skip the WebSocket steps on a production subscription.")
-    conn = ZoomConnection(settings, tokens, backoff_base=0.0)
+    # No jitter: a retry_in of 0 then only means "new token, at once", which doctor lets run.
+    conn = ZoomConnection(settings, tokens, backoff_base=1.0, rng=_NoJitter())
     connected = False
     outcome: tuple[str, str, str, int] | None = None  # (step title, found, todo, code)
     try:

@@ -1,0 +1,166 @@
+"""`zoomtui tail`: in-process against the fake for the pipeline, and as a real process for
+what a shell user sees (JSON lines, exit codes, Ctrl-C, `| head`)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from tests.connhelpers import HB, ThreadedFake, meeting_event
+from zoomtui.commands.tail import command, iso_utc_ms, json_line, run_tail
+from zoomtui.fakezoom import FakeZoom
+from zoomtui.monitor.filters import compile_filter
+from zoomtui.zoom.protocol import message_frame, parse_frame
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_json_line_is_the_event_as_sent_plus_received_at() -> None:
+    event = meeting_event(7)
+    parsed = parse_frame(message_frame(event), 1706123456.7891)
+    line = json_line(parsed)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    obj = orjson.loads(line)
+    assert obj.pop("_received_at") == "2024-01-24T19:10:56.789Z"
+    assert obj == event
+    assert list(obj) == list(event)  # key order kept
+    assert iso_utc_ms(0) == "1970-01-01T00:00:00.000Z"
+
+
+async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
+    async with FakeZoom() as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        task = asyncio.create_task(run_tail(fake.settings(heartbeat_interval=HB), as_json=True,
+                                            count=12, out=out, err=err, handle_signals=False))
+        conn = await fake.wait_for_connection()
+        for i in range(6):
+            await fake.inject(meeting_event(i))
+        await fake.close(code=1011, reason="maintenance")
+        conn = await fake.wait_for_connection(2)
+        for i in range(6, 20):
+            await fake.inject(meeting_event(i))
+        assert await asyncio.wait_for(task, 10) == 0
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 12
+    objs = [orjson.loads(line) for line in lines]
+    assert [o["event_ts"] for o in objs] == [1706123456789 + i for i in range(12)]
+    assert all(o["_received_at"].endswith("Z") for o in objs)
+    news = err.getvalue()
+    assert "connected: build_connection accepted" in news
+    assert "reconnecting in" in news and "1011: maintenance" in news
+    assert "gap " in news and "Zoom does not replay them" in news
+    assert conn.sent_events  # the fake did send on the second connection
+
+
+async def test_filter_count_and_malformed_frames() -> None:
+    async with FakeZoom() as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        flt = compile_filter("user:ana -type:*.participant_left")
+        task = asyncio.create_task(run_tail(fake.settings(heartbeat_interval=HB),
+                                            matches=flt.matches_event, count=2, out=out, err=err,
+                                            handle_signals=False))
+        await fake.wait_for_connection()
+        await fake.inject({**meeting_event(1), "event": "meeting.participant_left"})
+        await fake.send_malformed(kind="not_json")
+        bo = meeting_event(2)
+        bo["payload"]["object"]["participant"].update(user_name="Bo", email="bo@example.com")
+        await fake.inject(bo)
+        await fake.inject(meeting_event(3))
+        await fake.inject(meeting_event(4))
+        await fake.inject(meeting_event(5))
+        assert await asyncio.wait_for(task, 10) == 0
+    lines = out.getvalue().decode().splitlines()
+    assert len(lines) == 2
+    assert "meeting.participant_joined  Weekly sync  Ana 3 <ana3@example.com>" in lines[0]
+    assert "Ana 4" in lines[1]
+    assert "malformed frame" in err.getvalue()
+
+
+async def test_duration_ends_the_run() -> None:
+    async with FakeZoom() as fake:
+        t0 = time.monotonic()
+        code = await run_tail(fake.settings(heartbeat_interval=HB), duration=0.5,
+                              out=io.BytesIO(), err=io.StringIO(), handle_signals=False)
+        assert code == 0 and 0.4 < time.monotonic() - t0 < 5
+
+
+async def test_gives_up_with_exit_5() -> None:
+    async with FakeZoom() as fake:
+        settings = fake.settings(heartbeat_interval=HB)
+    err = io.StringIO()
+    code = await run_tail(settings, give_up_after=3, out=io.BytesIO(), err=err,
+                          handle_signals=False,
+                          connection_kwargs={"backoff_base": 0.01, "backoff_cap": 0.02})
+    assert code == 5
+    assert "gave up after 3 failed attempts" in err.getvalue()
+
+
+def test_cli_exit_codes_for_settings_credentials_subscription_and_filter() -> None:
+    runner = CliRunner()
+    r = runner.invoke(command, [], env={})
+    assert r.exit_code == 3 and "Missing" in r.output
+    with ThreadedFake() as tf:
+        r = runner.invoke(command, [], env=tf.env(ZOOM_CLIENT_SECRET="wrong-secret-0042"))
+        assert r.exit_code == 4
+        assert "rejected the credentials" in r.output and "hint:" in r.output
+        assert "wrong-secret-0042" not in r.output
+        r = runner.invoke(command, [], env=tf.env(ZOOM_SUBSCRIPTION_ID="noSuchSub"))
+        assert r.exit_code == 4 and "subscription" in r.output
+        r = runner.invoke(command, ["--filter", "usr:ana"], env=tf.env())
+        assert r.exit_code == 2 and "did you mean user:" in r.output
+
+
+# -- as a real process ----------------------------------------------------------------------
+def _tail(env: dict[str, str], *args: str, **kw) -> subprocess.Popen:
+    full = {**os.environ, **env}
+    return subprocess.Popen([sys.executable, "-m", "zoomtui.cli", "tail", *args],
+                            env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
+    with ThreadedFake(scenario="demo", rate=200, seed=5) as tf:
+        proc = _tail(tf.env(), "--json", "--count", "25")
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        sent = tf.call(lambda fake: list(fake.accepted_connections[0].sent_events))
+    lines = out.decode().splitlines()
+    assert len(lines) == 25
+    for line, content in zip(lines, sent, strict=False):
+        obj = orjson.loads(line)
+        assert obj.pop("_received_at")
+        assert obj == orjson.loads(content)
+    assert b"Traceback" not in err
+
+
+def test_ctrl_c_exits_130_without_a_traceback() -> None:
+    with ThreadedFake(scenario="demo", rate=50) as tf:
+        proc = _tail(tf.env())
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not tf.call(lambda f: f.open_connections()):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
+    assert b"connected" in err
+
+
+def test_broken_pipe_from_head_ends_quietly() -> None:
+    with ThreadedFake(scenario="demo", rate=500) as tf:
+        tail = _tail(tf.env(), "--json")
+        head = subprocess.run(["head", "-n", "3"], stdin=tail.stdout, capture_output=True,
+                              timeout=30)
+        tail.stdout.close()
+        _, err = tail.communicate(timeout=15)
+    assert len(head.stdout.splitlines()) == 3
+    assert tail.returncode == 0
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
