@@ -4,6 +4,7 @@ heartbeats, events, the one-connection rule, every fault, restarts and scenarios
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from pathlib import Path
@@ -55,6 +56,15 @@ async def closed_code(ws: ClientConnection) -> int | None:
         while True:
             await recv(ws)
     return ws.close_code
+
+
+async def drain(ws: ClientConnection) -> None:
+    """Read what a flood left in the buffers until the cut shows. (A client that stops reading
+    mid-flood and calls close() waits out its close_timeout: the close is behind the data.)"""
+    with contextlib.suppress(ConnectionClosed):
+        async with asyncio.timeout(5):
+            async for _ in ws:
+                pass
 
 
 @pytest.fixture
@@ -412,3 +422,29 @@ async def test_samples_scenario_replays_every_file_verbatim() -> None:
 def test_samples_scenario_without_the_folder_says_where_it_looked(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         FakeZoom(scenario="samples", samples_dir=tmp_path / "missing")
+
+
+async def test_heartbeats_are_answered_during_a_max_rate_flood() -> None:
+    n = 20_000
+    async with FakeZoom(scenario="demo", rate="max", events=n, record_events=False) as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        assert orjson.loads(await recv(ws, timeout=10))["module"] == "message"  # the flood began
+        await ws.send(HEARTBEAT_REQUEST)
+        seen = 1
+        while await recv(ws) != HEARTBEAT_ANSWER:
+            seen += 1
+        assert seen < n  # answered while the flood was still going
+        conn = await fake.wait_for_connection()
+        assert conn.sent_events == []  # record_events=False keeps nothing
+        await fake.cut()
+        await drain(ws)
+
+
+async def test_a_huge_paced_rate_with_nobody_connected_does_not_starve_the_loop() -> None:
+    async with FakeZoom(scenario="demo", rate=1e6) as fake:
+        ws = await open_session(fake)
+        await fake.cut()
+        await drain(ws)
+        await asyncio.sleep(0.05)  # the loop is still ours while the pump drops events
+        assert fake.events_lost > 0
+        await ws.close()

@@ -148,6 +148,8 @@ class Pump:
             delay = self._anchor + index / rate - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            elif index % MAX_RATE_BATCH == 0:
+                await asyncio.sleep(0)  # running late (or a huge rate): still let the loop breathe
             conns = self.targets()
             if not conns:
                 self.lost += 1
