@@ -1,15 +1,15 @@
 """One WebSocket connection to the fake, as seen and steered by the fake.
 
 `FakeConnection` is what tests inspect (`frames_sent`, `sent_events`,
-`heartbeats_answered`, `close_code`) and what the faults act on.  It never
-holds the access token, only whether it was valid.
+`heartbeats_answered`, `close_code`) and what the faults act on.  It keeps no
+copy of the access token (the underlying `ws.request.path` still holds the URL:
+never log it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -17,14 +17,13 @@ from websockets.protocol import State
 
 from zoomtui.zoom.protocol import envelope_frame
 
-_ids = itertools.count(1)
-
 
 class FakeConnection:
     """A client connection: accepted (build_connection success) or refused."""
 
-    def __init__(self, ws: ServerConnection, subscription_id: str, record_events: bool = True) -> None:
-        self.id = next(_ids)
+    def __init__(self, id: int, ws: ServerConnection, subscription_id: str,
+                 record_events: bool = True) -> None:
+        self.id = id  # 1, 2, ... per fake, so a seeded run is the same wherever it runs
         self.ws = ws
         self.subscription_id = subscription_id
         self.accepted = False
@@ -60,9 +59,10 @@ class FakeConnection:
             await self.ws.wait_closed()
 
     # -- sending --------------------------------------------------------------------
-    async def send_raw(self, data: str | bytes) -> bool:
-        """Send one frame verbatim. False when the connection is closed or silent."""
-        if self.silent or not self.open:
+    async def send_raw(self, data: str | bytes, *, force: bool = False) -> bool:
+        """Send one frame verbatim. False when the connection is closed, or silent (unless
+        `force`: a fault played on purpose on a silent connection)."""
+        if (self.silent and not force) or not self.open:
             return False
         try:
             await self.ws.send(data)
@@ -84,8 +84,9 @@ class FakeConnection:
         if self._record:
             self.sent_events.extend(content for content, _frame in prepared)
 
-    async def send_envelope(self, module: str, success: bool, content: object) -> bool:
-        return await self.send_raw(envelope_frame(module, success, content))
+    async def send_envelope(self, module: str, success: bool, content: object, *,
+                            force: bool = False) -> bool:
+        return await self.send_raw(envelope_frame(module, success, content), force=force)
 
     async def close(self, code: int, reason: str, ended_by: str) -> None:
         if self.ended_by is None:

@@ -29,6 +29,7 @@ from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
 from zoomtui.fakezoom.httpserver import HttpServer
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
 from zoomtui.fakezoom.schedule import FrameSource, Pump, prepare
+from zoomtui.redaction import RedactingFilter, Secret
 from zoomtui.settings import LOOPBACK_HOSTS, ConnectionSettings
 
 WS_PATH = "/ws"
@@ -48,8 +49,7 @@ REASON_DISPLACED = "replaced by a newer connection on this subscription"
 #: no heartbeat from the client within idle_timeout
 CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
-#: the fake is stopping (restart)
-CLOSE_GOING_AWAY = 1001
+# stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
 MALFORMED_KINDS = ("not_json", "binary", "no_module", "bad_content", "oversize", "no_event")
 SCENARIOS = ("demo", "quiet", "samples")
@@ -219,8 +219,6 @@ class FakeZoom:
 
     def settings(self, **changes: object) -> ConnectionSettings:
         """ConnectionSettings for the demo credentials at these URLs (`changes` are applied on top)."""
-        from zoomtui.redaction import Secret
-
         c = self.credentials
         s = ConnectionSettings(
             account_id=c.account_id,
@@ -341,9 +339,7 @@ class FakeZoom:
         return c
 
     async def _invalid_token(self, c: FakeConnection, wording: str, module: str, code: int) -> None:
-        was_silent, c.silent = c.silent, False
-        await c.send_envelope(module, False, wording)
-        c.silent = was_silent
+        await c.send_envelope(module, False, wording, force=True)  # even on a silent connection
         await c.close(code, wording, "invalid_token")
 
     async def send_malformed(self, conn: FakeConnection | None = None, kind: str = "not_json",
@@ -377,7 +373,8 @@ class FakeZoom:
         query = parse_qs(urlsplit(ws.request.path).query, keep_blank_values=True)
         subscription = query.get("subscriptionId", [""])[-1]
         token = query.get("access_token", [""])[-1]
-        conn = FakeConnection(ws, subscription, record_events=self.record_events)
+        conn = FakeConnection(len(self.connections) + 1, ws, subscription,
+                              record_events=self.record_events)
         self.connections.append(conn)
         refusal = self._refusal(subscription, token)
         if refusal is not None:
@@ -389,9 +386,9 @@ class FakeZoom:
             for old in self.open_connections():
                 if old.subscription_id == subscription:
                     self._spawn(old.close(CLOSE_DISPLACED, REASON_DISPLACED, "displaced"))
-        conn.accepted = True
         if not await conn.send_envelope("build_connection", True, f"session-{conn.id:06d}"):
             return
+        conn.accepted = True
         self._accepted.append(conn)
         self._accepted_changed.set()
         if self._pump is not None:
@@ -460,8 +457,6 @@ class FakeZoom:
 def _ws_logger() -> logging.Logger:
     """The websockets server's logger: at DEBUG, websockets logs the request line, which holds
     the access token. The fake never logs the tokens it issues, so its records are redacted."""
-    from zoomtui.redaction import RedactingFilter
-
     logger = logging.getLogger("zoomtui.fakezoom.ws")
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
