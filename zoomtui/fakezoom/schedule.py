@@ -100,12 +100,11 @@ class Pump:
         source: FrameSource,
         rate: float | None,  # None = as fast as possible
         targets: Callable[[], list[FakeConnection]],
-        connection_opened: asyncio.Event,
     ) -> None:
         self.source = source
         self.rate = rate
         self.targets = targets
-        self.connection_opened = connection_opened  # set whenever a connection is accepted
+        self._connection_opened = asyncio.Event()
         self.lost = 0  # paced events whose time came with no connection open
         self._anchor: float | None = None  # loop time of event 0 (paced mode)
 
@@ -117,13 +116,17 @@ class Pump:
         else:
             await self._run_paced(self.rate)
 
+    def connection_opened(self) -> None:
+        """Wake the pump: a connection was accepted."""
+        self._connection_opened.set()
+
     async def _wait_for_target(self) -> list[FakeConnection]:
         while True:
             conns = self.targets()
             if conns:
                 return conns
-            self.connection_opened.clear()
-            await self.connection_opened.wait()
+            self._connection_opened.clear()
+            await self._connection_opened.wait()
 
     async def _run_max(self) -> None:
         while True:

@@ -392,7 +392,7 @@ class FakeZoom:
         self._accepted.append(conn)
         self._accepted_changed.set()
         if self._pump is not None:
-            self._pump.connection_opened.set()
+            self._pump.connection_opened()
         with contextlib.suppress(ConnectionClosed):
             await self._serve_client(conn, token)
 
@@ -438,7 +438,7 @@ class FakeZoom:
     def _make_pump(self) -> Pump:
         rate = None if self.rate == "max" else float(self.rate)
         source = FrameSource(self._scenario_events(rate), limit=self.events)
-        return Pump(source, rate, self._pump_targets, asyncio.Event())
+        return Pump(source, rate, self._pump_targets)
 
     def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
         if self.scenario == "samples":
