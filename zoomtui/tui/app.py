@@ -53,6 +53,8 @@ from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 #: states that also appear as a line in the event log (the others are transient)
 LOGGED_STATES = frozenset({ConnectionState.CONNECTED, ConnectionState.RECONNECTING,
                            ConnectionState.STOPPED, ConnectionState.FAILED})
+#: app actions that only make sense on the main screen
+MAIN_SCREEN_ACTIONS = frozenset({"filter", "connect", "disconnect", "reconnect", "meetings"})
 #: the panel re-renders at most this often because of arriving events (state changes: at once)
 PANEL_REFRESH_INTERVAL = 0.25
 
@@ -67,6 +69,8 @@ class DemoOptions:
     scenario: str = "demo"
     events: int | None = None
     token_ttl: float = 3600
+    #: the fake's clock (stamps event_ts); None: the app's clock
+    fake_clock: Callable[[], float] | None = None
 
 
 class ZoomtuiCommands(Provider):
@@ -210,9 +214,30 @@ class ZoomtuiApp(App[int]):
             )
         self._focus_log()
 
+    async def on_unmount(self) -> None:
+        await self.stop_connection()
+
+    async def stop_connection(self, timeout: float = 5.0) -> None:
+        """Close the connection (and the demo's fake Zoom) and wait for it, so quitting leaves
+        nothing half-open for the event loop's teardown to cancel mid-request."""
+        zoom = [w for w in self.workers if w.group == "zoom"]
+        for worker in zoom:
+            worker.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(self.workers.wait_for_complete(zoom), timeout)
+
     @property
     def panel(self) -> ConnectionPanel:
         return self._panel
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._keep_following)
+
+    def _keep_following(self) -> None:
+        """After the list changed height, a following list still shows the newest row."""
+        view = self._event_view
+        if view.is_attached and view.follow:
+            view.action_follow()
 
     @property
     def event_view(self) -> EventLogView:
@@ -256,7 +281,7 @@ class ZoomtuiApp(App[int]):
 
             fake = FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=options.seed,
                             scenario=options.scenario, rate=options.rate, events=options.events,
-                            token_ttl=options.token_ttl, clock=self.clock)
+                            token_ttl=options.token_ttl, clock=options.fake_clock or self.clock)
             await fake.start()
         except asyncio.CancelledError:
             raise
@@ -350,9 +375,12 @@ class ZoomtuiApp(App[int]):
     def _state_updated(self, message: StateUpdated) -> None:
         change = message.change
         previous = self.status.state
+        had_hint = bool(self.status.hint)
         self.status.on_state(change)
         self.panel.refresh_status()
         self.refresh_bindings()
+        if had_hint != bool(self.status.hint):  # the panel grew or shrank: the list did the opposite
+            self.call_after_refresh(self._keep_following)
         if change.state in LOGGED_STATES and change.state is not previous:
             self._append_to_log([StateRow(change.state.value, self.status.reason, change.at)])
         self._toast(change, previous)
@@ -388,6 +416,8 @@ class ZoomtuiApp(App[int]):
 
     # -- actions ---------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, FirstRunScreen):
+            return False  # nothing to connect, filter or show yet: keep the footer to the point
         if action in ("connect", "disconnect"):
             up = self._connection_alive() and self.status.state not in (
                 ConnectionState.STOPPED, ConnectionState.FAILED)

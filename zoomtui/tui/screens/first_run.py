@@ -62,6 +62,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
     FirstRunScreen #title { text-style: bold; color: $text-primary; margin-bottom: 1; }
     FirstRunScreen #why { color: $text-muted; margin-bottom: 1; }
     FirstRunScreen #demo-line { margin-bottom: 1; }
+    FirstRunScreen #form { height: auto; }
     FirstRunScreen .field { height: 3; }
     FirstRunScreen .field Label { width: 18; padding: 1 1 0 0; text-align: right; }
     FirstRunScreen .field Input { width: 1fr; }

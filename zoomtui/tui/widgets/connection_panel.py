@@ -87,14 +87,18 @@ class LinkStatus:
     last_event_at: float | None = None
     events: int = 0
     malformed: int = 0
+    #: times the link came back after having been up (like `ConnectionStats.reconnects`)
     reconnects: int = 0
+    ever_connected: bool = False
     gaps: int = 0
     gap_seconds: float = 0.0
     rate: RateMeter = field(default_factory=RateMeter)
 
     def on_state(self, change: StateChanged) -> None:
-        if change.state is ConnectionState.RECONNECTING and self.state is not ConnectionState.RECONNECTING:
-            self.reconnects += 1
+        if change.state is ConnectionState.CONNECTED and self.state is not ConnectionState.CONNECTED:
+            if self.ever_connected:
+                self.reconnects += 1
+            self.ever_connected = True
         self.state = change.state
         # Reasons can carry server text or exception text: scrub before it reaches a screen.
         self.reason = redact(change.reason)

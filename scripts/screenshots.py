@@ -1,0 +1,205 @@
+"""Render the README screenshots: `python scripts/screenshots.py [OUT_DIR]` (default screenshots/).
+
+Each scene runs the real app against the in-process fake Zoom (real token request, real
+WebSocket) with a fixed seed, a fixed clock (time stands still at 2025-03-14 14:03:12
+UTC, so every time and age on screen is stable), a fixed size (160x48), UTC, no cursor
+blink, no toasts.  The SVG snapshot tests (tests/tui/test_snapshots.py) use these same
+scenes, so what the README shows is what the tests check.
+
+No SVG may contain the client secret or a token; each file is checked before it is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from zoomtui.fakezoom import DEMO_CREDENTIALS
+from zoomtui.tui.app import DemoOptions, ZoomtuiApp
+from zoomtui.zoom.updates import ConnectionState
+
+SIZE = (160, 48)
+#: 2025-03-14 14:03:12 UTC
+FIXED_NOW = 1741960992.0
+SEED = 7
+EVENTS = 400
+#: Zoom stamped the events this long before we "received" them (gives the lag column values)
+STAMP_LEAD = 0.6
+
+
+class StillClock:
+    """Time stands still: every reading is the same, so screens are byte-for-byte stable."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def demo_app(*, events: int = EVENTS, seed: int = SEED) -> ZoomtuiApp:
+    """The demo, deterministic: all `events` arrive at once (rate max) at a still clock.
+
+    The monotonic clock stands still too, so the heartbeat round trip reads 0.0 ms instead
+    of whatever the machine measured; the heartbeat interval is long, so only the first
+    one (sent on connect) is ever answered.
+    """
+    clock = StillClock(FIXED_NOW)
+    options = DemoOptions(seed=seed, rate="max", events=events, heartbeat=3600.0,
+                          fake_clock=StillClock(FIXED_NOW - STAMP_LEAD))
+    return ZoomtuiApp(demo=options, clock=clock, monotonic=StillClock(1000.0))
+
+
+def first_run_app() -> ZoomtuiApp:
+    reason = ("Missing account id, client id, client secret, subscription id for profile 'default'. "
+              "There are no profiles yet.")
+    return ZoomtuiApp(settings_error=reason, clock=StillClock(FIXED_NOW))
+
+
+async def wait_for(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the scene did not settle in time")
+        await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until every demo event arrived, then freeze what moves (blink, toasts, animation)."""
+    app = pilot.app
+    assert isinstance(app, ZoomtuiApp)
+    events = app.demo.events if app.demo else None
+    if events is not None:
+        await wait_for(pilot, lambda: app.status.state is ConnectionState.CONNECTED
+                       and app.status.events + app.status.malformed >= events)
+        await wait_for(pilot, lambda: app.status.heartbeat_rtt is not None)
+    await freeze(pilot)
+
+
+async def freeze(pilot: Pilot) -> None:
+    app = pilot.app
+    app.animation_level = "none"
+    for screen in app.screen_stack:
+        for field in screen.query(Input):
+            field.cursor_blink = False
+    if isinstance(app, ZoomtuiApp) and app.is_mounted and app.screen_stack[0].is_attached:
+        app.panel.refresh_status()
+    await pilot.pause()
+    app.clear_notifications()
+    await pilot.pause()
+
+
+# -- scenes: (file name, app factory, what to do before the shot) ------------------------
+
+
+async def main_screen(pilot: Pilot) -> None:
+    await settle(pilot)
+
+
+async def filtered_log(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("slash", *"type:participant_joined -user:guest", "enter")
+    await freeze(pilot)
+
+
+async def inspector(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("slash", *"type:meeting.participant_joined", "enter")
+    await pilot.press("k", "k", "enter")
+    await freeze(pilot)
+
+
+async def help_screen(pilot: Pilot) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await freeze(pilot)
+
+
+async def failed(pilot: Pilot) -> None:
+    """Zoom starts rejecting the credentials: FAILED, with what to check."""
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, ZoomtuiApp)
+    app.fake.reject_credentials = True
+    app.fake.expire_tokens()
+    app.action_reconnect()
+    await wait_for(pilot, lambda: app.status.state is ConnectionState.FAILED)
+    await freeze(pilot)
+
+
+async def first_run(pilot: Pilot) -> None:
+    await freeze(pilot)
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    make_app: Callable[[], ZoomtuiApp]
+    run_before: Callable[[Pilot], Awaitable[None]]
+
+
+SCENES: tuple[Scene, ...] = (
+    Scene("main", demo_app, main_screen),
+    Scene("filtered", demo_app, filtered_log),
+    Scene("inspector", demo_app, inspector),
+    Scene("help", demo_app, help_screen),
+    Scene("failed", demo_app, failed),
+    Scene("first-run", first_run_app, first_run),
+)
+
+#: what must never appear in a screenshot (demo values are fake, but the check is the point)
+FORBIDDEN = (DEMO_CREDENTIALS.client_secret, "access_token=", "Bearer ", "Basic ")
+
+
+def check_clean(svg: str, name: str) -> None:
+    for needle in FORBIDDEN:
+        if needle in svg:
+            raise SystemExit(f"{name}: the screenshot contains {needle[:12]!r}…: not written")
+
+
+async def render(scene: Scene) -> str:
+    app = scene.make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await scene.run_before(pilot)
+        svg = app.export_screenshot(title=f"zoomtui: {scene.name}")
+        tokens = [t.access_token.reveal() for t in _issued_tokens(app)]
+    check_clean(svg, scene.name)
+    for token in tokens:
+        if token and token in svg:
+            raise SystemExit(f"{scene.name}: the screenshot contains an access token: not written")
+    return svg
+
+
+def _issued_tokens(app: ZoomtuiApp) -> list:
+    connection = app.connection
+    tokens = getattr(connection, "tokens", None)
+    token = getattr(tokens, "token", None)
+    return [token] if token is not None else []
+
+
+def use_utc() -> None:
+    os.environ["TZ"] = "UTC"
+    if hasattr(time, "tzset"):
+        time.tzset()
+
+
+async def main(out: Path) -> None:
+    use_utc()
+    out.mkdir(parents=True, exist_ok=True)
+    for scene in SCENES:
+        svg = await render(scene)
+        path = out / f"{scene.name}.svg"
+        path.write_text(svg, encoding="utf-8")
+        print(f"{path}  {len(svg):,} bytes")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("screenshots")))
