@@ -1,0 +1,130 @@
+"""The connection -> messages bridge, with a scripted stand-in for the connection
+(our own interface: `updates()` and `close()`), so ordering and batching are exact."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from textual.message import Message
+
+from zoomtui.tui.messages import HeartbeatAnswered, RowsArrived, StateUpdated, TokenObtained
+from zoomtui.tui.worker import ConnectionBridge
+from zoomtui.zoom.protocol import message_frame, parse_frame
+from zoomtui.zoom.updates import ConnectionState as S
+from zoomtui.zoom.updates import Gap, Heartbeat, StateChanged, TokenInfo
+
+
+def ev(i: int):
+    return parse_frame(message_frame({"event": "meeting.started", "event_ts": i,
+                                      "payload": {"object": {"id": str(i)}}}), received_at=float(i))
+
+
+def state(to: S, reason: str = "") -> StateChanged:
+    return StateChanged(state=to, previous=S.IDLE, reason=reason or to.value, at=0.0)
+
+
+class Scripted:
+    """Yields the given updates (awaiting `pause` seconds where the script says a float)."""
+
+    def __init__(self, *script: object, error: Exception | None = None) -> None:
+        self.script = script
+        self.error = error
+        self.closed = False
+
+    async def updates(self) -> AsyncIterator[object]:
+        for item in self.script:
+            if isinstance(item, float):
+                await asyncio.sleep(item)
+            else:
+                yield item
+        if self.error is not None:
+            raise self.error
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def run(conn: Scripted, **kwargs) -> list[Message]:
+    posted: list[Message] = []
+    bridge = ConnectionBridge(conn, posted.append, clock=lambda: 1.0, **kwargs)
+    await bridge.run()
+    return posted
+
+
+def shape(posted: list[Message]) -> list[str]:
+    out = []
+    for m in posted:
+        if isinstance(m, RowsArrived):
+            out.append(f"rows:{len(m)}")
+        elif isinstance(m, StateUpdated):
+            out.append(f"state:{m.change.state.value}")
+        else:
+            out.append(type(m).__name__)
+    return out
+
+
+async def test_rows_received_before_a_state_change_are_posted_before_it() -> None:
+    conn = Scripted(state(S.CONNECTED), ev(1), ev(2), ev(3), state(S.RECONNECTING), ev(4))
+    posted = await run(conn)
+    assert shape(posted) == ["state:connected", "rows:3", "state:reconnecting", "rows:1"]
+    assert conn.closed
+
+
+async def test_events_are_batched_until_the_flush_interval() -> None:
+    conn = Scripted(*(ev(i) for i in range(500)), 0.2, ev(500))
+    posted = await run(conn, flush_interval=0.05)
+    assert shape(posted) == ["rows:500", "rows:1"]
+
+
+async def test_a_big_batch_is_flushed_at_once() -> None:
+    conn = Scripted(*(ev(i) for i in range(25)))
+    posted = await run(conn, max_batch=10)
+    assert shape(posted) == ["rows:10", "rows:10", "rows:5"]
+
+
+async def test_a_gap_is_flushed_at_once_and_keeps_its_place() -> None:
+    gap = Gap(start=1.0, end=2.0, reason="server closed 1006")
+    conn = Scripted(ev(1), gap, 0.2, ev(2))
+    posted = await run(conn, flush_interval=10.0)
+    assert shape(posted) == ["rows:2", "rows:1"]
+    assert list(posted[0].rows)[1] is gap  # type: ignore[attr-defined]
+
+
+async def test_heartbeats_and_tokens_are_posted_as_their_own_messages() -> None:
+    conn = Scripted(Heartbeat(rtt=0.01, at=1.0), TokenInfo(expires_at=3600.0, scopes=(), obtained_at=0.0))
+    posted = await run(conn)
+    assert shape(posted) == ["HeartbeatAnswered", "TokenObtained"]
+
+
+async def test_an_unforeseen_error_becomes_a_redacted_failed_state() -> None:
+    boom = ConnectionResetError("reset while reading wss://ws.zoom.us/ws?access_token=tok-SECRET-999999")
+    conn = Scripted(state(S.CONNECTED), ev(1), error=boom)
+    posted = await run(conn)  # does not raise
+    assert shape(posted) == ["state:connected", "rows:1", "state:failed"]
+    failed = posted[-1].change  # type: ignore[attr-defined]
+    assert failed.previous is S.CONNECTED
+    assert "ConnectionResetError" in failed.reason and "tok-SECRET-999999" not in failed.reason
+    assert failed.hint
+    assert conn.closed
+
+
+async def test_cancelling_the_worker_still_closes_the_connection() -> None:
+    conn = Scripted(state(S.CONNECTED), 30.0)
+    bridge = ConnectionBridge(conn, lambda m: None)
+    task = asyncio.create_task(bridge.run())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert conn.closed
+
+
+def test_queued_batches_merge_in_order() -> None:
+    older, newer = RowsArrived([ev(1), ev(2)], 1.0), RowsArrived([ev(3)], 2.0)
+    assert older.can_replace(newer)
+    assert [r.event_ts_ms for r in newer.rows] == [1, 2, 3]  # type: ignore[union-attr]
+    assert not older.can_replace(StateUpdated(state(S.CONNECTED)))
+    hb = HeartbeatAnswered(Heartbeat(rtt=0.1, at=1.0))
+    assert hb.can_replace(HeartbeatAnswered(Heartbeat(rtt=0.2, at=2.0)))
+    tok = TokenObtained(TokenInfo(expires_at=1.0, scopes=(), obtained_at=0.0))
+    assert tok.can_replace(TokenObtained(TokenInfo(expires_at=2.0, scopes=(), obtained_at=1.0)))
