@@ -78,6 +78,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -158,6 +163,7 @@ async def run_host(args: argparse.Namespace) -> dict[str, Any]:
         frames = itertools.cycle(pool)
         sent = 0
         start = time.perf_counter()
+        cpu0 = cpu_seconds()
         next_key = start + 0.5
         keys = itertools.cycle(KEYS)
         while (now := time.perf_counter()) - start < args.duration:
@@ -171,6 +177,7 @@ async def run_host(args: argparse.Namespace) -> dict[str, Any]:
                 next_key = now + args.key_interval
             await asyncio.sleep(0.05)  # the batch interval: the worker flushes about this often
         elapsed = time.perf_counter() - start
+        result["cpu"] = (cpu_seconds() - cpu0) / elapsed
         await pilot.pause(0.2)
         result.update(ingested=log.appended, seconds=elapsed, probe=probe)
         top_up(log, pool, view)
@@ -259,12 +266,14 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
             keys = itertools.cycle(KEYS)
             first = log.appended
             start = time.perf_counter()
+            cpu0 = cpu_seconds()
             samples = []
             while (now := time.perf_counter()) - start < args.duration:
                 probe.press(next(keys))
                 await asyncio.sleep(args.key_interval)
                 samples.append((now - start, log.appended - first))
             elapsed = time.perf_counter() - start
+            result["cpu"] = (cpu_seconds() - cpu0) / elapsed
             result.update(ingested=log.appended - first, seconds=elapsed, probe=probe)
             slowest = min((b - a) / 1.0 for a, b in _per_second(samples)) if samples else 0
             result["slowest_second"] = slowest
@@ -299,6 +308,10 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
           f"screen {SIZE[0]}x{SIZE[1]}")
     print(f"ingested: {r['ingested']:,} events in {r['seconds']:.1f} s = {rate:,.0f} events/s"
           + (f" (slowest whole second: {r['slowest_second']:,.0f})" if "slowest_second" in r else ""))
+    per_1k = r["cpu"] * r["seconds"] / max(1, r["ingested"]) * 1e6
+    print(f"app process CPU during the flood: {r['cpu'] * 100:.0f}% of one core = "
+          f"{per_1k:.0f} ms per 1,000 events (machine load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores: other processes slow every figure here)")
     ms = [x * 1000 for x in probe.to_handler]
     paint = [x * 1000 for x in probe.to_paint]
     print(f"key -> handler ({len(ms)} keys): p50 {pct(ms, 50):.1f} ms  p95 {pct(ms, 95):.1f} ms  "
@@ -321,11 +334,19 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="10 s instead of --duration")
     ap.add_argument("--key-interval", type=float, default=0.1, help="seconds between keys")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the whole run to FILE")
     args = ap.parse_args()
     if args.quick:
         args.duration = 10.0
     runner = run_fake if args.source == "fake" else run_host
-    result = asyncio.run(runner(args))
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(asyncio.run, runner(args))
+        profiler.dump_stats(args.profile)
+    else:
+        result = asyncio.run(runner(args))
     report(args, result)
     ingested_ok = result["ingested"] / result["seconds"] >= 0.95 * args.rate
     paint_ok = pct([x * 1000 for x in result["probe"].to_paint], 95) < 100

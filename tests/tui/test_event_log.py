@@ -66,6 +66,22 @@ async def test_rows_render_columns_gap_malformed_and_state() -> None:
         assert "● reconnecting · no heartbeat answer for 45 s" in lines[5]
 
 
+async def test_rows_fill_the_width_exactly_at_any_width() -> None:
+    log = EventLog()
+    log.extend([make_event(0, user="李雷 Wide 名前", topic="東京チーム 定例 " * 4),
+                GapRow(start=0.0, end=7.0, reason="cut"), make_malformed(2),
+                StateRow(state="connected", reason="", at=3.0)])
+    app = LogHost(log)
+    async with app.run_test(size=SIZE) as pilot:
+        for width in (24, 33, 45, 60, 90, 200):
+            await pilot.resize_terminal(width, 20)
+            await pilot.pause()
+            view = app.view
+            inner = view.scrollable_content_region.width
+            for y in range(6):
+                assert view.render_line(y).cell_length == inner, (width, y)
+
+
 def test_lag_format() -> None:
     assert [format_lag(x) for x in (None, 0.04, 0.2, 12.4, 720, 7200, -0.3)] == [
         "", "0.0s", "0.2s", "12s", "12m", "2h", "-0.3s"]
@@ -154,8 +170,9 @@ async def test_follow_sticks_to_newest_and_pausing_counts_new_rows() -> None:
         assert view.follow and view.cursor_index == 99
         assert view.scroll_offset.y == view.max_scroll_y > 0
         app.add([make_event(100 + i) for i in range(3)])
-        await pilot.pause()
-        assert view.cursor_index == 102 and view.scroll_offset.y == view.max_scroll_y
+        # following, repaints are coalesced (FOLLOW_INTERVAL): wait for the next one
+        await until(pilot, lambda: view.cursor_index == 102)
+        assert view.scroll_offset.y == view.max_scroll_y
 
         await pilot.press("k")  # moving up pauses follow
         assert not view.follow and view.cursor_index == 101
@@ -174,6 +191,23 @@ async def test_follow_sticks_to_newest_and_pausing_counts_new_rows() -> None:
         assert view.follow and view.pending == 0 and view.border_subtitle is None
         assert view.cursor_index == log.visible_count - 1
         assert view.scroll_offset.y == view.max_scroll_y
+
+
+async def test_a_burst_while_following_is_painted_once_and_pausing_flushes_it() -> None:
+    app = LogHost(sample_log(10))
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.view
+        await pilot.pause(2 * view.FOLLOW_INTERVAL)
+        for k in range(20):
+            app.add([make_event(100 + k)])
+        assert view.cursor_index == 10  # the first batch is applied at once
+        assert view._follow_timer is not None  # the other 19 wait for one repaint
+        await until(pilot, lambda: view.cursor_index == 29)
+        assert view._follow_timer is None and view.scroll_offset.y == view.max_scroll_y
+        for k in range(5):
+            app.add([make_event(200 + k)])
+        await pilot.press("k")  # pausing first applies what was waiting, then moves up
+        assert not view.follow and view.cursor_index == 33 and view.pending == 0
 
 
 async def test_g_goes_to_the_oldest_and_G_resumes_follow() -> None:

@@ -35,6 +35,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, Row, StateRow
 from zoomtui.tui.theme import (
@@ -183,6 +184,9 @@ class EventLogView(ScrollView, can_focus=True):
     }
     """
 
+    #: while following, repaint at most this often (seconds) however fast rows arrive
+    FOLLOW_INTERVAL = 1 / 12
+
     follow: reactive[bool] = reactive(True, init=False)
     #: (visible rows, retained rows), for the filter bar's "1,234 of 100,000"
     match_counts: reactive[tuple[int, int]] = reactive((0, 0), init=False, repaint=False)
@@ -240,8 +244,10 @@ class EventLogView(ScrollView, can_focus=True):
         self._seen_vdropped = log.visible_dropped  # to notice rows dropped at the old end
         self._last_follow_report: tuple[bool, int] | None = None
         self._strips: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
+        self._follow_timer: Timer | None = None
+        self._last_follow_apply = 0.0
         self._columns: Columns | None = None
-        self._styles: dict[str, Style] = {}
+        self._styles: dict[tuple[str, bool], Style] = {}
         self.border_title = "events"
 
     def on_mount(self) -> None:
@@ -288,23 +294,52 @@ class EventLogView(ScrollView, can_focus=True):
 
         `count` is accepted for the contract's sake; the view works out what
         changed from the log itself, so a merged or dropped batch cannot skew it.
+
+        While following, repaints are coalesced to one per `FOLLOW_INTERVAL`:
+        under a flood every row on screen changes with each batch, nobody reads
+        thousands of rows a second, and the time saved keeps keys responsive.
+        Paused, the rows on screen do not move, so there is nothing to coalesce.
         """
+        if not self.follow:
+            self._apply_rows()
+        elif self._follow_timer is None:
+            wait = self._last_follow_apply + self.FOLLOW_INTERVAL - time.monotonic()
+            if wait <= 0:
+                self._apply_rows()
+            else:
+                self._follow_timer = self.set_timer(wait, self._apply_rows, name="follow-repaint")
+        # else: the pending timer applies everything that arrived meanwhile
+
+    def _flush_rows(self) -> None:
+        """Apply rows whose repaint is still waiting (before the user acts on the view)."""
+        if self._follow_timer is not None:
+            self._apply_rows()
+
+    def _apply_rows(self) -> None:
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
         log = self.event_log
+        before = self.virtual_size.height - 1
         shift = log.visible_dropped - self._seen_vdropped
         self._seen_vdropped = log.visible_dropped
         self._update_virtual_size()
-        if shift and not self.follow:
-            # Rows left at the old end: scroll back by as many to keep the same rows on screen.
-            self.scroll_to(y=max(0, self.scroll_offset.y - shift), animate=False, force=True)
         if self.follow:
+            self._last_follow_apply = time.monotonic()
             self._select_seq(self._last_visible_seq(), scroll=False)
             self._stick_to_bottom()
-        elif self._cursor_seq is not None and log.row_by_seq(self._cursor_seq) is None:
-            # The cursor's row was dropped: move to the oldest row still here.
-            self._select_index(0)
-        elif self._cursor_seq is None and log.visible_count:
-            self._select_index(0, scroll=False)
-        self.refresh()
+            self.refresh()
+        else:
+            top = self.scroll_offset.y
+            if shift:
+                # Rows left at the old end: scroll back as many to keep the same rows on screen.
+                self.scroll_to(y=max(0, top - shift), animate=False, force=True)
+            if self._cursor_seq is not None and log.row_by_seq(self._cursor_seq) is None:
+                self._select_index(0)  # the cursor's row was dropped: the oldest row still here
+            elif self._cursor_seq is None and log.visible_count:
+                self._select_index(0, scroll=False)
+            if shift or before < top + self._page_rows():
+                self.refresh()  # new rows landed inside the view, or the rows under it moved
         self._report_follow()
 
     def apply_filter(self, text: str) -> str | None:
@@ -381,10 +416,7 @@ class EventLogView(ScrollView, can_focus=True):
     def action_follow(self) -> None:
         """Jump to the newest row and stick to it."""
         self.follow = True
-        self._select_seq(self._last_visible_seq(), scroll=False)
-        self._stick_to_bottom()
-        self.refresh()
-        self._report_follow()
+        self._apply_rows()  # select the newest row, scroll to the bottom, repaint
 
     def action_inspect(self) -> None:
         row = self.selected_row
@@ -449,6 +481,7 @@ class EventLogView(ScrollView, can_focus=True):
         self._report_follow()
 
     def _pause(self) -> None:
+        self._flush_rows()
         if self.follow:
             self._pause_seq = self.event_log.appended
             self.follow = False
@@ -529,16 +562,25 @@ class EventLogView(ScrollView, can_focus=True):
         return self._compile_filter
 
     # -- rendering ---------------------------------------------------------------------
-    def _style(self, key: str) -> Style:
-        """A resolved style (widget base + component or theme style), cached per theme."""
-        found = self._styles.get(key)
+    def _style(self, key: str, selected: bool = False) -> Style:
+        """A resolved style (widget base + component or theme style), cached per theme.
+
+        `widget.rich_style` walks the ancestors on every call, so the base style
+        is resolved once here too (key "base") rather than once per segment.
+        """
+        found = self._styles.get((key, selected))
         if found is None:
-            if key.startswith("event-log--"):
+            if selected:
+                cursor = self._style("event-log--cursor")
+                found = self._style(key) + Style(bgcolor=cursor.bgcolor)
+            elif key == "base":
+                found = self.rich_style
+            elif key.startswith("event-log--"):
                 # Component styles resolve $text-muted & co. against our background.
                 found = self.get_component_rich_style(key)
             else:
-                found = self.rich_style + rich_style_for(key, self.app.theme_variables)
-            self._styles[key] = found
+                found = self._style("base") + rich_style_for(key, self.app.theme_variables)
+            self._styles[(key, selected)] = found
         return found
 
     def render_line(self, y: int) -> Strip:
@@ -552,21 +594,19 @@ class EventLogView(ScrollView, can_focus=True):
         index = self.scroll_offset.y + y - 1
         log = self.event_log
         if index >= log.visible_count:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style("base"))
         seq = log.seq_at(index)
         selected = seq == self._cursor_seq
         key = (seq, width, selected)
         strip = self._strips.get(key)
         if strip is None:
             row = log.row_by_seq(seq)
-            segments = self._row_segments(row, columns) if row is not None else []
-            fill = self.rich_style
-            if selected:
-                cursor = self._style("event-log--cursor")
-                fill = Style(bgcolor=cursor.bgcolor)
-                segments = [Segment(text, (style or Style()) + fill) for text, style, _ in segments]
-                fill = self.rich_style + fill
-            strip = Strip(segments).adjust_cell_length(width, fill)
+            segments = self._row_segments(row, columns, selected) if row is not None else []
+            used = sum(cell_len(text) for text, _, _ in segments)
+            if used != width:  # narrow screens, or a row kind that does not fill the width
+                strip = Strip(segments, used).adjust_cell_length(width, self._style("base", selected))
+            else:
+                strip = Strip(segments, width)
             self._strips[key] = strip
         return strip
 
@@ -577,47 +617,53 @@ class EventLogView(ScrollView, can_focus=True):
             parts += [" ", _fit("meeting", c.meeting), " ", _fit("participant", c.participant)]
         if c.show_lag:
             parts += [" ", "lag".rjust(c.LAG)]
-        return Strip([Segment("".join(parts), style)]).adjust_cell_length(c.width, self.rich_style)
+        return Strip([Segment("".join(parts), style)]).adjust_cell_length(c.width, self._style("base"))
 
-    def _row_segments(self, row: Row, c: Columns) -> list[Segment]:
-        s = self._style
-        clock = Segment(_fit(format_clock(row.received_at), c.TIME), s("event-log--time"))
-        space = Segment(" ", self.rich_style)
+    def _row_segments(self, row: Row, c: Columns, selected: bool) -> list[Segment]:
+        def s(key: str) -> Style:
+            return self._style(key, selected)
+
+        base = s("base")
+        # Each column carries its separating space: fewer segments per row is less
+        # work in every later stage of Textual's line pipeline.
+        clock = Segment(_fit(format_clock(row.received_at), c.TIME) + " ", s("event-log--time"))
         rest = max(0, c.width - c.TIME - 1)
-        if isinstance(row, ZoomEvent):
-            segs = [clock, space, Segment(_fit(visible_text(row.name), c.name), s(event_style(row.name)))]
+        if type(row) is ZoomEvent:
+            name = row.name
+            segs = [clock, Segment(_fit(visible_text(name), c.name) + " ", s(event_style(name)))]
             if c.meeting:
-                meeting = row.topic or row.meeting_id or row.meeting_uuid or ""
+                meeting = visible_text(row.topic or row.meeting_id or row.meeting_uuid or "")
                 ident = row.meeting_id if row.topic and row.meeting_id else ""
-                segs += [space, *self._two_part(visible_text(meeting), ident, c.meeting)]
+                if ident and cell_len(meeting) + 1 + len(ident) <= c.meeting:
+                    # the topic, then the meeting number dimmed, when both fit
+                    segs += [Segment(meeting + " ", base),
+                             Segment(_fit(ident, c.meeting - cell_len(meeting) - 1) + " ",
+                                     s("event-log--dim"))]
+                else:
+                    segs.append(Segment(_fit(meeting, c.meeting) + " ", base))
                 who = row.participant_name or row.participant_email or row.participant_key or ""
-                segs += [space, Segment(_fit(visible_text(who), c.participant), self.rich_style)]
+                segs.append(Segment(_fit(visible_text(who), c.participant) + " ", base))
             if c.show_lag:
                 lag = row.lag
                 late = lag is not None and lag >= LATE_AFTER
-                segs += [space, Segment(format_lag(lag).rjust(c.LAG)[-c.LAG:],
-                                        s("event-log--late" if late else "event-log--dim"))]
+                lag_text = format_lag(lag).rjust(c.LAG)[-c.LAG:]
+                if not c.meeting:
+                    lag_text = " " * max(0, c.width - c.TIME - 1 - c.name - 1 - c.LAG) + lag_text
+                segs.append(Segment(lag_text, s("event-log--late" if late else "event-log--dim")))
             return segs
         if isinstance(row, GapRow):
             text = (f"⚠ gap {format_clock(row.start)[:8]}–{format_clock(row.end)[:8]} "
                     f"({format_duration(row.seconds)}): events in this window were not delivered")
             if row.reason:
                 text += f" · {visible_text(row.reason)}"
-            return [clock, space, Segment(_fit(text, rest), s(GAP_STYLE))]
+            return [clock, Segment(_fit(text, rest), s(GAP_STYLE))]
         if isinstance(row, MalformedFrame):
             text = f"✗ malformed: {visible_text(row.reason)} · {visible_text(row.preview)}"
-            return [clock, space, Segment(_fit(text, rest), s(MALFORMED_STYLE))]
+            return [clock, Segment(_fit(text, rest), s(MALFORMED_STYLE))]
         if isinstance(row, StateRow):
             text = f"● {row.state}" + (f" · {visible_text(row.reason)}" if row.reason else "")
-            return [clock, space, Segment(_fit(text, rest), s("event-log--state"))]
-        return [clock, space, Segment(_fit(visible_text(repr(row)), rest), self.rich_style)]
-
-    def _two_part(self, main: str, extra: str, width: int) -> list[Segment]:
-        """`main` then a dim `extra` when both fit; otherwise `main` cut to the width."""
-        if extra and cell_len(main) + 1 + len(extra) <= width:
-            return [Segment(main + " ", self.rich_style),
-                    Segment(_fit(extra, width - cell_len(main) - 1), self._style("event-log--dim"))]
-        return [Segment(_fit(main, width), self.rich_style)]
+            return [clock, Segment(_fit(text, rest), s("event-log--state"))]
+        return [clock, Segment(_fit(visible_text(repr(row)), rest), base)]
 
 
 def quick_filter_text(kind: str, row: Row) -> str | None:
