@@ -78,20 +78,19 @@ class Presence(enum.StrEnum):
 # Transition ranks: the order of transitions that carry the same time and event_ts.
 _WAIT, _UNWAIT, _JOIN, _LEAVE, _END = range(5)
 
-#: event name suffix (after "meeting." / "webinar.") -> (rank, detail shown in the UI)
-_PRESENCE: dict[str, tuple[int, str]] = {
-    "participant_joined": (_JOIN, ""),
-    "participant_admitted": (_JOIN, "admitted from the waiting room"),
-    "participant_jbh_joined": (_JOIN, "joined before the host"),
-    "participant_left": (_LEAVE, "left"),
-    "participant_joined_waiting_room": (_WAIT, "waiting room"),
-    "participant_put_in_waiting_room": (_WAIT, "put in the waiting room"),
-    "participant_jbh_waiting": (_WAIT, "waiting for the host"),
-    "participant_left_waiting_room": (_UNWAIT, "left the waiting room"),
-    "participant_jbh_waiting_left": (_UNWAIT, "left while waiting for the host"),
+#: event name suffix (after "meeting." / "webinar.") -> (rank, detail shown in the UI, the
+#: participant field holding the transition's own time).
+_PRESENCE: dict[str, tuple[int, str, str]] = {
+    "participant_joined": (_JOIN, "", "join_time"),
+    "participant_admitted": (_JOIN, "admitted from the waiting room", "date_time"),
+    "participant_jbh_joined": (_JOIN, "joined before the host", "date_time"),
+    "participant_left": (_LEAVE, "left", "leave_time"),
+    "participant_joined_waiting_room": (_WAIT, "waiting room", "date_time"),
+    "participant_put_in_waiting_room": (_WAIT, "put in the waiting room", "date_time"),
+    "participant_jbh_waiting": (_WAIT, "waiting for the host", "date_time"),
+    "participant_left_waiting_room": (_UNWAIT, "left the waiting room", "date_time"),
+    "participant_jbh_waiting_left": (_UNWAIT, "left while waiting for the host", "date_time"),
 }
-#: Which participant field holds the transition's own time.
-_TIME_FIELD = {_JOIN: "join_time", _LEAVE: "leave_time", _WAIT: "date_time", _UNWAIT: "date_time"}
 
 #: Other events that belong to a live occurrence: they create the meeting when unseen.
 #: Events about the scheduled meeting (created, registration_*, summary_*, ...) or sent
@@ -348,7 +347,8 @@ class Meeting:
     flags: Counter[str] = field(default_factory=Counter)
     #: bumped on every visible change of this meeting (for UI caches)
     version: int = 0
-    _topic_ts: int = -1
+    _topic_key: tuple[int, str] = (-(2**62), "")
+    _start_rank: tuple[bool, int] | None = None
     _end_key: _Key | None = None
     _peak: int = 0
     _peak_dirty: bool = False
@@ -603,7 +603,7 @@ class MeetingTracker:
         m: Meeting,
         event: ZoomEvent,
         suffix: str,
-        presence: tuple[int, str] | None,
+        presence: tuple[int, str, str] | None,
         live: bool,
     ) -> bool:
         obj = event.object
@@ -614,7 +614,7 @@ class MeetingTracker:
         # dedupe: the event's name, stamp, participant and own time
         own_time: Any = None
         if presence is not None and part is not None:
-            own_time = part.get(_TIME_FIELD[presence[0]])
+            own_time = part.get(presence[2])
         elif suffix == "ended":
             own_time = obj.get("end_time")
         elif suffix == "started":
@@ -627,6 +627,8 @@ class MeetingTracker:
         )
         if dkey in m._seen:
             m.flags["duplicate"] += 1
+            if part is not None:  # a resend may still carry an id or a name the first lacked
+                self._resolve(m, event, part)
             return True
         m._seen.add(dkey)
         is_new = m.event_count == 0
@@ -634,7 +636,7 @@ class MeetingTracker:
         m.last_event_at = max(m.last_event_at, event.received_at)
         changed = is_new
         exit_event = presence is not None and presence[0] in (_LEAVE, _UNWAIT)
-        if m.ended and not exit_event and suffix != "ended":
+        if live and m.ended and not exit_event and suffix != "ended":
             m.flags["late"] += 1
             changed = True
         if live:  # scheduling events (created, registration_*) describe the schedule, not this run
@@ -642,10 +644,6 @@ class MeetingTracker:
         if suffix == "started":
             if not m.start_seen:
                 m.start_seen = True
-                changed = True
-            start = _ms(obj.get("start_time"))
-            if start is not None and start != m.start_ms:
-                m.start_ms = start
                 changed = True
         elif suffix == "ended":
             changed |= self._end(m, event, obj, ets)
@@ -661,8 +659,8 @@ class MeetingTracker:
             self._by_id.setdefault(mid, set()).add(m.uuid)
             changed = True
         topic = obj.get("topic")
-        if isinstance(topic, str) and ets >= m._topic_ts:
-            m._topic_ts = ets
+        if isinstance(topic, str) and (ets, topic) >= m._topic_key:
+            m._topic_key = (ets, topic)  # the newest stamp wins (the topic breaks a tie)
             if topic != m.topic:
                 if m.topic is not None:
                     m.previous_topic = m.topic
@@ -676,11 +674,15 @@ class MeetingTracker:
         if isinstance(mtype, int) and not isinstance(mtype, bool) and m.type is None:
             m.type = mtype
             changed = True
-        if m.start_ms is None and suffix != "started":
-            start = _ms(obj.get("start_time"))
-            if start is not None:
-                m.start_ms = start
-                changed = True
+        start = _ms(obj.get("start_time"))
+        if start is not None:
+            # meeting.started's start_time beats any other event's; the earliest one wins
+            rank = (suffix != "started", start)
+            if m._start_rank is None or rank < m._start_rank:
+                m._start_rank = rank
+                if start != m.start_ms:
+                    m.start_ms = start
+                    changed = True
         return changed
 
     def _end(self, m: Meeting, event: ZoomEvent, obj: dict, ets: int) -> bool:
@@ -702,7 +704,12 @@ class MeetingTracker:
         return True
 
     def _presence(
-        self, m: Meeting, event: ZoomEvent, part: dict | None, presence: tuple[int, str], ets: int
+        self,
+        m: Meeting,
+        event: ZoomEvent,
+        part: dict | None,
+        presence: tuple[int, str, str],
+        ets: int,
     ) -> bool:
         if part is None:
             m.flags["participant without id"] += 1
@@ -711,10 +718,12 @@ class MeetingTracker:
         if p is None:
             m.flags["participant without id"] += 1
             return True
-        rank, detail = presence
-        t = _ms(part.get(_TIME_FIELD[rank]))
+        rank, detail, time_field = presence
+        t = _ms(part.get(time_field))
         if t is None:
-            t = ets
+            # Zoom's own times have 1 s resolution: a fallback to event_ts is cut to the
+            # second too, so the two sources compare fairly (event_ts then breaks the tie).
+            t = ets - ets % 1000
         if rank == _LEAVE:
             detail = _clean_reason(part.get("leave_reason"))
         tr: Transition = (t, ets, rank, detail)
@@ -807,8 +816,8 @@ class MeetingTracker:
         for u in targets:
             m = self.meetings[u]
             m.last_event_at = max(m.last_event_at, event.received_at)
-            if isinstance(topic, str) and ets >= m._topic_ts:
-                m._topic_ts = ets
+            if isinstance(topic, str) and (ets, topic) >= m._topic_key:
+                m._topic_key = (ets, topic)
                 if topic != m.topic:
                     m.previous_topic = old_topic if isinstance(old_topic, str) else m.topic
                     m.topic = topic
