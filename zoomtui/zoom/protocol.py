@@ -136,11 +136,10 @@ class ZoomEvent:
         self.raw = raw
         self._body = body
         # One lower-case haystack for free-text filter terms (see monitor.filters).
-        self.search_text = "\x00".join(
-            v
-            for v in (name, topic, meeting_id, meeting_uuid, participant_name, participant_email)
-            if v
-        ).lower()
+        # (filter(None, ...) rather than a generator: this runs once per received event.)
+        self.search_text = "\x00".join(filter(None, (
+            name, topic, meeting_id, meeting_uuid, participant_name, participant_email
+        ))).lower()
 
     # -- the event as Zoom sent it -------------------------------------------------
     @property
@@ -216,6 +215,8 @@ def _is_invalid_token(content: Any) -> bool:
 
 
 def _str_or_none(v: Any) -> str | None:
+    if v.__class__ is str:  # the common case first: this runs several times per event
+        return v or None
     if v is None or isinstance(v, bool):
         return None
     if isinstance(v, str):
@@ -247,47 +248,57 @@ def _describe(v: Any) -> str:
 
 def event_from_body(body: Any, raw: str, received_at: float) -> ZoomEvent | str:
     """Build a `ZoomEvent` from a decoded event object, or return a reason why not."""
-    if not isinstance(body, dict):
+    # Hot path (once per received event): exact-type checks first (`type(x) is dict` is
+    # what orjson returns), the general isinstance checks only as the fallback.
+    if body.__class__ is not dict and not isinstance(body, dict):
         return f"event is {_describe(body)}, not an object"
-    name = body.get("event")
+    get = body.get
+    name = get("event")
     if not isinstance(name, str) or not name.strip():
         return "event has no name (\"event\" missing or not a string)"
-    ts = body.get("event_ts")
-    if isinstance(ts, bool):
-        return "event_ts is a boolean, not milliseconds"
-    if isinstance(ts, float):
-        ts = int(ts) if ts == ts and abs(ts) < 1e16 else None
-    elif isinstance(ts, str):
-        ts = int(ts) if ts.isdigit() else None
-    elif not isinstance(ts, int):
-        ts = None
+    ts = get("event_ts")
+    if ts.__class__ is not int:
+        if isinstance(ts, bool):
+            return "event_ts is a boolean, not milliseconds"
+        if isinstance(ts, float):
+            ts = int(ts) if ts == ts and abs(ts) < 1e16 else None
+        elif isinstance(ts, str):
+            ts = int(ts) if ts.isdigit() else None
+        elif not isinstance(ts, int):
+            ts = None
     if ts is not None and not (0 <= ts < 32503680000000):  # year 3000
         ts = None
-    payload = body.get("payload")
-    if payload is not None and not isinstance(payload, dict):
+    payload = get("payload")
+    if payload is None:
+        payload = {}
+    elif payload.__class__ is not dict and not isinstance(payload, dict):
         return f"payload is {_describe(payload)}, not an object"
-    payload = payload or {}
     obj = payload.get("object")
-    if not isinstance(obj, dict):  # some families send an array here: valid, no derived keys
-        obj = {}
-    part = obj.get("participant")
-    if not isinstance(part, dict):
-        part = {}
-    pkey = (
-        _str_or_none(part.get("participant_uuid"))
-        or _str_or_none(part.get("id"))
-        or _str_or_none(part.get("user_id"))
-    )
-    topic = obj.get("topic")
-    name_ = part.get("user_name")
-    email = part.get("email")
+    if obj.__class__ is not dict and not isinstance(obj, dict):
+        obj = {}  # some families send an array here: valid, no derived keys
+    oget = obj.get
+    part = oget("participant")
+    if part is None:
+        pkey = name_ = email = None
+    else:
+        if part.__class__ is not dict and not isinstance(part, dict):
+            part = {}
+        pget = part.get
+        pkey = (
+            _str_or_none(pget("participant_uuid"))
+            or _str_or_none(pget("id"))
+            or _str_or_none(pget("user_id"))
+        )
+        name_ = pget("user_name")
+        email = pget("email")
+    topic = oget("topic")
     return ZoomEvent(
         name=name,
         event_ts_ms=ts,
         received_at=received_at,
         account_id=_str_or_none(payload.get("account_id")),
-        meeting_uuid=_str_or_none(obj.get("uuid")),
-        meeting_id=_str_or_none(obj.get("id")),
+        meeting_uuid=_str_or_none(oget("uuid")),
+        meeting_id=_str_or_none(oget("id")),
         topic=topic if isinstance(topic, str) else None,
         participant_key=pkey,
         participant_name=name_ if isinstance(name_, str) else None,
@@ -311,46 +322,49 @@ def parse_frame(
 
 
 def _parse_frame(data: bytes | str, received_at: float, max_bytes: int) -> Parsed:
-    if isinstance(data, bytes):
-        if len(data) > max_bytes:
-            return _malformed(data, f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit", received_at)
-        # Zoom sends text frames only; a binary frame is shown, never guessed at.
-        return _malformed(data, "binary frame (Zoom sends text frames)", received_at)
-    if not isinstance(data, str):
-        return _malformed(repr(data).encode(), f"frame of type {type(data).__name__}", received_at)
+    # Exact-type checks first on this hot path (once per frame); isinstance as the fallback.
+    if data.__class__ is not str:
+        if isinstance(data, bytes):
+            if len(data) > max_bytes:
+                return _malformed(data, f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit", received_at)
+            # Zoom sends text frames only; a binary frame is shown, never guessed at.
+            return _malformed(data, "binary frame (Zoom sends text frames)", received_at)
+        if not isinstance(data, str):
+            return _malformed(repr(data).encode(), f"frame of type {type(data).__name__}", received_at)
     if len(data) > max_bytes:  # characters >= bytes/4; cheap check first
         return _malformed(data, f"frame of {len(data):,} characters is over the {max_bytes:,}-byte limit", received_at)
     try:
         env = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         return _malformed(data, f"not JSON: {exc.args[0] if exc.args else exc}", received_at)
-    if not isinstance(env, dict):
+    if env.__class__ is not dict:  # orjson only ever returns a plain dict for an object
         return _malformed(data, f"frame is {_describe(env)}, not a JSON object", received_at)
-    module = env.get("module")
-    if not isinstance(module, str):
+    get = env.get
+    module = get("module")
+    if module.__class__ is not str:
         return _malformed(data, "frame has no \"module\" string", received_at)
-    success = env.get("success")
-    if success is not None and not isinstance(success, bool):
+    success = get("success")
+    if success is not None and success is not True and success is not False:
         return _malformed(data, f"\"success\" is {_describe(success)}, not a boolean", received_at)
-    header = env.get("header")
+    header = get("header")
     if header is None:
         header = {}
-    elif not isinstance(header, dict):
+    elif header.__class__ is not dict:
         return _malformed(data, f"\"header\" is {_describe(header)}, not an object", received_at)
-    content = env.get("content")
+    content = get("content")
 
     if module == "message" and success is not False:
-        if isinstance(content, str):
+        if content.__class__ is str:
             try:
                 body = orjson.loads(content)
             except orjson.JSONDecodeError as exc:
                 return _malformed(data, f"message content is not JSON: {exc.args[0] if exc.args else exc}", received_at)
-        elif isinstance(content, dict):
+        elif content.__class__ is dict:
             body = content
         else:
             return _malformed(data, f"message content is {_describe(content)}, not an event", received_at)
         ev = event_from_body(body, data, received_at)
-        if isinstance(ev, str):
+        if ev.__class__ is str:
             return _malformed(data, ev, received_at)
         return ev
 
