@@ -463,6 +463,8 @@ def test_apply_reports_what_changed_and_bumps_versions() -> None:
     )
     assert tracker.apply(qos) == set()  # known meeting, nothing shown changed
     assert tracker.version == 1 and m.event_count == 2
+    assert tracker.apply(qos) == set()  # per-minute reports are not remembered for dedupe
+    assert "duplicate" not in m.flags and len(m._seen) == 1
     assert tracker.apply_all([joined("ana", 1), joined("bo", 2), user]) == {UUID}
     assert tracker.version == 3
 

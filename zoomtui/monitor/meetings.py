@@ -46,6 +46,8 @@ from __future__ import annotations
 import bisect
 import datetime as _dt
 import enum
+import itertools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -182,6 +184,16 @@ Transition = tuple[int, int, int, str]
 _Key = tuple[int, int, int]
 
 
+_ETS_LIMIT = 1 << 45  # protocol.py keeps event_ts below the year 3000 (< 2**45 ms)
+
+
+def _pack(key: _Key) -> int:
+    """(time, event_ts, rank) as one int in the same order (event_ts clamped to Zoom's range)."""
+    t, ets, rank = key
+    ets = min(max(ets, 0), _ETS_LIMIT - 1)
+    return ((t * _ETS_LIMIT) + ets) * 8 + rank
+
+
 @dataclass(eq=False, slots=True)
 class Participant:
     """One person in one meeting occurrence, derived from the transitions seen for them."""
@@ -203,7 +215,8 @@ class Participant:
     transitions: list[Transition] = field(default_factory=list)
     _closed_ms: int = 0  # in-meeting time of finished stays
     _in_since_ms: int | None = None
-    _intervals: list[tuple[_Key, _Key | None]] = field(default_factory=list)
+    #: the stays' starts and ends as packed keys (x2, +1 for a start), for the peak sweep
+    _points: list[int] = field(default_factory=list)
 
     @property
     def is_in(self) -> bool:
@@ -316,7 +329,12 @@ class Participant:
         self.entries = entries
         self.first_join_ms, self.join_ms, self.leave_ms = first_join, last_join, leave
         self._closed_ms, self._in_since_ms = closed, in_since
-        self._intervals = intervals
+        points = []
+        for start, stop in intervals:
+            points.append(_pack(start) * 2 + 1)  # at one key an end sorts before a start
+            if stop is not None:
+                points.append(_pack(stop) * 2)
+        self._points = points
         self.flags = frozenset(flags)
 
 
@@ -403,19 +421,21 @@ class Meeting:
         return inside + waiting + gone
 
     def _sweep_peak(self) -> int:
-        points: list[tuple[_Key, int]] = []
-        for p in self.participants.values():
-            for start, stop in p._intervals:
-                points.append((start, 1))
-                if stop is not None:
-                    points.append((stop, -1))
+        """The most people inside at once: a sweep over every stay's start and end.
+
+        This runs on read after an out-of-order event, so it is driven from C: with b_i = 1
+        for a start and 0 for an end (sorted), the count after point i is 2*B_i - (i + 1)
+        where B_i is the running sum of b.
+        """
+        points = [x for p in self.participants.values() for x in p._points]
+        if not points:
+            return 0
         points.sort()
-        count = peak = 0
-        for _, delta in points:
-            count += delta
-            if count > peak:
-                peak = count
-        return peak
+        starts = itertools.accumulate(map(operator.and_, points, itertools.repeat(1)))
+        counts = map(
+            operator.sub, map(operator.mul, starts, itertools.repeat(2)), itertools.count(1)
+        )
+        return max(0, max(counts))
 
     # -- changing ----------------------------------------------------------------------
     def _refold(self, p: Participant) -> None:
@@ -619,18 +639,22 @@ class MeetingTracker:
             own_time = obj.get("end_time")
         elif suffix == "started":
             own_time = obj.get("start_time")
-        dkey = (
-            event.name,
-            event.event_ts_ms,
-            event.participant_key,
-            own_time if isinstance(own_time, str) else None,
-        )
-        if dkey in m._seen:
-            m.flags["duplicate"] += 1
-            if part is not None:  # a resend may still carry an id or a name the first lacked
-                self._resolve(m, event, part)
-            return True
-        m._seen.add(dkey)
+        # Dedupe the events that drive state (presence, start, end) by the event's name,
+        # stamp, participant and own time.  Other kinds (qos every minute per person ...)
+        # change nothing a repeat could spoil, and remembering them would grow without end.
+        if presence is not None or suffix in ("started", "ended"):
+            dkey = (
+                event.name,
+                event.event_ts_ms,
+                event.participant_key,
+                own_time if isinstance(own_time, str) else None,
+            )
+            if dkey in m._seen:
+                m.flags["duplicate"] += 1
+                if part is not None:  # a resend may still carry an id or a name the first lacked
+                    self._resolve(m, event, part)
+                return True
+            m._seen.add(dkey)
         is_new = m.event_count == 0
         m.event_count += 1
         m.last_event_at = max(m.last_event_at, event.received_at)
