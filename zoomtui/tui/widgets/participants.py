@@ -1,0 +1,438 @@
+"""The participant panel: who is in the meeting selected in the meetings pane, right now.
+
+    ╭ Weekly sync ─────────────────────────╮
+    │ meeting 85746352415 · started 14:02 · 41m
+    │ 5 in · peak 7 · 1 waiting · 3 left
+    │ ⚠ start not seen
+    │ find: name or email
+    │ In the meeting · 5
+    │ ● Ana Souza              ↻1 14:03  41m
+    │ Waiting · 1
+    │ ◌ Guest 4821               waiting room
+    │ Left · 3
+    │ ○ Bo Lindqvist           network 14:40
+    │ Bo Lindqvist · bo@example.com            (the person under the cursor)
+    │ left 14:40: lost connection, network issue.
+    ╰──────────────────────────── by join time ╯
+
+Every number and every row comes from the app's `MeetingTracker` (one source of truth):
+the summary shows the meeting's counters, and the sections list its participants by
+status, so the two always agree.  Keys on the list: `enter` filters the event log to the
+person (their events in this meeting), `l` to the meeting, `s` sorts by name or join
+time, `f` finds a person, `escape` goes back to the meetings.  Names are data (Text,
+never markup).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from zoomtui.monitor.filters import quote_value
+from zoomtui.monitor.meetings import (
+    FLAG_LABELS,
+    Meeting,
+    MeetingTracker,
+    Participant,
+    Presence,
+)
+from zoomtui.tui.widgets.event_log import visible_text
+from zoomtui.tui.widgets.meetings_pane import (
+    REFRESH_INTERVAL,
+    TICK_INTERVAL,
+    LineList,
+    LogFilterRequested,
+    Pieces,
+    clock_hm,
+    meeting_filter,
+    meeting_title,
+    right_aligned,
+    span,
+)
+
+SORT_MODES = ("time", "name")
+SORT_LABELS = {"time": "by join time", "name": "by name"}
+SECTION_TITLES = {Presence.IN: "In the meeting", Presence.WAITING: "Waiting", Presence.LEFT: "Left"}
+GLYPHS = {Presence.IN: ("● ", "ok"), Presence.WAITING: ("◌ ", "warn"), Presence.LEFT: ("○ ", "dim")}
+
+
+def person_name(p: Participant) -> str:
+    return visible_text(p.display_name)
+
+
+def short_reason(reason: str | None) -> str:
+    """Zoom's leave reason in a word, for the list (the detail line has it whole)."""
+    text = (reason or "").lower()
+    if "network" in text or "connection" in text or "disconnect" in text:
+        return "network"
+    if "ended" in text:
+        return "ended"
+    if "removed" in text or "expel" in text:
+        return "removed"
+    if "waiting" in text:
+        return "wait room"
+    if text in ("", "left") or text.startswith("left"):
+        return "left"
+    return visible_text(reason or "")[:9]
+
+
+def participant_filter(m: Meeting, p: Participant) -> str:
+    """The event-log filter for one person's events in one meeting.
+
+    `user:` is what `filters.filter_for_participant` gives for their events: the
+    participant key (participant_uuid, else id, else user_id), which the tracker keys
+    people by too; `meeting:` keeps the same user's other meetings out.
+    """
+    return f"{meeting_filter(m)} user:{quote_value(p.key)}"
+
+
+def sorted_people(m: Meeting, by: str) -> dict[Presence, list[Participant]]:
+    """The meeting's participants by status; by join time (the tracker's order) or by name."""
+    groups: dict[Presence, list[Participant]] = {s: [] for s in SECTION_TITLES}
+    for p in m.ordered_participants():  # in by earliest join, waiting, left by latest leave
+        groups[p.status].append(p)
+    if by == "name":
+        for people in groups.values():
+            people.sort(key=lambda p: (p.display_name.casefold(), p.key))
+    return groups
+
+
+def matches(p: Participant, query: str) -> bool:
+    q = query.casefold()
+    return any(v and q in v.casefold() for v in (p.name, p.email, p.key))
+
+
+class FindInput(Input):
+    """The find box: escape, enter or down go back to the list (the text stays)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("escape", "back", "Back to the list", id="participants.find_back"),
+        Binding("down", "back", "Back to the list", show=False),
+    ]
+
+    def action_back(self) -> None:
+        for lst in self.screen.query("#participant-list"):
+            lst.focus()
+            break
+
+
+class ParticipantList(LineList):
+    """The people of one meeting, in sections (in, waiting, left)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("enter", "filter_person", "Log: this person", id="participants.filter_person"),
+        Binding("l", "filter_meeting", "Log: this meeting", id="participants.filter_meeting"),
+        Binding("s", "sort", "Sort", id="participants.sort"),
+        # `/` stays the app's (it filters the event log everywhere)
+        Binding("f", "find", "Find person", id="participants.find"),
+        Binding("escape", "leave", "Back to meetings", show=False, id="participants.leave"),
+    ]
+
+    empty_text = "No meeting selected."
+
+    def __init__(self, panel: ParticipantPanel, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.panel = panel
+
+    def watch_cursor_key(self) -> None:
+        super().watch_cursor_key()
+        self.panel.show_detail()
+
+    def line_pieces(self, payload: Any, width: int, selected: bool) -> Pieces:
+        kind, value = payload
+        if kind == "head":
+            return [(value, "heading")]
+        if kind == "note":
+            return [(value, "dim")]
+        p: Participant = value
+        glyph = GLYPHS[p.status]
+        name_style = "bold" if p.status is Presence.IN else "base"
+        right: Pieces = []
+        if p.rejoin_count:
+            right.append((f"↻{p.rejoin_count} ", "accent"))
+        if p.flags:
+            right.append(("⚠ ", "warn"))
+        if p.status is Presence.IN:
+            right.append((f"{clock_hm(p.join_ms)} {span(p.time_in_meeting(self.panel.now())):>4}",
+                          "dim"))
+        elif p.status is Presence.WAITING:
+            right.append((visible_text(p.detail or "waiting"), "warn"))
+        else:
+            right.append((f"{short_reason(p.leave_reason)} {clock_hm(p.leave_ms)}", "dim"))
+        return right_aligned([glyph, (person_name(p), name_style)], right, width)
+
+    # -- actions (the panel does the work) -------------------------------------------------
+    def action_filter_person(self) -> None:
+        self.panel.filter_log_to_person()
+
+    def action_filter_meeting(self) -> None:
+        self.panel.filter_log_to_meeting()
+
+    def action_sort(self) -> None:
+        self.panel.toggle_sort()
+
+    def action_find(self) -> None:
+        field = self.panel.find_input
+        field.add_class("-shown")
+        field.focus()
+
+    def action_leave(self) -> None:
+        for pane in self.screen.query("#meetings"):
+            pane.focus()
+            break
+
+    def on_line_list_activated(self, message: LineList.Activated) -> None:
+        message.stop()
+        self.action_filter_person()
+
+
+class ParticipantPanel(Widget):
+    """Summary, find box, the list and the selected person's details, for the meeting
+    under the cursor of the meetings pane (found by selector, `#meetings` by default)."""
+
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+
+    def __init__(
+        self,
+        tracker: MeetingTracker,
+        *,
+        clock: Callable[[], float] = time.time,
+        source: str = "#meetings",
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's parameter name
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.tracker = tracker
+        self.clock = clock
+        self._source = source
+        self.meeting_uuid: str | None = None
+        self.sort_by = "time"
+        self.query_text = ""
+        self._seen: tuple[Any, ...] | None = None
+        self._last_paint = 0.0
+        self._timer: Timer | None = None
+        self._list = ParticipantList(self, id="participant-list")
+        self._find = FindInput(placeholder="find: name or email", id="participants-find",
+                               compact=True, select_on_focus=False)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="participants-summary")
+        yield self._find
+        yield self._list
+        yield Static("", id="participant-detail")
+
+    def on_mount(self) -> None:
+        self.border_title = "participants"
+        self.border_subtitle = Text(SORT_LABELS[self.sort_by])
+        self.rebuild()
+        self.call_after_refresh(self._bind_source)
+        self._timer = self.set_interval(REFRESH_INTERVAL, self._poll, name="participants-poll")
+
+    def _bind_source(self) -> None:
+        for pane in self.screen.query(self._source):
+            self.watch(pane, "cursor_key", self.show_meeting)
+            break
+
+    # -- public ----------------------------------------------------------------------------
+    @property
+    def participant_list(self) -> ParticipantList:
+        return self._list
+
+    @property
+    def find_input(self) -> FindInput:
+        return self._find
+
+    @property
+    def meeting(self) -> Meeting | None:
+        return None if self.meeting_uuid is None else self.tracker.get(self.meeting_uuid)
+
+    @property
+    def selected(self) -> Participant | None:
+        m, key = self.meeting, self._list.cursor_key
+        return None if m is None or key is None else m.participants.get(key)
+
+    def now(self) -> float:
+        return self.clock()
+
+    def focus(self, scroll_visible: bool = True) -> ParticipantPanel:
+        """Focusing the panel focuses its list."""
+        self._list.focus(scroll_visible)
+        return self
+
+    def show_meeting(self, uuid: str | None) -> None:
+        """Show this meeting's people (the meetings pane's cursor calls this)."""
+        if uuid == self.meeting_uuid:
+            return
+        self.meeting_uuid = uuid
+        self._list.cursor_key = None
+        self._list.scroll_to(y=0, animate=False)
+        self.rebuild()
+
+    def toggle_sort(self) -> None:
+        self.sort_by = SORT_MODES[(SORT_MODES.index(self.sort_by) + 1) % len(SORT_MODES)]
+        self.border_subtitle = Text(SORT_LABELS[self.sort_by])
+        self.rebuild()
+
+    def filter_log_to_person(self) -> None:
+        m, p = self.meeting, self.selected
+        if m is None or p is None:
+            self.app.bell()
+            return
+        self.post_message(LogFilterRequested(participant_filter(m, p)))
+
+    def filter_log_to_meeting(self) -> None:
+        m = self.meeting
+        if m is None:
+            self.app.bell()
+            return
+        self.post_message(LogFilterRequested(meeting_filter(m)))
+
+    # -- keeping up with the tracker -----------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_text = event.value.strip()
+        self._show_find()
+        self.rebuild()
+
+    def on_descendant_focus(self) -> None:
+        self._show_find()
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._show_find)
+
+    def _show_find(self) -> None:
+        # The find box takes a row only while it is in use: focused, or holding a query.
+        field = self._find
+        field.set_class(field.has_focus or bool(field.value), "-shown")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._list.focus()
+
+    def _state(self) -> tuple[Any, ...]:
+        m = self.meeting
+        return (self.meeting_uuid, m is None, m.version if m is not None else -1,
+                self.sort_by, self.query_text)
+
+    def _poll(self) -> None:
+        if not self.region:  # hidden: catch up when shown
+            return
+        if self._state() != self._seen:
+            self.rebuild()
+        else:
+            m = self.meeting
+            mono = time.monotonic()
+            if m is not None and m.current_count and mono - self._last_paint >= TICK_INTERVAL:
+                self._last_paint = mono
+                self._list.refresh()  # time in meeting
+                self.show_detail()
+
+    def rebuild(self) -> None:
+        """Re-read the meeting now (the timer does this when it changed)."""
+        self._seen = self._state()
+        self._last_paint = time.monotonic()
+        m = self.meeting
+        self._show_summary(m)
+        if m is None:
+            self.border_title = "participants"
+            self._list.empty_text = ("No meeting selected." if self.meeting_uuid is None
+                                     else "This meeting is no longer tracked.")
+            self._list.set_lines([])
+            self.show_detail()
+            return
+        self.border_title = Text(meeting_title(m))
+        groups = sorted_people(m, self.sort_by)
+        lines: list[tuple[str | None, Any]] = []
+        q = self.query_text
+        for status, people in groups.items():
+            shown = [p for p in people if matches(p, q)] if q else people
+            if not people or (q and not shown):
+                continue
+            count = f"{len(shown)} of {len(people)}" if q else f"{len(people)}"
+            lines.append((None, ("head", f"{SECTION_TITLES[status]} · {count}")))
+            lines.extend((p.key, ("row", p)) for p in shown)
+        if not lines:
+            lines.append((None, ("note", f"Nobody matches “{q}”." if q
+                                  else "Nobody has joined yet.")))
+        self._list.set_lines(lines)
+        self.show_detail()
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _show_summary(self, m: Meeting | None) -> None:
+        summary = self.query_one("#participants-summary", Static)
+        if m is None:
+            summary.update(Content.assemble(
+                ("Select a meeting in the list above (m, then ↑ ↓).", "italic $text-muted")))
+            summary.tooltip = None
+            return
+        now = self.clock()
+        head = []
+        if m.kind == "webinar":
+            head.append("webinar")
+        if m.id:
+            head.append(f"id {m.id}")
+        duration = m.duration(now)
+        if m.is_live:
+            head.append(f"started {clock_hm(m.start_ms)}" if m.start_ms is not None
+                        else "start time unknown")
+            if duration is not None:
+                head.append(span(duration))
+        else:
+            head.append("deleted" if m.deleted and not m.ended else f"ended {clock_hm(m.end_ms)}")
+            if duration is not None:
+                head.append(f"ran {span(duration)}")
+        left = sum(1 for p in m.participants.values() if p.status is Presence.LEFT)
+        parts: list[str | tuple[str, str]] = [
+            (" · ".join(head), "$text-muted"), "\n",
+            (f"{m.current_count} in", "bold"), f" · peak {m.peak_count}",
+        ]
+        if m.waiting_count:
+            parts += [" · ", (f"{m.waiting_count} waiting", "bold $text-warning")]
+        parts.append(f" · {left} left")
+        problems = m.problems()
+        if problems:
+            parts += ["\n", ("⚠ " + " · ".join(problems), "$text-warning")]
+        summary.update(Content.assemble(*parts))
+        flags = (["start not seen"] if not m.start_seen else []) + [
+            f for f, n in m.flags.items() if n > 0]
+        summary.tooltip = "\n".join(f"{f}: {FLAG_LABELS.get(f, '')}" for f in flags) or None
+
+    def show_detail(self) -> None:
+        """The person under the cursor, in full (email, times, why they left, flags)."""
+        detail = self.query_one("#participant-detail", Static)
+        p = self.selected
+        if p is None:
+            detail.display = False
+            return
+        detail.display = True
+        now = self.clock()
+        parts: list[str | tuple[str, str]] = [(person_name(p), "bold")]
+        if p.email and p.email != p.display_name:
+            parts.append(" · " + visible_text(p.email))
+        stays = []
+        if p.status is Presence.IN:
+            stays.append(f"in since {clock_hm(p.join_ms)}")
+        elif p.status is Presence.WAITING:
+            stays.append(visible_text(p.detail or "waiting"))
+        else:
+            stays.append(f"left {clock_hm(p.leave_ms)}: {visible_text(p.leave_reason or 'left')}")
+        if p.first_join_ms is not None:
+            if p.rejoin_count:
+                stays.append(f"first joined {clock_hm(p.first_join_ms)}")
+                stays.append(f"rejoined {p.rejoin_count}×")
+            stays.append(f"{span(p.time_in_meeting(now))} in the meeting")
+        parts += ["\n", (" · ".join(stays), "$text-muted")]
+        if p.flags:
+            parts += ["\n", ("⚠ " + " · ".join(sorted(p.flags)), "$text-warning")]
+        detail.update(Content.assemble(*parts))
