@@ -30,6 +30,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
+from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.tui.messages import (
@@ -46,6 +47,8 @@ from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel, LinkStatus
 from zoomtui.tui.widgets.event_log import EventLogView
 from zoomtui.tui.widgets.filter_bar import FilterBar
+from zoomtui.tui.widgets.meetings_pane import LogFilterRequested, MeetingsPane
+from zoomtui.tui.widgets.participants import ParticipantList, ParticipantPanel
 from zoomtui.tui.worker import ConnectionBridge
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
@@ -160,6 +163,8 @@ class ZoomtuiApp(App[int]):
         #: builds the connection: ZoomConnection unless a test or benchmark wants its own subclass
         self.connection_factory = connection_factory
         self.event_log = EventLog(limit=log_limit)
+        #: who is in which meeting: the one source of truth the side panes render
+        self.meetings = MeetingTracker()
         self.status = LinkStatus(subscription_id=settings.subscription_id if settings else "")
         self.connection: Any = None
         self.bridge: ConnectionBridge | None = None
@@ -197,7 +202,9 @@ class ZoomtuiApp(App[int]):
                 self._event_view = EventLogView(self.event_log, id="events")
                 yield self._filter_bar
                 yield self._event_view
-            yield Vertical(id="side")
+            with Vertical(id="side"):
+                yield MeetingsPane(self.meetings, clock=self.clock, id="meetings")
+                yield ParticipantPanel(self.meetings, clock=self.clock, id="participants")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -341,6 +348,7 @@ class ZoomtuiApp(App[int]):
         archive (`self.archive.write(rows)`) are wired in here when they land.
         """
         log_rows: list[Any] = []
+        meetings = self.meetings  # the panes see it on their next refresh (version changed)
         events = malformed = 0
         gaps: list[Gap] = []
         last_event_at: float | None = None
@@ -350,11 +358,13 @@ class ZoomtuiApp(App[int]):
                 events += 1
                 last_event_at = row.received_at  # type: ignore[union-attr]
                 log_rows.append(row)
+                meetings.apply(row)  # type: ignore[arg-type]
             elif cls is MalformedFrame:
                 malformed += 1
                 log_rows.append(row)
             elif cls is Gap:
                 gaps.append(row)  # type: ignore[arg-type]
+                meetings.note_gap(row.start, row.end)  # type: ignore[union-attr]
                 log_rows.append(GapRow(row.start, row.end, row.reason))  # type: ignore[union-attr]
         self._append_to_log(log_rows)
         now = self.clock()
@@ -462,11 +472,19 @@ class ZoomtuiApp(App[int]):
         self.push_screen(InspectorScreen(self.event_log, message.row), shown_last)
 
     def action_meetings(self) -> None:
+        """m: to the meetings pane (showing the side column); from it, hide the column."""
         side = self.query_one("#side")
-        if not side.children:
-            self.notify("The meetings pane is not part of this build yet.", title="Meetings")
-            return
-        side.set_class(not side.has_class("-hidden"), "-hidden")
+        pane = self.query_one(MeetingsPane)
+        if self.focused is pane:
+            side.add_class("-hidden")
+            self._focus_log()
+        else:
+            side.remove_class("-hidden")
+            pane.focus()
+
+    @on(LogFilterRequested)
+    def _filter_log(self, message: LogFilterRequested) -> None:
+        self._filter_bar.set_text(message.text)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
@@ -478,6 +496,8 @@ class ZoomtuiApp(App[int]):
         ])]
         sections.append(("Event list", EventLogView.BINDINGS))
         sections.append(("In the filter", FilterBar.BINDINGS))
+        sections.append(("Meetings (m)", MeetingsPane.BINDINGS))
+        sections.append(("Participants", ParticipantList.BINDINGS))
         return sections
 
     def action_export_view(self) -> None:
