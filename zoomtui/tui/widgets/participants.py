@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -54,12 +55,17 @@ from zoomtui.tui.widgets.meetings_pane import (
     LogFilterRequested,
     Pieces,
     clock_hm,
+    fit,
     meeting_filter,
     meeting_title,
     right_aligned,
     span,
 )
 
+#: from this list width on, rows show the email beside the name
+WIDE = 50
+#: room kept for the right-hand column ('↻2 ⚠ 14:03  17m') when placing the email column
+RIGHT_COLUMN = 17
 SORT_MODES = ("time", "name")
 SORT_LABELS = {"time": "by join time", "name": "by name"}
 SECTION_TITLES = {Presence.IN: "In the meeting", Presence.WAITING: "Waiting", Presence.LEFT: "Left"}
@@ -169,7 +175,16 @@ class ParticipantList(LineList):
             right.append((visible_text(p.detail or "waiting"), "warn"))
         else:
             right.append((f"{short_reason(p.leave_reason)} {clock_hm(p.leave_ms)}", "dim"))
-        return right_aligned([glyph, (person_name(p), name_style)], right, width)
+        left: Pieces = [glyph]
+        if width >= WIDE and p.email and p.email != p.display_name:
+            # wide enough for the email too: it tells apart two people with one name (the
+            # column is placed by the width alone, so emails line up whatever is on the right)
+            name_w = max(16, (width - 2 - RIGHT_COLUMN) * 11 // 20)
+            left += [(fit(person_name(p), name_w), name_style), (" ", "base"),
+                     (visible_text(p.email), "dim")]
+        else:
+            left.append((person_name(p), name_style))
+        return right_aligned(left, right, width)
 
     # -- actions (the panel does the work) -------------------------------------------------
     def action_filter_person(self) -> None:
@@ -376,25 +391,12 @@ class ParticipantPanel(Widget):
                 ("Select a meeting in the list above (m, then ↑ ↓).", "italic $text-muted")))
             summary.tooltip = None
             return
-        now = self.clock()
-        head = []
-        if m.kind == "webinar":
-            head.append("webinar")
-        if m.id:
-            head.append(f"id {m.id}")
-        duration = m.duration(now)
-        if m.is_live:
-            head.append(f"started {clock_hm(m.start_ms)}" if m.start_ms is not None
-                        else "start time unknown")
-            if duration is not None:
-                head.append(span(duration))
-        else:
-            head.append("deleted" if m.deleted and not m.ended else f"ended {clock_hm(m.end_ms)}")
-            if duration is not None:
-                head.append(f"ran {span(duration)}")
+        head = self._meeting_line(m, compact=False)
+        if cell_len(head) > (self.content_region.width or 40):
+            head = self._meeting_line(m, compact=True)
         left = sum(1 for p in m.participants.values() if p.status is Presence.LEFT)
         parts: list[str | tuple[str, str]] = [
-            (" · ".join(head), "$text-muted"), "\n",
+            (head, "$text-muted"), "\n",
             (f"{m.current_count} in", "bold"), f" · peak {m.peak_count}",
         ]
         if m.waiting_count:
@@ -407,6 +409,32 @@ class ParticipantPanel(Widget):
         flags = (["start not seen"] if not m.start_seen else []) + [
             f for f, n in m.flags.items() if n > 0]
         summary.tooltip = "\n".join(f"{f}: {FLAG_LABELS.get(f, '')}" for f in flags) or None
+
+    def _meeting_line(self, m: Meeting, *, compact: bool) -> str:
+        """'webinar · id 983… · started 14:03 · 17m' (compact: 'webinar 983… · 14:03 · 17m')."""
+        head = []
+        kind = "webinar" if m.kind == "webinar" else ""
+        if m.id:
+            head.append(f"{kind} {m.id}".strip() if compact else " · ".join(
+                filter(None, (kind, f"id {m.id}"))))
+        elif kind:
+            head.append(kind)
+        duration = m.duration(self.clock())
+        if m.is_live:
+            if m.start_ms is not None:
+                head.append(clock_hm(m.start_ms) if compact else f"started {clock_hm(m.start_ms)}")
+            else:
+                head.append("start unknown" if compact else "start time unknown")
+            if duration is not None:
+                head.append(span(duration))
+        else:
+            head.append("deleted" if m.deleted and not m.ended else f"ended {clock_hm(m.end_ms)}")
+            if duration is not None:
+                head.append(f"ran {span(duration)}")
+        return " · ".join(head)
+
+    def on_resize(self) -> None:
+        self._show_summary(self.meeting)
 
     def show_detail(self) -> None:
         """The person under the cursor, in full (email, times, why they left, flags)."""
