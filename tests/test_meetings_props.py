@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zoomtui.monitor.meetings import MeetingTracker, Presence
-from zoomtui.zoom.protocol import ZoomEvent
+from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 PEOPLE = ["ana", "bo", "cy", "dee"]
 ARRIVAL_FLAGS = {"duplicate", "late", "out of order"}  # about delivery, not about the state
@@ -282,3 +283,84 @@ def test_inconsistent_events_never_crash_and_do_not_depend_on_order(
 
 def test_time_strings_match_the_clock() -> None:
     assert at(0) == "2024-01-24T19:10:56Z"
+
+
+# --- any payload -----------------------------------------------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+    max_leaves=8,
+)
+_times = _json | st.sampled_from(
+    [
+        "2024-01-24T19:10:56Z",
+        "2024-01-24T19:10:56",
+        "2024-01-24T19:10:56.123+05:30",
+        "not a time",
+        "",
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+    ]
+)
+_ids = _json | st.sampled_from(["PU-ana", "id-ana", "uid-ana", 16778240, ""])
+_participant = st.fixed_dictionaries(
+    {},
+    optional={
+        "participant_uuid": _ids,
+        "id": _ids,
+        "user_id": _ids,
+        "user_name": _json,
+        "email": _json,
+        "join_time": _times,
+        "leave_time": _times,
+        "date_time": _times,
+        "leave_reason": _json,
+    },
+)
+_object = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.sampled_from([123, "123", 1.5]) | _json,
+        "uuid": st.sampled_from([UUID, "other=="]) | _json,
+        "topic": _json,
+        "host_id": _json,
+        "type": _json,
+        "start_time": _times,
+        "end_time": _times,
+        "participant": _participant | _json,
+    },
+)
+_names = st.sampled_from(
+    [
+        f"{kind}.{what}"
+        for kind in ("meeting", "webinar")
+        for what in [*KINDS, "started", "ended", "updated", "deleted", "participant_qos", "created"]
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_names, _object, st.none() | st.integers(-(2**40), 2**46), _json), max_size=12
+    )
+)
+def test_any_payload_never_raises(items: list) -> None:
+    tracker = MeetingTracker()
+    for name, obj, ts, old in items:
+        body = {"event": name, "event_ts": ts, "payload": {"object": obj, "old_object": old}}
+        ev = parse_frame(message_frame(json.dumps(body)), T0)
+        if not isinstance(ev, ZoomEvent):
+            continue
+        result = tracker.apply(ev)
+        assert result is None or isinstance(result, set)
+        check_invariants(tracker)
+        for m in tracker.ordered():
+            m.problems()
+            m.duration(T0)
+            for p in m.ordered_participants():
+                assert p.time_in_meeting(T0 + 10) >= 0
+                p.join_time, p.leave_time, p.display_name  # noqa: B018
+    tracker.prune(T0 + 10**9)
+    check_invariants(tracker)

@@ -324,6 +324,8 @@ class Participant:
             status, detail = Presence.LEFT, "meeting ended"
         if status is Presence.IN:
             intervals.append((in_key, None))  # type: ignore[arg-type]
+        if status is None and "join after end" in flags:
+            detail = "joined after the meeting ended"
         self.status = status if status is not None else Presence.LEFT
         self.detail = detail
         self.entries = entries
@@ -473,6 +475,18 @@ class Meeting:
                 self._peak = self.current_count
         else:
             self._peak_dirty = True
+
+
+def _payload_of(event: ZoomEvent) -> dict:
+    try:
+        return event.payload
+    except Exception:  # a hand-built event whose raw frame cannot be parsed: nothing to read
+        return {}
+
+
+def _object_of(event: ZoomEvent) -> dict:
+    obj = _payload_of(event).get("object")
+    return obj if isinstance(obj, dict) else {}
 
 
 def _event_ts(event: ZoomEvent) -> int:
@@ -626,7 +640,7 @@ class MeetingTracker:
         presence: tuple[int, str, str] | None,
         live: bool,
     ) -> bool:
-        obj = event.object
+        obj = _object_of(event)
         part = obj.get("participant") if presence is not None else None
         if not isinstance(part, dict):
             part = None
@@ -826,14 +840,14 @@ class MeetingTracker:
 
     def _updated(self, event: ZoomEvent) -> set[str] | None:
         """meeting.updated: the object holds only the changed fields (and the id)."""
-        obj = event.object
+        obj = _object_of(event)
         mid = _sid(obj.get("id"))
         uuid = event.meeting_uuid
         targets = [uuid] if uuid in self.meetings else sorted(self._by_id.get(mid or "", ()))
         if not targets:
             return None
         topic = obj.get("topic")
-        old = event.payload.get("old_object")
+        old = _payload_of(event).get("old_object")
         old_topic = old.get("topic") if isinstance(old, dict) else None
         ets = _event_ts(event)
         changed = set()
