@@ -9,8 +9,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from textual import events
 from textual.message import Message
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
 from zoomtui.monitor.eventlog import GapRow, StateRow
@@ -190,12 +191,17 @@ async def test_first_run_form_verifies_and_saves_to_the_keyring(fake: FakeZoom, 
         assert isinstance(app.screen, FirstRunScreen)
         text = tui.screen_text(app)
         assert "Press d to try the demo" in text
-        for field, value in (("account_id", c.account_id), ("client_id", c.client_id),
-                             ("client_secret", c.client_secret), ("subscription_id", c.subscription_id)):
-            app.screen.query_one(f"#{field}", Input).value = value
+        # typed in one burst, like a password manager's auto-type: tab, value, enter, ...
+        burst = [events.Key("tab", None)]
+        for value in (c.account_id, c.client_id, c.client_secret, c.subscription_id):
+            burst += [events.Key(ch, ch) for ch in value] + [events.Key("enter", "\r")]
+        for key in burst:
+            app.post_message(key)
+        await tui.wait_until(pilot, lambda: app.screen.query_one("#subscription_id", Input).value
+                             == c.subscription_id or not isinstance(app.screen, FirstRunScreen),
+                             what="typed")
         # the secret is a password field: never on screen
         assert c.client_secret not in tui.screen_text(app)
-        await pilot.press("ctrl+s")
         await tui.wait_until(pilot, lambda: not isinstance(app.screen, FirstRunScreen), what="form closed")
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
     assert memory_keyring.passwords == {("zoomtui", "default:client_secret"): c.client_secret}
@@ -260,11 +266,13 @@ async def test_help_lists_the_bindings_and_the_filter_language(fake: FakeZoom, t
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        text = tui.screen_text(app)
+        # every line of the help (it scrolls), as text
+        text = "\n".join(str(w.content) for w in app.screen.query(Static))
         for binding in app.BINDINGS:
             assert binding.description in text
         assert "Connect / Disconnect" in text
         assert "type:meeting.participant_*" in text
+        assert "Inspect" in text  # the event list's own keys are there too
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
@@ -290,3 +298,17 @@ async def test_quitting_closes_the_connection(fake: FakeZoom, tui) -> None:
     conn = fake.connections[-1]
     await asyncio.wait_for(conn.wait_closed(2), 5)
     assert not conn.open
+
+
+async def test_keys_typed_right_after_slash_land_in_the_filter(fake: FakeZoom, tui) -> None:
+    """Like a fast typist or `tmux send-keys / m e e t`: all keys queued before any is handled."""
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        for key, char in (("slash", "/"), ("m", "m"), ("e", "e"), ("e", "e"), ("t", "t")):
+            app.post_message(events.Key(key, char))
+        await tui.wait_until(pilot, lambda: app.filter_bar.input.value == "meet", what="'meet' typed")
+        # a `/` typed inside the filter is text (uuids have them), not "focus the filter"
+        await pilot.press("slash", "x")
+        assert app.filter_bar.input.value == "meet/x"
+        assert app.status.state is S.CONNECTED  # `m` did not open anything, `c` was never seen

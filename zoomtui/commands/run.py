@@ -41,8 +41,8 @@ def command(profile: str | None, config_path: str | None, **kwargs: Any) -> None
     except SettingsError as exc:
         if not exc.missing:  # e.g. cleartext transport to a remote host: not a first run
             raise click.exceptions.Exit(_fail(str(exc))) from None
-        error = str(exc)
         first_run = _first_run_options(profile, path, overrides)
+        error = first_run.pop("reason", None) or str(exc)
 
     from zoomtui.tui.app import ZoomtuiApp
 
@@ -59,16 +59,19 @@ def _fail(message: str) -> int:
 
 def _first_run_options(profile: str | None, path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
     """What the first-run form can start from: ids already known (environment, profile,
-    options) and non-default URLs, so verifying goes to the same endpoints."""
+    options), non-default URLs (so verifying goes to the same endpoints), and a reason
+    written for the form (the CLI message says "run zoomtui login", which the form is)."""
     from zoomtui import credentials
 
     try:
-        res = credentials.resolve(profile=profile, config_path=path, overrides=overrides,
-                                  read_keyring=False)
+        res = credentials.resolve(profile=profile, config_path=path, overrides=overrides)
     except Exception:  # noqa: BLE001 - prefill is a convenience, never a reason to fail
         return {}
     values, sources = res.values, res.sources
+    reason = "Missing " + ", ".join(credentials.LABELS.get(n, n) for n in res.missing) + "."
     options: dict[str, Any] = {
+        "reason": reason + (f" {res.keyring_problem}" if res.keyring_problem else ""),
+        "keyring_problem": res.keyring_problem,
         "prefill": {k: str(values[k]) for k in ("account_id", "client_id", "subscription_id")
                     if values.get(k)},
         "insecure_transport": bool(values.get("insecure_transport")),

@@ -27,7 +27,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer
+from textual.widgets import Footer, Input, TextArea
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.meetings import MeetingTracker
@@ -117,7 +117,9 @@ class ZoomtuiApp(App[int]):
 
     BINDINGS = [
         # j/k, g/G, enter, f (follow), escape (clear filter) belong to the event list
-        Binding("slash", "filter", "Filter", id="app.filter"),
+        # priority: checked when the key arrives, before it travels to the focused widget and
+        # back, so keys typed right after `/` (fast, pasted, tmux send-keys) reach the input
+        Binding("slash", "filter", "Filter", id="app.filter", priority=True),
         Binding("c", "connect", "Connect", id="connection.connect"),
         Binding("c", "disconnect", "Disconnect", id="connection.disconnect"),
         Binding("r", "reconnect", "Reconnect", id="connection.reconnect"),
@@ -428,6 +430,10 @@ class ZoomtuiApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, FirstRunScreen):
             return False  # nothing to connect, filter or show yet: keep the footer to the point
+        if action == "filter" and isinstance(self.focused, (Input, TextArea)):
+            return False  # a `/` typed in a field (a uuid has them) is text
+        if action == "filter" and self.screen is not self.screen_stack[0]:
+            return False  # the inspector or help is open
         if action in ("connect", "disconnect"):
             up = self._connection_alive() and self.status.state not in (
                 ConnectionState.STOPPED, ConnectionState.FAILED)
@@ -453,7 +459,10 @@ class ZoomtuiApp(App[int]):
             self.action_connect()
 
     def action_filter(self) -> None:
-        self._filter_bar.focus_input()
+        # Focus now, not via Widget.focus() (which waits for the message queue): see BINDINGS.
+        field = self._filter_bar.input
+        self.screen.set_focus(field)
+        field.cursor_position = len(field.value)
 
     def action_clear_filter(self) -> None:
         self._filter_bar.clear()

@@ -36,7 +36,7 @@ FIELDS: tuple[tuple[str, str, str, bool], ...] = (
     # (field, label, placeholder, password)
     ("account_id", "Account ID", "from your app's App Credentials page", False),
     ("client_id", "Client ID", "from your app's App Credentials page", False),
-    ("client_secret", "Client secret", "kept in your OS keyring, never in a file", True),
+    ("client_secret", "Client secret", "from your app's App Credentials page (shown as dots)", True),
     ("subscription_id", "Subscription ID", "Feature → Event Subscriptions → your WebSocket subscription", False),
 )
 
@@ -82,6 +82,14 @@ class FirstRunScreen(Screen[FirstRunResult]):
         Binding("d", "demo", "Try the demo", id="first_run.demo"),
         Binding("ctrl+s", "save", "Verify and save", id="first_run.save", priority=True),
         Binding("escape", "leave_field", "Leave field", show=False, id="first_run.leave_field"),
+        # priority: moving between fields happens when the key arrives, not after it went to the
+        # field and back, so keys sent in a burst (a password manager's auto-type, a paste of
+        # keystrokes) land in the right field
+        Binding("tab", "next_field", "Next field", show=False, priority=True, id="first_run.next"),
+        Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True,
+                id="first_run.previous"),
+        Binding("enter", "enter", "Next field or save", show=False, priority=True,
+                id="first_run.enter"),
         Binding("q", "app.quit", "Quit", id="first_run.quit"),
     ]
 
@@ -95,6 +103,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
         oauth_url: str | None = None,
         ws_url: str | None = None,
         insecure_transport: bool = False,
+        keyring_problem: str | None = None,
         saver: Saver | None = None,
         resolver: Callable[[str, Path | None], ConnectionSettings] | None = None,
     ) -> None:
@@ -106,6 +115,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
         self.oauth_url = oauth_url
         self.ws_url = ws_url
         self.insecure_transport = insecure_transport
+        self.keyring_problem = keyring_problem
         self._saver = saver
         self._resolver = resolver or default_resolver
         # set when the only keyring is a plain file and the user confirms by saving again
@@ -136,10 +146,13 @@ class FirstRunScreen(Screen[FirstRunResult]):
                 yield Button("Verify and save", id="save", variant="primary")
                 yield Button("Try the demo", id="demo")
             yield Static("", id="status", markup=False)
+            where = ("the secret is kept for this session only (no usable keyring here: next time, "
+                     "enter it again or set ZOOM_CLIENT_SECRET)" if self.keyring_problem
+                     else "the secret in your OS keyring, never in a file")
             yield Static(
-                f"Saved as profile “{self.profile}”: ids in the config file, the secret in your OS "
-                "keyring. Environment variables (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, "
-                "ZOOM_SUBSCRIPTION_ID) work too and win over a profile.", id="note", markup=False)
+                f"Saved as profile “{self.profile}”: ids in the config file, {where}. Environment "
+                "variables (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, ZOOM_SUBSCRIPTION_ID) "
+                "work too and win over a profile.", id="note", markup=False)
         yield Footer()
 
     # -- actions ---------------------------------------------------------------------
@@ -157,15 +170,23 @@ class FirstRunScreen(Screen[FirstRunResult]):
     def _save_pressed(self) -> None:
         self.action_save()
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        # Enter moves to the next empty field, then saves.
-        for name, *_ in FIELDS:
-            field = self.query_one(f"#{name}", Input)
-            if not field.value.strip():
-                field.focus()
-                return
-        self.action_save()
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def action_enter(self) -> None:
+        """Enter: on a button, press it; in a field, go to the next one; in the last, save."""
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+        elif isinstance(focused, Input):
+            if focused.id == FIELDS[-1][0]:
+                # Save once the field has handled the keys queued before this enter.
+                focused.call_later(self.action_save)
+            else:
+                self.focus_next()
 
     def values(self) -> dict[str, str]:
         return {name: self.query_one(f"#{name}", Input).value.strip() for name, *_ in FIELDS}
@@ -176,7 +197,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
         if missing:
             self._status(f"Fill in {', '.join(missing)}.", "-error")
             first = next(name for name, label, *_ in FIELDS if label == missing[0])
-            self.query_one(f"#{first}", Input).focus()
+            self.set_focus(self.query_one(f"#{first}", Input))
             return
         secret = Secret(values.pop("client_secret"))
         if self._confirming_insecure:
