@@ -185,7 +185,7 @@ class EventLogView(ScrollView, can_focus=True):
     """
 
     #: while following, repaint at most this often (seconds) however fast rows arrive
-    FOLLOW_INTERVAL = 1 / 12
+    FOLLOW_INTERVAL = 0.1
 
     follow: reactive[bool] = reactive(True, init=False)
     #: (visible rows, retained rows), for the filter bar's "1,234 of 100,000"

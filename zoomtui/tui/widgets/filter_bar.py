@@ -64,7 +64,7 @@ class FilterBar(Widget):
         height: auto;
         & > Horizontal { height: 1; }
         & Input { width: 1fr; border: none; height: 1; padding: 0 1; }
-        & #filter-count { width: auto; color: $text-muted; padding: 0 1; }
+        & #filter-count { width: 26; text-align: right; color: $text-muted; padding: 0 1; }
         & #filter-count.-narrowed { color: $text-accent; }
         & #filter-error { color: $text-error; padding: 0 1; display: none; }
         &.-error #filter-error { display: block; }
@@ -202,7 +202,9 @@ class FilterBar(Widget):
         label = self.query_one("#filter-count", Static)
         narrowed = visible != total
         label.set_class(narrowed, "-narrowed")
-        label.update(Text(f"{visible:,} of {total:,}" if narrowed else f"{total:,} events"))
+        # A fixed width, so a changing count repaints the label only (no screen layout).
+        label.update(Text(f"{visible:,} of {total:,}" if narrowed else f"{total:,} events"),
+                     layout=False)
 
     def _show_applied(self, applied: str) -> None:
         # A quick filter or a clear from the list: show it, unless it is what is typed.
