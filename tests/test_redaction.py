@@ -47,26 +47,32 @@ def test_redact_masks_query_tokens_headers_and_known_values() -> None:
     assert "subscriptionId=abc" in out
 
 
-def test_filter_on_a_parent_logger_misses_children_so_install_covers_them(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_filter_on_a_parent_logger_misses_children_so_install_covers_them() -> None:
     token = "fzk.child-logger-token-0001"
     Secret(token)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # a handler of its own: no filter on it
     parent = logging.getLogger("zoomtui_test_parent")
+    parent.propagate = False
+    parent.setLevel(logging.DEBUG)
+    parent.addHandler(handler)
     parent.addFilter(RedactingFilter())
-    caplog.set_level(logging.DEBUG)
+    child = logging.getLogger("zoomtui_test_parent.child")
     old = logging.getLogRecordFactory()
     try:
         logging.setLogRecordFactory(logging.LogRecord)
-        logging.getLogger("zoomtui_test_parent.child").warning("url ?access_token=%s", token)
-        assert token in caplog.text  # the pitfall this module's install avoids
-        caplog.clear()
+        child.warning("url ?access_token=%s", token)
+        assert token in stream.getvalue()  # the pitfall: the parent's filter never ran
+        stream.truncate(0)
         install_log_redaction()
-        logging.getLogger("zoomtui_test_parent.child").warning("url ?access_token=%s", token)
-        logging.getLogger("zoomtui_test_parent.child").warning("plain %s", token)
-        assert token not in caplog.text and "***" in caplog.text
+        child.warning("url ?access_token=%s", token)
+        child.warning("plain %s", token)
+        assert token not in stream.getvalue() and "***" in stream.getvalue()
     finally:
         logging.setLogRecordFactory(old)
         parent.filters.clear()
+        parent.removeHandler(handler)
+        parent.propagate = True
 
 
 def test_install_keeps_library_loggers_quiet() -> None:
