@@ -210,6 +210,23 @@ async def test_a_burst_while_following_is_painted_once_and_pausing_flushes_it() 
         assert not view.follow and view.cursor_index == 33 and view.pending == 0
 
 
+async def test_resizing_keeps_following_and_clearing_the_log_is_safe() -> None:
+    log = sample_log(300)
+    app = LogHost(log)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.view
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert view.follow and view.scroll_offset.y == view.max_scroll_y
+        assert view.virtual_size.width == view.scrollable_content_region.width
+        log.clear()
+        view.rows_added()
+        await until(pilot, lambda: view.selected_row is None)
+        assert view.render_line(1).text.strip() == ""
+        app.add([make_event(1)])
+        await until(pilot, lambda: view.selected_row is log.visible(0))
+
+
 async def test_g_goes_to_the_oldest_and_G_resumes_follow() -> None:
     app = LogHost(sample_log(300))
     async with app.run_test(size=SIZE) as pilot:

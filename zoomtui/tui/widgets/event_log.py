@@ -256,6 +256,13 @@ class EventLogView(ScrollView, can_focus=True):
         if self.follow:
             self._stick_to_bottom()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_virtual_size()
+        if self.follow:
+            self._stick_to_bottom()
+        else:
+            self._scroll_to_cursor()
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._restyle()
@@ -321,7 +328,7 @@ class EventLogView(ScrollView, can_focus=True):
             self._follow_timer = None
         log = self.event_log
         before = self.virtual_size.height - 1
-        shift = log.visible_dropped - self._seen_vdropped
+        shift = max(0, log.visible_dropped - self._seen_vdropped)  # (0 after log.clear())
         self._seen_vdropped = log.visible_dropped
         self._update_virtual_size()
         if self.follow:
