@@ -81,7 +81,23 @@ async def settle(pilot: Pilot) -> None:
         await wait_for(pilot, lambda: app.status.state is ConnectionState.CONNECTED
                        and app.status.events + app.status.malformed >= events)
         await wait_for(pilot, lambda: app.status.heartbeat_rtt is not None)
+        await settle_side(pilot)
     await freeze(pilot)
+
+
+async def settle_side(pilot: Pilot) -> None:
+    """The side panes poll the tracker a few times a second and keep the meeting they first
+    showed: wait for them, and select the first meeting, so the shot does not depend on
+    when the first poll happened."""
+    from zoomtui.tui.widgets.meetings_pane import MeetingsPane
+    from zoomtui.tui.widgets.participants import ParticipantPanel
+
+    app = pilot.app
+    pane, panel = app.query_one(MeetingsPane), app.query_one(ParticipantPanel)
+    await wait_for(pilot, lambda: pane.up_to_date)
+    ordered = app.meetings.ordered()  # type: ignore[attr-defined]
+    pane.select(ordered[0].uuid if ordered else None)
+    await wait_for(pilot, lambda: pane.up_to_date and panel.up_to_date)
 
 
 async def freeze(pilot: Pilot) -> None:
