@@ -239,15 +239,6 @@ class ZoomtuiApp(App[int]):
     def panel(self) -> ConnectionPanel:
         return self._panel
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._keep_following)
-
-    def _keep_following(self) -> None:
-        """After the list changed height, a following list still shows the newest row."""
-        view = self._event_view
-        if view.is_attached and view.follow:
-            view.action_follow()
-
     @property
     def event_view(self) -> EventLogView:
         return self._event_view
@@ -387,12 +378,9 @@ class ZoomtuiApp(App[int]):
     def _state_updated(self, message: StateUpdated) -> None:
         change = message.change
         previous = self.status.state
-        had_hint = bool(self.status.hint)
         self.status.on_state(change)
         self.panel.refresh_status()
         self.refresh_bindings()
-        if had_hint != bool(self.status.hint):  # the panel grew or shrank: the list did the opposite
-            self.call_after_refresh(self._keep_following)
         if change.state in LOGGED_STATES and change.state is not previous:
             self._append_to_log([StateRow(change.state.value, self.status.reason, change.at)])
         self._toast(change, previous)
