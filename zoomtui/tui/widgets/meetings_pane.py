@@ -172,6 +172,9 @@ class LineList(ScrollView, can_focus=True):
         self._first_line: dict[str, int] = {}
         self._last_line: dict[str, int] = {}
         self._styles: dict[tuple[str, bool], Style] = {}
+        #: the user put the cursor somewhere; until then it stays on the first item (the
+        #: newest live meeting, the first person) however the list changes
+        self.chosen = False
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
@@ -201,7 +204,9 @@ class LineList(ScrollView, can_focus=True):
             last[key] = i
         self._keys, self._first_line, self._last_line = keys, first, last
         self.virtual_size = Size(self.scrollable_content_region.width, max(1, len(self._lines)))
-        if old_cursor not in first:
+        if not self.chosen and keys:
+            self.cursor_key = keys[0]
+        elif old_cursor not in first:
             if not keys:
                 self.cursor_key = None
             elif old_cursor is None:
@@ -218,7 +223,14 @@ class LineList(ScrollView, can_focus=True):
     # -- cursor ------------------------------------------------------------------------
     def select(self, key: str | None) -> None:
         if key is None or key in self._first_line:
+            self.chosen = key is not None
             self.cursor_key = key
+
+    def reset_cursor(self) -> None:
+        """Back to the first item, following it again (new content)."""
+        self.chosen = False
+        self.cursor_key = self._keys[0] if self._keys else None
+        self.scroll_to(y=0, animate=False)
 
     def watch_cursor_key(self) -> None:
         self._scroll_to_cursor()
@@ -229,6 +241,7 @@ class LineList(ScrollView, can_focus=True):
         if not keys:
             return
         at = keys.index(self.cursor_key) if self.cursor_key in self._first_line else 0
+        self.chosen = True
         self.cursor_key = keys[max(0, min(len(keys) - 1, at + delta))]
 
     def action_cursor_down(self) -> None:
@@ -244,12 +257,11 @@ class LineList(ScrollView, can_focus=True):
         self._move(-max(1, self._lines_per_item_page()))
 
     def action_first(self) -> None:
-        if self._keys:
-            self.cursor_key = self._keys[0]
-        self.scroll_to(y=0, animate=False)
+        self.reset_cursor()
 
     def action_last(self) -> None:
         if self._keys:
+            self.chosen = True
             self.cursor_key = self._keys[-1]
 
     def _lines_per_item_page(self) -> int:
@@ -282,6 +294,7 @@ class LineList(ScrollView, can_focus=True):
             return
         index = self.scroll_offset.y + offset.y
         if 0 <= index < len(self._lines) and self._lines[index][0] is not None:
+            self.chosen = True
             self.cursor_key = self._lines[index][0]
             if event.chain >= 2:
                 self.post_message(self.Activated(self.cursor_key))
@@ -404,6 +417,11 @@ class MeetingsPane(LineList):
         self._timer = self.set_interval(REFRESH_INTERVAL, self._poll, name="meetings-poll")
 
     @property
+    def up_to_date(self) -> bool:
+        """True when the pane shows the tracker's current version (tests wait for it)."""
+        return self._seen_version == self.tracker.version
+
+    @property
     def selected_meeting(self) -> Meeting | None:
         key = self.cursor_key
         return None if key is None else self.tracker.get(key)
@@ -414,8 +432,8 @@ class MeetingsPane(LineList):
         if mono - self._last_prune >= PRUNE_INTERVAL:
             self._last_prune = mono
             self.tracker.prune(self.clock())
-        if not self.region:  # hidden (the side column is off): catch up when shown
-            return
+        # (also while hidden or under a modal screen: a rebuild of tens of meetings is cheap,
+        # and the pane is right the moment it shows)
         if self.tracker.version != self._seen_version:
             self.rebuild()
         elif self._live and mono - self._last_paint >= TICK_INTERVAL:

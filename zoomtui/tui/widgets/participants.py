@@ -235,6 +235,7 @@ class ParticipantPanel(Widget):
         self.sort_by = "time"
         self.query_text = ""
         self._seen: tuple[Any, ...] | None = None
+        self._bound: Any = None  # the meetings pane whose cursor picks the meeting
         self._last_paint = 0.0
         self._timer: Timer | None = None
         self._list = ParticipantList(self, id="participant-list")
@@ -256,6 +257,7 @@ class ParticipantPanel(Widget):
 
     def _bind_source(self) -> None:
         for pane in self.screen.query(self._source):
+            self._bound = pane
             self.watch(pane, "cursor_key", self.show_meeting)
             break
 
@@ -277,6 +279,13 @@ class ParticipantPanel(Widget):
         m, key = self.meeting, self._list.cursor_key
         return None if m is None or key is None else m.participants.get(key)
 
+    @property
+    def up_to_date(self) -> bool:
+        """True when the panel shows its meeting as the tracker has it (tests wait for it)."""
+        pane = self._bound
+        following = pane is None or pane.cursor_key == self.meeting_uuid
+        return following and self._seen == self._state()
+
     def now(self) -> float:
         return self.clock()
 
@@ -290,9 +299,8 @@ class ParticipantPanel(Widget):
         if uuid == self.meeting_uuid:
             return
         self.meeting_uuid = uuid
-        self._list.cursor_key = None
-        self._list.scroll_to(y=0, animate=False)
         self.rebuild()
+        self._list.reset_cursor()
 
     def toggle_sort(self) -> None:
         self.sort_by = SORT_MODES[(SORT_MODES.index(self.sort_by) + 1) % len(SORT_MODES)]
@@ -341,8 +349,6 @@ class ParticipantPanel(Widget):
                 self.sort_by, self.query_text)
 
     def _poll(self) -> None:
-        if not self.region:  # hidden: catch up when shown
-            return
         if self._state() != self._seen:
             self.rebuild()
         else:
@@ -445,9 +451,13 @@ class ParticipantPanel(Widget):
             return
         detail.display = True
         now = self.clock()
-        parts: list[str | tuple[str, str]] = [(person_name(p), "bold")]
+        name = person_name(p)
+        parts: list[str | tuple[str, str]] = [(name, "bold")]
         if p.email and p.email != p.display_name:
-            parts.append(" · " + visible_text(p.email))
+            email = visible_text(p.email)
+            # the whole email matters (it identifies the person): its own line when narrow
+            wide = cell_len(name) + 3 + cell_len(email) <= (detail.content_region.width or 40)
+            parts.append((" · " if wide else "\n") + email)
         stays = []
         if p.status is Presence.IN:
             stays.append(f"in since {clock_hm(p.join_ms)}")
