@@ -779,7 +779,14 @@ class ZoomConnection:
                 now = mono()
                 if now >= next_hb:
                     self._hb_sent.append(now)
-                    await ws.send(HEARTBEAT_REQUEST)
+                    try:
+                        await ws.send(HEARTBEAT_REQUEST)
+                    except ConnectionClosed:
+                        raise
+                    except Exception as exc:  # without heartbeats this link cannot be trusted
+                        self._interrupt(f"could not send a heartbeat ({type(exc).__name__})",
+                                        abort=True)
+                        return
                     next_hb = max(next_hb + interval, now + interval / 2)
                     now = mono()
                 waiting_since = self._last_rx
