@@ -24,6 +24,8 @@ from textual.widgets import Input
 
 from zoomtui.fakezoom import DEMO_CREDENTIALS
 from zoomtui.tui.app import DemoOptions, ZoomtuiApp
+from zoomtui.tui.widgets.meetings_pane import MeetingsPane
+from zoomtui.tui.widgets.participants import ParticipantPanel
 from zoomtui.zoom.updates import ConnectionState
 
 SIZE = (160, 48)
@@ -33,6 +35,8 @@ SEED = 7
 EVENTS = 400
 #: Zoom stamped the events this long before we "received" them (gives the lag column values)
 STAMP_LEAD = 0.6
+#: the meetings scene is shot this long after the events arrived, so meetings have run a while
+MEETING_AGE = 12 * 60 + 40
 
 
 class StillClock:
@@ -139,6 +143,26 @@ async def help_screen(pilot: Pilot) -> None:
     await freeze(pilot)
 
 
+async def meetings_scene(pilot: Pilot) -> None:
+    """m, then down to the live webinar, enter: who is in it, who left and why, flags."""
+    await settle(pilot)
+    app = pilot.app
+    assert isinstance(app, ZoomtuiApp) and isinstance(app.clock, StillClock)
+    app.clock.now += MEETING_AGE
+    pane, panel = app.query_one(MeetingsPane), app.query_one(ParticipantPanel)
+    await pilot.press("m")
+    await wait_for(pilot, lambda: pane.up_to_date)
+    await pilot.press("home")  # from the top (the newest live meeting), whatever came first
+    for _ in range(len(app.meetings.meetings)):
+        m = pane.selected_meeting
+        if m is not None and m.kind == "webinar" and m.is_live:
+            break
+        await pilot.press("down")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: pane.up_to_date and panel.up_to_date)
+    await freeze(pilot)
+
+
 async def failed(pilot: Pilot) -> None:
     """Zoom starts rejecting the credentials: FAILED, with what to check."""
     await settle(pilot)
@@ -168,6 +192,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("inspector", demo_app, inspector),
     Scene("help", demo_app, help_screen),
     Scene("failed", demo_app, failed),
+    Scene("meetings", demo_app, meetings_scene),
     Scene("first-run", first_run_app, first_run),
 )
 
