@@ -312,3 +312,20 @@ async def test_keys_typed_right_after_slash_land_in_the_filter(fake: FakeZoom, t
         await pilot.press("slash", "x")
         assert app.filter_bar.input.value == "meet/x"
         assert app.status.state is S.CONNECTED  # `m` did not open anything, `c` was never seen
+
+
+async def test_a_retry_loop_logs_each_reason_once_and_a_gap_when_back(fake: FakeZoom, tui) -> None:
+    seen: list[StateUpdated] = []
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 40), message_hook=lambda m: isinstance(m, StateUpdated)
+                            and seen.append(m)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await fake.stop()  # Zoom unreachable: the engine retries with backoff
+        await tui.wait_until(pilot, lambda: sum(m.change.state is S.RECONNECTING for m in seen) >= 4,
+                             what="a few attempts")
+        await fake.start()  # same ports
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED and app.status.gaps == 1,
+                             what="back, with a gap")
+        rows = [r for r in app.event_log if isinstance(r, StateRow) and r.state == "reconnecting"]
+        assert len({r.reason for r in rows}) == len(rows)  # no line repeated per attempt
+        assert len(rows) < sum(m.change.state is S.RECONNECTING for m in seen)

@@ -174,6 +174,7 @@ class ZoomtuiApp(App[int]):
         self._start: Callable[[], None] | None = None  # how to (re)start the worker
         self._panel_refreshed = 0.0
         self._notices_seen: set[str] = set()
+        self._last_logged_state: tuple[ConnectionState, str] | None = None
 
     def _fatal_error(self) -> None:
         """Textual's crash report prints each frame's locals, and a local may hold a token, the
@@ -381,7 +382,10 @@ class ZoomtuiApp(App[int]):
         self.status.on_state(change)
         self.panel.refresh_status()
         self.refresh_bindings()
-        if change.state in LOGGED_STATES and change.state is not previous:
+        logged = (change.state, self.status.reason)
+        # A retry loop says the same thing every attempt: one line per new reason, not per try.
+        if change.state in LOGGED_STATES and logged != self._last_logged_state:
+            self._last_logged_state = logged
             self._append_to_log([StateRow(change.state.value, self.status.reason, change.at)])
         self._toast(change, previous)
 
