@@ -7,7 +7,7 @@ from _eventlog_support import LogHost, make_event, make_malformed
 from textual.widgets import Static
 
 from zoomtui.monitor.eventlog import EventLog, GapRow
-from zoomtui.tui.screens.inspector import InspectorScreen, JsonPrinter, hex_dump
+from zoomtui.tui.screens.inspector import MAX_LINES, InspectorScreen, JsonPrinter, hex_dump
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 SIZE = (160, 48)
@@ -48,10 +48,14 @@ async def test_shows_the_event_json_raw_frame_times_and_lag() -> None:
         assert "received" in summary and "event time" in summary and "UTC" in summary
         assert "1m late" in summary
         assert "Bo Chen <bo.chen@example.com>" in summary and "Topic 1" in summary
-        body = text_of(screen, "#inspector-json")
+        body = screen.body_text
         assert orjson.loads(body) == ev.body  # the highlighted JSON is the event, unfolded
-        assert text_of(screen, "#inspector-raw") == ev.raw
-        assert "raw frame (" in text_of(screen, "#inspector-raw-heading")
+        assert screen.raw_text == ev.raw
+        heading = text_of(screen, "#inspector-heading")
+        assert heading.startswith("event JSON · r shows the raw frame (")
+        await pilot.press("r")
+        assert text_of(screen, "#inspector-heading").startswith("raw frame (")
+        assert screen.focused is screen.query_one("#inspector-raw-pane")
         assert screen.query_one("#inspector").border_title == "event 4 of 10"
 
 
@@ -100,12 +104,12 @@ async def test_malformed_frame_shows_reason_and_bytes() -> None:
         screen = await open_inspector(app, pilot, ups=1)
         assert screen.row is bad
         assert "not JSON" in text_of(screen, "#inspector-summary")
-        assert "␁ oops" in text_of(screen, "#inspector-json")  # control bytes made visible
-        assert "7b 22 6d 6f" in text_of(screen, "#inspector-raw")  # hex dump
+        assert "␁ oops" in screen.body_text  # control bytes made visible
+        assert "7b 22 6d 6f" in screen.raw_text  # hex dump
         await pilot.press("n")
         assert screen.row is binary
         assert "binary frame" in text_of(screen, "#inspector-summary")
-        assert "\\x00\\xffbinary".replace("\\x00", "␀") in text_of(screen, "#inspector-json")
+        assert "\\x00\\xffbinary".replace("\\x00", "␀") in screen.body_text
 
 
 async def test_gap_row_shows_its_interval() -> None:
@@ -118,7 +122,7 @@ async def test_gap_row_shows_its_interval() -> None:
         assert screen.row is gap
         summary = text_of(screen, "#inspector-summary")
         assert "7 s" in summary and "server closed 1006" in summary
-        assert "not delivered" in text_of(screen, "#inspector-json")
+        assert "not delivered" in screen.body_text
 
 
 async def test_long_arrays_are_folded_until_e() -> None:
@@ -130,18 +134,43 @@ async def test_long_arrays_are_folded_until_e() -> None:
     app = LogHost(log)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_inspector(app, pilot)
-        folded = text_of(screen, "#inspector-json")
+        folded = screen.body_text
         assert "… 95 more items (e expands)" in folded and "… 3,000 more characters" in folded
         assert "2 long arrays/strings: e expands" in text_of(screen, "#inspector-summary")
         await pilot.press("e")
-        assert orjson.loads(text_of(screen, "#inspector-json")) == body
+        assert orjson.loads(screen.body_text) == body
+
+
+async def test_a_huge_expanded_event_is_cut_and_only_what_is_on_screen_is_rendered() -> None:
+    body = {"event": "meeting.summary_completed", "event_ts": 1706123456000,
+            "payload": {"object": {"items": [{"i": i} for i in range(30_000)]}}}
+    ev = parse_frame(message_frame(body), 1_706_123_457.0)
+    assert isinstance(ev, ZoomEvent)
+    log = EventLog()
+    log.extend([ev])
+    app = LogHost(log)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_inspector(app, pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        view = screen.query_one("#inspector-json")
+        assert len(view.lines) == MAX_LINES + 1
+        assert view.lines[-1].plain.startswith("… cut at 20,000 lines")
+        app.animation_level = "none"  # no smooth scroll: every frame in between would render
+        view._strips.clear()
+        await pilot.press("end")
+        await pilot.pause()
+        assert view.scroll_offset.y == view.max_scroll_y > 19_000
+        assert len(view._strips) <= view.size.height
 
 
 def test_json_printer_escapes_control_characters_and_keeps_brackets() -> None:
     from rich.style import Style
 
     styles = {k: Style() for k in ("key", "string", "number", "literal", "fold")}
-    text = JsonPrinter(styles).render({"name": "Ana [b]\x1b[31m", "n": [1, 2.5, None, True]})
+    printer = JsonPrinter(styles)
+    printer.render({"name": "Ana [b]\x1b[31m", "n": [1, 2.5, None, True]})
+    text = printer.text
     assert "\x1b" not in text.plain
     assert orjson.loads(text.plain) == {"name": "Ana [b]\x1b[31m", "n": [1, 2.5, None, True]}
 

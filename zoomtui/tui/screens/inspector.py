@@ -1,14 +1,16 @@
 """The event inspector: one row of the log in full, over the list.
 
 Shows the event as highlighted JSON (long arrays folded until `e`), the raw
-frame, receive time, Zoom's event time and the lag, the meeting and the
-participant.  `n`/`p` step through the *filtered* view without closing, `y`
-copies the event JSON and `Y` the raw frame.  Malformed frames show their
-reason and their bytes (escaped text and a hex dump); gaps their interval.
+frame (`r`), receive time, Zoom's event time and the lag, the meeting and
+the participant.  `n`/`p` step through the *filtered* view without closing,
+`y` copies the event JSON and `Y` the raw frame.  Malformed frames show their
+reason and their bytes (escaped text, and a hex dump on `r`); gaps their
+interval.
 
 Everything from Zoom is appended to `rich.text.Text` as plain strings, never
-as markup, and the JSON is rendered by a small folding printer here rather
-than a lexer, so a 1 MB frame stays responsive.
+as markup.  The JSON comes from a small folding printer (not a lexer) as
+lines, shown by a Line API view that renders only what is on screen, so an
+expanded event of 20,000 lines opens and scrolls as fast as a small one.
 """
 
 from __future__ import annotations
@@ -21,13 +23,23 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import ContentSwitcher, Footer, Static
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, Row, StateRow
 from zoomtui.tui.theme import rich_style_for
-from zoomtui.tui.widgets.event_log import event_style, format_duration, format_lag, visible_text
+from zoomtui.tui.widgets.event_log import (
+    LATE_AFTER,
+    event_style,
+    format_duration,
+    format_lag,
+    visible_text,
+)
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 
 #: arrays longer than this are folded to their first FOLD_SHOW items until expanded
@@ -62,76 +74,133 @@ def utc_clock(epoch: float) -> str:
 
 
 class JsonPrinter:
-    """Indented JSON as a Rich `Text`, folding long arrays and strings unless `expand`."""
+    """Indented JSON as Rich `Text` lines, folding long arrays and strings unless `expand`."""
 
     def __init__(self, styles: dict[str, Style], *, expand: bool = False) -> None:
         self.styles = styles
         self.expand = expand
         self.folded = 0  # how many arrays/strings were folded (0: nothing to expand)
-        self.lines = 0
-        self.text = Text(no_wrap=False, overflow="fold")
+        self.cut = False  # stopped at MAX_LINES
+        self.lines: list[Text] = [Text(end="")]
 
-    def render(self, value: Any) -> Text:
+    @property
+    def text(self) -> Text:
+        """All lines as one Text (for tests and small uses)."""
+        return Text("\n", end="").join(self.lines)
+
+    def render(self, value: Any) -> list[Text]:
         self._value(value, 0)
-        return self.text
+        return self.lines
+
+    def _put(self, text: str, style: Style | None = None) -> None:
+        self.lines[-1].append(text, style)
 
     def _newline(self, indent: int) -> bool:
-        self.lines += 1
-        if self.lines > MAX_LINES:
+        if len(self.lines) >= MAX_LINES:
+            self.cut = True
             return False
-        self.text.append("\n" + "  " * indent)
+        self.lines.append(Text("  " * indent, end=""))
         return True
 
     def _value(self, value: Any, indent: int) -> None:
-        t, s = self.text, self.styles
+        put, s = self._put, self.styles
+        if self.cut:
+            return
         if isinstance(value, dict):
             if not value:
-                t.append("{}")
+                put("{}")
                 return
-            t.append("{")
+            put("{")
             for n, (key, item) in enumerate(value.items()):
                 if not self._newline(indent + 1):
-                    t.append("…", s["fold"])
                     return
-                t.append(_json_string(str(key)), s["key"])
-                t.append(": ")
+                put(_json_string(str(key)), s["key"])
+                put(": ")
                 self._value(item, indent + 1)
                 if n < len(value) - 1:
-                    t.append(",")
-            self._newline(indent)
-            t.append("}")
+                    put(",")
+            if self._newline(indent):
+                put("}")
         elif isinstance(value, list):
             if not value:
-                t.append("[]")
+                put("[]")
                 return
             shown = value if self.expand or len(value) <= FOLD_AT else value[:FOLD_SHOW]
-            t.append("[")
+            put("[")
             for n, item in enumerate(shown):
                 if not self._newline(indent + 1):
-                    t.append("…", s["fold"])
                     return
                 self._value(item, indent + 1)
                 if n < len(value) - 1:
-                    t.append(",")
+                    put(",")
             if len(shown) < len(value):
                 self.folded += 1
-                self._newline(indent + 1)
-                t.append(f"… {len(value) - len(shown):,} more items (e expands)", s["fold"])
-            self._newline(indent)
-            t.append("]")
+                if not self._newline(indent + 1):
+                    return
+                put(f"… {len(value) - len(shown):,} more items (e expands)", s["fold"])
+            if self._newline(indent):
+                put("]")
         elif isinstance(value, str):
             if not self.expand and len(value) > LONG_STRING:
                 self.folded += 1
-                t.append(_json_string(value[:LONG_STRING]), s["string"])
-                t.append(f" … {len(value) - LONG_STRING:,} more characters (e expands)", s["fold"])
+                put(_json_string(value[:LONG_STRING]), s["string"])
+                put(f" … {len(value) - LONG_STRING:,} more characters (e expands)", s["fold"])
             else:
-                t.append(_json_string(value), s["string"])
+                put(_json_string(value), s["string"])
         elif value is None or isinstance(value, bool):
-            t.append(orjson.dumps(value).decode(), s["literal"])
+            put(orjson.dumps(value).decode(), s["literal"])
         elif isinstance(value, (int, float)):
-            t.append(orjson.dumps(value).decode(), s["number"])
+            put(orjson.dumps(value).decode(), s["number"])
         else:
-            t.append(visible_text(repr(value)))
+            put(visible_text(repr(value)))
+
+
+class TextLines(ScrollView, can_focus=True):
+    """Read-only lines of Rich text on the Line API: only what is on screen is rendered.
+
+    A Static holding an expanded event of 8,000 lines takes a quarter of a
+    second to lay out; this takes the same time for 8 lines or 20,000.
+    Lines are not wrapped: long ones scroll sideways (left/right).
+    """
+
+    DEFAULT_CSS = """
+    TextLines { overflow: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.lines: list[Text] = []
+        self._strips: LRUCache[int, Strip] = LRUCache(512)
+
+    def set_lines(self, lines: list[Text]) -> None:
+        self.lines = lines
+        self._strips.clear()
+        width = max((line.cell_len for line in lines), default=0)
+        self.virtual_size = Size(width, len(lines))
+        self.scroll_to(0, 0, animate=False, force=True)
+        self.refresh()
+
+    @property
+    def plain(self) -> str:
+        return "\n".join(line.plain for line in self.lines)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self.lines):
+            return Strip.blank(width, base)
+        strip = self._strips.get(index)
+        if strip is None:
+            line = self.lines[index]
+            strip = Strip(line.render(self.app.console), line.cell_len).apply_style(base)
+            self._strips[index] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
 
 
 def _json_string(value: str) -> str:
@@ -163,9 +232,10 @@ class InspectorScreen(ModalScreen[Row | None]):
         Binding("escape,q", "close", "Close", id="inspector.close"),
         Binding("n,j", "step(1)", "Next", id="inspector.next"),
         Binding("p,k", "step(-1)", "Previous", id="inspector.previous"),
+        Binding("r", "toggle_raw", "Raw frame", id="inspector.raw"),
+        Binding("e", "toggle_expand", "Expand/fold", id="inspector.expand"),
         Binding("y,c", "copy_event", "Copy JSON", id="inspector.copy"),
         Binding("Y", "copy_raw", "Copy raw frame", id="inspector.copy_raw"),
-        Binding("e", "toggle_expand", "Expand/fold", id="inspector.expand"),
     ]
 
     DEFAULT_CSS = """
@@ -180,9 +250,10 @@ class InspectorScreen(ModalScreen[Row | None]):
             background: $surface;
             padding: 0 1;
         }
-        & #inspector-summary { height: auto; margin-bottom: 1; }
+        & #inspector-summary { height: auto; }
+        & #inspector-heading { color: $text-muted; text-style: bold; margin-top: 1; }
         & #inspector-body { height: 1fr; }
-        & .inspector-heading { color: $text-muted; text-style: bold; margin-top: 1; }
+        & #inspector-json { background: $surface; }
         & #inspector-raw { color: $text-muted; }
     }
     """
@@ -193,19 +264,32 @@ class InspectorScreen(ModalScreen[Row | None]):
         self.row = row
         self._seq = log.seq_of(row)
         self.expand = False
+        self.show_raw = False
+        self._body_label = ""
+        self._raw_label = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="inspector"):
             yield Static(id="inspector-summary")
-            with VerticalScroll(id="inspector-body"):
-                yield Static(id="inspector-json")
-                yield Static(id="inspector-raw-heading", classes="inspector-heading")
-                yield Static(id="inspector-raw")
+            yield Static(id="inspector-heading")
+            with ContentSwitcher(initial="inspector-json", id="inspector-body"):
+                yield TextLines(id="inspector-json")
+                with VerticalScroll(id="inspector-raw-pane"):
+                    yield Static(id="inspector-raw")
         yield Footer()
 
     def on_mount(self) -> None:
         self._show()
-        self.query_one("#inspector-body").focus()
+
+    # -- for tests and callers -----------------------------------------------------------
+    @property
+    def body_text(self) -> str:
+        """What the body pane shows, as plain text."""
+        return self.query_one("#inspector-json", TextLines).plain
+
+    @property
+    def raw_text(self) -> str:
+        return str(self.query_one("#inspector-raw", Static).render())
 
     # -- showing -----------------------------------------------------------------------
     def _styles(self) -> dict[str, Style]:
@@ -222,18 +306,32 @@ class InspectorScreen(ModalScreen[Row | None]):
         return f"{kind} {index + 1:,} of {log.visible_count:,}"
 
     def _show(self) -> None:
-        row = self.row
         self.query_one("#inspector").border_title = self._title()
-        summary, body, raw_heading, raw = self._describe(row)
+        summary, body, body_label, raw_label, raw = self._describe(self.row)
+        self._body_label, self._raw_label = body_label, raw_label
         self.query_one("#inspector-summary", Static).update(summary)
-        self.query_one("#inspector-json", Static).update(body)
-        heading = self.query_one("#inspector-raw-heading", Static)
-        heading.display = bool(raw_heading)
-        heading.update(Text(raw_heading))
+        self.query_one("#inspector-json", TextLines).set_lines(body)
         self.query_one("#inspector-raw", Static).update(raw)
-        self.query_one("#inspector-body", VerticalScroll).scroll_home(animate=False)
+        if not raw_label:
+            self.show_raw = False
+        self._switch()
 
-    def _describe(self, row: Row) -> tuple[Text, Text, str, Text]:
+    def _switch(self) -> None:
+        """Show the body or the raw pane, and say how to reach the other one."""
+        pane = "inspector-raw-pane" if self.show_raw else "inspector-json"
+        self.query_one(ContentSwitcher).current = pane
+        if self.show_raw:
+            heading = f"{self._raw_label} · r shows the {self._body_label}"
+        elif self._raw_label:
+            heading = f"{self._body_label} · r shows the {self._raw_label}"
+        else:
+            heading = self._body_label
+        self.query_one("#inspector-heading", Static).update(Text(heading))
+        focus = self.query_one("#inspector-raw-pane" if self.show_raw else "#inspector-json")
+        focus.scroll_home(animate=False)
+        focus.focus()
+
+    def _describe(self, row: Row) -> tuple[Text, list[Text], str, str, Text]:
         if isinstance(row, ZoomEvent):
             return self._describe_event(row)
         if isinstance(row, MalformedFrame):
@@ -242,32 +340,30 @@ class InspectorScreen(ModalScreen[Row | None]):
                 ("received", Text(full_clock(row.received_at))),
                 ("size", Text(f"{row.size:,} bytes")),
             ])
-            shown = row.raw[:RAW_SHOW]
-            text = Text(escaped_bytes(shown))
+            text = escaped_bytes(row.raw[:RAW_SHOW])
+            lines = [Text(line, end="") for line in text.split("␊")]  # newlines were made visible
             if len(row.raw) > RAW_SHOW:
-                text.append(f"\n… {len(row.raw) - RAW_SHOW:,} more bytes (Y copies them all)")
-            return summary, text, "hex", Text(hex_dump(row.raw))
+                lines.append(Text(f"… {len(row.raw) - RAW_SHOW:,} more bytes (Y copies them all)"))
+            return summary, lines, "the frame as text", "hex dump", Text(hex_dump(row.raw))
         if isinstance(row, GapRow):
             summary = _fields([
                 ("gap", Text(f"{full_clock(row.start)} – {full_clock(row.end)}", style="bold")),
                 ("length", Text(format_duration(row.seconds))),
                 ("reason", Text(visible_text(row.reason or "not connected"))),
             ])
-            body = Text(
-                "Zoom does not replay events sent while no connection was open: "
-                "any event in this window was not delivered and is not in this list."
-            )
-            return summary, body, "", Text()
+            body = [Text("Zoom does not replay events sent while no connection was open:"),
+                    Text("any event in this window was not delivered and is not in this list.")]
+            return summary, body, "what a gap means", "", Text()
         if isinstance(row, StateRow):
             summary = _fields([
                 ("state", Text(row.state, style="bold")),
                 ("at", Text(full_clock(row.at))),
                 ("reason", Text(visible_text(row.reason))),
             ])
-            return summary, Text(), "", Text()
-        return Text(visible_text(repr(row))), Text(), "", Text()
+            return summary, [], "connection state change", "", Text()
+        return Text(visible_text(repr(row))), [], "", "", Text()
 
-    def _describe_event(self, ev: ZoomEvent) -> tuple[Text, Text, str, Text]:
+    def _describe_event(self, ev: ZoomEvent) -> tuple[Text, list[Text], str, str, Text]:
         variables = self.app.theme_variables or self.app.get_css_variables()
         name_style = rich_style_for(event_style(ev.name), variables)
         fields: list[tuple[str, Text]] = [
@@ -278,7 +374,7 @@ class InspectorScreen(ModalScreen[Row | None]):
             stamp = ev.event_ts_ms / 1000
             fields.append(("event time", Text(f"{full_clock(stamp)} · {utc_clock(stamp)}")))
             lag = ev.lag
-            late = lag is not None and lag >= 5
+            late = lag is not None and lag >= LATE_AFTER
             fields.append(("lag", Text(format_lag(lag) + (" late" if late else ""),
                                        style=rich_style_for("$text-warning", variables) if late else "")))
         else:
@@ -296,19 +392,18 @@ class InspectorScreen(ModalScreen[Row | None]):
         try:
             body_value: Any = ev.body
         except Exception as exc:  # the raw text parsed once; still, never crash the screen
-            body_value = None
-            body = Text(f"the event could not be parsed again: {type(exc).__name__}")
-        if body_value is not None:
+            body = [Text(f"the event could not be parsed again: {type(exc).__name__}")]
+        else:
             printer = JsonPrinter(self._styles(), expand=self.expand)
             body = printer.render(body_value)
-            if printer.lines > MAX_LINES:
-                body.append(f"\n… cut at {MAX_LINES:,} lines (y copies the whole event)")
+            if printer.cut:
+                body.append(Text(f"… cut at {MAX_LINES:,} lines (y copies the whole event)"))
             if printer.folded and not self.expand:
                 fields.append(("folded", Text(f"{printer.folded} long arrays/strings: e expands")))
             ev.release()  # the log keeps events compact; the body was needed only to draw
         raw_text = ev.raw if len(ev.raw) <= RAW_SHOW else ev.raw[:RAW_SHOW] + "…"
-        heading = f"raw frame ({len(ev.raw.encode('utf-8', 'surrogatepass')):,} bytes)"
-        return _fields(fields), body, heading, Text(visible_text(raw_text))
+        raw_label = f"raw frame ({len(ev.raw.encode('utf-8', 'surrogatepass')):,} bytes)"
+        return _fields(fields), body, "event JSON", raw_label, Text(visible_text(raw_text))
 
     # -- actions -----------------------------------------------------------------------
     def action_close(self) -> None:
@@ -334,6 +429,13 @@ class InspectorScreen(ModalScreen[Row | None]):
         self._seq = log.seq_at(target)
         self.row = log.visible(target)
         self._show()
+
+    def action_toggle_raw(self) -> None:
+        if not self._raw_label:
+            self.app.bell()
+            return
+        self.show_raw = not self.show_raw
+        self._switch()
 
     def action_toggle_expand(self) -> None:
         self.expand = not self.expand
