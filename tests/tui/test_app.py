@@ -329,3 +329,20 @@ async def test_a_retry_loop_logs_each_reason_once_and_a_gap_when_back(fake: Fake
         rows = [r for r in app.event_log if isinstance(r, StateRow) and r.state == "reconnecting"]
         assert len({r.reason for r in rows}) == len(rows)  # no line repeated per attempt
         assert len(rows) < sum(m.change.state is S.RECONNECTING for m in seen)
+
+
+async def test_export_view_writes_the_filtered_events(fake: FakeZoom, tui, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await fake.inject(event("meeting.started", topic="Keep me"))
+        await fake.inject(event("meeting.ended", topic="Not me"))
+        await tui.wait_until(pilot, lambda: app.status.events == 2, what="two events")
+        app.filter_bar.set_text("type:meeting.started")
+        app.action_export_view()
+        await app.workers.wait_for_complete([w for w in app.workers if w.group == "export"])
+    (path,) = tmp_path.glob("zoomtui-export-*.jsonl")
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1 and "Keep me" in lines[0]
+    assert path.stat().st_mode & 0o077 == 0  # names and emails: owner-only

@@ -512,16 +512,14 @@ class ZoomtuiApp(App[int]):
                         exit_on_error=False)
 
     def _export(self, rows: list[ZoomEvent], path: Path) -> None:
-        import orjson
+        # The same writer as `zoomtui export` (tail --json lines, an owner-only new file).
+        from zoomtui.commands.export import ExportError, export_events
 
         try:
-            with path.open("wb") as out:
-                for ev in rows:
-                    out.write(orjson.dumps(ev.body) + b"\n")
-                    ev.release()
-        except OSError as exc:
-            self.call_from_thread(self.notify, f"Could not write {path}: {exc.strerror}",
-                                  severity="error")
+            count = export_events(rows, path, "jsonl")
+        except ExportError as exc:
+            self.call_from_thread(self.notify, str(exc), title="Export failed", severity="error",
+                                  markup=False)
             return
-        self.call_from_thread(self.notify, f"{len(rows):,} events written to {path}",
-                              title="Exported")
+        self.call_from_thread(self.notify, f"{count:,} events written to {path}", title="Exported",
+                              markup=False)
