@@ -176,6 +176,7 @@ async def test_follow_sticks_to_newest_and_pausing_counts_new_rows() -> None:
 
         await pilot.press("k")  # moving up pauses follow
         assert not view.follow and view.cursor_index == 101
+        assert "paused · f follows" in str(view.border_subtitle)
         top = view.scroll_offset.y
         first_line = view_lines(view)[1]
         app.add([make_event(200 + i) for i in range(5)])

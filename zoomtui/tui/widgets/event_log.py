@@ -245,6 +245,7 @@ class EventLogView(ScrollView, can_focus=True):
         self._last_follow_report: tuple[bool, int] | None = None
         self._strips: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
         self._follow_timer: Timer | None = None
+        self._subtitle: Text | None = None
         self._last_follow_apply = 0.0
         self._columns: Columns | None = None
         self._styles: dict[tuple[str, bool], Style] = {}
@@ -553,9 +554,15 @@ class EventLogView(ScrollView, can_focus=True):
 
     def _report_follow(self) -> None:
         pending = self.pending
-        self.border_subtitle = (
-            None if self.follow or not pending else Text(f"+{pending:,} new · f to follow")
-        )
+        if self.follow:
+            subtitle = None
+        elif pending:
+            subtitle = Text(f"+{pending:,} new · f follows")
+        else:
+            subtitle = Text("paused · f follows")
+        if subtitle != self._subtitle:  # a border repaint only when the words change
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
         state = (self.follow, pending)
         if state != self._last_follow_report:
             self._last_follow_report = state
