@@ -476,12 +476,13 @@ class ZoomtuiApp(App[int]):
         """m: to the meetings pane (showing the side column); from it, hide the column."""
         side = self.query_one("#side")
         pane = self.query_one(MeetingsPane)
+        # set_focus, not focus(): keys typed right after m must reach the pane (see BINDINGS)
         if self.focused is pane:
             side.add_class("-hidden")
-            self._focus_log()
+            self.screen.set_focus(self._event_view)
         else:
             side.remove_class("-hidden")
-            pane.focus()
+            self.screen.set_focus(pane)
 
     @on(LogFilterRequested)
     def _filter_log(self, message: LogFilterRequested) -> None:

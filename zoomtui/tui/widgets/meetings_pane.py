@@ -34,6 +34,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
+from textual.widget import Widget
 
 from zoomtui.monitor.filters import quote_value
 from zoomtui.monitor.meetings import Meeting, MeetingTracker
@@ -104,6 +105,13 @@ def meeting_filter(m: Meeting) -> str:
     """The event-log filter for one occurrence: what `filters.filter_for_meeting` gives
     for any of its events (``meeting:<uuid>``)."""
     return "meeting:" + quote_value(m.uuid)
+
+
+def focus_now(widget: Widget) -> None:
+    """Focus at once.  `Widget.focus()` waits for the message queue, so keys typed right
+    after the one that moved the focus (fast typing, paste, tmux send-keys) would still
+    go to the widget that had it."""
+    widget.screen.set_focus(widget)
 
 
 class LogFilterRequested(Message):
@@ -383,9 +391,12 @@ class MeetingsPane(LineList):
     """Meetings from the tracker: live first (newest start first), then recently ended."""
 
     BINDINGS: list[BindingType] = [
-        Binding("enter", "open", "Participants", id="meetings.open"),
+        # keys that move the focus are priority bindings: they run when the key arrives, so
+        # keys typed right after them already go to the newly focused widget
+        Binding("enter", "open", "Participants", id="meetings.open", priority=True),
         Binding("l", "filter_log", "Log: this meeting", id="meetings.filter_log"),
-        Binding("escape", "leave", "Back to events", show=False, id="meetings.leave"),
+        Binding("escape", "leave", "Back to events", show=False, id="meetings.leave",
+                priority=True),
     ]
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
@@ -509,7 +520,7 @@ class MeetingsPane(LineList):
             self.app.bell()
             return
         for panel in self.screen.query("#participants"):
-            panel.focus()
+            panel.focus()  # the panel passes it on to its list, at once
             break
 
     def on_line_list_activated(self, message: LineList.Activated) -> None:
@@ -525,5 +536,5 @@ class MeetingsPane(LineList):
 
     def action_leave(self) -> None:
         for view in self.screen.query("#events"):
-            view.focus()
+            focus_now(view)
             break

@@ -25,6 +25,7 @@ never markup).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,6 +57,7 @@ from zoomtui.tui.widgets.meetings_pane import (
     Pieces,
     clock_hm,
     fit,
+    focus_now,
     meeting_filter,
     meeting_title,
     right_aligned,
@@ -109,8 +111,16 @@ def sorted_people(m: Meeting, by: str) -> dict[Presence, list[Participant]]:
         groups[p.status].append(p)
     if by == "name":
         for people in groups.values():
-            people.sort(key=lambda p: (p.display_name.casefold(), p.key))
+            people.sort(key=lambda p: (name_key(p.display_name), p.key))
     return groups
+
+
+_LEADING_MARKS = re.compile(r"^\W+")
+
+
+def name_key(name: str) -> str:
+    """Sort key for a name: '[Ops] Priya' and '+1 555' sort by their first letter or digit."""
+    return _LEADING_MARKS.sub("", name.casefold()) or name.casefold()
 
 
 def matches(p: Participant, query: str) -> bool:
@@ -122,13 +132,13 @@ class FindInput(Input):
     """The find box: escape, enter or down go back to the list (the text stays)."""
 
     BINDINGS: list[BindingType] = [
-        Binding("escape", "back", "Back to the list", id="participants.find_back"),
-        Binding("down", "back", "Back to the list", show=False),
+        Binding("escape", "back", "Back to the list", id="participants.find_back", priority=True),
+        Binding("down", "back", "Back to the list", show=False, priority=True),
     ]
 
     def action_back(self) -> None:
         for lst in self.screen.query("#participant-list"):
-            lst.focus()
+            focus_now(lst)
             break
 
 
@@ -140,8 +150,11 @@ class ParticipantList(LineList):
         Binding("l", "filter_meeting", "Log: this meeting", id="participants.filter_meeting"),
         Binding("s", "sort", "Sort", id="participants.sort"),
         # `/` stays the app's (it filters the event log everywhere)
-        Binding("f", "find", "Find person", id="participants.find"),
-        Binding("escape", "leave", "Back to meetings", show=False, id="participants.leave"),
+        # priority: the focus moves when the key arrives, so a name typed right after f
+        # lands in the find box (see MeetingsPane.BINDINGS)
+        Binding("f", "find", "Find person", id="participants.find", priority=True),
+        Binding("escape", "leave", "Back to meetings", show=False, id="participants.leave",
+                priority=True),
     ]
 
     empty_text = "No meeting selected."
@@ -199,11 +212,11 @@ class ParticipantList(LineList):
     def action_find(self) -> None:
         field = self.panel.find_input
         field.add_class("-shown")
-        field.focus()
+        focus_now(field)
 
     def action_leave(self) -> None:
         for pane in self.screen.query("#meetings"):
-            pane.focus()
+            focus_now(pane)
             break
 
     def on_line_list_activated(self, message: LineList.Activated) -> None:
@@ -290,8 +303,8 @@ class ParticipantPanel(Widget):
         return self.clock()
 
     def focus(self, scroll_visible: bool = True) -> ParticipantPanel:
-        """Focusing the panel focuses its list."""
-        self._list.focus(scroll_visible)
+        """Focusing the panel focuses its list (at once: see `focus_now`)."""
+        focus_now(self._list)
         return self
 
     def show_meeting(self, uuid: str | None) -> None:
@@ -313,6 +326,10 @@ class ParticipantPanel(Widget):
             self.app.bell()
             return
         self.post_message(LogFilterRequested(participant_filter(m, p)))
+        # the filter holds ids: say in words whose events these are
+        self.notify(f"Only {p.display_name}'s events in “{meeting_title(m)}”. "
+                    "Escape in the event list shows all again.", title="Event log",
+                    timeout=4, markup=False)
 
     def filter_log_to_meeting(self) -> None:
         m = self.meeting
@@ -341,7 +358,7 @@ class ParticipantPanel(Widget):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._list.focus()
+        focus_now(self._list)
 
     def _state(self) -> tuple[Any, ...]:
         m = self.meeting
