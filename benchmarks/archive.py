@@ -23,6 +23,7 @@ import multiprocessing as mp
 import statistics
 import tempfile
 import time
+import timeit
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,6 +46,9 @@ def write_throughput(n: int, folder: Path) -> None:
     # The writer sleeps (an hour between flushes) while add() is timed: the hot path alone.
     archive = Archive(folder / "write.sqlite3", retention=KEEP_ALL, flush_interval=3600)
     add = archive.add
+    # add() alone: the best of several short timed loops (a shared machine preempts long ones)
+    best = min(timeit.repeat(lambda: add(events[0], "bench"), number=10_000, repeat=20))
+    archive._q.clear()
     start = time.perf_counter()
     for ev in events:
         add(ev, "bench")
@@ -54,7 +58,8 @@ def write_throughput(n: int, folder: Path) -> None:
     cpu = archive.writer_cpu
     archive.close()
     size = archive.path.stat().st_size
-    print(f"add(): {(handed - start) / n * 1e9:,.0f} ns per call (the hot path, writer idle)")
+    print(f"add(): {best / 10_000 * 1e9:,.0f} ns per call (the hot path; best of 20 x 10,000); "
+          f"{(handed - start) / n * 1e9:,.0f} ns mean over {n:,} distinct events")
     print(f"write throughput: {n:,} events committed in {done - handed:.2f} s = "
           f"{n / (done - handed):,.0f} events/s, writer CPU {cpu / n * 1e6:.1f} us per event "
           f"(mean frame {mean_raw:.0f} B, {size / n:.0f} B per event on disk)")
@@ -157,12 +162,15 @@ def main() -> None:
                 print(f"ingest run {i + 1} {'with' if archived else 'without'} archive: "
                       f"{r.rate:,.0f} events/s, event loop {r.loop_cpu * 1e6:.1f} us CPU/event"
                       f"{extra}")
-        a = statistics.median(r.rate for r in runs[False])
-        b = statistics.median(r.rate for r in runs[True])
+        # On a shared machine other processes steal whole runs: the best run of each kind
+        # is the least disturbed one (as timeit takes the minimum); the median is shown too.
+        for label, pick in (("best", max), ("median", statistics.median)):
+            a = pick(r.rate for r in runs[False])
+            b = pick(r.rate for r in runs[True])
+            print(f"{label} ingest: {a:,.0f} events/s without the archive, {b:,.0f} with it: "
+                  f"the archive costs live ingest {(1 - b / a) * 100:.1f} % (target < 15 %)")
         ca = statistics.median(r.loop_cpu for r in runs[False])
         cb = statistics.median(r.loop_cpu for r in runs[True])
-        print(f"median ingest: {a:,.0f} events/s without the archive, {b:,.0f} with it: "
-              f"the archive costs live ingest {(1 - b / a) * 100:.1f} % (target < 15 %)")
         print(f"median event-loop CPU per event: {ca * 1e6:.1f} us without, {cb * 1e6:.1f} us "
               f"with the archive ({(cb / ca - 1) * 100:+.1f} %)")
 
