@@ -36,6 +36,7 @@ from zoomtui.monitor.archive import (
 from zoomtui.monitor.when import WhenError, parse_when
 from zoomtui.zoom.protocol import (
     Envelope,
+    MalformedFrame,
     ZoomEvent,
     envelope_frame,
     message_frame,
@@ -216,6 +217,23 @@ def test_a_hand_made_event_with_a_lone_surrogate_does_not_fail_its_batch(arch: A
     assert arch.status == STATUS_OPEN
     assert [e.name for e in arch.iter_events()] == ["meeting.participant_joined", "x.y",
                                                     "meeting.participant_joined"]
+
+
+def test_hand_made_values_are_stored_not_fatal(arch: Archive):
+    arch.add(MalformedFrame(raw="text, not bytes", reason="made by hand", received_at=T0))  # type: ignore[arg-type]
+    arch.add(Heartbeat(rtt=0.01, at=T0))  # live-only: ignored
+    arch.add(event(1))
+    assert arch.flush() and arch.status == STATUS_OPEN
+    kinds = [type(u).__name__ for u in arch.iter_updates()]
+    assert kinds == ["MalformedFrame", "ZoomEvent"]
+
+
+def test_a_path_with_uri_characters(tmp_path: Path):
+    odd = tmp_path / "we?ird #dir %20 ünï" / "a b.sqlite3"
+    a = Archive(odd)
+    a.add(event(1))
+    a.close()
+    assert a.status == STATUS_CLOSED and ArchiveReader(odd).count() == 1
 
 
 def test_reading_while_the_writer_keeps_writing(arch: Archive):

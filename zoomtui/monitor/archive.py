@@ -680,7 +680,12 @@ class Archive(ArchiveReader):
             while n > 0:
                 take = min(n, self.batch_max)
                 pop = q.popleft
-                self._write([pop() for _ in range(take)])
+                batch = [pop() for _ in range(take)]
+                try:
+                    self._write(batch)
+                except Exception as exc:  # a bug must not kill the thread (and grow the queue)
+                    self._fail(exc)
+                    self._discard(batch)
                 n -= take
             self.writer_cpu = time.thread_time()
             if self._closing and not q:
@@ -765,7 +770,10 @@ class Archive(ArchiveReader):
     def _insert_other(db: sqlite3.Connection, update: Any, cid: str | None) -> int:
         kind = type(update)
         if kind is MalformedFrame:
-            db.execute(_INSERT_MALFORMED, (cid, update.received_at, update.reason, bytes(update.raw)))
+            raw = update.raw
+            if isinstance(raw, str):  # hand-made; parse_frame always gives bytes
+                raw = raw.encode("utf-8", "surrogatepass")
+            db.execute(_INSERT_MALFORMED, (cid, update.received_at, update.reason, bytes(raw)))
         elif kind is StateChanged:
             db.execute(_INSERT_STATE, (cid, update.at, str(update.state), str(update.previous),
                                        update.reason, update.hint, update.retry_in, update.attempt))
