@@ -74,6 +74,16 @@ SECTION_TITLES = {Presence.IN: "In the meeting", Presence.WAITING: "Waiting", Pr
 GLYPHS = {Presence.IN: ("● ", "ok"), Presence.WAITING: ("◌ ", "warn"), Presence.LEFT: ("○ ", "dim")}
 
 
+def clock_hms(epoch_ms: int | None) -> str:
+    """HH:MM:SS in local time ('--:--:--' when unknown)."""
+    if epoch_ms is None:
+        return "--:--:--"
+    try:
+        return time.strftime("%H:%M:%S", time.localtime(epoch_ms / 1000))
+    except (OverflowError, OSError, ValueError):
+        return "--:--:--"
+
+
 def person_name(p: Participant) -> str:
     return visible_text(p.display_name)
 
@@ -475,19 +485,22 @@ class ParticipantPanel(Widget):
             # the whole email matters (it identifies the person): its own line when narrow
             wide = cell_len(name) + 3 + cell_len(email) <= (detail.content_region.width or 40)
             parts.append((" · " if wide else "\n") + email)
-        stays = []
+        # the full times here (to the second): the list only has room for HH:MM
+        stay = span(p.time_in_meeting(now))
         if p.status is Presence.IN:
-            stays.append(f"in since {clock_hm(p.join_ms)}")
+            now_line = f"in since {clock_hms(p.join_ms)} ({stay})"
         elif p.status is Presence.WAITING:
-            stays.append(visible_text(p.detail or "waiting"))
+            now_line = visible_text(p.detail or "waiting")
         else:
-            stays.append(f"left {clock_hm(p.leave_ms)}: {visible_text(p.leave_reason or 'left')}")
-        if p.first_join_ms is not None:
-            if p.rejoin_count:
-                stays.append(f"first joined {clock_hm(p.first_join_ms)}")
-                stays.append(f"rejoined {p.rejoin_count}×")
-            stays.append(f"{span(p.time_in_meeting(now))} in the meeting")
-        parts += ["\n", (" · ".join(stays), "$text-muted")]
+            now_line = f"left {clock_hms(p.leave_ms)}: {visible_text(p.leave_reason or 'left')}"
+        parts += ["\n", (now_line, "$text-muted")]
+        history = []
+        if p.status is not Presence.IN and p.first_join_ms is not None:
+            history.append(f"was in {stay}")
+        if p.rejoin_count:
+            history.append(f"rejoined {p.rejoin_count}×, first joined {clock_hms(p.first_join_ms)}")
+        if history:
+            parts += ["\n", (" · ".join(history), "$text-muted")]
         if p.flags:
             parts += ["\n", ("⚠ " + " · ".join(sorted(p.flags)), "$text-warning")]
         detail.update(Content.assemble(*parts))
