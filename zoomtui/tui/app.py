@@ -264,6 +264,8 @@ class ZoomtuiApp(App[int]):
         """Run a connection with these settings in the "zoom" worker (replacing any other)."""
         self.settings = settings
         self.status.subscription_id = settings.subscription_id
+        if self.demo is None:  # which account this is: on-call may have several profiles
+            self._panel.border_title = f"connection · profile {settings.profile}"
         self._start = partial(self.connect_to, settings)
         self.run_worker(self._run_connection(settings), name="zoom-connection", group="zoom",
                         exclusive=True, exit_on_error=False)
@@ -273,6 +275,7 @@ class ZoomtuiApp(App[int]):
         self.demo = options
         self._start = partial(self.start_demo, options)
         self.sub_title = "demo: a built-in fake Zoom on 127.0.0.1, made-up meetings"
+        self._panel.border_title = "connection · demo: built-in fake Zoom, made-up meetings"
         self.run_worker(self._run_demo(options), name="zoom-demo", group="zoom",
                         exclusive=True, exit_on_error=False)
 
