@@ -311,6 +311,47 @@ async def test_enter_on_a_participant_filters_the_log_to_exactly_their_events(
         assert len(shown) == 6
 
 
+async def test_the_panes_show_one_moment_while_events_keep_arriving(fake: FakeZoom, tui) -> None:
+    """Rows drawn after a rebuild (a scroll, the clock tick) come from the same moment as
+    the counts above them, not from the tracker's newer state: the panes never disagree
+    with themselves, however events interleave with repaints."""
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await connected(pilot, tui)
+        meetings, people = panes(app)
+        await play(pilot, tui, fake, ev("meeting.started", WEEKLY, T0),
+                   joined(WEEKLY, ANA, T0 + 5), joined(WEEKLY, BO, T0 + 6))
+        await pilot.press("m", "enter")
+        check_counts_agree(tui, app)
+        # hold the panes' refresh (their timers), let Zoom end the meeting, then repaint
+        meetings._timer.pause()  # type: ignore[union-attr]
+        people._timer.pause()  # type: ignore[union-attr]
+        expected = app.status.events + 3
+        for e in (left(WEEKLY, ANA, T0 + 60, "Host ended the meeting."),
+                  left(WEEKLY, BO, T0 + 60, "Host ended the meeting."),
+                  ev("meeting.ended", WEEKLY, T0 + 60, end_time=iso(T0 + 60))):
+            await fake.inject(e)
+        await tui.wait_until(pilot, lambda: app.status.events >= expected, what="the events")
+        assert app.meetings.get(WEEKLY["uuid"]).current_count == 0  # type: ignore[union-attr]
+        meetings.refresh()
+        people.participant_list.refresh()
+        await pilot.pause()
+        shown = text_of(tui, app, people)
+        assert "2 in · peak 2 · 0 left" in shown
+        assert len(in_section(shown)) == 2  # the rows of that moment, not "○ left" under "In"
+        assert "○" not in shown
+        assert "2 in" in text_of(tui, app, meetings)
+        meetings._timer.resume()  # type: ignore[union-attr]
+        people._timer.resume()  # type: ignore[union-attr]
+        await tui.wait_until(pilot, lambda: meetings.up_to_date and people.up_to_date,
+                             what="the panes to catch up")
+        await pilot.pause()
+        shown = text_of(tui, app, people)
+        assert "0 in · peak 2 · 2 left" in shown and "In the meeting" not in shown
+        assert "1 ended" in text_of(tui, app, meetings)
+        check_counts_agree(tui, app)
+
+
 async def test_sort_and_find_in_the_participant_panel(fake: FakeZoom, tui) -> None:
     app = app_for(fake, tui)
     async with app.run_test(size=(100, 30)) as pilot:

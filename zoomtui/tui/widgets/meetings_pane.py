@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ REFRESH_INTERVAL = 0.25
 TICK_INTERVAL = 1.0
 #: drop meetings that ended longer ago than the tracker's retention this often
 PRUNE_INTERVAL = 30.0
+#: ended meetings listed (most recent first); a flood of short meetings ends thousands
+ENDED_SHOWN = 50
 
 #: a line: (piece text, style key) pairs; style keys are component class suffixes
 Pieces = list[tuple[str, str]]
@@ -112,6 +115,42 @@ def focus_now(widget: Widget) -> None:
     after the one that moved the focus (fast typing, paste, tmux send-keys) would still
     go to the widget that had it."""
     widget.screen.set_focus(widget)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRow:
+    """What the pane shows of one meeting, copied from the tracker at one moment."""
+
+    uuid: str
+    kind: str
+    live: bool
+    title: str
+    id: str | None
+    current: int
+    peak: int
+    waiting: int
+    start_seen: bool
+    problems: int
+    end_ms: int | None  # the end time, else when we learned it was deleted or ended
+    deleted_only: bool  # deleted without an end seen
+    duration: float | None  # at `at`
+    at: float
+
+    @classmethod
+    def of(cls, m: Meeting, now: float) -> MeetingRow:
+        end_ms = m.end_ms
+        if end_ms is None and m.finished_seen_at is not None:
+            end_ms = int(m.finished_seen_at * 1000)
+        return cls(uuid=m.uuid, kind=m.kind, live=m.is_live, title=meeting_title(m), id=m.id,
+                   current=m.current_count, peak=m.peak_count, waiting=m.waiting_count,
+                   start_seen=m.start_seen, problems=problem_count(m), end_ms=end_ms,
+                   deleted_only=m.deleted and not m.ended, duration=m.duration(now), at=now)
+
+    def duration_at(self, now: float) -> float | None:
+        """The duration as the clock moves on (a live meeting keeps running)."""
+        if self.duration is None or not self.live:
+            return self.duration
+        return self.duration + max(0.0, now - self.at)
 
 
 class LogFilterRequested(Message):
@@ -452,60 +491,65 @@ class MeetingsPane(LineList):
             self.refresh()  # durations
 
     def rebuild(self) -> None:
-        """Re-read the tracker now (the timer does this when its version changed)."""
+        """Re-read the tracker now (the timer does this when its version changed).
+
+        The rows are copies taken now, not the tracker's live objects: lines drawn later
+        (a scroll, the clock tick) then show this one moment, never a mix of two.
+        """
         tracker = self.tracker
         self._seen_version = tracker.version
         self._last_paint = time.monotonic()
+        now = self.clock()
         ordered = tracker.ordered()
-        self._live = sum(1 for m in ordered if m.is_live)
+        live = [MeetingRow.of(m, now) for m in ordered if m.is_live]
+        ended = [m for m in ordered if not m.is_live]
+        rows = live + [MeetingRow.of(m, now) for m in ended[:ENDED_SHOWN]]
+        self._live = len(live)
         lines: list[tuple[str | None, Any]] = []
-        for m in ordered:
-            lines.append((m.uuid, (m, 0)))
-            lines.append((m.uuid, (m, 1)))
+        for row in rows:
+            lines.append((row.uuid, (row, 0)))
+            lines.append((row.uuid, (row, 1)))
+        if len(ended) > ENDED_SHOWN:
+            lines.append((None, (None, f"+{len(ended) - ENDED_SHOWN:,} more ended")))
         self.set_lines(lines)
-        ended = len(ordered) - self._live
         title = Text("meetings")
         title.append(f" · {self._live} live", "bold" if self._live else "")
         if ended:
-            title.append(f" · {ended} ended")
+            title.append(f" · {len(ended):,} ended")
         self.border_title = title
 
     # -- drawing -----------------------------------------------------------------------
     def line_pieces(self, payload: Any, width: int, selected: bool) -> Pieces:
         m, which = payload
+        if m is None:
+            return [("  " + which, "ended")]
         now = self.clock()
-        live = m.is_live
+        live = m.live
         if which == 0:
             if live:
                 glyph = ("● ", "ok")
-                right = [(f"{m.current_count} in", "bold")]
+                right = [(f"{m.current} in", "bold")]
             else:
                 glyph = ("○ ", "ended")
-                right = [(f"peak {m.peak_count}", "ended")]
-            return right_aligned([glyph, (meeting_title(m), "bold" if live else "ended")],
-                                 right, width)
+                right = [(f"peak {m.peak}", "ended")]
+            return right_aligned([glyph, (m.title, "bold" if live else "ended")], right, width)
         parts: list[tuple[str, str]] = []
         muted = "dim" if live else "ended"
         if m.kind == "webinar":
             parts.append(("webinar", "accent" if live else "ended"))
+        duration = m.duration_at(now)
         if live:
-            duration = m.duration(now)
             parts.append((span(duration) if duration is not None else "start time unknown", muted))
-            if m.waiting_count:
-                parts.append((f"{m.waiting_count} waiting", "warn"))
+            if m.waiting:
+                parts.append((f"{m.waiting} waiting", "warn"))
         else:
-            when = m.end_ms if m.end_ms is not None else (
-                int(m.finished_seen_at * 1000) if m.finished_seen_at else None)
-            parts.append(("deleted" if m.deleted and not m.ended else f"ended {clock_hm(when)}",
-                          muted))
-            duration = m.duration(now)
+            parts.append(("deleted" if m.deleted_only else f"ended {clock_hm(m.end_ms)}", muted))
             if duration is not None:
                 parts.append((f"ran {span(duration)}", muted))
         if not m.start_seen:
             parts.append(("⚠ start not seen", "warn" if live else "ended"))
-        problems = problem_count(m)
-        if problems:
-            parts.append((f"⚠ {plural(problems, 'problem')}", "warn" if live else "ended"))
+        if m.problems:
+            parts.append((f"⚠ {plural(m.problems, 'problem')}", "warn" if live else "ended"))
         left = [("  ", "base"), *joined(parts)]
         # the number tells apart two occurrences with one topic (Zoom reuses topics freely)
         ident = m.id or ""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,44 @@ SECTION_TITLES = {Presence.IN: "In the meeting", Presence.WAITING: "Waiting", Pr
 GLYPHS = {Presence.IN: ("● ", "ok"), Presence.WAITING: ("◌ ", "warn"), Presence.LEFT: ("○ ", "dim")}
 
 
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    """What the panel shows of one participant, copied from the tracker at one moment
+    (the attribute names are `Participant`'s)."""
+
+    key: str
+    status: Presence
+    name: str | None
+    email: str | None
+    display_name: str
+    detail: str
+    join_ms: int | None
+    first_join_ms: int | None
+    leave_ms: int | None
+    rejoin_count: int
+    flags: frozenset[str]
+    stay: float  # seconds in the meeting at `at`
+    at: float
+
+    @classmethod
+    def of(cls, p: Participant, now: float) -> PersonRow:
+        return cls(key=p.key, status=p.status, name=p.name, email=p.email,
+                   display_name=p.display_name, detail=p.detail, join_ms=p.join_ms,
+                   first_join_ms=p.first_join_ms, leave_ms=p.leave_ms,
+                   rejoin_count=p.rejoin_count, flags=p.flags, stay=p.time_in_meeting(now),
+                   at=now)
+
+    @property
+    def leave_reason(self) -> str | None:
+        return self.detail if self.status is Presence.LEFT else None
+
+    def time_in_meeting(self, now: float) -> float:
+        """Seconds in the meeting, the clock moving on while they are in."""
+        if self.status is Presence.IN:
+            return self.stay + max(0.0, now - self.at)
+        return self.stay
+
+
 def clock_hms(epoch_ms: int | None) -> str:
     """HH:MM:SS in local time ('--:--:--' when unknown)."""
     if epoch_ms is None:
@@ -84,7 +123,7 @@ def clock_hms(epoch_ms: int | None) -> str:
         return "--:--:--"
 
 
-def person_name(p: Participant) -> str:
+def person_name(p: Participant | PersonRow) -> str:
     return visible_text(p.display_name)
 
 
@@ -104,7 +143,7 @@ def short_reason(reason: str | None) -> str:
     return visible_text(reason or "")[:9]
 
 
-def participant_filter(m: Meeting, p: Participant) -> str:
+def participant_filter(m: Meeting, p: Participant | PersonRow) -> str:
     """The event-log filter for one person's events in one meeting.
 
     `user:` is what `filters.filter_for_participant` gives for their events: the
@@ -133,7 +172,7 @@ def name_key(name: str) -> str:
     return _LEADING_MARKS.sub("", name.casefold()) or name.casefold()
 
 
-def matches(p: Participant, query: str) -> bool:
+def matches(p: Participant | PersonRow, query: str) -> bool:
     q = query.casefold()
     return any(v and q in v.casefold() for v in (p.name, p.email, p.key))
 
@@ -183,7 +222,7 @@ class ParticipantList(LineList):
             return [(value, "heading")]
         if kind == "note":
             return [(value, "dim")]
-        p: Participant = value
+        p: PersonRow = value
         glyph = GLYPHS[p.status]
         name_style = "bold" if p.status is Presence.IN else "base"
         right: Pieces = []
@@ -259,6 +298,7 @@ class ParticipantPanel(Widget):
         self.query_text = ""
         self._seen: tuple[Any, ...] | None = None
         self._bound: Any = None  # the meetings pane whose cursor picks the meeting
+        self._rows: dict[str, PersonRow] = {}  # the people as of the last rebuild
         self._last_paint = 0.0
         self._timer: Timer | None = None
         self._list = ParticipantList(self, id="participant-list")
@@ -298,9 +338,10 @@ class ParticipantPanel(Widget):
         return None if self.meeting_uuid is None else self.tracker.get(self.meeting_uuid)
 
     @property
-    def selected(self) -> Participant | None:
-        m, key = self.meeting, self._list.cursor_key
-        return None if m is None or key is None else m.participants.get(key)
+    def selected(self) -> PersonRow | None:
+        """The person under the cursor, as the panel shows them (its last rebuild)."""
+        key = self._list.cursor_key
+        return None if key is None else self._rows.get(key)
 
     @property
     def up_to_date(self) -> bool:
@@ -383,16 +424,25 @@ class ParticipantPanel(Widget):
             mono = time.monotonic()
             if m is not None and m.current_count and mono - self._last_paint >= TICK_INTERVAL:
                 self._last_paint = mono
-                self._list.refresh()  # time in meeting
+                # nothing changed since the rebuild, so the tracker still matches the rows:
+                # only the clock moved (durations, time in meeting)
+                self._show_summary(m)
+                self._list.refresh()
                 self.show_detail()
 
     def rebuild(self) -> None:
-        """Re-read the meeting now (the timer does this when it changed)."""
+        """Re-read the meeting now (the timer does this when it changed).
+
+        The summary and the rows are taken from the tracker at this one moment, and the
+        rows are copies: lines drawn later (a scroll, the clock tick) cannot show a newer
+        state than the counts above them.
+        """
         self._seen = self._state()
         self._last_paint = time.monotonic()
         m = self.meeting
         self._show_summary(m)
         if m is None:
+            self._rows = {}
             self.border_title = "participants"
             self._list.empty_text = ("No meeting selected." if self.meeting_uuid is None
                                      else "This meeting is no longer tracked.")
@@ -400,7 +450,10 @@ class ParticipantPanel(Widget):
             self.show_detail()
             return
         self.border_title = Text(meeting_title(m))
-        groups = sorted_people(m, self.sort_by)
+        now = self.clock()
+        rows = self._rows = {p.key: PersonRow.of(p, now) for p in m.participants.values()}
+        groups = {status: [rows[p.key] for p in people]
+                  for status, people in sorted_people(m, self.sort_by).items()}
         lines: list[tuple[str | None, Any]] = []
         q = self.query_text
         for status, people in groups.items():
