@@ -346,3 +346,16 @@ async def test_export_view_writes_the_filtered_events(fake: FakeZoom, tui, tmp_p
     lines = path.read_text().splitlines()
     assert len(lines) == 1 and "Keep me" in lines[0]
     assert path.stat().st_mode & 0o077 == 0  # names and emails: owner-only
+
+
+async def test_toasts_for_connected_and_displaced_not_for_each_attempt(fake: FakeZoom, tui) -> None:
+    app = ZoomtuiApp(fake.settings(heartbeat_interval=5.0), connection_options=tui.FAST)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await fake.close(code=1000, reason="")  # what a second consumer on the subscription causes
+        await tui.wait_until(pilot, lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
+                             what="reconnected")
+        titles = [n.title for n in app._notifications]
+        assert titles.count("Displaced?") == 1
+        assert titles.count("Connected") == 2  # first connect, and back again
+        assert len(titles) == 3  # authenticating/connecting/reconnecting say nothing
