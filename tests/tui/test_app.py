@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from textual import events
 from textual.message import Message
+from textual.notifications import Notify
 from textual.widgets import Input, Static
 
 from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
@@ -349,13 +350,19 @@ async def test_export_view_writes_the_filtered_events(fake: FakeZoom, tui, tmp_p
 
 
 async def test_toasts_for_connected_and_displaced_not_for_each_attempt(fake: FakeZoom, tui) -> None:
+    titles: list[str] = []  # every toast shown, even one that has timed out since
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            titles.append(message.notification.title)
+
     app = ZoomtuiApp(fake.settings(heartbeat_interval=5.0), connection_options=tui.FAST)
-    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+    async with app.run_test(size=(160, 40), notifications=True, message_hook=hook) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.close(code=1000, reason="")  # what a second consumer on the subscription causes
         await tui.wait_until(pilot, lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
                              what="reconnected")
-        titles = [n.title for n in app._notifications]
+        await pilot.pause()
         assert titles.count("Displaced?") == 1
         assert titles.count("Connected") == 2  # first connect, and back again
         assert len(titles) == 3  # authenticating/connecting/reconnecting say nothing
