@@ -366,3 +366,20 @@ async def test_toasts_for_connected_and_displaced_not_for_each_attempt(fake: Fak
         assert titles.count("Displaced?") == 1
         assert titles.count("Connected") == 2  # first connect, and back again
         assert len(titles) == 3  # authenticating/connecting/reconnecting say nothing
+
+
+async def test_an_error_escaping_the_worker_is_still_shown_as_failed(fake: FakeZoom, tui) -> None:
+    def factory(settings, **kwargs):
+        conn = ZoomConnection(settings, **kwargs)
+        conn.updates = None  # type: ignore[method-assign] - a bug: not callable
+        return conn
+
+    class Unbridged(ZoomtuiApp):
+        async def _run_connection(self, settings):  # skip the bridge's own safety net
+            factory(settings).updates()
+
+    app = Unbridged(fake.settings(heartbeat_interval=HB))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.FAILED, what="failed")
+        assert "not callable" in app.status.reason and app.status.hint
+        assert app.is_running

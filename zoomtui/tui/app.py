@@ -28,6 +28,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, TextArea
+from textual.worker import Worker, WorkerState
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.meetings import MeetingTracker
@@ -49,7 +50,7 @@ from zoomtui.tui.widgets.event_log import EventLogView
 from zoomtui.tui.widgets.filter_bar import FilterBar
 from zoomtui.tui.widgets.meetings_pane import LogFilterRequested, MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantList, ParticipantPanel
-from zoomtui.tui.worker import ConnectionBridge
+from zoomtui.tui.worker import CRASH_HINT, ConnectionBridge
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 
@@ -327,6 +328,15 @@ class ZoomtuiApp(App[int]):
         self.post_message(StateUpdated(StateChanged(
             state=ConnectionState.FAILED, previous=self.status.state, reason=text,
             at=self.clock(), hint=hint)))
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        # Belt and braces: the bridge catches everything, but should anything escape a "zoom"
+        # worker it is shown as FAILED here (exit_on_error=False keeps the crash screen away).
+        if event.worker.group == "zoom" and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self._worker_failed(error if error is not None else RuntimeError("worker failed"),
+                                CRASH_HINT)
 
     def _connection_alive(self) -> bool:
         """True while a worker runs a connection that still listens to requests."""
