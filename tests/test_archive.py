@@ -338,13 +338,15 @@ def test_default_location_is_the_user_data_dir(tmp_path: Path):
 
     a = Archive.open("work")
     a.add(event(1))
+    assert a.flush()
+    for f in a.path.parent.iterdir():  # the file and its -wal/-shm: names and e-mails inside
+        assert oct(f.stat().st_mode & 0o777) == oct(0o600), f
     a.close()
     assert a.path == Path(platformdirs.user_data_dir("zoomtui")) / "archive" / "work.sqlite3"
     assert ArchiveReader.open("work").count() == 1
     demo = Archive.open(demo=True)
     demo.close()
     assert demo.path.name == "demo.sqlite3"
-    assert oct(a.path.stat().st_mode & 0o777) == oct(0o600)  # names and e-mails inside
 
 
 # ---------------------------------------------------------------------------------
