@@ -336,7 +336,7 @@ def test_profile_and_demo_paths_never_meet_and_never_escape(tmp_path: Path):
 def test_default_location_is_the_user_data_dir(tmp_path: Path):
     import platformdirs
 
-    a = Archive.open("work")
+    a = Archive.open("work", retention=Retention(max_age_days=None))  # T0 is in 2024
     a.add(event(1))
     assert a.flush()
     for f in a.path.parent.iterdir():  # the file and its -wal/-shm: names and e-mails inside
