@@ -66,6 +66,58 @@ FILTERS = ["ana", "type:meeting.participant_*", "user:souza -type:*left", "meeti
 KEYS = ["k", "k", "j", "G"]
 
 
+class GcWatch:
+    """Times the cyclic garbage collector: a full (gen 2) pass walks every tracked object."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._t = 0.0
+        self.active = False
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._t = time.perf_counter()
+        elif self.active:
+            self.pauses.append((info["generation"], time.perf_counter() - self._t))
+
+    def summary(self) -> str:
+        out = []
+        for gen in (0, 1, 2):
+            ts = [t * 1000 for g, t in self.pauses if g == gen]
+            if ts:
+                out.append(f"gen{gen} {len(ts)}x max {max(ts):.0f} ms sum {sum(ts):.0f} ms")
+        return "; ".join(out) or "no collections"
+
+
+GC = GcWatch()
+gc.callbacks.append(GC)
+
+
+def install_gc_policy(app: App, policy: str) -> None:
+    """How the app could tune CPython's cyclic collector (`default` leaves it alone).
+
+    Retained events and the meeting tracker keep a few hundred thousand objects
+    alive.  Event bodies parsed in the worker live until the app ingests them,
+    so young collections (every 700 allocations) promote them; CPython 3.11
+    then runs a full collection whenever promotions pass a quarter of the
+    long-lived objects: every second or two under a flood, each walking all of
+    them for hundreds of milliseconds.  The data is not cyclic (reference
+    counting frees it), so:
+
+    `tuned`   young collections every 50,000 allocations (in-flight bodies die
+              before they are looked at), full ones only on a five-minute timer;
+    `manual`  no automatic collections; young ones every second, full ones
+              every five minutes.
+    """
+    if policy == "tuned":
+        gc.set_threshold(50_000, 20, 1_000_000)
+    elif policy == "manual":
+        gc.disable()
+        app.set_interval(1.0, lambda: gc.collect(1), name="gc-young")
+    if policy != "default":
+        app.set_interval(300.0, gc.collect, name="gc-full")
+
+
 def rss_mb() -> float:
     with open("/proc/self/status") as f:
         for line in f:
@@ -159,11 +211,13 @@ async def run_host(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(EventLogView)
+        install_gc_policy(app, args.gc_policy)
         probe = KeyProbe(app, view)
         frames = itertools.cycle(pool)
         sent = 0
         start = time.perf_counter()
         cpu0 = cpu_seconds()
+        GC.active = True
         next_key = start + 0.5
         keys = itertools.cycle(KEYS)
         while (now := time.perf_counter()) - start < args.duration:
@@ -177,21 +231,22 @@ async def run_host(args: argparse.Namespace) -> dict[str, Any]:
                 next_key = now + args.key_interval
             await asyncio.sleep(0.05)  # the batch interval: the worker flushes about this often
         elapsed = time.perf_counter() - start
+        GC.active = False
         result["cpu"] = (cpu_seconds() - cpu0) / elapsed
         await pilot.pause(0.2)
         result.update(ingested=log.appended, seconds=elapsed, probe=probe)
-        top_up(log, pool, view)
+        top_up(log, pool, view, args.seed)
         result.update(await measure_filters(pilot, log, view))
     return result
 
 
-def top_up(log: EventLog, pool: list[str], view: EventLogView) -> None:
+def top_up(log: EventLog, pool: list[str] | None, view: EventLogView, seed: int) -> None:
     """Fill the log to 100,000 retained rows (a quick run ingests fewer)."""
     gc.collect()
     print(f"(after the flood: {log.total:,} rows retained, RSS {rss_mb():.0f} MB)")
     missing = RETAINED - log.total
     if missing > 0:
-        frames = itertools.cycle(pool)
+        frames = itertools.cycle(pool or frame_pool(20_000, seed))
         now = time.time()
         while missing > 0:  # in batches, as the worker delivers them (bodies freed per batch)
             n = min(missing, 2000)
@@ -270,24 +325,27 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
                 await pilot.pause(0.05)
             view = app.query_one(EventLogView)
             view.focus()
+            install_gc_policy(app, args.gc_policy)
             probe = KeyProbe(app, view)
             keys = itertools.cycle(KEYS)
             first = log.appended
             start = time.perf_counter()
             cpu0 = cpu_seconds()
+            GC.active = True
             samples = []
             while (now := time.perf_counter()) - start < args.duration:
                 probe.press(next(keys))
                 await asyncio.sleep(args.key_interval)
                 samples.append((now - start, log.appended - first))
             elapsed = time.perf_counter() - start
+            GC.active = False
             result["cpu"] = (cpu_seconds() - cpu0) / elapsed
             result.update(ingested=log.appended - first, seconds=elapsed, probe=probe)
             slowest = min((b - a) / 1.0 for a, b in _per_second(samples)) if samples else 0
             result["slowest_second"] = slowest
             app.action_disconnect()  # the flood ends; the filter figures are taken in quiet
             await pilot.pause(0.3)
-            top_up(log, frame_pool(20_000, args.seed), view)
+            top_up(log, None, view, args.seed)
             result.update(await measure_filters(pilot, log, view))
         return result
     finally:
@@ -312,7 +370,7 @@ def _per_second(samples: list[tuple[float, int]]) -> list[tuple[int, int]]:
 def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
     probe: KeyProbe = r["probe"]
     rate = r["ingested"] / r["seconds"]
-    print(f"source: {args.source}   target: {args.rate:,.0f} events/s for {args.duration:.0f} s   "
+    print(f"source: {args.source}   gc: {args.gc_policy}   target: {args.rate:,.0f} events/s for {args.duration:.0f} s   "
           f"screen {SIZE[0]}x{SIZE[1]}")
     print(f"ingested: {r['ingested']:,} events in {r['seconds']:.1f} s = {rate:,.0f} events/s"
           + (f" (slowest whole second: {r['slowest_second']:,.0f})" if "slowest_second" in r else ""))
@@ -320,6 +378,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
     print(f"app process CPU during the flood: {r['cpu'] * 100:.0f}% of one core = "
           f"{per_1k:.0f} ms per 1,000 events (machine load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores: other processes slow every figure here)")
+    print(f"garbage collector during the flood (policy {args.gc_policy}): {GC.summary()}")
     ms = [x * 1000 for x in probe.to_handler]
     paint = [x * 1000 for x in probe.to_paint]
     print(f"key -> handler ({len(ms)} keys): p50 {pct(ms, 50):.1f} ms  p95 {pct(ms, 95):.1f} ms  "
@@ -342,6 +401,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="10 s instead of --duration")
     ap.add_argument("--key-interval", type=float, default=0.1, help="seconds between keys")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gc-policy", choices=["default", "tuned", "manual"], default="default",
+                    help="manual: see install_gc_policy (what the app could adopt)")
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the whole run to FILE")
     args = ap.parse_args()
     if args.quick:
