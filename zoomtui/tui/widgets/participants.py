@@ -28,9 +28,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -69,16 +68,18 @@ from zoomtui.tui.widgets.meetings_pane import (
 WIDE = 50
 #: room kept for the right-hand column ('↻2 ⚠ 14:03  17m') when placing the email column
 RIGHT_COLUMN = 17
+#: rebuild at most once per this many times the last rebuild took (a tenth of the loop)
+REBUILD_SHARE = 10
 SORT_MODES = ("time", "name")
 SORT_LABELS = {"time": "by join time", "name": "by name"}
 SECTION_TITLES = {Presence.IN: "In the meeting", Presence.WAITING: "Waiting", Presence.LEFT: "Left"}
 GLYPHS = {Presence.IN: ("● ", "ok"), Presence.WAITING: ("◌ ", "warn"), Presence.LEFT: ("○ ", "dim")}
 
 
-@dataclass(frozen=True, slots=True)
-class PersonRow:
+class PersonRow(NamedTuple):
     """What the panel shows of one participant, copied from the tracker at one moment
-    (the attribute names are `Participant`'s)."""
+    (the attribute names are `Participant`'s).  A tuple: a webinar's thousands of rows
+    are copied on each rebuild, and a tuple is the cheapest copy."""
 
     key: str
     status: Presence
@@ -96,11 +97,9 @@ class PersonRow:
 
     @classmethod
     def of(cls, p: Participant, now: float) -> PersonRow:
-        return cls(key=p.key, status=p.status, name=p.name, email=p.email,
-                   display_name=p.display_name, detail=p.detail, join_ms=p.join_ms,
-                   first_join_ms=p.first_join_ms, leave_ms=p.leave_ms,
-                   rejoin_count=p.rejoin_count, flags=p.flags, stay=p.time_in_meeting(now),
-                   at=now)
+        return cls(p.key, p.status, p.name, p.email, p.name or p.email or p.key, p.detail,
+                   p.join_ms, p.first_join_ms, p.leave_ms, max(0, p.entries - 1), p.flags,
+                   p.time_in_meeting(now), now)
 
     @property
     def leave_reason(self) -> str | None:
@@ -299,6 +298,8 @@ class ParticipantPanel(Widget):
         self._seen: tuple[Any, ...] | None = None
         self._bound: Any = None  # the meetings pane whose cursor picks the meeting
         self._rows: dict[str, PersonRow] = {}  # the people as of the last rebuild
+        self._last_rebuild = 0.0
+        self._rebuild_cost = 0.0
         self._last_paint = 0.0
         self._timer: Timer | None = None
         self._list = ParticipantList(self, id="participant-list")
@@ -418,7 +419,10 @@ class ParticipantPanel(Widget):
 
     def _poll(self) -> None:
         if self._state() != self._seen:
-            self.rebuild()
+            # a crowd (a webinar of thousands) costs milliseconds per rebuild: keep the
+            # panel's share of the loop to about a tenth however big the meeting
+            if time.monotonic() - self._last_rebuild >= REBUILD_SHARE * self._rebuild_cost:
+                self.rebuild()
         else:
             m = self.meeting
             mono = time.monotonic()
@@ -437,6 +441,14 @@ class ParticipantPanel(Widget):
         rows are copies: lines drawn later (a scroll, the clock tick) cannot show a newer
         state than the counts above them.
         """
+        started = time.monotonic()
+        try:
+            self._rebuild()
+        finally:
+            self._last_rebuild = time.monotonic()
+            self._rebuild_cost = self._last_rebuild - started
+
+    def _rebuild(self) -> None:
         self._seen = self._state()
         self._last_paint = time.monotonic()
         m = self.meeting
