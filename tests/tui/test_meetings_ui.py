@@ -352,6 +352,49 @@ async def test_the_panes_show_one_moment_while_events_keep_arriving(fake: FakeZo
         check_counts_agree(tui, app)
 
 
+async def test_waiting_room_and_data_problems_are_shown(fake: FakeZoom, tui) -> None:
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await connected(pilot, tui)
+        meetings, people = panes(app)
+        ghost = person("pu-ghost-A", "Gus Ghost", "gus@example.com", "16778290", "uidGus")
+        waiting = {**CHIDI, "participant_uuid": "pu-chidi-A", "date_time": iso(T0 + 8)}
+        await play(pilot, tui, fake,
+                   # no meeting.started: monitoring began after it (or it was lost)
+                   joined(WEEKLY, ANA, T0 + 5),
+                   ev("meeting.participant_joined_waiting_room", WEEKLY, T0 + 8,
+                      participant=waiting),
+                   left(WEEKLY, ghost, T0 + 9))  # left, with no join ever seen
+        listed = text_of(tui, app, meetings)
+        assert "⚠ start not seen" in listed and "⚠ 1 problem" in listed
+        await pilot.press("m", "enter")
+        shown = text_of(tui, app, people)
+        assert "1 in · peak 1 · 1 waiting · 1 left" in shown
+        assert "Waiting · 1" in shown
+        chidi = next(line for line in shown.splitlines() if "Chidi Okonkwo" in line)
+        assert "◌" in chidi and "waiting room" in chidi
+        assert "⚠ start not seen · left without join" in shown
+        gus = next(line for line in shown.splitlines() if "Gus Ghost" in line)
+        assert "○" in gus and "⚠" in gus
+        # the detail of a flagged person says what is wrong
+        for _ in range(3):
+            if people.selected is not None and people.selected.name == "Gus Ghost":
+                break
+            await pilot.press("down")
+        await pilot.pause()
+        assert "⚠ left without join" in text_of(tui, app, people)
+        # admitted: out of the waiting room, into the meeting
+        await play(pilot, tui, fake, ev("meeting.participant_admitted", WEEKLY, T0 + 20,
+                                        participant={**waiting, "date_time": iso(T0 + 20)}))
+        shown = text_of(tui, app, people)
+        assert "2 in · peak 2 · 1 left" in shown and "Waiting" not in shown
+        check_counts_agree(tui, app)
+        # l on the meetings list filters the log to the meeting too
+        await pilot.press("escape", "l")
+        await pilot.pause()
+        assert app.event_view.applied_filter == f"meeting:{quote_value(WEEKLY['uuid'])}"
+
+
 async def test_sort_and_find_in_the_participant_panel(fake: FakeZoom, tui) -> None:
     app = app_for(fake, tui)
     async with app.run_test(size=(100, 30)) as pilot:
