@@ -29,14 +29,20 @@ class MaxRandom(random.Random):
 
 
 class Recorder:
-    def __init__(self, conn: ZoomConnection) -> None:
+    """`sink`, when given, sees every update as it arrives (the reliability tests archive them)."""
+
+    def __init__(self, conn: ZoomConnection, sink: Callable[[Update], object] | None = None) -> None:
         self.conn = conn
+        self.sink = sink
         self.items: list[Update] = []
         self._changed = asyncio.Event()
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
+        sink = self.sink
         async for u in self.conn.updates():
+            if sink is not None:
+                sink(u)
             self.items.append(u)
             self._changed.set()
         self._changed.set()
