@@ -11,6 +11,11 @@
    writer's backlog when the last event arrived and how long `close()` took to drain
    it (the writer keeping up or not).
 
+On a small shared machine the wall-clock rates swing by tens of percent between runs
+(the fake at rate max fills one core, the client another, and the writer has to take
+CPU from one of them); the event loop's CPU per event is the stable figure: what the
+archive takes from ingest when the writer has a core of its own.
+
     python benchmarks/archive.py [--events 100000] [--repeat 3] [--write-only]
 """
 
