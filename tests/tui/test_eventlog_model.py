@@ -139,41 +139,58 @@ def test_clear_forgets_rows_but_keeps_filter() -> None:
 _POOL = [make_event(i, user=["Ana", "Bo", "Cy"][i % 3]) for i in range(30)] + [
     GapRow(start=1.0, end=2.0, reason="cut"),
     make_malformed(99),
+    StateRow(state="reconnecting", reason="server closed 1006 ana", at=3.0),
 ]
+_FILTERS = [None, "ana", "bo", "zzz", "user", "real:ana", "real:-type:gap", "real:type:malformed",
+            "real:-user:bo", "real:closed"]
 
 ops = st.lists(
     st.one_of(
         st.tuples(st.just("extend"), st.lists(st.integers(0, len(_POOL) - 1), max_size=12)),
-        st.tuples(st.just("filter"), st.sampled_from([None, "ana", "bo", "zzz", "user"])),
+        st.tuples(st.just("filter"), st.sampled_from(_FILTERS)),
     ),
     max_size=25,
 )
 
 
-@settings(max_examples=150, deadline=None)
+def _make_filter(spec: str | None):
+    from zoomtui.monitor.filters import compile_filter
+
+    if spec is None:
+        return None
+    if spec.startswith("real:"):
+        return compile_filter(spec[5:])
+    return SubstringFilter(spec)
+
+
+@settings(max_examples=200, deadline=None)
 @given(limit=st.integers(1, 15), operations=ops)
 def test_matches_a_naive_reference(limit: int, operations: list) -> None:
     log = EventLog(limit=limit)
     retained: list = []
-    needle: str | None = None
+    flt = None
+    spec: str | None = None
 
     def passes(row: object) -> bool:
-        if needle is None or isinstance(row, GapRow):
+        if flt is None:
             return True
-        return isinstance(row, ZoomEvent) and needle in row.search_text
+        if isinstance(row, GapRow):
+            return spec != "real:-type:gap"
+        if isinstance(flt, SubstringFilter):
+            return isinstance(row, ZoomEvent) and flt.matches(row)
+        return flt.matches(row)
 
     for op, arg in operations:
         if op == "extend":
             batch = [_POOL[k] for k in arg]
-            before_visible = [r for r in retained if passes(r)]
             retained = (retained + batch)[-limit:]
-            kept_new = batch[-min(len(batch), limit):] if batch else []
-            kept_new = kept_new[len(kept_new) - min(len(kept_new), len(retained)):]
+            kept_new = batch[len(batch) - min(len(batch), limit, len(retained)):] if batch else []
             added = log.extend(batch)
-            assert added == sum(1 for r in kept_new if passes(r)), (before_visible, batch)
+            assert added == sum(1 for r in kept_new if passes(r))
         else:
-            needle = arg
-            log.set_filter(None if arg is None else SubstringFilter(arg))
+            spec = arg
+            flt = _make_filter(arg)
+            log.set_filter(flt)
         visible = [r for r in retained if passes(r)]
         assert log.total == len(retained)
         assert log.visible_count == len(visible)
@@ -199,5 +216,8 @@ def test_with_the_real_filter_language() -> None:
     assert [getattr(r, "name", None) for r in log] == ["meeting.participant_joined", "meeting.participant_left"]
     log.set_filter(compile_filter("type:malformed"))
     assert list(log) == [gap, bad]
+    batch = [make_event(5), bad, gap]
+    assert log.extend(batch) == 2 and batch == [batch[0], bad, gap]  # the caller's list untouched
+    assert list(log)[-2:] == [bad, gap]
     log.set_filter(compile_filter("-family:g*"))  # a negated glob covering "gap" hides gaps too
     assert gap not in list(log)

@@ -99,6 +99,10 @@ class EventLog:
         # Filtered index: seqs of matching rows; entries before _vhead are dropped.
         self._index: array[int] | None = None  # None: no filter, every row visible
         self._vhead = 0
+        # Seqs of the rows that are not events (gaps, state rows, malformed frames): few,
+        # kept aside so a re-filter can run the filter's event check on every row from C.
+        self._others: array[int] = array("q")
+        self._ohead = 0
         self._filter: RowFilter | None = None
         #: rows dropped from the filtered view since the filter was last set; a
         #: view scrolled back in time subtracts the increase to hold its rows still
@@ -140,10 +144,12 @@ class EventLog:
         new = list(rows)
         if not new:
             return 0
-        for row in new:
+        start_seq = self.appended
+        for k, row in enumerate(new):
             if type(row) is ZoomEvent:
                 _compact_event(row)
-        start_seq = self.appended
+            else:
+                self._others.append(start_seq + k)
         self._rows.extend(new)
         added_visible = len(new)
         if self._index is not None:
@@ -175,6 +181,7 @@ class EventLog:
         else:
             lost_new = max(0, self._first - new_from)
             self.visible_dropped += count
+        self._ohead = bisect_left(self._others, self._first, self._ohead)
         self._compact()
         return lost_new
 
@@ -186,6 +193,9 @@ class EventLog:
         if self._index is not None and self._vhead >= _COMPACT_MIN and self._vhead * 2 >= len(self._index):
             del self._index[: self._vhead]
             self._vhead = 0
+        if self._ohead >= 256 and self._ohead * 2 >= len(self._others):
+            del self._others[: self._ohead]
+            self._ohead = 0
 
     def clear(self) -> None:
         """Forget every row (counts restart; the filter stays)."""
@@ -194,6 +204,8 @@ class EventLog:
         if self._index is not None:
             self._index = array("q")
         self._vhead = 0
+        self._others = array("q")
+        self._ohead = 0
         self.visible_dropped = 0
 
     # -- filtering -------------------------------------------------------------------
@@ -210,10 +222,30 @@ class EventLog:
         self._vhead = 0
 
     def _matching_seqs(self, rows: list, first_seq: int) -> Iterator[int]:
-        assert self._filter is not None
-        # One C-driven pass over the rows; the predicate is a single closure call per row.
-        keep = map(_row_predicate(self._filter), rows)
-        return compress(range(first_seq, first_seq + len(rows)), keep)
+        """The seqs of `rows` (which start at `first_seq`) that pass the filter.
+
+        Every row goes through the filter's event check in one C-driven pass
+        (`map`); the few rows that are not events are swapped for a blank event
+        in that pass and judged on their own afterwards.  `rows` may be changed.
+        """
+        flt = self._filter
+        assert flt is not None
+        seqs = range(first_seq, first_seq + len(rows))
+        match_event = getattr(flt, "matches_event", None)
+        if match_event is None:
+            return compress(seqs, map(_row_predicate(flt), rows))
+        lo = bisect_left(self._others, first_seq, self._ohead)
+        hi = bisect_left(self._others, first_seq + len(rows), lo)
+        if lo == hi:
+            return compress(seqs, map(match_event, rows))
+        others = [(s - first_seq, rows[s - first_seq]) for s in self._others[lo:hi]]
+        for k, _ in others:
+            rows[k] = _BLANK
+        results = list(map(match_event, rows))
+        keep = _row_predicate(flt)
+        for k, row in others:
+            results[k] = keep(row)
+        return compress(seqs, results)
 
     # -- reading ---------------------------------------------------------------------
     def visible(self, i: int) -> Row:
@@ -291,6 +323,11 @@ class EventLog:
     def __len__(self) -> int:
         return self.visible_count
 
+
+#: stands in for non-event rows in the event pass of a re-filter (its result is replaced)
+_BLANK = ZoomEvent(name="", event_ts_ms=None, received_at=0.0, account_id=None, meeting_uuid=None,
+                   meeting_id=None, topic=None, participant_key=None, participant_name=None,
+                   participant_email=None, raw="")
 
 _SHARED_KEYS = ("name", "account_id", "meeting_uuid", "meeting_id", "topic", "participant_key",
                 "participant_name", "participant_email", "search_text")
