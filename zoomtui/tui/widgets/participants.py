@@ -49,18 +49,14 @@ from zoomtui.monitor.meetings import (
     Presence,
 )
 from zoomtui.tui.widgets.event_log import visible_text
+from zoomtui.tui.widgets.line_list import LineList, Pieces, fit, focus_now, right_aligned
 from zoomtui.tui.widgets.meetings_pane import (
     REFRESH_INTERVAL,
     TICK_INTERVAL,
-    LineList,
     LogFilterRequested,
-    Pieces,
     clock_hm,
-    fit,
-    focus_now,
     meeting_filter,
     meeting_title,
-    right_aligned,
     span,
 )
 
