@@ -489,7 +489,7 @@ class ZoomtuiApp(App[int]):
         """m: to the meetings pane (showing the side column); from it, hide the column."""
         side = self.query_one("#side")
         pane = self.query_one(MeetingsPane)
-        # set_focus, not focus(): keys typed right after m must reach the pane (see BINDINGS)
+        # set_focus: at once (focus() waits for the message queue to move it)
         if self.focused is pane:
             side.add_class("-hidden")
             self.screen.set_focus(self._event_view)

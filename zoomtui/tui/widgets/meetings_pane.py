@@ -25,6 +25,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 
 from zoomtui.monitor.filters import quote_value
 from zoomtui.monitor.meetings import Meeting, MeetingTracker
@@ -136,6 +137,14 @@ class LogFilterRequested(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+def filter_log(widget: Widget, text: str, what: str) -> None:
+    """Ask for a log filter, and say in words what it shows: the filter itself holds
+    uuids and participant ids, which tell a person nothing."""
+    widget.post_message(LogFilterRequested(text))
+    widget.notify(f"{what}. Escape in the event list shows every event again.",
+                  title="Event log", timeout=4, markup=False)
 
 
 # -- the meetings pane -------------------------------------------------------------------
@@ -289,7 +298,7 @@ class MeetingsPane(LineList):
         if m is None:
             self.app.bell()
             return
-        self.post_message(LogFilterRequested(meeting_filter(m)))
+        filter_log(self, meeting_filter(m), f"Only the events of “{meeting_title(m)}”")
 
     def action_leave(self) -> None:
         for view in self.screen.query("#events"):

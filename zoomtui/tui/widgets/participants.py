@@ -1,26 +1,27 @@
 """The participant panel: who is in the meeting selected in the meetings pane, right now.
 
-    ╭ Weekly sync ─────────────────────────╮
-    │ meeting 85746352415 · started 14:02 · 41m
+    ╭─ Weekly sync ─────────────────────────────╮
+    │ id 85746352415 · started 14:02 · 41m
     │ 5 in · peak 7 · 1 waiting · 3 left
-    │ ⚠ start not seen
-    │ find: name or email
+    │ ⚠ start not seen                              (data problems, when there are any)
     │ In the meeting · 5
-    │ ● Ana Souza              ↻1 14:03  41m
+    │ ● Ana Souza                  ↻1 14:03  41m    (the email too, when wide enough)
     │ Waiting · 1
-    │ ◌ Guest 4821               waiting room
+    │ ◌ Guest 4821                  waiting room
     │ Left · 3
-    │ ○ Bo Lindqvist           network 14:40
-    │ Bo Lindqvist · bo@example.com            (the person under the cursor)
-    │ left 14:40: lost connection, network issue.
-    ╰──────────────────────────── by join time ╯
+    │ ○ Bo Lindqvist               network 14:40
+    │ Ana Souza · ana.souza@example.com             (the person under the cursor)
+    │ in since 14:03:05 (41m)
+    │ rejoined 1×, first joined 13:59:40
+    ╰────────────────────────────── by join time ╯
 
 Every number and every row comes from the app's `MeetingTracker` (one source of truth):
 the summary shows the meeting's counters, and the sections list its participants by
-status, so the two always agree.  Keys on the list: `enter` filters the event log to the
+status, so the two always agree; both are taken at one moment (rows are copies), so a
+repaint between two rebuilds cannot mix states.  Keys on the list: `enter` filters the event log to the
 person (their events in this meeting), `l` to the meeting, `s` sorts by name or join
-time, `f` finds a person, `escape` goes back to the meetings.  Names are data (Text,
-never markup).
+time, `f` finds a person, `escape` goes back to the meetings.  Names are data (plain
+text pieces, never markup).
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ from zoomtui.tui.widgets.line_list import LineList, Pieces, fit, focus_now, righ
 from zoomtui.tui.widgets.meetings_pane import (
     REFRESH_INTERVAL,
     TICK_INTERVAL,
-    LogFilterRequested,
     clock_hm,
+    filter_log,
     meeting_filter,
     meeting_title,
     span,
@@ -373,18 +374,15 @@ class ParticipantPanel(Widget):
         if m is None or p is None:
             self.app.bell()
             return
-        self.post_message(LogFilterRequested(participant_filter(m, p)))
-        # the filter holds ids: say in words whose events these are
-        self.notify(f"Only {p.display_name}'s events in “{meeting_title(m)}”. "
-                    "Escape in the event list shows all again.", title="Event log",
-                    timeout=4, markup=False)
+        filter_log(self, participant_filter(m, p),
+                   f"Only {p.display_name}'s events in “{meeting_title(m)}”")
 
     def filter_log_to_meeting(self) -> None:
         m = self.meeting
         if m is None:
             self.app.bell()
             return
-        self.post_message(LogFilterRequested(meeting_filter(m)))
+        filter_log(self, meeting_filter(m), f"Only the events of “{meeting_title(m)}”")
 
     # -- keeping up with the tracker -----------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
