@@ -61,7 +61,13 @@ from zoomtui.zoom.protocol import message_frame, parse_frame  # noqa: E402
 
 SIZE = (160, 48)
 RETAINED = 100_000
-FILTERS = ["ana", "type:meeting.participant_*", "user:souza -type:*left", "meeting:sync", "zzz-nothing"]
+FILTERS = [
+    "ana",
+    "type:meeting.participant_*",
+    "user:souza -type:*left",
+    "meeting:sync",
+    "zzz-nothing",
+]
 #: keys posted during the flood: up pauses follow, G resumes it (both cases are measured)
 KEYS = ["k", "k", "j", "G"]
 
@@ -173,7 +179,9 @@ class KeyProbe:
                 self._waiting = False
                 self.to_handler.append(time.perf_counter() - self._sent)
                 sent = self._sent
-                self.view.call_after_refresh(lambda: self.to_paint.append(time.perf_counter() - sent))
+                self.view.call_after_refresh(
+                    lambda: self.to_paint.append(time.perf_counter() - sent)
+                )
             return original()
 
         setattr(self.view, name, timed)  # an instance attribute: Textual's action lookup finds it
@@ -288,8 +296,15 @@ def _serve_fake(rate: float, seed: int, urls: mp.Queue, stop: Any) -> None:
     sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as this child
 
     async def main() -> None:
-        async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=seed, scenario="demo",
-                            rate=rate, record_events=False) as fake:
+        async with FakeZoom(
+            host="127.0.0.1",
+            port=0,
+            oauth_port=0,
+            seed=seed,
+            scenario="demo",
+            rate=rate,
+            record_events=False,
+        ) as fake:
             urls.put((fake.oauth_url, fake.ws_url))
             while not stop.is_set():
                 await asyncio.sleep(0.1)
@@ -312,8 +327,14 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
         oauth_url, ws_url = urls.get(timeout=30)
         c = DEMO_CREDENTIALS
         settings = ConnectionSettings(
-            account_id=c.account_id, client_id=c.client_id, client_secret=Secret(c.client_secret),
-            subscription_id=c.subscription_id, oauth_url=oauth_url, ws_url=ws_url, profile="bench")
+            account_id=c.account_id,
+            client_id=c.client_id,
+            client_secret=Secret(c.client_secret),
+            subscription_id=c.subscription_id,
+            oauth_url=oauth_url,
+            ws_url=ws_url,
+            profile="bench",
+        )
         app = ZoomtuiApp(settings, log_limit=RETAINED)
         result: dict[str, Any] = {}
         async with app.run_test(size=SIZE) as pilot:
@@ -370,27 +391,41 @@ def _per_second(samples: list[tuple[float, int]]) -> list[tuple[int, int]]:
 def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
     probe: KeyProbe = r["probe"]
     rate = r["ingested"] / r["seconds"]
-    print(f"source: {args.source}   gc: {args.gc_policy}   target: {args.rate:,.0f} events/s for {args.duration:.0f} s   "
-          f"screen {SIZE[0]}x{SIZE[1]}")
-    print(f"ingested: {r['ingested']:,} events in {r['seconds']:.1f} s = {rate:,.0f} events/s"
-          + (f" (slowest whole second: {r['slowest_second']:,.0f})" if "slowest_second" in r else ""))
+    print(
+        f"source: {args.source}   gc: {args.gc_policy}   target: {args.rate:,.0f} events/s for {args.duration:.0f} s   "
+        f"screen {SIZE[0]}x{SIZE[1]}"
+    )
+    print(
+        f"ingested: {r['ingested']:,} events in {r['seconds']:.1f} s = {rate:,.0f} events/s"
+        + (f" (slowest whole second: {r['slowest_second']:,.0f})" if "slowest_second" in r else "")
+    )
     per_1k = r["cpu"] * r["seconds"] / max(1, r["ingested"]) * 1e6
-    print(f"app process CPU during the flood: {r['cpu'] * 100:.0f}% of one core = "
-          f"{per_1k:.0f} ms per 1,000 events (machine load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores: other processes slow every figure here)")
+    print(
+        f"app process CPU during the flood: {r['cpu'] * 100:.0f}% of one core = "
+        f"{per_1k:.0f} ms per 1,000 events (machine load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores: other processes slow every figure here)"
+    )
     print(f"garbage collector during the flood (policy {args.gc_policy}): {GC.summary()}")
     ms = [x * 1000 for x in probe.to_handler]
     paint = [x * 1000 for x in probe.to_paint]
-    print(f"key -> handler ({len(ms)} keys): p50 {pct(ms, 50):.1f} ms  p95 {pct(ms, 95):.1f} ms  "
-          f"p99 {pct(ms, 99):.1f} ms  max {max(ms, default=float('nan')):.1f} ms")
-    print(f"key -> paint   ({len(paint)} keys): p50 {pct(paint, 50):.1f} ms  p95 {pct(paint, 95):.1f} ms  "
-          f"p99 {pct(paint, 99):.1f} ms  max {max(paint, default=float('nan')):.1f} ms   (target p95 < 100 ms)")
+    print(
+        f"key -> handler ({len(ms)} keys): p50 {pct(ms, 50):.1f} ms  p95 {pct(ms, 95):.1f} ms  "
+        f"p99 {pct(ms, 99):.1f} ms  max {max(ms, default=float('nan')):.1f} ms"
+    )
+    print(
+        f"key -> paint   ({len(paint)} keys): p50 {pct(paint, 50):.1f} ms  p95 {pct(paint, 95):.1f} ms  "
+        f"p99 {pct(paint, 99):.1f} ms  max {max(paint, default=float('nan')):.1f} ms   (target p95 < 100 ms)"
+    )
     print(f"filter over {r['retained']:,} retained rows (median; target < 50 ms):")
     for text, (model, whole, count) in r["filters"].items():
-        print(f"  {text!r:32} {count:>7,} rows  refilter {model * 1000:6.1f} ms   "
-              f"apply_filter (parse+refilter+view) {whole * 1000:6.1f} ms")
-    print(f"RSS with {r['retained']:,} events retained: {r['retained_rss']:.0f} MB   "
-          f"peak RSS: {peak_rss_mb():.0f} MB   (target < 300 MB)")
+        print(
+            f"  {text!r:32} {count:>7,} rows  refilter {model * 1000:6.1f} ms   "
+            f"apply_filter (parse+refilter+view) {whole * 1000:6.1f} ms"
+        )
+    print(
+        f"RSS with {r['retained']:,} events retained: {r['retained_rss']:.0f} MB   "
+        f"peak RSS: {peak_rss_mb():.0f} MB   (target < 300 MB)"
+    )
 
 
 def main() -> None:
@@ -401,8 +436,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="10 s instead of --duration")
     ap.add_argument("--key-interval", type=float, default=0.1, help="seconds between keys")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--gc-policy", choices=["default", "tuned", "manual"], default="default",
-                    help="manual: see install_gc_policy (what the app could adopt)")
+    ap.add_argument(
+        "--gc-policy",
+        choices=["default", "tuned", "manual"],
+        default="default",
+        help="manual: see install_gc_policy (what the app could adopt)",
+    )
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the whole run to FILE")
     args = ap.parse_args()
     if args.quick:
@@ -419,8 +458,11 @@ def main() -> None:
     report(args, result)
     ingested_ok = result["ingested"] / result["seconds"] >= 0.95 * args.rate
     paint_ok = pct([x * 1000 for x in result["probe"].to_paint], 95) < 100
-    print("verdict: " + ("meets" if ingested_ok and paint_ok else "MISSES")
-          + " the ingest and key-latency targets")
+    print(
+        "verdict: "
+        + ("meets" if ingested_ok and paint_ok else "MISSES")
+        + " the ingest and key-latency targets"
+    )
 
 
 if __name__ == "__main__":

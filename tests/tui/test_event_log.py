@@ -16,8 +16,13 @@ from zoomtui.tui.widgets.event_log import EventLogView, format_clock, format_lag
 
 SIZE = (160, 48)
 USERS = ["Ana Lima", "Bo Chen", "Cy [bold]Dee[/bold]", "Dana"]
-NAMES = ["meeting.participant_joined", "meeting.participant_left", "webinar.started",
-         "recording.completed", "meeting.started"]
+NAMES = [
+    "meeting.participant_joined",
+    "meeting.participant_left",
+    "webinar.started",
+    "recording.completed",
+    "meeting.started",
+]
 
 
 def sample_log(n: int = 200, limit: int = 100_000) -> EventLog:
@@ -41,9 +46,13 @@ async def until(pilot, condition: Callable[[], bool], timeout: float = 3.0) -> N
 
 async def test_rows_render_columns_gap_malformed_and_state() -> None:
     log = EventLog()
-    first = make_event(0, "meeting.participant_joined", user="Ana [b]Lima[/b]", topic="Weekly [sync]")
+    first = make_event(
+        0, "meeting.participant_joined", user="Ana [b]Lima[/b]", topic="Weekly [sync]"
+    )
     late = make_event(1, "meeting.participant_left", user="Bo\x1b[31mChen", lag=720)
-    gap = GapRow(start=first.received_at + 5, end=first.received_at + 12, reason="server closed 1006")
+    gap = GapRow(
+        start=first.received_at + 5, end=first.received_at + 12, reason="server closed 1006"
+    )
     bad = make_malformed(3, "{not json at all")
     state = StateRow(state="reconnecting", reason="no heartbeat answer for 45 s", at=gap.end)
     log.extend([first, late, gap, bad, state])
@@ -68,9 +77,14 @@ async def test_rows_render_columns_gap_malformed_and_state() -> None:
 
 async def test_rows_fill_the_width_exactly_at_any_width() -> None:
     log = EventLog()
-    log.extend([make_event(0, user="李雷 Wide 名前", topic="東京チーム 定例 " * 4),
-                GapRow(start=0.0, end=7.0, reason="cut"), make_malformed(2),
-                StateRow(state="connected", reason="", at=3.0)])
+    log.extend(
+        [
+            make_event(0, user="李雷 Wide 名前", topic="東京チーム 定例 " * 4),
+            GapRow(start=0.0, end=7.0, reason="cut"),
+            make_malformed(2),
+            StateRow(state="connected", reason="", at=3.0),
+        ]
+    )
     app = LogHost(log)
     async with app.run_test(size=SIZE) as pilot:
         for width in (24, 33, 45, 60, 90, 200):
@@ -84,7 +98,14 @@ async def test_rows_fill_the_width_exactly_at_any_width() -> None:
 
 def test_lag_format() -> None:
     assert [format_lag(x) for x in (None, 0.04, 0.2, 12.4, 720, 7200, -0.3)] == [
-        "", "0.0s", "0.2s", "12s", "12m", "2h", "-0.3s"]
+        "",
+        "0.0s",
+        "0.2s",
+        "12s",
+        "12m",
+        "2h",
+        "-0.3s",
+    ]
 
 
 async def test_late_lag_is_styled_as_a_warning() -> None:
@@ -112,7 +133,8 @@ async def test_typing_a_filter_narrows_to_exactly_the_matching_events() -> None:
         shown = list(log)
         assert len(shown) == len(expected) > 0
         assert [(r.name, r.participant_name, r.received_at) for r in shown] == [
-            (r.name, r.participant_name, r.received_at) for r in expected]
+            (r.name, r.participant_name, r.received_at) for r in expected
+        ]
         assert str(app.bar.query_one("#filter-count", Static).render()) == f"{len(expected)} of 200"
         rows = [line for line in view_lines(app.view)[1:] if line.strip()]
         assert len(rows) == len(expected)
@@ -247,7 +269,9 @@ async def test_mouse_wheel_up_pauses_and_wheel_to_the_bottom_resumes() -> None:
     async with app.run_test(size=SIZE) as pilot:
         view = app.view
         await pilot.pause()
-        wheel = dict(x=10, y=10, delta_x=0, delta_y=1, button=0, shift=False, meta=False, ctrl=False)
+        wheel = dict(
+            x=10, y=10, delta_x=0, delta_y=1, button=0, shift=False, meta=False, ctrl=False
+        )
         view.post_message(events.MouseScrollUp(view, **wheel))
         await pilot.pause()
         assert not view.follow and view.scroll_offset.y < view.max_scroll_y
@@ -326,7 +350,8 @@ async def test_a_quick_filter_on_a_gap_says_there_is_nothing_to_filter() -> None
         await pilot.pause()
         assert app.view.applied_filter == ""
         assert [n.message for n in app._notifications] == [
-            "The selected row has no meeting to filter on."]
+            "The selected row has no meeting to filter on."
+        ]
 
 
 async def test_theme_change_restyles_rows() -> None:

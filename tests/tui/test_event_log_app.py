@@ -24,9 +24,19 @@ def joined(i: int, meeting: int = 0) -> dict:
     return {
         "event": "meeting.participant_joined" if i % 2 == 0 else "meeting.participant_left",
         "event_ts": 1_741_960_992_000 + i,
-        "payload": {"account_id": "acc", "object": {
-            "id": str(85746352400 + meeting), "uuid": f"mtg{meeting}==", "topic": f"Room {meeting}",
-            "participant": {"user_name": who, "id": f"p{i % 3}", "email": f"p{i % 3}@example.com"}}},
+        "payload": {
+            "account_id": "acc",
+            "object": {
+                "id": str(85746352400 + meeting),
+                "uuid": f"mtg{meeting}==",
+                "topic": f"Room {meeting}",
+                "participant": {
+                    "user_name": who,
+                    "id": f"p{i % 3}",
+                    "email": f"p{i % 3}@example.com",
+                },
+            },
+        },
     }
 
 
@@ -36,8 +46,11 @@ async def started(fake: FakeZoom, tui, pilot, app: ZoomtuiApp, n: int) -> EventL
         await fake.inject(joined(i, meeting=i % 2))
     await tui.wait_until(pilot, lambda: app.status.events == n, what=f"{n} events")
     view = app.query_one(EventLogView)
-    await tui.wait_until(pilot, lambda: view.cursor_index == view.event_log.visible_count - 1,
-                         what="the list to follow")
+    await tui.wait_until(
+        pilot,
+        lambda: view.cursor_index == view.event_log.visible_count - 1,
+        what="the list to follow",
+    )
     return view
 
 
@@ -52,8 +65,9 @@ async def test_events_malformed_frames_and_gaps_appear_in_line(fake: FakeZoom, t
         await fake.send_malformed(kind="not_json")
         await tui.wait_until(pilot, lambda: app.status.malformed == 1, what="the malformed frame")
         await fake.cut()
-        await tui.wait_until(pilot, lambda: any(isinstance(r, GapRow) for r in app.event_log),
-                             what="a gap")
+        await tui.wait_until(
+            pilot, lambda: any(isinstance(r, GapRow) for r in app.event_log), what="a gap"
+        )
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="reconnected")
         # the list repaints on its own schedule (FOLLOW_INTERVAL); a loaded box may be slower
         await tui.wait_until(pilot, lambda: "⚠ gap" in tui.screen_text(app), what="the gap row")
@@ -65,15 +79,18 @@ async def test_events_malformed_frames_and_gaps_appear_in_line(fake: FakeZoom, t
         assert any(isinstance(r, MalformedFrame) for r in app.event_log)
 
 
-async def test_typing_a_filter_in_the_app_narrows_to_the_matching_events(fake: FakeZoom, tui) -> None:
+async def test_typing_a_filter_in_the_app_narrows_to_the_matching_events(
+    fake: FakeZoom, tui
+) -> None:
     app = app_for(fake, tui)
     async with app.run_test(size=SIZE) as pilot:
         view = await started(fake, tui, pilot, app, 12)
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"user:priya type:*joined")
-        await tui.wait_until(pilot, lambda: view.applied_filter == "user:priya type:*joined",
-                             what="the filter")
+        await tui.wait_until(
+            pilot, lambda: view.applied_filter == "user:priya type:*joined", what="the filter"
+        )
         flt = compile_filter("user:priya type:*joined")
         shown = list(app.event_log)
         assert shown and all(isinstance(r, ZoomEvent) and flt.matches(r) for r in shown)
@@ -87,19 +104,25 @@ async def test_typing_a_filter_in_the_app_narrows_to_the_matching_events(fake: F
         assert view.applied_filter == "" and app.query_one(FilterBar).input.value == ""
 
 
-async def test_enter_inspects_in_the_app_and_the_list_follows_the_inspector(fake: FakeZoom, tui) -> None:
+async def test_enter_inspects_in_the_app_and_the_list_follows_the_inspector(
+    fake: FakeZoom, tui
+) -> None:
     app = app_for(fake, tui)
     async with app.run_test(size=SIZE) as pilot:
         view = await started(fake, tui, pilot, app, 6)
         await pilot.press("k", "k", "enter")
-        await tui.wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen), what="inspector")
+        await tui.wait_until(
+            pilot, lambda: isinstance(app.screen, InspectorScreen), what="inspector"
+        )
         inspector = app.screen
         assert inspector.row is app.event_log.visible(view.cursor_index)
         row_index = app.event_log.index_of(inspector.row)
         await pilot.press("p")
         assert app.event_log.index_of(inspector.row) == row_index - 1
         await pilot.press("escape")
-        await tui.wait_until(pilot, lambda: not isinstance(app.screen, InspectorScreen), what="closed")
+        await tui.wait_until(
+            pilot, lambda: not isinstance(app.screen, InspectorScreen), what="closed"
+        )
         assert view.cursor_index == row_index - 1
 
 

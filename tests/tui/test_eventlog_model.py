@@ -120,7 +120,9 @@ def test_long_run_compacts_storage_and_keeps_indices() -> None:
     assert len(log._rows) <= 2 * 1000 + 4096 + 200
     seqs = [log.seq_at(i) for i in range(log.visible_count)]
     assert seqs == sorted(seqs) and seqs[0] >= log.dropped
-    expected = [s for s in range(log.dropped, log.appended) if "user 7" in rows[s % 200].search_text]
+    expected = [
+        s for s in range(log.dropped, log.appended) if "user 7" in rows[s % 200].search_text
+    ]
     assert seqs == expected
 
 
@@ -141,8 +143,18 @@ _POOL = [make_event(i, user=["Ana", "Bo", "Cy"][i % 3]) for i in range(30)] + [
     make_malformed(99),
     StateRow(state="reconnecting", reason="server closed 1006 ana", at=3.0),
 ]
-_FILTERS = [None, "ana", "bo", "zzz", "user", "real:ana", "real:-type:gap", "real:type:malformed",
-            "real:-user:bo", "real:closed"]
+_FILTERS = [
+    None,
+    "ana",
+    "bo",
+    "zzz",
+    "user",
+    "real:ana",
+    "real:-type:gap",
+    "real:type:malformed",
+    "real:-user:bo",
+    "real:closed",
+]
 
 ops = st.lists(
     st.one_of(
@@ -184,7 +196,7 @@ def test_matches_a_naive_reference(limit: int, operations: list) -> None:
         if op == "extend":
             batch = [_POOL[k] for k in arg]
             retained = (retained + batch)[-limit:]
-            kept_new = batch[len(batch) - min(len(batch), limit, len(retained)):] if batch else []
+            kept_new = batch[len(batch) - min(len(batch), limit, len(retained)) :] if batch else []
             added = log.extend(batch)
             assert added == sum(1 for r in kept_new if passes(r))
         else:
@@ -203,17 +215,25 @@ def test_with_the_real_filter_language() -> None:
     log = EventLog()
     gap = GapRow(start=10.0, end=17.0, reason="server closed 1006")
     bad = make_malformed(3)
-    log.extend([
-        make_event(0, "meeting.participant_joined", user="Ana"),
-        make_event(1, "meeting.participant_left", user="Ana"),
-        gap,
-        make_event(2, "webinar.started", meeting=7),
-        bad,
-    ])
+    log.extend(
+        [
+            make_event(0, "meeting.participant_joined", user="Ana"),
+            make_event(1, "meeting.participant_left", user="Ana"),
+            gap,
+            make_event(2, "webinar.started", meeting=7),
+            bad,
+        ]
+    )
     log.set_filter(compile_filter("type:participant_joined"))
-    assert [getattr(r, "name", type(r).__name__) for r in log] == ["meeting.participant_joined", "GapRow"]
+    assert [getattr(r, "name", type(r).__name__) for r in log] == [
+        "meeting.participant_joined",
+        "GapRow",
+    ]
     log.set_filter(compile_filter("user:ana -type:gap"))
-    assert [getattr(r, "name", None) for r in log] == ["meeting.participant_joined", "meeting.participant_left"]
+    assert [getattr(r, "name", None) for r in log] == [
+        "meeting.participant_joined",
+        "meeting.participant_left",
+    ]
     log.set_filter(compile_filter("type:malformed"))
     assert list(log) == [gap, bad]
     batch = [make_event(5), bad, gap]

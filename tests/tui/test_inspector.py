@@ -20,8 +20,10 @@ def text_of(screen: InspectorScreen, selector: str) -> str:
 def events_log() -> EventLog:
     log = EventLog()
     users = ["Ana Lima", "Bo Chen"]
-    log.extend(make_event(i, meeting=i % 2, user=users[i % 2], lag=0.2 if i != 3 else 90)
-               for i in range(10))
+    log.extend(
+        make_event(i, meeting=i % 2, user=users[i % 2], lag=0.2 if i != 3 else 90)
+        for i in range(10)
+    )
     return log
 
 
@@ -126,8 +128,11 @@ async def test_gap_row_shows_its_interval() -> None:
 
 
 async def test_long_arrays_are_folded_until_e() -> None:
-    body = {"event": "meeting.summary_completed", "event_ts": 1706123456000,
-            "payload": {"object": {"items": list(range(100)), "note": "x" * 5000}}}
+    body = {
+        "event": "meeting.summary_completed",
+        "event_ts": 1706123456000,
+        "payload": {"object": {"items": list(range(100)), "note": "x" * 5000}},
+    }
     ev = parse_frame(message_frame(body), 1_706_123_457.0)
     log = EventLog()
     log.extend([ev])
@@ -142,8 +147,11 @@ async def test_long_arrays_are_folded_until_e() -> None:
 
 
 async def test_a_huge_expanded_event_is_cut_and_only_what_is_on_screen_is_rendered() -> None:
-    body = {"event": "meeting.summary_completed", "event_ts": 1706123456000,
-            "payload": {"object": {"items": [{"i": i} for i in range(30_000)]}}}
+    body = {
+        "event": "meeting.summary_completed",
+        "event_ts": 1706123456000,
+        "payload": {"object": {"items": [{"i": i} for i in range(30_000)]}},
+    }
     ev = parse_frame(message_frame(body), 1_706_123_457.0)
     assert isinstance(ev, ZoomEvent)
     log = EventLog()

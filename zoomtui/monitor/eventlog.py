@@ -190,7 +190,11 @@ class EventLog:
         if dead >= _COMPACT_MIN and dead * 2 >= len(self._rows):
             del self._rows[:dead]
             self._base = self._first
-        if self._index is not None and self._vhead >= _COMPACT_MIN and self._vhead * 2 >= len(self._index):
+        if (
+            self._index is not None
+            and self._vhead >= _COMPACT_MIN
+            and self._vhead * 2 >= len(self._index)
+        ):
             del self._index[: self._vhead]
             self._vhead = 0
         if self._ohead >= 256 and self._ohead * 2 >= len(self._others):
@@ -325,12 +329,31 @@ class EventLog:
 
 
 #: stands in for non-event rows in the event pass of a re-filter (its result is replaced)
-_BLANK = ZoomEvent(name="", event_ts_ms=None, received_at=0.0, account_id=None, meeting_uuid=None,
-                   meeting_id=None, topic=None, participant_key=None, participant_name=None,
-                   participant_email=None, raw="")
+_BLANK = ZoomEvent(
+    name="",
+    event_ts_ms=None,
+    received_at=0.0,
+    account_id=None,
+    meeting_uuid=None,
+    meeting_id=None,
+    topic=None,
+    participant_key=None,
+    participant_name=None,
+    participant_email=None,
+    raw="",
+)
 
-_SHARED_KEYS = ("name", "account_id", "meeting_uuid", "meeting_id", "topic", "participant_key",
-                "participant_name", "participant_email", "search_text")
+_SHARED_KEYS = (
+    "name",
+    "account_id",
+    "meeting_uuid",
+    "meeting_id",
+    "topic",
+    "participant_key",
+    "participant_name",
+    "participant_email",
+    "search_text",
+)
 
 
 def _compact_event(event: ZoomEvent, intern: Callable[[str], str] = sys.intern) -> None:

@@ -211,7 +211,7 @@ def _json_string(value: str) -> str:
 def hex_dump(data: bytes, limit: int = HEX_SHOW) -> str:
     lines = []
     for off in range(0, min(len(data), limit), 16):
-        chunk = data[off: off + 16]
+        chunk = data[off : off + 16]
         hexes = " ".join(f"{b:02x}" for b in chunk)
         ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         lines.append(f"{off:08x}  {hexes:<47}  {ascii_}")
@@ -299,8 +299,12 @@ class InspectorScreen(ModalScreen[Row | None]):
     def _title(self) -> str:
         log = self.event_log
         index = None if self._seq is None else log.visible_index_of_seq(self._seq)
-        kind = {ZoomEvent: "event", MalformedFrame: "malformed frame", GapRow: "gap",
-                StateRow: "state change"}.get(type(self.row), "row")
+        kind = {
+            ZoomEvent: "event",
+            MalformedFrame: "malformed frame",
+            GapRow: "gap",
+            StateRow: "state change",
+        }.get(type(self.row), "row")
         if index is None:
             return f"{kind} (no longer in the list)"
         return f"{kind} {index + 1:,} of {log.visible_count:,}"
@@ -335,31 +339,39 @@ class InspectorScreen(ModalScreen[Row | None]):
         if isinstance(row, ZoomEvent):
             return self._describe_event(row)
         if isinstance(row, MalformedFrame):
-            summary = _fields([
-                ("malformed", Text(visible_text(row.reason), style="bold")),
-                ("received", Text(full_clock(row.received_at))),
-                ("size", Text(f"{row.size:,} bytes")),
-            ])
+            summary = _fields(
+                [
+                    ("malformed", Text(visible_text(row.reason), style="bold")),
+                    ("received", Text(full_clock(row.received_at))),
+                    ("size", Text(f"{row.size:,} bytes")),
+                ]
+            )
             text = escaped_bytes(row.raw[:RAW_SHOW])
             lines = [Text(line, end="") for line in text.split("␊")]  # newlines were made visible
             if len(row.raw) > RAW_SHOW:
                 lines.append(Text(f"… {len(row.raw) - RAW_SHOW:,} more bytes (Y copies them all)"))
             return summary, lines, "the frame as text", "hex dump", Text(hex_dump(row.raw))
         if isinstance(row, GapRow):
-            summary = _fields([
-                ("gap", Text(f"{full_clock(row.start)} – {full_clock(row.end)}", style="bold")),
-                ("length", Text(format_duration(row.seconds))),
-                ("reason", Text(visible_text(row.reason or "not connected"))),
-            ])
-            body = [Text("Zoom does not replay events sent while no connection was open:"),
-                    Text("any event in this window was not delivered and is not in this list.")]
+            summary = _fields(
+                [
+                    ("gap", Text(f"{full_clock(row.start)} – {full_clock(row.end)}", style="bold")),
+                    ("length", Text(format_duration(row.seconds))),
+                    ("reason", Text(visible_text(row.reason or "not connected"))),
+                ]
+            )
+            body = [
+                Text("Zoom does not replay events sent while no connection was open:"),
+                Text("any event in this window was not delivered and is not in this list."),
+            ]
             return summary, body, "what a gap means", "", Text()
         if isinstance(row, StateRow):
-            summary = _fields([
-                ("state", Text(row.state, style="bold")),
-                ("at", Text(full_clock(row.at))),
-                ("reason", Text(visible_text(row.reason))),
-            ])
+            summary = _fields(
+                [
+                    ("state", Text(row.state, style="bold")),
+                    ("at", Text(full_clock(row.at))),
+                    ("reason", Text(visible_text(row.reason))),
+                ]
+            )
             return summary, [], "connection state change", "", Text()
         return Text(visible_text(repr(row))), [], "", "", Text()
 
@@ -375,16 +387,37 @@ class InspectorScreen(ModalScreen[Row | None]):
             fields.append(("event time", Text(f"{full_clock(stamp)} · {utc_clock(stamp)}")))
             lag = ev.lag
             late = lag is not None and lag >= LATE_AFTER
-            fields.append(("lag", Text(format_lag(lag) + (" late" if late else ""),
-                                       style=rich_style_for("$text-warning", variables) if late else "")))
+            fields.append(
+                (
+                    "lag",
+                    Text(
+                        format_lag(lag) + (" late" if late else ""),
+                        style=rich_style_for("$text-warning", variables) if late else "",
+                    ),
+                )
+            )
         else:
             fields.append(("event time", Text("none (the event has no event_ts)")))
-        meeting = [v for v in (ev.topic, ev.meeting_id and f"id {ev.meeting_id}",
-                               ev.meeting_uuid and f"uuid {ev.meeting_uuid}") if v]
+        meeting = [
+            v
+            for v in (
+                ev.topic,
+                ev.meeting_id and f"id {ev.meeting_id}",
+                ev.meeting_uuid and f"uuid {ev.meeting_uuid}",
+            )
+            if v
+        ]
         if meeting:
             fields.append(("meeting", Text(visible_text(" · ".join(meeting)))))
-        who = [v for v in (ev.participant_name, ev.participant_email and f"<{ev.participant_email}>",
-                           ev.participant_key and f"key {ev.participant_key}") if v]
+        who = [
+            v
+            for v in (
+                ev.participant_name,
+                ev.participant_email and f"<{ev.participant_email}>",
+                ev.participant_key and f"key {ev.participant_key}",
+            )
+            if v
+        ]
         if who:
             fields.append(("participant", Text(visible_text(" ".join(who)))))
         if ev.account_id:
@@ -453,8 +486,10 @@ class InspectorScreen(ModalScreen[Row | None]):
             text = row.raw.decode("utf-8", errors="backslashreplace")
             what = "malformed frame"
         elif isinstance(row, GapRow):
-            text = (f"gap {full_clock(row.start)} – {full_clock(row.end)} "
-                    f"({format_duration(row.seconds)}): {row.reason}")
+            text = (
+                f"gap {full_clock(row.start)} – {full_clock(row.end)} "
+                f"({format_duration(row.seconds)}): {row.reason}"
+            )
             what = "gap"
         elif isinstance(row, StateRow):
             text = f"{full_clock(row.at)} {row.state}: {row.reason}"
@@ -474,8 +509,10 @@ class InspectorScreen(ModalScreen[Row | None]):
 
     def _copy(self, text: str, what: str) -> None:
         self.app.copy_to_clipboard(text)
-        self.notify(f"{len(text):,} characters of {what} (if your terminal allows OSC 52).",
-                    title="Copied to the clipboard")
+        self.notify(
+            f"{len(text):,} characters of {what} (if your terminal allows OSC 52).",
+            title="Copied to the clipboard",
+        )
 
 
 def _fields(pairs: list[tuple[str, Text]]) -> Text:

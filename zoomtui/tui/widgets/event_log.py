@@ -147,9 +147,16 @@ class EventLogView(ScrollView, can_focus=True):
         Binding("end,G", "last", "Newest", show=False, id="events.last"),
         Binding("enter", "inspect", "Inspect", id="events.inspect"),
         Binding("f", "follow", "Follow", id="events.follow"),
-        Binding("M", "quick_filter('meeting')", "Same meeting", show=False, id="events.same_meeting"),
-        Binding("P", "quick_filter('participant')", "Same participant", show=False,
-                id="events.same_participant"),
+        Binding(
+            "M", "quick_filter('meeting')", "Same meeting", show=False, id="events.same_meeting"
+        ),
+        Binding(
+            "P",
+            "quick_filter('participant')",
+            "Same participant",
+            show=False,
+            id="events.same_participant",
+        ),
         Binding("T", "quick_filter('type')", "Same type", show=False, id="events.same_type"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="events.clear_filter"),
     ]
@@ -439,8 +446,11 @@ class EventLogView(ScrollView, can_focus=True):
         text = quick_filter_text(kind, row)
         if not text:
             what = {"type": "event type"}.get(kind, kind)
-            self.notify(f"The selected row has no {what} to filter on.",
-                        title="Quick filter", severity="warning")
+            self.notify(
+                f"The selected row has no {what} to filter on.",
+                title="Quick filter",
+                severity="warning",
+            )
             return
         self.apply_filter(narrow_filter(self.applied_filter, text))
 
@@ -480,7 +490,11 @@ class EventLogView(ScrollView, can_focus=True):
         self.call_after_refresh(self._resume_if_at_bottom)
 
     def _resume_if_at_bottom(self) -> None:
-        if not self.follow and self.scroll_offset.y >= self.max_scroll_y and self.event_log.visible_count:
+        if (
+            not self.follow
+            and self.scroll_offset.y >= self.max_scroll_y
+            and self.event_log.visible_count
+        ):
             self.action_follow()
 
     # -- cursor and scrolling ----------------------------------------------------------
@@ -618,7 +632,9 @@ class EventLogView(ScrollView, can_focus=True):
             segments = self._row_segments(row, columns, selected) if row is not None else []
             used = sum(cell_len(text) for text, _, _ in segments)
             if used != width:  # narrow screens, or a row kind that does not fill the width
-                strip = Strip(segments, used).adjust_cell_length(width, self._style("base", selected))
+                strip = Strip(segments, used).adjust_cell_length(
+                    width, self._style("base", selected)
+                )
             else:
                 strip = Strip(segments, width)
             self._strips[key] = strip
@@ -631,7 +647,9 @@ class EventLogView(ScrollView, can_focus=True):
             parts += [" ", _fit("meeting", c.meeting), " ", _fit("participant", c.participant)]
         if c.show_lag:
             parts += [" ", "lag".rjust(c.LAG)]
-        return Strip([Segment("".join(parts), style)]).adjust_cell_length(c.width, self._style("base"))
+        return Strip([Segment("".join(parts), style)]).adjust_cell_length(
+            c.width, self._style("base")
+        )
 
     def _row_segments(self, row: Row, c: Columns, selected: bool) -> list[Segment]:
         def s(key: str) -> Style:
@@ -650,9 +668,13 @@ class EventLogView(ScrollView, can_focus=True):
                 ident = row.meeting_id if row.topic and row.meeting_id else ""
                 if ident and cell_len(meeting) + 1 + len(ident) <= c.meeting:
                     # the topic, then the meeting number dimmed, when both fit
-                    segs += [Segment(meeting + " ", base),
-                             Segment(_fit(ident, c.meeting - cell_len(meeting) - 1) + " ",
-                                     s("event-log--dim"))]
+                    segs += [
+                        Segment(meeting + " ", base),
+                        Segment(
+                            _fit(ident, c.meeting - cell_len(meeting) - 1) + " ",
+                            s("event-log--dim"),
+                        ),
+                    ]
                 else:
                     segs.append(Segment(_fit(meeting, c.meeting) + " ", base))
                 who = row.participant_name or row.participant_email or row.participant_key or ""
@@ -660,14 +682,16 @@ class EventLogView(ScrollView, can_focus=True):
             if c.show_lag:
                 lag = row.lag
                 late = lag is not None and lag >= LATE_AFTER
-                lag_text = format_lag(lag).rjust(c.LAG)[-c.LAG:]
+                lag_text = format_lag(lag).rjust(c.LAG)[-c.LAG :]
                 if not c.meeting:
                     lag_text = " " * max(0, c.width - c.TIME - 1 - c.name - 1 - c.LAG) + lag_text
                 segs.append(Segment(lag_text, s("event-log--late" if late else "event-log--dim")))
             return segs
         if isinstance(row, GapRow):
-            text = (f"⚠ gap {format_clock(row.start)[:8]}–{format_clock(row.end)[:8]} "
-                    f"({format_duration(row.seconds)}): events in this window were not delivered")
+            text = (
+                f"⚠ gap {format_clock(row.start)[:8]}–{format_clock(row.end)[:8]} "
+                f"({format_duration(row.seconds)}): events in this window were not delivered"
+            )
             if row.reason:
                 text += f" · {visible_text(row.reason)}"
             return [clock, Segment(_fit(text, rest), s(GAP_STYLE))]

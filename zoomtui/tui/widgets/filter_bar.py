@@ -102,8 +102,9 @@ class FilterBar(Widget):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Input(placeholder=PLACEHOLDER, id="filter-input", compact=True,
-                        select_on_focus=False)
+            yield Input(
+                placeholder=PLACEHOLDER, id="filter-input", compact=True, select_on_focus=False
+            )
             yield Static("", id="filter-count")
         yield Static("", id="filter-error")
 
@@ -203,8 +204,9 @@ class FilterBar(Widget):
         narrowed = visible != total
         label.set_class(narrowed, "-narrowed")
         # A fixed width, so a changing count repaints the label only (no screen layout).
-        label.update(Text(f"{visible:,} of {total:,}" if narrowed else f"{total:,} events"),
-                     layout=False)
+        label.update(
+            Text(f"{visible:,} of {total:,}" if narrowed else f"{total:,} events"), layout=False
+        )
 
     def _show_applied(self, applied: str) -> None:
         # A quick filter or a clear from the list: show it, unless it is what is typed.
