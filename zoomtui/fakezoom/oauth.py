@@ -71,9 +71,12 @@ class TokenIssuer:
         token_ttl: float = 3600,
         clock: Callable[[], float] = time.time,
         new_token_revokes_old: bool = False,
+        token_prefix: str = "fzk.",
     ) -> None:
         self.creds = creds
         self.token_ttl = token_ttl
+        #: issued tokens start with this (leak tests look for a recognisable value)
+        self.token_prefix = token_prefix
         self.clock = clock
         self.new_token_revokes_old = new_token_revokes_old
         self.reject_credentials = False
@@ -99,7 +102,7 @@ class TokenIssuer:
         """A new live token (also used by tests that want a token without HTTP)."""
         if self.new_token_revokes_old:
             self._tokens.clear()
-        token = "fzk." + secrets.token_urlsafe(32)
+        token = self.token_prefix + secrets.token_urlsafe(32)
         self._tokens[token] = time.monotonic() + self.token_ttl
         return token
 

@@ -99,6 +99,7 @@ class FakeZoom:
         samples_dir: Path | str | None = None,
         allow_non_loopback: bool = False,
         compression: bool = False,
+        token_prefix: str = "fzk.",
     ) -> None:
         if not allow_non_loopback and not _is_loopback_host(host):
             raise ValueError(
@@ -127,7 +128,8 @@ class FakeZoom:
         self.samples_dir = Path(samples_dir) if samples_dir is not None else default_samples_dir()
         self.compression = compression
         self.issuer = TokenIssuer(credentials, token_ttl=token_ttl, clock=clock,
-                                  new_token_revokes_old=new_token_revokes_old)
+                                  new_token_revokes_old=new_token_revokes_old,
+                                  token_prefix=token_prefix)
         self.connections: list[FakeConnection] = []
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
