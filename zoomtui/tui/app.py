@@ -231,6 +231,13 @@ class ZoomtuiApp(App[int]):
     async def stop_connection(self, timeout: float = 5.0) -> None:
         """Close the connection (and the demo's fake Zoom) and wait for it, so quitting leaves
         nothing half-open for the event loop's teardown to cancel mid-request."""
+        if self.fake is not None:
+            # Quitting the demo: drop the fake's sockets first. Under a flood its sender waits
+            # on a full socket and a polite close would wait seconds for it (nothing to lose:
+            # the fake is ours and goes away too).
+            for conn in list(self.fake.connections):
+                with contextlib.suppress(Exception):
+                    conn.cut()
         zoom = [w for w in self.workers if w.group == "zoom"]
         for worker in zoom:
             worker.cancel()
