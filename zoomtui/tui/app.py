@@ -109,6 +109,20 @@ class ZoomtuiCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
+def _redact_stacks(stacks: list[Any]) -> None:
+    """Redact the text of a rich traceback (`Traceback.extract(...).stacks`) in place."""
+    for stack in stacks:
+        stack.exc_value = redact(stack.exc_value)
+        stack.notes = [redact(note) for note in stack.notes]
+        for frame in stack.frames:
+            frame.line = redact(frame.line)
+        if stack.syntax_error is not None:
+            stack.syntax_error.line = redact(stack.syntax_error.line)
+            stack.syntax_error.msg = redact(stack.syntax_error.msg)
+        for group in stack.exceptions:  # an ExceptionGroup's members
+            _redact_stacks(group.stacks)
+
+
 class ZoomtuiApp(App[int]):
     """The monitor. Give it settings, a demo, or a reason why there are no settings."""
 
@@ -182,6 +196,7 @@ class ZoomtuiApp(App[int]):
         token-bearing WebSocket URL or a secret.  Print the traceback without locals, redacted.
         (Overrides a private Textual method: checked against Textual 8.2; a test covers it.)"""
         import io
+        import sys
 
         import rich
         from rich.console import Console
@@ -189,11 +204,20 @@ class ZoomtuiApp(App[int]):
         from rich.traceback import Traceback
 
         self.bell()
-        # Plain text (no colour codes between a key and its value) so redact() sees it whole.
-        out = io.StringIO()
-        Console(file=out, width=self.console.width, color_system=None, highlight=False).print(
-            Traceback(show_locals=False, width=None, suppress=[rich]))
-        self._exit_renderables.append(Text(redact(out.getvalue())))
+        exc_type, exc_value, tb = sys.exc_info()
+        if exc_type is None or exc_value is None:  # not called while handling an exception
+            report = "zoomtui stopped on an unexpected error."
+        else:
+            # Redact the text before layout: the renderer folds a long word across lines, and
+            # a token cut in two (Zoom's are hundreds of characters) no longer matches redact().
+            trace = Traceback.extract(exc_type, exc_value, tb, show_locals=False)
+            _redact_stacks(trace.stacks)
+            # Plain text (no colour codes between a key and its value); redacted once more.
+            out = io.StringIO()
+            Console(file=out, width=self.console.width, color_system=None, highlight=False).print(
+                Traceback(trace, show_locals=False, width=None, suppress=[rich]))
+            report = redact(out.getvalue())
+        self._exit_renderables.append(Text(report))
         self._close_messages_no_wait()
 
     # -- layout ----------------------------------------------------------------------
