@@ -55,7 +55,17 @@ PROFILE_KEYS: dict[str, type] = {
     "insecure_keyring": bool,
     "log_limit": int,
     "archive": bool,
+    #: retention of the event archive (0: no limit of that kind)
+    "archive_max_age_days": float,
+    "archive_max_size_mb": float,
+    #: minutes of archived history the monitor shows on start (0: none)
+    "history_minutes": float,
 }
+
+#: profile keys the front ends read (not connection settings): `resolve()` passes them
+#: through for `profiles show`, and they never reach ConnectionSettings
+DISPLAY_KEYS = ("log_limit", "archive", "archive_max_age_days", "archive_max_size_mb",
+                "history_minutes")
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -456,7 +456,7 @@ def resolve(
         else:
             values[name], sources[name] = _SETTINGS_FIELDS[name].default, "default"
     # Display settings the front ends read (not ConnectionSettings fields).
-    for name in ("log_limit", "archive"):
+    for name in cfg.DISPLAY_KEYS:
         if name in from_profile:
             values[name], sources[name] = from_profile[name], f"profile {profile}"
     # Any other override that names a ConnectionSettings field passes through as an option.
@@ -508,7 +508,7 @@ def resolve_settings(
         raise SettingsError(_missing_message(res), missing=res.missing)
     values = dict(res.values)
     secret = values.pop("client_secret")
-    for name in ("log_limit", "archive"):
+    for name in cfg.DISPLAY_KEYS:
         values.pop(name, None)
     try:
         return ConnectionSettings(

@@ -3,6 +3,11 @@
 The fake listens on 127.0.0.1 (ephemeral ports) with demo credentials and plays
 a seeded, realistic scenario; the app takes the real code path: a real token
 request over HTTP and a real WebSocket.  No account, nothing leaves the machine.
+
+What it receives is archived like any run, in the demo's own file (never a
+profile's), so `zoomtui replay --demo` and `zoomtui export --demo` have something to
+show.  No history on start by default: every demo plays the same seeded meetings,
+and two runs of them would merge into one roster (`--history 1h` shows it anyway).
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import sys
 
 import click
+
+from zoomtui.commands.archiving import history_options, plan_for
 
 
 def _rate(value: str) -> float | str:
@@ -31,7 +38,9 @@ def _rate(value: str) -> float | str:
               help="Events per second the fake Zoom sends, or 'max'.")
 @click.option("--heartbeat", type=click.FloatRange(min=0.05), default=30.0, show_default=True,
               metavar="SECONDS", help="Heartbeat interval (Zoom's samples use 30 s).")
-def command(seed: int, rate: str, heartbeat: float) -> None:
+@history_options
+def command(seed: int, rate: str, heartbeat: float, archive: bool | None, history: float | None,
+            no_history: bool) -> None:
     """Try zoomtui against a built-in fake Zoom: made-up meetings, no account needed."""
     parsed = _rate(rate)
 
@@ -39,6 +48,9 @@ def command(seed: int, rate: str, heartbeat: float) -> None:
     from zoomtui.tui.app import DemoOptions, ZoomtuiApp
 
     install_log_redaction()
-    app = ZoomtuiApp(demo=DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat))  # type: ignore[arg-type]
+    plan = plan_for({}, archive=archive, history=history, no_history=no_history,
+                    default_history=None)
+    app = ZoomtuiApp(demo=DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat),  # type: ignore[arg-type]
+                     archive=plan)
     app.run()
     sys.exit(app.return_code or 0)

@@ -32,8 +32,7 @@ _SHOW_ORDER = (
     "heartbeat_interval",
     "max_frame_bytes",
     "insecure_transport",
-    "log_limit",
-    "archive",
+    *cfg.DISPLAY_KEYS,
 )
 
 
@@ -185,7 +184,7 @@ def show_command(ctx: click.Context, name: str | None, config_path: str | None) 
             elif not value:
                 source = f"run `zoomtui login --profile {name}` or set {ENV_FOR['client_secret']}"
         elif value is None:
-            if key in ("log_limit", "archive"):
+            if key in cfg.DISPLAY_KEYS:
                 continue  # display settings the profile does not set: the front end decides
             shown = "(not set)"
         else:

@@ -4,6 +4,10 @@ With no usable credentials the app opens its first-run screen (a form that
 verifies and saves them, or `d` for the demo) instead of failing: a new user
 gets somewhere either way.  A broken config file or an unsafe URL is not a
 first run: that is said plainly, with exit code 3.
+
+Everything received goes to the profile's archive (unless `--no-archive`), and the
+last hour of it is shown on start, dimmed above a "live from here" line
+(`--history 2h`, `--no-history`; the profile's `history_minutes`).
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from typing import Any
 
 import click
 
+from zoomtui.commands.archiving import history_options, plan_for, profile_values
 from zoomtui.commands.common import EXIT_CONFIG, connection_options, overrides_from
 
 
 @click.command("run")
 @connection_options
-def command(profile: str | None, config_path: str | None, **kwargs: Any) -> None:
+@history_options
+def command(profile: str | None, config_path: str | None, archive: bool | None,
+            history: float | None, no_history: bool, **kwargs: Any) -> None:
     """Open the monitor (the default command). First run: a short form, or press d for the demo."""
     from zoomtui import config as cfg
     from zoomtui import credentials
@@ -46,8 +53,11 @@ def command(profile: str | None, config_path: str | None, **kwargs: Any) -> None
 
     from zoomtui.tui.app import ZoomtuiApp
 
-    app = ZoomtuiApp(settings, settings_error=error, profile=profile or "default", config_path=path,
-                     first_run_options=first_run)
+    name = profile or "default"
+    plan = plan_for(profile_values(name, path), archive=archive, history=history,
+                    no_history=no_history)
+    app = ZoomtuiApp(settings, settings_error=error, profile=name, config_path=path,
+                     first_run_options=first_run, archive=plan)
     app.run()
     sys.exit(app.return_code or 0)
 

@@ -5,6 +5,11 @@ stdout carries events only (one line each, flushed): a human line by default, or
 the connection (state changes with reasons, gaps, malformed frames, notices) goes to
 stderr, so `zoomtui tail --json | jq` sees clean JSON and still shows gaps on the terminal.
 
+Everything the connection reports is archived (the profile's archive; `--no-archive`
+turns it off), in one place: the top of the update loop.  `--since 30m` first prints
+what the archive holds from then on (the same lines, marked on stderr as history),
+then goes live.
+
 Exit codes (zoomtui.commands.common): 0 done (--count/--duration reached, or the reader
 of stdout went away), 3 settings, 4 credentials or subscription rejected, 5 given up,
 130 Ctrl-C.
@@ -21,11 +26,12 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 import click
 import orjson
 
+from zoomtui.commands.archiving import no_archive_option
 from zoomtui.commands.common import (
     EXIT_CONFIG,
     EXIT_CREDENTIALS,
@@ -129,6 +135,40 @@ def _stdout_writer(out: IO[bytes], fmt: Callable[[ZoomEvent], bytes]) -> Callabl
     return sink
 
 
+# -- history ------------------------------------------------------------------------------
+def print_history(reader: Any, since: float, until: float, pipeline: EventPipeline,
+                  note: Callable[[str], None]) -> int:
+    """Print the archived events in [since, until) as live ones are printed (blocking: run
+    it in a thread).  Gaps and failures in the record go to stderr.  Returns the count."""
+    from zoomtui.monitor.archive import ArchiveError
+    from zoomtui.monitor.recording import HistoryTracker, read_history
+
+    seen = HistoryTracker()
+    shown = 0
+    try:
+        for chunk in read_history(reader, since, until, seen=seen,
+                                  kinds=("event", "gap", "state")):
+            for record in chunk:
+                u = record.update
+                if u.__class__ is ZoomEvent:
+                    shown += pipeline(u)
+                elif isinstance(u, Gap):
+                    note("(history) " + gap_text(u))
+                elif isinstance(u, StateChanged) and u.state is ConnectionState.FAILED:
+                    note(f"(history) {state_text(u)}")
+    except ArchiveError as exc:
+        note(f"the history could not be read: {exc}")
+        return shown
+    downtime = seen.downtime(until)
+    if seen.count:
+        where = f"since {local_hms_ms(since)[:8]}"
+        note(f"{shown} archived event{'s' if shown != 1 else ''} {where} (history); live from here")
+    if downtime is not None and downtime.seconds >= 1:
+        note(f"nothing recorded from {local_hms_ms(downtime.start)[:8]} until now "
+             f"({downtime.seconds:.0f} s): {downtime.reason}")
+    return shown
+
+
 # -- the run ------------------------------------------------------------------------------
 async def run_tail(
     settings: ConnectionSettings,
@@ -142,8 +182,14 @@ async def run_tail(
     err: IO[str] | None = None,
     handle_signals: bool = True,
     connection_kwargs: dict | None = None,
+    archive: Any = None,
+    history: tuple[Any, float] | None = None,
 ) -> int:
-    """Stream events until --count/--duration, a signal, or a failure. Returns the exit code."""
+    """Stream events until --count/--duration, a signal, or a failure. Returns the exit code.
+
+    `archive`: an `Archive` every update goes to (closed at the end); `history`:
+    (a reader, since) whose events are printed first.
+    """
     from zoomtui.zoom.connection import FailureKind, ZoomConnection
 
     out = out if out is not None else sys.stdout.buffer
@@ -155,9 +201,37 @@ async def run_tail(
             err.flush()
 
     pipeline = EventPipeline(matches, [_stdout_writer(out, json_line if as_json else human_line)])
-    conn = ZoomConnection(settings, give_up_after=give_up_after, **(connection_kwargs or {}))
     loop = asyncio.get_running_loop()
+    if history is not None:
+        reader, since = history
+        until = time.time()  # what the archive gets from now on is live
+        try:
+            await asyncio.to_thread(print_history, reader, since, until,
+                                    EventPipeline(matches, pipeline.sinks), note)
+        except _StdoutGone:
+            _silence_stdout(out)
+            if archive is not None:
+                await asyncio.to_thread(archive.close)
+            return EXIT_OK
+    conn = ZoomConnection(settings, give_up_after=give_up_after, **(connection_kwargs or {}))
     code: int | None = None
+    record = None
+    if archive is not None:
+        from zoomtui.monitor.recording import Recorder, new_run_id
+
+        record = Recorder(archive, new_run_id(time.time()))
+        archive_said = [""]
+
+        def watch_archive() -> None:
+            # A disk or permission problem is said once (and when it clears); tail goes on.
+            error = archive.error if archive.status == "failed" else ""
+            if error != archive_said[0]:
+                archive_said[0] = error
+                note(f"archive: {error}" if error else "archive: writing again")
+            if code is None:
+                loop.call_later(1.0, watch_archive)
+
+        watch_archive()
 
     def stop(exit_code: int) -> None:
         nonlocal code
@@ -176,6 +250,8 @@ async def run_tail(
     event_cls = ZoomEvent
     try:
         async for u in conn.updates():
+            if record is not None:
+                record(u)  # every update, unfiltered and in order: the one place tail archives
             if u.__class__ is event_cls:
                 if code is None and pipeline(u) and count is not None and pipeline.passed >= count:
                     stop(EXIT_OK)
@@ -208,6 +284,8 @@ async def run_tail(
         for sig in installed:
             loop.remove_signal_handler(sig)
         await conn.close()
+        if archive is not None:
+            await asyncio.to_thread(archive.close)
     return EXIT_OK if code is None else code
 
 
@@ -233,11 +311,16 @@ def _silence_stdout(out: IO[bytes]) -> None:
 @click.option("--give-up-after", type=click.IntRange(min=1), default=None, metavar="N",
               help="Exit with code 5 after N failed connection attempts in a row "
                    "(default: keep retrying).")
+@click.option("--since", "since", default=None, metavar="WHEN",
+              help="First print what the archive holds from WHEN on (30m, 2h, 14:05, ISO "
+                   "8601), then go live.  --count counts live events only.")
+@no_archive_option
 @click.option("--heartbeat", type=click.FloatRange(min=0.01), default=None, hidden=True,
               help="Heartbeat interval in seconds (tests).")
 def command(as_json: bool, filter_text: str | None, count: int | None, duration: float | None,
-            give_up_after: int | None, heartbeat: float | None, profile: str | None,
-            config_path: str | None, **kwargs: object) -> None:
+            give_up_after: int | None, since: str | None, archive: bool | None,
+            heartbeat: float | None, profile: str | None, config_path: str | None,
+            **kwargs: object) -> None:
     """Print events as they arrive (stdout), and the connection's state (stderr).
 
     Exit codes: 0 done, 3 settings, 4 credentials or subscription rejected, 5 gave up,
@@ -256,6 +339,14 @@ def command(as_json: bool, filter_text: str | None, count: int | None, duration:
         except FilterError as exc:
             raise click.BadParameter(str(exc), param_hint="--filter") from None
         matches = None if flt.is_empty else flt.matches_event
+    since_at: float | None = None
+    if since is not None:
+        from zoomtui.monitor.when import WhenError, parse_when
+
+        try:
+            since_at = parse_when(since, time.time())
+        except WhenError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
     overrides = overrides_from(kwargs)
     if heartbeat is not None:
         overrides["heartbeat_interval"] = heartbeat
@@ -267,9 +358,19 @@ def command(as_json: bool, filter_text: str | None, count: int | None, duration:
     except SettingsError as exc:
         click.echo(f"zoomtui tail: {redact(exc)}", err=True)
         sys.exit(EXIT_CONFIG)
+    from zoomtui.commands.archiving import plan_for, profile_values
+    from zoomtui.monitor.archive import ArchiveReader, archive_path
+
+    plan = plan_for(profile_values(settings.profile, config_path), archive=archive)
+    store = plan.open(settings.profile)
+    history = None
+    if since_at is not None:  # read even with --no-archive: what earlier runs kept
+        history = (store if store is not None else ArchiveReader(archive_path(settings.profile)),
+                   since_at)
     try:
         code = asyncio.run(run_tail(settings, matches=matches, as_json=as_json, count=count,
-                                    duration=duration, give_up_after=give_up_after))
+                                    duration=duration, give_up_after=give_up_after,
+                                    archive=store, history=history))
     except KeyboardInterrupt:  # Ctrl-C before the loop's own handler was in place
         code = EXIT_INTERRUPTED
     sys.exit(code)

@@ -1,10 +1,16 @@
 """The zoomtui app shell: connection panel on top, event log (left), side pane
 (right, for the meetings helper), footer.
 
-The app owns the model objects (the event log now; the meeting tracker and
-the archive later) and feeds them in one place, `ingest()`.  The connection
-runs in a Textual async worker (`ConnectionBridge`, group "zoom") that posts
-typed messages; nothing from the network can reach Textual's crash screen.
+The app owns the model objects (event log, meeting tracker, archive) and feeds
+them in one place, `ingest()`.  The connection runs in a Textual async worker
+(`ConnectionBridge`, group "zoom") that posts typed messages; nothing from the
+network can reach Textual's crash screen.  Every update the source reports goes
+to the archive in one place too, `_record()`, before the bridge sees it.
+
+Sources: a `ZoomConnection` (`zoomtui`/`run`), the same against an in-process
+fake Zoom (`demo`), or a `ReplaySource` over an archive (`zoomtui replay`): the
+same bridge, ingest path and panes.  History on start is read in a thread
+(`zoomtui.tui.history`); live rows wait until it is in, so the log stays in order.
 
 Everything time-related goes through the injectable `clock`, so tests and
 screenshots show stable times.
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,8 +39,10 @@ from textual.worker import Worker, WorkerState
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.meetings import MeetingTracker
+from zoomtui.monitor.recording import ArchivePlan, HistoryMark, Recorded, Recorder, new_run_id
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
+from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history
 from zoomtui.tui.messages import (
     BatchRow,
     HeartbeatAnswered,
@@ -58,7 +67,10 @@ from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 LOGGED_STATES = frozenset({ConnectionState.CONNECTED, ConnectionState.RECONNECTING,
                            ConnectionState.STOPPED, ConnectionState.FAILED})
 #: app actions that only make sense on the main screen
-MAIN_SCREEN_ACTIONS = frozenset({"filter", "connect", "disconnect", "reconnect", "meetings"})
+MAIN_SCREEN_ACTIONS = frozenset({"filter", "connect", "disconnect", "reconnect", "meetings",
+                                 "export_view"})
+#: actions that drive a live connection (a replay has none)
+CONNECTION_ACTIONS = frozenset({"connect", "disconnect", "reconnect"})
 #: the panel re-renders at most this often because of arriving events (state changes: at once)
 PANEL_REFRESH_INTERVAL = 0.25
 
@@ -139,6 +151,9 @@ class ZoomtuiApp(App[int]):
         Binding("c", "disconnect", "Disconnect", id="connection.disconnect"),
         Binding("r", "reconnect", "Reconnect", id="connection.reconnect"),
         Binding("m", "meetings", "Meetings", id="view.meetings"),
+        # not in the footer (full already): in the help screen and the palette
+        Binding("e", "export_view", "Export view", id="view.export", show=False),
+        Binding("space", "replay_pause", "Pause/resume", id="replay.pause"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -160,10 +175,21 @@ class ZoomtuiApp(App[int]):
         connection_options: dict[str, Any] | None = None,
         connection_factory: Callable[..., Any] | None = None,
         log_limit: int = 100_000,
+        archive: ArchivePlan | None = None,
+        replay: Any = None,
+        replay_title: str = "",
     ) -> None:
         super().__init__()
+        #: what to archive and how much history to load (None: no archive, as in most tests)
+        self.archive_plan = archive
+        #: a `ReplaySource`: play an archive instead of connecting (its clock is the app's)
+        self.replay = replay
+        self.replay_title = replay_title
+        if replay is not None and clock is time.time:
+            clock = replay.now
         self.settings = settings
         self.demo = demo
+        self._started_as_demo = demo is not None
         #: what `d` on the first-run screen starts
         self.first_run_demo = first_run_demo or DemoOptions()
         self.settings_error = settings_error
@@ -190,6 +216,17 @@ class ZoomtuiApp(App[int]):
         self._panel_refreshed = 0.0
         self._notices_seen: set[str] = set()
         self._last_logged_state: tuple[ConnectionState, str] | None = None
+        #: the archive being written (None: off, or nothing started yet)
+        self.archive: Any = None
+        self._archive_target: tuple[str, bool] | None = None
+        self._recorder: Recorder | None = None
+        self._archive_error_shown = ""
+        #: live work waiting for the history to be in (None: not waiting)
+        self._held: list[Callable[[], None]] | None = None
+        self._history_stop = threading.Event()
+        self._history_last_state: tuple[ConnectionState, str] | None = None
+        #: "none", "loading" or "done"
+        self.history_state = "none"
 
     def _fatal_error(self) -> None:
         """Textual's crash report prints each frame's locals, and a local may hold a token, the
@@ -236,7 +273,9 @@ class ZoomtuiApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.demo is not None:
+        if self.replay is not None:
+            self.start_replay(self.replay)
+        elif self.demo is not None:
             self.start_demo(self.demo)
         elif self.settings is not None:
             self.connect_to(self.settings)
@@ -250,7 +289,12 @@ class ZoomtuiApp(App[int]):
         self._focus_log()
 
     async def on_unmount(self) -> None:
+        self._history_stop.set()
+        self._record_quit()
         await self.stop_connection()
+        if self.archive is not None:
+            # The writer's last batch and its join: a few ms, off the event loop.
+            await asyncio.to_thread(self.archive.close)
 
     async def stop_connection(self, timeout: float = 5.0) -> None:
         """Close the connection (and the demo's fake Zoom) and wait for it, so quitting leaves
@@ -299,6 +343,7 @@ class ZoomtuiApp(App[int]):
         if self.demo is None:  # which account this is: on-call may have several profiles
             self._panel.border_title = f"connection · profile {settings.profile}"
         self._start = partial(self.connect_to, settings)
+        self._open_archive(settings.profile or self.profile, demo=False)
         self.run_worker(self._run_connection(settings), name="zoom-connection", group="zoom",
                         exclusive=True, exit_on_error=False)
 
@@ -308,6 +353,7 @@ class ZoomtuiApp(App[int]):
         self._start = partial(self.start_demo, options)
         self.sub_title = "demo: a built-in fake Zoom on 127.0.0.1, made-up meetings"
         self._panel.border_title = "connection · demo: built-in fake Zoom, made-up meetings"
+        self._open_archive("demo", demo=True)  # its own file: made-up meetings stay apart
         self.run_worker(self._run_demo(options), name="zoom-demo", group="zoom",
                         exclusive=True, exit_on_error=False)
 
@@ -350,9 +396,165 @@ class ZoomtuiApp(App[int]):
             self._worker_failed(exc, "Check the settings (`zoomtui doctor` explains each one).")
             return
         self.connection = connection
-        bridge = ConnectionBridge(connection, self.post_message, clock=self.clock)
+        source = Recorded(connection, self._record) if self._recorder is not None else connection
+        bridge = ConnectionBridge(source, self.post_message, clock=self.clock)
         self.bridge = bridge
         await bridge.run()
+
+    # -- the archive -------------------------------------------------------------------
+    def _open_archive(self, profile: str, *, demo: bool) -> None:
+        """Open the archive for what we connect to (once), and load its history."""
+        plan = self.archive_plan
+        if plan is None or not plan.enabled or self._archive_target == (profile, demo):
+            return
+        if self.archive is not None:  # first run chose another target: close the old one
+            self.run_worker(self.archive.close, thread=True, group="archive-close",
+                            exit_on_error=False)
+        self.archive = plan.open(profile, demo=demo)
+        self._archive_target = (profile, demo)
+        self._recorder = Recorder(self.archive, new_run_id(self.clock()))
+        self._check_archive()
+        self.set_interval(1.0, self._check_archive, name="archive-status")
+        # History of what the app was started for (first run -> demo: none; the demo's
+        # seeded meetings would meet themselves again).
+        if plan.history and self.history_state == "none" and demo == self._started_as_demo:
+            self._start_history(plan.history)
+
+    def _record(self, update: Any) -> None:
+        """The one place the app hands updates from its source to the archive (in order)."""
+        recorder = self._recorder
+        if recorder is not None:
+            recorder(update)
+
+    def _record_quit(self) -> None:
+        """Say in the record that the monitor stopped (the cancelled worker cannot)."""
+        recorder = self._recorder
+        if recorder is None or self.status.state in (ConnectionState.IDLE, ConnectionState.STOPPED,
+                                                     ConnectionState.FAILED):
+            return
+        recorder(StateChanged(state=ConnectionState.STOPPED, previous=self.status.state,
+                              reason="zoomtui quit", at=self.clock(), attempt=recorder.attempt))
+        self._recorder = None  # nothing after the stop: the worker is cancelled next
+
+    def _check_archive(self) -> None:
+        """Show a disk or permission problem in the panel (and toast it once); clear it when
+        the archive recovers.  Polled: the writer thread never touches the UI."""
+        archive = self.archive
+        if archive is None:
+            return
+        error = (archive.error or "the archive failed") if archive.status == "failed" else ""
+        if error == self.status.archive_error:
+            return
+        self.status.archive_error = error
+        self.panel.refresh_status()
+        if error and error != self._archive_error_shown:
+            self._archive_error_shown = error
+            self.notify(error, title="Events are not being archived", severity="error",
+                        timeout=10, markup=False)
+
+    # -- history on start ------------------------------------------------------------
+    def _start_history(self, seconds: float) -> None:
+        """Read the last `seconds` from the archive in a thread; hold live rows meanwhile."""
+        self.history_state = "loading"
+        self._held = []
+        until = self.clock()  # what the archive gets from now on is live, not history
+        self._history_window = seconds
+        self.run_worker(partial(load_history, self.post_message, self.archive, until - seconds,
+                                until, self._history_stop.is_set),
+                        thread=True, name="history", group="history", exit_on_error=False)
+
+    @on(HistoryBatch)
+    def _history_batch(self, message: HistoryBatch) -> None:
+        try:
+            rows: list[Any] = []
+            for record in message.records:
+                update = record.update
+                if type(update) is StateChanged:
+                    reason = redact(update.reason)
+                    key = (update.state, reason)
+                    if update.state in LOGGED_STATES and key != self._history_last_state:
+                        self._history_last_state = key
+                        rows.append(StateRow(update.state.value, reason, update.at))
+                else:
+                    rows.append(update)
+            log_rows, *_ = self._to_models(rows)
+            self._extend_log(log_rows)
+        finally:
+            message.taken.set()  # the reading thread goes on
+
+    @on(HistoryDone)
+    def _history_done(self, message: HistoryDone) -> None:
+        seen = message.seen
+        boundary = self.event_log.appended
+        rows: list[Any] = []
+        downtime = seen.downtime(message.until)
+        if downtime is not None:
+            # Nothing was received from the end of the record until now: a gap like any other.
+            self.meetings.note_gap(downtime.start, downtime.end)
+            rows.append(GapRow(downtime.start, downtime.end, downtime.reason))
+        if seen.count:
+            rows.append(HistoryMark("live from here", message.until))
+        self._extend_log(rows)
+        if self._event_view.is_attached:
+            self._event_view.mark_history(boundary)
+        self.history_state = "done"
+        held, self._held = self._held, None
+        for work in held or ():
+            work()
+        window = _span_words(self._history_window)
+        if message.error:
+            self.notify(f"The history could not be read: {message.error}", title="History",
+                        severity="warning", timeout=8, markup=False)
+        elif seen.events:
+            self.notify(f"{seen.events:,} events from the last {window}, dimmed above the line.",
+                        title="History", timeout=4, markup=False)
+
+    # -- replay ------------------------------------------------------------------------
+    def start_replay(self, source: Any) -> None:
+        """Play an archive through the same bridge and ingest path as a connection."""
+        self._start = None
+        self.status.replay = self._replay_badge()
+        self.sub_title = f"replay: {self.replay_title}" if self.replay_title else "replay"
+        self._panel.border_title = (f"connection · REPLAY of {self.replay_title}"
+                                    if self.replay_title else "connection · REPLAY")
+        self.set_interval(0.5, self._replay_tick, name="replay-badge")
+        self.run_worker(self._run_replay(source), name="zoom-replay", group="zoom",
+                        exclusive=True, exit_on_error=False)
+
+    async def _run_replay(self, source: Any) -> None:
+        self.connection = source
+        bridge = ConnectionBridge(source, self.post_message, clock=self.clock)
+        self.bridge = bridge
+        await bridge.run()
+        self._replay_tick()
+        if source.error:
+            self.notify(source.error, title="Replay stopped", severity="error", timeout=12,
+                        markup=False)
+        elif source.finished:
+            self.notify(f"{source.played:,} recorded updates played. The panes show the record "
+                        "as it stood at its end.", title="Replay finished", timeout=6)
+
+    def _replay_badge(self) -> str:
+        source = self.replay
+        if source is None:
+            return ""
+        speed = "instant" if source.speed is None else f"×{source.speed:g}"
+        total = f" of {source.total:,}" if source.total is not None else ""
+        where = f"{source.played:,}{total}"
+        if source.finished or source.error:
+            return f"{speed} · ended · {where}"
+        return f"{speed} · {'paused · ' if source.paused else ''}{where}"
+
+    def _replay_tick(self) -> None:
+        badge = self._replay_badge()
+        if badge != self.status.replay:
+            self.status.replay = badge
+            self.panel.refresh_status()
+
+    def action_replay_pause(self) -> None:
+        if self.replay is not None and not self.replay.finished:
+            self.replay.toggle_pause()
+            self._replay_tick()
 
     def _worker_failed(self, exc: BaseException, hint: str) -> None:
         text = redact(str(exc)) or type(exc).__name__
@@ -380,11 +582,23 @@ class ZoomtuiApp(App[int]):
         self.ingest(message.rows)
 
     def ingest(self, rows: Iterable[BatchRow]) -> None:
-        """The one place where received rows reach the models.
+        """The one place where received rows reach the models (event log, meeting tracker,
+        panel counters).  While the history loads, live rows wait (in order) behind it."""
+        if self._held is not None:
+            self._held.append(partial(self.ingest, list(rows)))
+            return
+        log_rows, events, malformed, gaps, last_event_at = self._to_models(rows)
+        self._append_to_log(log_rows)
+        now = self.clock()
+        self.status.on_rows(events, malformed, gaps, last_event_at, now)
+        mono = time.monotonic()
+        if gaps or mono - self._panel_refreshed >= PANEL_REFRESH_INTERVAL:
+            self._panel_refreshed = mono
+            self.panel.refresh_status()
 
-        Event log now; the meeting tracker (`self.meetings.apply(event)`) and the
-        archive (`self.archive.write(rows)`) are wired in here when they land.
-        """
+    def _to_models(self, rows: Iterable[Any]) -> tuple[list[Any], int, int, list[Gap], float | None]:
+        """Apply rows to the meeting tracker; the rows for the log and what the panel counts.
+        (History goes through here too, so a restart rebuilds the tracker as live did.)"""
         log_rows: list[Any] = []
         meetings = self.meetings  # the panes see it on their next refresh (version changed)
         events = malformed = 0
@@ -404,15 +618,17 @@ class ZoomtuiApp(App[int]):
                 gaps.append(row)  # type: ignore[arg-type]
                 meetings.note_gap(row.start, row.end)  # type: ignore[union-attr]
                 log_rows.append(GapRow(row.start, row.end, row.reason))  # type: ignore[union-attr]
-        self._append_to_log(log_rows)
-        now = self.clock()
-        self.status.on_rows(events, malformed, gaps, last_event_at, now)
-        mono = time.monotonic()
-        if gaps or mono - self._panel_refreshed >= PANEL_REFRESH_INTERVAL:
-            self._panel_refreshed = mono
-            self.panel.refresh_status()
+            elif cls is StateRow:  # history only
+                log_rows.append(row)
+        return log_rows, events, malformed, gaps, last_event_at
 
     def _append_to_log(self, rows: list[Any]) -> None:
+        if self._held is not None and rows:
+            self._held.append(partial(self._extend_log, rows))
+            return
+        self._extend_log(rows)
+
+    def _extend_log(self, rows: list[Any]) -> None:
         if not rows:
             return
         added = self.event_log.extend(rows)
@@ -426,12 +642,15 @@ class ZoomtuiApp(App[int]):
         self.status.on_state(change)
         self.panel.refresh_status()
         self.refresh_bindings()
+        if self.replay is not None:
+            self._replay_tick()
         logged = (change.state, self.status.reason)
         # A retry loop says the same thing every attempt: one line per new reason, not per try.
         if change.state in LOGGED_STATES and logged != self._last_logged_state:
             self._last_logged_state = logged
             self._append_to_log([StateRow(change.state.value, self.status.reason, change.at)])
-        self._toast(change, previous)
+        if self.replay is None:  # a recorded "connected" is not news
+            self._toast(change, previous)
 
     def _toast(self, change: StateChanged, previous: ConnectionState) -> None:
         reason = self.status.reason
@@ -466,6 +685,12 @@ class ZoomtuiApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, FirstRunScreen):
             return False  # nothing to connect, filter or show yet: keep the footer to the point
+        if action == "replay_pause":
+            return self.replay is not None
+        if action in CONNECTION_ACTIONS and self.replay is not None:
+            return False  # a replay has no connection to drive
+        if action == "export_view" and self.screen is not self.screen_stack[0]:
+            return False  # the inspector exports its own event
         if action == "filter" and isinstance(self.focused, (Input, TextArea)):
             return False  # a `/` typed in a field (a uuid has them) is text
         if action == "filter" and self.screen is not self.screen_stack[0]:
@@ -536,8 +761,16 @@ class ZoomtuiApp(App[int]):
         self.push_screen(HelpScreen(self.help_sections()))
 
     def help_sections(self) -> list[BindingSection]:
+        replaying = self.replay is not None
+
+        def offered(b: Binding) -> bool:
+            # a replay has no connection to drive, a live run nothing to pause
+            if b.action == "replay_pause":
+                return replaying
+            return not (replaying and b.action in CONNECTION_ACTIONS)
+
         sections: list[BindingSection] = [("Connection and app", [
-            *self.BINDINGS,
+            *(b for b in self.BINDINGS if offered(b)),
             Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "Command palette"),
         ])]
         sections.append(("Event list", EventLogView.BINDINGS))
@@ -547,24 +780,49 @@ class ZoomtuiApp(App[int]):
         return sections
 
     def action_export_view(self) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock()))
-        path = Path.cwd() / f"zoomtui-export-{stamp}.jsonl"
+        """e: the events of the current (filtered) view to a new owner-only JSON Lines file."""
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time()))
+        name = f"zoomtui-export-{stamp}.jsonl"
+        # The view as it is now (iterating the log gives the filtered view, oldest first);
+        # taken here, on the UI thread, because live rows keep changing the log.
         rows = [r for r in self.event_log if type(r) is ZoomEvent]
         if not rows:
             self.notify("Nothing to export: no events in the current view.", severity="warning")
             return
-        self.run_worker(partial(self._export, rows, path), thread=True, group="export",
-                        exit_on_error=False)
+        self.run_worker(partial(self._export, rows, name, self.export_dirs()), thread=True,
+                        group="export", exit_on_error=False)
 
-    def _export(self, rows: list[ZoomEvent], path: Path) -> None:
+    def export_dirs(self) -> list[Path]:
+        """Where `e` writes: the current folder, else (read-only, e.g. /) the data folder."""
+        from zoomtui.monitor.archive import data_dir
+
+        return [Path.cwd(), data_dir() / "exports"]
+
+    def _export(self, rows: list[ZoomEvent], name: str, folders: list[Path]) -> None:
         # The same writer as `zoomtui export` (tail --json lines, an owner-only new file).
         from zoomtui.commands.export import ExportError, export_events
 
-        try:
-            count = export_events(rows, path, "jsonl")
-        except ExportError as exc:
-            self.call_from_thread(self.notify, str(exc), title="Export failed", severity="error",
-                                  markup=False)
+        error: ExportError | None = None
+        for folder in folders:
+            path = folder / name
+            try:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                count = export_events(rows, path, "jsonl")
+            except OSError as exc:
+                error = ExportError(f"Cannot create {folder}: {exc.strerror or exc}.")
+                continue
+            except ExportError as exc:
+                error = exc
+                continue
+            self.call_from_thread(self.notify, f"{count:,} events written to {path}",
+                                  title="Exported", markup=False)
             return
-        self.call_from_thread(self.notify, f"{count:,} events written to {path}", title="Exported",
+        self.call_from_thread(self.notify, str(error), title="Export failed", severity="error",
                               markup=False)
+
+
+def _span_words(seconds: float) -> str:
+    """3600 -> "60 min", 7200 -> "2 h"."""
+    if seconds >= 7200 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min"

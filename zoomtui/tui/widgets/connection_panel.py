@@ -93,6 +93,10 @@ class LinkStatus:
     gaps: int = 0
     gap_seconds: float = 0.0
     rate: RateMeter = field(default_factory=RateMeter)
+    #: the archive cannot be written: what happened and what to do (empty: all is well)
+    archive_error: str = ""
+    #: replaying an archive: the badge's words ("×4 · 1,234 of 5,000"); empty when live
+    replay: str = ""
 
     def on_state(self, change: StateChanged) -> None:
         if change.state is ConnectionState.CONNECTED and self.state is not ConnectionState.CONNECTED:
@@ -167,7 +171,14 @@ def format_expiry(seconds: float) -> str:
 def state_line(status: LinkStatus, now: float) -> Content:
     state = status.state
     style = state_style(state)
-    parts: list[tuple[str, str] | str] = [(f"{STATE_GLYPHS.get(state, '●')} {state.value}", style)]
+    parts: list[tuple[str, str] | str] = []
+    if status.replay:
+        # A replay must never pass for a live link: a badge, and the recorded moment
+        # (`now` is the replay's clock) where a live panel has no time of day at all.
+        recorded = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+        parts += [(" REPLAY ", "reverse $text-accent"), (f" {recorded} ", "bold"),
+                  (f"{status.replay} · ", "$text-muted")]
+    parts.append((f"{STATE_GLYPHS.get(state, '●')} {state.value}", style))
     if status.since is not None:
         parts.append((f" {format_duration(now - status.since)}", "$text-muted"))
     if status.reason:
@@ -177,6 +188,12 @@ def state_line(status: LinkStatus, now: float) -> Content:
         if left > 0.5:
             parts.append((f" (next try in {int(left + 0.5)}s)", "$text-muted"))
     return Content.assemble(*parts)
+
+
+def archive_line(status: LinkStatus) -> Content:
+    if not status.archive_error:
+        return Content("")
+    return Content.assemble(("⚠ archive: ", "bold $text-error"), (status.archive_error, "$text-error"))
 
 
 def hint_line(status: LinkStatus) -> Content:
@@ -237,6 +254,8 @@ class ConnectionPanel(Widget):
     ConnectionPanel #state-line { width: 1fr; height: 1; }
     ConnectionPanel #hint-line { height: auto; display: none; }
     ConnectionPanel.-has-hint #hint-line { display: block; }
+    ConnectionPanel #archive-line { height: auto; display: none; }
+    ConnectionPanel.-archive-failed #archive-line { display: block; }
     ConnectionPanel #metrics { height: 1; }
     ConnectionPanel #metrics-line { width: auto; height: 1; }
     ConnectionPanel #rate-spark { width: 30; height: 1; margin: 0 1; }
@@ -257,8 +276,10 @@ class ConnectionPanel(Widget):
         self._metrics_line = Static(id="metrics-line", markup=False)
         self._spark = Sparkline([], id="rate-spark")
         self._counters_line = Static(id="counters-line", markup=False)
+        self._archive_line = Static(id="archive-line", markup=False)
         yield self._state_line
         yield self._hint_line
+        yield self._archive_line
         with Horizontal(id="metrics"):
             yield self._metrics_line
             yield self._spark
@@ -277,11 +298,16 @@ class ConnectionPanel(Widget):
         st = self.status
         self._state_line.update(state_line(st, now))
         self._hint_line.update(hint_line(st))
+        self._archive_line.update(archive_line(st))
         self._metrics_line.update(metrics_line(st, now))
         self._counters_line.update(counters_line(st))
         self._spark.data = st.rate.series(now)
         self.set_class(bool(st.hint), "-has-hint")
+        self.set_class(bool(st.archive_error), "-archive-failed")
         self.set_class(st.state is ConnectionState.FAILED, "-failed")
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
+        if st.replay:
+            self.border_subtitle = "space pause/resume"
+            return
         self.border_subtitle = "c connect" if st.state in (
             ConnectionState.STOPPED, ConnectionState.FAILED, ConnectionState.IDLE) else "c disconnect · r reconnect"

@@ -38,6 +38,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, Row, StateRow
+from zoomtui.monitor.recording import HistoryMark
 from zoomtui.tui.theme import (
     GAP_STYLE,
     MALFORMED_STYLE,
@@ -45,6 +46,9 @@ from zoomtui.tui.theme import (
     rich_style_for,
 )
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
+
+#: rows loaded from the archive on start are drawn dimmed (and end at a HistoryMark line)
+HISTORY_STYLE = Style(dim=True)
 
 #: a lag at or above this many seconds is shown as late ($warning)
 LATE_AFTER = 5.0
@@ -257,6 +261,8 @@ class EventLogView(ScrollView, can_focus=True):
         self._columns: Columns | None = None
         self._styles: dict[tuple[str, bool], Style] = {}
         self.border_title = "events"
+        #: rows with a smaller seq came from the archive (history on start): drawn dimmed
+        self.history_end = 0
 
     def on_mount(self) -> None:
         self._update_virtual_size()
@@ -281,6 +287,12 @@ class EventLogView(ScrollView, can_focus=True):
         self.refresh()
 
     # -- public API (used by the app and the filter bar) ---------------------------------
+    def mark_history(self, end_seq: int) -> None:
+        """Rows before `end_seq` are history loaded from the archive: draw them dimmed."""
+        self.history_end = end_seq
+        self._strips.clear()
+        self.refresh()
+
     @property
     def filter_text(self) -> str:
         return self.applied_filter
@@ -637,6 +649,8 @@ class EventLogView(ScrollView, can_focus=True):
                 )
             else:
                 strip = Strip(segments, width)
+            if seq < self.history_end:
+                strip = strip.apply_style(HISTORY_STYLE)
             self._strips[key] = strip
         return strip
 
@@ -700,6 +714,9 @@ class EventLogView(ScrollView, can_focus=True):
             return [clock, Segment(_fit(text, rest), s(MALFORMED_STYLE))]
         if isinstance(row, StateRow):
             text = f"● {row.state}" + (f" · {visible_text(row.reason)}" if row.reason else "")
+            return [clock, Segment(_fit(text, rest), s("event-log--state"))]
+        if isinstance(row, HistoryMark):
+            text = f"── {row.text} " + "─" * rest
             return [clock, Segment(_fit(text, rest), s("event-log--state"))]
         return [clock, Segment(_fit(visible_text(repr(row)), rest), base)]
 

@@ -1,0 +1,72 @@
+"""The archive options of the commands that connect (`run`, `demo`, `tail`).
+
+Archiving is on by default (Zoom never replays an event: what zoomtui kept is the
+only record): ``--no-archive``, or ``archive = false`` in the profile, turns it off.
+Retention (``archive_max_age_days``, ``archive_max_size_mb``) and the history shown
+on start (``history_minutes``) are profile settings; ``--history 2h`` and
+``--no-history`` override the last one for a run.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from zoomtui.monitor.recording import DEFAULT_HISTORY_SECONDS, ArchivePlan, plan_from_profile
+from zoomtui.monitor.when import parse_duration
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    seconds = parse_duration(value)
+    if seconds is None:
+        raise click.BadParameter(f"{value!r} is not a duration: use 30m, 2h, 1d or 1h30m.")
+    return seconds
+
+
+def no_archive_option(func: Callable) -> Callable:
+    """--no-archive (and --archive, to override ``archive = false`` in the profile)."""
+    return click.option(
+        "--archive/--no-archive", "archive", default=None,
+        help="Keep every received event in the local archive (the default; the profile's "
+             "'archive' setting can turn it off) or not.")(func)
+
+
+def history_options(func: Callable) -> Callable:
+    """--history DURATION / --no-history: what the monitor shows from the archive on start."""
+
+    @click.option("--history", "history", default=None, metavar="DURATION", callback=_duration,
+                  help="Show this much recent history from the archive on start (e.g. 2h; "
+                       "default: the profile's history_minutes, else 60 minutes).")
+    @click.option("--no-history", "no_history", is_flag=True,
+                  help="Start with an empty screen (the archive is still written).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return no_archive_option(wrapper)
+
+
+def profile_values(profile: str, config_path: str | Path | None) -> dict[str, object]:
+    """The profile's settings (empty when there is no such profile or no file).  A broken
+    config file was already reported by whoever resolved the connection settings."""
+    from zoomtui import config as cfg
+
+    try:
+        return dict(cfg.get_profile(profile, cfg.config_path(config_path)) or {})
+    except cfg.ConfigError:
+        return {}
+
+
+def plan_for(values: dict[str, object], *, archive: bool | None, history: float | None = None,
+             no_history: bool = False,
+             default_history: float | None = DEFAULT_HISTORY_SECONDS) -> ArchivePlan:
+    """The plan for one run: options over the profile's settings over the defaults."""
+    wanted: float | bool = False if no_history else (history if history is not None else True)
+    return plan_from_profile(values, archive=archive, history=wanted,
+                             default_history=default_history)
