@@ -1,0 +1,95 @@
+"""Helpers for the archive wiring and replay tests: realistic traffic for the quiet fake,
+what a tracker shows, what an event log shows, and bounded waits for a running app."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from textual.app import App
+from textual.pilot import Pilot
+
+from zoomtui.fakezoom import FakeZoom
+from zoomtui.fakezoom.scenario import scenario_events
+from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
+from zoomtui.monitor.meetings import MeetingTracker
+from zoomtui.monitor.recording import ArchivePlan, HistoryMark
+from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+
+#: quick reconnects: the backoff after a cut is milliseconds
+FAST = {"backoff_base": 0.01, "backoff_cap": 0.05, "open_timeout": 5.0}
+#: heartbeat for app tests (a loaded 2-core box answers well within 1.5 of it)
+HB = 0.25
+
+
+def traffic(n: int, seed: int = 3, start: float | None = None) -> list[dict]:
+    """`n` events of the demo's world: meetings starting, people joining, leaving, rejoining."""
+    events = scenario_events(seed, start if start is not None else time.time(), rate=50.0)
+    return [next(events) for _ in range(n)]
+
+
+def plan(base: Path, history: float | None = None, **options: object) -> ArchivePlan:
+    """An archive in `base` that flushes often (tests read it back soon)."""
+    return ArchivePlan(base=base, history=history, options={"flush_interval": 0.02, **options})
+
+
+def sent_contents(fake: FakeZoom) -> list[str]:
+    """Every event content the fake sent, over all its accepted connections, in order."""
+    return [c for conn in fake.accepted_connections for c in conn.sent_events]
+
+
+def content_of(event: ZoomEvent) -> str:
+    return orjson.loads(event.raw)["content"]
+
+
+def tracker_summary(tracker: MeetingTracker) -> dict:
+    """Everything the meetings and participant panes draw from, per meeting."""
+    out = {}
+    for uuid, m in tracker.meetings.items():
+        people = {k: (p.status, p.detail, p.entries, p.first_join_ms, p.join_ms, p.leave_ms,
+                      p.flags, p.name, p.email) for k, p in m.participants.items()}
+        out[uuid] = (m.kind, m.id, m.topic, m.current_count, m.waiting_count, m.peak_count,
+                     m.ended, m.start_ms, m.end_ms, m.start_seen, m.first_seen_at,
+                     m.last_event_at, m.finished_seen_at, m.event_count, dict(m.flags), people)
+    return out
+
+
+def row_key(row: object) -> tuple:
+    """What a row of the event list shows, as a comparable value."""
+    if isinstance(row, ZoomEvent):
+        return ("event", row.raw, row.received_at)
+    if isinstance(row, MalformedFrame):
+        return ("malformed", bytes(row.raw), row.reason, row.received_at)
+    if isinstance(row, GapRow):
+        return ("gap", row.start, row.end, row.reason)
+    if isinstance(row, StateRow):
+        return ("state", row.state, row.reason, row.at)
+    if isinstance(row, HistoryMark):
+        return ("mark", row.text)
+    return ("other", repr(row))
+
+
+def visible_rows(log: EventLog) -> list[tuple]:
+    return [row_key(r) for r in log]
+
+
+async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 15.0,
+                     what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def screen_text(app: App) -> str:
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      record=True, color_system="truecolor", legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True,
+                                                       screen_stack=app._background_screens))
+    return console.export_text()
