@@ -250,16 +250,17 @@ async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, 
 
     captured = capfd.readouterr()
     places["stdout"], places["stderr"] = _b(captured.out), _b(captured.err)
-    crash = _WRAPPING.sub(b"", places["stderr"])  # the crash report, redacted
-    assert b"widgetfailedwithaccess_token=***client_secret***" in crash
+    crash = _WRAPPING.sub(b"", places["stderr"])  # the crash report was printed
+    assert b"RuntimeError:widgetfailedwithaccess_token=" in crash
     places["log records"] = b"\n".join(
         _b(r.getMessage()) + _b(r.exc_text) + _b(r.stack_info) for r in caplog.records)
     places["root handler"] = _b(root_out.getvalue())
     files = [p for base in (home, tmp_path) for p in base.rglob("*") if p.is_file()]
     places |= {f"file {p}": p.read_bytes() for p in files}
 
-    # the scan looked at real material: the URL was logged (redacted), files were written
-    assert any(r.name.startswith("websockets") and "access_token=***" in r.getMessage()
+    # the scan looks at real material: websockets logged its request line (the URL with the
+    # token), the commands logged plenty, every kind of file was written
+    assert any(r.name.startswith("websockets") and "GET /ws?" in r.getMessage()
                for r in caplog.records)
     assert len(caplog.records) > 100
     names = {p.name for p in files}
@@ -268,4 +269,5 @@ async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, 
     assert b"<svg" in places["TUI screenshot (SVG)"]
 
     assert len(issued) >= 4  # login, tail (and its refresh), doctor, the TUI, the archive
-    assert leaks(places, issued) == []
+    found = leaks(places, issued)
+    assert not found, f"{len(found)} leaks:\n" + "\n".join(sorted(found)[:60])
