@@ -270,7 +270,8 @@ async def test_help_lists_the_bindings_and_the_filter_language(fake: FakeZoom, t
         # every line of the help (it scrolls), as text
         text = "\n".join(str(w.content) for w in app.screen.query(Static))
         for binding in app.BINDINGS:
-            assert binding.description in text
+            if binding.action != "replay_pause":  # offered only while replaying an archive
+                assert binding.description in text
         assert "Connect / Disconnect" in text
         assert "type:meeting.participant_*" in text
         assert "Inspect" in text  # the event list's own keys are there too
