@@ -30,7 +30,7 @@ from zoomtui.zoom.updates import ConnectionState, StateChanged, Update
 #: the TUI loads this much history on start unless told otherwise (a profile setting)
 DEFAULT_HISTORY_SECONDS = 3600.0
 #: updates per batch handed from the reading thread to the UI
-HISTORY_BATCH = 2000
+HISTORY_BATCH = 1000
 
 #: profile keys this module reads (declared in `zoomtui.config.PROFILE_KEYS`)
 KEY_ARCHIVE = "archive"

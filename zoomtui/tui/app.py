@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 import threading
 import time
@@ -457,6 +458,13 @@ class ZoomtuiApp(App[int]):
         """Read the last `seconds` from the archive in a thread; hold live rows meanwhile."""
         self.history_state = "loading"
         self._held = []
+        # Loading allocates hundreds of thousands of objects that live on: each full
+        # collection meanwhile walked them all (200-300 ms stalls per batch, measured in
+        # benchmarks/history_load.py).  No collections while loading; then the loaded
+        # history is frozen out of every later full collection (it is freed by reference
+        # counting when the log or the tracker drop it: rows and meetings hold no cycles).
+        self._gc_was_enabled = gc.isenabled()
+        gc.disable()
         until = self.clock()  # what the archive gets from now on is live, not history
         self._history_window = seconds
         self.run_worker(partial(load_history, self.post_message, self.archive, until - seconds,
@@ -498,6 +506,9 @@ class ZoomtuiApp(App[int]):
         if self._event_view.is_attached:
             self._event_view.mark_history(boundary)
         self.history_state = "done"
+        if self._gc_was_enabled:
+            gc.enable()
+        gc.freeze()
         held, self._held = self._held, None
         for work in held or ():
             work()
@@ -527,6 +538,7 @@ class ZoomtuiApp(App[int]):
         self.bridge = bridge
         await bridge.run()
         self._replay_tick()
+        self.refresh_bindings()  # nothing left to pause
         if source.error:
             self.notify(source.error, title="Replay stopped", severity="error", timeout=12,
                         markup=False)
@@ -686,7 +698,7 @@ class ZoomtuiApp(App[int]):
         if action in MAIN_SCREEN_ACTIONS and isinstance(self.screen, FirstRunScreen):
             return False  # nothing to connect, filter or show yet: keep the footer to the point
         if action == "replay_pause":
-            return self.replay is not None
+            return self.replay is not None and not (self.replay.finished or self.replay.error)
         if action in CONNECTION_ACTIONS and self.replay is not None:
             return False  # a replay has no connection to drive
         if action == "export_view" and self.screen is not self.screen_stack[0]:

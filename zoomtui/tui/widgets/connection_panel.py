@@ -307,7 +307,7 @@ class ConnectionPanel(Widget):
         self.set_class(st.state is ConnectionState.FAILED, "-failed")
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
         if st.replay:
-            self.border_subtitle = "space pause/resume"
+            self.border_subtitle = "replay ended" if "ended" in st.replay else "space pause/resume"
             return
         self.border_subtitle = "c connect" if st.state in (
             ConnectionState.STOPPED, ConnectionState.FAILED, ConnectionState.IDLE) else "c disconnect · r reconnect"

@@ -716,7 +716,8 @@ class EventLogView(ScrollView, can_focus=True):
             text = f"● {row.state}" + (f" · {visible_text(row.reason)}" if row.reason else "")
             return [clock, Segment(_fit(text, rest), s("event-log--state"))]
         if isinstance(row, HistoryMark):
-            text = f"── {row.text} " + "─" * rest
+            text = f"── {visible_text(row.text)} "
+            text += "─" * max(0, rest - cell_len(text))  # a rule to the edge, no "…"
             return [clock, Segment(_fit(text, rest), s("event-log--state"))]
         return [clock, Segment(_fit(visible_text(repr(row)), rest), base)]
 
