@@ -8,6 +8,7 @@ secret unwrapped, and its repr never shows it.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -25,8 +26,6 @@ ENV_OAUTH_URL = "ZOOMTUI_OAUTH_URL"
 ENV_WS_URL = "ZOOMTUI_WS_URL"
 ENV_PROFILE = "ZOOMTUI_PROFILE"
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-
 
 class SettingsError(Exception):
     """Settings are missing or wrong. The message says what to set and where."""
@@ -36,9 +35,24 @@ class SettingsError(Exception):
         self.missing = missing
 
 
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback IP literal (127.0.0.0/8, ::1, ::ffff:127.x.y.z).
+
+    Only literals count: a name like ``127.example.com`` resolves wherever its owner says.
+    """
+    host = host.strip("[]").lower()
+    if host in ("localhost", "localhost."):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
 def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +78,24 @@ class ConnectionSettings:
 
     def check_transport(self) -> None:
         """Refuse cleartext transport to a non-loopback host unless explicitly allowed."""
-        if self.insecure_transport:
-            return
-        for label, url, secure in (("OAuth URL", self.oauth_url, "https"), ("WebSocket URL", self.ws_url, "wss")):
-            scheme = urlsplit(url).scheme.lower()
-            if scheme not in ("http", "https", "ws", "wss"):
-                raise SettingsError(f"The {label} {url!r} is not an http(s)/ws(s) URL.")
-            if scheme == secure or is_loopback(url):
-                continue
-            raise SettingsError(
-                f"The {label} uses {scheme}:// to a non-loopback host ({urlsplit(url).hostname}); "
-                f"credentials would cross the network in clear text. Use {secure}:// "
-                "or pass --insecure-transport if you really mean it."
-            )
+        check_transport(self.oauth_url, self.ws_url, insecure=self.insecure_transport)
+
+
+def check_transport(oauth_url: str, ws_url: str, *, insecure: bool = False) -> None:
+    """https:// and wss:// (certificates verified) for any host but this machine's own;
+    http:// and ws:// elsewhere only with `insecure`.  Raises `SettingsError` saying why.
+
+    The token request carries the client secret (Basic auth) and the WebSocket URL carries
+    the access token (query string): in clear text, anyone on the path could read both.
+    """
+    for label, url, secure in (("OAuth URL", oauth_url, "https"), ("WebSocket URL", ws_url, "wss")):
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https", "ws", "wss"):
+            raise SettingsError(f"The {label} {url!r} is not an http(s)/ws(s) URL.")
+        if insecure or scheme == secure or is_loopback(url):
+            continue
+        raise SettingsError(
+            f"The {label} uses {scheme}:// to a non-loopback host ({urlsplit(url).hostname}); "
+            f"credentials would cross the network in clear text. Use {secure}:// "
+            "or pass --insecure-transport if you really mean it."
+        )

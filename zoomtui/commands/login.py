@@ -30,7 +30,7 @@ from zoomtui.credentials import (
     verify_and_save,
 )
 from zoomtui.redaction import Secret, install_log_redaction
-from zoomtui.settings import ZOOM_OAUTH_URL
+from zoomtui.settings import ZOOM_OAUTH_URL, ZOOM_WS_URL, SettingsError, check_transport
 
 _EXIT_FOR_PROBLEM = {
     "credentials": EXIT_CREDENTIALS,
@@ -125,6 +125,17 @@ def command(
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CONFIG)
 
+    # URLs and transport: option, environment, else what the profile already had.  Checked
+    # before anyone types a secret that would then cross the network in clear text.
+    oauth = oauth_url or env.get(ENV_FOR["oauth_url"]) or existing.get("oauth_url")
+    ws = ws_url or env.get(ENV_FOR["ws_url"]) or existing.get("ws_url")
+    insecure = insecure_transport or bool(existing.get("insecure_transport"))
+    try:
+        check_transport(str(oauth or ZOOM_OAUTH_URL), str(ws or ZOOM_WS_URL), insecure=insecure)
+    except SettingsError as exc:
+        click.echo(f"zoomtui login: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+
     # The keyring first: on a box without one, say so before anyone types a secret.
     status = keyring_status()
     env_secret = env.get(ENV_FOR["client_secret"])
@@ -170,11 +181,6 @@ def command(
         secret = Secret(env_secret)
     else:
         secret = Secret(click.prompt("Client secret (hidden)", hide_input=True))
-
-    # URLs and transport: option, environment, else what the profile already had.
-    oauth = oauth_url or env.get(ENV_FOR["oauth_url"]) or existing.get("oauth_url")
-    ws = ws_url or env.get(ENV_FOR["ws_url"]) or existing.get("ws_url")
-    insecure = insecure_transport or bool(existing.get("insecure_transport"))
 
     if not no_verify:
         click.echo(f"Checking the credentials with {oauth or ZOOM_OAUTH_URL} ...")

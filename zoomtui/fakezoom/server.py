@@ -30,7 +30,7 @@ from zoomtui.fakezoom.httpserver import HttpServer
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
 from zoomtui.fakezoom.schedule import FrameSource, Pump, prepare
 from zoomtui.redaction import RedactingFilter, Secret
-from zoomtui.settings import LOOPBACK_HOSTS, ConnectionSettings
+from zoomtui.settings import ConnectionSettings, is_loopback_host
 
 WS_PATH = "/ws"
 
@@ -62,10 +62,6 @@ _HEARTBEAT_ANSWER_MODULE = "heartbeat"
 def default_samples_dir() -> Path:
     """../shared/zoom-samples/webhooks next to the project root (absent in a user's clone)."""
     return Path(__file__).resolve().parents[2].parent / "shared" / "zoom-samples" / "webhooks"
-
-
-def _is_loopback_host(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 def _url_host(host: str) -> str:
@@ -101,7 +97,7 @@ class FakeZoom:
         compression: bool = False,
         token_prefix: str = "fzk.",
     ) -> None:
-        if not allow_non_loopback and not _is_loopback_host(host):
+        if not allow_non_loopback and not is_loopback_host(host):
             raise ValueError(
                 f"The fake Zoom listens on loopback only; {host!r} is not a loopback address "
                 "(pass allow_non_loopback=True if you really mean it)."

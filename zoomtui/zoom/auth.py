@@ -236,7 +236,9 @@ class TokenProvider:
     # -- the request -----------------------------------------------------------------
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout, headers={"User-Agent": USER_AGENT})
+            # Certificates verified; proxies from the environment (HTTPS_PROXY, NO_PROXY...).
+            self._client = httpx.AsyncClient(timeout=self._timeout, verify=True, trust_env=True,
+                                             headers={"User-Agent": USER_AGENT})
         return self._client
 
     async def _fetch(self) -> Token:

@@ -44,7 +44,7 @@ from websockets.exceptions import (
 
 from zoomtui import __version__
 from zoomtui.redaction import mask_id, redact
-from zoomtui.settings import ConnectionSettings
+from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.zoom.auth import (
     AuthError,
     CredentialsRejected,
@@ -83,6 +83,9 @@ OVERSIZE_FACTOR = 4
 #: how many heartbeat intervals without any frame mean the link is dead (ZoomNet: 45 s / 30 s)
 DEAD_AFTER_INTERVALS = 1.5
 USER_AGENT = f"zoomtui/{__version__}"
+
+TRANSPORT_HINT = ("Use https:// and wss:// URLs (Zoom's are), or --insecure-transport for a "
+                  "test server you trust.")
 
 SUBSCRIPTION_HINT = (
     "Check the subscription id: in the Zoom App Marketplace open your Server-to-Server OAuth "
@@ -188,6 +191,13 @@ class ZoomConnection:
         self._interval = settings.heartbeat_interval
         self._max_frame = settings.max_frame_bytes
         self._ws_max_size = settings.max_frame_bytes * OVERSIZE_FACTOR + 65536
+        # Every front end checks this first; the engine refuses too, so no caller can send
+        # the secret or the token in clear text to another machine by forgetting to.
+        try:
+            settings.check_transport()
+            self._transport_refusal: str | None = None
+        except SettingsError as exc:
+            self._transport_refusal = str(exc)
 
         self.stats = ConnectionStats()
         #: why the connection is FAILED (None otherwise)
@@ -278,6 +288,12 @@ class ZoomConnection:
                     if await self._wait(delay):
                         continue  # an action or close() came first: re-evaluate
                     delay = 0.0
+
+                if self._transport_refusal is not None:
+                    out, want_up, delay = self._fail(FailureKind.CONFIG, self._transport_refusal,
+                                                     TRANSPORT_HINT)
+                    yield out
+                    continue
 
                 # 2. authenticating
                 self._attempt += 1
@@ -633,6 +649,9 @@ class ZoomConnection:
         """Handshake, then wait for build_connection. Frames before it are kept, not lost."""
         ws = await connect(
             self._url(token),
+            # HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as httpx does (a proxy
+            # sees only CONNECT host:port; with wss:// the URL and its token stay in TLS)
+            proxy=True,
             ping_interval=None,  # Zoom uses its own heartbeat, not WebSocket pings
             max_size=self._ws_max_size,
             open_timeout=self._open_timeout,
