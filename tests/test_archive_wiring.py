@@ -341,3 +341,68 @@ def test_replay_command_says_what_is_missing() -> None:
     assert result.exit_code == 1 and "Nothing recorded" in result.output
     result = runner.invoke(main, ["replay", "--demo", "--since", "yesterday-ish"])
     assert result.exit_code == 2 and "--since" in result.output
+
+
+# -- export of the view, and a big history ------------------------------------------------
+
+
+async def test_e_exports_the_filtered_view_owner_only_and_says_where(
+        fake: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = tui_app(fake, tmp_path / "data", archive=None)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        sent = traffic(60)
+        await inject_all(fake, sent)
+        await wait_until(pilot, lambda: app.status.events == 60, what="events")
+        app.event_view.apply_filter("type:meeting.participant_joined")
+        shown = [e.raw for e in app.event_log if isinstance(e, ZoomEvent)]
+        assert 0 < len(shown) < 60
+        await pilot.press("e")
+        await wait_until(pilot, lambda: any(n.title == "Exported" for n in app._notifications),
+                         what="the toast")
+        files = list(tmp_path.glob("zoomtui-export-*.jsonl"))
+        assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
+        lines = files[0].read_bytes().splitlines()
+        assert [orjson.loads(x)["event"] for x in lines] == \
+            ["meeting.participant_joined"] * len(shown)
+        note = next(n for n in app._notifications if n.title == "Exported")
+        assert str(files[0]) in note.message and f"{len(shown):,} events" in note.message
+
+        # a folder that cannot be written (as root: a file in its place): the data folder
+        blocked = tmp_path / "blocked"
+        blocked.write_text("")
+        fallback = tmp_path / "fallback"
+        monkeypatch.setattr(app, "export_dirs", lambda: [blocked, fallback])
+        await pilot.pause(1.1)  # a new file name (it holds the second)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: sum(n.title == "Exported" for n in app._notifications) == 2,
+                         what="the second toast")
+        assert len(list(fallback.glob("zoomtui-export-*.jsonl"))) == 1
+
+
+async def test_a_big_history_comes_in_batches_and_live_rows_wait_behind_it(
+        fake: FakeZoom, tmp_path: Path) -> None:
+    import gc
+
+    with Archive.open(PROFILE, base=tmp_path) as archive:
+        for i, ev in enumerate(traffic(5000, start=1000.0)):
+            archive.add(parse_frame(message_frame(ev), archive._clock() - 600 + i * 0.1), "old:1")
+    batches = 0
+
+    def hook(message: object) -> None:
+        nonlocal batches
+        batches += type(message).__name__ == "HistoryBatch"
+
+    app = tui_app(fake, tmp_path, archive=plan(tmp_path, history=3600))
+    async with app.run_test(size=(160, 40), message_hook=hook) as pilot:
+        await wait_until(pilot, lambda: len(fake.open_connections()) == 1, what="connected")
+        await inject_all(fake, traffic(3, seed=11))  # likely while the history still loads
+        await wait_until(pilot, lambda: app.history_state == "done", what="history")
+        await wait_until(pilot, lambda: app.status.events == 3, what="live events")
+        rows = list(app.event_log)
+        mark = next(i for i, r in enumerate(rows) if isinstance(r, HistoryMark))
+        assert sum(isinstance(r, ZoomEvent) for r in rows[:mark]) == 5000
+        assert sum(isinstance(r, ZoomEvent) for r in rows[mark:]) == 3
+    assert batches >= 5
+    assert gc.isenabled()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
@@ -226,6 +226,7 @@ class ZoomtuiApp(App[int]):
         self._held: list[Callable[[], None]] | None = None
         self._history_stop = threading.Event()
         self._history_last_state: tuple[ConnectionState, str] | None = None
+        self._gc_was_enabled = True
         #: "none", "loading" or "done"
         self.history_state = "none"
 
@@ -291,6 +292,8 @@ class ZoomtuiApp(App[int]):
 
     async def on_unmount(self) -> None:
         self._history_stop.set()
+        if self.history_state == "loading" and self._gc_was_enabled:
+            gc.enable()  # quit before the history was in: collections as before
         self._record_quit()
         await self.stop_connection()
         if self.archive is not None:
@@ -538,7 +541,8 @@ class ZoomtuiApp(App[int]):
         self.bridge = bridge
         await bridge.run()
         self._replay_tick()
-        self.refresh_bindings()  # nothing left to pause
+        with contextlib.suppress(ScreenStackError):  # (ended as the app quits)
+            self.refresh_bindings()  # nothing left to pause
         if source.error:
             self.notify(source.error, title="Replay stopped", severity="error", timeout=12,
                         markup=False)
@@ -653,7 +657,10 @@ class ZoomtuiApp(App[int]):
         previous = self.status.state
         self.status.on_state(change)
         self.panel.refresh_status()
-        self.refresh_bindings()
+        # A state posted just before quitting can arrive after the screens are gone: the
+        # footer has nothing to refresh then (and a crash report on quit helps no one).
+        with contextlib.suppress(ScreenStackError):
+            self.refresh_bindings()
         if self.replay is not None:
             self._replay_tick()
         logged = (change.state, self.status.reason)
