@@ -14,6 +14,8 @@ CORE = [
     "zoomtui.monitor.meetings",
     "zoomtui.monitor.eventlog",
     "zoomtui.monitor.archive",
+    "zoomtui.monitor.recording",
+    "zoomtui.monitor.replay",
     "zoomtui.fakezoom",
     "zoomtui.settings",
     "zoomtui.credentials",
