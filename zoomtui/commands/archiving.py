@@ -33,16 +33,20 @@ def no_archive_option(func: Callable) -> Callable:
     """--no-archive (and --archive, to override ``archive = false`` in the profile)."""
     return click.option(
         "--archive/--no-archive", "archive", default=None,
-        help="Keep every received event in the local archive (the default; the profile's "
-             "'archive' setting can turn it off) or not.")(func)
+        help="Keep what is received in the local archive, or not (default: keep it, unless "
+             "the profile says archive = false).")(func)
 
 
-def history_options(func: Callable) -> Callable:
-    """--history DURATION / --no-history: what the monitor shows from the archive on start."""
+def history_options(func: Callable | None = None, *,
+                    default: str = "the profile's history_minutes, else 60 minutes") -> Any:
+    """--history DURATION / --no-history: what the monitor shows from the archive on start.
+    `default` says in the help what happens without either."""
+    if func is None:
+        return functools.partial(history_options, default=default)
 
     @click.option("--history", "history", default=None, metavar="DURATION", callback=_duration,
-                  help="Show this much recent history from the archive on start (e.g. 2h; "
-                       "default: the profile's history_minutes, else 60 minutes).")
+                  help=f"Show this much recent history from the archive on start (e.g. 2h; "
+                       f"default: {default}).")
     @click.option("--no-history", "no_history", is_flag=True,
                   help="Start with an empty screen (the archive is still written).")
     @functools.wraps(func)

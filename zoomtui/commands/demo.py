@@ -38,7 +38,7 @@ def _rate(value: str) -> float | str:
               help="Events per second the fake Zoom sends, or 'max'.")
 @click.option("--heartbeat", type=click.FloatRange(min=0.05), default=30.0, show_default=True,
               metavar="SECONDS", help="Heartbeat interval (Zoom's samples use 30 s).")
-@history_options
+@history_options(default="none: every demo plays the same meetings again")
 def command(seed: int, rate: str, heartbeat: float, archive: bool | None, history: float | None,
             no_history: bool) -> None:
     """Try zoomtui against a built-in fake Zoom: made-up meetings, no account needed."""
