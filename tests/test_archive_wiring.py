@@ -406,3 +406,33 @@ async def test_a_big_history_comes_in_batches_and_live_rows_wait_behind_it(
         assert sum(isinstance(r, ZoomEvent) for r in rows[mark:]) == 3
     assert batches >= 5
     assert gc.isenabled()
+
+
+def test_a_restart_in_the_record_is_a_gap_but_two_monitors_side_by_side_are_not(
+        tmp_path: Path) -> None:
+    from zoomtui.monitor.recording import read_history
+
+    def state(state: S, at: float, previous: S = S.IDLE) -> StateChanged:
+        return StateChanged(state=state, previous=previous, reason="r", at=at, attempt=1)
+
+    def event(at: float) -> ZoomEvent:
+        return parse_frame(message_frame(traffic(1)[0]), at)
+
+    path = tmp_path / "runs.sqlite3"
+    with Archive(path) as archive:
+        archive.add(state(S.CONNECTED, 100.0), "runA:1")
+        archive.add(event(101.0), "runA:1")
+        archive.add(state(S.STOPPED, 102.0, S.CONNECTED), "runA:1")
+        archive.add(state(S.AUTHENTICATING, 110.0), "runB:1")  # restarted 8 s later
+        archive.add(event(111.0), "runB:1")
+        archive.add(state(S.AUTHENTICATING, 111.2), "runC:1")  # a tail beside it: no gap
+        archive.add(event(111.3), "runB:1")
+        archive.add(event(111.4), "runC:1")
+        archive.add(event(200.0), "runD:1")  # runB and runC killed, D started much later
+    updates = [r.update for chunk in read_history(ArchiveReader(path), None, None)
+               for r in chunk]
+    gaps = [u for u in updates if isinstance(u, Gap)]
+    assert [(g.start, g.end) for g in gaps] == [(102.0, 110.0), (111.4, 200.0)]
+    assert gaps[0].reason == "zoomtui was not running"
+    assert "stopped without saying so" in gaps[1].reason
+    assert isinstance(updates[updates.index(gaps[0]) + 1], StateChanged)  # just before the run

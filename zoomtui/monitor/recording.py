@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from zoomtui.monitor.archive import Archive, ArchiveError, ArchiveReader, Record, Retention
 from zoomtui.zoom.protocol import ZoomEvent
-from zoomtui.zoom.updates import ConnectionState, StateChanged, Update
+from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, Update
 
 #: the TUI loads this much history on start unless told otherwise (a profile setting)
 DEFAULT_HISTORY_SECONDS = 3600.0
@@ -174,17 +174,67 @@ class HistoryTracker:
         return Downtime(self.last_at, now, clean)
 
 
+#: a new run starting this long after the last record is taken as a restart (not a second
+#: zoomtui writing the same archive at the same time)
+RESTART_AFTER = 1.0
+
+
+class RunGaps:
+    """Finds where one zoomtui run ended and the next began, in records in time order.
+
+    The archive records gaps within a run (reconnects); between two runs nothing was
+    received and nothing says so.  The first record of a new run (the part of the
+    connection id before the last ``:``) after a run that stopped, or after a silence of
+    `RESTART_AFTER` seconds, gets a `Gap` record put before it.
+    """
+
+    def __init__(self) -> None:
+        self.run: str | None = None
+        self.runs: set[str] = set()
+        self.last_at: float | None = None
+        self.last_state: ConnectionState | None = None
+
+    def gap_before(self, record: Record) -> Record | None:
+        cid = record.connection_id
+        run = cid.rpartition(":")[0] if cid and ":" in cid else None
+        gap = None
+        if run and run != self.run:
+            last = self.last_at
+            stopped = self.last_state is not None and self.last_state.is_final
+            if (self.run is not None and run not in self.runs and last is not None
+                    and record.at > last and (stopped or record.at - last >= RESTART_AFTER)):
+                down = Downtime(last, record.at, stopped)
+                gap = Record(seq=-1, at=record.at, connection_id=None,
+                             update=Gap(start=down.start, end=down.end, reason=down.reason))
+            self.run = run
+            self.runs.add(run)
+        self.last_at = record.at if self.last_at is None else max(self.last_at, record.at)
+        u = record.update
+        if isinstance(u, StateChanged):
+            self.last_state = u.state
+        return gap
+
+
 def read_history(reader: ArchiveReader, since: float | None, until: float | None, *,
                  batch: int = HISTORY_BATCH, seen: HistoryTracker | None = None,
-                 kinds: tuple[str, ...] | None = None) -> Iterator[list[Record]]:
-    """Stored records with `since <= at < until`, in time order, `batch` at a time.
-    Blocking (SQLite and parsing): run it in a thread.  An archive that does not exist
-    yet is an empty history; other problems raise `ArchiveError`."""
+                 kinds: tuple[str, ...] | None = None,
+                 run_gaps: bool = True) -> Iterator[list[Record]]:
+    """Stored records with `since <= at < until`, in time order, `batch` at a time, with
+    a gap put in between two runs of zoomtui (`RunGaps`).  Blocking (SQLite and parsing):
+    run it in a thread.  An archive that does not exist yet is an empty history; other
+    problems raise `ArchiveError`."""
     if not reader.path.exists():
         return
     chunk: list[Record] = []
+    runs = RunGaps() if run_gaps else None
     try:
         for record in reader.iter_records(since, until, kinds=kinds):
+            if runs is not None:
+                gap = runs.gap_before(record)
+                if gap is not None:
+                    if seen is not None:
+                        seen.see(gap)
+                    chunk.append(gap)
             if seen is not None:
                 seen.see(record)
             chunk.append(record)

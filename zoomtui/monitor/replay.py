@@ -11,6 +11,8 @@ live one), paced by the recorded times:
   (`--instant`);
 - a silence longer than `max_idle` recorded-time-per-speed (overnight, between two
   runs) is cut to `max_idle` seconds, so a replay never sits idle for an hour;
+- between two runs of zoomtui in the record, a gap says nothing was received
+  (`recording.RunGaps`), as history on start does;
 - `now()` is the recorded moment the replay has reached: the app's clock in replay,
   so the panel's ages and the meeting durations are those of the recording.
 
@@ -175,7 +177,8 @@ class ReplaySource:
                         break
                     self.position = max(at, self.position or at)
                     self._position_wall = self._mono()
-                    self.played += 1
+                    if record.seq >= 0:  # (not a gap put in between two runs)
+                        self.played += 1
                     yield record.update
             self.finished = not self.closed
             self._next_at = None
