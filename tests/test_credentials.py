@@ -10,12 +10,12 @@ from pathlib import Path
 import keyring
 import keyring.core
 import pytest
-from conftest import MemoryKeyring
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, null
 from keyring.errors import KeyringLocked
 from keyrings_alt_fake import PlaintextKeyring
 
+from tests.conftest import MemoryKeyring
 from zoomtui import config as cfg
 from zoomtui import credentials as cred
 from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom

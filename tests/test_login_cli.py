@@ -13,9 +13,9 @@ from pathlib import Path
 import keyring
 import pytest
 from click.testing import CliRunner, Result
-from conftest import MemoryKeyring
 from keyrings_alt_fake import PlaintextKeyring
 
+from tests.conftest import MemoryKeyring
 from zoomtui import config as cfg
 from zoomtui import credentials as cred
 from zoomtui.cli import main
