@@ -100,7 +100,8 @@ def gap_text(g: Gap) -> str:
 
 # -- the event pipeline -------------------------------------------------------------------
 class EventPipeline:
-    """filter -> sinks. Small on purpose: the archive hooks in here as one more sink."""
+    """filter -> sinks, for events.  The archive is not a sink here: it keeps every update
+    (filtered out or not, states and gaps too), at the top of `run_tail`'s loop."""
 
     def __init__(self, matches: Callable[[ZoomEvent], bool] | None,
                  sinks: list[Callable[[ZoomEvent], None]]) -> None:
