@@ -185,3 +185,19 @@ def test_account_events_have_zoom_shapes() -> None:
 def test_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
         next(scenario_events(1, T0, rate=0))
+
+
+def test_a_late_left_is_never_stamped_before_that_sessions_join() -> None:
+    """Late is not time travel: a tracker fed the scenario must never see 'left without join'."""
+    from zoomtui.monitor.meetings import MeetingTracker
+    from zoomtui.zoom.protocol import message_frame, parse_frame
+
+    for rate in (5.0, 15.0, 200.0):
+        tracker = MeetingTracker()
+        for i, ev in enumerate(scenario_events(3, 1_700_000_000.0, rate=rate)):
+            if i >= 4000:
+                break
+            tracker.apply(parse_frame(message_frame(ev), 1_700_000_000.0 + i / rate))
+        flags = {f for m in tracker.meetings.values() for f, n in m.flags.items() if n}
+        assert "left without join" not in flags, rate
+        assert "out of order" in flags  # the late lefts are still there

@@ -139,6 +139,7 @@ class Person:
 class Session:
     user_id: str  # Zoom's per-session participant id: changes on rejoin
     join_time: str
+    joined_at: float = 0.0  # the world's clock at the join (join_time is whole seconds)
 
 
 @dataclass(slots=True)
@@ -225,7 +226,8 @@ class _World:
     def joined(self, m: Meeting, p: int) -> dict:
         person = self.people[p]
         self.next_user_id += 1
-        sess = Session(user_id=str(self.next_user_id), join_time=_iso(self.now()))
+        sess = Session(user_id=str(self.next_user_id), join_time=_iso(self.now()),
+                       joined_at=self.now())
         m.in_room[p] = sess
         part = {"user_id": sess.user_id, "user_name": person.name, "id": person.zoom_id}
         if person.participant_uuid:
@@ -253,7 +255,14 @@ class _World:
         part["id"] = person.zoom_id
         if person.participant_uuid:
             part["participant_uuid"] = person.participant_uuid
-        part["leave_time"] = _iso(self.now() - late_ms / 1000)
+        # A late `left` is stamped in the past, but never before the session's own join:
+        # Zoom delivers late, it does not time-travel (that would be "left without join").
+        now = self.now()
+        leave_at = now - late_ms / 1000
+        if late_ms and leave_at <= sess.joined_at:
+            leave_at = sess.joined_at + (now - sess.joined_at) / 4
+            late_ms = round((now - leave_at) * 1000)
+        part["leave_time"] = _iso(leave_at)
         part["leave_reason"] = f"{person.name} left the meeting.<br>Reason: {why}"
         part["email"] = person.email
         if person.phone:
