@@ -638,3 +638,17 @@ def by_key(m: Meeting) -> dict[str, tuple]:
         k: (p.status, p.detail, p.entries, p.join_ms, p.leave_ms, p.flags)
         for k, p in m.participants.items()
     }
+
+
+def test_ids_of_different_kinds_with_the_same_text_stay_two_people() -> None:
+    # Found by the property tests run longer: an `id` and another person's
+    # participant_uuid with the same text used to share one record key, and the second
+    # record overwrote the first (a count of 2 with one person listed).
+    tracker = track(
+        started(0),
+        joined({"id": "same"}, 1),
+        joined({"participant_uuid": "same"}, 2),
+    )
+    m = only(tracker)
+    assert m.current_count == 2 and len(m.participants) == 2
+    assert sorted(p.key for p in m.participants.values()) == ["same", "same~2"]

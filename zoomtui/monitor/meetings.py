@@ -18,7 +18,22 @@ not seen" until ``meeting.started`` arrives.  ``meeting.ended`` marks everyone l
 ``end_time``; later events are kept, and flagged "late" unless they are exits (Zoom sends
 the leaves of a meeting it ends right after ``meeting.ended``).  Ended meetings stay for
 ``retain_ended`` seconds after we learned of the end, then `prune()` drops them (and
-ignores stray events for them afterwards, so they do not come back as zombies).
+ignores stray events for them afterwards, so they do not come back as zombies); at most
+``max_ended`` are kept whatever their age (a busy account ends a meeting every few
+seconds), the oldest finished going first.
+
+Bounded per person too: the newest ``max_transitions`` transitions are kept; beyond, the
+oldest half is folded into a summary (`Participant._compact`).  Reordering is local (a
+late event is seconds or minutes late, not dozens of a person's transitions late), so
+everything shown stays exact; a transition older than the summary is counted "out of
+order" and not applied, and the meeting's peak keeps the exact value it had when the
+summarised stays went (it can be off by those people if late events then change the
+past).  Only people who come and go dozens of times ever reach this.  Dedupe keys are
+kept for the last two generations of ``_SEEN_GENERATION`` events per meeting; an older
+resend still changes nothing (its transition is already there), it is just not counted.
+
+In time order (the usual case) a transition costs one step of the fold, not a fold of
+the person's whole history, and a meeting's end only closes the stays still open.
 
 Identity (PROTOCOL.md): a participant is keyed by ``participant_uuid``, else ``id``,
 else ``user_id``.  Some event kinds carry fewer ids than others (the join-before-host
@@ -46,6 +61,7 @@ from __future__ import annotations
 import bisect
 import datetime as _dt
 import enum
+import functools
 import itertools
 import operator
 import re
@@ -57,6 +73,8 @@ from typing import Any
 from zoomtui.zoom.protocol import ZoomEvent
 
 __all__ = [
+    "DEFAULT_MAX_ENDED",
+    "DEFAULT_MAX_TRANSITIONS",
     "DEFAULT_RETAIN_ENDED",
     "FLAG_LABELS",
     "Meeting",
@@ -67,6 +85,14 @@ __all__ = [
 
 #: Seconds an ended meeting stays listed (dimmed) after we learned that it ended.
 DEFAULT_RETAIN_ENDED = 15 * 60.0
+#: Ended (or deleted) meetings kept at most, however recent: a busy account ends a
+#: meeting every few seconds, and each one holds its participants' histories.
+DEFAULT_MAX_ENDED = 200
+#: Transitions kept per person; older ones are summarised (see `Participant._compact`).
+#: Far above what anyone does in a meeting, so the summary is for pathological streams.
+DEFAULT_MAX_TRANSITIONS = 64
+#: Dedupe keys remembered per meeting: two generations of this many.
+_SEEN_GENERATION = 8192
 #: Pruned uuids remembered so stray late events do not resurrect them (oldest forgotten first).
 _TOMBSTONES = 10_000
 
@@ -157,6 +183,13 @@ def _ms(v: Any) -> int | None:
     """ISO 8601 time (Zoom: '2021-07-13T21:44:51Z') -> epoch ms; None when absent or bad."""
     if not isinstance(v, str) or not v:
         return None
+    return _iso_ms(v)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_ms(v: str) -> int | None:
+    # Cached: a meeting's start_time comes with each of its events, and at a few thousand
+    # events a second many share their join or leave second.
     try:
         t = _dt.datetime.fromisoformat(v)
     except ValueError:
@@ -194,6 +227,107 @@ def _pack(key: _Key) -> int:
     return ((t * _ETS_LIMIT) + ets) * 8 + rank
 
 
+class _Fold:
+    """The state of a fold over one person's transitions, before the meeting's end is
+    applied to an open stay (`Participant._finish` does that).  Kept between events, so
+    a transition that arrives in time order costs one step instead of a fold of all of
+    them; the base of a person whose oldest transitions were summarised is one too."""
+
+    __slots__ = (
+        "closed",
+        "detail",
+        "ended",
+        "entries",
+        "first_join",
+        "flags",
+        "in_key",
+        "in_since",
+        "last_join",
+        "leave",
+        "points",
+        "status",
+        "synthetic_end",
+    )
+
+    def __init__(self) -> None:
+        self.status: Presence | None = None
+        self.detail = ""
+        self.entries = 0
+        self.first_join: int | None = None
+        self.last_join: int | None = None
+        self.leave: int | None = None
+        self.closed = 0  # in-meeting ms of finished stays
+        self.in_since: int | None = None
+        self.in_key: _Key | None = None
+        self.flags: set[str] = set()
+        self.ended = False  # a transition after the meeting's end was folded
+        self.synthetic_end = False  # "meeting ended" stands for a leave not seen yet
+        #: the finished stays' starts and ends as packed keys (x2, +1 for a start)
+        self.points: list[int] = []
+
+    def copy(self) -> _Fold:
+        c = _Fold.__new__(_Fold)
+        c.status, c.detail, c.entries = self.status, self.detail, self.entries
+        c.first_join, c.last_join, c.leave = self.first_join, self.last_join, self.leave
+        c.closed, c.in_since, c.in_key = self.closed, self.in_since, self.in_key
+        c.flags = set(self.flags)
+        c.ended, c.synthetic_end = self.ended, self.synthetic_end
+        c.points = list(self.points)
+        return c
+
+    def _close(self, until: int, key: _Key) -> None:
+        """The open stay ends at `key` (time `until`)."""
+        self.closed += max(0, until - self.in_since)  # type: ignore[operator]
+        self.points.append(_pack(self.in_key) * 2 + 1)  # type: ignore[arg-type]
+        self.points.append(_pack(key) * 2)  # at one key an end sorts before a start
+        self.in_since = None
+
+    def step(self, tr: Transition, end: _Key | None) -> None:
+        """Fold one more transition (the newest so far) given the meeting's end."""
+        t, ets, rank, text = tr
+        status = self.status
+        if end is not None and not self.ended and (t, ets, rank) > end:
+            self.ended = True
+            if status is Presence.IN:
+                self._close(end[0], end)
+                self.leave = end[0]
+            if status is not None and status is not Presence.LEFT:
+                status = self.status = Presence.LEFT
+                self.detail, self.synthetic_end = "meeting ended", True
+        if self.ended:
+            # After the end only exits make sense; a leave's reason beats "meeting ended".
+            if rank == _JOIN:
+                self.flags.add("join after end")
+            elif rank == _LEAVE:
+                if status is None:
+                    self.status, self.leave, self.detail = Presence.LEFT, t, text
+                    self.flags.add("left without join")
+                elif self.synthetic_end:
+                    self.detail, self.synthetic_end = text, False
+            return
+        if rank == _JOIN:
+            if status is not Presence.IN:
+                self.status, self.detail = Presence.IN, ""
+                self.in_since, self.in_key = t, (t, ets, rank)
+                self.entries += 1
+                self.last_join = t
+                if self.first_join is None:
+                    self.first_join = t
+        elif rank == _LEAVE:
+            if status is Presence.IN:
+                self._close(t, (t, ets, rank))
+            elif self.entries == 0 and status is not Presence.WAITING:
+                self.flags.add("left without join")
+            self.status, self.detail, self.leave = Presence.LEFT, text, t
+        elif rank == _WAIT:
+            if status is Presence.IN:
+                self._close(t, (t, ets, rank))
+                self.leave = t
+            self.status, self.detail = Presence.WAITING, text
+        elif rank == _UNWAIT and status is Presence.WAITING:
+            self.status, self.detail, self.leave = Presence.LEFT, text, t
+
+
 @dataclass(eq=False, slots=True)
 class Participant:
     """One person in one meeting occurrence, derived from the transitions seen for them."""
@@ -212,11 +346,18 @@ class Participant:
     leave_ms: int | None = None
     entries: int = 0  # times they went from outside to inside
     flags: frozenset[str] = frozenset()
+    #: the newest transitions, in time order (older ones are summarised in `_base`)
     transitions: list[Transition] = field(default_factory=list)
     _closed_ms: int = 0  # in-meeting time of finished stays
     _in_since_ms: int | None = None
-    #: the stays' starts and ends as packed keys (x2, +1 for a start), for the peak sweep
-    _points: list[int] = field(default_factory=list)
+    #: the fold of `transitions` so far (None: not folded yet)
+    _run: _Fold | None = None
+    #: the fold of the transitions dropped from the front of `transitions` (None: none were)
+    _base: _Fold | None = None
+    #: the newest transition summarised in `_base`
+    _base_key: Transition | None = None
+    #: the open stay (start, None), or the one the meeting's end closed (start, end)
+    _last_stay: tuple[_Key, _Key | None] | None = None
 
     @property
     def is_in(self) -> bool:
@@ -256,88 +397,77 @@ class Participant:
     # -- folding -----------------------------------------------------------------------
     def _fold(self, end: _Key | None) -> None:
         """Derive status, times and flags from the sorted transitions (and the meeting end)."""
-        status: Presence | None = None
-        detail = ""
-        entries = 0
-        first_join = last_join = leave = None
-        closed = 0
-        in_since: int | None = None
-        in_key: _Key | None = None
-        intervals: list[tuple[_Key, _Key | None]] = []
-        flags: set[str] = set()
-        ended = False
-        synthetic_end = False
-        for t, ets, rank, text in self.transitions:
-            key = (t, ets, rank)
-            if end is not None and not ended and key > end:
-                ended = True
-                if status is Presence.IN:
-                    closed += max(0, end[0] - in_since)  # type: ignore[operator]
-                    intervals.append((in_key, end))  # type: ignore[arg-type]
-                    in_since = None
-                    leave = end[0]
-                if status is not None and status is not Presence.LEFT:
-                    status, detail, synthetic_end = Presence.LEFT, "meeting ended", True
-            if ended:
-                # After the end only exits make sense; a leave's reason beats "meeting ended".
-                if rank == _JOIN:
-                    flags.add("join after end")
-                elif rank == _LEAVE:
-                    if status is None:
-                        status, leave = Presence.LEFT, t
-                        flags.add("left without join")
-                        detail = text
-                    elif synthetic_end:
-                        detail, synthetic_end = text, False
-                continue
-            if rank == _JOIN:
-                if status is not Presence.IN:
-                    status, detail = Presence.IN, ""
-                    in_since, in_key = t, key
-                    entries += 1
-                    last_join = t
-                    if first_join is None:
-                        first_join = t
-            elif rank == _LEAVE:
-                if status is Presence.IN:
-                    closed += max(0, t - in_since)  # type: ignore[operator]
-                    intervals.append((in_key, key))  # type: ignore[arg-type]
-                    in_since = None
-                elif entries == 0 and status is not Presence.WAITING:
-                    flags.add("left without join")
-                status, detail, leave = Presence.LEFT, text, t
-            elif rank == _WAIT:
-                if status is Presence.IN:
-                    closed += max(0, t - in_since)  # type: ignore[operator]
-                    intervals.append((in_key, key))  # type: ignore[arg-type]
-                    in_since = None
-                    leave = t
-                status, detail = Presence.WAITING, text
-            elif rank == _UNWAIT and status is Presence.WAITING:
-                status, detail, leave = Presence.LEFT, text, t
-        if end is not None and not ended and status is not None and status is not Presence.LEFT:
+        run = self._base.copy() if self._base is not None else _Fold()
+        step = run.step
+        for tr in self.transitions:
+            step(tr, end)
+        self._run = run
+        self._finish(end)
+
+    def _advance(self, tr: Transition, end: _Key | None) -> None:
+        """`tr` was appended as the newest transition: one step, not a whole fold."""
+        run = self._run
+        if run is None:
+            self._fold(end)
+            return
+        run.step(tr, end)
+        self._finish(end)
+
+    def _finish(self, end: _Key | None) -> None:
+        """Publish the fold: the meeting's end closes a stay still open at the last transition."""
+        run = self._run
+        assert run is not None
+        status, detail, leave = run.status, run.detail, run.leave
+        closed, in_since, flags = run.closed, run.in_since, run.flags
+        stay: tuple[_Key, _Key | None] | None = None
+        if end is not None and not run.ended and status is not None and status is not Presence.LEFT:
             if status is Presence.IN:
                 closed += max(0, end[0] - in_since)  # type: ignore[operator]
-                intervals.append((in_key, end))  # type: ignore[arg-type]
+                stay = (run.in_key, end)  # type: ignore[assignment]
                 in_since = None
                 leave = end[0]
             status, detail = Presence.LEFT, "meeting ended"
         if status is Presence.IN:
-            intervals.append((in_key, None))  # type: ignore[arg-type]
+            stay = (run.in_key, None)  # type: ignore[assignment]
         if status is None and "join after end" in flags:
             detail = "joined after the meeting ended"
         self.status = status if status is not None else Presence.LEFT
         self.detail = detail
-        self.entries = entries
-        self.first_join_ms, self.join_ms, self.leave_ms = first_join, last_join, leave
+        self.entries = run.entries
+        self.first_join_ms, self.join_ms, self.leave_ms = run.first_join, run.last_join, leave
         self._closed_ms, self._in_since_ms = closed, in_since
-        points = []
-        for start, stop in intervals:
-            points.append(_pack(start) * 2 + 1)  # at one key an end sorts before a start
-            if stop is not None:
-                points.append(_pack(stop) * 2)
-        self._points = points
-        self.flags = frozenset(flags)
+        self._last_stay = stay
+        if len(flags) != len(self.flags) or not flags.issuperset(self.flags):
+            self.flags = frozenset(flags)
+
+    def _compact(self, keep: int, end: _Key | None) -> None:
+        """Fold all but the newest `keep` transitions into the base: a person who comes and
+        goes all day costs a bounded record.  Order tolerance needs only recent history:
+        a transition older than the base is counted out of order and otherwise ignored."""
+        trs = self.transitions
+        cut = len(trs) - keep
+        if cut <= 0:
+            return
+        base = self._base.copy() if self._base is not None else _Fold()
+        for tr in trs[:cut]:
+            base.step(tr, end)
+        base.points = []  # the meeting keeps the peak they gave (Meeting._peak_floor)
+        self._base = base
+        self._base_key = trs[cut - 1]
+        del trs[:cut]
+        self._fold(end)
+
+    @property
+    def _points(self) -> list[int]:
+        """Every stay's start and end as packed keys, for the meeting's peak sweep."""
+        run = self._run
+        points = list(run.points) if run is not None else []
+        stay = self._last_stay
+        if stay is not None:  # packed here: a sweep is rare, a fold is per event
+            points.append(_pack(stay[0]) * 2 + 1)
+            if stay[1] is not None:
+                points.append(_pack(stay[1]) * 2)
+        return points
 
 
 @dataclass(eq=False, slots=True)
@@ -373,8 +503,16 @@ class Meeting:
     _peak: int = 0
     _peak_dirty: bool = False
     _max_key: _Key = (-(2**62), 0, 0)
-    _aliases: dict[str, Participant] = field(default_factory=dict)
+    #: the exact peak when someone's oldest transitions were summarised (see Participant._compact)
+    _peak_floor: int = 0
+    #: every id seen -> its record: by participant_uuid, by id, by user_id
+    _aliases: tuple[dict[str, Participant], dict[str, Participant], dict[str, Participant]] = field(
+        default_factory=lambda: ({}, {}, {})
+    )
+    #: dedupe keys of the events that drive state, newest generation and the one before
+    #: (a bounded memory: a resend comes soon after the original, not hours later)
     _seen: set[tuple[Any, ...]] = field(default_factory=set)
+    _seen_old: set[tuple[Any, ...]] = field(default_factory=set)
 
     # -- reading -----------------------------------------------------------------------
     @property
@@ -429,25 +567,35 @@ class Meeting:
         for a start and 0 for an end (sorted), the count after point i is 2*B_i - (i + 1)
         where B_i is the running sum of b.
         """
+        floor = min(self._peak_floor, len(self.participants))
         points = [x for p in self.participants.values() for x in p._points]
         if not points:
-            return 0
+            return floor
         points.sort()
         starts = itertools.accumulate(map(operator.and_, points, itertools.repeat(1)))
         counts = map(
             operator.sub, map(operator.mul, starts, itertools.repeat(2)), itertools.count(1)
         )
-        return max(0, max(counts))
+        return max(0, floor, max(counts))
 
     # -- changing ----------------------------------------------------------------------
-    def _refold(self, p: Participant) -> None:
-        """Re-derive one participant and keep the meeting's counters in step."""
+    def _refold(
+        self, p: Participant, appended: Transition | None = None, *, end_only: bool = False
+    ) -> None:
+        """Re-derive one participant and keep the meeting's counters in step.
+        `appended`: the one transition added since the last fold, the newest of them;
+        `end_only`: only the meeting's end changed, and it falls after all of theirs."""
         was_in, was_waiting, old_flags = (
             p.status is Presence.IN,
             p.status is Presence.WAITING,
             p.flags,
         )
-        p._fold(self._end_key)
+        if appended is not None:
+            p._advance(appended, self._end_key)
+        elif end_only and p._run is not None:
+            p._finish(self._end_key)
+        else:
+            p._fold(self._end_key)
         self.current_count += (p.status is Presence.IN) - was_in
         self.waiting_count += (p.status is Presence.WAITING) - was_waiting
         if p.flags != old_flags:
@@ -508,16 +656,24 @@ class MeetingTracker:
         *,
         retain_ended: float = DEFAULT_RETAIN_ENDED,
         forget_idle_after: float | None = None,
+        max_ended: int = DEFAULT_MAX_ENDED,
+        max_transitions: int = DEFAULT_MAX_TRANSITIONS,
     ) -> None:
         #: seconds an ended (or deleted) meeting stays listed after we learned of it
         self.retain_ended = retain_ended
         #: seconds after which a live meeting with no events is dropped (None: never).  A
         #: meeting whose end fell into a connection gap would otherwise stay live forever.
         self.forget_idle_after = forget_idle_after
+        #: ended meetings kept at most: the oldest finished goes as soon as one more ends
+        self.max_ended = max(0, max_ended)
+        #: transitions kept per person (at least 2); beyond, the oldest half is summarised
+        self.max_transitions = max(2, max_transitions)
         self.meetings: dict[str, Meeting] = {}
         self.version = 0
         self._by_id: dict[str, set[str]] = {}
         self._tombstones: dict[str, None] = {}
+        #: finished meetings, in the order we learned they finished
+        self._finished: dict[str, None] = {}
 
     # -- reading -----------------------------------------------------------------------
     def ordered(self) -> list[Meeting]:
@@ -585,7 +741,8 @@ class MeetingTracker:
         return changed
 
     def prune(self, now: float) -> set[str]:
-        """Drop meetings finished more than `retain_ended` s ago (and idle ones, if set)."""
+        """Drop meetings finished more than `retain_ended` s ago (and idle ones, if set).
+        (The count limit, `max_ended`, holds at all times: `apply` keeps it.)"""
         gone = set()
         for uuid, m in self.meetings.items():
             if m.finished_seen_at is not None:
@@ -597,19 +754,32 @@ class MeetingTracker:
             ):
                 gone.add(uuid)
         for uuid in gone:
-            m = self.meetings.pop(uuid)
-            if m.id is not None:
-                ids = self._by_id.get(m.id)
-                if ids is not None:
-                    ids.discard(uuid)
-                    if not ids:
-                        del self._by_id[m.id]
-            self._tombstones[uuid] = None
-        while len(self._tombstones) > _TOMBSTONES:
-            del self._tombstones[next(iter(self._tombstones))]
+            self._drop(uuid)
         if gone:
             self.version += 1
         return gone
+
+    def _drop(self, uuid: str) -> None:
+        """Forget a meeting, and ignore stray events for it from now on (no zombies)."""
+        m = self.meetings.pop(uuid)
+        self._finished.pop(uuid, None)
+        if m.id is not None:
+            ids = self._by_id.get(m.id)
+            if ids is not None:
+                ids.discard(uuid)
+                if not ids:
+                    del self._by_id[m.id]
+        self._tombstones[uuid] = None
+        if len(self._tombstones) > _TOMBSTONES:
+            del self._tombstones[next(iter(self._tombstones))]
+
+    def _finished_now(self, m: Meeting, at: float) -> None:
+        """`m` just ended or was deleted: note when, and keep at most `max_ended` of them."""
+        m.finished_seen_at = at
+        finished = self._finished
+        finished[m.uuid] = None
+        while len(finished) > self.max_ended:
+            self._drop(next(iter(finished)))
 
     # -- internals ---------------------------------------------------------------------
     def _meeting_for(self, event: ZoomEvent, kind: str, creates: bool) -> Meeting | None:
@@ -663,12 +833,16 @@ class MeetingTracker:
                 event.participant_key,
                 own_time if isinstance(own_time, str) else None,
             )
-            if dkey in m._seen:
+            seen = m._seen
+            if dkey in seen or dkey in m._seen_old:
                 m.flags["duplicate"] += 1
                 if part is not None:  # a resend may still carry an id or a name the first lacked
                     self._resolve(m, event, part)
                 return True
-            m._seen.add(dkey)
+            if len(seen) >= _SEEN_GENERATION:
+                m._seen_old, seen = seen, set()
+                m._seen = seen
+            seen.add(dkey)
         is_new = m.event_count == 0
         m.event_count += 1
         m.last_event_at = max(m.last_event_at, event.received_at)
@@ -728,16 +902,24 @@ class MeetingTracker:
         if end_ms is None:
             end_ms = ets
         key = (end_ms, ets, _END)
-        if m._end_key is not None and m._end_key <= key:
+        old = m._end_key
+        if old is not None and old <= key:
             return False  # an earlier end is already known
         m._end_key = key
         m.end_ms = end_ms
         if not m.ended:
             m.ended = True
             if m.finished_seen_at is None:
-                m.finished_seen_at = event.received_at
+                self._finished_now(m, event.received_at)
         for p in m.participants.values():
-            m._refold(p)
+            # The fold so far depends on the end only through transitions after it (old or
+            # new); the usual end comes after everything, and only closes the open stays.
+            last = p.transitions[-1] if p.transitions else p._base_key
+            after = last is not None and (
+                (last[0], last[1], last[2]) > key
+                or (old is not None and (last[0], last[1], last[2]) > old)
+            )
+            m._refold(p, end_only=not after)
         m._note_order(key)
         return True
 
@@ -768,57 +950,86 @@ class MeetingTracker:
         trs = p.transitions
         if not trs or tr > trs[-1]:
             trs.append(tr)
+            m._refold(p, tr)  # the newest: one step
         else:
+            if p._base_key is not None and tr <= p._base_key:
+                # Older than everything kept for this person (who has come and gone more
+                # than `max_transitions` times): too late to place, counted, not applied.
+                m.flags["out of order"] += 1
+                return True
             i = bisect.bisect_left(trs, tr)
             if i < len(trs) and trs[i] == tr:
                 return False  # the same transition from another event (e.g. a resend)
             trs.insert(i, tr)
             m.flags["out of order"] += 1
-        m._refold(p)
+            m._refold(p)
         m._note_order((t, ets, rank))
+        if len(trs) > self.max_transitions:
+            m._peak_floor = max(m._peak_floor, m.peak_count)  # before their old stays go
+            p._compact(self.max_transitions // 2, m._end_key)
         return True
 
     def _resolve(self, m: Meeting, event: ZoomEvent, part: dict) -> Participant | None:
         """The record for this participant: by participant_uuid, else id, else user_id,
         through the aliases of every id seen; records found to be one person are merged."""
-        pu = _sid(part.get("participant_uuid"))
-        ref = _sid(part.get("id"))
-        uid = _sid(part.get("user_id"))
+        get = part.get
+        pu = _sid(get("participant_uuid"))
+        ref = _sid(get("id"))
+        uid = _sid(get("user_id"))
         if pu is None and ref is None and uid is None:
             return None
-        aliases = m._aliases
-        wanted = (pu and "pu:" + pu, ref and "id:" + ref, uid and "uid:" + uid)
-        found: list[Participant] = []
-        for alias in wanted:
-            r = aliases.get(alias) if alias else None
-            if r is not None and r not in found:
-                found.append(r)
-        # Records with another participant_uuid are other sessions (the same user on two
-        # devices shares an id): never merged, never matched.
-        own_pu = pu or next((r.participant_uuid for r in found if r.participant_uuid), None)
-        found = [r for r in found if r.participant_uuid is None or r.participant_uuid == own_pu]
-        if not found:
-            p = Participant(key=pu or ref or uid)  # type: ignore[arg-type]
-            m.participants[p.key] = p
+        wanted = (pu, ref, uid)
+        by_pu, by_ref, by_uid = aliases = m._aliases
+        hits = (
+            by_pu.get(pu) if pu is not None else None,
+            by_ref.get(ref) if ref is not None else None,
+            by_uid.get(uid) if uid is not None else None,
+        )
+        p = hits[0] or hits[1] or hits[2]
+        if (
+            p is not None
+            and all(h is None or h is p for h in hits)
+            and (pu is None or p.participant_uuid is None or p.participant_uuid == pu)
+        ):
+            pass  # the usual case: one known record (a new user_id on a rejoin is added below)
         else:
-            p = next((r for r in found if r.participant_uuid is not None), found[0])
-            for other in found:
-                if other is not p:
-                    self._merge(m, p, other)
+            found: list[Participant] = []
+            for r in hits:
+                if r is not None and r not in found:
+                    found.append(r)
+            # Records with another participant_uuid are other sessions (the same user on two
+            # devices shares an id): never merged, never matched.
+            own_pu = pu or next((r.participant_uuid for r in found if r.participant_uuid), None)
+            found = [r for r in found if r.participant_uuid is None or r.participant_uuid == own_pu]
+            if not found:
+                key: str = pu or ref or uid  # type: ignore[assignment]
+                if key in m.participants:
+                    # Another person's id of another kind with the same text (seen only in
+                    # made-up data): never overwrite their record.
+                    key = next(
+                        k for n in itertools.count(2) if (k := f"{key}~{n}") not in m.participants
+                    )
+                p = Participant(key=key)
+                m.participants[key] = p
+            else:
+                p = next((r for r in found if r.participant_uuid is not None), found[0])
+                for other in found:
+                    if other is not p:
+                        self._merge(m, p, other)
         if pu is not None and p.participant_uuid is None:
             p.participant_uuid = pu
         if ref is not None and p.user_ref is None:
             p.user_ref = ref
         if uid is not None:
             p.user_id = uid
-        name, email = part.get("user_name"), part.get("email")
-        if isinstance(name, str) and name:
+        name, email = get("user_name"), get("email")
+        if name and isinstance(name, str):
             p.name = name
-        if isinstance(email, str) and email:
+        if email and isinstance(email, str):
             p.email = email
-        for alias in wanted:
-            if alias and alias not in aliases:
-                aliases[alias] = p
+        for ident, index in zip(wanted, aliases, strict=True):
+            if ident is not None and ident not in index:
+                index[ident] = p
         best = p.participant_uuid or p.user_ref or p.key
         if best != p.key and best not in m.participants:
             del m.participants[p.key]
@@ -828,13 +1039,21 @@ class MeetingTracker:
 
     def _merge(self, m: Meeting, into: Participant, other: Participant) -> None:
         m._forget_participant(other)
-        into.transitions = sorted(set(into.transitions) | set(other.transitions))
+        trs = set(into.transitions) | set(other.transitions)
+        if other._base is not None and (into._base_key is None or other._base_key > into._base_key):  # type: ignore[operator]
+            # (both summarised: rare; the newer summary stands for both, approximately)
+            m._peak_floor = max(m._peak_floor, m.peak_count)
+            into._base, into._base_key = other._base, other._base_key
+        if into._base_key is not None:
+            trs = {tr for tr in trs if tr > into._base_key}  # type: ignore[operator]
+        into.transitions = sorted(trs)
         for attr in ("name", "email", "participant_uuid", "user_ref", "user_id"):
             if getattr(into, attr) is None:
                 setattr(into, attr, getattr(other, attr))
-        for alias, r in list(m._aliases.items()):
-            if r is other:
-                m._aliases[alias] = into
+        for index in m._aliases:
+            for ident, r in list(index.items()):
+                if r is other:
+                    index[ident] = into
         m._refold(into)
         m._peak_dirty = True
 
@@ -874,11 +1093,13 @@ class MeetingTracker:
             return None
         changed = set()
         for u in targets:
-            m = self.meetings[u]
+            m = self.meetings.get(u)
+            if m is None:  # (dropped just now: more meetings finished than are kept)
+                continue
             if not m.deleted:
                 m.deleted = True
                 if m.finished_seen_at is None:
-                    m.finished_seen_at = event.received_at
+                    self._finished_now(m, event.received_at)
                 m.version += 1
                 changed.add(u)
         if changed:
