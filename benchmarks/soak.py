@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import hashlib
 import multiprocessing as mp
 import os
@@ -204,6 +205,13 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def held_objects() -> int:
+    """Objects the garbage collector tracks (every container: events, rows, meetings...).
+    Flat while RSS creeps means the allocator keeps pages, not that the monitor keeps data."""
+    gc.collect()
+    return len(gc.get_objects())
+
+
 @dataclass
 class Outage:
     fault: str
@@ -369,7 +377,7 @@ async def soak(minutes: float, seed: int, rate: float, fault_every: float) -> in
     await asyncio.wait_for(monitor.up.wait(), 60)
     start = time.monotonic()
     rss0, fds0 = rss_mib(), open_fds()
-    samples = [(0.0, rss0)]
+    samples = [(0.0, rss0, held_objects())]
     played: Counter = Counter()
     skipped = stalled = 0
     end = start + minutes * 60
@@ -399,13 +407,14 @@ async def soak(minutes: float, seed: int, rate: float, fault_every: float) -> in
         now = time.monotonic()
         if now >= next_report:
             next_report += 60
-            samples.append((now - start, rss_mib()))
+            samples.append((now - start, rss_mib(), held_objects()))
             print(f"  {int(now - start) // 60:3d} min: {monitor.counts['received']:,} events, "
                   f"{sum(played.values())} faults, RSS {samples[-1][1]:.1f} MiB, "
-                  f"fds {open_fds()}", file=sys.stderr, flush=True)
+                  f"objects {samples[-1][2]:,}, fds {open_fds()}", file=sys.stderr, flush=True)
     await asyncio.wait_for(monitor.up.wait(), 60)
     await asyncio.sleep(1.0)
     rss1, fds1 = rss_mib(), open_fds()
+    samples.append((time.monotonic() - start, rss1, held_objects()))
     elapsed = time.monotonic() - start
     await conn.close()
     await consumer
@@ -484,7 +493,8 @@ def report(monitor: Monitor, archived: dict, played: Counter, skipped: int, stal
                          f"{statistics.median(s):5.2f} s, max {max(s):5.2f} s")
     lines += [
         f"RSS: start {rss0:.1f} MiB, log full {monitor.rss_log_full or float('nan'):.1f} MiB, "
-        f"end {rss1:.1f} MiB (per minute: " + ", ".join(f"{r:.1f}" for _, r in samples) + ")",
+        f"end {rss1:.1f} MiB (per minute: " + ", ".join(f"{r:.1f}" for _, r, _ in samples) + ")",
+        "objects held (gc-tracked), per minute: " + ", ".join(f"{n:,}" for _, _, n in samples),
         f"open file descriptors: start {fds0}, end {fds1} (after close {fds_closed})",
         f"archive: {folder / 'soak.sqlite3'} "
         f"({(folder / 'soak.sqlite3').stat().st_size / 1e6:.1f} MB)",

@@ -270,7 +270,7 @@ async def test_fault(fault: Fault, tmp_path, loop_errors, caplog) -> None:
         "backoff_s": [round(o.waited, 3) for o in found],
         "bound_s": [round(o.bound, 3) for o in found],
         "events": len(rig.rec.events),
-        "gaps": len(rig.rec.gaps),
+        "gap_s": [round(g.seconds, 3) for g in rig.rec.gaps],
         "malformed": len(rig.rec.of(MalformedFrame)),
         "first_connect_s": (round(rig.rec.states[-2].at - rig.rec.states[0].at, 3)
                             if fault.down_at_start else None),
