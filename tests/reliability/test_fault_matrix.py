@@ -41,7 +41,9 @@ from tests.reliability.faultkit import (
 )
 from tests.tui.conftest import FAST, screen_text, wait_until
 from zoomtui.fakezoom import MALFORMED_KINDS, FakeZoom
+from zoomtui.monitor.archive import ArchiveReader, archive_path
 from zoomtui.monitor.eventlog import GapRow, StateRow
+from zoomtui.monitor.recording import ArchivePlan
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.messages import StateUpdated
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
@@ -288,7 +290,7 @@ TUI_FAULTS = {
 
 
 @pytest.mark.parametrize("name", list(TUI_FAULTS))
-async def test_tui_through_fault(name: str, loop_errors) -> None:
+async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
     play, reason = TUI_FAULTS[name]
     seen: list[StateUpdated] = []
 
@@ -298,7 +300,9 @@ async def test_tui_through_fault(name: str, loop_errors) -> None:
 
     async with FakeZoom() as fake:
         app = ZoomtuiApp(fake.settings(heartbeat_interval=0.25), rng=MaxRandom(),
-                         connection_options={**FAST, "open_timeout": OPEN_TIMEOUT})
+                         connection_options={**FAST, "open_timeout": OPEN_TIMEOUT},
+                         archive=ArchivePlan(base=tmp_path, history=None,
+                                             options={"flush_interval": 0.02}))
         async with app.run_test(size=(160, 40), message_hook=hook) as pilot:
             await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
             for i in range(5):
@@ -330,4 +334,8 @@ async def test_tui_through_fault(name: str, loop_errors) -> None:
             assert [(r.state, r.reason) for r in rows if isinstance(r, StateRow)][1:] == [
                 ("reconnecting", reason), ("connected", "reconnected: build_connection accepted")]
             assert app._exception is None
+    # what the app archived (closed when it quit): the same events, once each, and the gap
+    archived = ArchiveReader(archive_path(fake.settings().profile, base=tmp_path))
+    assert [content_of(e) for e in archived.iter_events()] == sent
+    assert [g.reason for g in (r.update for r in archived.iter_records(kinds=("gap",)))] == [reason]
     assert loop_errors == []
