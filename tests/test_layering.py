@@ -13,6 +13,7 @@ CORE = [
     "zoomtui.monitor.filters",
     "zoomtui.monitor.meetings",
     "zoomtui.monitor.eventlog",
+    "zoomtui.monitor.gcpolicy",
     "zoomtui.monitor.archive",
     "zoomtui.monitor.recording",
     "zoomtui.monitor.replay",

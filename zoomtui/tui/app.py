@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from textual import on
-from textual.app import App, ComposeResult, ScreenStackError
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
@@ -39,6 +39,7 @@ from textual.widgets import Footer, Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
+from zoomtui.monitor.gcpolicy import FULL_INTERVAL, GcPolicy
 from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.monitor.recording import ArchivePlan, HistoryMark, Recorded, Recorder, new_run_id
 from zoomtui.redaction import mask_id, redact
@@ -74,6 +75,8 @@ MAIN_SCREEN_ACTIONS = frozenset({"filter", "connect", "disconnect", "reconnect",
 CONNECTION_ACTIONS = frozenset({"connect", "disconnect", "reconnect"})
 #: the panel re-renders at most this often because of arriving events (state changes: at once)
 PANEL_REFRESH_INTERVAL = 0.25
+#: ended meetings older than the tracker's retention are dropped this often (seconds)
+PRUNE_INTERVAL = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +210,11 @@ class ZoomtuiApp(App[int]):
         #: builds the connection: ZoomConnection unless a test or benchmark wants its own subclass
         self.connection_factory = connection_factory
         self.event_log = EventLog(limit=log_limit)
-        #: who is in which meeting: the one source of truth the side panes render
+        #: who is in which meeting: the one source of truth the side panes render (bounded:
+        #: at most a few hundred ended meetings; the app drops old ones, `_prune_meetings`)
         self.meetings = MeetingTracker()
+        #: the garbage collector tuned for a large, acyclic working set (see gcpolicy)
+        self.gc_policy = GcPolicy()
         self.status = LinkStatus(subscription_id=settings.subscription_id if settings else "")
         self.connection: Any = None
         self.bridge: ConnectionBridge | None = None
@@ -289,8 +295,26 @@ class ZoomtuiApp(App[int]):
                 self._first_run_done,
             )
         self._focus_log()
+        self.set_interval(PRUNE_INTERVAL, self._prune_meetings, name="meetings-prune")
+        # Once the first screen is up: what is alive then is the app itself, frozen.
+        self.call_after_refresh(self._install_gc_policy)
+
+    def _install_gc_policy(self) -> None:
+        if self.gc_policy.install():
+            self.set_interval(FULL_INTERVAL, self.gc_policy.collect, name="gc-full")
+
+    @property
+    def exiting(self) -> bool:
+        """True once the app is on its way out (quit, crash, shutdown under way).  The worker
+        posts until it is cancelled, after the screens are gone: what arrives then is ignored."""
+        return self._exit or not self.is_running or not self._screen_stacks.get(self._current_mode)
+
+    def _prune_meetings(self) -> None:
+        """The one place ended meetings are dropped by age (the tracker caps their number)."""
+        self.meetings.prune(self.clock())
 
     async def on_unmount(self) -> None:
+        self.gc_policy.uninstall()
         self._history_stop.set()
         if self.history_state == "loading" and self._gc_was_enabled:
             gc.enable()  # quit before the history was in: collections as before
@@ -477,6 +501,8 @@ class ZoomtuiApp(App[int]):
     @on(HistoryBatch)
     def _history_batch(self, message: HistoryBatch) -> None:
         try:
+            if self.exiting:
+                return
             rows: list[Any] = []
             for record in message.records:
                 update = record.update
@@ -495,6 +521,8 @@ class ZoomtuiApp(App[int]):
 
     @on(HistoryDone)
     def _history_done(self, message: HistoryDone) -> None:
+        if self.exiting:
+            return
         seen = message.seen
         boundary = self.event_log.appended
         rows: list[Any] = []
@@ -540,9 +568,10 @@ class ZoomtuiApp(App[int]):
         bridge = ConnectionBridge(source, self.post_message, clock=self.clock)
         self.bridge = bridge
         await bridge.run()
+        if self.exiting:  # (ended because the app quits: nothing left to show)
+            return
         self._replay_tick()
-        with contextlib.suppress(ScreenStackError):  # (ended as the app quits)
-            self.refresh_bindings()  # nothing left to pause
+        self.refresh_bindings()  # nothing left to pause
         if source.error:
             self.notify(source.error, title="Replay stopped", severity="error", timeout=12,
                         markup=False)
@@ -582,7 +611,7 @@ class ZoomtuiApp(App[int]):
     def _worker_state(self, event: Worker.StateChanged) -> None:
         # Belt and braces: the bridge catches everything, but should anything escape a "zoom"
         # worker it is shown as FAILED here (exit_on_error=False keeps the crash screen away).
-        if event.worker.group == "zoom" and event.state is WorkerState.ERROR:
+        if event.worker.group == "zoom" and event.state is WorkerState.ERROR and not self.exiting:
             error = event.worker.error
             self._worker_failed(error if error is not None else RuntimeError("worker failed"),
                                 CRASH_HINT)
@@ -595,7 +624,8 @@ class ZoomtuiApp(App[int]):
     # -- messages from the worker ----------------------------------------------------
     @on(RowsArrived)
     def _rows_arrived(self, message: RowsArrived) -> None:
-        self.ingest(message.rows)
+        if not self.exiting:
+            self.ingest(message.rows)
 
     def ingest(self, rows: Iterable[BatchRow]) -> None:
         """The one place where received rows reach the models (event log, meeting tracker,
@@ -653,14 +683,13 @@ class ZoomtuiApp(App[int]):
 
     @on(StateUpdated)
     def _state_updated(self, message: StateUpdated) -> None:
+        if self.exiting:
+            return
         change = message.change
         previous = self.status.state
         self.status.on_state(change)
         self.panel.refresh_status()
-        # A state posted just before quitting can arrive after the screens are gone: the
-        # footer has nothing to refresh then (and a crash report on quit helps no one).
-        with contextlib.suppress(ScreenStackError):
-            self.refresh_bindings()
+        self.refresh_bindings()
         if self.replay is not None:
             self._replay_tick()
         logged = (change.state, self.status.reason)
@@ -684,16 +713,22 @@ class ZoomtuiApp(App[int]):
 
     @on(HeartbeatAnswered)
     def _heartbeat(self, message: HeartbeatAnswered) -> None:
+        if self.exiting:
+            return
         self.status.on_heartbeat(message.heartbeat)
         self.panel.refresh_status()
 
     @on(TokenObtained)
     def _token(self, message: TokenObtained) -> None:
+        if self.exiting:
+            return
         self.status.on_token(message.info)
         self.panel.refresh_status()
 
     @on(NoticeReceived)
     def _notice(self, message: NoticeReceived) -> None:
+        if self.exiting:
+            return
         module = message.notice.envelope.module
         if module in self._notices_seen:  # once per module: a chatty server must not bury the screen
             return

@@ -42,8 +42,6 @@ from zoomtui.tui.widgets.line_list import (
 REFRESH_INTERVAL = 0.25
 #: repaint for the clock (durations) this often, when nothing else changed
 TICK_INTERVAL = 1.0
-#: drop meetings that ended longer ago than the tracker's retention this often
-PRUNE_INTERVAL = 30.0
 #: ended meetings listed (most recent first); a flood of short meetings ends thousands
 ENDED_SHOWN = 50
 
@@ -178,7 +176,6 @@ class MeetingsPane(LineList):
         self.clock = clock
         self._seen_version = -1
         self._last_paint = 0.0
-        self._last_prune = time.monotonic()
         self._live = 0
         self._timer: Timer | None = None
 
@@ -200,10 +197,8 @@ class MeetingsPane(LineList):
 
     # -- keeping up with the tracker ---------------------------------------------------
     def _poll(self) -> None:
+        # (the app drops old ended meetings; the tracker caps how many it keeps)
         mono = time.monotonic()
-        if mono - self._last_prune >= PRUNE_INTERVAL:
-            self._last_prune = mono
-            self.tracker.prune(self.clock())
         # (also while hidden or under a modal screen: a rebuild of tens of meetings is cheap,
         # and the pane is right the moment it shows)
         if self.tracker.version != self._seen_version:
