@@ -65,7 +65,7 @@ import functools
 import itertools
 import operator
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -671,9 +671,11 @@ class MeetingTracker:
         self.meetings: dict[str, Meeting] = {}
         self.version = 0
         self._by_id: dict[str, set[str]] = {}
-        self._tombstones: dict[str, None] = {}
+        # (OrderedDicts: dropping the oldest is popitem(last=False), O(1); next(iter(dict))
+        # after many deletions at the front walks their empty slots)
+        self._tombstones: OrderedDict[str, None] = OrderedDict()
         #: finished meetings, in the order we learned they finished
-        self._finished: dict[str, None] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
 
     # -- reading -----------------------------------------------------------------------
     def ordered(self) -> list[Meeting]:
@@ -771,7 +773,7 @@ class MeetingTracker:
                     del self._by_id[m.id]
         self._tombstones[uuid] = None
         if len(self._tombstones) > _TOMBSTONES:
-            del self._tombstones[next(iter(self._tombstones))]
+            self._tombstones.popitem(last=False)
 
     def _finished_now(self, m: Meeting, at: float) -> None:
         """`m` just ended or was deleted: note when, and keep at most `max_ended` of them."""
@@ -779,7 +781,7 @@ class MeetingTracker:
         finished = self._finished
         finished[m.uuid] = None
         while len(finished) > self.max_ended:
-            self._drop(next(iter(finished)))
+            self._drop(finished.popitem(last=False)[0])
 
     # -- internals ---------------------------------------------------------------------
     def _meeting_for(self, event: ZoomEvent, kind: str, creates: bool) -> Meeting | None:

@@ -277,6 +277,11 @@ class ConnectionPanel(Widget):
         self._spark = Sparkline([], id="rate-spark")
         self._counters_line = Static(id="counters-line", markup=False)
         self._archive_line = Static(id="archive-line", markup=False)
+        # what each line shows now (text and spans) and its width, so unchanged lines are
+        # left alone (see _show)
+        self._shown: dict[Static, tuple[str, tuple]] = {}
+        self._widths: dict[Static, int] = {}
+        self._wrapping = (self._hint_line, self._archive_line)
         yield self._state_line
         yield self._hint_line
         yield self._archive_line
@@ -290,18 +295,38 @@ class ConnectionPanel(Widget):
         # Ages and "time in state" move with the clock: one cheap re-render a second.
         self.set_interval(1.0, self.refresh_status, name="connection-panel-ages")
 
+    def _show(self, line: Static, content: Content) -> None:
+        """Update one line only when it changed, and ask for a layout only when its size may
+        have: this runs several times a second under a flood, and each layout of the screen
+        repaints every pane whose scrollbar it touches."""
+        key = (content.plain, tuple(content.spans))
+        shown = self._shown.get(line)
+        if shown == key:
+            return
+        self._shown[line] = key
+        # The state line is one row of fixed width; the others wrap (hint, archive) or size
+        # themselves to their text (metrics, counters): a layout when their width changed.
+        same_size = line is self._state_line or (
+            shown is not None and line not in self._wrapping
+            and content.cell_length == self._widths.get(line)
+        )
+        self._widths[line] = content.cell_length
+        line.update(content, layout=not same_size)
+
     def refresh_status(self) -> None:
         """Re-render from `status` (call after changing it; the timer calls it every second)."""
         if not self.is_mounted or not self.is_attached:
             return
         now = self._clock()
         st = self.status
-        self._state_line.update(state_line(st, now))
-        self._hint_line.update(hint_line(st))
-        self._archive_line.update(archive_line(st))
-        self._metrics_line.update(metrics_line(st, now))
-        self._counters_line.update(counters_line(st))
-        self._spark.data = st.rate.series(now)
+        self._show(self._state_line, state_line(st, now))
+        self._show(self._hint_line, hint_line(st))
+        self._show(self._archive_line, archive_line(st))
+        self._show(self._metrics_line, metrics_line(st, now))
+        self._show(self._counters_line, counters_line(st))
+        series = st.rate.series(now)
+        if series != self._spark.data:
+            self._spark.data = series
         self.set_class(bool(st.hint), "-has-hint")
         self.set_class(bool(st.archive_error), "-archive-failed")
         self.set_class(st.state is ConnectionState.FAILED, "-failed")

@@ -45,6 +45,7 @@ from zoomtui.tui.theme import (
     family_style,
     rich_style_for,
 )
+from zoomtui.tui.widgets.scrolling import set_virtual_size
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
 
 #: rows loaded from the archive on start are drawn dimmed (and end at a HistoryMark line)
@@ -511,7 +512,8 @@ class EventLogView(ScrollView, can_focus=True):
 
     # -- cursor and scrolling ----------------------------------------------------------
     def watch_follow(self, follow: bool) -> None:
-        self.set_class(follow, "-follow")
+        # No CSS class for it: a class change restyles the widget, which drops every
+        # rendered row (notify_style_update), on each key that pauses or resumes follow.
         self._report_follow()
 
     def _pause(self) -> None:
@@ -545,13 +547,26 @@ class EventLogView(ScrollView, can_focus=True):
         self._select_seq(self.event_log.seq_at(index), scroll=scroll, center=center)
 
     def _select_seq(self, seq: int | None, *, scroll: bool = True, center: bool = False) -> None:
-        changed = seq != self._cursor_seq
+        old = self._cursor_seq
+        changed = seq != old
         self._cursor_seq = seq
         if changed:
-            self.refresh()
+            self._refresh_rows(old, seq)
             self.post_message(self.SelectionChanged(self.selected_row))
         if scroll and seq is not None:
-            self._scroll_to_cursor(center=center)
+            self._scroll_to_cursor(center=center)  # (a scroll repaints the whole view)
+
+    def _refresh_rows(self, *seqs: int | None) -> None:
+        """Repaint the lines of these rows only (the cursor left one and reached another):
+        a key press then costs two lines, not the whole view, however busy the log is."""
+        log = self.event_log
+        top, rows = self.scroll_offset.y, self._page_rows()
+        for seq in seqs:
+            if seq is None:
+                continue
+            index = log.visible_index_of_seq(seq)
+            if index is not None and top <= index < top + rows:
+                self.refresh_line(index + 1)  # virtual line 0 is the header
 
     def _scroll_to_cursor(self, *, center: bool = False) -> None:
         index = self.cursor_index
@@ -575,7 +590,7 @@ class EventLogView(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         width = self.scrollable_content_region.width
         log = self.event_log
-        self.virtual_size = Size(width, log.visible_count + 1)
+        set_virtual_size(self, Size(width, log.visible_count + 1))
         self.match_counts = (log.visible_count, log.total)
 
     def _report_follow(self) -> None:

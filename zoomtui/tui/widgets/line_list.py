@@ -24,6 +24,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from zoomtui.tui.widgets.scrolling import set_virtual_size
+
 #: a line: (piece text, style key) pairs; style keys are `line-list--<key>` component
 #: classes, or "base" (the widget's own style)
 Pieces = list[tuple[str, str]]
@@ -133,7 +135,7 @@ class LineList(ScrollView, can_focus=True):
                 keys.append(key)
             last[key] = i
         self._keys, self._first_line, self._last_line = keys, first, last
-        self.virtual_size = Size(self.scrollable_content_region.width, max(1, len(self._lines)))
+        set_virtual_size(self, Size(self.scrollable_content_region.width, max(1, len(self._lines))))
         if not self.chosen and keys:
             self.cursor_key = keys[0]
         elif old_cursor not in first:
@@ -215,7 +217,7 @@ class LineList(ScrollView, can_focus=True):
             self.scroll_to(y=max(first, last - rows + 1), animate=False, force=True)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, max(1, len(self._lines)))
+        set_virtual_size(self, Size(self.scrollable_content_region.width, max(1, len(self._lines))))
         self.call_after_refresh(self._scroll_to_cursor)
 
     def on_click(self, event: events.Click) -> None:

@@ -109,6 +109,20 @@ class PersonRow(NamedTuple):
         return self.stay
 
 
+def show_text(widget: Static, content: Content) -> None:
+    """Update a one-fact-per-row Static only when its text changed, and lay the screen out
+    only when its number of rows did (the panel rebuilds a few times a second under a
+    flood, and each layout of the screen repaints every pane that has a scrollbar)."""
+    key = (content.plain, tuple(content.spans))
+    shown = getattr(widget, "_zoomtui_shown", None)
+    if shown == key:
+        return
+    rows = content.plain.count("\n")
+    layout = shown is None or shown[0].count("\n") != rows
+    widget._zoomtui_shown = key  # type: ignore[attr-defined]
+    widget.update(content, layout=layout)
+
+
 def clock_hms(epoch_ms: int | None) -> str:
     """HH:MM:SS in local time ('--:--:--' when unknown)."""
     if epoch_ms is None:
@@ -479,7 +493,7 @@ class ParticipantPanel(Widget):
     def _show_summary(self, m: Meeting | None) -> None:
         summary = self.query_one("#participants-summary", Static)
         if m is None:
-            summary.update(Content.assemble(
+            show_text(summary, Content.assemble(
                 ("Select a meeting in the list above (m, then ↑ ↓).", "italic $text-muted")))
             summary.tooltip = None
             return
@@ -497,7 +511,7 @@ class ParticipantPanel(Widget):
         problems = m.problems()
         if problems:
             parts += ["\n", ("⚠ " + " · ".join(problems), "$text-warning")]
-        summary.update(Content.assemble(*parts))
+        show_text(summary, Content.assemble(*parts))
         flags = (["start not seen"] if not m.start_seen else []) + [
             f for f, n in m.flags.items() if n > 0]
         summary.tooltip = "\n".join(f"{f}: {FLAG_LABELS.get(f, '')}" for f in flags) or None
@@ -562,4 +576,4 @@ class ParticipantPanel(Widget):
             parts += ["\n", (" · ".join(history), "$text-muted")]
         if p.flags:
             parts += ["\n", ("⚠ " + " · ".join(sorted(p.flags)), "$text-warning")]
-        detail.update(Content.assemble(*parts))
+        show_text(detail, Content.assemble(*parts))
