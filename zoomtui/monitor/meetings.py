@@ -162,7 +162,15 @@ _TAGS = re.compile(r"<[^>]*>")
 
 def _clean_reason(text: Any) -> str:
     """Zoom's 'Jill left the meeting.<br>Reason: Host ended the meeting.' -> 'Host ended the meeting.'"""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        return "left"
+    return _cleaned(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cleaned(text: str) -> str:
+    # Cached: the same few reasons (per person) come with every leave; one string each.
+    if not text.strip():
         return "left"
     out = _TAGS.sub(" ", _REASON_HEAD.sub("", text, count=1))
     return " ".join(out.split()) or "left"
@@ -633,8 +641,15 @@ def _payload_of(event: ZoomEvent) -> dict:
 
 
 def _object_of(event: ZoomEvent) -> dict:
-    obj = _payload_of(event).get("object")
-    return obj if isinstance(obj, dict) else {}
+    try:
+        body = event.body
+    except Exception:  # a hand-built event whose raw frame cannot be parsed: nothing to read
+        return {}
+    payload = body.get("payload")
+    if payload.__class__ is not dict and not isinstance(payload, dict):
+        return {}
+    obj = payload.get("object")
+    return obj if obj.__class__ is dict or isinstance(obj, dict) else {}
 
 
 def _event_ts(event: ZoomEvent) -> int:
@@ -867,11 +882,14 @@ class MeetingTracker:
 
     def _absorb_details(self, m: Meeting, obj: dict, ets: int, suffix: str) -> bool:
         changed = False
-        mid = _sid(obj.get("id"))
-        if mid is not None and m.id is None:
-            m.id = mid
-            self._by_id.setdefault(mid, set()).add(m.uuid)
-            changed = True
+        # (id, host and type are kept from the first event that has them: once known, not
+        # read again; this runs for every event of a live meeting)
+        if m.id is None:
+            mid = _sid(obj.get("id"))
+            if mid is not None:
+                m.id = mid
+                self._by_id.setdefault(mid, set()).add(m.uuid)
+                changed = True
         topic = obj.get("topic")
         if isinstance(topic, str) and (ets, topic) >= m._topic_key:
             m._topic_key = (ets, topic)  # the newest stamp wins (the topic breaks a tie)
@@ -880,14 +898,16 @@ class MeetingTracker:
                     m.previous_topic = m.topic
                 m.topic = topic
                 changed = True
-        host = _sid(obj.get("host_id"))
-        if host is not None and m.host_id is None:
-            m.host_id = host
-            changed = True
-        mtype = obj.get("type")
-        if isinstance(mtype, int) and not isinstance(mtype, bool) and m.type is None:
-            m.type = mtype
-            changed = True
+        if m.host_id is None:
+            host = _sid(obj.get("host_id"))
+            if host is not None:
+                m.host_id = host
+                changed = True
+        if m.type is None:
+            mtype = obj.get("type")
+            if isinstance(mtype, int) and not isinstance(mtype, bool):
+                m.type = mtype
+                changed = True
         start = _ms(obj.get("start_time"))
         if start is not None:
             # meeting.started's start_time beats any other event's; the earliest one wins
@@ -980,23 +1000,21 @@ class MeetingTracker:
         uid = _sid(get("user_id"))
         if pu is None and ref is None and uid is None:
             return None
-        wanted = (pu, ref, uid)
-        by_pu, by_ref, by_uid = aliases = m._aliases
-        hits = (
-            by_pu.get(pu) if pu is not None else None,
-            by_ref.get(ref) if ref is not None else None,
-            by_uid.get(uid) if uid is not None else None,
-        )
-        p = hits[0] or hits[1] or hits[2]
+        by_pu, by_ref, by_uid = m._aliases
+        h_pu = by_pu.get(pu) if pu is not None else None
+        h_ref = by_ref.get(ref) if ref is not None else None
+        h_uid = by_uid.get(uid) if uid is not None else None
+        p = h_pu or h_ref or h_uid
         if (
             p is not None
-            and all(h is None or h is p for h in hits)
+            and (h_ref is None or h_ref is p)
+            and (h_uid is None or h_uid is p)
             and (pu is None or p.participant_uuid is None or p.participant_uuid == pu)
         ):
             pass  # the usual case: one known record (a new user_id on a rejoin is added below)
         else:
             found: list[Participant] = []
-            for r in hits:
+            for r in (h_pu, h_ref, h_uid):
                 if r is not None and r not in found:
                     found.append(r)
             # Records with another participant_uuid are other sessions (the same user on two
@@ -1029,9 +1047,14 @@ class MeetingTracker:
             p.name = name
         if email and isinstance(email, str):
             p.email = email
-        for ident, index in zip(wanted, aliases, strict=True):
-            if ident is not None and ident not in index:
-                index[ident] = p
+        # ids not seen before now lead to this record (one seen before keeps its record:
+        # another session of the same user, or this one)
+        if h_pu is None and pu is not None:
+            by_pu[pu] = p
+        if h_ref is None and ref is not None:
+            by_ref[ref] = p
+        if h_uid is None and uid is not None:
+            by_uid[uid] = p
         best = p.participant_uuid or p.user_ref or p.key
         if best != p.key and best not in m.participants:
             del m.participants[p.key]
