@@ -343,31 +343,34 @@ _BLANK = ZoomEvent(
     raw="",
 )
 
-_SHARED_KEYS = (
-    "name",
-    "account_id",
-    "meeting_uuid",
-    "meeting_id",
-    "topic",
-    "participant_key",
-    "participant_name",
-    "participant_email",
-    "search_text",
-)
-
 
 def _compact_event(event: ZoomEvent, intern: Callable[[str], str] = sys.intern) -> None:
     """Make a retained event small: drop its parsed body, share its repeated strings.
 
     The same event names, meetings, topics and people recur thousands of times
     in a log; interning (which holds no reference of its own) keeps one copy of
-    each, which roughly halves what 100,000 retained events cost.
+    each, which roughly halves what 100,000 retained events cost.  (Spelled out
+    field by field, not a getattr/setattr loop over the field names: this runs
+    for every received event, and the loop took 0.7 us more of the 2 us per event
+    that freeing the parsed body and interning cost.)
     """
     event.release()  # the body is parsed again from `raw` on demand (the inspector)
-    for key in _SHARED_KEYS:
-        value = getattr(event, key)
-        if value is not None:
-            setattr(event, key, intern(value))
+    event.name = intern(event.name)
+    event.search_text = intern(event.search_text)
+    if (v := event.account_id) is not None:
+        event.account_id = intern(v)
+    if (v := event.meeting_uuid) is not None:
+        event.meeting_uuid = intern(v)
+    if (v := event.meeting_id) is not None:
+        event.meeting_id = intern(v)
+    if (v := event.topic) is not None:
+        event.topic = intern(v)
+    if (v := event.participant_key) is not None:
+        event.participant_key = intern(v)
+    if (v := event.participant_name) is not None:
+        event.participant_name = intern(v)
+    if (v := event.participant_email) is not None:
+        event.participant_email = intern(v)
 
 
 def _row_predicate(flt: RowFilter) -> Callable[[object], bool]:
