@@ -270,6 +270,12 @@ class Monitor:
         if self.log_full_at is None and self.log.dropped:
             self.log_full_at, self.rss_log_full = time.monotonic(), rss_mib()
 
+    def meetings_text(self) -> str:
+        ms = list(self.tracker.meetings.values())
+        live = [m for m in ms if m.is_live]
+        return (f"meetings {len(ms)} ({len(live)} live, "
+                f"{sum(len(m.participants) for m in live)} people in live ones)")
+
     def on_state(self, u: StateChanged) -> None:
         self.states[u.state] += 1
         if u.state is S.CONNECTED:
@@ -410,7 +416,8 @@ async def soak(minutes: float, seed: int, rate: float, fault_every: float) -> in
             samples.append((now - start, rss_mib(), held_objects()))
             print(f"  {int(now - start) // 60:3d} min: {monitor.counts['received']:,} events, "
                   f"{sum(played.values())} faults, RSS {samples[-1][1]:.1f} MiB, "
-                  f"objects {samples[-1][2]:,}, fds {open_fds()}", file=sys.stderr, flush=True)
+                  f"objects {samples[-1][2]:,}, fds {open_fds()}, {monitor.meetings_text()}",
+                  file=sys.stderr, flush=True)
     await asyncio.wait_for(monitor.up.wait(), 60)
     await asyncio.sleep(1.0)
     rss1, fds1 = rss_mib(), open_fds()
@@ -496,6 +503,7 @@ def report(monitor: Monitor, archived: dict, played: Counter, skipped: int, stal
         f"end {rss1:.1f} MiB (per minute: " + ", ".join(f"{r:.1f}" for _, r, _ in samples) + ")",
         "objects held (gc-tracked), per minute: " + ", ".join(f"{n:,}" for _, _, n in samples),
         f"open file descriptors: start {fds0}, end {fds1} (after close {fds_closed})",
+        f"tracker at the end: {monitor.meetings_text()}",
         f"archive: {folder / 'soak.sqlite3'} "
         f"({(folder / 'soak.sqlite3').stat().st_size / 1e6:.1f} MB)",
     ]
