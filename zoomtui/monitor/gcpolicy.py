@@ -16,8 +16,10 @@ The policy (`GcPolicy`):
 - a middle collection every `MIDDLE_THRESHOLD` young ones, so what survives (retained
   rows, tracker records) moves on to the old generation in small steps;
 - no automatic full collection (the old generation is never walked on its own); instead
-  the owner calls `collect()` every `FULL_INTERVAL` seconds: about 0.1 s with 100,000
-  events retained, once every five minutes, for what is cyclic among older objects;
+  the owner calls `collect()` every `FULL_INTERVAL` seconds: 60-110 ms with 100,000
+  events retained, once a minute.  What it is for: painted lines that lived long enough
+  to reach the old generation (Textual's caches keep some for seconds), about 30 a second
+  under a flood, 2 MB a minute if nothing collected them;
 - what is alive once the app has started (Textual's app, styles and widgets) is frozen
   (`gc.freeze()`) at `install()`: no collection walks it again.  `uninstall()` unfreezes.
 
@@ -37,7 +39,7 @@ MIDDLE_THRESHOLD = 5
 #: middle collections between full ones: never, in practice (`collect()` does them)
 NO_AUTOMATIC_FULL = 1_000_000
 #: seconds between the owner's full collections
-FULL_INTERVAL = 300.0
+FULL_INTERVAL = 60.0
 
 
 class GcPolicy:
