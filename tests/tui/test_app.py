@@ -45,7 +45,9 @@ async def test_panel_reaches_connected_and_shows_the_link(fake: FakeZoom, tui) -
         await fake.inject(event(topic="Design [review]"))
         await tui.wait_until(pilot, lambda: app.status.events == 1, what="the event")
         app.panel.refresh_status()
-        await pilot.pause()
+        # the log repaints at most 10 times a second while following: wait for the paint
+        await tui.wait_until(pilot, lambda: "Design [review]" in tui.screen_text(app)
+                             and "events 1" in tui.screen_text(app), what="the event on screen")
         text = tui.screen_text(app)
         assert "● connected" in text
         assert "sub demo…01" in text or "sub dem…01" in text  # masked, never the whole id
