@@ -212,16 +212,35 @@ def test_reordered_within_the_kept_window_ends_like_everything_kept(
 def test_dedupe_memory_is_bounded_and_an_old_resend_changes_nothing() -> None:
     from zoomtui.monitor import meetings
 
+    # One person coming and going all day: the dedupe memory stays bounded (it grows
+    # with the number of people instead, so a webinar's waves are remembered whole).
     tracker = MeetingTracker()
-    first = joined("p0", 1)
-    tracker.apply(first)
-    n = meetings._SEEN_GENERATION * 2 + 10
-    for i in range(1, n):
-        tracker.apply(joined(f"p{i}", 1 + i / 100))
+    events = flapping(meetings._SEEN_GENERATION + 100, "ana")
+    for ev in events:
+        tracker.apply(ev)
     m = tracker.get(UUID)
     assert m is not None
     assert len(m._seen) + len(m._seen_old) <= 2 * meetings._SEEN_GENERATION
-    before = people_view(tracker, T0 + 10**5)
-    count = m.current_count
-    tracker.apply(first)  # forgotten by the dedupe memory: the transition itself matches
-    assert people_view(tracker, T0 + 10**5) == before and m.current_count == count == n
+    before = people_view(tracker, T0 + 10**6)
+    count = m.flags["duplicate"]
+    assert tracker.apply(events[-1]) == {UUID}  # recent: remembered, counted
+    assert m.flags["duplicate"] == count + 1
+    tracker.apply(events[0])  # forgotten, and older than the summary: changes nothing
+    assert people_view(tracker, T0 + 10**6) == before
+
+
+def test_a_webinar_remembers_both_waves_for_dedupe() -> None:
+    from zoomtui.monitor import meetings
+
+    n = meetings._SEEN_GENERATION + 500
+    tracker = MeetingTracker()
+    joins = [joined(f"p{i}", 1 + i / 100) for i in range(n)]
+    leaves = [left(f"p{i}", 1000 + i / 100) for i in range(n)]
+    for ev in joins + leaves:
+        tracker.apply(ev)
+    m = tracker.get(UUID)
+    assert m is not None
+    for ev in joins + leaves:  # every one a resend: all recognised
+        tracker.apply(ev)
+    assert m.flags["duplicate"] == 2 * n
+    assert m.current_count == 0

@@ -29,8 +29,9 @@ everything shown stays exact; a transition older than the summary is counted "ou
 order" and not applied, and the meeting's peak keeps the exact value it had when the
 summarised stays went (it can be off by those people if late events then change the
 past).  Only people who come and go dozens of times ever reach this.  Dedupe keys are
-kept for the last two generations of ``_SEEN_GENERATION`` events per meeting; an older
-resend still changes nothing (its transition is already there), it is just not counted.
+kept for the last two generations of ``_SEEN_GENERATION`` events per meeting (more in a
+big webinar: twice its participants); an older resend still changes nothing (its
+transition is already there), it is just not counted.
 
 In time order (the usual case) a transition costs one step of the fold, not a fold of
 the person's whole history, and a meeting's end only closes the stays still open.
@@ -91,7 +92,8 @@ DEFAULT_MAX_ENDED = 200
 #: Transitions kept per person; older ones are summarised (see `Participant._compact`).
 #: Far above what anyone does in a meeting, so the summary is for pathological streams.
 DEFAULT_MAX_TRANSITIONS = 64
-#: Dedupe keys remembered per meeting: two generations of this many.
+#: Dedupe keys remembered per meeting: two generations of this many (or of twice the
+#: meeting's participants, so a webinar's join and leave waves are both remembered).
 _SEEN_GENERATION = 8192
 #: Pruned uuids remembered so stray late events do not resurrect them (oldest forgotten first).
 _TOMBSTONES = 10_000
@@ -856,7 +858,7 @@ class MeetingTracker:
                 if part is not None:  # a resend may still carry an id or a name the first lacked
                     self._resolve(m, event, part)
                 return True
-            if len(seen) >= _SEEN_GENERATION:
+            if len(seen) >= _SEEN_GENERATION and len(seen) >= 2 * len(m.participants):
                 m._seen_old, seen = seen, set()
                 m._seen = seen
             seen.add(dkey)
