@@ -652,3 +652,31 @@ def test_ids_of_different_kinds_with_the_same_text_stay_two_people() -> None:
     m = only(tracker)
     assert m.current_count == 2 and len(m.participants) == 2
     assert sorted(p.key for p in m.participants.values()) == ["same", "same~2"]
+
+
+def test_live_meetings_last_heard_of_before_a_gap_are_bounded() -> None:
+    """Zoom never re-sends a `meeting.ended` lost in a gap: such meetings stay listed (a quiet
+    meeting is normal) but go after `forget_after_gap` idle seconds, and at most
+    `max_gap_stale` of them are kept, the longest idle first."""
+    from zoomtui.monitor.meetings import MeetingTracker
+    from zoomtui.zoom.protocol import message_frame, parse_frame
+
+    def started(uuid: str, at: float):
+        body = {"event": "meeting.started", "event_ts": int(at * 1000),
+                "payload": {"object": {"uuid": uuid, "id": "1", "topic": uuid}}}
+        return parse_frame(message_frame(body), at)
+
+    t = MeetingTracker(forget_after_gap=3600, max_gap_stale=2)
+    for i, uuid in enumerate(("a==", "b==", "c==", "quiet==")):
+        t.apply(started(uuid, 1000.0 + i))
+    t.note_gap(1010.0, 1020.0)
+    t.apply(started("after==", 1030.0))  # began after the gap: not stale
+    t.apply(started("quiet==", 1031.0))  # heard of again after the gap: not stale
+    # 4 candidates were stale, 3 remain so after 'quiet' spoke; the cap keeps the 2 newest
+    gone = t.prune(1040.0)
+    assert gone == {"a=="}
+    assert set(t.meetings) == {"b==", "c==", "quiet==", "after=="}
+    # an hour of silence after the gap: the stale ones go, the ones heard from stay
+    gone = t.prune(1003.0 + 3600)
+    assert gone == {"b==", "c=="}
+    assert set(t.meetings) == {"quiet==", "after=="}

@@ -92,6 +92,12 @@ DEFAULT_MAX_ENDED = 200
 #: Transitions kept per person; older ones are summarised (see `Participant._compact`).
 #: Far above what anyone does in a meeting, so the summary is for pathological streams.
 DEFAULT_MAX_TRANSITIONS = 64
+#: Live meetings whose last event came before a connection gap may have ended inside it
+#: (Zoom never re-sends a lost `meeting.ended`), so they could stay "live" forever. They
+#: keep their place (a quiet meeting is normal) but are bounded: dropped after this long
+#: with no event, and at most `DEFAULT_MAX_GAP_STALE` of them, the longest idle going first.
+DEFAULT_FORGET_AFTER_GAP = 6 * 3600.0
+DEFAULT_MAX_GAP_STALE = 200
 #: Dedupe keys remembered per meeting: two generations of this many (or of twice the
 #: meeting's participants, so a webinar's join and leave waves are both remembered).
 _SEEN_GENERATION = 8192
@@ -499,6 +505,9 @@ class Meeting:
     first_seen_at: float = 0.0  # receive clock (epoch s)
     last_event_at: float = 0.0
     finished_seen_at: float | None = None  # when we learned it ended or was deleted
+    #: end of a connection gap that came after this live meeting's last event (None once
+    #: an event arrives again): its end may have been lost in that gap
+    gap_since: float | None = None
     event_count: int = 0
     participants: dict[str, Participant] = field(default_factory=dict)
     current_count: int = 0
@@ -675,12 +684,18 @@ class MeetingTracker:
         forget_idle_after: float | None = None,
         max_ended: int = DEFAULT_MAX_ENDED,
         max_transitions: int = DEFAULT_MAX_TRANSITIONS,
+        forget_after_gap: float | None = DEFAULT_FORGET_AFTER_GAP,
+        max_gap_stale: int = DEFAULT_MAX_GAP_STALE,
     ) -> None:
         #: seconds an ended (or deleted) meeting stays listed after we learned of it
         self.retain_ended = retain_ended
         #: seconds after which a live meeting with no events is dropped (None: never).  A
         #: meeting whose end fell into a connection gap would otherwise stay live forever.
         self.forget_idle_after = forget_idle_after
+        #: seconds with no event after which a live meeting last heard of before a gap is
+        #: dropped (None: never), and how many such meetings are kept at most
+        self.forget_after_gap = forget_after_gap
+        self.max_gap_stale = max(0, max_gap_stale)
         #: ended meetings kept at most: the oldest finished goes as soon as one more ends
         self.max_ended = max(0, max_ended)
         #: transitions kept per person (at least 2); beyond, the oldest half is summarised
@@ -752,6 +767,8 @@ class MeetingTracker:
         changed = set()
         for m in self.meetings.values():
             if m.is_live and m.first_seen_at <= end:
+                if m.last_event_at <= end:
+                    m.gap_since = end
                 m.flags["gap"] += 1
                 m.version += 1
                 changed.add(m.uuid)
@@ -760,9 +777,11 @@ class MeetingTracker:
         return changed
 
     def prune(self, now: float) -> set[str]:
-        """Drop meetings finished more than `retain_ended` s ago (and idle ones, if set).
+        """Drop meetings finished more than `retain_ended` s ago, idle ones (if set), and
+        live ones whose end may have been lost in a gap (`forget_after_gap`, `max_gap_stale`).
         (The count limit, `max_ended`, holds at all times: `apply` keeps it.)"""
         gone = set()
+        stale: list[Meeting] = []
         for uuid, m in self.meetings.items():
             if m.finished_seen_at is not None:
                 if now - m.finished_seen_at >= self.retain_ended:
@@ -772,6 +791,14 @@ class MeetingTracker:
                 and now - m.last_event_at >= self.forget_idle_after
             ):
                 gone.add(uuid)
+            elif m.gap_since is not None:
+                if self.forget_after_gap is not None and now - m.last_event_at >= self.forget_after_gap:
+                    gone.add(uuid)
+                else:
+                    stale.append(m)
+        if len(stale) > self.max_gap_stale:
+            stale.sort(key=lambda m: m.last_event_at)
+            gone.update(m.uuid for m in stale[: len(stale) - self.max_gap_stale])
         for uuid in gone:
             self._drop(uuid)
         if gone:
@@ -865,6 +892,7 @@ class MeetingTracker:
         is_new = m.event_count == 0
         m.event_count += 1
         m.last_event_at = max(m.last_event_at, event.received_at)
+        m.gap_since = None
         changed = is_new
         exit_event = presence is not None and presence[0] in (_LEAVE, _UNWAIT)
         if live and m.ended and not exit_event and suffix != "ended":
@@ -1100,6 +1128,7 @@ class MeetingTracker:
         for u in targets:
             m = self.meetings[u]
             m.last_event_at = max(m.last_event_at, event.received_at)
+            m.gap_since = None
             if isinstance(topic, str) and (ets, topic) >= m._topic_key:
                 m._topic_key = (ets, topic)
                 if topic != m.topic:
