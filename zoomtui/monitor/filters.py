@@ -267,10 +267,26 @@ def _word_check(term: Term) -> Check:
     return lambda e: w in e.search_text
 
 
+def _meeting_digits(v: str) -> str:
+    """The meeting number a `meeting:` value stands for ("" when it is text)."""
+    return "".join(ch for ch in v if ch in "0123456789") if _ID_CHARS.fullmatch(v) else ""
+
+
+def _required(terms: Iterable[Term]) -> tuple[str, ...]:
+    """Texts an event's search_text must contain for the terms to match it: positive free
+    words, and ``meeting:`` text (not a number, which is compared with the id)."""
+    return tuple(
+        t.value
+        for t in terms
+        if not t.negated
+        and (t.field is None or (t.field == "meeting" and not _meeting_digits(t.value)))
+    )
+
+
 def _meeting_check(term: Term) -> Check:
     v = term.value
     low = _lower
-    digits = "".join(ch for ch in v if ch in "0123456789") if _ID_CHARS.fullmatch(v) else ""
+    digits = _meeting_digits(v)
     if digits:
         # An id is exact (857... must not match 1857...); the topic may still hold digits.
         def by_id(e: Any) -> bool:
@@ -453,7 +469,7 @@ def _any_row(pred: Check, terms: tuple[Term, ...]) -> Callable[[object], bool]:
 class Filter:
     """A compiled filter. Immutable; safe to share between the TUI, tail and export."""
 
-    __slots__ = ("text", "terms", "matches", "matches_event")
+    __slots__ = ("text", "terms", "matches", "matches_event", "required_substrings")
 
     text: str
     terms: tuple[Term, ...]
@@ -461,10 +477,14 @@ class Filter:
     matches: Callable[[object], bool]
     #: matches_event(event) -> bool, for callers that know they hold a ZoomEvent.
     matches_event: Callable[[ZoomEvent], bool]
+    #: texts that the search_text of every event this filter matches contains (free words,
+    #: meeting text): a log can skip, from C, the events whose search_text lacks one
+    required_substrings: tuple[str, ...]
 
     def __init__(self, text: str, terms: Iterable[Term]) -> None:
         self.text = text
         self.terms = tuple(terms)
+        self.required_substrings = _required(self.terms)
         pred = _compose(list(self.terms))
         if pred is None:
             self.matches = self.matches_event = _true
