@@ -196,7 +196,8 @@ def command(profile: str | None, demo: bool, archive_file: Path | None, filter_t
         gaps = sum(1 for _ in reader.iter_records(bounds["since"], bounds["until"],
                                                   kinds=("gap",)))
         if output is None:
-            out = click.get_binary_stream("stdout")
+            sys.stdout.flush()
+            out = sys.stdout.buffer  # (click.get_binary_stream is deprecated in Click 8.3)
             try:
                 n = write_events(events, out, fmt)
             except BrokenPipeError:  # `| head`: the reader has what it wanted
