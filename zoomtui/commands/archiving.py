@@ -74,3 +74,32 @@ def plan_for(values: dict[str, object], *, archive: bool | None, history: float 
     wanted: float | bool = False if no_history else (history if history is not None else True)
     return plan_from_profile(values, archive=archive, history=wanted,
                              default_history=default_history)
+
+
+def time_bounds(since: str | None, until: str | None, now: float) -> dict[str, float | None]:
+    """--since/--until as epoch seconds (None: open), or a click error naming the option."""
+    from zoomtui.monitor.when import WhenError, parse_when
+
+    bounds: dict[str, float | None] = {}
+    for name, value in (("since", since), ("until", until)):
+        try:
+            bounds[name] = parse_when(value, now) if value is not None else None
+        except WhenError as exc:
+            raise click.BadParameter(str(exc), param_hint=f"--{name}") from None
+    return bounds
+
+
+def archive_to_read(archive_file: Path | None, profile: str | None, demo: bool) -> tuple[Path, str]:
+    """The archive `replay` and `export` read: --archive FILE, else the demo's or the
+    selected profile's. Returns the path and the profile name ("" for a file)."""
+    from zoomtui.config import ConfigError, check_profile_name, selected_profile
+    from zoomtui.monitor.archive import archive_path
+
+    if archive_file is not None:
+        return Path(archive_file), ""
+    name = selected_profile(profile)
+    try:
+        check_profile_name(name)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    return archive_path(name, demo=demo), name

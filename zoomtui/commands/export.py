@@ -158,8 +158,8 @@ def command(profile: str | None, demo: bool, archive_file: Path | None, filter_t
     """
     import time
 
-    from zoomtui.monitor.archive import ArchiveError, ArchiveReader, archive_path
-    from zoomtui.monitor.when import WhenError, parse_when
+    from zoomtui.commands.archiving import archive_to_read, time_bounds
+    from zoomtui.monitor.archive import ArchiveError, ArchiveReader
 
     flt = None
     if filter_text:
@@ -172,23 +172,8 @@ def command(profile: str | None, demo: bool, archive_file: Path | None, filter_t
         if flt.is_empty:
             flt = None
     now = time.time()
-    bounds: dict[str, float | None] = {}
-    for name, value in (("since", since), ("until", until)):
-        try:
-            bounds[name] = parse_when(value, now) if value is not None else None
-        except WhenError as exc:
-            raise click.BadParameter(str(exc), param_hint=f"--{name}") from None
-    if archive_file is not None:
-        path = archive_file
-    else:
-        from zoomtui.config import ConfigError, check_profile_name, selected_profile
-
-        name = selected_profile(profile)
-        try:
-            check_profile_name(name)
-        except ConfigError as exc:
-            raise click.BadParameter(str(exc), param_hint="--profile") from None
-        path = archive_path(name, demo=demo)
+    bounds = time_bounds(since, until, now)
+    path, _ = archive_to_read(archive_file, profile, demo)
     reader = ArchiveReader(path)
     fmt = format_for(output, fmt)
     events = reader.iter_events(since=bounds["since"], until=bounds["until"], filter=flt)

@@ -52,31 +52,14 @@ def describe(path: Path, *, demo: bool, profile: str, explicit: bool) -> str:
 def command(profile: str | None, demo: bool, archive_file: Path | None, since: str | None,
             until: str | None, speed: float, instant: bool) -> None:
     """Replay archived events in the monitor: what was received, when, and the gaps."""
-    from zoomtui.monitor.archive import archive_path
+    from zoomtui.commands.archiving import archive_to_read, time_bounds
     from zoomtui.monitor.recording import describe_span
-    from zoomtui.monitor.when import WhenError, parse_when
     from zoomtui.redaction import install_log_redaction
 
     install_log_redaction()
     now = time.time()
-    bounds: dict[str, float | None] = {}
-    for name, value in (("since", since), ("until", until)):
-        try:
-            bounds[name] = parse_when(value, now) if value is not None else None
-        except WhenError as exc:
-            raise click.BadParameter(str(exc), param_hint=f"--{name}") from None
-    if archive_file is not None:
-        path = archive_file
-        name = ""
-    else:
-        from zoomtui.config import ConfigError, check_profile_name, selected_profile
-
-        name = selected_profile(profile)
-        try:
-            check_profile_name(name)
-        except ConfigError as exc:
-            raise click.BadParameter(str(exc), param_hint="--profile") from None
-        path = archive_path(name, demo=demo)
+    bounds = time_bounds(since, until, now)
+    path, name = archive_to_read(archive_file, profile, demo)
     reader = ArchiveReader(path)
     try:
         span = reader.time_range()
