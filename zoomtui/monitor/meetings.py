@@ -243,6 +243,11 @@ def _pack(key: _Key) -> int:
     return ((t * _ETS_LIMIT) + ets) * 8 + rank
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
+_JOIN_AFTER_END = frozenset({"join after end"})
+_LEFT_WITHOUT_JOIN = frozenset({"left without join"})
+
+
 class _Fold:
     """The state of a fold over one person's transitions, before the meeting's end is
     applied to an open stay (`Participant._finish` does that).  Kept between events, so
@@ -275,27 +280,31 @@ class _Fold:
         self.closed = 0  # in-meeting ms of finished stays
         self.in_since: int | None = None
         self.in_key: _Key | None = None
-        self.flags: set[str] = set()
+        # (immutable and shared: a fold per new person allocates as little as it can)
+        self.flags: frozenset[str] = _NO_FLAGS
         self.ended = False  # a transition after the meeting's end was folded
         self.synthetic_end = False  # "meeting ended" stands for a leave not seen yet
-        #: the finished stays' starts and ends as packed keys (x2, +1 for a start)
-        self.points: list[int] = []
+        #: the finished stays' starts and ends as packed keys (x2, +1 for a start); None: none
+        self.points: list[int] | None = None
 
     def copy(self) -> _Fold:
         c = _Fold.__new__(_Fold)
         c.status, c.detail, c.entries = self.status, self.detail, self.entries
         c.first_join, c.last_join, c.leave = self.first_join, self.last_join, self.leave
         c.closed, c.in_since, c.in_key = self.closed, self.in_since, self.in_key
-        c.flags = set(self.flags)
+        c.flags = self.flags
         c.ended, c.synthetic_end = self.ended, self.synthetic_end
-        c.points = list(self.points)
+        c.points = None if self.points is None else list(self.points)
         return c
 
     def _close(self, until: int, key: _Key) -> None:
         """The open stay ends at `key` (time `until`)."""
         self.closed += max(0, until - self.in_since)  # type: ignore[operator]
-        self.points.append(_pack(self.in_key) * 2 + 1)  # type: ignore[arg-type]
-        self.points.append(_pack(key) * 2)  # at one key an end sorts before a start
+        points = self.points
+        if points is None:
+            points = self.points = []
+        points.append(_pack(self.in_key) * 2 + 1)  # type: ignore[arg-type]
+        points.append(_pack(key) * 2)  # at one key an end sorts before a start
         self.in_since = None
 
     def step(self, tr: Transition, end: _Key | None) -> None:
@@ -313,11 +322,11 @@ class _Fold:
         if self.ended:
             # After the end only exits make sense; a leave's reason beats "meeting ended".
             if rank == _JOIN:
-                self.flags.add("join after end")
+                self.flags |= _JOIN_AFTER_END
             elif rank == _LEAVE:
                 if status is None:
                     self.status, self.leave, self.detail = Presence.LEFT, t, text
-                    self.flags.add("left without join")
+                    self.flags |= _LEFT_WITHOUT_JOIN
                 elif self.synthetic_end:
                     self.detail, self.synthetic_end = text, False
             return
@@ -333,7 +342,7 @@ class _Fold:
             if status is Presence.IN:
                 self._close(t, (t, ets, rank))
             elif self.entries == 0 and status is not Presence.WAITING:
-                self.flags.add("left without join")
+                self.flags |= _LEFT_WITHOUT_JOIN
             self.status, self.detail, self.leave = Presence.LEFT, text, t
         elif rank == _WAIT:
             if status is Presence.IN:
@@ -453,8 +462,8 @@ class Participant:
         self.first_join_ms, self.join_ms, self.leave_ms = run.first_join, run.last_join, leave
         self._closed_ms, self._in_since_ms = closed, in_since
         self._last_stay = stay
-        if len(flags) != len(self.flags) or not flags.issuperset(self.flags):
-            self.flags = frozenset(flags)
+        if flags is not self.flags:
+            self.flags = flags
 
     def _compact(self, keep: int, end: _Key | None) -> None:
         """Fold all but the newest `keep` transitions into the base: a person who comes and
@@ -467,7 +476,7 @@ class Participant:
         base = self._base.copy() if self._base is not None else _Fold()
         for tr in trs[:cut]:
             base.step(tr, end)
-        base.points = []  # the meeting keeps the peak they gave (Meeting._peak_floor)
+        base.points = None  # the meeting keeps the peak they gave (Meeting._peak_floor)
         self._base = base
         self._base_key = trs[cut - 1]
         del trs[:cut]
@@ -477,7 +486,7 @@ class Participant:
     def _points(self) -> list[int]:
         """Every stay's start and end as packed keys, for the meeting's peak sweep."""
         run = self._run
-        points = list(run.points) if run is not None else []
+        points = list(run.points) if run is not None and run.points else []
         stay = self._last_stay
         if stay is not None:  # packed here: a sweep is rare, a fold is per event
             points.append(_pack(stay[0]) * 2 + 1)
