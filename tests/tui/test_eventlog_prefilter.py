@@ -1,8 +1,9 @@
 """A re-filter that looks for a required word first gives exactly the rows a plain pass does.
 
 `EventLog.set_filter` skips, from C over the rows' search texts, the events that lack a
-word the filter requires (free words, ``meeting:`` text), then runs the whole filter on
-the rest; rows that are not events are judged apart.  Checked against a plain reference
+word the filter requires (free words, ``meeting:`` text; a ``user:`` value in the text or
+the participant key), then runs the whole filter on the rest; rows that are not events
+are judged apart.  Checked against a plain reference
 (every retained row through `Filter.matches`, gaps visible unless negated) on a log that
 drops and compacts, for filters with and without required words.
 """
@@ -48,6 +49,9 @@ FILTERS = [
     "meeting:sync",
     "meeting:85746352401",
     "user:bo",
+    "user:pid-ana",
+    "user:ana -user:lima",
+    "-user:bo",
     "ana user:lima",
     "type:malformed",
     "closed",
@@ -113,3 +117,4 @@ def test_required_words_of_a_filter() -> None:
     assert compile_filter("meeting:sync user:ana type:x").required_substrings == ("sync",)
     assert compile_filter("meeting:857-4635 -meeting:x").required_substrings == ()
     assert compile_filter("").required_substrings == ()
+    assert compile_filter("user:ana -user:bo user:x").user_values == ("ana", "x")

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from itertools import compress, repeat
-from operator import contains
+from operator import contains, or_
 from typing import Protocol
 
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
@@ -102,6 +102,9 @@ class EventLog:
         # re-filter can look for a required word without touching 100,000 row objects
         # (scattered in memory after hours of churn: half the time of a re-filter)
         self._texts: list[str] = []
+        # _keys[k]: the participant key of _rows[k] lower-cased ("" without one), for
+        # `user:` terms, which match the key as well as the name and email
+        self._keys: list[str] = []
         self._base = 0
         self._first = 0  # seq of the oldest retained row == rows dropped so far
         # Filtered index: seqs of matching rows; entries before _vhead are dropped.
@@ -153,14 +156,17 @@ class EventLog:
         if not new:
             return 0
         start_seq = self.appended
-        texts = self._texts
+        texts, keys = self._texts, self._keys
         for k, row in enumerate(new):
             if type(row) is ZoomEvent:
                 _compact_event(row)
                 texts.append(row.search_text)
+                key = row.participant_key
+                keys.append(_lower_key(key) if key is not None else "")
             else:
                 self._others.append(start_seq + k)
                 texts.append("")
+                keys.append("")
         self._rows.extend(new)
         added_visible = len(new)
         if self._index is not None:
@@ -179,10 +185,10 @@ class EventLog:
         """Drop `count` oldest rows; returns how many rows appended at/after `new_from` went."""
         old_first = self._first
         self._first += count
-        rows, texts = self._rows, self._texts
+        rows, texts, keys = self._rows, self._texts, self._keys
         for k in range(old_first - self._base, self._first - self._base):
             rows[k] = None  # free the row now; the slot is reclaimed in a later compaction
-            texts[k] = ""
+            texts[k] = keys[k] = ""
         lost_new = 0
         if self._index is not None:
             idx = self._index
@@ -202,6 +208,7 @@ class EventLog:
         if dead >= _COMPACT_MIN and dead * 2 >= len(self._rows):
             del self._rows[:dead]
             del self._texts[:dead]
+            del self._keys[:dead]
             self._base = self._first
         if (
             self._index is not None
@@ -218,6 +225,7 @@ class EventLog:
         """Forget every row (counts restart; the filter stays)."""
         self._rows = []
         self._texts = []
+        self._keys = []
         self._base = self._first = 0
         if self._index is not None:
             self._index = array("q")
@@ -259,10 +267,18 @@ class EventLog:
         lo = bisect_left(self._others, first_seq, self._ohead)
         hi = bisect_left(self._others, first_seq + len(rows), lo)
         required = getattr(flt, "required_substrings", ())
-        if at is not None and required and len(rows) >= _PREFILTER_MIN:
+        users = getattr(flt, "user_values", ())
+        if at is not None and (required or users) and len(rows) >= _PREFILTER_MIN:
             texts = self._texts[at : at + len(rows)]
-            # events whose text holds the word, then the whole filter on those only
-            hits = list(compress(range(len(rows)), map(contains, texts, repeat(required[0]))))
+            # events whose text holds the word (a user: value: or whose key does), then the
+            # whole filter on those only
+            if required:
+                mask = map(contains, texts, repeat(required[0]))
+            else:
+                keys = self._keys[at : at + len(rows)]
+                v = users[0]
+                mask = map(or_, map(contains, texts, repeat(v)), map(contains, keys, repeat(v)))
+            hits = list(compress(range(len(rows)), mask))
             events = compress(hits, map(match_event, map(rows.__getitem__, hits)))
             found = list(map(first_seq.__add__, events))
             if lo != hi:  # (no hit is one of these: they have no text; few, judged apart)
@@ -372,6 +388,11 @@ _BLANK = ZoomEvent(
     participant_email=None,
     raw="",
 )
+
+
+def _lower_key(key: str, intern: Callable[[str], str] = sys.intern) -> str:
+    """A participant key lower-cased, one copy per person (they recur in every event)."""
+    return intern(key.lower())
 
 
 def _compact_event(event: ZoomEvent, intern: Callable[[str], str] = sys.intern) -> None:

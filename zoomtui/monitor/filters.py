@@ -469,7 +469,7 @@ def _any_row(pred: Check, terms: tuple[Term, ...]) -> Callable[[object], bool]:
 class Filter:
     """A compiled filter. Immutable; safe to share between the TUI, tail and export."""
 
-    __slots__ = ("text", "terms", "matches", "matches_event", "required_substrings")
+    __slots__ = ("text", "terms", "matches", "matches_event", "required_substrings", "user_values")
 
     text: str
     terms: tuple[Term, ...]
@@ -480,11 +480,15 @@ class Filter:
     #: texts that the search_text of every event this filter matches contains (free words,
     #: meeting text): a log can skip, from C, the events whose search_text lacks one
     required_substrings: tuple[str, ...]
+    #: values of `user:` terms (not negated): an event they match holds each in its
+    #: search_text (name, email) or its lower-cased participant key
+    user_values: tuple[str, ...]
 
     def __init__(self, text: str, terms: Iterable[Term]) -> None:
         self.text = text
         self.terms = tuple(terms)
         self.required_substrings = _required(self.terms)
+        self.user_values = tuple(t.value for t in self.terms if t.field == "user" and not t.negated)
         pred = _compose(list(self.terms))
         if pred is None:
             self.matches = self.matches_event = _true
