@@ -47,14 +47,19 @@ ENDED_SHOWN = 50
 
 
 # -- formatting ------------------------------------------------------------------------
+def local_clock(epoch_ms: int | None, fmt: str = "%H:%M") -> str:
+    """`epoch_ms` in local time as `fmt`; dashes in its shape when unknown or out of range."""
+    if epoch_ms is not None:
+        try:
+            return time.strftime(fmt, time.localtime(epoch_ms / 1000))
+        except (OverflowError, OSError, ValueError):
+            pass
+    return "--:--:--" if "%S" in fmt else "--:--"
+
+
 def clock_hm(epoch_ms: int | None) -> str:
     """HH:MM in local time ('--:--' when unknown)."""
-    if epoch_ms is None:
-        return "--:--"
-    try:
-        return time.strftime("%H:%M", time.localtime(epoch_ms / 1000))
-    except (OverflowError, OSError, ValueError):
-        return "--:--"
+    return local_clock(epoch_ms, "%H:%M")
 
 
 def span(seconds: float | None) -> str:

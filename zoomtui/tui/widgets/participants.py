@@ -56,6 +56,7 @@ from zoomtui.tui.widgets.meetings_pane import (
     TICK_INTERVAL,
     clock_hm,
     filter_log,
+    local_clock,
     meeting_filter,
     meeting_title,
     span,
@@ -125,12 +126,7 @@ def show_text(widget: Static, content: Content) -> None:
 
 def clock_hms(epoch_ms: int | None) -> str:
     """HH:MM:SS in local time ('--:--:--' when unknown)."""
-    if epoch_ms is None:
-        return "--:--:--"
-    try:
-        return time.strftime("%H:%M:%S", time.localtime(epoch_ms / 1000))
-    except (OverflowError, OSError, ValueError):
-        return "--:--:--"
+    return local_clock(epoch_ms, "%H:%M:%S")
 
 
 def person_name(p: Participant | PersonRow) -> str:
