@@ -3,16 +3,15 @@ what a tracker shows, what an event log shows, and bounded waits for a running a
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from rich.console import Console
-from textual.app import App
 from textual.pilot import Pilot
 
+from tests.tui.conftest import screen_text  # noqa: F401 - re-exported for the archive tests
+from tests.tui.conftest import wait_until as _wait_until
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.fakezoom.scenario import scenario_events
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
@@ -79,17 +78,5 @@ def visible_rows(log: EventLog) -> list[tuple]:
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 15.0,
                      what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await pilot.pause(0.02)
-
-
-def screen_text(app: App) -> str:
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      record=True, color_system="truecolor", legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(full=True,
-                                                       screen_stack=app._background_screens))
-    return console.export_text()
+    """The TUI tests' `wait_until`, with a longer default: these runs also load history."""
+    await _wait_until(pilot, predicate, timeout=timeout, what=what)
