@@ -83,6 +83,14 @@ def event(i: int, at: float | None = None, **kw) -> ZoomEvent:
     return ev
 
 
+@pytest.fixture(autouse=True, params=["process", "thread"])
+def writer_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with the writer in its own process (the default) and in a
+    thread of this one (the fallback): the same writer, two ways of feeding it."""
+    monkeypatch.setenv(archive_mod.WRITER_ENV, request.param)
+    return request.param
+
+
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "work.sqlite3"
@@ -359,8 +367,9 @@ from zoomtui.monitor.archive import Archive, Retention
 from zoomtui.zoom.protocol import message_frame, parse_frame
 
 # Receive times are fixed in 2024: no age limit, or retention would rightly prune them.
-archive = Archive(sys.argv[1], flush_interval=0.05, retention=Retention(max_age_days=None))
-print("ready", flush=True)
+archive = Archive(sys.argv[1], flush_interval=0.05, retention=Retention(max_age_days=None),
+                  writer=sys.argv[2])
+print("ready", archive.writer_pid or 0, flush=True)
 for i, ev in enumerate(scenario_events(3, 1714000000.0, rate=1000.0)):
     archive.add(parse_frame(message_frame(ev), 1714000000.0 + i / 1000), "child")
     if i % 500 == 499:
@@ -370,14 +379,33 @@ for i, ev in enumerate(scenario_events(3, 1714000000.0, rate=1000.0)):
 """
 
 
-def test_a_process_killed_mid_flood_leaves_a_clean_file_with_all_but_the_last_batch(tmp_path: Path):
+def _gone(pid: int, timeout: float) -> bool:
+    """Whether process `pid` (not our child) has ended within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:  # a zombie nobody has reaped yet has ended too
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def _flood_then_kill(tmp_path: Path, writer: str, *, group: bool) -> tuple[Path, int, int, int]:
+    """Run a monitor flooding its archive, SIGKILL it (with its writer when `group`) once
+    20,000 events are committed: (file, events handed over, committed, writer pid)."""
     db_path = tmp_path / "killed.sqlite3"
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(_CHILD))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, str(script), str(db_path)], stdout=subprocess.PIPE,
-                            text=True, env=env)
-    handed = committed = 0
+    proc = subprocess.Popen([sys.executable, str(script), str(db_path), writer],
+                            stdout=subprocess.PIPE, text=True, env=env, start_new_session=group)
+    handed = committed = writer_pid = 0
     try:
         deadline = time.monotonic() + 90
         assert proc.stdout is not None
@@ -386,35 +414,68 @@ def test_a_process_killed_mid_flood_leaves_a_clean_file_with_all_but_the_last_ba
             if not line:
                 break
             if line.startswith("ready"):
+                writer_pid = int(line.split()[1])
                 continue
             handed, committed = map(int, line.split())
             if committed >= 20_000:
                 break
         assert committed >= 20_000, "the child did not get far enough"
     finally:
-        proc.send_signal(signal.SIGKILL)
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     assert proc.returncode == -signal.SIGKILL
-    assert Path(f"{db_path}-wal").exists()  # killed with its WAL in use
+    assert (writer_pid != 0) == (writer == "process")
+    if writer_pid:
+        assert _gone(writer_pid, 60), "the writer did not end"
+    return db_path, handed, committed, writer_pid
 
+
+def _check_clean_prefix(db_path: Path, committed: int) -> list[str]:
     db = sqlite3.connect(db_path)
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     raws = [r[0] for r in db.execute("SELECT raw FROM events ORDER BY seq")]
     db.close()
-    # Everything reported committed is there, nothing after what was handed over, and the
-    # rows are exactly the first N events, in order, once each: a clean prefix.
+    # Everything reported committed is there, and the rows are exactly the first N events,
+    # in order, once each: a clean prefix.
     assert committed <= len(raws)
     expected = [message_frame(e) for e in itertools.islice(scenario_events(3, T0, rate=1000.0),
                                                             len(raws))]
     assert raws == expected
-    print(f"\nkilled after {handed} handed over: {len(raws)} kept, "
-          f"{committed} reported committed at the last report")
     # And the monitor can carry on with the same file.
     again = Archive(db_path)
     again.add(event(1))
     again.close()
     assert again.status == STATUS_CLOSED and again.error is None
     assert ArchiveReader(db_path).count() == len(raws) + 1
+    return raws
+
+
+def test_a_monitor_killed_mid_flood_loses_only_what_it_had_not_handed_over(tmp_path: Path):
+    # SIGKILL to the monitor alone (the OOM killer, `kill -9 <pid>`): its writer process
+    # reads to the end of the pipe, commits and exits.
+    db_path, handed, committed, _pid = _flood_then_kill(tmp_path, "process", group=False)
+    assert not Path(f"{db_path}-wal").exists()  # the writer closed the file properly
+    raws = _check_clean_prefix(db_path, committed)
+    # At most one flush interval (50 ms) of events was still in the monitor: at the child's
+    # rate (well under 100,000 events/s) that is under 5,000 events.
+    assert len(raws) >= handed - 5_000, (len(raws), handed)
+    print(f"\nmonitor killed after {handed} handed over: {len(raws)} kept, "
+          f"{committed} reported committed at the last report")
+
+
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_a_process_group_killed_mid_flood_leaves_a_clean_file_with_all_but_the_last_batch(
+        tmp_path: Path, writer: str):
+    # SIGKILL to everything (`kill -9 -<pgid>`, a container stopped): what the writer had
+    # not committed is lost, and nothing else: the file is a clean prefix.
+    db_path, handed, committed, _pid = _flood_then_kill(tmp_path, writer, group=True)
+    assert Path(f"{db_path}-wal").exists()  # killed with its WAL in use
+    raws = _check_clean_prefix(db_path, committed)
+    print(f"\n{writer} writer killed after {handed} handed over: {len(raws)} kept, "
+          f"{committed} reported committed at the last report")
 
 
 # ---------------------------------------------------------------------------------

@@ -11,27 +11,34 @@ Integration (the connection, `tail` and the TUI need only these calls)::
     from zoomtui.monitor.archive import Archive
 
     archive = Archive.open(profile)          # or Archive.open("demo", demo=True); never raises
-    archive.add(update, connection_id)       # on the hot ingest path: one deque append
+    archive.add(update, connection_id)       # on the hot ingest path: two deque appends
     archive.status, archive.error            # "open" | "failed" | "closed"; a sentence for the panel
-    archive.close()                          # flush and join the writer (blocking, a few ms:
+    archive.close()                          # flush and stop the writer (blocking, a few ms:
                                              # from async code, `await asyncio.to_thread(archive.close)`)
 
 `add()` takes any `Update`; heartbeats and token infos are not kept.  The
 `connection_id` is free text chosen by the caller (e.g. ``f"{run}:{attempt}"``)
 so a replay can tell connections apart.
 
-Writes happen in one writer thread: it wakes every `flush_interval`
-(80 ms), takes what `add()` queued and commits it in one transaction.  Events
-go to SQLite 128 rows per INSERT statement (``VALUES (...), (...), ...``)
-rather than through `executemany`: the sqlite3 module releases the GIL around
-every statement step, and while another thread runs Python each re-acquire
-can wait for the 5 ms switch interval, which slowed a per-row writer to a few
-thousand rows/s under load.  Multi-row statements take the GIL back 128 times
-less often and keep the per-row work in C (parameter binding).  (A JSON
-array per batch through ``json_each`` did the same with one statement but cost
-2.5x the CPU per row in escaping and parsing.)  `add()` queues the event's
-row (its columns, built in C), never the event itself: holding events until
-the writer ran made the garbage collector walk their parsed bodies.
+Where the writing runs.  The writer is a child process
+(`zoomtui.monitor.archive_writer`, started by `Archive`, at a lower CPU priority).
+`add()` keeps an event's frame text and receive time, nothing else; every 64 events
+they go into one message (the frames' UTF-8 side by side, no copy) that a feeder thread
+writes to the pipe every `flush_interval` (80 ms).  The writer parses each frame again
+exactly as it was parsed live (`parse_frame` of the same text and receive time) for
+the parsed columns, and commits each batch in one transaction.  Why a process: measured
+on the ingest benchmark (`benchmarks/archive.py`), a writer thread cost live ingest about
+19 % however it was tuned, and even a thread that threw its batches away cost 17 %: the
+rows it took from the event loop were freed on another core and through the same GIL
+and allocator, and binding parameters held the GIL.  The process costs about 12 %, most
+of it in encoding the frames.  It also changes what a hard kill loses: the writer
+outlives a killed monitor, reads the pipe to its end and commits, so only what the monitor
+had not yet handed over (at most one flush interval) is lost, however far the writer
+had fallen behind in a flood.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``,
+or where no process can be started) runs the same writer in a thread instead.
+
+Events go to SQLite 128 rows per INSERT statement (``VALUES (...), (...), ...``)
+rather than through `executemany`: fewer statements and the per-row work in C.
 
 WAL with synchronous=NORMAL means a committed batch survives a killed
 process; at most the last `flush_interval` of updates is at risk.
@@ -41,7 +48,7 @@ to status "failed" with a message saying what to do, keeps draining (and
 counting) what it is given, and retries every `retry_interval`.  When it
 recovers, the lost interval is recorded as a gap.
 
-Retention (age, size, row count) runs in the writer thread in small chunks,
+Retention (age, size, row count) runs in the writer in small chunks,
 so even a large first clean-up never stalls writes.
 
 Reading (`ArchiveReader`, and `Archive` itself): `iter_events()`,
@@ -54,13 +61,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import functools
+import itertools
+import json
 import math
 import os
+import pickle
 import sqlite3
+import struct
+import subprocess
 import sys
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -96,7 +110,7 @@ _VACUUM_BYTES = 1 << 20
 
 #: the connection id of gaps the archive records about itself (it could not write)
 ARCHIVE_CONNECTION_ID = "archive"
-#: how much nicer (lower priority) the writer thread is than the rest of the process
+#: how much nicer (lower priority) the writer is than the monitor
 WRITER_NICENESS = 10
 
 
@@ -498,17 +512,18 @@ def _compile(flt: str | EventFilter | None) -> EventFilter | None:
 
 
 # ---------------------------------------------------------------------------------
-# writing
+# writing: the writer core (in the writer process, or in a thread of this one)
 
 
 class _Marker:
     """Queued behind updates: the writer answers it once everything before it is committed."""
 
-    __slots__ = ("done", "retention")
+    __slots__ = ("done", "ident", "retention")
 
-    def __init__(self, retention: bool = False) -> None:
+    def __init__(self, retention: bool = False, ident: int = 0) -> None:
         self.done = threading.Event()
         self.retention = retention
+        self.ident = ident
 
 
 def _failure_message(path: Path, exc: BaseException, retry: float) -> str:
@@ -532,37 +547,146 @@ def _failure_message(path: Path, exc: BaseException, retry: float) -> str:
             f"Check that the folder exists and is writable; {later}")
 
 
-class Archive(ArchiveReader):
-    """An archive file open for writing, with its writer thread. See the module docstring."""
+def open_for_writing(path: Path, max_page_count: int | None = None) -> tuple[sqlite3.Connection, int]:
+    """Open (create, migrate) the archive file for writing: (connection, rows per INSERT).
+    Raises sqlite3.Error or OSError."""
+    db = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            # Names and e-mail addresses of meeting participants: owner-only file.
+            # (SQLite gives its -wal and -shm files the same mode.)
+            with contextlib.suppress(FileExistsError):  # another zoomtui was quicker
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+        if max_page_count is not None:
+            db.execute(f"PRAGMA max_page_count = {int(max_page_count):d}")
+        fresh = db.execute("PRAGMA user_version").fetchone()[0] == 0 and not db.execute(
+            "SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+        if fresh:
+            # Both must precede the first table.  Incremental auto-vacuum lets retention
+            # give pages back to the disk; 16 KB pages (for ~1 KB rows) cut the
+            # writer's CPU per event by about a fifth against the default 4 KB.
+            db.execute("PRAGMA page_size = 16384")
+            db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.execute("PRAGMA journal_mode = WAL").fetchone()
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA journal_size_limit = 67108864")
+        migrate(db)
+        # Rows per statement within SQLite's parameter limit (32766 since 3.32, 999
+        # before): fewer statements, fewer GIL hand-overs per batch.
+        limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        rows = _ROWS_PER_STATEMENT
+        while rows > 1 and rows * _EVENT_ROW_LEN > limit:
+            rows //= 2
+    except BaseException:
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        raise
+    return db, rows
+
+
+#: event rows inserted at a time when frames are made into rows (bounds the writer's memory)
+_RUN_MAX = 1024
+
+
+class _Frames:
+    """Event frames as the monitor handed them over (a MSG_EVENTS payload).  The writer
+    makes rows of them a message at a time, as it inserts them, so a backlog waits here as
+    compact bytes.  Each frame is parsed again, exactly as it was live (`parse_frame` of
+    the same text and receive time), for the parsed columns."""
+
+    __slots__ = ("count", "payload")
+
+    def __init__(self, count: int, payload: bytes) -> None:
+        self.count = count
+        self.payload = payload
+
+    def rows(self) -> list[tuple]:
+        p, n = self.payload, self.count
+        (size,) = _U32.unpack_from(p, 0)
+        at = 4
+        cid = None if size == _NO_CID else p[at:at + size].decode("utf-8", "surrogatepass")
+        at += 0 if size == _NO_CID else size
+        times = array("d")
+        times.frombytes(p[at:at + 8 * n])
+        at += 8 * n
+        lengths = array("I")
+        lengths.frombytes(p[at:at + 4 * n])
+        at += 4 * n
+        data = memoryview(p)
+        rows = []
+        head = (cid,)
+        for received, length in zip(times, lengths, strict=True):
+            text = str(data[at:at + length], "utf-8", "surrogatepass")
+            at += length
+            ev = parse_frame(text, received)
+            if ev.__class__ is ZoomEvent:
+                rows.append(head + _event_row(ev))
+            else:  # a hand-made event whose frame is not a valid one: kept, unindexed
+                rows.append((cid, received, None, None, None, None, None, None, None, None, text))
+        return rows
+
+
+def _tally(batch: list[Any]) -> tuple[int, list[_Marker]]:
+    """(updates in `batch`, its markers)."""
+    units = 0
+    markers = []
+    for item in batch:
+        if type(item) is _Frames:
+            units += item.count
+        elif type(item[0]) is _Marker:
+            markers.append(item[0])
+        else:
+            units += 1
+    return units, markers
+
+
+class _Writer:
+    """Commits what is queued to the file, from its own thread.
+
+    The queue holds event rows (tuples or lists of `_EVENT_ROW_LEN`: connection id, then
+    the columns of `_event_row`), ``(update, connection_id)`` pairs and markers.  It wakes
+    every `flush_interval`, takes what is queued and commits it in one transaction.
+    In the writer process the pipe from the monitor feeds it; in thread mode,
+    `Archive.add` does.  `on_batch(markers)` (if given) is called after every batch and
+    every retention step, from the writer thread.
+    """
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: Path,
         *,
-        retention: Retention | None = None,
-        clock: Callable[[], float] = time.time,
-        flush_interval: float = 0.08,
-        batch_max: int = 20_000,
-        retry_interval: float = 30.0,
-        max_page_count: int | None = None,  # tests: simulate a full disk
+        retention: Retention,
+        clock: Callable[[], float],
+        flush_interval: float,
+        batch_max: int,
+        retry_interval: float,
+        max_page_count: int | None,
+        on_batch: Callable[[list[_Marker]], None] | None = None,
+        lower_priority: bool = True,
     ) -> None:
-        super().__init__(path, clock=clock)
-        self.retention = retention if retention is not None else Retention()
+        self.path = path
+        self.retention = retention
+        self._clock = clock
         self.flush_interval = flush_interval
         self.batch_max = max(1, batch_max)
         self.retry_interval = retry_interval
         self._max_page_count = max_page_count
+        self._on_batch = on_batch
+        self._lower_priority = lower_priority
         self.status = STATUS_OPEN
-        self.error = None
-        #: rows committed, updates dropped while failed (both since open)
+        self.error: str | None = None
+        #: rows committed, updates dropped while failed, updates taken off the queue
         self.written = 0
         self.dropped = 0
+        self.taken = 0
         self._dropped_in_gap = 0
         self._rows_per_statement = 64
-        #: CPU seconds the writer thread has used (benchmarks: what the archive costs)
-        self.writer_cpu = 0.0
-        #: event rows (tuples of _EVENT_ROW_LEN) and (update, connection id) pairs, in order
-        self._q: deque[tuple] = deque()
+        #: CPU seconds the writer thread has used
+        self.cpu = 0.0
+        self._q: deque[Any] = deque()
         self._wake = threading.Event()
         self._closing = False
         self._lost_since: float | None = None
@@ -570,65 +694,32 @@ class Archive(ArchiveReader):
         self._retention_due = 0.0  # monotonic; 0 = check as soon as the writer starts
         self._retention_busy = False
         self._db = self._open_writer()
-        self._thread = threading.Thread(target=self._run, name=f"zoomtui-archive:{self.path.name}",
+        self._thread = threading.Thread(target=self._run, name=f"zoomtui-archive:{path.name}",
                                         daemon=True)
         self._thread.start()
-        # A program that forgets close() still gets its last batch written.
-        atexit.register(self.close)
 
-    @classmethod
-    def open(cls, profile: str = "default", *, demo: bool = False,  # type: ignore[override]
-             base: Path | None = None, **options: Any) -> Archive:
-        """The profile's archive (or the demo's), opened for writing. Never raises for
-        disk or permission problems: see `status` and `error`."""
-        return cls(archive_path(profile, demo=demo, base=base), **options)
+    # -- feeding and control ------------------------------------------------------------
+    def put_many(self, items: Iterable[Any]) -> None:
+        self._q.extend(items)
 
-    # -- the hot path ---------------------------------------------------------------
-    def add(self, update: Update, connection_id: str | None = None) -> None:
-        """Queue one update for writing. Cheap, non-blocking, never raises."""
-        if update.__class__ is ZoomEvent:
-            # The row, built in C, not the event: holding events (and their parsed
-            # bodies) until the writer runs made the garbage collector walk them,
-            # which cost live ingest more than all the SQLite work.
-            row = _event_row_fast(update)
-            if row[-1].__class__ is not str:  # released: the frame as text, as stored
-                row = _event_row(update)
-            self._q.append((connection_id,) + row)
-        else:
-            self._q.append((update, connection_id))
-
-    # -- control ------------------------------------------------------------------
-    @property
-    def pending(self) -> int:
-        return len(self._q)
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Block until everything added so far is committed (or dropped, if failed).
-        True when it was written."""
-        return self._request(_Marker(), timeout) and self.status == STATUS_OPEN
-
-    def run_retention(self, timeout: float = 60.0) -> bool:
-        """Apply the retention limits now and wait for it (tests, a "prune" command)."""
-        return self._request(_Marker(retention=True), timeout)
-
-    def _request(self, marker: _Marker, timeout: float) -> bool:
-        if not self._thread.is_alive():
-            return False
+    def mark(self, marker: _Marker) -> None:
+        """Queue `marker`; it is answered (marker.done set) once what precedes it is committed."""
         self._q.append((marker, None))
         self._wake.set()
+
+    def request(self, marker: _Marker, timeout: float) -> bool:
+        if not self._thread.is_alive():
+            return False
+        self.mark(marker)
         return marker.done.wait(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write what is queued, stop the writer, close the file. Idempotent."""
         if self._closing:
             return
         self._closing = True
         self._wake.set()
         self._thread.join(timeout)
-        # From now on add() goes to a deque that keeps nothing.
         self._q = deque(maxlen=0)
-        with contextlib.suppress(Exception):
-            atexit.unregister(self.close)
         db, self._db = self._db, None
         if db is not None:
             with contextlib.suppress(sqlite3.Error):
@@ -638,55 +729,11 @@ class Archive(ArchiveReader):
         if self.status != STATUS_FAILED:
             self.status = STATUS_CLOSED
 
-    def __enter__(self) -> Archive:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def stats(self) -> dict[str, Any]:
-        return {"status": self.status, "error": self.error, "path": str(self.path),
-                "written": self.written, "dropped": self.dropped, "pending": len(self._q),
-                "writer_cpu": self.writer_cpu}
-
-    # -- opening --------------------------------------------------------------------
+    # -- opening ------------------------------------------------------------------------
     def _open_writer(self) -> sqlite3.Connection | None:
-        db = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                # Names and e-mail addresses of meeting participants: owner-only file.
-                # (SQLite gives its -wal and -shm files the same mode.)
-                with contextlib.suppress(FileExistsError):  # another zoomtui was quicker
-                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                 timeout=5.0)
-            if self._max_page_count is not None:
-                db.execute(f"PRAGMA max_page_count = {int(self._max_page_count):d}")
-            fresh = db.execute("PRAGMA user_version").fetchone()[0] == 0 and not db.execute(
-                "SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
-            if fresh:
-                # Both must precede the first table.  Incremental auto-vacuum lets retention
-                # give pages back to the disk; 16 KB pages (for ~1 KB rows) cut the
-                # writer's CPU per event by about a fifth against the default 4 KB.
-                db.execute("PRAGMA page_size = 16384")
-                db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-            db.execute("PRAGMA journal_mode = WAL").fetchone()
-            db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("PRAGMA journal_size_limit = 67108864")
-            migrate(db)
-            # Rows per statement within SQLite's parameter limit (32766 since 3.32, 999
-            # before): fewer statements, fewer GIL hand-overs per batch.
-            limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-            rows = _ROWS_PER_STATEMENT
-            while rows > 1 and rows * _EVENT_ROW_LEN > limit:
-                rows //= 2
-            self._rows_per_statement = rows
+            db, self._rows_per_statement = open_for_writing(self.path, self._max_page_count)
         except (sqlite3.Error, OSError) as exc:
-            if db is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    db.close()
             self._fail(exc)
             return None
         return db
@@ -698,10 +745,12 @@ class Archive(ArchiveReader):
             self._lost_since = self._clock()
         self._retry_at = time.monotonic() + self.retry_interval
 
-    # -- the writer thread ------------------------------------------------------------
+    # -- the writer thread ----------------------------------------------------------------
     def _run(self) -> None:
-        _lower_priority()
+        if self._lower_priority:
+            _lower_priority()
         q = self._q
+        report = self._on_batch
         while True:
             if not self._closing:
                 self._wake.wait(0.005 if self._retention_busy else self.flush_interval)
@@ -712,12 +761,18 @@ class Archive(ArchiveReader):
                 # popleft one by one (add() may append meanwhile), driven from C
                 batch = list(starmap(q.popleft, repeat((), take)))
                 try:
-                    self._write(batch)
+                    markers = self._write(batch)
                 except Exception as exc:  # a bug must not kill the thread (and grow the queue)
                     self._fail(exc)
-                    self._discard(batch)
+                    markers = self._discard(batch)
+                del batch
                 n -= take
-            self.writer_cpu = time.thread_time()
+                self.cpu = time.thread_time()
+                if report is not None:
+                    report(markers)
+                for marker in markers:
+                    marker.done.set()
+            self.cpu = time.thread_time()
             if self._closing and not q:
                 return
             if self._db is not None and self.status == STATUS_OPEN:
@@ -726,23 +781,33 @@ class Archive(ArchiveReader):
                     self._retention_busy = self._retention_step()
                     if not self._retention_busy:
                         self._retention_due = now + self.retention.interval
+                    if report is not None:
+                        report([])
 
-    def _write(self, batch: list[tuple]) -> None:
+    def _write(self, batch: list[Any]) -> list[_Marker]:
+        """Commit `batch`; the markers in it, to answer once the caller has reported."""
         if self.status == STATUS_FAILED and not self._may_retry():
-            self._discard(batch)
-            return
+            return self._discard(batch)
         db = self._db
         assert db is not None
         markers: list[_Marker] = []
-        rows = 0
+        rows = units = 0
         event_row = _EVENT_ROW_LEN
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                run: list[tuple] = []
+                run: list[Any] = []
                 for item in batch:
-                    if len(item) == event_row:  # an event's row, from add()
+                    if type(item) is _Frames:  # from the monitor: rows made here
+                        run.extend(item.rows())
+                        units += item.count
+                        if len(run) >= _RUN_MAX:
+                            rows += self._insert_events(db, run)
+                            run = []
+                        continue
+                    if len(item) == event_row:  # an event's row
                         run.append(item)
+                        units += 1
                         continue
                     if run:
                         rows += self._insert_events(db, run)
@@ -751,6 +816,7 @@ class Archive(ArchiveReader):
                     if type(update) is _Marker:
                         markers.append(update)
                     else:
+                        units += 1
                         rows += self._insert_other(db, update, cid)
                 if run:
                     rows += self._insert_events(db, run)
@@ -764,12 +830,13 @@ class Archive(ArchiveReader):
         except (sqlite3.Error, OSError, ValueError, OverflowError) as exc:
             self._fail(exc)
             # the loop may not have reached them
-            markers = [item[0] for item in batch if type(item[0]) is _Marker]
-            lost = len(batch) - len(markers)
+            lost, markers = _tally(batch)
             self.dropped += lost
             self._dropped_in_gap += lost
+            self.taken += lost
         else:
             self.written += rows
+            self.taken += units
             if self.status == STATUS_FAILED:  # recovered
                 self.status, self.error = STATUS_OPEN, None
                 self._lost_since = None
@@ -778,9 +845,9 @@ class Archive(ArchiveReader):
             if marker.retention and self.status == STATUS_OPEN:
                 while self._retention_step():
                     pass
-            marker.done.set()
+        return markers
 
-    def _insert_events(self, db: sqlite3.Connection, rows: list[tuple]) -> int:
+    def _insert_events(self, db: sqlite3.Connection, rows: list[Any]) -> int:
         # Statements of 128, 64, ..., 1 rows: any batch is a few of them, all kept
         # prepared in sqlite3's statement cache.
         execute, flat, sql = db.execute, chain.from_iterable, _insert_events_sql
@@ -830,13 +897,12 @@ class Archive(ArchiveReader):
             self._lost_since = lost_since
         return True
 
-    def _discard(self, batch: list[tuple]) -> None:
-        for item in batch:
-            if type(item[0]) is _Marker:
-                item[0].done.set()
-            else:
-                self.dropped += 1
-                self._dropped_in_gap += 1
+    def _discard(self, batch: list[Any]) -> list[_Marker]:
+        lost, markers = _tally(batch)
+        self.dropped += lost
+        self._dropped_in_gap += lost
+        self.taken += lost
+        return markers
 
     def _record_own_gap(self, db: sqlite3.Connection) -> int:
         """After a failure, say in the record itself which interval is missing."""
@@ -898,3 +964,449 @@ class Archive(ArchiveReader):
                              "ORDER BY at, seq LIMIT ?)", (before, n))
         return cur.rowcount
 
+
+# ---------------------------------------------------------------------------------
+# the pipe to the writer process
+#
+# Every message is a header (`_HEADER`: type, count, payload length, the monitor's clock)
+# and a payload:
+#   MSG_EVENTS  count event frames of one connection: u32 length of the connection id
+#               (0xFFFFFFFF: none) and its UTF-8, count f64 receive times, count u32 frame
+#               lengths, the frames one after the other in UTF-8 (native byte order)
+#   MSG_ITEMS   count items, pickled: event rows and (update, connection id) pairs
+#   MSG_FLUSH   answer marker `count` once everything before it is committed
+#   MSG_PRUNE   the same, after applying the retention limits
+#   MSG_TICK    nothing: the monitor's clock, sent when it has been idle for a second
+# The writer reports on its stdout, one JSON object per line: status, error, written,
+# dropped, taken, cpu, done (marker numbers answered).
+
+MSG_EVENTS, MSG_ITEMS, MSG_FLUSH, MSG_PRUNE, MSG_TICK = 1, 2, 3, 4, 5
+#: an idle monitor sends its clock this often (seconds)
+TICK_INTERVAL = 1.0
+_HEADER = struct.Struct("<BIId")
+_U32 = struct.Struct("<I")
+#: events per MSG_EVENTS message: few enough that the frames the monitor holds stay in its
+#: CPU cache, enough that packing them is a few C calls per 64 events
+PACK_ROWS = 64
+#: the connection id length that says "no connection id"
+_NO_CID = 0xFFFFFFFF
+#: how the writer runs: "process" (default) or "thread"; ZOOMTUI_ARCHIVE_WRITER overrides it
+WRITER_ENV = "ZOOMTUI_ARCHIVE_WRITER"
+WRITER_PROCESS, WRITER_THREAD = "process", "thread"
+
+
+def pack_frames(cid: str | None, frames: list[str], times: array, now: float) -> list[bytes]:
+    """The MSG_EVENTS message, as buffers for writev: nothing is joined or copied here but
+    the frames' UTF-8 (both processes run on this machine: native byte order)."""
+    n = len(frames)
+    try:
+        data = list(map(str.encode, frames))
+    except UnicodeEncodeError:  # a lone surrogate (hand-made events only): kept as is
+        data = [f.encode("utf-8", "surrogatepass") for f in frames]
+    lengths = array("I", map(len, data))
+    name = b"" if cid is None else cid.encode("utf-8", "surrogatepass")
+    size = _NO_CID if cid is None else len(name)
+    payload = 4 + len(name) + 12 * n + sum(lengths)
+    return [_HEADER.pack(MSG_EVENTS, n, payload, now) + _U32.pack(size) + name,
+            times.tobytes(), lengths.tobytes(), *data]
+
+
+def pack_items(items: list[Any], now: float) -> list[bytes]:
+    data = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+    return [_HEADER.pack(MSG_ITEMS, len(items), len(data), now), data]
+
+
+def unpack(kind: int, count: int, payload: bytes) -> list[Any]:
+    """What a message carries, as `_Writer` items (the writer process's side)."""
+    if kind == MSG_EVENTS:
+        return [_Frames(count, payload)]
+    if kind == MSG_ITEMS:
+        return pickle.loads(payload)  # noqa: S301 - our own pipe, from the process that started us
+    return []
+
+
+def _write_all(fd: int, buffers: list[bytes]) -> None:
+    """Write every buffer to `fd` (blocking; the GIL is released while the kernel copies)."""
+    writev = getattr(os, "writev", None)
+    if writev is None:  # Windows
+        data = memoryview(b"".join(buffers))
+        while data:
+            data = data[os.write(fd, data):]
+        return
+    i = 0
+    limit = 512  # well under IOV_MAX everywhere
+    while i < len(buffers):
+        group = buffers[i:i + limit]
+        done = writev(fd, group)
+        total = sum(map(len, group))
+        if done < total:  # a partial write: finish the rest buffer by buffer
+            for buf in group:
+                if done >= len(buf):
+                    done -= len(buf)
+                    continue
+                view = memoryview(buf)[done:]
+                done = 0
+                while view:
+                    view = view[os.write(fd, view):]
+        i += limit
+
+
+def _writer_command(args: dict[str, Any]) -> list[str]:
+    return [sys.executable, "-m", "zoomtui.monitor.archive_writer", json.dumps(args)]
+
+
+#: what the writer never needs (it never sees a secret: frames carry none)
+_NOT_FOR_THE_WRITER = frozenset({"ZOOM_CLIENT_SECRET", "PYTHONSTARTUP"})
+
+
+def _child_env() -> dict[str, str]:
+    """The writer process imports this zoomtui, wherever the monitor found it."""
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_FOR_THE_WRITER}
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+# ---------------------------------------------------------------------------------
+# the archive, open for writing
+
+
+class Archive(ArchiveReader):
+    """An archive file open for writing. See the module docstring.
+
+    The writer runs in a child process (``writer="process"``, the default): the monitor
+    keeps each event's row for a moment, packs 64 at a time into one message (a few C
+    calls) and a feeder thread hands the messages over a pipe, so the writer's Python
+    work (binding parameters, freeing rows) never competes for this process's GIL or its
+    memory allocator.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or when a
+    process cannot be started) runs the same writer in a thread of this process.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        retention: Retention | None = None,
+        clock: Callable[[], float] = time.time,
+        flush_interval: float = 0.08,
+        batch_max: int = 20_000,
+        retry_interval: float = 30.0,
+        max_page_count: int | None = None,  # tests: simulate a full disk
+        writer: str | None = None,
+    ) -> None:
+        super().__init__(path, clock=clock)
+        self.retention = retention if retention is not None else Retention()
+        self.flush_interval = flush_interval
+        self.batch_max = max(1, batch_max)
+        self.retry_interval = retry_interval
+        self._max_page_count = max_page_count
+        self._closing = False
+        self._core: _Writer | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        # process mode: what the writer last reported
+        self._status, self._error = STATUS_OPEN, None
+        self._written = self._dropped = self._dropped_here = self._taken = 0
+        self._cpu = 0.0
+        mode = writer or os.environ.get(WRITER_ENV) or WRITER_PROCESS
+        if mode not in (WRITER_PROCESS, WRITER_THREAD):
+            raise ValueError(f"writer must be {WRITER_PROCESS!r} or {WRITER_THREAD!r}, not {mode!r}")
+        if mode == WRITER_PROCESS and sys.executable and not getattr(sys, "frozen", False):
+            self._start_process()
+        if self._proc is None:
+            self._start_thread()
+        # A program that forgets close() still gets its last batch written.
+        atexit.register(self.close)
+
+    @classmethod
+    def open(cls, profile: str = "default", *, demo: bool = False,  # type: ignore[override]
+             base: Path | None = None, **options: Any) -> Archive:
+        """The profile's archive (or the demo's), opened for writing. Never raises for
+        disk or permission problems: see `status` and `error`."""
+        return cls(archive_path(profile, demo=demo, base=base), **options)
+
+    def _core_options(self) -> dict[str, Any]:
+        return {"retention": self.retention, "flush_interval": self.flush_interval,
+                "batch_max": self.batch_max, "retry_interval": self.retry_interval,
+                "max_page_count": self._max_page_count}
+
+    # -- thread mode ------------------------------------------------------------------------
+    def _start_thread(self) -> None:
+        self._core = _Writer(self.path, clock=self._clock, **self._core_options())
+        self._q = self._core._q
+        self.add = self._add_to_thread  # type: ignore[method-assign]
+
+    def _add_to_thread(self, update: Update, connection_id: str | None = None) -> None:
+        if update.__class__ is ZoomEvent:
+            row = _event_row_fast(update)
+            if row[-1].__class__ is not str:  # released: the frame as text, as stored
+                row = _event_row(update)
+            self._q.append((connection_id,) + row)
+        else:
+            self._q.append((update, connection_id))
+
+    # -- process mode ---------------------------------------------------------------------
+    def _start_process(self) -> None:
+        # Open (create, migrate) the file here first: a problem is known, and shown, at once.
+        try:
+            db, _rows = open_for_writing(self.path, self._max_page_count)
+            db.close()
+        except (sqlite3.Error, OSError) as exc:
+            self._status = STATUS_FAILED
+            self._error = _failure_message(self.path, exc, self.retry_interval)
+        options = self._core_options()
+        options["retention"] = dataclasses.asdict(self.retention)
+        args = {"path": str(self.path), "now": self._clock(), "niceness": WRITER_NICENESS,
+                **options}
+        try:
+            proc = subprocess.Popen(_writer_command(args), stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env=_child_env(), close_fds=True)
+        except OSError:
+            return  # no child process here: the thread writer instead
+        self._proc = proc
+        assert proc.stdin is not None and proc.stdout is not None
+        self._fd = proc.stdin.fileno()
+        self._sent = 0  # updates packed into messages
+        self._frames: deque[str] = deque()
+        self._ats: deque[float] = deque()
+        self._cid: str | None = None
+        self._out: deque[tuple[int, list[bytes]]] = deque()
+        self._lock = threading.Lock()
+        self._markers: dict[int, _Marker] = {}
+        self._marker_ids = itertools.count(1)
+        self._dead: str | None = None
+        self._feed_wake = threading.Event()
+        self.add = self._add_to_process  # type: ignore[method-assign]
+        self._feeder = threading.Thread(target=self._feed, name=f"zoomtui-archive-feed:{self.path.name}",
+                                        daemon=True)
+        self._reader = threading.Thread(target=self._read_reports,
+                                        name=f"zoomtui-archive-reports:{self.path.name}", daemon=True)
+        self._feeder.start()
+        self._reader.start()
+
+    def _add_to_process(self, update: Update, connection_id: str | None = None) -> None:
+        if update.__class__ is ZoomEvent:
+            if connection_id is not self._cid and connection_id != self._cid:
+                with self._lock:  # a message holds the frames of one connection
+                    self._pack_locked()
+                    self._cid = connection_id
+            raw = update._raw
+            if raw.__class__ is not str:  # released: the frame as text, as stored
+                raw = update.raw
+            self._ats.append(update.received_at)
+            frames = self._frames
+            frames.append(raw)  # after its time: _pack_locked counts frames
+            if len(frames) >= PACK_ROWS:
+                self._pack()
+        elif update.__class__ in _KEPT:
+            with self._lock:
+                self._pack_locked()
+                self._out.append((1, pack_items([(update, connection_id)], self._clock())))
+                self._sent += 1
+
+    def _pack(self) -> None:
+        with self._lock:
+            self._pack_locked()
+
+    def _pack_locked(self) -> None:
+        frames = self._frames
+        n = len(frames)
+        if n:
+            # popleft one by one (add() may append meanwhile), driven from C
+            taken = list(starmap(frames.popleft, repeat((), n)))
+            times = array("d", starmap(self._ats.popleft, repeat((), n)))
+            self._out.append((n, pack_frames(self._cid, taken, times, self._clock())))
+            self._sent += n
+
+    def _feed(self) -> None:
+        """The feeder thread: every flush interval (or when asked), what is packed goes
+        down the pipe; the rows add() left unpacked at a low rate are packed first."""
+        out = self._out
+        last_sent = time.monotonic()
+        while True:
+            closing = self._closing
+            if not closing:
+                self._feed_wake.wait(self.flush_interval)
+                self._feed_wake.clear()
+            self._pack()
+            if not out and time.monotonic() - last_sent >= TICK_INTERVAL:
+                # the writer's clock is the monitor's (tests set their own): keep it current
+                out.append((0, [_HEADER.pack(MSG_TICK, 0, 0, self._clock())]))
+            n = len(out)
+            if n:
+                last_sent = time.monotonic()
+                messages = list(starmap(out.popleft, repeat((), n)))
+                if self._dead is None:
+                    try:
+                        _write_all(self._fd, [b for _count, bufs in messages for b in bufs])
+                    except OSError as exc:  # the writer is gone
+                        self._writer_gone(f"the pipe to it failed ({exc.strerror or exc})")
+                if self._dead is not None:
+                    lost = sum(count for count, _bufs in messages)
+                    with self._lock:
+                        self._dropped_here += lost
+                        self._sent -= lost  # never reaches the writer: not pending either
+                del messages
+            if closing and not out:
+                break
+        with contextlib.suppress(OSError):
+            assert self._proc is not None and self._proc.stdin is not None
+            self._proc.stdin.close()  # the writer commits what it has, then exits
+
+    def _read_reports(self) -> None:
+        """The report reader thread: the writer's status, counts and answered markers."""
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                report = json.loads(line)
+            except ValueError:
+                continue
+            if self._dead is None:
+                self._status, self._error = report["status"], report["error"]
+            self._written, self._dropped = report["written"], report["dropped"]
+            self._taken, self._cpu = report["taken"], report["cpu"]
+            for ident in report["done"]:
+                marker = self._markers.pop(ident, None)
+                if marker is not None:
+                    marker.done.set()
+        # The writer has exited: after close(), as it should; otherwise it died.
+        if not self._closing or proc.poll() not in (0, None):
+            with contextlib.suppress(Exception):
+                proc.wait(5)
+            detail = _last_line(proc.stderr.read() if proc.stderr is not None else b"")
+            self._writer_gone(f"it exited with code {proc.returncode}" + (f": {detail}" if detail else ""))
+        for marker in list(self._markers.values()):
+            marker.done.set()
+        self._markers.clear()
+
+    def _writer_gone(self, why: str) -> None:
+        if self._dead is not None:
+            return
+        self._dead = why
+        self._status = STATUS_FAILED
+        self._error = (f"The event archive writer for {self.path} stopped ({why}): live events "
+                      "are still shown but not kept. Restart zoomtui to try again.")
+        self._feed_wake.set()
+
+    # -- the hot path -----------------------------------------------------------------------
+    def add(self, update: Update, connection_id: str | None = None) -> None:
+        """Queue one update for writing. Cheap, non-blocking, never raises.
+
+        (Each archive binds the version for its writer in place of this one.)"""
+        if self._core is not None:
+            self._add_to_thread(update, connection_id)
+        else:
+            self._add_to_process(update, connection_id)
+
+    # -- control ------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Updates added but not yet committed (or dropped)."""
+        if self._core is not None:
+            return len(self._core._q)
+        return max(0, len(self._frames) + self._sent - self._taken)
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The writer process (None in thread mode)."""
+        return self._proc.pid if self._proc is not None else None
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Block until everything added so far is committed (or dropped, if failed).
+        True when it was written."""
+        return self._request(retention=False, timeout=timeout) and self.status == STATUS_OPEN
+
+    def run_retention(self, timeout: float = 60.0) -> bool:
+        """Apply the retention limits now and wait for it (tests, a "prune" command)."""
+        return self._request(retention=True, timeout=timeout)
+
+    def _request(self, *, retention: bool, timeout: float) -> bool:
+        if self._core is not None:
+            return self._core.request(_Marker(retention=retention), timeout)
+        if self._closing or self._dead is not None:
+            return False
+        ident = next(self._marker_ids)
+        marker = _Marker(retention=retention, ident=ident)
+        self._markers[ident] = marker
+        with self._lock:
+            self._pack_locked()
+            self._out.append((0, [_HEADER.pack(MSG_PRUNE if retention else MSG_FLUSH, ident, 0,
+                                               self._clock())]))
+        self._feed_wake.set()
+        return marker.done.wait(timeout) and self._dead is None
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write what is queued, stop the writer, close the file. Idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.close)
+        if self._core is not None:
+            self._core.close(timeout)
+            self._q = deque(maxlen=0)  # from now on add() keeps nothing
+            return
+        proc = self._proc
+        assert proc is not None
+        self._feed_wake.set()
+        self._feeder.join(timeout)
+        self._frames = deque(maxlen=0)  # from now on add() keeps nothing
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        self._reader.join(5)
+        with contextlib.suppress(OSError):
+            if proc.stderr is not None:
+                proc.stderr.close()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._status != STATUS_FAILED:
+            self._status = STATUS_CLOSED
+
+    # What the writer says: its own attributes in thread mode, its reports in process mode.
+    @property
+    def status(self) -> str:  # type: ignore[override]
+        return self._core.status if self._core is not None else self._status
+
+    @property
+    def error(self) -> str | None:  # type: ignore[override]
+        return self._core.error if self._core is not None else self._error
+
+    @property
+    def written(self) -> int:
+        """Rows committed since the archive opened."""
+        return self._core.written if self._core is not None else self._written
+
+    @property
+    def dropped(self) -> int:
+        """Updates not kept (the file could not be written) since the archive opened."""
+        return self._core.dropped if self._core is not None else self._dropped + self._dropped_here
+
+    @property
+    def writer_cpu(self) -> float:
+        """CPU seconds the writer has used (benchmarks: what the archive costs)."""
+        return self._core.cpu if self._core is not None else self._cpu
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return {"status": self.status, "error": self.error, "path": str(self.path),
+                "written": self.written, "dropped": self.dropped, "pending": self.pending,
+                "writer_cpu": self.writer_cpu}
+
+
+_KEPT = (MalformedFrame, StateChanged, Gap, Notice)
+
+
+def _last_line(data: bytes) -> str:
+    lines = data.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1][:300] if lines else ""
