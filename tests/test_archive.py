@@ -479,6 +479,92 @@ def test_a_process_group_killed_mid_flood_leaves_a_clean_file_with_all_but_the_l
 
 
 # ---------------------------------------------------------------------------------
+# the writer process
+
+
+def _only_process(writer_mode: str) -> None:
+    if writer_mode != "process":
+        pytest.skip("about the writer process")
+
+
+def test_a_writer_that_dies_is_shown_and_the_monitor_keeps_running(path: Path, writer_mode: str):
+    _only_process(writer_mode)
+    a = Archive(path, retention=Retention(max_age_days=None), flush_interval=0.02)
+    for i in range(10):
+        a.add(event(i), "c")
+    assert a.flush() and a.status == STATUS_OPEN
+    assert a.writer_pid is not None
+    os.kill(a.writer_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while a.status != STATUS_FAILED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert a.status == STATUS_FAILED
+    assert "writer" in a.error and "stopped" in a.error and str(path) in a.error
+    assert "not kept" in a.error and "Restart zoomtui" in a.error
+    for i in range(10, 20):
+        a.add(event(i), "c")  # never raises
+    assert a.flush(timeout=5) is False
+    a.close()
+    assert a.status == STATUS_FAILED and a.dropped == 10 and a.pending == 0
+    assert [e.participant_key for e in ArchiveReader(path).iter_events()] == [
+        f"pu-{i}" for i in range(10)]
+
+
+def test_sigterm_makes_the_writer_commit_what_it_has(path: Path, writer_mode: str):
+    _only_process(writer_mode)
+    a = Archive(path, retention=Retention(max_age_days=None), flush_interval=60.0)
+    for i in range(300):
+        a.add(event(i), "c")
+    # Hand them over now, without a flush (which would commit them): the writer holds them
+    # uncommitted (it would commit in a minute).
+    a._pack()
+    a._feed_wake.set()
+    deadline = time.monotonic() + 10
+    while a._out and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # through the pipe
+    assert ArchiveReader(path).count() == 0
+    assert a.writer_pid is not None
+    os.kill(a.writer_pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while a.status != STATUS_FAILED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert a.status == STATUS_FAILED and "exited with code 0" in a.error
+    a.close()
+    assert ArchiveReader(path).count() == 300
+
+
+def test_the_writer_process_gets_no_secret(path: Path, writer_mode: str,
+                                           monkeypatch: pytest.MonkeyPatch):
+    _only_process(writer_mode)
+    if not Path("/proc/self/environ").exists():
+        pytest.skip("needs /proc")
+    monkeypatch.setenv("ZOOM_CLIENT_SECRET", "s3cr3t-for-the-writer-test")
+    a = Archive(path)
+    try:
+        assert a.writer_pid is not None
+        environ = Path(f"/proc/{a.writer_pid}/environ").read_bytes()
+        cmdline = Path(f"/proc/{a.writer_pid}/cmdline").read_bytes()
+    finally:
+        a.close()
+    assert b"ZOOM_CLIENT_SECRET" not in environ and b"s3cr3t" not in environ
+    assert b"s3cr3t" not in cmdline
+
+
+def test_the_writer_ignores_the_terminal_s_ctrl_c(path: Path, writer_mode: str):
+    # Ctrl-C reaches the whole process group: the monitor decides, the writer carries on.
+    _only_process(writer_mode)
+    a = Archive(path, retention=Retention(max_age_days=None))
+    time.sleep(0.3)  # the writer has set up its signals
+    assert a.writer_pid is not None
+    os.kill(a.writer_pid, signal.SIGINT)
+    a.add(event(1), "c")
+    assert a.flush() and a.status == STATUS_OPEN
+    a.close()
+    assert ArchiveReader(path).count() == 1
+
+
+# ---------------------------------------------------------------------------------
 # retention
 
 
