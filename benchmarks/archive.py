@@ -7,16 +7,19 @@
    at rate "max" (the fake runs in a child process, so the two sides use both cores as
    a monitor and Zoom would), once with the consumer only counting events and once
    also calling `archive.add(update, id)`.  Runs alternate; the median of each is
-   compared (target: the archive costs live ingest under 15 %).  Also printed: the
-   writer's backlog when the last event arrived and how long `close()` took to drain
-   it (the writer keeping up or not).
+   compared, and so is each pair of back-to-back runs (target: the archive costs live
+   ingest under 15 %).  Also printed: the writer's backlog when the last event arrived
+   and how long `close()` took to drain it (the writer keeping up or not).
+
+`--writer thread` measures the writer thread (the fallback) instead of the writer
+process (the default).
 
 On a small shared machine the wall-clock rates swing by tens of percent between runs
 (the fake at rate max fills one core, the client another, and the writer has to take
 CPU from one of them); the event loop's CPU per event is the stable figure: what the
 archive takes from ingest when the writer has a core of its own.
 
-    python benchmarks/archive.py [--events 100000] [--repeat 3] [--write-only]
+    python benchmarks/archive.py [--events 100000] [--repeat 3] [--write-only] [--writer thread]
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ def _fake_server(n: int, seed: int, urls: mp.Queue, stop: mp.Event) -> None:
 class Run(NamedTuple):
     rate: float  # events/s, first to last event
     loop_cpu: float  # event-loop thread CPU per event, seconds
-    writer_cpu: float  # archive writer thread CPU per event, seconds
+    writer_cpu: float  # archive writer CPU per event, seconds
     pending: int  # writer backlog when the last event arrived
     drain: float  # seconds close() took to commit that backlog
 
@@ -183,6 +186,12 @@ def main() -> None:
             b = pick(r.rate for r in runs[True])
             print(f"{label} ingest: {a:,.0f} events/s without the archive, {b:,.0f} with it: "
                   f"the archive costs live ingest {(1 - b / a) * 100:.1f} % (target < 15 %)")
+        # Each archived run against the run without just before it: drift in the machine's
+        # load between pairs cancels out.
+        pairs = [1 - b.rate / a.rate for a, b in zip(runs[False], runs[True], strict=True)]
+        print(f"pairwise: the archive costs live ingest {statistics.median(pairs) * 100:.1f} % "
+              f"(median of {len(pairs)} back-to-back pairs; each: "
+              f"{', '.join(f'{c * 100:.0f}' for c in pairs)} %)")
         ca = statistics.median(r.loop_cpu for r in runs[False])
         cb = statistics.median(r.loop_cpu for r in runs[True])
         print(f"median event-loop CPU per event: {ca * 1e6:.1f} us without, {cb * 1e6:.1f} us "

@@ -110,8 +110,13 @@ _VACUUM_BYTES = 1 << 20
 
 #: the connection id of gaps the archive records about itself (it could not write)
 ARCHIVE_CONNECTION_ID = "archive"
-#: how much nicer (lower priority) the writer is than the monitor
-WRITER_NICENESS = 10
+#: how much nicer (lower priority) the writer process is than the monitor: in a flood it
+#: falls behind and catches up afterwards, its backlog held as bytes in its own memory
+WRITER_NICENESS = 19
+#: the same for the threads that write (thread mode) or hand over (process mode) in the
+#: monitor itself: a thread holding the GIL must not wait long for a CPU (measured: 19
+#: made the thread writer worse, 10 did not)
+THREAD_NICENESS = 10
 
 
 class ArchiveError(Exception):
@@ -248,8 +253,8 @@ def migrate(db: sqlite3.Connection,
     return len(steps)
 
 
-def _lower_priority() -> None:
-    """Run the calling thread (the writer) at a lower CPU priority, where the OS allows it.
+def _lower_priority(niceness: int = THREAD_NICENESS) -> None:
+    """Run the calling thread at a lower CPU priority, where the OS allows it.
 
     Writing is background work that may lag (its queue is drained later, and by close());
     on a busy machine the CPU should go to receiving events and the UI first.  Measured on
@@ -262,7 +267,7 @@ def _lower_priority() -> None:
         return
     with contextlib.suppress(AttributeError, OSError):
         tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + WRITER_NICENESS)
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
 
 
 # ---------------------------------------------------------------------------------
@@ -1224,6 +1229,9 @@ class Archive(ArchiveReader):
         down the pipe; the rows add() left unpacked at a low rate are packed first."""
         out = self._out
         last_sent = time.monotonic()
+        # Handing over can wait a moment for receiving events and drawing the screen (the
+        # kernel copies ~70 MB/s here in a flood): measured, a little less cost to ingest.
+        _lower_priority(THREAD_NICENESS)
         while True:
             closing = self._closing
             if not closing:
