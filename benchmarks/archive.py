@@ -43,12 +43,10 @@ from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 #: the benchmark's events are stamped "now": keep every one of them
 KEEP_ALL = Retention(max_age_days=None, max_size_mb=None)
-#: where the archive's writer runs (--writer)
-WRITER = "process"
 
 
 # -- 1. the writer alone ------------------------------------------------------------------
-def write_throughput(n: int, folder: Path) -> None:
+def write_throughput(n: int, folder: Path, writer: str) -> None:
     t0 = time.time()
     events = [parse_frame(message_frame(e), t0 + i * 1e-5)
               for i, e in enumerate(itertools.islice(scenario_events(1, t0, rate=1000.0), n))]
@@ -56,11 +54,11 @@ def write_throughput(n: int, folder: Path) -> None:
     # add() alone, on a throwaway archive: the best of several short timed loops (a shared
     # machine preempts long ones); the writer sleeps (an hour between flushes) meanwhile.
     scratch = Archive(folder / "scratch.sqlite3", retention=KEEP_ALL, flush_interval=3600,
-                      writer=WRITER)
+                      writer=writer)
     best = min(timeit.repeat(lambda: scratch.add(events[0], "bench"), number=10_000, repeat=20))
     scratch.close()
     archive = Archive(folder / "write.sqlite3", retention=KEEP_ALL, flush_interval=3600,
-                      writer=WRITER)
+                      writer=writer)
     add = archive.add
     start = time.perf_counter()
     for ev in events:
@@ -129,7 +127,7 @@ async def _ingest(settings: ConnectionSettings, n: int, archive: Archive | None)
     return Run((n - 1) / seconds, loop_cpu, writer, pending, drain)
 
 
-def ingest_once(n: int, seed: int, folder: Path | None, run: int) -> Run:
+def ingest_once(n: int, seed: int, folder: Path | None, run: int, writer: str) -> Run:
     ctx = mp.get_context("spawn")
     urls: mp.Queue = ctx.Queue()
     stop = ctx.Event()
@@ -144,7 +142,7 @@ def ingest_once(n: int, seed: int, folder: Path | None, run: int) -> Run:
                                       ws_url=ws_url, profile="bench")
         archive = None
         if folder is not None:
-            archive = Archive(folder / f"ingest-{run}.sqlite3", retention=KEEP_ALL, writer=WRITER)
+            archive = Archive(folder / f"ingest-{run}.sqlite3", retention=KEEP_ALL, writer=writer)
         return asyncio.run(_ingest(settings, n, archive))
     finally:
         stop.set()
@@ -160,18 +158,16 @@ def main() -> None:
     ap.add_argument("--writer", choices=("process", "thread"), default="process",
                     help="where the archive's writer runs (default: process, as zoomtui does)")
     args = ap.parse_args()
-    global WRITER
-    WRITER = args.writer
     with tempfile.TemporaryDirectory(prefix="zoomtui-bench-") as tmp:
         folder = Path(tmp)
-        write_throughput(args.events, folder)
+        write_throughput(args.events, folder, args.writer)
         if args.write_only:
             return
         runs: dict[bool, list[Run]] = {False: [], True: []}
         for i in range(args.repeat):
             for archived in (False, True):
                 r = ingest_once(args.events, args.seed, folder if archived else None,
-                                2 * i + archived)
+                                2 * i + archived, args.writer)
                 runs[archived].append(r)
                 extra = (f"; writer {r.writer_cpu * 1e6:.1f} us CPU/event, backlog at the last "
                          f"event {r.pending:,}, close() drained it in {r.drain * 1000:.0f} ms"

@@ -651,8 +651,9 @@ def _tally(batch: list[Any]) -> tuple[int, list[_Marker]]:
 class _Writer:
     """Commits what is queued to the file, from its own thread.
 
-    The queue holds event rows (tuples or lists of `_EVENT_ROW_LEN`: connection id, then
-    the columns of `_event_row`), ``(update, connection_id)`` pairs and markers.  It wakes
+    The queue holds event rows (tuples of `_EVENT_ROW_LEN`: connection id, then the
+    columns of `_event_row`), `_Frames` (events as the writer process receives them),
+    ``(update, connection_id)`` pairs and markers.  It wakes
     every `flush_interval`, takes what is queued and commits it in one transaction.
     In the writer process the pipe from the monitor feeds it; in thread mode,
     `Archive.add` does.  `on_batch(markers)` (if given) is called after every batch and
@@ -772,7 +773,6 @@ class _Writer:
                     markers = self._discard(batch)
                 del batch
                 n -= take
-                self.cpu = time.thread_time()
                 if report is not None:
                     report(markers)
                 for marker in markers:
@@ -978,7 +978,7 @@ class _Writer:
 #   MSG_EVENTS  count event frames of one connection: u32 length of the connection id
 #               (0xFFFFFFFF: none) and its UTF-8, count f64 receive times, count u32 frame
 #               lengths, the frames one after the other in UTF-8 (native byte order)
-#   MSG_ITEMS   count items, pickled: event rows and (update, connection id) pairs
+#   MSG_ITEMS   count (update, connection id) pairs, pickled: what is not an event
 #   MSG_FLUSH   answer marker `count` once everything before it is committed
 #   MSG_PRUNE   the same, after applying the retention limits
 #   MSG_TICK    nothing: the monitor's clock, sent when it has been idle for a second
@@ -1061,7 +1061,7 @@ def _writer_command(args: dict[str, Any]) -> list[str]:
 
 
 #: what the writer never needs (it never sees a secret: frames carry none)
-_NOT_FOR_THE_WRITER = frozenset({"ZOOM_CLIENT_SECRET", "PYTHONSTARTUP"})
+_NOT_FOR_THE_WRITER = frozenset({"ZOOM_CLIENT_SECRET"})
 
 
 def _child_env() -> dict[str, str]:
@@ -1069,7 +1069,6 @@ def _child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _NOT_FOR_THE_WRITER}
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
@@ -1081,10 +1080,10 @@ class Archive(ArchiveReader):
     """An archive file open for writing. See the module docstring.
 
     The writer runs in a child process (``writer="process"``, the default): the monitor
-    keeps each event's row for a moment, packs 64 at a time into one message (a few C
-    calls) and a feeder thread hands the messages over a pipe, so the writer's Python
-    work (binding parameters, freeing rows) never competes for this process's GIL or its
-    memory allocator.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or when a
+    keeps each event's frame text and receive time for a moment, packs 64 at a time into
+    one message (a few C calls) and a feeder thread hands the messages over a pipe, so the
+    writer's Python work (parsing, binding parameters, freeing rows) never competes for
+    this process's GIL or its memory allocator.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or when a
     process cannot be started) runs the same writer in a thread of this process.
     """
 
