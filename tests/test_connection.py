@@ -381,3 +381,34 @@ async def test_stats_count_what_happened() -> None:
         assert st.connected_since is not None and st.token_expires_at is not None
         assert isinstance(rec.events[0], ZoomEvent) and rec.events[0].name == "meeting.participant_joined"
         await rec.close()
+
+
+async def test_binary_frames_are_told_from_text_ones_though_both_are_taken_as_bytes() -> None:
+    """The receive loop takes every message undecoded (`recv(decode=False)`), so the
+    connection remembers which ones came as binary frames: a binary frame is reported as
+    one even when it holds a valid event, fragmented messages count once, and a text frame
+    that is not UTF-8 is a malformed frame kept as it came, not a dropped connection."""
+    from zoomtui.fakezoom.connection import TextBytes
+    from zoomtui.zoom.protocol import message_frame
+
+    async with FakeZoom() as fake:
+        rec = Recorder(make(fake))
+        await rec.wait_state(S.CONNECTED)
+        ws = fake.open_connections()[0].ws
+        valid = message_frame(meeting_event(99))
+        await fake.inject(meeting_event(1))
+        await fake.inject_frame(valid.encode())  # binary, though its bytes are an event
+        await ws.send([valid[:40], valid[40:]])  # one text message in two frames
+        await ws.send([b"\x00", b"\x01", b"\x02"])  # one binary message in three frames
+        await fake.inject_frame(b"\xff")
+        await fake.inject_frame(TextBytes(valid.encode().replace(b"meeting", b"m\xe9eting")))
+        await fake.inject(meeting_event(3))
+        await rec.wait_for(lambda items: len(rec.events) == 3)
+        got = [u for u in rec.items if isinstance(u, ZoomEvent | MalformedFrame)]
+        shape = [u.reason.split(" (")[0] if isinstance(u, MalformedFrame) else u.event_ts_ms % 1000
+                 for u in got]
+        assert shape == [790, "binary frame", 888, "binary frame", "binary frame",
+                         "text frame is not valid UTF-8", 792]  # 1706123456789 + 1, 99, 3
+        assert got[1].raw == valid.encode() and got[3].raw == b"\x00\x01\x02"
+        assert rec.state_names() == ["authenticating", "connecting", "connected"]
+        await rec.close()

@@ -23,6 +23,7 @@ from zoomtui.zoom.protocol import (
     envelope_frame,
     message_frame,
     parse_frame,
+    parse_text_frame,
 )
 
 NOW = 1_706_123_460.0
@@ -276,3 +277,84 @@ def test_near_valid_events_never_raise(event: dict) -> None:
     if isinstance(r, ZoomEvent):
         r.event_ts  # noqa: B018 - must not raise either
         r.lag  # noqa: B018
+
+
+# -- text frames taken as the UTF-8 they came in (the connection's receive path) ----------
+
+_DERIVED = ("name", "event_ts_ms", "received_at", "account_id", "meeting_uuid", "meeting_id",
+            "topic", "participant_key", "participant_name", "participant_email", "search_text")
+
+
+def assert_same_outcome(from_text, from_bytes) -> None:
+    """A frame parsed from its text and from its UTF-8 bytes means the same thing."""
+    assert type(from_text) is type(from_bytes), (from_text, from_bytes)
+    if isinstance(from_text, ZoomEvent):
+        for attr in _DERIVED:
+            assert getattr(from_text, attr) == getattr(from_bytes, attr), attr
+        assert from_text.raw == from_bytes.raw and from_text.body == from_bytes.body
+    elif isinstance(from_text, Envelope):
+        assert from_text == from_bytes  # an envelope keeps its frame as text either way
+    else:
+        assert from_text.raw == from_bytes.raw
+        assert from_text.reason.split(":")[0] == from_bytes.reason.split(":")[0]
+
+
+@pytest.mark.parametrize("topic", ["Weekly [sync]", "Björn's 1:1 ☕", "李雷 & 韩梅梅 🎉"])
+def test_a_text_frame_as_utf8_bytes_is_the_same_event_and_keeps_its_bytes(topic: str) -> None:
+    frame = message_frame({**JOINED, "payload": {**JOINED["payload"], "object": {
+        **JOINED["payload"]["object"], "topic": topic}}})
+    data = frame.encode()
+    ev = parse_text_frame(data, NOW)
+    assert isinstance(ev, ZoomEvent) and ev.topic == topic
+    assert_same_outcome(parse_frame(frame, NOW), ev)
+    assert ev._raw is data  # kept as it came: nothing decoded, nothing copied
+    ev.release()
+    assert ev._raw is data and ev.raw == frame and ev.body["payload"]["object"]["topic"] == topic
+
+
+def test_a_text_frame_that_is_not_utf8_is_malformed_and_kept_exactly() -> None:
+    data = message_frame(JOINED).encode().replace(b"Weekly", b"W\xe9ekly")  # Latin-1 e-acute
+    r = parse_text_frame(data, NOW)
+    assert isinstance(r, MalformedFrame) and r.raw == data
+    at = data.index(b"\xe9")
+    assert r.reason == f"text frame is not valid UTF-8 (byte {at:,}: invalid continuation byte)"
+    assert "not valid UTF-8" in parse_text_frame(b"\xff{}", NOW).reason
+
+
+def test_text_frame_bytes_over_the_limit_and_envelopes_as_text() -> None:
+    big = message_frame(JOINED).encode()
+    r = parse_text_frame(big, NOW, max_bytes=len(big) - 1)
+    assert isinstance(r, MalformedFrame) and f"{len(big):,} bytes is over the" in r.reason
+    assert isinstance(parse_text_frame(big, NOW, max_bytes=len(big)), ZoomEvent)
+    env = parse_text_frame(envelope_frame("heartbeat", True, "live").encode(), NOW)
+    assert isinstance(env, Envelope) and env.kind == KIND_HEARTBEAT and isinstance(env.raw, str)
+    # text given as str is parsed as text; anything else is shown, never raised
+    assert isinstance(parse_text_frame(message_frame(JOINED), NOW), ZoomEvent)
+    odd = parse_text_frame(12, NOW)  # type: ignore[arg-type]
+    assert isinstance(odd, MalformedFrame) and "frame of type int" in odd.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_text_means_the_same_as_its_utf8(data: str) -> None:
+    assert_same_outcome(parse_frame(data, NOW), parse_text_frame(data.encode(), NOW))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_as_a_text_frame_never_raise(data: bytes) -> None:
+    assert isinstance(parse_text_frame(data, NOW), ZoomEvent | Envelope | MalformedFrame)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    module=st.sampled_from(["message", "heartbeat", "build_connection"]) | json_values,
+    content=json_values | json_values.map(lambda v: json.dumps(v, ensure_ascii=False)),
+)
+def test_arbitrary_envelopes_mean_the_same_as_their_utf8(module, content) -> None:
+    frame = json.dumps({"module": module, "success": True, "content": content}, ensure_ascii=False)
+    try:
+        data = frame.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 to receive
+        return
+    assert_same_outcome(parse_frame(frame, NOW), parse_text_frame(data, NOW))

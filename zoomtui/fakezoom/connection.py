@@ -18,6 +18,11 @@ from websockets.protocol import State
 from zoomtui.zoom.protocol import envelope_frame
 
 
+class TextBytes(bytes):
+    """Bytes sent as a text frame exactly as they are (websockets sends `bytes` as a binary
+    frame): how the fake plays a server whose text frames are not valid UTF-8."""
+
+
 class FakeConnection:
     """A client connection: accepted (build_connection success) or refused."""
 
@@ -65,7 +70,10 @@ class FakeConnection:
         if (self.silent and not force) or not self.open:
             return False
         try:
-            await self.ws.send(data)
+            if data.__class__ is TextBytes:
+                await self.ws.send(data, text=True)
+            else:
+                await self.ws.send(data)
         except ConnectionClosed:
             return False
         self.frames_sent += 1

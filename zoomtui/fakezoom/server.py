@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 
-from zoomtui.fakezoom.connection import FakeConnection
+from zoomtui.fakezoom.connection import FakeConnection, TextBytes
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
 from zoomtui.fakezoom.httpserver import HttpServer
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
@@ -51,7 +51,8 @@ CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
 # stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
-MALFORMED_KINDS = ("not_json", "binary", "no_module", "bad_content", "oversize", "no_event")
+MALFORMED_KINDS = ("not_json", "binary", "no_module", "bad_content", "oversize", "no_event",
+                   "not_utf8")
 SCENARIOS = ("demo", "quiet", "samples")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
@@ -493,4 +494,8 @@ def malformed_frame(kind: str, size: int | None = None) -> str | bytes:
         filler = target - len(message_frame(event)) + 1
         event["payload"]["object"]["agenda"] = "x" * max(filler, 0)
         return message_frame(event)
+    if kind == "not_utf8":  # a text frame in Latin-1: "Björn" with ö as the single byte F6
+        event = {"event": "meeting.participant_joined", "event_ts": 1706123456789,
+                 "payload": {"object": {"id": 1, "participant": {"user_name": "Björn"}}}}
+        return TextBytes(message_frame(event).encode().replace("ö".encode(), b"\xf6"))
     raise ValueError(f"unknown malformed kind {kind!r}; expected one of {', '.join(MALFORMED_KINDS)}")

@@ -12,9 +12,9 @@ They never touch the consumer directly; they interrupt the socket (the loop
 then sees a close with a reason already chosen) or queue an update that the
 loop hands out after the next frame.
 
-The receive path is kept lean on purpose: per frame it calls `recv()`, one
-clock read and one monotonic read, `parse_frame()`, two counter stores and a
-`yield`.  No per-frame timeouts: the dead-link timer lives in the keeper.
+The receive path is kept lean on purpose: per frame it calls `recv(False)` (the
+frame's UTF-8 as it came, see `_ZoomSocket`), one clock read and one monotonic read,
+`parse_text_frame()`, two counter stores and a `yield`.  No per-frame timeouts: the dead-link timer lives in the keeper.
 
 Nothing here prints or logs a token: the WebSocket URL is built at the last
 moment and every reason and log message goes through `redact()`.
@@ -41,6 +41,7 @@ from websockets.exceptions import (
     InvalidStatus,
     InvalidURI,
 )
+from websockets.frames import Opcode
 
 from zoomtui import __version__
 from zoomtui.redaction import mask_id, redact
@@ -59,8 +60,10 @@ from zoomtui.zoom.protocol import (
     KIND_INVALID_TOKEN,
     Envelope,
     MalformedFrame,
+    Parsed,
     ZoomEvent,
     parse_frame,
+    parse_text_frame,
 )
 from zoomtui.zoom.updates import (
     ConnectionState,
@@ -154,6 +157,50 @@ def fmt_seconds(s: float) -> str:
     if s >= 10 or float(s).is_integer():
         return f"{s:.0f} s"
     return f"{s:.2g} s"
+
+
+class _ZoomSocket(ClientConnection):
+    """The client connection, told to hand over every message as the bytes that came in
+    (``recv(decode=False)``): a text frame's UTF-8 is parsed as it is, kept by the event and
+    handed to the archive without being decoded and encoded again.  Taken that way, a
+    binary frame would look like a text one, so this remembers which messages were binary
+    (Zoom sends none; one that comes is shown as such, not parsed)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = 0  # messages whose first frame has come in
+        self.received = 0  # messages handed out before the receive loop (build_connection)
+        self.binary: deque[int] = deque()  # the ordinals of those that are binary
+
+    def process_event(self, event: Any) -> None:
+        ClientConnection.process_event(self, event)
+        op = getattr(event, "opcode", None)
+        if op is _TEXT:
+            self.started += 1
+        elif op is _BINARY:
+            self.started += 1
+            self.binary.append(self.started)
+
+    def was_binary(self, ordinal: int) -> bool:
+        """Whether the `ordinal`-th message received (counting from 1) was binary.  Asked
+        in order, and only while `binary` is not empty."""
+        b = self.binary
+        while b and b[0] < ordinal:
+            b.popleft()
+        if b and b[0] == ordinal:
+            b.popleft()
+            return True
+        return False
+
+
+_TEXT, _BINARY = Opcode.TEXT, Opcode.BINARY
+
+
+def _parse_received(ws: _ZoomSocket, data: bytes, ordinal: int, now: float, max_bytes: int) -> Parsed:
+    """A received message, text or (rarely) binary."""
+    if ws.binary and ws.was_binary(ordinal):
+        return parse_frame(data, now, max_bytes)
+    return parse_text_frame(data, now, max_bytes)
 
 
 class ZoomConnection:
@@ -360,7 +407,9 @@ class ZoomConnection:
                 recv = ws.recv
                 clock = self._clock
                 mono = self._mono
-                parse = parse_frame
+                parse = parse_text_frame
+                binary = ws.binary  # messages that came as binary frames (none, from Zoom)
+                ordinal = ws.received
                 max_bytes = self._max_frame
                 pending = self._pending
                 event_cls = ZoomEvent
@@ -369,10 +418,14 @@ class ZoomConnection:
                 try:
                     while True:
                         self._last_rx = mono()  # the dead-link timer counts only while we wait
-                        data = await recv()
+                        data = await recv(False)  # the UTF-8 as it came: see _ZoomSocket
                         now = clock()
                         self._last_rx = _INF
-                        item = parse(data, now, max_bytes)
+                        ordinal += 1
+                        if binary:
+                            item = _parse_received(ws, data, ordinal, now, max_bytes)
+                        else:
+                            item = parse(data, now, max_bytes)
                         if item.__class__ is event_cls:
                             st.events += 1
                             st.last_event_at = now
@@ -645,7 +698,7 @@ class ZoomConnection:
                            "access_token": token.access_token.reveal()})
         return f"{base}{'&' if '?' in base else '?'}{query}"
 
-    async def _open(self, token: Token) -> tuple[ClientConnection, list[Update]] | _Refused:
+    async def _open(self, token: Token) -> tuple[_ZoomSocket, list[Update]] | _Refused:
         """Handshake, then wait for build_connection. Frames before it are kept, not lost."""
         ws = await connect(
             self._url(token),
@@ -657,14 +710,16 @@ class ZoomConnection:
             open_timeout=self._open_timeout,
             close_timeout=self._close_timeout,
             user_agent_header=USER_AGENT,
+            create_connection=_ZoomSocket,
         )
         early: list[Update] = []
         try:
             async with asyncio.timeout(self._open_timeout):
                 while True:
-                    data = await ws.recv()
+                    data = await ws.recv(False)
                     now = self._clock()
-                    item = parse_frame(data, now, self._max_frame)
+                    ws.received += 1
+                    item = _parse_received(ws, data, ws.received, now, self._max_frame)
                     if isinstance(item, Envelope):
                         if item.kind == KIND_INVALID_TOKEN or (
                             item.kind == KIND_BUILD_CONNECTION and item.success is False

@@ -88,8 +88,10 @@ class ZoomEvent:
 
     Derived keys are computed once at parse time; `body` re-parses the raw
     frame when it is not cached, so retained events stay compact (call
-    `release()` once the body is no longer needed: it also keeps a frame that
-    is not plain ASCII as UTF-8 bytes, which `raw` decodes on demand).
+    `release()` once the body is no longer needed).  An event off the network
+    keeps its frame as the UTF-8 bytes it came in (`parse_text_frame`); one
+    made from text keeps the text until `release()`, which keeps a frame that is
+    not plain ASCII as UTF-8 too.  `raw` decodes on demand.
     """
 
     __slots__ = (
@@ -121,7 +123,7 @@ class ZoomEvent:
         participant_key: str | None,
         participant_name: str | None,
         participant_email: str | None,
-        raw: str,
+        raw: str | bytes,
         body: dict | None = None,
     ) -> None:
         self.name = name
@@ -145,7 +147,7 @@ class ZoomEvent:
     # -- the event as Zoom sent it -------------------------------------------------
     @property
     def raw(self) -> str:
-        """The whole frame, as received (text)."""
+        """The whole frame, as received, as text."""
         r = self._raw
         return r if r.__class__ is str else r.decode("utf-8", "surrogatepass")  # type: ignore[union-attr]
 
@@ -263,7 +265,7 @@ def _describe(v: Any) -> str:
             type(None): "null", int: "a number", float: "a number"}.get(type(v), type(v).__name__)
 
 
-def event_from_body(body: Any, raw: str, received_at: float) -> ZoomEvent | str:
+def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEvent | str:
     """Build a `ZoomEvent` from a decoded event object, or return a reason why not."""
     # Hot path (once per received event): exact-type checks first (`type(x) is dict` is
     # what orjson returns), the general isinstance checks only as the fallback.
@@ -330,9 +332,30 @@ def parse_frame(
     received_at: float,
     max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
 ) -> Parsed:
-    """Parse one received WebSocket frame. Never raises."""
+    """Parse one received WebSocket frame: str is a text frame, bytes a binary one.
+    Never raises."""
     try:
         return _parse_frame(data, received_at, max_bytes)
+    except Exception as exc:  # the contract is "never raises": anything unforeseen is malformed
+        return _malformed(data if isinstance(data, (bytes, str)) else repr(data).encode(),
+                          f"unexpected parser error: {type(exc).__name__}", received_at)
+
+
+def parse_text_frame(
+    data: bytes,
+    received_at: float,
+    max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+) -> Parsed:
+    """Parse one received text frame given as the UTF-8 bytes it came in (websockets'
+    ``recv(decode=False)``): nothing is decoded to text and encoded again on the way to
+    the archive, and an event keeps its frame as these bytes. Never raises."""
+    try:
+        if data.__class__ is not bytes:
+            if isinstance(data, str):
+                return _parse_frame(data, received_at, max_bytes)
+            if not isinstance(data, bytes):
+                return _malformed(repr(data).encode(), f"frame of type {type(data).__name__}", received_at)
+        return _parse_text(data, received_at, max_bytes)
     except Exception as exc:  # the contract is "never raises": anything unforeseen is malformed
         return _malformed(data if isinstance(data, (bytes, str)) else repr(data).encode(),
                           f"unexpected parser error: {type(exc).__name__}", received_at)
@@ -350,10 +373,29 @@ def _parse_frame(data: bytes | str, received_at: float, max_bytes: int) -> Parse
             return _malformed(repr(data).encode(), f"frame of type {type(data).__name__}", received_at)
     if len(data) > max_bytes:  # characters >= bytes/4; cheap check first
         return _malformed(data, f"frame of {len(data):,} characters is over the {max_bytes:,}-byte limit", received_at)
+    return _parse_text(data, received_at, max_bytes)
+
+
+def _not_utf8(data: bytes | str) -> str | None:
+    """Why a text frame's bytes are not UTF-8 (None when they are)."""
+    if data.__class__ is str:
+        return None
+    try:
+        data.decode("utf-8")  # type: ignore[union-attr]
+    except UnicodeDecodeError as exc:
+        return f"text frame is not valid UTF-8 (byte {exc.start:,}: {exc.reason})"
+    return None
+
+
+def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed:
+    """A text frame's JSON, as str or as its UTF-8 bytes (orjson reads either)."""
+    if len(data) > max_bytes and data.__class__ is bytes:
+        return _malformed(data, f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit", received_at)
     try:
         env = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        return _malformed(data, f"not JSON: {exc.args[0] if exc.args else exc}", received_at)
+        return _malformed(data, _not_utf8(data) or f"not JSON: {exc.args[0] if exc.args else exc}",
+                          received_at)
     if env.__class__ is not dict:  # orjson only ever returns a plain dict for an object
         return _malformed(data, f"frame is {_describe(env)}, not a JSON object", received_at)
     get = env.get
@@ -395,8 +437,10 @@ def _parse_frame(data: bytes | str, received_at: float, max_bytes: int) -> Parse
         kind = KIND_ERROR
     else:
         kind = KIND_UNKNOWN
+    if data.__class__ is not str:  # a rare frame: kept as text, like every envelope
+        data = data.decode("utf-8", "replace")  # type: ignore[union-attr]
     return Envelope(module=module, success=success, content=content, header=header,
-                    raw=data, received_at=received_at, kind=kind)
+                    raw=data, received_at=received_at, kind=kind)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------
