@@ -22,20 +22,21 @@ so a replay can tell connections apart.
 
 Where the writing runs.  The writer is a child process
 (`zoomtui.monitor.archive_writer`, started by `Archive`, at a lower CPU priority).
-`add()` keeps an event's frame text and receive time, nothing else; every 64 events
-they go into one message (the frames' UTF-8 side by side, no copy) that a feeder thread
-writes to the pipe every `flush_interval` (80 ms).  The writer parses each frame again
-exactly as it was parsed live (`parse_frame` of the same text and receive time) for
-the parsed columns, and commits each batch in one transaction.  Why a process: measured
-on the ingest benchmark (`benchmarks/archive.py`), a writer thread cost live ingest about
-19 % however it was tuned, and even a thread that threw its batches away cost 17 %: the
-rows it took from the event loop were freed on another core and through the same GIL
-and allocator, and binding parameters held the GIL.  The process costs about 12 %, most
-of it in encoding the frames.  It also changes what a hard kill loses: the writer
-outlives a killed monitor, reads the pipe to its end and commits, so only what the monitor
-had not yet handed over (at most one flush interval) is lost, however far the writer
-had fallen behind in a flood.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``,
-or where no process can be started) runs the same writer in a thread instead.
+`add()` keeps an event's frame and receive time, nothing else: the frame as the UTF-8
+bytes it came in (the connection takes text frames undecoded).  Every 64 events they are
+joined into one message that a feeder thread writes to the pipe every `flush_interval`
+(80 ms).  The writer parses each frame again exactly as it was parsed live
+(`parse_text_frame` of the same bytes and receive time) for the parsed columns, and
+commits each batch in one transaction.  Why a process: measured on the ingest benchmark
+(`benchmarks/archive.py`), a writer thread cost live ingest about 19 % however it was
+tuned, and even a thread that threw its batches away cost 17 %: the rows it took from
+the event loop were freed on another core and through the same GIL and allocator, and
+binding parameters held the GIL.  The process costs 7-12 % (BENCHMARKS.md).  It also
+changes what a hard kill loses: the writer outlives a killed monitor, reads the pipe to
+its end and commits, so only what the monitor had not yet handed over (at most one flush
+interval) is lost, however far the writer had fallen behind in a flood.
+``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or where no process can be
+started) runs the same writer in a thread instead.
 
 Events go to SQLite 128 rows per INSERT statement (``VALUES (...), (...), ...``)
 rather than through `executemany`: fewer statements and the per-row work in C.
@@ -86,7 +87,7 @@ from typing import Any, Protocol
 import platformdirs
 
 from zoomtui.monitor.when import as_epoch
-from zoomtui.zoom.protocol import Envelope, MalformedFrame, ZoomEvent, parse_frame
+from zoomtui.zoom.protocol import Envelope, MalformedFrame, ZoomEvent, parse_frame, parse_text_frame
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, Update
 
 APP_NAME = "zoomtui"
@@ -275,15 +276,10 @@ def _lower_priority(niceness: int = THREAD_NICENESS) -> None:
 
 _EVENT_COLUMNS = ("connection_id", "at", "event", "event_ts", "meeting_uuid", "meeting_id", "participant_key",
                   "topic", "participant_name", "participant_email", "raw")
-#: builds the row of an event in C: same order as _EVENT_COLUMNS after connection_id
+#: builds the row of an event in C: same order as _EVENT_COLUMNS after connection_id (`raw`
+#: is the frame as text: events off the network keep it as the UTF-8 they came in)
 _event_row = attrgetter("received_at", "name", "event_ts_ms", "meeting_uuid", "meeting_id",
                         "participant_key", "topic", "participant_name", "participant_email", "raw")
-#: the same from the frame's slot: `raw` is a property (a released event keeps a frame that
-#: is not ASCII as UTF-8 and decodes it on demand); a fresh event, the one add() gets, holds
-#: text there, and the slot skips a Python call on the hot path
-_event_row_fast = attrgetter("received_at", "name", "event_ts_ms", "meeting_uuid", "meeting_id",
-                             "participant_key", "topic", "participant_name", "participant_email",
-                             "_raw")
 _EVENT_ROW_LEN = len(_EVENT_COLUMNS)
 #: most rows per multi-row INSERT (a power of two), if SQLite allows that many parameters.
 #: Measured: 128 costs the least CPU per row (1024-row statements cost 50 % more, single
@@ -599,8 +595,8 @@ _RUN_MAX = 1024
 class _Frames:
     """Event frames as the monitor handed them over (a MSG_EVENTS payload).  The writer
     makes rows of them a message at a time, as it inserts them, so a backlog waits here as
-    compact bytes.  Each frame is parsed again, exactly as it was live (`parse_frame` of
-    the same text and receive time), for the parsed columns."""
+    compact bytes.  Each frame is parsed again, exactly as it was live (`parse_text_frame`
+    of the same bytes and receive time), for the parsed columns."""
 
     __slots__ = ("count", "payload")
 
@@ -624,12 +620,13 @@ class _Frames:
         rows = []
         head = (cid,)
         for received, length in zip(times, lengths, strict=True):
-            text = str(data[at:at + length], "utf-8", "surrogatepass")
+            frame = data[at:at + length].tobytes()
             at += length
-            ev = parse_frame(text, received)
+            ev = parse_text_frame(frame, received)
             if ev.__class__ is ZoomEvent:
                 rows.append(head + _event_row(ev))
             else:  # a hand-made event whose frame is not a valid one: kept, unindexed
+                text = frame.decode("utf-8", "surrogatepass")
                 rows.append((cid, received, None, None, None, None, None, None, None, None, text))
         return rows
 
@@ -977,7 +974,8 @@ class _Writer:
 # and a payload:
 #   MSG_EVENTS  count event frames of one connection: u32 length of the connection id
 #               (0xFFFFFFFF: none) and its UTF-8, count f64 receive times, count u32 frame
-#               lengths, the frames one after the other in UTF-8 (native byte order)
+#               lengths, the frames one after the other, as received (UTF-8; native
+#               byte order)
 #   MSG_ITEMS   count (update, connection id) pairs, pickled: what is not an event
 #   MSG_FLUSH   answer marker `count` once everything before it is committed
 #   MSG_PRUNE   the same, after applying the retention limits
@@ -990,8 +988,9 @@ MSG_EVENTS, MSG_ITEMS, MSG_FLUSH, MSG_PRUNE, MSG_TICK = 1, 2, 3, 4, 5
 TICK_INTERVAL = 1.0
 _HEADER = struct.Struct("<BIId")
 _U32 = struct.Struct("<I")
-#: events per MSG_EVENTS message: few enough that the frames the monitor holds stay in its
-#: CPU cache, enough that packing them is a few C calls per 64 events
+#: events per MSG_EVENTS message: few enough that the frames the monitor holds (and copies
+#: into the message) stay in its CPU cache, enough that packing them is a few C calls per
+#: 64 events
 PACK_ROWS = 64
 #: the connection id length that says "no connection id"
 _NO_CID = 0xFFFFFFFF
@@ -1000,20 +999,22 @@ WRITER_ENV = "ZOOMTUI_ARCHIVE_WRITER"
 WRITER_PROCESS, WRITER_THREAD = "process", "thread"
 
 
-def pack_frames(cid: str | None, frames: list[str], times: array, now: float) -> list[bytes]:
-    """The MSG_EVENTS message, as buffers for writev: nothing is joined or copied here but
-    the frames' UTF-8 (both processes run on this machine: native byte order)."""
+def pack_frames(cid: str | None, frames: list[bytes], times: array, now: float) -> list[bytes]:
+    """The MSG_EVENTS message, as one buffer: the frames' UTF-8 as received, side by side
+    (both processes run on this machine: native byte order).
+
+    Joined here, in the monitor, on purpose: copying 64 frames (~45 KB) costs less than
+    what it saves. Measured on the ingest benchmark, handing the frames over one buffer
+    each cost live ingest 11-12 %, joined 7-9 %: the frames are freed at once, while
+    they are still in the cache, and the feeder thread takes the GIL to hand over and
+    free one object per 64 events rather than one per event."""
     n = len(frames)
-    try:
-        data = list(map(str.encode, frames))
-    except UnicodeEncodeError:  # a lone surrogate (hand-made events only): kept as is
-        data = [f.encode("utf-8", "surrogatepass") for f in frames]
-    lengths = array("I", map(len, data))
+    lengths = array("I", map(len, frames))
     name = b"" if cid is None else cid.encode("utf-8", "surrogatepass")
     size = _NO_CID if cid is None else len(name)
     payload = 4 + len(name) + 12 * n + sum(lengths)
-    return [_HEADER.pack(MSG_EVENTS, n, payload, now) + _U32.pack(size) + name,
-            times.tobytes(), lengths.tobytes(), *data]
+    return [b"".join([_HEADER.pack(MSG_EVENTS, n, payload, now), _U32.pack(size), name,
+                      times.tobytes(), lengths.tobytes(), *frames])]
 
 
 def pack_items(items: list[Any], now: float) -> list[bytes]:
@@ -1080,8 +1081,8 @@ class Archive(ArchiveReader):
     """An archive file open for writing. See the module docstring.
 
     The writer runs in a child process (``writer="process"``, the default): the monitor
-    keeps each event's frame text and receive time for a moment, packs 64 at a time into
-    one message (a few C calls) and a feeder thread hands the messages over a pipe, so the
+    keeps each event's frame (as received: UTF-8) and receive time for a moment, joins 64
+    at a time into one message (a few C calls) and a feeder thread hands the messages over a pipe, so the
     writer's Python work (parsing, binding parameters, freeing rows) never competes for
     this process's GIL or its memory allocator.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or when a
     process cannot be started) runs the same writer in a thread of this process.
@@ -1142,10 +1143,7 @@ class Archive(ArchiveReader):
 
     def _add_to_thread(self, update: Update, connection_id: str | None = None) -> None:
         if update.__class__ is ZoomEvent:
-            row = _event_row_fast(update)
-            if row[-1].__class__ is not str:  # released: the frame as text, as stored
-                row = _event_row(update)
-            self._q.append((connection_id,) + row)
+            self._q.append((connection_id,) + _event_row(update))
         else:
             self._q.append((update, connection_id))
 
@@ -1172,7 +1170,7 @@ class Archive(ArchiveReader):
         assert proc.stdin is not None and proc.stdout is not None
         self._fd = proc.stdin.fileno()
         self._sent = 0  # updates packed into messages
-        self._frames: deque[str] = deque()
+        self._frames: deque[bytes] = deque()
         self._ats: deque[float] = deque()
         self._cid: str | None = None
         self._out: deque[tuple[int, list[bytes]]] = deque()
@@ -1195,9 +1193,9 @@ class Archive(ArchiveReader):
                 with self._lock:  # a message holds the frames of one connection
                     self._pack_locked()
                     self._cid = connection_id
-            raw = update._raw
-            if raw.__class__ is not str:  # released: the frame as text, as stored
-                raw = update.raw
+            raw = update._raw  # the UTF-8 as received (a hand-made event's may be text)
+            if raw.__class__ is str:
+                raw = raw.encode("utf-8", "surrogatepass")
             self._ats.append(update.received_at)
             frames = self._frames
             frames.append(raw)  # after its time: _pack_locked counts frames
