@@ -39,7 +39,7 @@ from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom, scenario_events
 from zoomtui.monitor.archive import Archive, Retention
 from zoomtui.redaction import Secret
 from zoomtui.settings import ConnectionSettings
-from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
+from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_text_frame
 
 #: the benchmark's events are stamped "now": keep every one of them
 KEEP_ALL = Retention(max_age_days=None, max_size_mb=None)
@@ -48,9 +48,10 @@ KEEP_ALL = Retention(max_age_days=None, max_size_mb=None)
 # -- 1. the writer alone ------------------------------------------------------------------
 def write_throughput(n: int, folder: Path, writer: str) -> None:
     t0 = time.time()
-    events = [parse_frame(message_frame(e), t0 + i * 1e-5)
-              for i, e in enumerate(itertools.islice(scenario_events(1, t0, rate=1000.0), n))]
-    mean_raw = sum(len(e.raw) for e in events) / n
+    # as the connection makes them: from the frame's UTF-8 as received
+    frames = [message_frame(e).encode() for e in itertools.islice(scenario_events(1, t0, rate=1000.0), n)]
+    events = [parse_text_frame(f, t0 + i * 1e-5) for i, f in enumerate(frames)]
+    mean_raw = sum(map(len, frames)) / n
     # add() alone, on a throwaway archive: the best of several short timed loops (a shared
     # machine preempts long ones); the writer sleeps (an hour between flushes) meanwhile.
     scratch = Archive(folder / "scratch.sqlite3", retention=KEEP_ALL, flush_interval=3600,
