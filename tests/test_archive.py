@@ -487,27 +487,71 @@ def _only_process(writer_mode: str) -> None:
         pytest.skip("about the writer process")
 
 
-def test_a_writer_that_dies_is_shown_and_the_monitor_keeps_running(path: Path, writer_mode: str):
+def _wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert predicate()
+
+
+def test_a_writer_that_dies_is_shown_then_started_again_and_the_gap_is_recorded(
+        path: Path, writer_mode: str):
     _only_process(writer_mode)
     a = Archive(path, retention=Retention(max_age_days=None), flush_interval=0.02)
     for i in range(10):
         a.add(event(i), "c")
     assert a.flush() and a.status == STATUS_OPEN
+    first = a.writer_pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    _wait_for(lambda: a.status == STATUS_FAILED)
+    assert "writer" in a.error and "stopped (it was killed by SIGKILL)" in a.error
+    assert str(path) in a.error and "not kept" in a.error
+    assert "zoomtui starts it again in 1 s" in a.error
+    for i in range(10, 20):
+        a.add(event(i), "c")  # never raises; not kept: there is no writer
+    assert a.flush(timeout=5) is False
+    # a second later the writer is back, says so, and keeps what comes next
+    _wait_for(lambda: a.status == STATUS_OPEN)
+    assert a.error is None and a.writer_pid not in (None, first)
+    for i in range(20, 30):
+        a.add(event(i), "c")
+    assert a.flush()
+    assert a.dropped == 10 and a.pending == 0 and a.written == 10 + 1 + 10  # the gap is a row
+    a.close()
+    assert a.status == STATUS_CLOSED
+    keys = [e.participant_key for e in ArchiveReader(path).iter_events()]
+    assert keys == [f"pu-{i}" for i in [*range(10), *range(20, 30)]]
+    gaps = [u for u in ArchiveReader(path).iter_updates() if isinstance(u, Gap)]
+    assert len(gaps) == 1 and gaps[0].end > gaps[0].start
+    assert gaps[0].reason == ("the archive writer stopped (it was killed by SIGKILL): "
+                              "10 updates were not kept")
+
+
+def test_a_writer_that_cannot_start_again_is_tried_less_and_less_often(
+        path: Path, writer_mode: str, monkeypatch: pytest.MonkeyPatch):
+    _only_process(writer_mode)
+    monkeypatch.setattr(archive_mod, "WRITER_RESTART_FIRST", 0.25)
+    a = Archive(path, retention=Retention(max_age_days=None), flush_interval=0.02,
+                retry_interval=60.0)
+    starts = []
+
+    def broken(args):  # every writer started from now on exits at once
+        starts.append(time.monotonic())
+        return [sys.executable, "-c", "import sys; sys.stderr.write('no disk here\\n'); sys.exit(3)"]
+
+    monkeypatch.setattr(archive_mod, "_writer_command", broken)
     assert a.writer_pid is not None
     os.kill(a.writer_pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while a.status != STATUS_FAILED and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_for(lambda: len(starts) >= 3, timeout=15)  # after 0.25 s, then 0.5 s, then 1 s
+    waits = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert waits[0] >= 0.5 and waits[1] >= 1.0, waits  # twice as long each time
+    _wait_for(lambda: "zoomtui starts it again in 2 s" in a.error)  # the third try's end
     assert a.status == STATUS_FAILED
-    assert "writer" in a.error and "stopped" in a.error and str(path) in a.error
-    assert "not kept" in a.error and "Restart zoomtui" in a.error
-    for i in range(10, 20):
-        a.add(event(i), "c")  # never raises
-    assert a.flush(timeout=5) is False
+    assert "stopped (it exited with code 3: no disk here)" in a.error  # why, from its stderr
+    a.add(event(1), "c")
     a.close()
-    assert a.status == STATUS_FAILED and a.dropped == 10 and a.pending == 0
-    assert [e.participant_key for e in ArchiveReader(path).iter_events()] == [
-        f"pu-{i}" for i in range(10)]
+    assert a.status == STATUS_FAILED and a.dropped == 1 and a.pending == 0
 
 
 def test_sigterm_makes_the_writer_commit_what_it_has(path: Path, writer_mode: str):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import signal
 import stat
 from pathlib import Path
 
@@ -239,6 +240,39 @@ async def test_unwritable_archive_is_said_in_the_panel_and_events_keep_coming(
         assert "⚠ archive:" in text and "cannot be written" in text
         assert any(n.title == "Events are not being archived" for n in app._notifications)
         assert len(list(app.event_log)) >= 20
+
+
+async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
+        fake: FakeZoom, tmp_path: Path) -> None:
+    app = tui_app(fake, tmp_path)
+    async with app.run_test(size=(160, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        archive = app.archive
+        if archive.writer_pid is None:
+            pytest.skip("the archive's writer runs in a thread here")
+        events = traffic(30)
+        await inject_all(fake, events[:10])
+        await wait_until(pilot, lambda: app.status.events == 10, what="events")
+        await asyncio.to_thread(archive.flush)
+        os.kill(archive.writer_pid, signal.SIGKILL)
+        await wait_until(pilot, lambda: app.panel.has_class("-archive-failed"), what="the line")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "⚠ archive:" in text and "writer for" in text and "starts it again in 1 s" in text
+        await inject_all(fake, events[10:20])  # while there is no writer: shown, not kept
+        await wait_until(pilot, lambda: app.status.events == 20, what="events despite it")
+        await wait_until(pilot, lambda: not app.panel.has_class("-archive-failed"), what="back")
+        assert any(n.title == "Events are archived again" for n in app._notifications)
+        await inject_all(fake, events[20:])
+        await wait_until(pilot, lambda: app.status.events == 30, what="the rest")
+        assert await asyncio.to_thread(archive.flush)
+    kept = archived_contents(tmp_path)
+    sent = sent_contents(fake)
+    assert kept[:10] == sent[:10] and kept[-10:] == sent[20:]
+    assert 20 <= len(kept) < 30  # what came while no writer ran is not invented
+    gaps = [u for u in ArchiveReader(archive_path(PROFILE, base=tmp_path)).iter_updates()
+            if isinstance(u, Gap) and "archive writer stopped" in u.reason]
+    assert len(gaps) == 1
 
 
 async def test_history_on_start_rebuilds_the_tracker_live_had(fake: FakeZoom,

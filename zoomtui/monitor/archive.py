@@ -31,11 +31,13 @@ commits each batch in one transaction.  Why a process: measured on the ingest be
 (`benchmarks/archive.py`), a writer thread cost live ingest about 19 % however it was
 tuned, and even a thread that threw its batches away cost 17 %: the rows it took from
 the event loop were freed on another core and through the same GIL and allocator, and
-binding parameters held the GIL.  The process costs 7-12 % (BENCHMARKS.md).  It also
+binding parameters held the GIL.  The process costs about 10 % (BENCHMARKS.md).  It also
 changes what a hard kill loses: the writer outlives a killed monitor, reads the pipe to
 its end and commits, so only what the monitor had not yet handed over (at most one flush
-interval) is lost, however far the writer had fallen behind in a flood.
-``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or where no process can be
+interval) is lost, however far the writer had fallen behind in a flood.  A writer that
+dies is started again (after 1 s, twice as long after each death in a row, up to
+`retry_interval`); what was added meanwhile is counted as dropped and recorded in the
+archive as a gap.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or where no process can be
 started) runs the same writer in a thread instead.
 
 Events go to SQLite 128 rows per INSERT statement (``VALUES (...), (...), ...``)
@@ -69,6 +71,7 @@ import json
 import math
 import os
 import pickle
+import signal
 import sqlite3
 import struct
 import subprocess
@@ -994,6 +997,11 @@ _U32 = struct.Struct("<I")
 PACK_ROWS = 64
 #: the connection id length that says "no connection id"
 _NO_CID = 0xFFFFFFFF
+#: a writer process that dies is started again after this many seconds, twice as long after
+#: each death in a row (up to the archive's retry_interval); one that ran this long is not
+#: counted as "in a row"
+WRITER_RESTART_FIRST = 1.0
+WRITER_STABLE_AFTER = 60.0
 #: how the writer runs: "process" (default) or "thread"; ZOOMTUI_ARCHIVE_WRITER overrides it
 WRITER_ENV = "ZOOMTUI_ARCHIVE_WRITER"
 WRITER_PROCESS, WRITER_THREAD = "process", "thread"
@@ -1156,20 +1164,12 @@ class Archive(ArchiveReader):
         except (sqlite3.Error, OSError) as exc:
             self._status = STATUS_FAILED
             self._error = _failure_message(self.path, exc, self.retry_interval)
-        options = self._core_options()
-        options["retention"] = dataclasses.asdict(self.retention)
-        args = {"path": str(self.path), "now": self._clock(), "niceness": WRITER_NICENESS,
-                **options}
         try:
-            proc = subprocess.Popen(_writer_command(args), stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    env=_child_env(), close_fds=True)
+            proc = self._spawn_writer()
         except OSError:
             return  # no child process here: the thread writer instead
         self._proc = proc
-        assert proc.stdin is not None and proc.stdout is not None
-        self._fd = proc.stdin.fileno()
-        self._sent = 0  # updates packed into messages
+        self._sent = 0  # updates packed into messages (for this writer)
         self._frames: deque[bytes] = deque()
         self._ats: deque[float] = deque()
         self._cid: str | None = None
@@ -1178,13 +1178,38 @@ class Archive(ArchiveReader):
         self._markers: dict[int, _Marker] = {}
         self._marker_ids = itertools.count(1)
         self._dead: str | None = None
+        # A writer that dies is started again (see _restart_writer): what the ones before
+        # it did, and when the next try is due.
+        self._before = {"written": 0, "dropped": 0, "cpu": 0.0}
+        self._died_at = 0.0  # the monitor's clock when the writer was found gone
+        self._death = ""  # why
+        self._gap_in_flight = False  # a restarted writer was handed the gap record first
+        self._dropped_at_death = 0
+        self._restart_at = 0.0  # time.monotonic()
+        self._deaths = 0  # in a row: each waits twice as long, up to retry_interval
+        self._started_at = time.monotonic()
         self._feed_wake = threading.Event()
         self.add = self._add_to_process  # type: ignore[method-assign]
         self._feeder = threading.Thread(target=self._feed, name=f"zoomtui-archive-feed:{self.path.name}",
                                         daemon=True)
-        self._reader = threading.Thread(target=self._read_reports,
-                                        name=f"zoomtui-archive-reports:{self.path.name}", daemon=True)
         self._feeder.start()
+        self._start_reader(proc)
+
+    def _spawn_writer(self) -> subprocess.Popen[bytes]:
+        options = self._core_options()
+        options["retention"] = dataclasses.asdict(self.retention)
+        args = {"path": str(self.path), "now": self._clock(), "niceness": WRITER_NICENESS,
+                **options}
+        proc = subprocess.Popen(_writer_command(args), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=_child_env(), close_fds=True)
+        assert proc.stdin is not None and proc.stdout is not None
+        self._fd = proc.stdin.fileno()
+        return proc
+
+    def _start_reader(self, proc: subprocess.Popen[bytes]) -> None:
+        self._reader = threading.Thread(target=self._read_reports, args=(proc,),
+                                        name=f"zoomtui-archive-reports:{self.path.name}", daemon=True)
         self._reader.start()
 
     def _add_to_process(self, update: Update, connection_id: str | None = None) -> None:
@@ -1234,6 +1259,8 @@ class Archive(ArchiveReader):
             if not closing:
                 self._feed_wake.wait(self.flush_interval)
                 self._feed_wake.clear()
+                if self._dead is not None and time.monotonic() >= self._restart_at:
+                    self._restart_writer()
             self._pack()
             if not out and time.monotonic() - last_sent >= TICK_INTERVAL:
                 # the writer's clock is the monitor's (tests set their own): keep it current
@@ -1259,15 +1286,17 @@ class Archive(ArchiveReader):
             assert self._proc is not None and self._proc.stdin is not None
             self._proc.stdin.close()  # the writer commits what it has, then exits
 
-    def _read_reports(self) -> None:
-        """The report reader thread: the writer's status, counts and answered markers."""
-        proc = self._proc
-        assert proc is not None and proc.stdout is not None
+    def _read_reports(self, proc: subprocess.Popen[bytes]) -> None:
+        """The report reader thread (one per writer): the writer's status, counts and
+        answered markers."""
+        assert proc.stdout is not None
         for line in proc.stdout:
             try:
                 report = json.loads(line)
             except ValueError:
                 continue
+            if proc is not self._proc:
+                continue  # a writer already replaced (it outlived the wait for it)
             if self._dead is None:
                 self._status, self._error = report["status"], report["error"]
             self._written, self._dropped = report["written"], report["dropped"]
@@ -1281,19 +1310,84 @@ class Archive(ArchiveReader):
             with contextlib.suppress(Exception):
                 proc.wait(5)
             detail = _last_line(proc.stderr.read() if proc.stderr is not None else b"")
-            self._writer_gone(f"it exited with code {proc.returncode}" + (f": {detail}" if detail else ""))
+            self._writer_gone(_exit_text(proc.returncode) + (f": {detail}" if detail else ""), proc)
         for marker in list(self._markers.values()):
             marker.done.set()
         self._markers.clear()
 
-    def _writer_gone(self, why: str) -> None:
-        if self._dead is not None:
-            return
+    def _writer_gone(self, why: str, proc: subprocess.Popen[bytes] | None = None) -> None:
+        """The writer died (seen by its report reader, or by the feeder as a broken pipe)."""
+        with self._lock:
+            if self._dead is not None or (proc is not None and proc is not self._proc):
+                return
+            if not self._restarted_blind():  # else the same outage goes on
+                self._died_at = self._clock()
+                self._death = why
+                self._dropped_at_death = self.dropped
+            if proc is not None:  # its reports are all read: what it never took is lost
+                self._settle_lost()
+            if time.monotonic() - self._started_at >= WRITER_STABLE_AFTER:
+                self._deaths = 0
+            self._mark_dead(why)
+
+    def _settle_lost(self) -> None:
+        """Count what a dead writer never took as dropped (but for our own gap record)."""
+        self._dropped_here += max(0, self._sent - self._taken - self._restarted_blind())
+        self._sent = self._taken
+
+    def _restarted_blind(self) -> bool:
+        """Whether the writer now gone was started again after a death and never took a
+        thing, not even the gap record it was handed first."""
+        return self._gap_in_flight and self._taken == 0
+
+    def _mark_dead(self, why: str) -> None:
+        self._deaths += 1
+        wait = min(WRITER_RESTART_FIRST * 2 ** (self._deaths - 1),
+                   max(self.retry_interval, WRITER_RESTART_FIRST))
+        self._restart_at = time.monotonic() + wait
         self._dead = why
         self._status = STATUS_FAILED
         self._error = (f"The event archive writer for {self.path} stopped ({why}): live events "
-                      "are still shown but not kept. Restart zoomtui to try again.")
+                       f"are still shown but not kept. zoomtui starts it again in {wait:g} s.")
         self._feed_wake.set()
+
+    def _restart_writer(self) -> None:
+        """In the feeder thread: start a new writer after one died. Whatever the dead one had
+        not committed is counted as dropped, and the new one's first record is the gap."""
+        old, why = self._proc, self._death
+        assert old is not None
+        if old.poll() is None:  # a broken pipe, but the process is still there: end it
+            with contextlib.suppress(Exception):
+                old.kill()
+                old.wait(5)
+        self._reader.join(5)  # its last report read, its markers answered
+        for stream in (old.stdin, old.stdout, old.stderr):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        try:
+            proc = self._spawn_writer()
+        except OSError as exc:
+            with self._lock:  # still dead: the next try waits longer
+                self._mark_dead(f"{why}; starting it again failed: {exc.strerror or exc}")
+            return
+        with self._lock:
+            self._settle_lost()
+            for key, value in (("written", self._written), ("dropped", self._dropped),
+                               ("cpu", self._cpu)):
+                self._before[key] += value
+            self._sent = self._taken = self._written = self._dropped = 0
+            self._cpu = 0.0
+            lost = self.dropped - self._dropped_at_death
+            gap = Gap(start=self._died_at, end=self._clock(),
+                      reason=f"the archive writer stopped ({why}): {lost} updates were not kept")
+            self._out.appendleft((1, pack_items([(gap, ARCHIVE_CONNECTION_ID)], self._clock())))
+            self._sent += 1
+            self._gap_in_flight = True
+            self._proc = proc
+            self._started_at = time.monotonic()
+            self._dead = None  # still "failed" until the new writer's first report
+        self._start_reader(proc)
 
     # -- the hot path -----------------------------------------------------------------------
     def add(self, update: Update, connection_id: str | None = None) -> None:
@@ -1353,11 +1447,11 @@ class Archive(ArchiveReader):
             self._core.close(timeout)
             self._q = deque(maxlen=0)  # from now on add() keeps nothing
             return
-        proc = self._proc
-        assert proc is not None
         self._feed_wake.set()
         self._feeder.join(timeout)
         self._frames = deque(maxlen=0)  # from now on add() keeps nothing
+        proc = self._proc  # after the feeder: it may have started a new writer
+        assert proc is not None
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -1384,17 +1478,24 @@ class Archive(ArchiveReader):
     @property
     def written(self) -> int:
         """Rows committed since the archive opened."""
-        return self._core.written if self._core is not None else self._written
+        if self._core is not None:
+            return self._core.written
+        return self._before["written"] + self._written
 
     @property
     def dropped(self) -> int:
-        """Updates not kept (the file could not be written) since the archive opened."""
-        return self._core.dropped if self._core is not None else self._dropped + self._dropped_here
+        """Updates not kept (the file could not be written, or its writer died) since the
+        archive opened."""
+        if self._core is not None:
+            return self._core.dropped
+        return self._before["dropped"] + self._dropped + self._dropped_here
 
     @property
     def writer_cpu(self) -> float:
         """CPU seconds the writer has used (benchmarks: what the archive costs)."""
-        return self._core.cpu if self._core is not None else self._cpu
+        if self._core is not None:
+            return self._core.cpu
+        return self._before["cpu"] + self._cpu
 
     def __enter__(self) -> Archive:
         return self
@@ -1410,6 +1511,13 @@ class Archive(ArchiveReader):
 
 
 _KEPT = (MalformedFrame, StateChanged, Gap, Notice)
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"it was killed by {signal.Signals(-code).name}"
+    return f"it exited with code {code}"
 
 
 def _last_line(data: bytes) -> str:

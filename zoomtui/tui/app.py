@@ -479,6 +479,10 @@ class ZoomtuiApp(App[int]):
             self._archive_error_shown = error
             self.notify(error, title="Events are not being archived", severity="error",
                         timeout=10, markup=False)
+        elif not error and self._archive_error_shown:
+            self._archive_error_shown = ""
+            self.notify("The archive is written again; what it missed is recorded as a gap.",
+                        title="Events are archived again", timeout=5, markup=False)
 
     # -- history on start ------------------------------------------------------------
     def _start_history(self, seconds: float) -> None:
