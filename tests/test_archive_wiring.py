@@ -40,6 +40,7 @@ from zoomtui.commands.archiving import plan_for, profile_values
 from zoomtui.commands.replay import replay_app
 from zoomtui.commands.tail import run_tail
 from zoomtui.fakezoom import FakeZoom
+from zoomtui.monitor import archive as archive_mod
 from zoomtui.monitor.archive import Archive, ArchiveReader, archive_path
 from zoomtui.monitor.eventlog import GapRow
 from zoomtui.monitor.meetings import MeetingTracker
@@ -243,7 +244,9 @@ async def test_unwritable_archive_is_said_in_the_panel_and_events_keep_coming(
 
 
 async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
-        fake: FakeZoom, tmp_path: Path) -> None:
+        fake: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the app looks at the archive every second: the writer stays away longer than that
+    monkeypatch.setattr(archive_mod, "WRITER_RESTART_FIRST", 3.0)
     app = tui_app(fake, tmp_path)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
@@ -258,7 +261,7 @@ async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
         await wait_until(pilot, lambda: app.panel.has_class("-archive-failed"), what="the line")
         await pilot.pause()
         text = screen_text(app)
-        assert "⚠ archive:" in text and "writer for" in text and "starts it again in 1 s" in text
+        assert "⚠ archive:" in text and "writer for" in text and "starts it again in 3 s" in text
         await inject_all(fake, events[10:20])  # while there is no writer: shown, not kept
         await wait_until(pilot, lambda: app.status.events == 20, what="events despite it")
         await wait_until(pilot, lambda: not app.panel.has_class("-archive-failed"), what="back")

@@ -1347,8 +1347,9 @@ class Archive(ArchiveReader):
         self._restart_at = time.monotonic() + wait
         self._dead = why
         self._status = STATUS_FAILED
-        self._error = (f"The event archive writer for {self.path} stopped ({why}): live events "
-                       f"are still shown but not kept. zoomtui starts it again in {wait:g} s.")
+        then = ("what it had not committed is lost." if self._closing else
+                f"live events are still shown but not kept. zoomtui starts it again in {wait:g} s.")
+        self._error = f"The event archive writer for {self.path} stopped ({why}): {then}"
         self._feed_wake.set()
 
     def _restart_writer(self) -> None:
