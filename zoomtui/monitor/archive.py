@@ -37,8 +37,8 @@ its end and commits, so only what the monitor had not yet handed over (at most o
 interval) is lost, however far the writer had fallen behind in a flood.  A writer that
 dies is started again (after 1 s, twice as long after each death in a row, up to
 `retry_interval`); what was added meanwhile is counted as dropped and recorded in the
-archive as a gap.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or where no process can be
-started) runs the same writer in a thread instead.
+archive as a gap.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or where
+no process can be started) runs the same writer in a thread instead.
 
 Events go to SQLite 128 rows per INSERT statement (``VALUES (...), (...), ...``)
 rather than through `executemany`: fewer statements and the per-row work in C.
@@ -1090,10 +1090,11 @@ class Archive(ArchiveReader):
 
     The writer runs in a child process (``writer="process"``, the default): the monitor
     keeps each event's frame (as received: UTF-8) and receive time for a moment, joins 64
-    at a time into one message (a few C calls) and a feeder thread hands the messages over a pipe, so the
-    writer's Python work (parsing, binding parameters, freeing rows) never competes for
-    this process's GIL or its memory allocator.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or when a
-    process cannot be started) runs the same writer in a thread of this process.
+    at a time into one message (a few C calls) and a feeder thread hands the messages over
+    a pipe, so the writer's Python work (parsing, binding parameters, freeing rows) never
+    competes for this process's GIL or its memory allocator.  ``writer="thread"`` (or
+    ``ZOOMTUI_ARCHIVE_WRITER=thread``, or when a process cannot be started) runs the same
+    writer in a thread of this process.
     """
 
     def __init__(
@@ -1362,10 +1363,7 @@ class Archive(ArchiveReader):
                 old.kill()
                 old.wait(5)
         self._reader.join(5)  # its last report read, its markers answered
-        for stream in (old.stdin, old.stdout, old.stderr):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
+        _close_pipes(old)
         try:
             proc = self._spawn_writer()
         except OSError as exc:
@@ -1459,11 +1457,7 @@ class Archive(ArchiveReader):
             proc.kill()
             proc.wait(5)
         self._reader.join(5)
-        with contextlib.suppress(OSError):
-            if proc.stderr is not None:
-                proc.stderr.close()
-            if proc.stdout is not None:
-                proc.stdout.close()
+        _close_pipes(proc)
         if self._status != STATUS_FAILED:
             self._status = STATUS_CLOSED
 
@@ -1512,6 +1506,14 @@ class Archive(ArchiveReader):
 
 
 _KEPT = (MalformedFrame, StateChanged, Gap, Notice)
+
+
+def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+    """Close our ends of a writer's pipes (the feeder closed stdin already, if it could)."""
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def _exit_text(code: int | None) -> str:

@@ -349,16 +349,12 @@ def parse_text_frame(
     """Parse one received text frame given as the UTF-8 bytes it came in (websockets'
     ``recv(decode=False)``): nothing is decoded to text and encoded again on the way to
     the archive, and an event keeps its frame as these bytes. Never raises."""
+    if data.__class__ is not bytes and not isinstance(data, bytes):
+        return parse_frame(data, received_at, max_bytes)  # text as str, or not a frame at all
     try:
-        if data.__class__ is not bytes:
-            if isinstance(data, str):
-                return _parse_frame(data, received_at, max_bytes)
-            if not isinstance(data, bytes):
-                return _malformed(repr(data).encode(), f"frame of type {type(data).__name__}", received_at)
         return _parse_text(data, received_at, max_bytes)
     except Exception as exc:  # the contract is "never raises": anything unforeseen is malformed
-        return _malformed(data if isinstance(data, (bytes, str)) else repr(data).encode(),
-                          f"unexpected parser error: {type(exc).__name__}", received_at)
+        return _malformed(data, f"unexpected parser error: {type(exc).__name__}", received_at)
 
 
 def _parse_frame(data: bytes | str, received_at: float, max_bytes: int) -> Parsed:
