@@ -25,6 +25,7 @@ from textual.widgets import Sparkline, Static
 
 from zoomtui.redaction import mask_id, redact
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
+from zoomtui.tui.widgets.scrolling import show_text
 from zoomtui.zoom.updates import ConnectionState, Gap, Heartbeat, StateChanged, TokenInfo
 
 #: seconds of history behind the events/s sparkline
@@ -277,11 +278,6 @@ class ConnectionPanel(Widget):
         self._spark = Sparkline([], id="rate-spark")
         self._counters_line = Static(id="counters-line", markup=False)
         self._archive_line = Static(id="archive-line", markup=False)
-        # what each line shows now (text and spans) and its width, so unchanged lines are
-        # left alone (see _show)
-        self._shown: dict[Static, tuple[str, tuple]] = {}
-        self._widths: dict[Static, int] = {}
-        self._wrapping = (self._hint_line, self._archive_line)
         yield self._state_line
         yield self._hint_line
         yield self._archive_line
@@ -296,22 +292,16 @@ class ConnectionPanel(Widget):
         self.set_interval(1.0, self.refresh_status, name="connection-panel-ages")
 
     def _show(self, line: Static, content: Content) -> None:
-        """Update one line only when it changed, and ask for a layout only when its size may
-        have: this runs several times a second under a flood, and each layout of the screen
-        repaints every pane whose scrollbar it touches."""
-        key = (content.plain, tuple(content.spans))
-        shown = self._shown.get(line)
-        if shown == key:
-            return
-        self._shown[line] = key
-        # The state line is one row of fixed width; the others wrap (hint, archive) or size
-        # themselves to their text (metrics, counters): a layout when their width changed.
-        same_size = line is self._state_line or (
-            shown is not None and line not in self._wrapping
-            and content.cell_length == self._widths.get(line)
-        )
-        self._widths[line] = content.cell_length
-        line.update(content, layout=not same_size)
+        """Update one line only when it changed (see `show_text`): the state line is one row
+        of fixed width; the hint and archive lines wrap; the others size themselves to
+        their text, so a layout when their width changed."""
+        if line is self._state_line:
+            size: object = 1
+        elif line is self._hint_line or line is self._archive_line:
+            size = None
+        else:
+            size = content.cell_length
+        show_text(line, content, size)
 
     def refresh_status(self) -> None:
         """Re-render from `status` (call after changing it; the timer calls it every second)."""

@@ -61,6 +61,7 @@ from zoomtui.tui.widgets.meetings_pane import (
     meeting_title,
     span,
 )
+from zoomtui.tui.widgets.scrolling import show_text
 
 #: from this list width on, rows show the email beside the name
 WIDE = 50
@@ -110,18 +111,9 @@ class PersonRow(NamedTuple):
         return self.stay
 
 
-def show_text(widget: Static, content: Content) -> None:
-    """Update a one-fact-per-row Static only when its text changed, and lay the screen out
-    only when its number of rows did (the panel rebuilds a few times a second under a
-    flood, and each layout of the screen repaints every pane that has a scrollbar)."""
-    key = (content.plain, tuple(content.spans))
-    shown = getattr(widget, "_zoomtui_shown", None)
-    if shown == key:
-        return
-    rows = content.plain.count("\n")
-    layout = shown is None or shown[0].count("\n") != rows
-    widget._zoomtui_shown = key  # type: ignore[attr-defined]
-    widget.update(content, layout=layout)
+def _show_rows(widget: Static, content: Content) -> None:
+    """A one-fact-per-row Static: the screen is laid out only when its number of rows changed."""
+    show_text(widget, content, content.plain.count("\n"))
 
 
 def clock_hms(epoch_ms: int | None) -> str:
@@ -489,7 +481,7 @@ class ParticipantPanel(Widget):
     def _show_summary(self, m: Meeting | None) -> None:
         summary = self.query_one("#participants-summary", Static)
         if m is None:
-            show_text(summary, Content.assemble(
+            _show_rows(summary, Content.assemble(
                 ("Select a meeting in the list above (m, then ↑ ↓).", "italic $text-muted")))
             summary.tooltip = None
             return
@@ -507,7 +499,7 @@ class ParticipantPanel(Widget):
         problems = m.problems()
         if problems:
             parts += ["\n", ("⚠ " + " · ".join(problems), "$text-warning")]
-        show_text(summary, Content.assemble(*parts))
+        _show_rows(summary, Content.assemble(*parts))
         flags = (["start not seen"] if not m.start_seen else []) + [
             f for f, n in m.flags.items() if n > 0]
         summary.tooltip = "\n".join(f"{f}: {FLAG_LABELS.get(f, '')}" for f in flags) or None
@@ -572,4 +564,4 @@ class ParticipantPanel(Widget):
             parts += ["\n", (" · ".join(history), "$text-muted")]
         if p.flags:
             parts += ["\n", ("⚠ " + " · ".join(sorted(p.flags)), "$text-warning")]
-        show_text(detail, Content.assemble(*parts))
+        _show_rows(detail, Content.assemble(*parts))

@@ -1,4 +1,5 @@
-"""Growing a scrollable list without laying out the whole screen each time.
+"""Growing a scrollable list, and changing a line of text, without laying out the whole
+screen each time.
 
 Textual's `virtual_size` is a reactive with ``layout=True``: any change lays out the
 whole screen, and a layout repaints every scrollbar and the whole of the list whose
@@ -10,12 +11,18 @@ times a second; only a scrollbar appearing or going changes anyone's geometry.
 layout would (Textual's own `_scroll_update`: visibility, thumb, scroll offset clamped);
 when a scrollbar appears or goes, that change (`show_vertical_scrollbar`, a layout
 reactive) lays the screen out as before.  Checked against Textual 8.2.
+
+`show_text` updates a `Static` only when what it shows changed, and asks for a layout
+only when its size may have: panels rebuilt several times a second under a flood would
+otherwise lay the screen out, and repaint every pane with a scrollbar, each time.
 """
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
+from textual.widgets import Static
 
 
 def set_virtual_size(view: Widget, size: Size) -> None:
@@ -28,3 +35,16 @@ def set_virtual_size(view: Widget, size: Size) -> None:
     view.set_reactive(Widget.virtual_size, size)
     view._scroll_update(size)  # scrollbars (a visibility change lays out), offsets clamped
     view.refresh()
+
+
+def show_text(widget: Static, content: Content, size: object = None) -> None:
+    """Show `content` in `widget` if it is not what it shows already.  `size`: what decides
+    the widget's size (its rows, its width), the screen laid out only when that changed
+    since the last update; None (text that wraps) lays it out on every change."""
+    key = (content.plain, tuple(content.spans))
+    shown = getattr(widget, "_zoomtui_shown", None)
+    if shown is not None and shown[0] == key:
+        return
+    layout = shown is None or size is None or shown[1] != size
+    widget._zoomtui_shown = (key, size)  # type: ignore[attr-defined]
+    widget.update(content, layout=layout)
