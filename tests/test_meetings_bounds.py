@@ -18,7 +18,8 @@ from _zoom_events import T0, UUID, ended, joined, left, started
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoomtui.monitor.meetings import DEFAULT_MAX_ENDED, MeetingTracker, Presence
+from tests.test_meetings_props import check_invariants, person_view
+from zoomtui.monitor.meetings import DEFAULT_MAX_ENDED, MeetingTracker
 from zoomtui.zoom.protocol import ZoomEvent
 
 
@@ -29,30 +30,9 @@ def meeting_uuid(i: int) -> str:
 def people_view(tracker: MeetingTracker, now: float) -> dict:
     """What the panes show of each person (no arrival flags, no peak)."""
     return {
-        uuid: {
-            k: (
-                p.status,
-                p.detail,
-                p.entries,
-                p.first_join_ms,
-                p.join_ms,
-                p.leave_ms,
-                p.flags,
-                p.time_in_meeting(now),
-                p.name,
-            )
-            for k, p in m.participants.items()
-        }
+        uuid: {k: person_view(p, now) for k, p in m.participants.items()}
         for uuid, m in tracker.meetings.items()
     }
-
-
-def check_invariants(tracker: MeetingTracker) -> None:
-    for m in tracker.meetings.values():
-        assert m.current_count == sum(p.status is Presence.IN for p in m.participants.values())
-        assert m.waiting_count == sum(p.status is Presence.WAITING for p in m.participants.values())
-        assert m.current_count <= m.peak_count <= len(m.participants)
-        assert all(n > 0 for n in m.flags.values())
 
 
 # --- ended meetings ---------------------------------------------------------------------------

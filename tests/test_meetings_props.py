@@ -17,7 +17,7 @@ from _zoom_events import T0, UUID, at, ended, participant_event, started
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoomtui.monitor.meetings import MeetingTracker, Presence
+from zoomtui.monitor.meetings import MeetingTracker, Participant, Presence
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 PEOPLE = ["ana", "bo", "cy", "dee"]
@@ -34,24 +34,17 @@ def identity(who: str) -> dict[str, str]:
     }
 
 
+def person_view(p: Participant, now: float) -> tuple:
+    """What the panes show of one person."""
+    return (p.status, p.detail, p.entries, p.first_join_ms, p.join_ms, p.leave_ms, p.flags,
+            p.time_in_meeting(now), p.name)
+
+
 def snapshot(tracker: MeetingTracker, now: float) -> dict:
     """Everything shown about presence, leaving out the flags that describe delivery."""
     out = {}
     for uuid, m in tracker.meetings.items():
-        people = {
-            k: (
-                p.status,
-                p.detail,
-                p.entries,
-                p.first_join_ms,
-                p.join_ms,
-                p.leave_ms,
-                p.flags,
-                p.time_in_meeting(now),
-                p.name,
-            )
-            for k, p in m.participants.items()
-        }
+        people = {k: person_view(p, now) for k, p in m.participants.items()}
         flags = {f: n for f, n in m.flags.items() if f not in ARRIVAL_FLAGS}
         out[uuid] = (
             m.current_count,
