@@ -49,17 +49,21 @@ KEEP_ALL = Retention(max_age_days=None, max_size_mb=None)
 def write_throughput(n: int, folder: Path, writer: str) -> None:
     t0 = time.time()
     # as the connection makes them: from the frame's UTF-8 as received
-    frames = [message_frame(e).encode() for e in itertools.islice(scenario_events(1, t0, rate=1000.0), n)]
+    frames = [
+        message_frame(e).encode() for e in itertools.islice(scenario_events(1, t0, rate=1000.0), n)
+    ]
     events = [parse_text_frame(f, t0 + i * 1e-5) for i, f in enumerate(frames)]
     mean_raw = sum(map(len, frames)) / n
     # add() alone, on a throwaway archive: the best of several short timed loops (a shared
     # machine preempts long ones); the writer sleeps (an hour between flushes) meanwhile.
-    scratch = Archive(folder / "scratch.sqlite3", retention=KEEP_ALL, flush_interval=3600,
-                      writer=writer)
+    scratch = Archive(
+        folder / "scratch.sqlite3", retention=KEEP_ALL, flush_interval=3600, writer=writer
+    )
     best = min(timeit.repeat(lambda: scratch.add(events[0], "bench"), number=10_000, repeat=20))
     scratch.close()
-    archive = Archive(folder / "write.sqlite3", retention=KEEP_ALL, flush_interval=3600,
-                      writer=writer)
+    archive = Archive(
+        folder / "write.sqlite3", retention=KEEP_ALL, flush_interval=3600, writer=writer
+    )
     add = archive.add
     start = time.perf_counter()
     for ev in events:
@@ -70,18 +74,23 @@ def write_throughput(n: int, folder: Path, writer: str) -> None:
     cpu = archive.writer_cpu
     archive.close()
     size = archive.path.stat().st_size
-    print(f"add(): {best / 10_000 * 1e9:,.0f} ns per call (the hot path; best of 20 x 10,000); "
-          f"{(handed - start) / n * 1e9:,.0f} ns mean over {n:,} distinct events")
-    print(f"write throughput: {n:,} events committed in {done - handed:.2f} s = "
-          f"{n / (done - handed):,.0f} events/s, writer CPU {cpu / n * 1e6:.1f} us per event "
-          f"(mean frame {mean_raw:.0f} B, {size / n:.0f} B per event on disk)")
+    print(
+        f"add(): {best / 10_000 * 1e9:,.0f} ns per call (the hot path; best of 20 x 10,000); "
+        f"{(handed - start) / n * 1e9:,.0f} ns mean over {n:,} distinct events"
+    )
+    print(
+        f"write throughput: {n:,} events committed in {done - handed:.2f} s = "
+        f"{n / (done - handed):,.0f} events/s, writer CPU {cpu / n * 1e6:.1f} us per event "
+        f"(mean frame {mean_raw:.0f} B, {size / n:.0f} B per event on disk)"
+    )
 
 
 # -- 2. live ingest, with and without the archive -----------------------------------------
 def _fake_server(n: int, seed: int, urls: mp.Queue, stop: mp.Event) -> None:
     async def main() -> None:
-        async with FakeZoom(scenario="demo", rate="max", events=n, seed=seed,
-                            record_events=False) as fake:
+        async with FakeZoom(
+            scenario="demo", rate="max", events=n, seed=seed, record_events=False
+        ) as fake:
             while fake.frames_ready < n:  # serialise the flood before the clock starts
                 await asyncio.sleep(0.01)
             urls.put((fake.oauth_url, fake.ws_url))
@@ -137,10 +146,15 @@ def ingest_once(n: int, seed: int, folder: Path | None, run: int, writer: str) -
     try:
         oauth_url, ws_url = urls.get(timeout=300)
         c = DEMO_CREDENTIALS
-        settings = ConnectionSettings(account_id=c.account_id, client_id=c.client_id,
-                                      client_secret=Secret(c.client_secret),
-                                      subscription_id=c.subscription_id, oauth_url=oauth_url,
-                                      ws_url=ws_url, profile="bench")
+        settings = ConnectionSettings(
+            account_id=c.account_id,
+            client_id=c.client_id,
+            client_secret=Secret(c.client_secret),
+            subscription_id=c.subscription_id,
+            oauth_url=oauth_url,
+            ws_url=ws_url,
+            profile="bench",
+        )
         archive = None
         if folder is not None:
             archive = Archive(folder / f"ingest-{run}.sqlite3", retention=KEEP_ALL, writer=writer)
@@ -156,8 +170,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--write-only", action="store_true", help="skip the live-ingest runs")
-    ap.add_argument("--writer", choices=("process", "thread"), default="process",
-                    help="where the archive's writer runs (default: process, as zoomtui does)")
+    ap.add_argument(
+        "--writer",
+        choices=("process", "thread"),
+        default="process",
+        help="where the archive's writer runs (default: process, as zoomtui does)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="zoomtui-bench-") as tmp:
         folder = Path(tmp)
@@ -167,32 +185,48 @@ def main() -> None:
         runs: dict[bool, list[Run]] = {False: [], True: []}
         for i in range(args.repeat):
             for archived in (False, True):
-                r = ingest_once(args.events, args.seed, folder if archived else None,
-                                2 * i + archived, args.writer)
+                r = ingest_once(
+                    args.events,
+                    args.seed,
+                    folder if archived else None,
+                    2 * i + archived,
+                    args.writer,
+                )
                 runs[archived].append(r)
-                extra = (f"; writer {r.writer_cpu * 1e6:.1f} us CPU/event, backlog at the last "
-                         f"event {r.pending:,}, close() drained it in {r.drain * 1000:.0f} ms"
-                         if archived else "")
-                print(f"ingest run {i + 1} {'with' if archived else 'without'} archive: "
-                      f"{r.rate:,.0f} events/s, event loop {r.loop_cpu * 1e6:.1f} us CPU/event"
-                      f"{extra}")
+                extra = (
+                    f"; writer {r.writer_cpu * 1e6:.1f} us CPU/event, backlog at the last "
+                    f"event {r.pending:,}, close() drained it in {r.drain * 1000:.0f} ms"
+                    if archived
+                    else ""
+                )
+                print(
+                    f"ingest run {i + 1} {'with' if archived else 'without'} archive: "
+                    f"{r.rate:,.0f} events/s, event loop {r.loop_cpu * 1e6:.1f} us CPU/event"
+                    f"{extra}"
+                )
         # On a shared machine other processes steal whole runs: the best run of each kind
         # is the least disturbed one (as timeit takes the minimum); the median is shown too.
         for label, pick in (("best", max), ("median", statistics.median)):
             a = pick(r.rate for r in runs[False])
             b = pick(r.rate for r in runs[True])
-            print(f"{label} ingest: {a:,.0f} events/s without the archive, {b:,.0f} with it: "
-                  f"the archive costs live ingest {(1 - b / a) * 100:.1f} % (target < 15 %)")
+            print(
+                f"{label} ingest: {a:,.0f} events/s without the archive, {b:,.0f} with it: "
+                f"the archive costs live ingest {(1 - b / a) * 100:.1f} % (target < 15 %)"
+            )
         # Each archived run against the run without just before it: drift in the machine's
         # load between pairs cancels out.
         pairs = [1 - b.rate / a.rate for a, b in zip(runs[False], runs[True], strict=True)]
-        print(f"pairwise: the archive costs live ingest {statistics.median(pairs) * 100:.1f} % "
-              f"(median of {len(pairs)} back-to-back pairs; each: "
-              f"{', '.join(f'{c * 100:.0f}' for c in pairs)} %)")
+        print(
+            f"pairwise: the archive costs live ingest {statistics.median(pairs) * 100:.1f} % "
+            f"(median of {len(pairs)} back-to-back pairs; each: "
+            f"{', '.join(f'{c * 100:.0f}' for c in pairs)} %)"
+        )
         ca = statistics.median(r.loop_cpu for r in runs[False])
         cb = statistics.median(r.loop_cpu for r in runs[True])
-        print(f"median event-loop CPU per event: {ca * 1e6:.1f} us without, {cb * 1e6:.1f} us "
-              f"with the archive ({(cb / ca - 1) * 100:+.1f} %)")
+        print(
+            f"median event-loop CPU per event: {ca * 1e6:.1f} us without, {cb * 1e6:.1f} us "
+            f"with the archive ({(cb / ca - 1) * 100:+.1f} %)"
+        )
 
 
 if __name__ == "__main__":

@@ -37,15 +37,15 @@ def _client(url: str, expected: int, out: mp.Queue) -> None:
 
 async def run_once(events: int, seed: int, record: bool) -> tuple[int, float, int, float]:
     t = time.perf_counter()
-    async with FakeZoom(scenario="demo", rate="max", events=events, seed=seed,
-                        record_events=record) as fake:
+    async with FakeZoom(
+        scenario="demo", rate="max", events=events, seed=seed, record_events=record
+    ) as fake:
         while fake.frames_ready < events:  # the bounded flood is serialised after start()
             await asyncio.sleep(0.01)
         prepare_s = time.perf_counter() - t
         ctx = mp.get_context("spawn")  # a fresh interpreter: no copy of the fake's loop
         out: mp.Queue = ctx.Queue()
-        proc = ctx.Process(
-            target=_client, args=(fake.ws_url_for(fake.issue_token()), events, out))
+        proc = ctx.Process(target=_client, args=(fake.ws_url_for(fake.issue_token()), events, out))
         proc.start()
         while proc.is_alive() and out.empty():
             await asyncio.sleep(0.05)
@@ -66,9 +66,11 @@ def main() -> None:
         n, seconds, nbytes, prep = asyncio.run(run_once(args.events, args.seed, not args.no_record))
         rate = n / seconds
         best = max(best, rate)
-        print(f"run {i + 1}: {n:,} frames in {seconds:.3f} s = {rate:,.0f} frames/s "
-              f"({nbytes / seconds / 1e6:.1f} MB/s, mean frame {nbytes / n:.0f} B; "
-              f"serialised up front in {prep:.2f} s)")
+        print(
+            f"run {i + 1}: {n:,} frames in {seconds:.3f} s = {rate:,.0f} frames/s "
+            f"({nbytes / seconds / 1e6:.1f} MB/s, mean frame {nbytes / n:.0f} B; "
+            f"serialised up front in {prep:.2f} s)"
+        )
     print(f"best: {best:,.0f} frames/s to one bare websockets client over loopback")
 
 

@@ -54,8 +54,11 @@ async def measure(base: Path) -> None:
             batches += 1
 
     async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=1, scenario=None) as fake:
-        app = ZoomtuiApp(fake.settings(profile="bench"), profile="bench",
-                         archive=ArchivePlan(base=base, history=3600))
+        app = ZoomtuiApp(
+            fake.settings(profile="bench"),
+            profile="bench",
+            archive=ArchivePlan(base=base, history=3600),
+        )
         gaps: list[float] = []
         last = time.perf_counter()
 
@@ -74,13 +77,17 @@ async def measure(base: Path) -> None:
             took = time.perf_counter() - t0
             events = sum(1 for _ in app.meetings.meetings)  # touch the tracker
             total = app.event_log.total
-    print(f"history in:      {took:.2f} s for {total:,} rows ({total / took:,.0f} rows/s), "
-          f"{batches} batches, {events} meetings tracked")
+    print(
+        f"history in:      {took:.2f} s for {total:,} rows ({total / took:,.0f} rows/s), "
+        f"{batches} batches, {events} meetings tracked"
+    )
     gaps.sort()
     p95 = gaps[int(len(gaps) * 0.95)] if gaps else 0.0
-    print(f"event loop gaps: median {statistics.median(gaps) * 1000:.0f} ms, 95th percentile "
-          f"{p95 * 1000:.0f} ms, longest {gaps[-1] * 1000:.0f} ms while loading (a 10 ms timer; "
-          "the longest is usually the connection starting)")
+    print(
+        f"event loop gaps: median {statistics.median(gaps) * 1000:.0f} ms, 95th percentile "
+        f"{p95 * 1000:.0f} ms, longest {gaps[-1] * 1000:.0f} ms while loading (a 10 ms timer; "
+        "the longest is usually the connection starting)"
+    )
 
 
 def main() -> None:

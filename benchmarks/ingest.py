@@ -32,8 +32,14 @@ def _core_client(oauth_url: str, ws_url: str, expected: int, out: mp.Queue, prof
     from zoomtui.zoom.connection import ZoomConnection
     from zoomtui.zoom.protocol import ZoomEvent
 
-    settings = ConnectionSettings(C.account_id, C.client_id, Secret(C.client_secret),
-                                  C.subscription_id, oauth_url=oauth_url, ws_url=ws_url)
+    settings = ConnectionSettings(
+        C.account_id,
+        C.client_id,
+        Secret(C.client_secret),
+        C.subscription_id,
+        oauth_url=oauth_url,
+        ws_url=ws_url,
+    )
     matches = compile_filter(FILTER).matches_event
 
     async def main() -> None:
@@ -95,8 +101,9 @@ def _bare_client(oauth_url: str, ws_url: str, expected: int, out: mp.Queue, prof
 
 
 async def run_once(kind: str, events: int, profile: bool) -> tuple[int, float, float, int]:
-    async with FakeZoom(scenario="demo", rate="max", events=events, seed=1,
-                        record_events=False) as fake:
+    async with FakeZoom(
+        scenario="demo", rate="max", events=events, seed=1, record_events=False
+    ) as fake:
         while fake.frames_ready < events:  # the bounded flood is serialised after start()
             await asyncio.sleep(0.01)
         if kind == "core":
@@ -131,16 +138,22 @@ def main() -> None:
             rate = n / seconds
             best[kind] = max(best[kind], rate)
             capacity[kind] = max(capacity[kind], n / cpu if cpu else 0.0)
-            print(f"run {i + 1} {kind}: {n:,} events in {seconds:.3f} s = {rate:,.0f} ev/s "
-                  f"delivered; client CPU {cpu / n * 1e6:.1f} us/event "
-                  f"({passed:,} passed the filter)")
+            print(
+                f"run {i + 1} {kind}: {n:,} events in {seconds:.3f} s = {rate:,.0f} ev/s "
+                f"delivered; client CPU {cpu / n * 1e6:.1f} us/event "
+                f"({passed:,} passed the filter)"
+            )
     ratio = best["core"] / best["bare"]
-    print(f"delivered  best core: {best['core']:,.0f} ev/s   best bare: {best['bare']:,.0f} ev/s"
-          f"   core/bare: {ratio:.2f}   (target: core >= 50,000 ev/s and >= 0.5 of bare)")
+    print(
+        f"delivered  best core: {best['core']:,.0f} ev/s   best bare: {best['bare']:,.0f} ev/s"
+        f"   core/bare: {ratio:.2f}   (target: core >= 50,000 ev/s and >= 0.5 of bare)"
+    )
     # On a shared box the fake's sending can be the limit; the client's own CPU time per
     # event shows what each client could take if the sender were faster.
-    print(f"client CPU capacity  core: {capacity['core']:,.0f} ev/s   bare: "
-          f"{capacity['bare']:,.0f} ev/s   core/bare: {capacity['core'] / capacity['bare']:.2f}")
+    print(
+        f"client CPU capacity  core: {capacity['core']:,.0f} ev/s   bare: "
+        f"{capacity['bare']:,.0f} ev/s   core/bare: {capacity['core'] / capacity['bare']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -39,18 +39,45 @@ def feed(n: int, crowd: int) -> MeetingTracker:
         apply(body, start + i / 1000)
     # a big webinar: `crowd` attendees, a tenth of whom left again
     obj = {"uuid": "crowd+/w==", "id": "9100000001", "topic": "All hands webinar", "type": 5}
-    apply({"event": "webinar.started", "event_ts": int(start * 1000),
-           "payload": {"object": {**obj, "start_time": "2025-03-14T14:00:00Z"}}}, start)
+    apply(
+        {
+            "event": "webinar.started",
+            "event_ts": int(start * 1000),
+            "payload": {"object": {**obj, "start_time": "2025-03-14T14:00:00Z"}},
+        },
+        start,
+    )
     for k in range(crowd):
-        who = {"participant_uuid": f"pu{k}", "user_id": str(k), "user_name": f"Attendee {k:05d}",
-               "email": f"a{k}@example.com"}
-        apply({"event": "webinar.participant_joined", "event_ts": int(start * 1000) + k,
-               "payload": {"object": {**obj, "participant": {**who, "join_time":
-                                                              "2025-03-14T14:01:00Z"}}}}, start)
+        who = {
+            "participant_uuid": f"pu{k}",
+            "user_id": str(k),
+            "user_name": f"Attendee {k:05d}",
+            "email": f"a{k}@example.com",
+        }
+        apply(
+            {
+                "event": "webinar.participant_joined",
+                "event_ts": int(start * 1000) + k,
+                "payload": {
+                    "object": {**obj, "participant": {**who, "join_time": "2025-03-14T14:01:00Z"}}
+                },
+            },
+            start,
+        )
         if k % 10 == 0:
-            apply({"event": "webinar.participant_left", "event_ts": int(start * 1000) + k + 1,
-                   "payload": {"object": {**obj, "participant": {**who, "leave_time":
-                                                                  "2025-03-14T14:30:00Z"}}}}, start)
+            apply(
+                {
+                    "event": "webinar.participant_left",
+                    "event_ts": int(start * 1000) + k + 1,
+                    "payload": {
+                        "object": {
+                            **obj,
+                            "participant": {**who, "leave_time": "2025-03-14T14:30:00Z"},
+                        }
+                    },
+                },
+                start,
+            )
     return tracker
 
 
@@ -81,8 +108,10 @@ async def main(events: int, crowd: int) -> None:
     fed = time.perf_counter() - t
     people = max((len(m.participants) for m in tracker.meetings.values()), default=0)
     live = tracker.live_count
-    print(f"tracker: {events:,} events applied in {fed:.1f} s; {len(tracker.meetings):,} meetings "
-          f"({live} live), the largest with {people} people")
+    print(
+        f"tracker: {events:,} events applied in {fed:.1f} s; {len(tracker.meetings):,} meetings "
+        f"({live} live), the largest with {people} people"
+    )
     app = Host(tracker)
     async with app.run_test(size=(60, 48)) as pilot:
         pane, panel = app.query_one(MeetingsPane), app.query_one(ParticipantPanel)
@@ -100,10 +129,14 @@ async def main(events: int, crowd: int) -> None:
     per_s = 1 / REFRESH_INTERVAL
     total = pr + pp + qr + qp
     print(f"meetings pane:     rebuild {pr:6.2f} ms   repaint {lines} lines {pp:6.2f} ms")
-    print(f"participant panel: rebuild {qr:6.2f} ms   repaint {plines} lines {qp:6.2f} ms "
-          f"({len(biggest.participants)} people)")
-    print(f"at most {per_s:.0f} rebuilds a second while events flow: {total:.1f} ms each, "
-          f"{total * per_s / 10:.1f}% of one core")
+    print(
+        f"participant panel: rebuild {qr:6.2f} ms   repaint {plines} lines {qp:6.2f} ms "
+        f"({len(biggest.participants)} people)"
+    )
+    print(
+        f"at most {per_s:.0f} rebuilds a second while events flow: {total:.1f} ms each, "
+        f"{total * per_s / 10:.1f}% of one core"
+    )
 
 
 if __name__ == "__main__":

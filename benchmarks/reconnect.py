@@ -23,8 +23,9 @@ from zoomtui.zoom.updates import StateChanged
 
 async def measure(hb: float, seed: int) -> None:
     async with FakeZoom() as fake:
-        conn = ZoomConnection(fake.settings(heartbeat_interval=hb), rng=random.Random(seed),
-                              stable_after=2.0)
+        conn = ZoomConnection(
+            fake.settings(heartbeat_interval=hb), rng=random.Random(seed), stable_after=2.0
+        )
         states: list[StateChanged] = []
         changed = asyncio.Event()
 
@@ -68,9 +69,11 @@ async def measure(hb: float, seed: int) -> None:
             await fault_task
             retries = [s for s in states[mark:] if s.state is S.RECONNECTING]
             waited = sum(s.retry_in or 0.0 for s in retries)
-            print(f"  {name:28s} noticed after {drop.at - t0:6.3f} s; down {up.at - drop.at:6.3f} s "
-                  f"({len(retries)} attempt(s), backoff {waited:5.3f} s, "
-                  f"overhead {up.at - drop.at - waited:5.3f} s)")
+            print(
+                f"  {name:28s} noticed after {drop.at - t0:6.3f} s; down {up.at - drop.at:6.3f} s "
+                f"({len(retries)} attempt(s), backoff {waited:5.3f} s, "
+                f"overhead {up.at - drop.at - waited:5.3f} s)"
+            )
         await conn.close()
         await task
 

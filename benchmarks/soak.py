@@ -103,8 +103,11 @@ class _FakeSide:
         fake = self.fake
         if name == "info":
             c = fake.credentials
-            return {"oauth_url": fake.oauth_url, "ws_url": fake.ws_url,
-                    "ids": (c.account_id, c.client_id, c.client_secret, c.subscription_id)}
+            return {
+                "oauth_url": fake.oauth_url,
+                "ws_url": fake.ws_url,
+                "ids": (c.account_id, c.client_id, c.client_secret, c.subscription_id),
+            }
         if name == "start":
             return await fake.start()
         if name == "stop":
@@ -135,9 +138,12 @@ class _FakeSide:
         if name == "settle":
             return self._settle()
         if name == "summary":
-            return {"events_lost": fake.events_lost, "token_requests": len(fake.token_requests),
-                    "connections": len(fake.connections),
-                    "accepted": len(fake.accepted_connections)}
+            return {
+                "events_lost": fake.events_lost,
+                "token_requests": len(fake.token_requests),
+                "connections": len(fake.connections),
+                "accepted": len(fake.accepted_connections),
+            }
         raise ValueError(f"unknown command {name}")
 
     def _spawn(self, coro: Any) -> None:
@@ -273,8 +279,10 @@ class Monitor:
     def meetings_text(self) -> str:
         ms = list(self.tracker.meetings.values())
         live = [m for m in ms if m.is_live]
-        return (f"meetings {len(ms)} ({len(live)} live, "
-                f"{sum(len(m.participants) for m in live)} people in live ones)")
+        return (
+            f"meetings {len(ms)} ({len(live)} live, "
+            f"{sum(len(m.participants) for m in live)} people in live ones)"
+        )
 
     def on_state(self, u: StateChanged) -> None:
         self.states[u.state] += 1
@@ -296,7 +304,7 @@ class Monitor:
         for ordinal, how, sent in closed:
             got = self.received.pop(ordinal, [])
             self.counts["sent"] += len(sent)
-            if got != sent[:len(got)]:
+            if got != sent[: len(got)]:
                 self.counts["wrong order or unknown"] += 1
             missing = len(sent) - len(got)
             if missing < 0:
@@ -362,14 +370,26 @@ async def soak(minutes: float, seed: int, rate: float, fault_every: float) -> in
     fake = FakeControl(seed, rate)
     info = await fake("info")
     account, client, secret, sub = info["ids"]
-    settings = ConnectionSettings(account_id=account, client_id=client,
-                                  client_secret=Secret(secret), subscription_id=sub,
-                                  oauth_url=info["oauth_url"], ws_url=info["ws_url"],
-                                  heartbeat_interval=HEARTBEAT, max_frame_bytes=MAX_FRAME)
+    settings = ConnectionSettings(
+        account_id=account,
+        client_id=client,
+        client_secret=Secret(secret),
+        subscription_id=sub,
+        oauth_url=info["oauth_url"],
+        ws_url=info["ws_url"],
+        heartbeat_interval=HEARTBEAT,
+        max_frame_bytes=MAX_FRAME,
+    )
     folder = Path(tempfile.mkdtemp(prefix="zoomtui-soak-"))
     monitor = Monitor(folder)
-    conn = ZoomConnection(settings, rng=random.Random(seed + 1), backoff_base=BACKOFF_BASE,
-                          backoff_cap=BACKOFF_CAP, stable_after=10.0, open_timeout=5.0)
+    conn = ZoomConnection(
+        settings,
+        rng=random.Random(seed + 1),
+        backoff_base=BACKOFF_BASE,
+        backoff_cap=BACKOFF_CAP,
+        stable_after=10.0,
+        open_timeout=5.0,
+    )
 
     async def consume() -> None:
         async for u in conn.updates():
@@ -414,10 +434,13 @@ async def soak(minutes: float, seed: int, rate: float, fault_every: float) -> in
         if now >= next_report:
             next_report += 60
             samples.append((now - start, rss_mib(), held_objects()))
-            print(f"  {int(now - start) // 60:3d} min: {monitor.counts['received']:,} events, "
-                  f"{sum(played.values())} faults, RSS {samples[-1][1]:.1f} MiB, "
-                  f"objects {samples[-1][2]:,}, fds {open_fds()}, {monitor.meetings_text()}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {int(now - start) // 60:3d} min: {monitor.counts['received']:,} events, "
+                f"{sum(played.values())} faults, RSS {samples[-1][1]:.1f} MiB, "
+                f"objects {samples[-1][2]:,}, fds {open_fds()}, {monitor.meetings_text()}",
+                file=sys.stderr,
+                flush=True,
+            )
     await asyncio.wait_for(monitor.up.wait(), 60)
     await asyncio.sleep(1.0)
     rss1, fds1 = rss_mib(), open_fds()
@@ -434,22 +457,49 @@ async def soak(minutes: float, seed: int, rate: float, fault_every: float) -> in
     archived = await asyncio.to_thread(archived_digests, monitor.archive)
     monitor.archive.close()
     fds_closed = open_fds()
-    return report(monitor, archived, played, skipped, stalled, summary, elapsed,
-                  (rss0, rss1, samples), (fds0, fds1, fds_closed), minutes, seed, rate, fault_every,
-                  folder)
+    return report(
+        monitor,
+        archived,
+        played,
+        skipped,
+        stalled,
+        summary,
+        elapsed,
+        (rss0, rss1, samples),
+        (fds0, fds1, fds_closed),
+        minutes,
+        seed,
+        rate,
+        fault_every,
+        folder,
+    )
 
 
 def archived_digests(archive: Archive) -> dict[int, tuple[int, str]]:
     groups: dict[int, list[str]] = defaultdict(list)
     for record in archive.iter_records(kinds=("event",)):
         groups[int((record.connection_id or "c0")[1:])].append(
-            orjson.loads(record.update.raw)["content"])
+            orjson.loads(record.update.raw)["content"]
+        )
     return {k: (len(v), _digest(v)) for k, v in groups.items()}
 
 
-def report(monitor: Monitor, archived: dict, played: Counter, skipped: int, stalled: int,
-           summary: dict, elapsed: float, rss: tuple, fds: tuple, minutes: float, seed: int,
-           rate: float, fault_every: float, folder: Path) -> int:
+def report(
+    monitor: Monitor,
+    archived: dict,
+    played: Counter,
+    skipped: int,
+    stalled: int,
+    summary: dict,
+    elapsed: float,
+    rss: tuple,
+    fds: tuple,
+    minutes: float,
+    seed: int,
+    rate: float,
+    fault_every: float,
+    folder: Path,
+) -> int:
     c = monitor.counts
     wire = sum(v for k, v in c.items() if k.startswith("lost on the wire"))
     delivered = c["sent"] - wire
@@ -493,11 +543,14 @@ def report(monitor: Monitor, archived: dict, played: Counter, skipped: int, stal
             f"p95 {secs[int(0.95 * (len(secs) - 1))]:.2f} s, longest {longest.seconds:.2f} s "
             f"({longest.fault}, {longest.imposed:.1f} s of it server down, backoff "
             f"{longest.waited:.2f} s); longest beyond imposed downtime "
-            f"{beyond.seconds - beyond.imposed:.2f} s ({beyond.fault}, backoff {beyond.waited:.2f} s)")
+            f"{beyond.seconds - beyond.imposed:.2f} s ({beyond.fault}, backoff {beyond.waited:.2f} s)"
+        )
         for fault, os_ in sorted(by_fault.items()):
             s = [o.seconds for o in os_]
-            lines.append(f"  {fault:22s} {len(os_):3d} outages, recovery median "
-                         f"{statistics.median(s):5.2f} s, max {max(s):5.2f} s")
+            lines.append(
+                f"  {fault:22s} {len(os_):3d} outages, recovery median "
+                f"{statistics.median(s):5.2f} s, max {max(s):5.2f} s"
+            )
     lines += [
         f"RSS: start {rss0:.1f} MiB, log full {monitor.rss_log_full or float('nan'):.1f} MiB, "
         f"end {rss1:.1f} MiB (per minute: " + ", ".join(f"{r:.1f}" for _, r, _ in samples) + ")",
@@ -508,9 +561,15 @@ def report(monitor: Monitor, archived: dict, played: Counter, skipped: int, stal
         f"({(folder / 'soak.sqlite3').stat().st_size / 1e6:.1f} MB)",
     ]
     print("\n".join(lines))
-    ok = (same and c["lost by zoomtui"] == 0 and c["duplicated"] == 0
-          and c["wrong order or unknown"] == 0 and delivered == c["received"] == archived_total
-          and stalled == 0 and c["gaps"] == len(dropped))
+    ok = (
+        same
+        and c["lost by zoomtui"] == 0
+        and c["duplicated"] == 0
+        and c["wrong order or unknown"] == 0
+        and delivered == c["received"] == archived_total
+        and stalled == 0
+        and c["gaps"] == len(dropped)
+    )
     print("result: " + ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 

@@ -95,8 +95,10 @@ def scenario(n: int) -> None:
     from zoomtui.fakezoom import scenario_events
 
     t0 = time.time()
-    events = [parse_frame(message_frame(e), t0 + i / 5000)
-              for i, e in enumerate(itertools.islice(scenario_events(1, t0, rate=5000.0), n))]
+    events = [
+        parse_frame(message_frame(e), t0 + i / 5000)
+        for i, e in enumerate(itertools.islice(scenario_events(1, t0, rate=5000.0), n))
+    ]
     gc.collect()
     tracker = MeetingTracker()
     t = time.perf_counter()
@@ -109,9 +111,11 @@ def scenario(n: int) -> None:
         kept.apply(ev)
     held = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    print(f"demo scenario, {n:,} events at 5,000/s: {per * 1e6:.1f} µs/event; "
-          f"{len(tracker.meetings):,} meetings kept ({tracker.live_count} live); "
-          f"tracker holds {held / 1e6:.1f} MB")
+    print(
+        f"demo scenario, {n:,} events at 5,000/s: {per * 1e6:.1f} µs/event; "
+        f"{len(tracker.meetings):,} meetings kept ({tracker.live_count} live); "
+        f"tracker holds {held / 1e6:.1f} MB"
+    )
 
 
 def main() -> None:

@@ -303,8 +303,12 @@ async def measure_filters(pilot: Any, log: EventLog, view: EventLogView) -> dict
         timings[text] = (statistics.median(model), statistics.median(whole), log.visible_count)
     view.apply_filter("")
     await pilot.pause(0.1)
-    return {"filters": timings, "retained": log.total, "retained_rss": retained_rss,
-            "full_gc": full_gc}
+    return {
+        "filters": timings,
+        "retained": log.total,
+        "retained_rss": retained_rss,
+        "full_gc": full_gc,
+    }
 
 
 # -- the real app, the fake Zoom in another process ----------------------------------------
@@ -426,9 +430,11 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         f"{per_1k:.0f} ms per 1,000 events (machine load average {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} cores: other processes slow every figure here)"
     )
-    print(f"garbage collector during the flood (policy {args.gc_policy}): {GC.summary()}; "
-          f"a full collection with {r['retained']:,} rows retained: {r['full_gc'] * 1000:.0f} ms "
-          "(the app's policy: one a minute)")
+    print(
+        f"garbage collector during the flood (policy {args.gc_policy}): {GC.summary()}; "
+        f"a full collection with {r['retained']:,} rows retained: {r['full_gc'] * 1000:.0f} ms "
+        "(the app's policy: one a minute)"
+    )
     ms = [x * 1000 for x in probe.to_handler]
     paint = [x * 1000 for x in probe.to_paint]
     print(

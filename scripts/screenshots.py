@@ -57,14 +57,21 @@ def demo_app(*, events: int = EVENTS, seed: int = SEED) -> ZoomtuiApp:
     one (sent on connect) is ever answered.
     """
     clock = StillClock(FIXED_NOW)
-    options = DemoOptions(seed=seed, rate="max", events=events, heartbeat=3600.0,
-                          fake_clock=StillClock(FIXED_NOW - STAMP_LEAD))
+    options = DemoOptions(
+        seed=seed,
+        rate="max",
+        events=events,
+        heartbeat=3600.0,
+        fake_clock=StillClock(FIXED_NOW - STAMP_LEAD),
+    )
     return ZoomtuiApp(demo=options, clock=clock, monotonic=StillClock(1000.0))
 
 
 def first_run_app() -> ZoomtuiApp:
-    reason = ("Missing account id, client id, client secret, subscription id for profile 'default'. "
-              "There are no profiles yet.")
+    reason = (
+        "Missing account id, client id, client secret, subscription id for profile 'default'. "
+        "There are no profiles yet."
+    )
     return ZoomtuiApp(settings_error=reason, clock=StillClock(FIXED_NOW))
 
 
@@ -82,8 +89,13 @@ async def settle(pilot: Pilot) -> None:
     assert isinstance(app, ZoomtuiApp)
     events = app.demo.events if app.demo else None
     if events is not None:
-        await wait_for(pilot, lambda: app.status.state is ConnectionState.CONNECTED
-                       and app.status.events + app.status.malformed >= events)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.status.state is ConnectionState.CONNECTED
+                and app.status.events + app.status.malformed >= events
+            ),
+        )
         await wait_for(pilot, lambda: app.status.heartbeat_rtt is not None)
         await settle_side(pilot)
     await freeze(pilot)

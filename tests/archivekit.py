@@ -49,11 +49,38 @@ def tracker_summary(tracker: MeetingTracker) -> dict:
     """Everything the meetings and participant panes draw from, per meeting."""
     out = {}
     for uuid, m in tracker.meetings.items():
-        people = {k: (p.status, p.detail, p.entries, p.first_join_ms, p.join_ms, p.leave_ms,
-                      p.flags, p.name, p.email) for k, p in m.participants.items()}
-        out[uuid] = (m.kind, m.id, m.topic, m.current_count, m.waiting_count, m.peak_count,
-                     m.ended, m.start_ms, m.end_ms, m.start_seen, m.first_seen_at,
-                     m.last_event_at, m.finished_seen_at, m.event_count, dict(m.flags), people)
+        people = {
+            k: (
+                p.status,
+                p.detail,
+                p.entries,
+                p.first_join_ms,
+                p.join_ms,
+                p.leave_ms,
+                p.flags,
+                p.name,
+                p.email,
+            )
+            for k, p in m.participants.items()
+        }
+        out[uuid] = (
+            m.kind,
+            m.id,
+            m.topic,
+            m.current_count,
+            m.waiting_count,
+            m.peak_count,
+            m.ended,
+            m.start_ms,
+            m.end_ms,
+            m.start_seen,
+            m.first_seen_at,
+            m.last_event_at,
+            m.finished_seen_at,
+            m.event_count,
+            dict(m.flags),
+            people,
+        )
     return out
 
 
@@ -76,7 +103,8 @@ def visible_rows(log: EventLog) -> list[tuple]:
     return [row_key(r) for r in log]
 
 
-async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 15.0,
-                     what: str = "condition") -> None:
+async def wait_until(
+    pilot: Pilot, predicate: Callable[[], object], timeout: float = 15.0, what: str = "condition"
+) -> None:
     """The TUI tests' `wait_until`, with a longer default: these runs also load history."""
     await _wait_until(pilot, predicate, timeout=timeout, what=what)

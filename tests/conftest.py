@@ -35,7 +35,9 @@ _ENV_TO_CLEAR = (
 
 
 @pytest.fixture(autouse=True)
-def _isolate_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolate_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point every per-user directory at a fresh temp dir and hide the developer's
     ZOOM_* variables and keyring; the default keyring in tests is the fail backend
     (an in-process test that wants a keyring asks for `memory_keyring`)."""
@@ -110,4 +112,3 @@ def fail_keyring() -> fail.Keyring:
 def config_file(tmp_path: Path) -> Path:
     """A config path for tests that want an explicit `--config` (the file does not exist yet)."""
     return tmp_path / "cfg" / "config.toml"
-

@@ -31,7 +31,9 @@ class MaxRandom(random.Random):
 class Recorder:
     """`sink`, when given, sees every update as it arrives (the reliability tests archive them)."""
 
-    def __init__(self, conn: ZoomConnection, sink: Callable[[Update], object] | None = None) -> None:
+    def __init__(
+        self, conn: ZoomConnection, sink: Callable[[Update], object] | None = None
+    ) -> None:
         self.conn = conn
         self.sink = sink
         self.items: list[Update] = []
@@ -60,7 +62,9 @@ class Recorder:
                 self._changed.clear()
                 await self._changed.wait()
 
-    async def wait_state(self, state: ConnectionState, count: int = 1, timeout: float = 10.0) -> StateChanged:
+    async def wait_state(
+        self, state: ConnectionState, count: int = 1, timeout: float = 10.0
+    ) -> StateChanged:
         def pred(items):
             hits = [u for u in items if isinstance(u, StateChanged) and u.state is state]
             return hits[count - 1] if len(hits) >= count else None
@@ -103,9 +107,16 @@ def meeting_event(i: int) -> dict:
         "event_ts": 1706123456789 + i,
         "payload": {
             "account_id": "demo-account-0001",
-            "object": {"id": "85746352415", "uuid": f"uuid-{i}==", "topic": "Weekly sync",
-                       "participant": {"user_id": str(i), "user_name": f"Ana {i}",
-                                       "email": f"ana{i}@example.com"}},
+            "object": {
+                "id": "85746352415",
+                "uuid": f"uuid-{i}==",
+                "topic": "Weekly sync",
+                "participant": {
+                    "user_id": str(i),
+                    "user_name": f"Ana {i}",
+                    "email": f"ana{i}@example.com",
+                },
+            },
         },
     }
 

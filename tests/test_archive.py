@@ -128,13 +128,24 @@ def test_every_kind_is_stored_once_in_order_and_replays_as_the_live_values(arch:
     env = parse_frame(envelope_frame("surprise", True, {"x": 1}), T0 + 50.7)
     assert isinstance(env, Envelope)
     items.append(Notice(envelope=env, text="unknown module 'surprise'"))
-    items.append(StateChanged(S.RECONNECTING, S.CONNECTED, "server closed 1006", T0 + 51,
-                              hint="", retry_in=1.5, attempt=1))
+    items.append(
+        StateChanged(
+            S.RECONNECTING,
+            S.CONNECTED,
+            "server closed 1006",
+            T0 + 51,
+            hint="",
+            retry_in=1.5,
+            attempt=1,
+        )
+    )
     items.append(Gap(start=T0 + 51, end=T0 + 53, reason="server closed 1006"))
     items += [event(i) for i in range(53, 60)]
     # live-only values: not kept
-    extra = [Heartbeat(rtt=0.012, at=T0 + 55), TokenInfo(expires_at=T0 + 3600, scopes=("a",),
-                                                       obtained_at=T0)]
+    extra = [
+        Heartbeat(rtt=0.012, at=T0 + 55),
+        TokenInfo(expires_at=T0 + 3600, scopes=("a",), obtained_at=T0),
+    ]
     for u in items[:40] + extra + items[40:]:
         arch.add(u, "run1:1")
     assert arch.flush()
@@ -171,13 +182,27 @@ def test_events_from_the_fake_zoom_scenario_keep_their_derived_columns(arch: Arc
         same_event(a, b)
     # The parsed columns are there for people querying the file by hand.
     db = sqlite3.connect(path)
-    rows = db.execute("SELECT received_at, event, event_ts, meeting_uuid, meeting_id, "
-                      "participant_key, topic, participant_name, participant_email, raw "
-                      "FROM events ORDER BY seq").fetchall()
+    rows = db.execute(
+        "SELECT received_at, event, event_ts, meeting_uuid, meeting_id, "
+        "participant_key, topic, participant_name, participant_email, raw "
+        "FROM events ORDER BY seq"
+    ).fetchall()
     db.close()
-    assert rows == [(e.received_at, e.name, e.event_ts_ms, e.meeting_uuid, e.meeting_id,
-                     e.participant_key, e.topic, e.participant_name, e.participant_email, e.raw)
-                    for e in live]
+    assert rows == [
+        (
+            e.received_at,
+            e.name,
+            e.event_ts_ms,
+            e.meeting_uuid,
+            e.meeting_id,
+            e.participant_key,
+            e.topic,
+            e.participant_name,
+            e.participant_email,
+            e.raw,
+        )
+        for e in live
+    ]
 
 
 def test_restart_keeps_everything_and_appends_after_it(path: Path):
@@ -214,17 +239,29 @@ def test_text_with_a_nul_is_replayed_whole_from_the_raw_frame(arch: Archive):
 
 
 def test_a_hand_made_event_with_a_lone_surrogate_does_not_fail_its_batch(arch: Archive):
-    odd = ZoomEvent(name="x.y", event_ts_ms=1, received_at=T0, account_id=None, meeting_uuid=None,
-                    meeting_id=None, topic="bad \ud800 text", participant_key=None,
-                    participant_name=None, participant_email=None,
-                    raw=message_frame({"event": "x.y", "event_ts": 1}))
+    odd = ZoomEvent(
+        name="x.y",
+        event_ts_ms=1,
+        received_at=T0,
+        account_id=None,
+        meeting_uuid=None,
+        meeting_id=None,
+        topic="bad \ud800 text",
+        participant_key=None,
+        participant_name=None,
+        participant_email=None,
+        raw=message_frame({"event": "x.y", "event_ts": 1}),
+    )
     arch.add(event(0, at=T0 - 1))
     arch.add(odd)
     arch.add(event(2, at=T0 + 1))
     assert arch.flush()
     assert arch.status == STATUS_OPEN
-    assert [e.name for e in arch.iter_events()] == ["meeting.participant_joined", "x.y",
-                                                    "meeting.participant_joined"]
+    assert [e.name for e in arch.iter_events()] == [
+        "meeting.participant_joined",
+        "x.y",
+        "meeting.participant_joined",
+    ]
 
 
 def test_hand_made_values_are_stored_not_fatal(arch: Archive):
@@ -281,7 +318,9 @@ def test_since_until_accept_epoch_datetime_and_text(arch: Archive):
     window = list(arch.iter_updates(since=T0 + 30, until=T0 + 35))
     assert any(isinstance(u, Gap) for u in window)
     assert [type(u).__name__ for u in arch.iter_updates(since=T0 + 50, until=T0 + 52)] == [
-        "ZoomEvent", "ZoomEvent"]
+        "ZoomEvent",
+        "ZoomEvent",
+    ]
     assert arch.count(since=T0 + 50, until=T0 + 60) == 10
 
 
@@ -403,8 +442,13 @@ def _flood_then_kill(tmp_path: Path, writer: str, *, group: bool) -> tuple[Path,
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(_CHILD))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, str(script), str(db_path), writer],
-                            stdout=subprocess.PIPE, text=True, env=env, start_new_session=group)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db_path), writer],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=group,
+    )
     handed = committed = writer_pid = 0
     try:
         deadline = time.monotonic() + 90
@@ -441,8 +485,9 @@ def _check_clean_prefix(db_path: Path, committed: int) -> list[str]:
     # Everything reported committed is there, and the rows are exactly the first N events,
     # in order, once each: a clean prefix.
     assert committed <= len(raws)
-    expected = [message_frame(e) for e in itertools.islice(scenario_events(3, T0, rate=1000.0),
-                                                            len(raws))]
+    expected = [
+        message_frame(e) for e in itertools.islice(scenario_events(3, T0, rate=1000.0), len(raws))
+    ]
     assert raws == expected
     # And the monitor can carry on with the same file.
     again = Archive(db_path)
@@ -462,20 +507,25 @@ def test_a_monitor_killed_mid_flood_loses_only_what_it_had_not_handed_over(tmp_p
     # At most one flush interval (50 ms) of events was still in the monitor: at the child's
     # rate (well under 100,000 events/s) that is under 5,000 events.
     assert len(raws) >= handed - 5_000, (len(raws), handed)
-    print(f"\nmonitor killed after {handed} handed over: {len(raws)} kept, "
-          f"{committed} reported committed at the last report")
+    print(
+        f"\nmonitor killed after {handed} handed over: {len(raws)} kept, "
+        f"{committed} reported committed at the last report"
+    )
 
 
 @pytest.mark.parametrize("writer", ["process", "thread"])
 def test_a_process_group_killed_mid_flood_leaves_a_clean_file_with_all_but_the_last_batch(
-        tmp_path: Path, writer: str):
+    tmp_path: Path, writer: str
+):
     # SIGKILL to everything (`kill -9 -<pgid>`, a container stopped): what the writer had
     # not committed is lost, and nothing else: the file is a clean prefix.
     db_path, handed, committed, _pid = _flood_then_kill(tmp_path, writer, group=True)
     assert Path(f"{db_path}-wal").exists()  # killed with its WAL in use
     raws = _check_clean_prefix(db_path, committed)
-    print(f"\n{writer} writer killed after {handed} handed over: {len(raws)} kept, "
-          f"{committed} reported committed at the last report")
+    print(
+        f"\n{writer} writer killed after {handed} handed over: {len(raws)} kept, "
+        f"{committed} reported committed at the last report"
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -495,7 +545,8 @@ def _wait_for(predicate, timeout: float = 10.0) -> None:
 
 
 def test_a_writer_that_dies_is_shown_then_started_again_and_the_gap_is_recorded(
-        path: Path, writer_mode: str):
+    path: Path, writer_mode: str
+):
     _only_process(writer_mode)
     a = Archive(path, retention=Retention(max_age_days=None), flush_interval=0.02)
     for i in range(10):
@@ -524,21 +575,28 @@ def test_a_writer_that_dies_is_shown_then_started_again_and_the_gap_is_recorded(
     assert keys == [f"pu-{i}" for i in [*range(10), *range(20, 30)]]
     gaps = [u for u in ArchiveReader(path).iter_updates() if isinstance(u, Gap)]
     assert len(gaps) == 1 and gaps[0].end > gaps[0].start
-    assert gaps[0].reason == ("the archive writer stopped (it was killed by SIGKILL): "
-                              "10 updates were not kept")
+    assert gaps[0].reason == (
+        "the archive writer stopped (it was killed by SIGKILL): 10 updates were not kept"
+    )
 
 
 def test_a_writer_that_cannot_start_again_is_tried_less_and_less_often(
-        path: Path, writer_mode: str, monkeypatch: pytest.MonkeyPatch):
+    path: Path, writer_mode: str, monkeypatch: pytest.MonkeyPatch
+):
     _only_process(writer_mode)
     monkeypatch.setattr(archive_mod, "WRITER_RESTART_FIRST", 0.25)
-    a = Archive(path, retention=Retention(max_age_days=None), flush_interval=0.02,
-                retry_interval=60.0)
+    a = Archive(
+        path, retention=Retention(max_age_days=None), flush_interval=0.02, retry_interval=60.0
+    )
     starts = []
 
     def broken(args):  # every writer started from now on exits at once
         starts.append(time.monotonic())
-        return [sys.executable, "-c", "import sys; sys.stderr.write('no disk here\\n'); sys.exit(3)"]
+        return [
+            sys.executable,
+            "-c",
+            "import sys; sys.stderr.write('no disk here\\n'); sys.exit(3)",
+        ]
 
     monkeypatch.setattr(archive_mod, "_writer_command", broken)
     assert a.writer_pid is not None
@@ -578,8 +636,9 @@ def test_sigterm_makes_the_writer_commit_what_it_has(path: Path, writer_mode: st
     assert ArchiveReader(path).count() == 300
 
 
-def test_the_writer_process_gets_no_secret(path: Path, writer_mode: str,
-                                           monkeypatch: pytest.MonkeyPatch):
+def test_the_writer_process_gets_no_secret(
+    path: Path, writer_mode: str, monkeypatch: pytest.MonkeyPatch
+):
     _only_process(writer_mode)
     if not Path("/proc/self/environ").exists():
         pytest.skip("needs /proc")
@@ -614,8 +673,9 @@ def test_the_writer_ignores_the_terminal_s_ctrl_c(path: Path, writer_mode: str):
 
 def test_retention_by_age_removes_old_rows_in_chunks(path: Path):
     now = [T0 + 40 * 86400]
-    a = Archive(path, clock=lambda: now[0], retention=Retention(max_age_days=30, max_size_mb=None,
-                                                                 chunk=7))
+    a = Archive(
+        path, clock=lambda: now[0], retention=Retention(max_age_days=30, max_size_mb=None, chunk=7)
+    )
     for i in range(100):  # 50 rows from 40 days ago, 50 from today
         a.add(event(i, at=T0 + i if i < 50 else now[0] - 100 + i))
     a.add(StateChanged(S.CONNECTED, S.CONNECTING, "ok", T0))  # old states go too
@@ -627,8 +687,9 @@ def test_retention_by_age_removes_old_rows_in_chunks(path: Path):
 
 
 def test_retention_by_row_count_keeps_the_newest(path: Path):
-    a = Archive(path, retention=Retention(max_age_days=None, max_size_mb=None, max_rows=100,
-                                          chunk=33))
+    a = Archive(
+        path, retention=Retention(max_age_days=None, max_size_mb=None, max_rows=100, chunk=33)
+    )
     for i in range(250):
         a.add(event(i))
     a.flush()
@@ -647,8 +708,10 @@ def test_retention_by_size_keeps_the_file_under_its_limit(path: Path):
     a.close()
     db = sqlite3.connect(path)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    page, pages, free = (db.execute(f"PRAGMA {p}").fetchone()[0]
-                         for p in ("page_size", "page_count", "freelist_count"))
+    page, pages, free = (
+        db.execute(f"PRAGMA {p}").fetchone()[0]
+        for p in ("page_size", "page_count", "freelist_count")
+    )
     kept = [r[0] for r in db.execute("SELECT participant_key FROM events ORDER BY seq")]
     db.close()
     assert (pages - free) * page <= limit_mb * 1024 * 1024
@@ -718,7 +781,9 @@ def test_an_existing_archive_in_a_folder_turned_read_only(tmp_path: Path):
         assert a.status == STATUS_FAILED and "not kept" in a.error
         a.close()
         # and reading still works (an archive copied off a box, a read-only mount)
-        assert [e.participant_key for e in ArchiveReader(folder / "work.sqlite3").iter_events()] == ["pu-1"]
+        assert [
+            e.participant_key for e in ArchiveReader(folder / "work.sqlite3").iter_events()
+        ] == ["pu-1"]
 
 
 def test_a_full_disk_fails_gracefully_with_a_message(path: Path):
@@ -779,7 +844,9 @@ def test_schema_version_and_a_migration_path(path: Path):
 
     assert migrate(db, archive_mod.MIGRATIONS + [add_note_column]) == SCHEMA_VERSION + 1
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
-    assert db.execute("SELECT note, event FROM log").fetchall() == [(None, "meeting.participant_joined")]
+    assert db.execute("SELECT note, event FROM log").fetchall() == [
+        (None, "meeting.participant_joined")
+    ]
     db.close()
 
 
@@ -866,13 +933,18 @@ async def test_a_full_fake_zoom_session_archives_and_exports_no_secret_or_token(
     from zoomtui.zoom.connection import ZoomConnection
 
     secret = "S3CRET-recognisable-client-secret-7f3a9"
-    creds = DemoCredentials(account_id="acct-RECOGNISABLE-1", client_id="clientRECOG1",
-                            client_secret=secret, subscription_id="subRECOGNISABLE1")
+    creds = DemoCredentials(
+        account_id="acct-RECOGNISABLE-1",
+        client_id="clientRECOG1",
+        client_secret=secret,
+        subscription_id="subRECOGNISABLE1",
+    )
     path = tmp_path / "session.sqlite3"
     archive = Archive(path)
     async with FakeZoom(scenario="demo", rate=400.0, seed=5, credentials=creds) as fake:
-        conn = ZoomConnection(fake.settings(heartbeat_interval=0.2), backoff_base=0.05,
-                              backoff_cap=0.1)
+        conn = ZoomConnection(
+            fake.settings(heartbeat_interval=0.2), backoff_base=0.05, backoff_cap=0.1
+        )
         seen: list = []
 
         async def consume() -> None:
@@ -887,8 +959,7 @@ async def test_a_full_fake_zoom_session_archives_and_exports_no_secret_or_token(
                     await asyncio.sleep(0.02)
                 await fake.send_malformed(kind="not_json")
                 await fake.send_invalid_token(wording="Invalid Token")  # new token, reconnect
-                while sum(isinstance(u, StateChanged) and u.state is S.CONNECTED
-                          for u in seen) < 2:
+                while sum(isinstance(u, StateChanged) and u.state is S.CONNECTED for u in seen) < 2:
                     await asyncio.sleep(0.02)
                 await fake.cut()  # a gap
                 while not any(isinstance(u, Gap) for u in seen):

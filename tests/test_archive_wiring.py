@@ -81,13 +81,23 @@ def archived_contents(base: Path, profile: str = PROFILE) -> list[str]:
 
 
 async def test_tail_archives_every_event_once_in_order_across_a_reconnect(
-        fake: FakeZoom, tmp_path: Path) -> None:
+    fake: FakeZoom, tmp_path: Path
+) -> None:
     archive = Archive(tmp_path / "tail.sqlite3", flush_interval=0.02)
     out, err = io.BytesIO(), io.StringIO()
     first, second = traffic(40), traffic(40, seed=4)
-    task = asyncio.create_task(run_tail(settings_for(fake), as_json=True, count=80, out=out,
-                                        err=err, handle_signals=False, archive=archive,
-                                        connection_kwargs=FAST))
+    task = asyncio.create_task(
+        run_tail(
+            settings_for(fake),
+            as_json=True,
+            count=80,
+            out=out,
+            err=err,
+            handle_signals=False,
+            archive=archive,
+            connection_kwargs=FAST,
+        )
+    )
     await fake.wait_for_connection()
     await inject_all(fake, first)
     async with asyncio.timeout(10):
@@ -117,13 +127,15 @@ async def test_tail_archives_every_event_once_in_order_across_a_reconnect(
     assert ids[0] != ids[-1] and ids[0].split(":")[0] == ids[-1].split(":")[0]
     # what was printed is what was archived
     printed = [orjson.loads(line) for line in out.getvalue().splitlines()]
-    assert [orjson.dumps({k: v for k, v in p.items() if k != "_received_at"}) for p in printed] \
-        == [orjson.dumps(orjson.loads(c)) for c in sent]
+    assert [orjson.dumps({k: v for k, v in p.items() if k != "_received_at"}) for p in printed] == [
+        orjson.dumps(orjson.loads(c)) for c in sent
+    ]
 
 
 def test_tail_command_archives_by_default_and_not_with_no_archive() -> None:
-    with ThreadedFake(host="127.0.0.1", port=0, oauth_port=0, seed=2, scenario="demo",
-                      rate=40.0) as tf:
+    with ThreadedFake(
+        host="127.0.0.1", port=0, oauth_port=0, seed=2, scenario="demo", rate=40.0
+    ) as tf:
         runner = CliRunner()
         path = archive_path("default")
         result = runner.invoke(main, ["tail", "--count", "3", "--no-archive"], env=tf.env())
@@ -137,13 +149,17 @@ def test_tail_command_archives_by_default_and_not_with_no_archive() -> None:
 
 
 async def test_tail_says_once_that_the_archive_cannot_be_written_and_keeps_printing(
-        fake: FakeZoom, tmp_path: Path) -> None:
+    fake: FakeZoom, tmp_path: Path
+) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the archive's folder should be")
     archive = Archive(blocker / "x.sqlite3", retry_interval=60)
     out, err = io.BytesIO(), io.StringIO()
-    task = asyncio.create_task(run_tail(settings_for(fake), count=5, out=out, err=err,
-                                        handle_signals=False, archive=archive))
+    task = asyncio.create_task(
+        run_tail(
+            settings_for(fake), count=5, out=out, err=err, handle_signals=False, archive=archive
+        )
+    )
     await fake.wait_for_connection()
     await inject_all(fake, traffic(5))
     async with asyncio.timeout(10):
@@ -160,9 +176,17 @@ async def test_tail_since_prints_the_archived_events_first(fake: FakeZoom, tmp_p
         for i, ev in enumerate(events):
             archive.add(parse_frame(message_frame(ev), 1000.0 + i), "earlier:1")
     out, err = io.BytesIO(), io.StringIO()
-    task = asyncio.create_task(run_tail(settings_for(fake), as_json=True, count=1, out=out,
-                                        err=err, handle_signals=False,
-                                        history=(ArchiveReader(path), 0.0)))
+    task = asyncio.create_task(
+        run_tail(
+            settings_for(fake),
+            as_json=True,
+            count=1,
+            out=out,
+            err=err,
+            handle_signals=False,
+            history=(ArchiveReader(path), 0.0),
+        )
+    )
     await fake.wait_for_connection()
     live = traffic(1, seed=9)
     await inject_all(fake, live)
@@ -178,15 +202,19 @@ async def test_tail_since_prints_the_archived_events_first(fake: FakeZoom, tmp_p
 
 
 async def test_tui_archives_every_event_once_in_order_and_says_it_quit(
-        fake: FakeZoom, tmp_path: Path) -> None:
+    fake: FakeZoom, tmp_path: Path
+) -> None:
     app = tui_app(fake, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await inject_all(fake, traffic(50))
         await wait_until(pilot, lambda: app.status.events == 50, what="the first 50")
         await fake.cut()
-        await wait_until(pilot, lambda: app.status.reconnects == 1
-                         and app.status.state is S.CONNECTED, what="reconnected")
+        await wait_until(
+            pilot,
+            lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
+            what="reconnected",
+        )
         await inject_all(fake, traffic(50, seed=5))
         await wait_until(pilot, lambda: app.status.events == 100, what="all 100")
         assert app.archive.status == "open"
@@ -201,8 +229,7 @@ async def test_tui_archives_every_event_once_in_order_and_says_it_quit(
     assert last.reason == "zoomtui quit"
 
 
-async def test_no_archive_writes_nothing(fake: FakeZoom, tmp_path: Path,
-                                         config_file: Path) -> None:
+async def test_no_archive_writes_nothing(fake: FakeZoom, tmp_path: Path, config_file: Path) -> None:
     off = plan_for({}, archive=False)
     assert not off.enabled and off.history is None
     app = tui_app(fake, tmp_path, archive=off)
@@ -215,8 +242,11 @@ async def test_no_archive_writes_nothing(fake: FakeZoom, tmp_path: Path,
     # the profile can turn it off too, and the option turns it back on
     from zoomtui import config as cfg
 
-    cfg.save_profile(PROFILE, {"archive": False, "history_minutes": 15.0,
-                               "archive_max_age_days": 7.0}, config_file)
+    cfg.save_profile(
+        PROFILE,
+        {"archive": False, "history_minutes": 15.0, "archive_max_age_days": 7.0},
+        config_file,
+    )
     values = profile_values(PROFILE, config_file)
     assert not plan_for(values, archive=None).enabled
     on = plan_for(values, archive=True)
@@ -226,7 +256,8 @@ async def test_no_archive_writes_nothing(fake: FakeZoom, tmp_path: Path,
 
 
 async def test_unwritable_archive_is_said_in_the_panel_and_events_keep_coming(
-        fake: FakeZoom, tmp_path: Path) -> None:
+    fake: FakeZoom, tmp_path: Path
+) -> None:
     # As root a read-only mode would not stop us: a file where the folder must be does.
     (tmp_path / "archive").write_text("not a folder")
     app = tui_app(fake, tmp_path)
@@ -244,7 +275,8 @@ async def test_unwritable_archive_is_said_in_the_panel_and_events_keep_coming(
 
 
 async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
-        fake: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # the app looks at the archive every second: the writer stays away longer than that
     monkeypatch.setattr(archive_mod, "WRITER_RESTART_FIRST", 3.0)
     app = tui_app(fake, tmp_path)
@@ -273,13 +305,17 @@ async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
     sent = sent_contents(fake)
     assert kept[:10] == sent[:10] and kept[-10:] == sent[20:]
     assert 20 <= len(kept) < 30  # what came while no writer ran is not invented
-    gaps = [u for u in ArchiveReader(archive_path(PROFILE, base=tmp_path)).iter_updates()
-            if isinstance(u, Gap) and "archive writer stopped" in u.reason]
+    gaps = [
+        u
+        for u in ArchiveReader(archive_path(PROFILE, base=tmp_path)).iter_updates()
+        if isinstance(u, Gap) and "archive writer stopped" in u.reason
+    ]
     assert len(gaps) == 1
 
 
-async def test_history_on_start_rebuilds_the_tracker_live_had(fake: FakeZoom,
-                                                              tmp_path: Path) -> None:
+async def test_history_on_start_rebuilds_the_tracker_live_had(
+    fake: FakeZoom, tmp_path: Path
+) -> None:
     app = tui_app(fake, tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
@@ -305,7 +341,9 @@ async def test_history_on_start_rebuilds_the_tracker_live_had(fake: FakeZoom,
 
         rows = list(again.event_log)
         mark = next(i for i, r in enumerate(rows) if isinstance(r, HistoryMark))
-        assert [r.raw for r in rows[:mark] if isinstance(r, ZoomEvent)] == [r.raw for r in live_rows]
+        assert [r.raw for r in rows[:mark] if isinstance(r, ZoomEvent)] == [
+            r.raw for r in live_rows
+        ]
         assert isinstance(rows[mark - 1], GapRow)  # the downtime, just above the line
         assert again.event_view.history_end > 0
         # live events come after the line
@@ -325,8 +363,10 @@ async def test_history_on_start_rebuilds_the_tracker_live_had(fake: FakeZoom,
 
 async def record_demo(seconds_of_events: int = 60) -> tuple[dict, int]:
     """Drive `zoomtui demo` (the real app, archive on) for a few seconds; quit."""
-    app = ZoomtuiApp(demo=DemoOptions(seed=4, rate=40.0, heartbeat=0.5),
-                     archive=plan_for({}, archive=None, history=False))
+    app = ZoomtuiApp(
+        demo=DemoOptions(seed=4, rate=40.0, heartbeat=0.5),
+        archive=plan_for({}, archive=None, history=False),
+    )
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: app.status.events >= seconds_of_events, what="demo events")
     path = archive_path(demo=True)
@@ -339,8 +379,7 @@ async def test_export_and_replay_what_the_demo_recorded(tmp_path: Path) -> None:
     assert not archive_path("default").exists()  # the demo never writes a profile's archive
 
     out = tmp_path / "demo.jsonl"
-    result = await asyncio.to_thread(CliRunner().invoke, main,
-                                     ["export", "--demo", "-o", str(out)])
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["export", "--demo", "-o", str(out)])
     assert result.exit_code == 0, result.output
     lines = out.read_bytes().splitlines()
     assert len(lines) == events
@@ -373,8 +412,9 @@ def test_replay_command_says_what_is_missing() -> None:
     assert "no event archive" in result.output.lower() and "zoomtui demo" in result.output
     with Archive.open(demo=True) as archive:
         archive.add(Gap(start=1000.0, end=1001.0, reason="test"), "x:1")
-    result = runner.invoke(main, ["replay", "--demo", "--since", "2001-01-01",
-                                  "--until", "2001-01-02"])
+    result = runner.invoke(
+        main, ["replay", "--demo", "--since", "2001-01-01", "--until", "2001-01-02"]
+    )
     assert result.exit_code == 1 and "Nothing recorded" in result.output
     result = runner.invoke(main, ["replay", "--demo", "--since", "yesterday-ish"])
     assert result.exit_code == 2 and "--since" in result.output
@@ -384,7 +424,8 @@ def test_replay_command_says_what_is_missing() -> None:
 
 
 async def test_e_exports_the_filtered_view_owner_only_and_says_where(
-        fake: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     app = tui_app(fake, tmp_path / "data", archive=None)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
@@ -396,13 +437,15 @@ async def test_e_exports_the_filtered_view_owner_only_and_says_where(
         shown = [e.raw for e in app.event_log if isinstance(e, ZoomEvent)]
         assert 0 < len(shown) < 60
         await pilot.press("e")
-        await wait_until(pilot, lambda: any(n.title == "Exported" for n in app._notifications),
-                         what="the toast")
+        await wait_until(
+            pilot, lambda: any(n.title == "Exported" for n in app._notifications), what="the toast"
+        )
         files = list(tmp_path.glob("zoomtui-export-*.jsonl"))
         assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
         lines = files[0].read_bytes().splitlines()
-        assert [orjson.loads(x)["event"] for x in lines] == \
-            ["meeting.participant_joined"] * len(shown)
+        assert [orjson.loads(x)["event"] for x in lines] == ["meeting.participant_joined"] * len(
+            shown
+        )
         note = next(n for n in app._notifications if n.title == "Exported")
         assert str(files[0]) in note.message and f"{len(shown):,} events" in note.message
 
@@ -413,13 +456,17 @@ async def test_e_exports_the_filtered_view_owner_only_and_says_where(
         monkeypatch.setattr(app, "export_dirs", lambda: [blocked, fallback])
         await pilot.pause(1.1)  # a new file name (it holds the second)
         await pilot.press("e")
-        await wait_until(pilot, lambda: sum(n.title == "Exported" for n in app._notifications) == 2,
-                         what="the second toast")
+        await wait_until(
+            pilot,
+            lambda: sum(n.title == "Exported" for n in app._notifications) == 2,
+            what="the second toast",
+        )
         assert len(list(fallback.glob("zoomtui-export-*.jsonl"))) == 1
 
 
 async def test_a_big_history_comes_in_batches_and_live_rows_wait_behind_it(
-        fake: FakeZoom, tmp_path: Path) -> None:
+    fake: FakeZoom, tmp_path: Path
+) -> None:
     import gc
 
     with Archive.open(PROFILE, base=tmp_path) as archive:
@@ -446,7 +493,8 @@ async def test_a_big_history_comes_in_batches_and_live_rows_wait_behind_it(
 
 
 def test_a_restart_in_the_record_is_a_gap_but_two_monitors_side_by_side_are_not(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from zoomtui.monitor.recording import read_history
 
     def state(state: S, at: float, previous: S = S.IDLE) -> StateChanged:
@@ -466,8 +514,7 @@ def test_a_restart_in_the_record_is_a_gap_but_two_monitors_side_by_side_are_not(
         archive.add(event(111.3), "runB:1")
         archive.add(event(111.4), "runC:1")
         archive.add(event(200.0), "runD:1")  # runB and runC killed, D started much later
-    updates = [r.update for chunk in read_history(ArchiveReader(path), None, None)
-               for r in chunk]
+    updates = [r.update for chunk in read_history(ArchiveReader(path), None, None) for r in chunk]
     gaps = [u for u in updates if isinstance(u, Gap)]
     assert [(g.start, g.end) for g in gaps] == [(102.0, 110.0), (111.4, 200.0)]
     assert gaps[0].reason == "zoomtui was not running"

@@ -145,7 +145,9 @@ async def test_unreachable_endpoint_is_transient() -> None:
 
 async def test_a_200_without_a_token_is_transient() -> None:
     async def portal(request: Request) -> Response:  # a captive portal answering everything
-        return Response(200, b"<html>log in to the hotel wifi</html>", {"Content-Type": "text/html"})
+        return Response(
+            200, b"<html>log in to the hotel wifi</html>", {"Content-Type": "text/html"}
+        )
 
     server = HttpServer(portal, "127.0.0.1", 0)
     await server.start()
@@ -162,6 +164,8 @@ async def test_a_200_without_a_token_is_transient() -> None:
 def test_retry_after_accepts_seconds_and_http_dates() -> None:
     now = time.time()
     assert _retry_after("7", now) == 7
-    assert _retry_after(email.utils.formatdate(now + 30, usegmt=True), now) == pytest.approx(30, abs=1.5)
+    assert _retry_after(email.utils.formatdate(now + 30, usegmt=True), now) == pytest.approx(
+        30, abs=1.5
+    )
     assert _retry_after(None, now) > 0
     assert _retry_after("soon", now) > 0

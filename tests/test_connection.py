@@ -28,8 +28,9 @@ def make(fake: FakeZoom, **kw) -> ZoomConnection:
     kw.setdefault("backoff_base", 0.01)
     kw.setdefault("backoff_cap", 0.2)
     kw.setdefault("rng", MaxRandom())
-    settings = fake.settings(heartbeat_interval=kw.pop("heartbeat_interval", HB),
-                             **kw.pop("settings", {}))
+    settings = fake.settings(
+        heartbeat_interval=kw.pop("heartbeat_interval", HB), **kw.pop("settings", {})
+    )
     return ZoomConnection(settings, **kw)
 
 
@@ -44,7 +45,9 @@ async def test_happy_path_reaches_connected_with_token_and_heartbeat() -> None:
     async with FakeZoom() as fake:
         rec = Recorder(make(fake))
         await rec.wait_state(S.CONNECTED)
-        hb = await rec.wait_for(lambda items: next((u for u in items if isinstance(u, Heartbeat)), None))
+        hb = await rec.wait_for(
+            lambda items: next((u for u in items if isinstance(u, Heartbeat)), None)
+        )
         assert 0 <= hb.rtt < 1
         assert rec.state_names() == ["authenticating", "connecting", "connected"]
         assert rec.states[0].previous is S.IDLE
@@ -127,21 +130,26 @@ class BogusTokens(TokenProvider):
 
         self.requests += 1
         now = time.time()
-        self._token = Token(access_token=Secret(f"bogus-token-{self.requests:04d}"),
-                            expires_at=now + 3600, obtained_at=now)
+        self._token = Token(
+            access_token=Secret(f"bogus-token-{self.requests:04d}"),
+            expires_at=now + 3600,
+            obtained_at=now,
+        )
         return self._token
 
 
 async def test_backs_off_when_the_fresh_token_is_refused_too() -> None:
     async with FakeZoom() as fake:
         settings = fake.settings(heartbeat_interval=HB)
-        rec = Recorder(ZoomConnection(settings, BogusTokens(settings), backoff_base=0.05,
-                                      rng=MaxRandom()))
+        rec = Recorder(
+            ZoomConnection(settings, BogusTokens(settings), backoff_base=0.05, rng=MaxRandom())
+        )
         await rec.wait_state(S.RECONNECTING, 3)
         retries = [s.retry_in for s in rec.states if s.state is S.RECONNECTING]
         assert retries[:3] == [0.0, 0.05, 0.1]
-        assert all("refused the access token" in s.reason
-                   for s in rec.states if s.state is S.RECONNECTING)
+        assert all(
+            "refused the access token" in s.reason for s in rec.states if s.state is S.RECONNECTING
+        )
         await rec.close()
 
 
@@ -209,8 +217,10 @@ async def test_displacement_by_another_connection_is_reported() -> None:
         rec = Recorder(make(fake, backoff_base=0.5))
         await rec.wait_state(S.CONNECTED)
         await asyncio.sleep(HB)  # a heartbeat answered: healthy
-        other = await connect(f"{fake.ws_url}?subscriptionId={fake.credentials.subscription_id}"
-                              f"&access_token={fake.issuer.issue()}")
+        other = await connect(
+            f"{fake.ws_url}?subscriptionId={fake.credentials.subscription_id}"
+            f"&access_token={fake.issuer.issue()}"
+        )
         try:
             drop = await rec.wait_state(S.RECONNECTING)
             assert "possibly displaced by another connection on this subscription" in drop.reason
@@ -296,7 +306,9 @@ async def test_a_frame_too_large_to_receive_is_reported_then_reconnected() -> No
 
 async def test_user_disconnect_connect_and_reconnect_now() -> None:
     async with FakeZoom() as fake:
-        conn = make(fake, backoff_base=30.0, backoff_cap=60.0)  # any backoff wait would time the test out
+        conn = make(
+            fake, backoff_base=30.0, backoff_cap=60.0
+        )  # any backoff wait would time the test out
         rec = Recorder(conn)
         await rec.wait_state(S.CONNECTED)
         conn.request_disconnect()
@@ -379,7 +391,10 @@ async def test_stats_count_what_happened() -> None:
         assert (st.events, st.malformed, st.connects, st.reconnects) == (5, 1, 1, 0)
         assert st.last_event_at is not None and st.last_rtt is not None
         assert st.connected_since is not None and st.token_expires_at is not None
-        assert isinstance(rec.events[0], ZoomEvent) and rec.events[0].name == "meeting.participant_joined"
+        assert (
+            isinstance(rec.events[0], ZoomEvent)
+            and rec.events[0].name == "meeting.participant_joined"
+        )
         await rec.close()
 
 
@@ -405,10 +420,19 @@ async def test_binary_frames_are_told_from_text_ones_though_both_are_taken_as_by
         await fake.inject(meeting_event(3))
         await rec.wait_for(lambda items: len(rec.events) == 3)
         got = [u for u in rec.items if isinstance(u, ZoomEvent | MalformedFrame)]
-        shape = [u.reason.split(" (")[0] if isinstance(u, MalformedFrame) else u.event_ts_ms % 1000
-                 for u in got]
-        assert shape == [790, "binary frame", 888, "binary frame", "binary frame",
-                         "text frame is not valid UTF-8", 792]  # 1706123456789 + 1, 99, 3
+        shape = [
+            u.reason.split(" (")[0] if isinstance(u, MalformedFrame) else u.event_ts_ms % 1000
+            for u in got
+        ]
+        assert shape == [
+            790,
+            "binary frame",
+            888,
+            "binary frame",
+            "binary frame",
+            "text frame is not valid UTF-8",
+            792,
+        ]  # 1706123456789 + 1, 99, 3
         assert got[1].raw == valid.encode() and got[3].raw == b"\x00\x01\x02"
         assert rec.state_names() == ["authenticating", "connecting", "connected"]
         await rec.close()

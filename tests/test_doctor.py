@@ -30,8 +30,14 @@ def test_passes_against_the_fake(tf: ThreadedFake) -> None:
     r = run(tf.env())
     assert r.exit_code == 0, r.output
     out = r.output
-    for step in ("✓ settings", "✓ token request", "✓ clock", "✓ WebSocket handshake",
-                 "✓ build_connection", "✓ heartbeat: answered in"):
+    for step in (
+        "✓ settings",
+        "✓ token request",
+        "✓ clock",
+        "✓ WebSocket handshake",
+        "✓ build_connection",
+        "✓ heartbeat: answered in",
+    ):
         assert step in out
     assert "client secret: set (hidden) (from env ZOOM_CLIENT_SECRET)" in out
     assert "scopes: meeting:read:admin" in out
@@ -73,6 +79,13 @@ def test_unreachable_websocket_and_no_connect(tf: ThreadedFake) -> None:
 
 
 def test_cleartext_to_a_remote_host_is_refused() -> None:
-    r = run({"ZOOM_ACCOUNT_ID": "a", "ZOOM_CLIENT_ID": "b", "ZOOM_CLIENT_SECRET": "c" * 12,
-             "ZOOM_SUBSCRIPTION_ID": "d", "ZOOMTUI_OAUTH_URL": "http://example.com/oauth/token"})
+    r = run(
+        {
+            "ZOOM_ACCOUNT_ID": "a",
+            "ZOOM_CLIENT_ID": "b",
+            "ZOOM_CLIENT_SECRET": "c" * 12,
+            "ZOOM_SUBSCRIPTION_ID": "d",
+            "ZOOMTUI_OAUTH_URL": "http://example.com/oauth/token",
+        }
+    )
     assert r.exit_code == 3 and "✗ transport" in r.output

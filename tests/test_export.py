@@ -92,8 +92,17 @@ def test_csv_round_trip(tmp_path: Path, arch: Path, events):
     assert mode(out) == 0o600
     with out.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["received_at", "event_ts", "event", "meeting_id", "meeting_uuid",
-                             "topic", "participant", "email", "lag_ms"]
+    assert list(rows[0]) == [
+        "received_at",
+        "event_ts",
+        "event",
+        "meeting_id",
+        "meeting_uuid",
+        "topic",
+        "participant",
+        "email",
+        "lag_ms",
+    ]
     assert len(rows) == len(events)
     for row, ev in zip(rows, events, strict=True):
         assert row["received_at"] == iso_utc_ms(ev.received_at)
@@ -113,14 +122,23 @@ def test_csv_round_trip(tmp_path: Path, arch: Path, events):
 
 
 def test_csv_cells_never_start_a_spreadsheet_formula(tmp_path: Path):
-    body = {"event": "meeting.participant_joined", "event_ts": int(T0 * 1000),
-            "payload": {"object": {"id": "1", "uuid": "-abc==", "topic": "=HYPERLINK(\"x\")",
-                                   "participant": {"user_name": "@evil", "email": "+1@x"}}}}
+    body = {
+        "event": "meeting.participant_joined",
+        "event_ts": int(T0 * 1000),
+        "payload": {
+            "object": {
+                "id": "1",
+                "uuid": "-abc==",
+                "topic": '=HYPERLINK("x")',
+                "participant": {"user_name": "@evil", "email": "+1@x"},
+            }
+        },
+    }
     ev = parse_frame(message_frame(body), T0)
     out = tmp_path / "x.csv"
     export_events([ev], out, "csv")
     (row,) = list(csv.DictReader(out.open(newline="")))
-    assert row["topic"] == "'=HYPERLINK(\"x\")"
+    assert row["topic"] == '\'=HYPERLINK("x")'
     assert row["participant"] == "'@evil" and row["email"] == "'+1@x"
     assert row["meeting_uuid"] == "-abc=="  # ids are not free text: kept exactly
 
@@ -131,8 +149,18 @@ def test_stdout_when_no_file(arch: Path, events):
     assert r.stdout_bytes == b"".join(json_line(e) for e in events)
     r = run("--archive", str(arch), "--format", "csv")
     assert r.stdout.splitlines()[0] == ",".join(
-        ["received_at", "event_ts", "event", "meeting_id", "meeting_uuid", "topic",
-         "participant", "email", "lag_ms"])
+        [
+            "received_at",
+            "event_ts",
+            "event",
+            "meeting_id",
+            "meeting_uuid",
+            "topic",
+            "participant",
+            "email",
+            "lag_ms",
+        ]
+    )
     assert len(r.stdout.splitlines()) == len(events) + 1
 
 
@@ -241,14 +269,21 @@ def test_export_round_trips_through_reading_the_archive_again(tmp_path: Path, ar
         again = parse_frame(message_frame(obj), ev.received_at)
         assert isinstance(again, ZoomEvent) and again.body == ev.body
         assert (again.name, again.meeting_uuid, again.participant_key) == (
-            ev.name, ev.meeting_uuid, ev.participant_key)
+            ev.name,
+            ev.meeting_uuid,
+            ev.participant_key,
+        )
 
 
 def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path):
     p = archive_of(tmp_path / "big.sqlite3", scenario(3000))
-    proc = subprocess.Popen([sys.executable, "-m", "zoomtui.cli", "export", "--archive", str(p)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zoomtui.cli", "export", "--archive", str(p)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`

@@ -19,8 +19,14 @@ from websockets.sync.client import connect
 
 from zoomtui.commands.fake_server import command
 
-NAMES = ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET", "ZOOM_SUBSCRIPTION_ID",
-         "ZOOMTUI_OAUTH_URL", "ZOOMTUI_WS_URL"]
+NAMES = [
+    "ZOOM_ACCOUNT_ID",
+    "ZOOM_CLIENT_ID",
+    "ZOOM_CLIENT_SECRET",
+    "ZOOM_SUBSCRIPTION_ID",
+    "ZOOMTUI_OAUTH_URL",
+    "ZOOMTUI_WS_URL",
+]
 
 
 def read_lines(proc: subprocess.Popen, n: int, timeout: float = 10) -> list[str]:
@@ -44,9 +50,20 @@ def read_lines(proc: subprocess.Popen, n: int, timeout: float = 10) -> list[str]
 @pytest.fixture
 def server():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zoomtui.cli", "fake-server", "--scenario", "demo", "--rate", "50",
-         "--seed", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "zoomtui.cli",
+            "fake-server",
+            "--scenario",
+            "demo",
+            "--rate",
+            "50",
+            "--seed",
+            "3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         yield proc
@@ -69,12 +86,17 @@ def test_prints_exports_serves_a_client_and_stops_on_ctrl_c(server: subprocess.P
     assert env["ZOOMTUI_OAUTH_URL"].endswith("/oauth/token")
     assert env["ZOOMTUI_WS_URL"].startswith("ws://127.0.0.1:") and "?" not in env["ZOOMTUI_WS_URL"]
 
-    r = httpx.post(env["ZOOMTUI_OAUTH_URL"], auth=(env["ZOOM_CLIENT_ID"], env["ZOOM_CLIENT_SECRET"]),
-                   data={"grant_type": "account_credentials", "account_id": env["ZOOM_ACCOUNT_ID"]},
-                   timeout=5)
+    r = httpx.post(
+        env["ZOOMTUI_OAUTH_URL"],
+        auth=(env["ZOOM_CLIENT_ID"], env["ZOOM_CLIENT_SECRET"]),
+        data={"grant_type": "account_credentials", "account_id": env["ZOOM_ACCOUNT_ID"]},
+        timeout=5,
+    )
     assert r.status_code == 200
     token = r.json()["access_token"]
-    url = f"{env['ZOOMTUI_WS_URL']}?subscriptionId={env['ZOOM_SUBSCRIPTION_ID']}&access_token={token}"
+    url = (
+        f"{env['ZOOMTUI_WS_URL']}?subscriptionId={env['ZOOM_SUBSCRIPTION_ID']}&access_token={token}"
+    )
     with connect(url, open_timeout=5, close_timeout=1) as ws:
         assert orjson.loads(ws.recv(timeout=5))["success"] is True
         assert orjson.loads(ws.recv(timeout=5))["module"] == "message"  # the demo scenario runs
@@ -100,6 +122,15 @@ def test_bad_rate_is_a_usage_error(rate: str) -> None:
 
 def test_help_lists_every_option() -> None:
     out = CliRunner().invoke(command, ["--help"]).output
-    for opt in ("--host", "--port", "--oauth-port", "--seed", "--rate", "--events", "--scenario",
-                "--token-ttl", "--allow-non-loopback"):
+    for opt in (
+        "--host",
+        "--port",
+        "--oauth-port",
+        "--seed",
+        "--rate",
+        "--events",
+        "--scenario",
+        "--token-ttl",
+        "--allow-non-loopback",
+    ):
         assert opt in out

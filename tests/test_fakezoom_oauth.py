@@ -29,7 +29,9 @@ async def http():
         yield client
 
 
-async def test_token_issued_with_zoom_shape_and_date_header(fake: FakeZoom, http: httpx.AsyncClient) -> None:
+async def test_token_issued_with_zoom_shape_and_date_header(
+    fake: FakeZoom, http: httpx.AsyncClient
+) -> None:
     r = await http.post(fake.oauth_url, auth=AUTH, data=FORM)
     assert r.status_code == 200
     body = r.json()
@@ -49,7 +51,9 @@ async def test_each_request_gets_a_new_token_on_one_keep_alive_connection(fake, 
     a = (await http.post(fake.oauth_url, auth=AUTH, data=FORM)).json()["access_token"]
     b = (await http.post(fake.oauth_url, auth=AUTH, data=FORM)).json()["access_token"]
     assert a != b
-    assert fake.issuer.is_valid(a) and fake.issuer.is_valid(b)  # a new token does not revoke the old
+    assert fake.issuer.is_valid(a) and fake.issuer.is_valid(
+        b
+    )  # a new token does not revoke the old
 
 
 async def test_token_ttl_is_configurable() -> None:

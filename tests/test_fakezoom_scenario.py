@@ -53,10 +53,14 @@ def test_clock_start_and_rate_only_move_timestamps() -> None:
 def test_event_ts_follows_the_schedule_and_a_few_are_late() -> None:
     evs = take(3000, rate=20)
     scheduled = [round((T0 + i / 20) * 1000) for i in range(len(evs))]
-    assert all(e["event_ts"] <= s for e, s in zip(evs, scheduled, strict=True))  # never from the future
+    assert all(
+        e["event_ts"] <= s for e, s in zip(evs, scheduled, strict=True)
+    )  # never from the future
     on_time = sum(e["event_ts"] >= s - 50 for e, s in zip(evs, scheduled, strict=True))
     assert on_time > 0.9 * len(evs)
-    late = [s - e["event_ts"] for e, s in zip(evs, scheduled, strict=True) if s - e["event_ts"] >= 5000]
+    late = [
+        s - e["event_ts"] for e, s in zip(evs, scheduled, strict=True) if s - e["event_ts"] >= 5000
+    ]
     assert late, "some events must arrive late"
     assert max(late) <= 200_000
 
@@ -72,9 +76,16 @@ def test_every_event_is_a_well_formed_zoom_event(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_id_types_are_string_or_number_by_family(seed: int) -> None:
-    string_ids = {"meeting.started", "meeting.ended", "meeting.participant_joined",
-                  "meeting.participant_left", "webinar.started", "webinar.ended",
-                  "webinar.participant_joined", "webinar.participant_left"}
+    string_ids = {
+        "meeting.started",
+        "meeting.ended",
+        "meeting.participant_joined",
+        "meeting.participant_left",
+        "webinar.started",
+        "webinar.ended",
+        "webinar.participant_joined",
+        "webinar.participant_left",
+    }
     number_ids = {"meeting.created", "meeting.updated", "meeting.deleted", "recording.completed"}
     seen = set()
     for ev in take(OPENING, seed=seed):
@@ -101,10 +112,15 @@ def test_a_left_arrives_after_the_same_persons_rejoin(seed: int) -> None:
     evs = take(OPENING, seed=seed)
     found = False
     for join, left in itertools.pairwise(evs):
-        if not (join["event"].endswith("participant_joined") and left["event"].endswith("participant_left")):
+        if not (
+            join["event"].endswith("participant_joined")
+            and left["event"].endswith("participant_left")
+        ):
             continue
         pj, pl = part(join), part(left)
-        same = pj.get("participant_uuid", pj["user_id"]) == pl.get("participant_uuid", pl["user_id"])
+        same = pj.get("participant_uuid", pj["user_id"]) == pl.get(
+            "participant_uuid", pl["user_id"]
+        )
         if same and pj["user_id"] != pl["user_id"] and left["event_ts"] < join["event_ts"]:
             found = True
     assert found
@@ -177,7 +193,9 @@ def test_account_events_have_zoom_shapes() -> None:
     assert updated["object"]["topic"] != updated["old_object"]["topic"]
     rec = evs["recording.completed"]
     assert rec["download_token"] and rec["payload"]["object"]["recording_files"]
-    assert rec["payload"]["object"]["recording_count"] == len(rec["payload"]["object"]["recording_files"])
+    assert rec["payload"]["object"]["recording_count"] == len(
+        rec["payload"]["object"]["recording_files"]
+    )
     user = evs["user.created"]["payload"]["object"]
     assert {"id", "email", "type"} <= set(user)
 

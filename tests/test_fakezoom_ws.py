@@ -159,8 +159,11 @@ async def test_wrong_path_is_a_404_handshake(fake) -> None:
 
 
 async def test_inject_sends_a_message_frame_with_json_string_content(fake) -> None:
-    event = {"event": "meeting.started", "event_ts": 1706123456789,
-             "payload": {"account_id": C.account_id, "object": {"id": "1", "uuid": "a+b/c=="}}}
+    event = {
+        "event": "meeting.started",
+        "event_ts": 1706123456789,
+        "payload": {"account_id": C.account_id, "object": {"id": "1", "uuid": "a+b/c=="}},
+    }
     async with client(fake.ws_url_for(fake.issue_token())) as ws:
         await recv(ws)
         conn = await fake.wait_for_connection()
@@ -175,7 +178,10 @@ async def test_inject_sends_a_message_frame_with_json_string_content(fake) -> No
         # a JSON string is sent as it is
         await fake.inject('{"event":"user.created","event_ts":1}', conn=conn)
         assert orjson.loads(await recv(ws))["content"] == '{"event":"user.created","event_ts":1}'
-        assert conn.sent_events == [orjson.dumps(event).decode(), '{"event":"user.created","event_ts":1}']
+        assert conn.sent_events == [
+            orjson.dumps(event).decode(),
+            '{"event":"user.created","event_ts":1}',
+        ]
 
 
 async def test_inject_frame_is_verbatim_text_or_binary(fake) -> None:
@@ -302,12 +308,17 @@ async def test_send_invalid_token_then_close(fake, wording) -> None:
         await fake.wait_for_connection()
         await fake.send_invalid_token(wording=wording)
         frame = parse_frame(await recv(ws), 0.0)
-        assert frame.kind == KIND_INVALID_TOKEN and frame.success is False and frame.content == wording
+        assert (
+            frame.kind == KIND_INVALID_TOKEN and frame.success is False and frame.content == wording
+        )
         assert await closed_code(ws) == CLOSE_REFUSED
 
 
 async def test_idle_timeout_closes_a_connection_without_heartbeats() -> None:
-    async with FakeZoom(idle_timeout=0.2) as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+    async with (
+        FakeZoom(idle_timeout=0.2) as fake,
+        client(fake.ws_url_for(fake.issue_token())) as ws,
+    ):
         await recv(ws)
         await ws.send(HEARTBEAT_REQUEST)
         assert await recv(ws) == HEARTBEAT_ANSWER
@@ -341,7 +352,11 @@ async def test_restart_on_the_same_ports_and_reconnect(fake) -> None:
 
 async def test_settings_point_at_this_fake(fake) -> None:
     s = fake.settings(heartbeat_interval=0.05)
-    assert (s.account_id, s.client_id, s.subscription_id) == (C.account_id, C.client_id, C.subscription_id)
+    assert (s.account_id, s.client_id, s.subscription_id) == (
+        C.account_id,
+        C.client_id,
+        C.subscription_id,
+    )
     assert s.client_secret.reveal() == C.client_secret and C.client_secret not in repr(s)
     assert s.oauth_url == fake.oauth_url and s.ws_url == fake.ws_url
     assert s.heartbeat_interval == 0.05
@@ -371,7 +386,10 @@ def test_non_loopback_host_is_refused() -> None:
 
 async def test_demo_scenario_at_max_rate_sends_the_seeded_events_in_order() -> None:
     clock = lambda: 1_700_000_000.0  # noqa: E731 - a fixed clock makes the wire deterministic
-    async with FakeZoom(scenario="demo", rate="max", events=300, seed=7, clock=clock) as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+    async with (
+        FakeZoom(scenario="demo", rate="max", events=300, seed=7, clock=clock) as fake,
+        client(fake.ws_url_for(fake.issue_token())) as ws,
+    ):
         await recv(ws)
         frames = [await recv(ws) for _ in range(300)]
         conn = await fake.wait_for_connection()
@@ -383,7 +401,10 @@ async def test_demo_scenario_at_max_rate_sends_the_seeded_events_in_order() -> N
 
 
 async def test_paced_scenario_sends_at_the_rate_and_stops_after_n_events() -> None:
-    async with FakeZoom(scenario="demo", rate=100, events=5) as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+    async with (
+        FakeZoom(scenario="demo", rate=100, events=5) as fake,
+        client(fake.ws_url_for(fake.issue_token())) as ws,
+    ):
         await recv(ws)
         events = [parse_frame(await recv(ws), 0.0) for _ in range(5)]
         assert all(isinstance(e, ZoomEvent) for e in events)
@@ -413,11 +434,16 @@ async def test_quiet_scenario_sends_nothing(fake) -> None:
             await recv(ws, timeout=0.2)
 
 
-@pytest.mark.skipif(not default_samples_dir().is_dir(),
-                    reason="../shared/zoom-samples/webhooks is absent (a user's clone has no samples)")
+@pytest.mark.skipif(
+    not default_samples_dir().is_dir(),
+    reason="../shared/zoom-samples/webhooks is absent (a user's clone has no samples)",
+)
 async def test_samples_scenario_replays_every_file_verbatim() -> None:
     files = sorted(Path(default_samples_dir()).glob("*.json"))
-    async with FakeZoom(scenario="samples", rate="max") as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+    async with (
+        FakeZoom(scenario="samples", rate="max") as fake,
+        client(fake.ws_url_for(fake.issue_token())) as ws,
+    ):
         await recv(ws)
         contents = [orjson.loads(await recv(ws))["content"] for _ in files]
     assert contents == [f.read_text(encoding="utf-8") for f in files]
@@ -432,7 +458,10 @@ def test_samples_scenario_without_the_folder_says_where_it_looked(tmp_path) -> N
 
 async def test_heartbeats_are_answered_during_a_max_rate_flood() -> None:
     n = 20_000
-    async with FakeZoom(scenario="demo", rate="max", events=n, record_events=False) as fake, client(fake.ws_url_for(fake.issue_token())) as ws:
+    async with (
+        FakeZoom(scenario="demo", rate="max", events=n, record_events=False) as fake,
+        client(fake.ws_url_for(fake.issue_token())) as ws,
+    ):
         await recv(ws)
         assert orjson.loads(await recv(ws, timeout=10))["module"] == "message"  # the flood began
         await ws.send(HEARTBEAT_REQUEST)

@@ -34,7 +34,9 @@ def test_core_modules_import_no_textual() -> None:
         "bad = sorted(k for k in sys.modules if k == 'textual' or k.startswith('textual.'))\n"
         "print(len(present)); print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     count, bad = out.splitlines()[0], (out.splitlines()[1:] or [""])[0]
     assert int(count) >= 3
     assert bad == "", f"core imported Textual: {bad}"
@@ -47,5 +49,7 @@ def test_tail_command_imports_no_textual() -> None:
         "CliRunner().invoke(c.main, ['tail', '--help'])\n"
         "print(any(k == 'textual' or k.startswith('textual.') for k in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "False"

@@ -662,8 +662,11 @@ def test_live_meetings_last_heard_of_before_a_gap_are_bounded() -> None:
     from zoomtui.zoom.protocol import message_frame, parse_frame
 
     def started(uuid: str, at: float):
-        body = {"event": "meeting.started", "event_ts": int(at * 1000),
-                "payload": {"object": {"uuid": uuid, "id": "1", "topic": uuid}}}
+        body = {
+            "event": "meeting.started",
+            "event_ts": int(at * 1000),
+            "payload": {"object": {"uuid": uuid, "id": "1", "topic": uuid}},
+        }
         return parse_frame(message_frame(body), at)
 
     t = MeetingTracker(forget_after_gap=3600, max_gap_stale=2)

@@ -36,8 +36,17 @@ def identity(who: str) -> dict[str, str]:
 
 def person_view(p: Participant, now: float) -> tuple:
     """What the panes show of one person."""
-    return (p.status, p.detail, p.entries, p.first_join_ms, p.join_ms, p.leave_ms, p.flags,
-            p.time_in_meeting(now), p.name)
+    return (
+        p.status,
+        p.detail,
+        p.entries,
+        p.first_join_ms,
+        p.join_ms,
+        p.leave_ms,
+        p.flags,
+        p.time_in_meeting(now),
+        p.name,
+    )
 
 
 def snapshot(tracker: MeetingTracker, now: float) -> dict:

@@ -93,8 +93,14 @@ def test_bytes_frames_are_malformed_not_guessed() -> None:
         ({}, None),
     ],
 )
-def test_participant_key_prefers_uuid_then_id_then_user_id(participant: dict, expected: str | None) -> None:
-    body = {"event": "meeting.participant_left", "event_ts": 1, "payload": {"object": {"uuid": "u", "participant": participant}}}
+def test_participant_key_prefers_uuid_then_id_then_user_id(
+    participant: dict, expected: str | None
+) -> None:
+    body = {
+        "event": "meeting.participant_left",
+        "event_ts": 1,
+        "payload": {"object": {"uuid": "u", "participant": participant}},
+    }
     ev = parse_frame(message_frame(body), NOW)
     assert isinstance(ev, ZoomEvent)
     assert ev.participant_key == expected
@@ -102,7 +108,11 @@ def test_participant_key_prefers_uuid_then_id_then_user_id(participant: dict, ex
 
 def test_meeting_id_string_or_number_normalised() -> None:
     for raw_id in ("85746352415", 85746352415, 85746352415.0):
-        body = {"event": "meeting.started", "event_ts": 1, "payload": {"object": {"id": raw_id, "uuid": "u"}}}
+        body = {
+            "event": "meeting.started",
+            "event_ts": 1,
+            "payload": {"object": {"id": raw_id, "uuid": "u"}},
+        }
         ev = parse_frame(message_frame(body), NOW)
         assert isinstance(ev, ZoomEvent)
         assert ev.meeting_id == "85746352415"
@@ -127,7 +137,11 @@ def test_missing_event_ts_is_kept_as_event_without_time() -> None:
     ("frame", "kind", "success"),
     [
         (envelope_frame("build_connection", True, "connected"), KIND_BUILD_CONNECTION, True),
-        (envelope_frame("build_connection", False, "subscription not found"), KIND_BUILD_CONNECTION, False),
+        (
+            envelope_frame("build_connection", False, "subscription not found"),
+            KIND_BUILD_CONNECTION,
+            False,
+        ),
         (envelope_frame("other", False, "something failed"), KIND_ERROR, False),
         (envelope_frame("heartbeat", True, "live"), KIND_HEARTBEAT, True),
         (envelope_frame("build_connection", False, "Invalid Token"), KIND_INVALID_TOKEN, False),
@@ -153,18 +167,33 @@ def test_envelopes(frame: str, kind: str, success: bool | None) -> None:
         ("", "not JSON"),
         ("[1, 2]", "an array, not a JSON object"),
         ('"just a string"', "not a JSON object"),
-        ('{"success": true, "content": "x"}', "no \"module\""),
-        ('{"module": 7, "content": "x"}', "no \"module\""),
-        ('{"module": "heartbeat", "success": "yes"}', "\"success\" is a string"),
-        ('{"module": "heartbeat", "header": [1]}', "\"header\" is an array"),
-        ('{"module": "message", "success": true, "content": "{not json"}', "message content is not JSON"),
+        ('{"success": true, "content": "x"}', 'no "module"'),
+        ('{"module": 7, "content": "x"}', 'no "module"'),
+        ('{"module": "heartbeat", "success": "yes"}', '"success" is a string'),
+        ('{"module": "heartbeat", "header": [1]}', '"header" is an array'),
+        (
+            '{"module": "message", "success": true, "content": "{not json"}',
+            "message content is not JSON",
+        ),
         ('{"module": "message", "success": true, "content": 42}', "message content is a number"),
         ('{"module": "message", "success": true, "content": null}', "message content is null"),
         ('{"module": "message", "success": true, "content": "[1,2]"}', "event is an array"),
-        ('{"module": "message", "success": true, "content": "{\\"payload\\": {}}"}', "event has no name"),
-        ('{"module": "message", "success": true, "content": "{\\"event\\": 5}"}', "event has no name"),
-        ('{"module": "message", "success": true, "content": "{\\"event\\": \\"a.b\\", \\"payload\\": 3}"}', "payload is a number"),
-        ('{"module": "message", "success": true, "content": "{\\"event\\": \\"a.b\\", \\"event_ts\\": true}"}', "event_ts is a boolean"),
+        (
+            '{"module": "message", "success": true, "content": "{\\"payload\\": {}}"}',
+            "event has no name",
+        ),
+        (
+            '{"module": "message", "success": true, "content": "{\\"event\\": 5}"}',
+            "event has no name",
+        ),
+        (
+            '{"module": "message", "success": true, "content": "{\\"event\\": \\"a.b\\", \\"payload\\": 3}"}',
+            "payload is a number",
+        ),
+        (
+            '{"module": "message", "success": true, "content": "{\\"event\\": \\"a.b\\", \\"event_ts\\": true}"}',
+            "event_ts is a boolean",
+        ),
     ],
 )
 def test_malformed_frames_have_a_reason_and_keep_raw(frame: str | bytes, reason_part: str) -> None:
@@ -194,7 +223,9 @@ def test_preview_is_one_line() -> None:
 
 def test_every_zoom_sample(request: pytest.FixtureRequest) -> None:
     if not SAMPLES.is_dir():
-        pytest.skip(f"{SAMPLES} not present (it is in the team's shared folder, not in a user's clone)")
+        pytest.skip(
+            f"{SAMPLES} not present (it is in the team's shared folder, not in a user's clone)"
+        )
     files = sorted(SAMPLES.glob("*.json"))
     assert len(files) >= 500
     events = malformed = 0
@@ -210,7 +241,9 @@ def test_every_zoom_sample(request: pytest.FixtureRequest) -> None:
             malformed += 1
             continue
         assert isinstance(r, ZoomEvent), (f.name, getattr(r, "reason", r))
-        assert r.name == f.stem or r.name.replace("_", "") == f.stem.replace("_", "") or "." in r.name
+        assert (
+            r.name == f.stem or r.name.replace("_", "") == f.stem.replace("_", "") or "." in r.name
+        )
         if r.event_ts is None:
             no_ts.append(f.name)
         events += 1
@@ -221,7 +254,9 @@ def test_every_zoom_sample(request: pytest.FixtureRequest) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -241,7 +276,9 @@ def test_arbitrary_text_never_raises(data: str) -> None:
 
 @settings(max_examples=400, deadline=None)
 @given(
-    module=st.sampled_from(["message", "heartbeat", "build_connection", "other"]) | st.text(max_size=5) | json_values,
+    module=st.sampled_from(["message", "heartbeat", "build_connection", "other"])
+    | st.text(max_size=5)
+    | json_values,
     success=st.booleans() | json_values,
     content=json_values | json_values.map(lambda v: json.dumps(v)),
     header=json_values,
@@ -264,9 +301,20 @@ def test_arbitrary_envelopes_never_raise(module, success, content, header) -> No
         optional={
             "event_ts": json_values,
             "payload": st.fixed_dictionaries(
-                {}, optional={"account_id": json_values, "object": json_values | st.fixed_dictionaries(
-                    {}, optional={"id": json_values, "uuid": json_values, "topic": json_values,
-                                  "participant": json_values})},
+                {},
+                optional={
+                    "account_id": json_values,
+                    "object": json_values
+                    | st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "id": json_values,
+                            "uuid": json_values,
+                            "topic": json_values,
+                            "participant": json_values,
+                        },
+                    ),
+                },
             ),
         },
     )
@@ -281,8 +329,19 @@ def test_near_valid_events_never_raise(event: dict) -> None:
 
 # -- text frames taken as the UTF-8 they came in (the connection's receive path) ----------
 
-_DERIVED = ("name", "event_ts_ms", "received_at", "account_id", "meeting_uuid", "meeting_id",
-            "topic", "participant_key", "participant_name", "participant_email", "search_text")
+_DERIVED = (
+    "name",
+    "event_ts_ms",
+    "received_at",
+    "account_id",
+    "meeting_uuid",
+    "meeting_id",
+    "topic",
+    "participant_key",
+    "participant_name",
+    "participant_email",
+    "search_text",
+)
 
 
 def assert_same_outcome(from_text, from_bytes) -> None:
@@ -301,8 +360,15 @@ def assert_same_outcome(from_text, from_bytes) -> None:
 
 @pytest.mark.parametrize("topic", ["Weekly [sync]", "Björn's 1:1 ☕", "李雷 & 韩梅梅 🎉"])
 def test_a_text_frame_as_utf8_bytes_is_the_same_event_and_keeps_its_bytes(topic: str) -> None:
-    frame = message_frame({**JOINED, "payload": {**JOINED["payload"], "object": {
-        **JOINED["payload"]["object"], "topic": topic}}})
+    frame = message_frame(
+        {
+            **JOINED,
+            "payload": {
+                **JOINED["payload"],
+                "object": {**JOINED["payload"]["object"], "topic": topic},
+            },
+        }
+    )
     data = frame.encode()
     ev = parse_text_frame(data, NOW)
     assert isinstance(ev, ZoomEvent) and ev.topic == topic

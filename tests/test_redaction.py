@@ -41,8 +41,13 @@ def test_redact_masks_query_tokens_headers_and_known_values() -> None:
         '{"access_token": "tok123456789"} and registered-secret-value-99'
     )
     out = redact(text)
-    for leaked in ("eyJhbGciOi", "abcdefghijklmnop", "ZGVtbzpzZWNyZXQ=", "tok123456789",
-                   s.reveal()):
+    for leaked in (
+        "eyJhbGciOi",
+        "abcdefghijklmnop",
+        "ZGVtbzpzZWNyZXQ=",
+        "tok123456789",
+        s.reveal(),
+    ):
         assert leaked not in out
     assert "subscriptionId=abc" in out
 
@@ -114,7 +119,8 @@ def debug_everything(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
 
 
 async def test_no_token_or_secret_anywhere_across_scenarios(
-        debug_everything: io.StringIO, caplog: pytest.LogCaptureFixture) -> None:
+    debug_everything: io.StringIO, caplog: pytest.LogCaptureFixture
+) -> None:
     issued: list[str] = []
     texts: list[str] = []
     async with FakeZoom() as fake:
@@ -181,10 +187,14 @@ async def test_no_token_or_secret_anywhere_across_scenarios(
 
     assert len(issued) >= 3
     basic = base64.b64encode(
-        f"{DEMO_CREDENTIALS.client_id}:{DEMO_CREDENTIALS.client_secret}".encode()).decode()
+        f"{DEMO_CREDENTIALS.client_id}:{DEMO_CREDENTIALS.client_secret}".encode()
+    ).decode()
     forbidden = [*issued, DEMO_CREDENTIALS.client_secret, WRONG_SECRET, basic]
-    logged = caplog.text + debug_everything.getvalue() + "\n".join(
-        r.getMessage() for r in caplog.records)
+    logged = (
+        caplog.text
+        + debug_everything.getvalue()
+        + "\n".join(r.getMessage() for r in caplog.records)
+    )
     assert "access_token=***" in logged  # websockets did log the request line, redacted
     everything = logged + "\n".join(texts)
     for value in forbidden:

@@ -39,8 +39,16 @@ def test_json_line_is_the_event_as_sent_plus_received_at() -> None:
 async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
     async with FakeZoom() as fake:
         out, err = io.BytesIO(), io.StringIO()
-        task = asyncio.create_task(run_tail(fake.settings(heartbeat_interval=HB), as_json=True,
-                                            count=12, out=out, err=err, handle_signals=False))
+        task = asyncio.create_task(
+            run_tail(
+                fake.settings(heartbeat_interval=HB),
+                as_json=True,
+                count=12,
+                out=out,
+                err=err,
+                handle_signals=False,
+            )
+        )
         conn = await fake.wait_for_connection()
         for i in range(6):
             await fake.inject(meeting_event(i))
@@ -65,9 +73,16 @@ async def test_filter_count_and_malformed_frames() -> None:
     async with FakeZoom() as fake:
         out, err = io.BytesIO(), io.StringIO()
         flt = compile_filter("user:ana -type:*.participant_left")
-        task = asyncio.create_task(run_tail(fake.settings(heartbeat_interval=HB),
-                                            matches=flt.matches_event, count=2, out=out, err=err,
-                                            handle_signals=False))
+        task = asyncio.create_task(
+            run_tail(
+                fake.settings(heartbeat_interval=HB),
+                matches=flt.matches_event,
+                count=2,
+                out=out,
+                err=err,
+                handle_signals=False,
+            )
+        )
         await fake.wait_for_connection()
         await fake.inject({**meeting_event(1), "event": "meeting.participant_left"})
         await fake.send_malformed(kind="not_json")
@@ -88,8 +103,13 @@ async def test_filter_count_and_malformed_frames() -> None:
 async def test_duration_ends_the_run() -> None:
     async with FakeZoom() as fake:
         t0 = time.monotonic()
-        code = await run_tail(fake.settings(heartbeat_interval=HB), duration=0.5,
-                              out=io.BytesIO(), err=io.StringIO(), handle_signals=False)
+        code = await run_tail(
+            fake.settings(heartbeat_interval=HB),
+            duration=0.5,
+            out=io.BytesIO(),
+            err=io.StringIO(),
+            handle_signals=False,
+        )
         assert code == 0 and 0.4 < time.monotonic() - t0 < 5
 
 
@@ -97,9 +117,14 @@ async def test_gives_up_with_exit_5() -> None:
     async with FakeZoom() as fake:
         settings = fake.settings(heartbeat_interval=HB)
     err = io.StringIO()
-    code = await run_tail(settings, give_up_after=3, out=io.BytesIO(), err=err,
-                          handle_signals=False,
-                          connection_kwargs={"backoff_base": 0.01, "backoff_cap": 0.02})
+    code = await run_tail(
+        settings,
+        give_up_after=3,
+        out=io.BytesIO(),
+        err=err,
+        handle_signals=False,
+        connection_kwargs={"backoff_base": 0.01, "backoff_cap": 0.02},
+    )
     assert code == 5
     assert "gave up after 3 failed attempts" in err.getvalue()
 
@@ -122,8 +147,13 @@ def test_cli_exit_codes_for_settings_credentials_subscription_and_filter() -> No
 # -- as a real process ----------------------------------------------------------------------
 def _tail(env: dict[str, str], *args: str, **kw) -> subprocess.Popen:
     full = {**os.environ, **env}
-    return subprocess.Popen([sys.executable, "-m", "zoomtui.cli", "tail", *args],
-                            env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "zoomtui.cli", "tail", *args],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
 
 
 def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
@@ -157,8 +187,9 @@ def test_ctrl_c_exits_130_without_a_traceback() -> None:
 def test_broken_pipe_from_head_ends_quietly() -> None:
     with ThreadedFake(scenario="demo", rate=500) as tf:
         tail = _tail(tf.env(), "--json")
-        head = subprocess.run(["head", "-n", "3"], stdin=tail.stdout, capture_output=True,
-                              timeout=30)
+        head = subprocess.run(
+            ["head", "-n", "3"], stdin=tail.stdout, capture_output=True, timeout=30
+        )
         tail.stdout.close()
         _, err = tail.communicate(timeout=15)
     assert len(head.stdout.splitlines()) == 3

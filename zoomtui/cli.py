@@ -36,8 +36,11 @@ class LazyGroup(click.Group):
         return importlib.import_module(f"zoomtui.commands.{module}").command
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="zoomtui")
 @click.pass_context
 def main(ctx: click.Context) -> None:

@@ -64,8 +64,13 @@ PROFILE_KEYS: dict[str, type] = {
 
 #: profile keys the front ends read (not connection settings): `resolve()` passes them
 #: through for `profiles show`, and they never reach ConnectionSettings
-DISPLAY_KEYS = ("log_limit", "archive", "archive_max_age_days", "archive_max_size_mb",
-                "history_minutes")
+DISPLAY_KEYS = (
+    "log_limit",
+    "archive",
+    "archive_max_age_days",
+    "archive_max_size_mb",
+    "history_minutes",
+)
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

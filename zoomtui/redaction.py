@@ -17,7 +17,9 @@ from collections.abc import Iterable
 MASK = "***"
 
 _TOKEN_QUERY = re.compile(r"(?i)((?:access_token|token|client_secret)=)[^&\s\"'<>]+")
-_AUTH_HEADER = re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?\s*(?:basic|bearer)\s+)[A-Za-z0-9._~+/=-]+")
+_AUTH_HEADER = re.compile(
+    r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?\s*(?:basic|bearer)\s+)[A-Za-z0-9._~+/=-]+"
+)
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _BASIC = re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/=]{8,}")
 _JSON_TOKEN = re.compile(r"(?i)([\"']access_token[\"']\s*:\s*[\"'])[^\"']+")
@@ -104,7 +106,7 @@ def mask_id(value: str, keep: int = 2) -> str:
     """Partly mask an identifier for display (`9fX…k2`): enough to recognise, not to copy."""
     if len(value) <= keep * 2 + 1:
         return value
-    return f"{value[:keep + 1]}…{value[-keep:]}"
+    return f"{value[: keep + 1]}…{value[-keep:]}"
 
 
 def _redact_record(record: logging.LogRecord) -> None:

@@ -25,4 +25,3 @@ async def loop_errors() -> AsyncIterator[list[dict]]:
     finally:
         gc.collect()
         loop.set_exception_handler(old)
-

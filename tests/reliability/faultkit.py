@@ -169,8 +169,14 @@ class Rig:
     def __post_init__(self) -> None:
         self.settings = self.fake.settings(heartbeat_interval=HB, **self.settings_changes)
         self.tokens = TokenProvider(self.settings, timeout=TOKEN_TIMEOUT)
-        self.conn = ZoomConnection(self.settings, self.tokens, rng=MaxRandom(), backoff_base=BASE,
-                                   backoff_cap=CAP, open_timeout=OPEN_TIMEOUT)
+        self.conn = ZoomConnection(
+            self.settings,
+            self.tokens,
+            rng=MaxRandom(),
+            backoff_base=BASE,
+            backoff_cap=CAP,
+            open_timeout=OPEN_TIMEOUT,
+        )
         self.archive = Archive(self.folder / "archive.sqlite3", flush_interval=0.02)
         self.traffic = Traffic(self.fake)
         self.rec: Recorder | None = None
@@ -184,8 +190,12 @@ class Rig:
     # -- what happened ------------------------------------------------------------------
     def sent(self) -> list[str]:
         """Contents the fake sent on our accepted connections, in order."""
-        return [c for fc in self.fake.accepted_connections if fc.id not in self.foreign
-                for c in fc.sent_events]
+        return [
+            c
+            for fc in self.fake.accepted_connections
+            if fc.id not in self.foreign
+            for c in fc.sent_events
+        ]
 
     def received(self) -> list[str]:
         return [content_of(e) for e in self.rec.events]
@@ -201,12 +211,14 @@ class Rig:
                 events = self.rec.events
 
     async def count_states(self, state: S, more: int, since: int) -> None:
-        await self.rec.wait_for(lambda _: sum(s.state is state for s in self.rec.states[since:])
-                                >= more)
+        await self.rec.wait_for(
+            lambda _: sum(s.state is state for s in self.rec.states[since:]) >= more
+        )
 
     def hosts(self, pattern: str) -> str:
-        return (pattern.replace("<oauth>", re.escape(urlsplit(self.fake.oauth_url).netloc))
-                .replace("<ws>", re.escape(urlsplit(self.fake.ws_url).netloc)))
+        return pattern.replace("<oauth>", re.escape(urlsplit(self.fake.oauth_url).netloc)).replace(
+            "<ws>", re.escape(urlsplit(self.fake.ws_url).netloc)
+        )
 
     async def finish(self) -> None:
         """Stop the traffic once the client has everything, close, flush the archive."""
@@ -234,10 +246,12 @@ def assert_exactly_once(rig: Rig) -> None:
     rec = rig.rec
     kept = [r.update for r in rig.archive.iter_records(kinds=("gap", "state", "malformed"))]
     assert [g for g in kept if isinstance(g, Gap)] == rec.gaps
-    assert ([(s.state, s.reason, s.retry_in) for s in kept if isinstance(s, StateChanged)]
-            == [(s.state, s.reason, s.retry_in) for s in rec.states])
-    assert ([(m.raw, m.reason) for m in kept if isinstance(m, MalformedFrame)]
-            == [(m.raw, m.reason) for m in rec.of(MalformedFrame)])
+    assert [(s.state, s.reason, s.retry_in) for s in kept if isinstance(s, StateChanged)] == [
+        (s.state, s.reason, s.retry_in) for s in rec.states
+    ]
+    assert [(m.raw, m.reason) for m in kept if isinstance(m, MalformedFrame)] == [
+        (m.raw, m.reason) for m in rec.of(MalformedFrame)
+    ]
 
 
 def assert_gaps_match_outages(rig: Rig, found: list[Outage]) -> None:

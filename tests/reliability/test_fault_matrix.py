@@ -53,16 +53,21 @@ pytestmark = pytest.mark.timeout(60)
 
 # -- expected lines (reasons are regexes; <oauth> and <ws> are the fake's host:port) ----------
 REUSE = step(S.AUTHENTICATING, r"reusing the access token \(expires in \d+ min\)")
-NEW_TOKEN = step(S.AUTHENTICATING, lit("getting a new access token from <oauth> (Zoom said "
-                                       "the old one is invalid)"))
+NEW_TOKEN = step(
+    S.AUTHENTICATING,
+    lit("getting a new access token from <oauth> (Zoom said the old one is invalid)"),
+)
 OPEN = step(S.CONNECTING, lit("opening the WebSocket to <ws>"))
 BACK = step(S.CONNECTED, lit("reconnected: build_connection accepted"))
 CLOSED = step(S.STOPPED, "closed")  # the test's own close() at the end
 
 
 def invalid(wording: str) -> str:
-    return step(S.RECONNECTING, lit(f'Zoom says the access token is invalid ("{wording}"); '
-                                    "getting a new one"), 0)
+    return step(
+        S.RECONNECTING,
+        lit(f'Zoom says the access token is invalid ("{wording}"); getting a new one'),
+        0,
+    )
 
 
 @dataclass(frozen=True)
@@ -150,60 +155,157 @@ async def come_up(rig: Rig) -> None:
 REFUSED = "could not connect to <ws>: .+"
 
 FAULTS = [
-    Fault("close 1011", lambda rig: rig.fake.close(code=1011, reason="maintenance"),
-          step(S.RECONNECTING, lit("server closed the connection (1011: maintenance)"), BASE)
-          + REUSE + OPEN + BACK),
-    Fault("TCP cut", tcp_cut,
-          step(S.RECONNECTING, lit("connection lost without a close frame (1006)"), BASE)
-          + REUSE + OPEN + BACK),
-    Fault("silence", silence,
-          step(S.RECONNECTING, r"no frame from Zoom for [\d.]+ s", BASE) + REUSE + OPEN + BACK),
-    Fault("invalid-token frame", lambda rig: rig.fake.send_invalid_token(wording="Token is invalid"),
-          invalid("Token is invalid") + NEW_TOKEN + OPEN + BACK, tokens=(200, 200)),
-    Fault("token expiry", token_expiry,
-          invalid("Invalid Token") + NEW_TOKEN + OPEN + BACK, tokens=(200, 200)),
-    Fault("token endpoint 429", token_endpoint("429", retry_after=1),
-          invalid("Invalid Token") + NEW_TOKEN
-          + step(S.RECONNECTING, lit("Zoom's token endpoint is rate limiting us (429: rate_limited, "
-                                     "Too many requests. Please try again later.); retrying in 1 s."), 1)
-          + NEW_TOKEN + OPEN + BACK, tokens=(200, 429, 200)),
-    Fault("token endpoint 500", token_endpoint("500"),
-          invalid("Invalid Token") + NEW_TOKEN
-          + step(S.RECONNECTING, lit("Zoom's token endpoint answered HTTP 500: server_error, "
-                                     "Internal Error; will retry."), BASE)
-          + NEW_TOKEN + OPEN + BACK, tokens=(200, 500, 200)),
-    Fault("slow token endpoint", token_endpoint("slow", delay=TOKEN_TIMEOUT / 2),
-          invalid("Invalid Token") + NEW_TOKEN + OPEN + BACK, tokens=(200, 200)),
-    Fault("token endpoint past its timeout", token_endpoint("slow", delay=TOKEN_TIMEOUT + 1),
-          invalid("Invalid Token") + NEW_TOKEN
-          + step(S.RECONNECTING, lit(f"The token request to <oauth> timed out after "
-                                     f"{TOKEN_TIMEOUT:g} s."), BASE)
-          + NEW_TOKEN + OPEN + BACK, tokens=None),
-    Fault("displaced by a second connection", displaced,
-          step(S.RECONNECTING, lit("server closed the connection (1000: replaced by a newer "
-                                   "connection on this subscription); possibly displaced by "
-                                   "another connection on this subscription"), BASE)
-          + REUSE + OPEN + BACK),
+    Fault(
+        "close 1011",
+        lambda rig: rig.fake.close(code=1011, reason="maintenance"),
+        step(S.RECONNECTING, lit("server closed the connection (1011: maintenance)"), BASE)
+        + REUSE
+        + OPEN
+        + BACK,
+    ),
+    Fault(
+        "TCP cut",
+        tcp_cut,
+        step(S.RECONNECTING, lit("connection lost without a close frame (1006)"), BASE)
+        + REUSE
+        + OPEN
+        + BACK,
+    ),
+    Fault(
+        "silence",
+        silence,
+        step(S.RECONNECTING, r"no frame from Zoom for [\d.]+ s", BASE) + REUSE + OPEN + BACK,
+    ),
+    Fault(
+        "invalid-token frame",
+        lambda rig: rig.fake.send_invalid_token(wording="Token is invalid"),
+        invalid("Token is invalid") + NEW_TOKEN + OPEN + BACK,
+        tokens=(200, 200),
+    ),
+    Fault(
+        "token expiry",
+        token_expiry,
+        invalid("Invalid Token") + NEW_TOKEN + OPEN + BACK,
+        tokens=(200, 200),
+    ),
+    Fault(
+        "token endpoint 429",
+        token_endpoint("429", retry_after=1),
+        invalid("Invalid Token")
+        + NEW_TOKEN
+        + step(
+            S.RECONNECTING,
+            lit(
+                "Zoom's token endpoint is rate limiting us (429: rate_limited, "
+                "Too many requests. Please try again later.); retrying in 1 s."
+            ),
+            1,
+        )
+        + NEW_TOKEN
+        + OPEN
+        + BACK,
+        tokens=(200, 429, 200),
+    ),
+    Fault(
+        "token endpoint 500",
+        token_endpoint("500"),
+        invalid("Invalid Token")
+        + NEW_TOKEN
+        + step(
+            S.RECONNECTING,
+            lit(
+                "Zoom's token endpoint answered HTTP 500: server_error, Internal Error; will retry."
+            ),
+            BASE,
+        )
+        + NEW_TOKEN
+        + OPEN
+        + BACK,
+        tokens=(200, 500, 200),
+    ),
+    Fault(
+        "slow token endpoint",
+        token_endpoint("slow", delay=TOKEN_TIMEOUT / 2),
+        invalid("Invalid Token") + NEW_TOKEN + OPEN + BACK,
+        tokens=(200, 200),
+    ),
+    Fault(
+        "token endpoint past its timeout",
+        token_endpoint("slow", delay=TOKEN_TIMEOUT + 1),
+        invalid("Invalid Token")
+        + NEW_TOKEN
+        + step(
+            S.RECONNECTING,
+            lit(f"The token request to <oauth> timed out after {TOKEN_TIMEOUT:g} s."),
+            BASE,
+        )
+        + NEW_TOKEN
+        + OPEN
+        + BACK,
+        tokens=None,
+    ),
+    Fault(
+        "displaced by a second connection",
+        displaced,
+        step(
+            S.RECONNECTING,
+            lit(
+                "server closed the connection (1000: replaced by a newer "
+                "connection on this subscription); possibly displaced by "
+                "another connection on this subscription"
+            ),
+            BASE,
+        )
+        + REUSE
+        + OPEN
+        + BACK,
+    ),
     Fault("malformed frames", malformed, "", malformed=len(MALFORMED_KINDS), outages=0),
-    Fault("frame over the size limit", oversize,
-          step(S.RECONNECTING, lit(f"Zoom sent a frame over {10_000 * 4 + 65536:,} bytes; "
-                                   "reconnecting"), BASE) + REUSE + OPEN + BACK,
-          settings={"max_frame_bytes": 10_000}, malformed=1),
-    Fault("server down at start", come_up,
-          step(S.AUTHENTICATING, lit("getting an access token from <oauth>"))
-          + (step(S.RECONNECTING, "Could not reach the token endpoint <oauth>: .+", BASE)
-             + step(S.AUTHENTICATING, lit("getting an access token from <oauth>"))
-             + step(S.RECONNECTING, "Could not reach the token endpoint <oauth>: .+", 2 * BASE)
-             + step(S.AUTHENTICATING, lit("getting an access token from <oauth>"))
-             + step(S.RECONNECTING, "Could not reach the token endpoint <oauth>: .+", 4 * BASE)
-             + step(S.AUTHENTICATING, lit("getting an access token from <oauth>")))
-          + OPEN + step(S.CONNECTED, r"build_connection accepted \(subscription dem…01\)"),
-          down_at_start=True, outages=0),
-    Fault("server restart on the same port", restart,
-          step(S.RECONNECTING, lit("server closed the connection (1001)"), BASE)
-          + REUSE + OPEN + step(S.RECONNECTING, REFUSED, 2 * BASE)
-          + REUSE + OPEN + step(S.RECONNECTING, REFUSED, 4 * BASE)
-          + REUSE + OPEN + BACK),
+    Fault(
+        "frame over the size limit",
+        oversize,
+        step(
+            S.RECONNECTING,
+            lit(f"Zoom sent a frame over {10_000 * 4 + 65536:,} bytes; reconnecting"),
+            BASE,
+        )
+        + REUSE
+        + OPEN
+        + BACK,
+        settings={"max_frame_bytes": 10_000},
+        malformed=1,
+    ),
+    Fault(
+        "server down at start",
+        come_up,
+        step(S.AUTHENTICATING, lit("getting an access token from <oauth>"))
+        + (
+            step(S.RECONNECTING, "Could not reach the token endpoint <oauth>: .+", BASE)
+            + step(S.AUTHENTICATING, lit("getting an access token from <oauth>"))
+            + step(S.RECONNECTING, "Could not reach the token endpoint <oauth>: .+", 2 * BASE)
+            + step(S.AUTHENTICATING, lit("getting an access token from <oauth>"))
+            + step(S.RECONNECTING, "Could not reach the token endpoint <oauth>: .+", 4 * BASE)
+            + step(S.AUTHENTICATING, lit("getting an access token from <oauth>"))
+        )
+        + OPEN
+        + step(S.CONNECTED, r"build_connection accepted \(subscription dem…01\)"),
+        down_at_start=True,
+        outages=0,
+    ),
+    Fault(
+        "server restart on the same port",
+        restart,
+        step(S.RECONNECTING, lit("server closed the connection (1001)"), BASE)
+        + REUSE
+        + OPEN
+        + step(S.RECONNECTING, REFUSED, 2 * BASE)
+        + REUSE
+        + OPEN
+        + step(S.RECONNECTING, REFUSED, 4 * BASE)
+        + REUSE
+        + OPEN
+        + BACK,
+    ),
 ]
 
 #: what each fault measured, for RELIABILITY.md (written when ZOOMTUI_FAULT_REPORT is set)
@@ -233,10 +335,13 @@ async def test_fault(fault: Fault, tmp_path, loop_errors, caplog) -> None:
             await rig.caught_up(more=20)
             mark = len(rig.rec.states)
         await fault.play(rig)
-        await rig.rec.wait_for(lambda _: (
-            sum(s.state is S.CONNECTED for s in rig.rec.states[mark:]) >= max(fault.outages, 1
-                                                                              if fault.down_at_start else 0)
-            and len(rig.rec.of(MalformedFrame)) >= fault.malformed))
+        await rig.rec.wait_for(
+            lambda _: (
+                sum(s.state is S.CONNECTED for s in rig.rec.states[mark:])
+                >= max(fault.outages, 1 if fault.down_at_start else 0)
+                and len(rig.rec.of(MalformedFrame)) >= fault.malformed
+            )
+        )
         await rig.caught_up(more=20)  # the stream goes on after the fault
         await rig.finish()
 
@@ -262,30 +367,44 @@ async def test_fault(fault: Fault, tmp_path, loop_errors, caplog) -> None:
     # nothing escaped: the loop ended by close(), no unhandled task error, nothing logged as one
     assert rig.rec.task.done() and rig.rec.task.exception() is None
     assert loop_errors == []
-    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")
-                or "receive loop error" in r.getMessage()]
-    MEASURED.append({
-        "fault": fault.name,
-        "states": [s.state.value for s in rig.rec.states[mark:]],
-        "reason": next((s.reason for s in rig.rec.states[mark:] if s.state is S.RECONNECTING), ""),
-        "outage_s": [round(o.seconds, 3) for o in found],
-        "backoff_s": [round(o.waited, 3) for o in found],
-        "bound_s": [round(o.bound, 3) for o in found],
-        "events": len(rig.rec.events),
-        "gap_s": [round(g.seconds, 3) for g in rig.rec.gaps],
-        "malformed": len(rig.rec.of(MalformedFrame)),
-        "first_connect_s": (round(rig.rec.states[-2].at - rig.rec.states[0].at, 3)
-                            if fault.down_at_start else None),
-    })
+    assert not [
+        r
+        for r in caplog.records
+        if r.levelname in ("ERROR", "CRITICAL") or "receive loop error" in r.getMessage()
+    ]
+    MEASURED.append(
+        {
+            "fault": fault.name,
+            "states": [s.state.value for s in rig.rec.states[mark:]],
+            "reason": next(
+                (s.reason for s in rig.rec.states[mark:] if s.state is S.RECONNECTING), ""
+            ),
+            "outage_s": [round(o.seconds, 3) for o in found],
+            "backoff_s": [round(o.waited, 3) for o in found],
+            "bound_s": [round(o.bound, 3) for o in found],
+            "events": len(rig.rec.events),
+            "gap_s": [round(g.seconds, 3) for g in rig.rec.gaps],
+            "malformed": len(rig.rec.of(MalformedFrame)),
+            "first_connect_s": (
+                round(rig.rec.states[-2].at - rig.rec.states[0].at, 3)
+                if fault.down_at_start
+                else None
+            ),
+        }
+    )
 
 
 # -- the real TUI through the three commonest faults -----------------------------------------
 TUI_FAULTS = {
     "TCP cut": (lambda fake: fake.cut(), "connection lost without a close frame (1006)"),
-    "server close": (lambda fake: fake.close(code=1011, reason="maintenance"),
-                     "server closed the connection (1011: maintenance)"),
-    "invalid token": (lambda fake: fake.send_invalid_token(),
-                      'Zoom says the access token is invalid ("Invalid Token"); getting a new one'),
+    "server close": (
+        lambda fake: fake.close(code=1011, reason="maintenance"),
+        "server closed the connection (1011: maintenance)",
+    ),
+    "invalid token": (
+        lambda fake: fake.send_invalid_token(),
+        'Zoom says the access token is invalid ("Invalid Token"); getting a new one',
+    ),
 }
 
 
@@ -299,10 +418,12 @@ async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
             seen.append(message)
 
     async with FakeZoom() as fake:
-        app = ZoomtuiApp(fake.settings(heartbeat_interval=0.25), rng=MaxRandom(),
-                         connection_options={**FAST, "open_timeout": OPEN_TIMEOUT},
-                         archive=ArchivePlan(base=tmp_path, history=None,
-                                             options={"flush_interval": 0.02}))
+        app = ZoomtuiApp(
+            fake.settings(heartbeat_interval=0.25),
+            rng=MaxRandom(),
+            connection_options={**FAST, "open_timeout": OPEN_TIMEOUT},
+            archive=ArchivePlan(base=tmp_path, history=None, options={"flush_interval": 0.02}),
+        )
         async with app.run_test(size=(160, 40), message_hook=hook) as pilot:
             await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
             for i in range(5):
@@ -310,8 +431,11 @@ async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
             await wait_until(pilot, lambda: app.status.events == 5, what="five events")
             mark = len(seen)
             await play(fake)
-            await wait_until(pilot, lambda: app.status.reconnects == 1
-                             and app.status.state is S.CONNECTED, what="reconnected")
+            await wait_until(
+                pilot,
+                lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
+                what="reconnected",
+            )
             for i in range(5, 10):
                 await fake.inject(meeting_event(i))
             await wait_until(pilot, lambda: app.status.events == 10, what="ten events")
@@ -320,8 +444,12 @@ async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
             text = screen_text(app)
 
             changes = [m.change for m in seen[mark:]]
-            assert [c.state for c in changes] == [S.RECONNECTING, S.AUTHENTICATING, S.CONNECTING,
-                                                  S.CONNECTED]
+            assert [c.state for c in changes] == [
+                S.RECONNECTING,
+                S.AUTHENTICATING,
+                S.CONNECTING,
+                S.CONNECTED,
+            ]
             assert changes[0].reason == reason
             assert changes[0].retry_in == (0 if name == "invalid token" else FAST["backoff_base"])
             assert reason[:60] in text  # the reconnecting line in the log says why (cut to fit)
@@ -332,7 +460,9 @@ async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
             gaps = [r for r in rows if isinstance(r, GapRow)]
             assert len(gaps) == 1 and gaps[0].reason == reason
             assert [(r.state, r.reason) for r in rows if isinstance(r, StateRow)][1:] == [
-                ("reconnecting", reason), ("connected", "reconnected: build_connection accepted")]
+                ("reconnecting", reason),
+                ("connected", "reconnected: build_connection accepted"),
+            ]
             assert app._exception is None
     # what the app archived (closed when it quit): the same events, once each, and the gap
     archived = ArchiveReader(archive_path(fake.settings().profile, base=tmp_path))

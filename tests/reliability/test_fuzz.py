@@ -63,18 +63,26 @@ valid_frames = (
     | nonsense().map(lambda ev: ev.raw)  # presence events for one meeting, in any order
 )
 
-_PATHS = [("event",), ("event_ts",), ("payload",), ("payload", "object"),
-          ("payload", "object", "id"), ("payload", "object", "uuid"),
-          ("payload", "object", "topic"), ("payload", "object", "participant"),
-          ("payload", "object", "participant", "user_name"),
-          ("payload", "object", "participant", "leave_reason")]
+_PATHS = [
+    ("event",),
+    ("event_ts",),
+    ("payload",),
+    ("payload", "object"),
+    ("payload", "object", "id"),
+    ("payload", "object", "uuid"),
+    ("payload", "object", "topic"),
+    ("payload", "object", "participant"),
+    ("payload", "object", "participant", "user_name"),
+    ("payload", "object", "participant", "leave_reason"),
+]
 
 
 def _message(body: object) -> str:
     """A message frame written with the json module, which also writes what Zoom never would
     (integers past 64 bits, NaN) and orjson refuses."""
-    return json.dumps({"module": "message", "success": True, "content": json.dumps(body),
-                       "header": {}})
+    return json.dumps(
+        {"module": "message", "success": True, "content": json.dumps(body), "header": {}}
+    )
 
 
 @st.composite
@@ -97,18 +105,22 @@ def near_valid_frames(draw: st.DrawFn) -> str:
     if how == "object":  # content as an object, not a JSON string (accepted too)
         return json.dumps({"module": "message", "success": True, "content": body})
     if how == "envelope":
-        return json.dumps({
-            "module": draw(st.sampled_from(["message", "heartbeat", "build_connection", "mystery"])
-                           | st.text(max_size=6)),
-            "success": draw(st.sampled_from([True, False, None]) | json_values),
-            "content": draw(st.just(json.dumps(body)) | json_values),
-            "header": draw(st.just({}) | json_values),
-        })
+        return json.dumps(
+            {
+                "module": draw(
+                    st.sampled_from(["message", "heartbeat", "build_connection", "mystery"])
+                    | st.text(max_size=6)
+                ),
+                "success": draw(st.sampled_from([True, False, None]) | json_values),
+                "content": draw(st.just(json.dumps(body)) | json_values),
+                "header": draw(st.just({}) | json_values),
+            }
+        )
     frame = _message(body)
     at = draw(st.integers(0, len(frame) - 1))
     if how == "truncate":
         return frame[:at]
-    return frame[:at] + draw(st.characters(exclude_categories=[])) + frame[at + 1:]
+    return frame[:at] + draw(st.characters(exclude_categories=[])) + frame[at + 1 :]
 
 
 garbage_frames = (
@@ -189,7 +201,7 @@ class Monitor:
     def check(self) -> None:
         check_invariants(self.tracker)
         log = self.log
-        retained = self.rows[-log.limit:]
+        retained = self.rows[-log.limit :]
         keep = _row_predicate(self.filter) if self.filter is not None else (lambda r: True)
         visible = [r for r in retained if keep(r)]
         assert log.total == len(retained) and log.dropped == len(self.rows) - len(retained)
@@ -208,8 +220,14 @@ class Monitor:
 def _key(update: object) -> tuple:
     """What must survive the archive, per kind of update."""
     if isinstance(update, ZoomEvent):
-        return ("event", update.raw, update.received_at, update.name, update.meeting_uuid,
-                update.participant_key)
+        return (
+            "event",
+            update.raw,
+            update.received_at,
+            update.name,
+            update.meeting_uuid,
+            update.participant_key,
+        )
     if isinstance(update, MalformedFrame):
         return ("malformed", bytes(update.raw), update.reason, update.received_at)
     if isinstance(update, Notice):
@@ -237,16 +255,22 @@ def test_the_receive_path_never_raises_and_keeps_its_invariants(ops: list, limit
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=80) | filter_texts() | st.binary(max_size=40).map(
-    lambda b: b.decode("utf-8", "replace")))
+@given(
+    st.text(max_size=80)
+    | filter_texts()
+    | st.binary(max_size=40).map(lambda b: b.decode("utf-8", "replace"))
+)
 def test_a_typed_filter_is_a_result_or_a_message_never_an_exception(text: str) -> None:
     try:
         flt = compile_filter(text)
     except FilterError as err:
         assert str(err) and "Traceback" not in str(err)
         return
-    for row in (parse_frame(message_frame(SCENARIO[0]), T0), parse_frame(text, T0),
-                GapRow(T0, T0, text)):
+    for row in (
+        parse_frame(message_frame(SCENARIO[0]), T0),
+        parse_frame(text, T0),
+        GapRow(T0, T0, text),
+    ):
         assert isinstance(flt.matches(row), bool)
 
 
@@ -280,8 +304,9 @@ async def _over_the_wire(sent: list[str | bytes]) -> None:
         for frame in sent:
             await fake.inject_frame(frame)
         await fake.inject(meeting_event(424242))  # the sentinel: everything before it is in
-        await rec.wait_for(lambda items: any(isinstance(u, ZoomEvent) and '424242' in u.raw
-                                             for u in items))
+        await rec.wait_for(
+            lambda items: any(isinstance(u, ZoomEvent) and "424242" in u.raw for u in items)
+        )
         await rec.close()
         got = [r for r in map(reported, rec.items) if r is not None][:-1]
         assert got == [r for r in map(expected_report, sent) if r is not None]

@@ -56,9 +56,15 @@ TOKEN_MARK = "tk+LeakCanary/Token."
 #: Zoom's access tokens are JWTs several hundred characters long: long enough to be folded
 #: across lines by anything that wraps text, so the fake's are as long
 TOKEN_PREFIX = TOKEN_MARK + ".".join(
-    base64.urlsafe_b64encode(bytes((i * k) % 256 for k in range(180))).decode().rstrip("=") for i in (7, 61, 113))
-CREDS = DemoCredentials(account_id="leak-account-0001", client_id="leakClientId0001",
-                        client_secret=SECRET, subscription_id="leakSubscription0001")
+    base64.urlsafe_b64encode(bytes((i * k) % 256 for k in range(180))).decode().rstrip("=")
+    for i in (7, 61, 113)
+)
+CREDS = DemoCredentials(
+    account_id="leak-account-0001",
+    client_id="leakClientId0001",
+    client_secret=SECRET,
+    subscription_id="leakSubscription0001",
+)
 PROFILE = "leak"
 
 
@@ -66,8 +72,12 @@ def forms(value: str) -> dict[str, bytes]:
     """`value` as it may be written anywhere: raw, URL-encoded, hex, base64 inside a longer
     encoded value (only the characters that depend on `value` alone, at each alignment)."""
     raw = value.encode()
-    out = {"raw": raw, "url": quote(value, safe="").encode(), "url+": quote_plus(value).encode(),
-           "hex": raw.hex().encode()}
+    out = {
+        "raw": raw,
+        "url": quote(value, safe="").encode(),
+        "url+": quote_plus(value).encode(),
+        "hex": raw.hex().encode(),
+    }
     for pad in range(3):
         for name, encode in (("b64", base64.b64encode), ("b64url", base64.urlsafe_b64encode)):
             text = encode(b"\0" * pad + raw)
@@ -83,8 +93,10 @@ def needles(tokens: list[str]) -> dict[str, bytes]:
     found |= {f"token mark {k}": v for k, v in forms(TOKEN_MARK).items()}
     for n, token in enumerate(tokens, 1):
         found |= {f"token {n} {k}": v for k, v in forms(token).items()}
-        found |= {f"token {n} chars {i}-{i + 32}": token[i:i + 32].encode()
-                  for i in range(len(TOKEN_MARK), len(token) - 32, 16)}
+        found |= {
+            f"token {n} chars {i}-{i + 32}": token[i : i + 32].encode()
+            for i in range(len(TOKEN_MARK), len(token) - 32, 16)
+        }
     return found
 
 
@@ -94,9 +106,13 @@ _WRAPPING = re.compile(rb"(?:\s|\xe2\x94\x82)+")  # whitespace, and the box edge
 def leaks(places: dict[str, bytes], tokens: list[str]) -> list[str]:
     """Where a needle is found, in the text as written and with line wrapping undone."""
     look = needles(tokens)
-    return [f"{needle} in {where}{how}" for where, data in places.items()
-            for how, text in (("", data), (" (unwrapped)", _WRAPPING.sub(b"", data)))
-            for needle, value in look.items() if value in text]
+    return [
+        f"{needle} in {where}{how}"
+        for where, data in places.items()
+        for how, text in (("", data), (" (unwrapped)", _WRAPPING.sub(b"", data)))
+        for needle, value in look.items()
+        if value in text
+    ]
 
 
 def _b(text: str | bytes | None) -> bytes:
@@ -120,8 +136,10 @@ def debug_logging_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
         real(logging.DEBUG)
 
     for module in list(sys.modules.values()):
-        if (getattr(module, "__name__", "").startswith("zoomtui")
-                and getattr(module, "install_log_redaction", None) is real):
+        if (
+            getattr(module, "__name__", "").startswith("zoomtui")
+            and getattr(module, "install_log_redaction", None) is real
+        ):
             monkeypatch.setattr(module, "install_log_redaction", at_debug)
     at_debug()
 
@@ -136,7 +154,9 @@ class NetworkDiesAfterEvents(ZoomConnection):
             yield update
             events += update.__class__.__name__ == "ZoomEvent"
             if events >= 5:
-                raise OSError(f"network is unreachable while reading {self._url(self.tokens.token)}")
+                raise OSError(
+                    f"network is unreachable while reading {self._url(self.tokens.token)}"
+                )
 
 
 class ExplodingWidget(Static):
@@ -155,8 +175,9 @@ def cli(*args: str, **env: str) -> Result:
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, capfd,
-                                          memory_keyring, _isolate_user_dirs) -> None:
+async def test_no_secret_or_token_anywhere(
+    tmp_path: Path, monkeypatch, caplog, capfd, memory_keyring, _isolate_user_dirs
+) -> None:
     home: Path = _isolate_user_dirs
     caplog.set_level(logging.DEBUG)
     debug_logging_everywhere(monkeypatch)
@@ -172,8 +193,9 @@ async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, 
         assert "Traceback" not in result.output, result.output
 
     try:
-        with ThreadedFake(credentials=CREDS, token_prefix=TOKEN_PREFIX, scenario="demo",
-                          rate=100) as tf:
+        with ThreadedFake(
+            credentials=CREDS, token_prefix=TOKEN_PREFIX, scenario="demo", rate=100
+        ) as tf:
             issued: list[str] = []  # every token the fake hands out, to look for each
             issue = tf.fake.issuer.issue
             tf.fake.issuer.issue = lambda: issued.append(issue()) or issued[-1]
@@ -188,8 +210,16 @@ async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, 
             # tail from the saved profile, through an invalid-token frame (refresh, reconnect)
             timer = threading.Timer(0.5, tf.call, (lambda f: f.send_invalid_token(),))
             timer.start()
-            r = await asyncio.to_thread(cli, "tail", "--json", "--count", "150", "--heartbeat",
-                                        str(HB), ZOOMTUI_PROFILE=PROFILE)
+            r = await asyncio.to_thread(
+                cli,
+                "tail",
+                "--json",
+                "--count",
+                "150",
+                "--heartbeat",
+                str(HB),
+                ZOOMTUI_PROFILE=PROFILE,
+            )
             timer.join()
             assert r.exit_code == 0, r.output
             keep("tail output", r)
@@ -211,8 +241,9 @@ async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, 
                 await pilot.pause()
                 assert "network is unreachable" in app.status.reason
                 app.action_export_view()
-                await wait_until(pilot, lambda: list(tmp_path.glob("zoomtui-export-*.jsonl")),
-                                 what="the export")
+                await wait_until(
+                    pilot, lambda: list(tmp_path.glob("zoomtui-export-*.jsonl")), what="the export"
+                )
                 places["TUI screen"] = _b(screen_text(app))
                 places["TUI screenshot (SVG)"] = _b(app.export_screenshot())
 
@@ -223,7 +254,9 @@ async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, 
                     yield ExplodingWidget(token, SECRET)
 
             with pytest.raises(RuntimeError):
-                async with CrashingApp(settings_error="(none: it crashes first)").run_test() as pilot:
+                async with CrashingApp(
+                    settings_error="(none: it crashes first)"
+                ).run_test() as pilot:
                     await pilot.pause()
 
             # the archive, written by a connection through a token refresh and a server close
@@ -241,8 +274,9 @@ async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, 
 
         # export from that archive, both formats
         for name in ("export.jsonl", "export.csv"):
-            r = await asyncio.to_thread(cli, "export", "--profile", PROFILE, "-o",
-                                        str(tmp_path / name))
+            r = await asyncio.to_thread(
+                cli, "export", "--profile", PROFILE, "-o", str(tmp_path / name)
+            )
             assert r.exit_code == 0, r.output
             keep(f"export {name} output", r)
     finally:
@@ -253,15 +287,17 @@ async def test_no_secret_or_token_anywhere(tmp_path: Path, monkeypatch, caplog, 
     crash = _WRAPPING.sub(b"", places["stderr"])  # the crash report was printed
     assert b"RuntimeError:widgetfailedwithaccess_token=" in crash
     places["log records"] = b"\n".join(
-        _b(r.getMessage()) + _b(r.exc_text) + _b(r.stack_info) for r in caplog.records)
+        _b(r.getMessage()) + _b(r.exc_text) + _b(r.stack_info) for r in caplog.records
+    )
     places["root handler"] = _b(root_out.getvalue())
     files = [p for base in (home, tmp_path) for p in base.rglob("*") if p.is_file()]
     places |= {f"file {p}": p.read_bytes() for p in files}
 
     # the scan looks at real material: websockets logged its request line (the URL with the
     # token), the commands logged plenty, every kind of file was written
-    assert any(r.name.startswith("websockets") and "GET /ws?" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        r.name.startswith("websockets") and "GET /ws?" in r.getMessage() for r in caplog.records
+    )
     assert len(caplog.records) > 100
     names = {p.name for p in files}
     assert {"config.toml", f"{PROFILE}.sqlite3", "export.jsonl", "export.csv"} <= names

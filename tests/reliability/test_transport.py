@@ -34,27 +34,44 @@ REMOTE_OAUTH = "http://zoom-oauth.example.test/oauth/token"
 
 
 # -- the rule -----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("127.0.0.1", True), ("127.8.9.10", True), ("localhost", True), ("LOCALHOST", True),
-    ("::1", True), ("[::1]", True), ("::ffff:127.0.0.1", True),
-    # names that only look local resolve wherever their owner says
-    ("127.0.0.1.nip.io", False), ("127.evil.example", False), ("localhost.evil.example", False),
-    ("0.0.0.0", False), ("10.0.0.1", False), ("zoom.us", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("::ffff:127.0.0.1", True),
+        # names that only look local resolve wherever their owner says
+        ("127.0.0.1.nip.io", False),
+        ("127.evil.example", False),
+        ("localhost.evil.example", False),
+        ("0.0.0.0", False),
+        ("10.0.0.1", False),
+        ("zoom.us", False),
+        ("", False),
+    ],
+)
 def test_what_counts_as_this_machine(host: str, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback
 
 
-@pytest.mark.parametrize(("oauth", "ws", "refused"), [
-    ("https://zoom.us/oauth/token", "wss://ws.zoom.us/ws", None),
-    ("http://127.0.0.1:8080/oauth/token", "ws://[::1]:8081/ws", None),
-    (REMOTE_OAUTH, "wss://ws.zoom.us/ws", "OAuth URL uses http://"),
-    ("https://zoom.us/oauth/token", REMOTE_WS, "WebSocket URL uses ws://"),
-    ("https://zoom.us/oauth/token", "ws://127.evil.example/ws", "WebSocket URL uses ws://"),
-    ("ftp://zoom.us/token", "wss://ws.zoom.us/ws", "not an http(s)/ws(s) URL"),
-])
-def test_cleartext_to_another_host_is_refused_unless_allowed(oauth: str, ws: str,
-                                                             refused: str | None) -> None:
+@pytest.mark.parametrize(
+    ("oauth", "ws", "refused"),
+    [
+        ("https://zoom.us/oauth/token", "wss://ws.zoom.us/ws", None),
+        ("http://127.0.0.1:8080/oauth/token", "ws://[::1]:8081/ws", None),
+        (REMOTE_OAUTH, "wss://ws.zoom.us/ws", "OAuth URL uses http://"),
+        ("https://zoom.us/oauth/token", REMOTE_WS, "WebSocket URL uses ws://"),
+        ("https://zoom.us/oauth/token", "ws://127.evil.example/ws", "WebSocket URL uses ws://"),
+        ("ftp://zoom.us/token", "wss://ws.zoom.us/ws", "not an http(s)/ws(s) URL"),
+    ],
+)
+def test_cleartext_to_another_host_is_refused_unless_allowed(
+    oauth: str, ws: str, refused: str | None
+) -> None:
     if refused is None:
         check_transport(oauth, ws)
         return
@@ -80,9 +97,9 @@ def tf():
 @pytest.mark.parametrize("command", ["tail", "doctor", "run", "login"])
 @pytest.mark.parametrize("which", ["ws", "oauth"])
 def test_every_connecting_command_refuses_cleartext_to_another_host(
-        tf: ThreadedFake, command: str, which: str, memory_keyring) -> None:
-    urls = ({"ZOOMTUI_WS_URL": REMOTE_WS} if which == "ws"
-            else {"ZOOMTUI_OAUTH_URL": REMOTE_OAUTH})
+    tf: ThreadedFake, command: str, which: str, memory_keyring
+) -> None:
+    urls = {"ZOOMTUI_WS_URL": REMOTE_WS} if which == "ws" else {"ZOOMTUI_OAUTH_URL": REMOTE_OAUTH}
     before = len(tf.fake.token_requests)
     r = cli(command, env=tf.env(**urls))
     assert r.exit_code == 3, r.output
@@ -171,12 +188,15 @@ def proxy_env(tf: ThreadedFake, proxy: LoopbackProxy, **urls: str) -> dict[str, 
 
 def remote_names(tf: ThreadedFake) -> dict[str, str]:
     """The fake's URLs under non-loopback names (only the proxy can reach them)."""
-    return {"ZOOMTUI_OAUTH_URL": f"http://zoom-oauth.example.test:{tf.fake.oauth_port}/oauth/token",
-            "ZOOMTUI_WS_URL": f"ws://zoom-ws.example.test:{tf.fake.port}/ws"}
+    return {
+        "ZOOMTUI_OAUTH_URL": f"http://zoom-oauth.example.test:{tf.fake.oauth_port}/oauth/token",
+        "ZOOMTUI_WS_URL": f"ws://zoom-ws.example.test:{tf.fake.port}/ws",
+    }
 
 
 def test_insecure_transport_flag_allows_cleartext_and_proxies_are_honoured(
-        tf: ThreadedFake, proxy: LoopbackProxy) -> None:
+    tf: ThreadedFake, proxy: LoopbackProxy
+) -> None:
     env = proxy_env(tf, proxy, **remote_names(tf))
     r = cli("tail", "--heartbeat", str(HB), "--duration", "0.5", env=env)
     assert r.exit_code == 3 and "clear text" in r.output
@@ -202,22 +222,34 @@ def self_signed(folder: Path, name: str) -> ssl.SSLContext:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     return ctx
 
 
 @pytest.mark.parametrize("which", ["oauth", "ws"])
-def test_an_unverifiable_certificate_is_refused(tf: ThreadedFake, proxy: LoopbackProxy,
-                                                which: str, tmp_path: Path) -> None:
+def test_an_unverifiable_certificate_is_refused(
+    tf: ThreadedFake, proxy: LoopbackProxy, which: str, tmp_path: Path
+) -> None:
     name = "zoom-oauth.example.test" if which == "oauth" else "zoom-ws.example.test"
     ctx = self_signed(tmp_path, name)
     received: list[bytes] = []
@@ -229,11 +261,15 @@ def test_an_unverifiable_certificate_is_refused(tf: ThreadedFake, proxy: Loopbac
 
     server = tf.call(lambda _fake: asyncio.start_server(serve, "127.0.0.1", 0, ssl=ctx))
     port = server.sockets[0].getsockname()[1]
-    urls = ({"ZOOMTUI_OAUTH_URL": f"https://{name}:{port}/oauth/token"} if which == "oauth"
-            else {"ZOOMTUI_WS_URL": f"wss://{name}:{port}/ws"})
+    urls = (
+        {"ZOOMTUI_OAUTH_URL": f"https://{name}:{port}/oauth/token"}
+        if which == "oauth"
+        else {"ZOOMTUI_WS_URL": f"wss://{name}:{port}/ws"}
+    )
     try:
-        r = cli("tail", "--give-up-after", "1", "--heartbeat", str(HB),
-                env=proxy_env(tf, proxy, **urls))
+        r = cli(
+            "tail", "--give-up-after", "1", "--heartbeat", str(HB), env=proxy_env(tf, proxy, **urls)
+        )
     finally:
         tf.call(lambda _fake: server.close())
     assert r.exit_code == 5, r.output  # gave up: nothing was accepted

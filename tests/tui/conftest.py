@@ -45,8 +45,9 @@ async def fake() -> AsyncIterator[FakeZoom]:
 FAST = {"backoff_base": 0.01, "backoff_cap": 0.05, "open_timeout": 5.0}
 
 
-async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 10.0,
-                     what: str = "condition") -> None:
+async def wait_until(
+    pilot: Pilot, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
+) -> None:
     """Let the app run until `predicate()` holds (bounded: a test never hangs)."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -58,9 +59,19 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float
 def screen_text(app: App) -> str:
     """The current screen as plain text (what a user would read)."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      record=True, color_system="truecolor", legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        record=True,
+        color_system="truecolor",
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
     return console.export_text()
 
 
@@ -76,5 +87,11 @@ def freeze_for_snapshot(app: App) -> None:
 @pytest.fixture
 def tui() -> SimpleNamespace:
     """The helpers above: tui.wait_until, tui.screen_text, tui.freeze, tui.FixedClock, tui.FAST."""
-    return SimpleNamespace(wait_until=wait_until, screen_text=screen_text, freeze=freeze_for_snapshot,
-                           FixedClock=FixedClock, FIXED_NOW=FIXED_NOW, FAST=FAST)
+    return SimpleNamespace(
+        wait_until=wait_until,
+        screen_text=screen_text,
+        freeze=freeze_for_snapshot,
+        FixedClock=FixedClock,
+        FIXED_NOW=FIXED_NOW,
+        FAST=FAST,
+    )

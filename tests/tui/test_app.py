@@ -28,9 +28,17 @@ from zoomtui.zoom.updates import Update
 HB = 0.25
 
 
-def event(name: str = "meeting.started", topic: str = "Weekly sync", ts: int = 1_741_960_992_000) -> dict:
-    return {"event": name, "event_ts": ts,
-            "payload": {"account_id": "acc", "object": {"id": "85746352415", "uuid": "u1==", "topic": topic}}}
+def event(
+    name: str = "meeting.started", topic: str = "Weekly sync", ts: int = 1_741_960_992_000
+) -> dict:
+    return {
+        "event": name,
+        "event_ts": ts,
+        "payload": {
+            "account_id": "acc",
+            "object": {"id": "85746352415", "uuid": "u1==", "topic": topic},
+        },
+    }
 
 
 def app_for(fake: FakeZoom, tui, **kwargs) -> ZoomtuiApp:
@@ -41,13 +49,20 @@ async def test_panel_reaches_connected_and_shows_the_link(fake: FakeZoom, tui) -
     app = app_for(fake, tui)
     async with app.run_test(size=(160, 40)) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
-        await tui.wait_until(pilot, lambda: app.status.heartbeat_rtt is not None, what="a heartbeat")
+        await tui.wait_until(
+            pilot, lambda: app.status.heartbeat_rtt is not None, what="a heartbeat"
+        )
         await fake.inject(event(topic="Design [review]"))
         await tui.wait_until(pilot, lambda: app.status.events == 1, what="the event")
         app.panel.refresh_status()
         # the log repaints at most 10 times a second while following: wait for the paint
-        await tui.wait_until(pilot, lambda: "Design [review]" in tui.screen_text(app)
-                             and "events 1" in tui.screen_text(app), what="the event on screen")
+        await tui.wait_until(
+            pilot,
+            lambda: (
+                "Design [review]" in tui.screen_text(app) and "events 1" in tui.screen_text(app)
+            ),
+            what="the event on screen",
+        )
         text = tui.screen_text(app)
         assert "● connected" in text
         assert "sub demo…01" in text or "sub dem…01" in text  # masked, never the whole id
@@ -72,8 +87,11 @@ async def test_server_cut_shows_reconnecting_then_a_gap_then_connected(fake: Fak
     async with app.run_test(size=(160, 40), message_hook=hook) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.cut()
-        await tui.wait_until(pilot, lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
-                             what="reconnected")
+        await tui.wait_until(
+            pilot,
+            lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
+            what="reconnected",
+        )
         states = [m.change.state for m in seen]
         assert S.RECONNECTING in states
         reconnecting = next(m.change for m in seen if m.change.state is S.RECONNECTING)
@@ -81,7 +99,9 @@ async def test_server_cut_shows_reconnecting_then_a_gap_then_connected(fake: Fak
         gaps = [r for r in app.event_log if isinstance(r, GapRow)]
         assert len(gaps) == 1 and gaps[0].reason
         rows = list(app.event_log)
-        kinds = [type(r).__name__ + (f":{r.state}" if isinstance(r, StateRow) else "") for r in rows]
+        kinds = [
+            type(r).__name__ + (f":{r.state}" if isinstance(r, StateRow) else "") for r in rows
+        ]
         # reconnecting (with its reason), connected again, then the gap it closed
         assert kinds[-3:] == ["StateRow:reconnecting", "StateRow:connected", "GapRow"]
         app.panel.refresh_status()
@@ -91,8 +111,10 @@ async def test_server_cut_shows_reconnecting_then_a_gap_then_connected(fake: Fak
 
 
 async def test_reconnecting_is_shown_with_its_reason_while_it_lasts(fake: FakeZoom, tui) -> None:
-    app = ZoomtuiApp(fake.settings(heartbeat_interval=5.0),
-                     connection_options={"backoff_base": 30.0, "backoff_cap": 30.0})
+    app = ZoomtuiApp(
+        fake.settings(heartbeat_interval=5.0),
+        connection_options={"backoff_base": 30.0, "backoff_cap": 30.0},
+    )
     async with app.run_test(size=(160, 40)) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.close(code=1011, reason="maintenance")
@@ -123,7 +145,9 @@ async def test_rejected_credentials_show_failed_and_the_fix(fake: FakeZoom, tui)
         assert app.check_action("connect", ()) and not app.check_action("disconnect", ())
         fake.reject_credentials = False
         await pilot.press("c")
-        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected after fix")
+        await tui.wait_until(
+            pilot, lambda: app.status.state is S.CONNECTED, what="connected after fix"
+        )
         assert not app.status.hint
 
 
@@ -180,14 +204,18 @@ async def test_crash_report_has_no_locals_and_no_secret(tui, capfd) -> None:
     err = capfd.readouterr().err
     assert "boom while using access_token=***" in err
     assert "tok-SECRET-abcdef123" not in err
-    assert "secret =" not in err.replace("secret = \"\".join", "")  # no locals panel
+    assert "secret =" not in err.replace('secret = "".join', "")  # no locals panel
 
 
-async def test_first_run_form_verifies_and_saves_to_the_keyring(fake: FakeZoom, tui, memory_keyring,
-                                                                 config_file) -> None:
-    app = ZoomtuiApp(settings_error="Missing account id.", config_path=config_file,
-                     connection_options=tui.FAST,
-                     first_run_options={"oauth_url": fake.oauth_url, "ws_url": fake.ws_url})
+async def test_first_run_form_verifies_and_saves_to_the_keyring(
+    fake: FakeZoom, tui, memory_keyring, config_file
+) -> None:
+    app = ZoomtuiApp(
+        settings_error="Missing account id.",
+        config_path=config_file,
+        connection_options=tui.FAST,
+        first_run_options={"oauth_url": fake.oauth_url, "ws_url": fake.ws_url},
+    )
     c = DEMO_CREDENTIALS
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -200,12 +228,19 @@ async def test_first_run_form_verifies_and_saves_to_the_keyring(fake: FakeZoom, 
             burst += [events.Key(ch, ch) for ch in value] + [events.Key("enter", "\r")]
         for key in burst:
             app.post_message(key)
-        await tui.wait_until(pilot, lambda: app.screen.query_one("#subscription_id", Input).value
-                             == c.subscription_id or not isinstance(app.screen, FirstRunScreen),
-                             what="typed")
+        await tui.wait_until(
+            pilot,
+            lambda: (
+                app.screen.query_one("#subscription_id", Input).value == c.subscription_id
+                or not isinstance(app.screen, FirstRunScreen)
+            ),
+            what="typed",
+        )
         # the secret is a password field: never on screen
         assert c.client_secret not in tui.screen_text(app)
-        await tui.wait_until(pilot, lambda: not isinstance(app.screen, FirstRunScreen), what="form closed")
+        await tui.wait_until(
+            pilot, lambda: not isinstance(app.screen, FirstRunScreen), what="form closed"
+        )
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
     assert memory_keyring.passwords == {("zoomtui", "default:client_secret"): c.client_secret}
     saved = config_file.read_text()
@@ -214,16 +249,24 @@ async def test_first_run_form_verifies_and_saves_to_the_keyring(fake: FakeZoom, 
     assert [r.status for r in fake.token_requests][:1] == [200]
 
 
-async def test_first_run_form_says_why_when_zoom_rejects(fake: FakeZoom, tui, memory_keyring,
-                                                         config_file) -> None:
+async def test_first_run_form_says_why_when_zoom_rejects(
+    fake: FakeZoom, tui, memory_keyring, config_file
+) -> None:
     fake.reject_credentials = True
-    app = ZoomtuiApp(settings_error="Missing account id.", config_path=config_file,
-                     first_run_options={"oauth_url": fake.oauth_url, "ws_url": fake.ws_url})
+    app = ZoomtuiApp(
+        settings_error="Missing account id.",
+        config_path=config_file,
+        first_run_options={"oauth_url": fake.oauth_url, "ws_url": fake.ws_url},
+    )
     c = DEMO_CREDENTIALS
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        for field, value in (("account_id", c.account_id), ("client_id", c.client_id),
-                             ("client_secret", "wrong-secret-value"), ("subscription_id", c.subscription_id)):
+        for field, value in (
+            ("account_id", c.account_id),
+            ("client_id", c.client_id),
+            ("client_secret", "wrong-secret-value"),
+            ("subscription_id", c.subscription_id),
+        ):
             app.screen.query_one(f"#{field}", Input).value = value
         await pilot.press("ctrl+s")
         status = app.screen.query_one("#status")
@@ -235,8 +278,11 @@ async def test_first_run_form_says_why_when_zoom_rejects(fake: FakeZoom, tui, me
 
 
 async def test_first_run_d_starts_the_demo(tui) -> None:
-    app = ZoomtuiApp(settings_error="Missing account id.", connection_options=tui.FAST,
-                     first_run_demo=DemoOptions(seed=3, rate=50.0, heartbeat=HB))
+    app = ZoomtuiApp(
+        settings_error="Missing account id.",
+        connection_options=tui.FAST,
+        first_run_demo=DemoOptions(seed=3, rate=50.0, heartbeat=HB),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, FirstRunScreen)
@@ -256,8 +302,12 @@ async def test_a_flood_arrives_in_few_batches_and_nothing_is_lost(tui) -> None:
             app_hook(message)
 
     async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
-        await tui.wait_until(pilot, lambda: app.status.events + app.status.malformed >= 3000,
-                             timeout=60, what="3000 events")
+        await tui.wait_until(
+            pilot,
+            lambda: app.status.events + app.status.malformed >= 3000,
+            timeout=60,
+            what="3000 events",
+        )
         assert app.event_log.total >= 3000
         # batched: a handful of messages, not one per event
         assert len(batches) < 300
@@ -291,7 +341,9 @@ async def test_palette_offers_the_app_actions(fake: FakeZoom, tui) -> None:
         await pilot.press(*"disconnect")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await tui.wait_until(pilot, lambda: app.status.state is S.STOPPED, what="stopped via palette")
+        await tui.wait_until(
+            pilot, lambda: app.status.state is S.STOPPED, what="stopped via palette"
+        )
 
 
 async def test_quitting_closes_the_connection(fake: FakeZoom, tui) -> None:
@@ -311,7 +363,9 @@ async def test_keys_typed_right_after_slash_land_in_the_filter(fake: FakeZoom, t
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         for key, char in (("slash", "/"), ("m", "m"), ("e", "e"), ("e", "e"), ("t", "t")):
             app.post_message(events.Key(key, char))
-        await tui.wait_until(pilot, lambda: app.filter_bar.input.value == "meet", what="'meet' typed")
+        await tui.wait_until(
+            pilot, lambda: app.filter_bar.input.value == "meet", what="'meet' typed"
+        )
         # a `/` typed inside the filter is text (uuids have them), not "focus the filter"
         await pilot.press("slash", "x")
         assert app.filter_bar.input.value == "meet/x"
@@ -321,21 +375,30 @@ async def test_keys_typed_right_after_slash_land_in_the_filter(fake: FakeZoom, t
 async def test_a_retry_loop_logs_each_reason_once_and_a_gap_when_back(fake: FakeZoom, tui) -> None:
     seen: list[StateUpdated] = []
     app = app_for(fake, tui)
-    async with app.run_test(size=(160, 40), message_hook=lambda m: isinstance(m, StateUpdated)
-                            and seen.append(m)) as pilot:
+    async with app.run_test(
+        size=(160, 40), message_hook=lambda m: isinstance(m, StateUpdated) and seen.append(m)
+    ) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.stop()  # Zoom unreachable: the engine retries with backoff
-        await tui.wait_until(pilot, lambda: sum(m.change.state is S.RECONNECTING for m in seen) >= 4,
-                             what="a few attempts")
+        await tui.wait_until(
+            pilot,
+            lambda: sum(m.change.state is S.RECONNECTING for m in seen) >= 4,
+            what="a few attempts",
+        )
         await fake.start()  # same ports
-        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED and app.status.gaps == 1,
-                             what="back, with a gap")
+        await tui.wait_until(
+            pilot,
+            lambda: app.status.state is S.CONNECTED and app.status.gaps == 1,
+            what="back, with a gap",
+        )
         rows = [r for r in app.event_log if isinstance(r, StateRow) and r.state == "reconnecting"]
         assert len({r.reason for r in rows}) == len(rows)  # no line repeated per attempt
         assert len(rows) < sum(m.change.state is S.RECONNECTING for m in seen)
 
 
-async def test_export_view_writes_the_filtered_events(fake: FakeZoom, tui, tmp_path, monkeypatch) -> None:
+async def test_export_view_writes_the_filtered_events(
+    fake: FakeZoom, tui, tmp_path, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     app = app_for(fake, tui)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -363,8 +426,11 @@ async def test_toasts_for_connected_and_displaced_not_for_each_attempt(fake: Fak
     async with app.run_test(size=(160, 40), notifications=True, message_hook=hook) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.close(code=1000, reason="")  # what a second consumer on the subscription causes
-        await tui.wait_until(pilot, lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
-                             what="reconnected")
+        await tui.wait_until(
+            pilot,
+            lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
+            what="reconnected",
+        )
         await pilot.pause()
         assert titles.count("Displaced?") == 1
         assert titles.count("Connected") == 2  # first connect, and back again

@@ -20,8 +20,12 @@ def test_a_broken_config_file_is_said_plainly_not_a_first_run(tmp_path: Path) ->
 
 
 def test_cleartext_to_a_remote_host_is_refused_before_the_app_opens(monkeypatch) -> None:
-    for var, value in (("ZOOM_ACCOUNT_ID", "a"), ("ZOOM_CLIENT_ID", "c"),
-                       ("ZOOM_CLIENT_SECRET", "s3cret-value"), ("ZOOM_SUBSCRIPTION_ID", "sub")):
+    for var, value in (
+        ("ZOOM_ACCOUNT_ID", "a"),
+        ("ZOOM_CLIENT_ID", "c"),
+        ("ZOOM_CLIENT_SECRET", "s3cret-value"),
+        ("ZOOM_SUBSCRIPTION_ID", "sub"),
+    ):
         monkeypatch.setenv(var, value)
     result = CliRunner().invoke(main, ["run", "--ws-url", "ws://zoom.example.com/ws"])
     assert result.exit_code == EXIT_CONFIG

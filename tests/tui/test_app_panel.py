@@ -16,9 +16,12 @@ from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Gap, StateChanged
 
 
-def change(to: S, reason: str = "", hint: str = "", at: float = 100.0, retry_in: float | None = None):
-    return StateChanged(state=to, previous=S.IDLE, reason=reason or to.value, at=at, hint=hint,
-                        retry_in=retry_in)
+def change(
+    to: S, reason: str = "", hint: str = "", at: float = 100.0, retry_in: float | None = None
+):
+    return StateChanged(
+        state=to, previous=S.IDLE, reason=reason or to.value, at=at, hint=hint, retry_in=retry_in
+    )
 
 
 def test_formats() -> None:
@@ -43,8 +46,16 @@ def test_rate_meter_keeps_sixty_seconds() -> None:
 
 def test_reconnects_count_returns_of_the_link_and_gaps_add_up() -> None:
     st = LinkStatus(subscription_id="9fXabcdefk2")
-    for s in (S.AUTHENTICATING, S.CONNECTING, S.CONNECTED, S.RECONNECTING, S.AUTHENTICATING,
-              S.RECONNECTING, S.CONNECTING, S.CONNECTED):
+    for s in (
+        S.AUTHENTICATING,
+        S.CONNECTING,
+        S.CONNECTED,
+        S.RECONNECTING,
+        S.AUTHENTICATING,
+        S.RECONNECTING,
+        S.CONNECTING,
+        S.CONNECTED,
+    ):
         st.on_state(change(s))
     assert st.reconnects == 1
     st.on_rows(3, 1, [Gap(10.0, 17.0, "server closed 1006")], last_event_at=20.0, now=20.0)
@@ -53,8 +64,13 @@ def test_reconnects_count_returns_of_the_link_and_gaps_add_up() -> None:
 
 def test_reasons_and_hints_are_redacted() -> None:
     st = LinkStatus()
-    st.on_state(change(S.FAILED, reason="GET /ws?access_token=abc.def.ghi failed",
-                       hint="Authorization: Bearer abcdefghijklmnop"))
+    st.on_state(
+        change(
+            S.FAILED,
+            reason="GET /ws?access_token=abc.def.ghi failed",
+            hint="Authorization: Bearer abcdefghijklmnop",
+        )
+    )
     assert "abc.def.ghi" not in st.reason and "abcdefghijklmnop" not in st.hint
 
 

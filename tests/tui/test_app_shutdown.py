@@ -28,14 +28,23 @@ def flood_of_late_messages(app: ZoomtuiApp, n: int = 200) -> None:
     now = app.clock()
     for i in range(n):
         state = states[i % len(states)]
-        app.post_message(StateUpdated(StateChanged(state=state, previous=S.CONNECTED,
-                                                   reason=f"late {i}", at=now, attempt=i)))
-        frame = ('{"module":"message","content":"{\\"event\\":\\"meeting.started\\",'
-                 '\\"event_ts\\":1,\\"payload\\":{\\"object\\":{\\"uuid\\":\\"u' + str(i) + '==\\"}}}"}')
+        app.post_message(
+            StateUpdated(
+                StateChanged(
+                    state=state, previous=S.CONNECTED, reason=f"late {i}", at=now, attempt=i
+                )
+            )
+        )
+        frame = (
+            '{"module":"message","content":"{\\"event\\":\\"meeting.started\\",'
+            '\\"event_ts\\":1,\\"payload\\":{\\"object\\":{\\"uuid\\":\\"u' + str(i) + '==\\"}}}"}'
+        )
         rows = [parse_frame(frame, now), Gap(start=now - 1, end=now, reason="late")]
         app.post_message(RowsArrived(rows, now))  # type: ignore[arg-type]
         app.post_message(HeartbeatAnswered(Heartbeat(rtt=0.01, at=now)))
-        app.post_message(TokenObtained(TokenInfo(expires_at=now + 3600, scopes=(), obtained_at=now)))
+        app.post_message(
+            TokenObtained(TokenInfo(expires_at=now + 3600, scopes=(), obtained_at=now))
+        )
 
 
 async def test_messages_arriving_while_quitting_are_ignored(fake: FakeZoom, tui) -> None:

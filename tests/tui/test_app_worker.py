@@ -16,8 +16,12 @@ from zoomtui.zoom.updates import Gap, Heartbeat, StateChanged, TokenInfo
 
 
 def ev(i: int):
-    return parse_frame(message_frame({"event": "meeting.started", "event_ts": i,
-                                      "payload": {"object": {"id": str(i)}}}), received_at=float(i))
+    return parse_frame(
+        message_frame(
+            {"event": "meeting.started", "event_ts": i, "payload": {"object": {"id": str(i)}}}
+        ),
+        received_at=float(i),
+    )
 
 
 def state(to: S, reason: str = "") -> StateChanged:
@@ -92,13 +96,17 @@ async def test_a_gap_is_flushed_at_once_and_keeps_its_place() -> None:
 
 
 async def test_heartbeats_and_tokens_are_posted_as_their_own_messages() -> None:
-    conn = Scripted(Heartbeat(rtt=0.01, at=1.0), TokenInfo(expires_at=3600.0, scopes=(), obtained_at=0.0))
+    conn = Scripted(
+        Heartbeat(rtt=0.01, at=1.0), TokenInfo(expires_at=3600.0, scopes=(), obtained_at=0.0)
+    )
     posted = await run(conn)
     assert shape(posted) == ["HeartbeatAnswered", "TokenObtained"]
 
 
 async def test_an_unforeseen_error_becomes_a_redacted_failed_state() -> None:
-    boom = ConnectionResetError("reset while reading wss://ws.zoom.us/ws?access_token=tok-SECRET-999999")
+    boom = ConnectionResetError(
+        "reset while reading wss://ws.zoom.us/ws?access_token=tok-SECRET-999999"
+    )
     conn = Scripted(state(S.CONNECTED), ev(1), error=boom)
     posted = await run(conn)  # does not raise
     assert shape(posted) == ["state:connected", "rows:1", "state:failed"]

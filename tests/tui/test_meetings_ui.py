@@ -39,14 +39,24 @@ def iso(t: float) -> str:
     return dt.datetime.fromtimestamp(int(t), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ev(name: str, meeting: dict, ts: float, *, participant: dict | None = None,
-       **extra: Any) -> dict:
-    obj: dict[str, Any] = {**meeting, "host_id": "host1", "type": 2, "start_time": iso(T0),
-                           "duration": 60, **extra}
+def ev(
+    name: str, meeting: dict, ts: float, *, participant: dict | None = None, **extra: Any
+) -> dict:
+    obj: dict[str, Any] = {
+        **meeting,
+        "host_id": "host1",
+        "type": 2,
+        "start_time": iso(T0),
+        "duration": 60,
+        **extra,
+    }
     if participant is not None:
         obj["participant"] = participant
-    return {"event": name, "event_ts": int(ts * 1000),
-            "payload": {"account_id": "acc", "object": obj}}
+    return {
+        "event": name,
+        "event_ts": int(ts * 1000),
+        "payload": {"account_id": "acc", "object": obj},
+    }
 
 
 def person(pu: str | None, name: str | None, email: str, user_id: str, zoom_id: str = "") -> dict:
@@ -59,16 +69,28 @@ def person(pu: str | None, name: str | None, email: str, user_id: str, zoom_id: 
 
 
 def joined(meeting: dict, who: dict, t: float, ts: float | None = None) -> dict:
-    return ev("meeting.participant_joined", meeting, t if ts is None else ts,
-              participant={**who, "join_time": iso(t)})
+    return ev(
+        "meeting.participant_joined",
+        meeting,
+        t if ts is None else ts,
+        participant={**who, "join_time": iso(t)},
+    )
 
 
-def left(meeting: dict, who: dict, t: float, reason: str = "left the meeting.",
-         ts: float | None = None) -> dict:
+def left(
+    meeting: dict, who: dict, t: float, reason: str = "left the meeting.", ts: float | None = None
+) -> dict:
     name = who.get("user_name", "someone")
-    return ev("meeting.participant_left", meeting, t if ts is None else ts,
-              participant={**who, "leave_time": iso(t),
-                           "leave_reason": f"{name} left the meeting.<br>Reason: {reason}"})
+    return ev(
+        "meeting.participant_left",
+        meeting,
+        t if ts is None else ts,
+        participant={
+            **who,
+            "leave_time": iso(t),
+            "leave_reason": f"{name} left the meeting.<br>Reason: {reason}",
+        },
+    )
 
 
 ANA = person("pu-ana-A", "Ana Souza", "ana.souza@example.com", "16778241", "uidAna")
@@ -96,7 +118,7 @@ def crop(line: str, x: int, width: int) -> str:
 def text_of(tui: Any, app: ZoomtuiApp, widget: Widget) -> str:
     """What the user reads in this widget's part of the screen."""
     r = widget.region
-    lines = tui.screen_text(app).splitlines()[r.y:r.y + r.height]
+    lines = tui.screen_text(app).splitlines()[r.y : r.y + r.height]
     return "\n".join(crop(line, r.x, r.width).rstrip() for line in lines)
 
 
@@ -112,8 +134,9 @@ async def play(pilot: Any, tui: Any, fake: FakeZoom, *events: dict) -> None:
         await fake.inject(e)
     await tui.wait_until(pilot, lambda: app.status.events >= expected, what="the events")
     meetings, people = panes(app)
-    await tui.wait_until(pilot, lambda: meetings.up_to_date and people.up_to_date,
-                         what="the panes to catch up")
+    await tui.wait_until(
+        pilot, lambda: meetings.up_to_date and people.up_to_date, what="the panes to catch up"
+    )
     await pilot.pause()
 
 
@@ -162,11 +185,17 @@ async def test_two_concurrent_meetings_show_the_right_people(fake: FakeZoom, tui
         await connected(pilot, tui)
         meetings, people = panes(app)
         assert "No meetings yet" in text_of(tui, app, meetings)
-        await play(pilot, tui, fake,
-                   ev("meeting.started", WEEKLY, T0),
-                   ev("meeting.started", DESIGN, T0 + 5, start_time=iso(T0 + 5)),
-                   joined(WEEKLY, ANA, T0 + 10), joined(WEEKLY, BO, T0 + 11),
-                   joined(DESIGN, CHIDI, T0 + 12), joined(DESIGN, TRAP, T0 + 13))
+        await play(
+            pilot,
+            tui,
+            fake,
+            ev("meeting.started", WEEKLY, T0),
+            ev("meeting.started", DESIGN, T0 + 5, start_time=iso(T0 + 5)),
+            joined(WEEKLY, ANA, T0 + 10),
+            joined(WEEKLY, BO, T0 + 11),
+            joined(DESIGN, CHIDI, T0 + 12),
+            joined(DESIGN, TRAP, T0 + 13),
+        )
         await pilot.press("m")
         assert app.focused is meetings
         listed = text_of(tui, app, meetings)
@@ -200,10 +229,14 @@ async def test_two_concurrent_meetings_show_the_right_people(fake: FakeZoom, tui
         check_counts_agree(tui, app)
 
         # the design review ends: it moves below the live one, and nobody is in it any more
-        await play(pilot, tui, fake,
-                   left(DESIGN, CHIDI, T0 + 90, "Host ended the meeting."),
-                   left(DESIGN, TRAP, T0 + 90, "Host ended the meeting."),
-                   ev("meeting.ended", DESIGN, T0 + 90, end_time=iso(T0 + 90)))
+        await play(
+            pilot,
+            tui,
+            fake,
+            left(DESIGN, CHIDI, T0 + 90, "Host ended the meeting."),
+            left(DESIGN, TRAP, T0 + 90, "Host ended the meeting."),
+            ev("meeting.ended", DESIGN, T0 + 90, end_time=iso(T0 + 90)),
+        )
         listed = text_of(tui, app, meetings)
         assert listed.index("Weekly sync") < listed.index("Design review [Q3]")
         assert "1 live · 1 ended" in listed
@@ -225,13 +258,18 @@ async def test_a_late_left_after_a_rejoin_keeps_the_person_in(fake: FakeZoom, tu
         await connected(pilot, tui)
         meetings, people = panes(app)
         rejoined = {**ANA, "user_id": "16778299"}  # Zoom gives a new user_id each session
-        await play(pilot, tui, fake,
-                   ev("meeting.started", WEEKLY, T0),
-                   joined(WEEKLY, ANA, T0 + 10), joined(WEEKLY, BO, T0 + 12),
-                   # Ana's network drops at +30 and she is back at +34; Zoom sends the
-                   # `left` of her first session after the rejoin (stamped before it)
-                   joined(WEEKLY, rejoined, T0 + 34),
-                   left(WEEKLY, ANA, T0 + 30, "lost connection, network issue.", ts=T0 + 31))
+        await play(
+            pilot,
+            tui,
+            fake,
+            ev("meeting.started", WEEKLY, T0),
+            joined(WEEKLY, ANA, T0 + 10),
+            joined(WEEKLY, BO, T0 + 12),
+            # Ana's network drops at +30 and she is back at +34; Zoom sends the
+            # `left` of her first session after the rejoin (stamped before it)
+            joined(WEEKLY, rejoined, T0 + 34),
+            left(WEEKLY, ANA, T0 + 30, "lost connection, network issue.", ts=T0 + 31),
+        )
         await pilot.press("m", "enter")
         assert app.focused is people.participant_list
         shown = text_of(tui, app, people)
@@ -255,12 +293,15 @@ async def test_a_late_left_after_a_rejoin_keeps_the_person_in(fake: FakeZoom, tu
 
 
 async def test_enter_on_a_participant_filters_the_log_to_exactly_their_events(
-        fake: FakeZoom, tui) -> None:
+    fake: FakeZoom, tui
+) -> None:
     app = app_for(fake, tui)
     async with app.run_test(size=(160, 48)) as pilot:
         await connected(pilot, tui)
         meetings, people = panes(app)
-        anabel = person("pu-anabel-A", "Anabel Souza", "anabel@example.com", "16778250", "uidAnabel")
+        anabel = person(
+            "pu-anabel-A", "Anabel Souza", "anabel@example.com", "16778250", "uidAnabel"
+        )
         ana_in_design = {**ANA, "participant_uuid": "pu-ana-D", "user_id": "16778260"}
         ana_no_name = {k: v for k, v in ANA.items() if k != "user_name"}  # Zoom omits it at times
         ana_back = {**ANA, "user_id": "16778270"}
@@ -295,19 +336,27 @@ async def test_enter_on_a_participant_filters_the_log_to_exactly_their_events(
         assert app.filter_bar.text == expected_filter  # the user sees what is applied
         log = app.event_log
         shown = [log.visible(i) for i in range(log.visible_count)]
-        want = [e for e in app.event_log if isinstance(e, ZoomEvent)
-                and e.meeting_uuid == WEEKLY["uuid"] and e.participant_key == "pu-ana-A"]
-        assert [e.name for e in want] == ["meeting.participant_joined",
-                                          "meeting.participant_left",
-                                          "meeting.participant_joined"]
+        want = [
+            e
+            for e in app.event_log
+            if isinstance(e, ZoomEvent)
+            and e.meeting_uuid == WEEKLY["uuid"]
+            and e.participant_key == "pu-ana-A"
+        ]
+        assert [e.name for e in want] == [
+            "meeting.participant_joined",
+            "meeting.participant_left",
+            "meeting.participant_joined",
+        ]
         assert shown == want  # exactly hers: not Anabel's, not her other meeting's
         # the participant list keeps the focus: l widens the log to the whole meeting
         assert app.focused is people.participant_list
         await pilot.press("l")
         await pilot.pause()
         shown = [log.visible(i) for i in range(log.visible_count)]
-        assert shown == [e for e in log if isinstance(e, ZoomEvent)
-                         and e.meeting_uuid == WEEKLY["uuid"]]
+        assert shown == [
+            e for e in log if isinstance(e, ZoomEvent) and e.meeting_uuid == WEEKLY["uuid"]
+        ]
         assert len(shown) == 6
 
 
@@ -319,17 +368,25 @@ async def test_the_panes_show_one_moment_while_events_keep_arriving(fake: FakeZo
     async with app.run_test(size=(160, 48)) as pilot:
         await connected(pilot, tui)
         meetings, people = panes(app)
-        await play(pilot, tui, fake, ev("meeting.started", WEEKLY, T0),
-                   joined(WEEKLY, ANA, T0 + 5), joined(WEEKLY, BO, T0 + 6))
+        await play(
+            pilot,
+            tui,
+            fake,
+            ev("meeting.started", WEEKLY, T0),
+            joined(WEEKLY, ANA, T0 + 5),
+            joined(WEEKLY, BO, T0 + 6),
+        )
         await pilot.press("m", "enter")
         check_counts_agree(tui, app)
         # hold the panes' refresh (their timers), let Zoom end the meeting, then repaint
         meetings._timer.pause()  # type: ignore[union-attr]
         people._timer.pause()  # type: ignore[union-attr]
         expected = app.status.events + 3
-        for e in (left(WEEKLY, ANA, T0 + 60, "Host ended the meeting."),
-                  left(WEEKLY, BO, T0 + 60, "Host ended the meeting."),
-                  ev("meeting.ended", WEEKLY, T0 + 60, end_time=iso(T0 + 60))):
+        for e in (
+            left(WEEKLY, ANA, T0 + 60, "Host ended the meeting."),
+            left(WEEKLY, BO, T0 + 60, "Host ended the meeting."),
+            ev("meeting.ended", WEEKLY, T0 + 60, end_time=iso(T0 + 60)),
+        ):
             await fake.inject(e)
         await tui.wait_until(pilot, lambda: app.status.events >= expected, what="the events")
         assert app.meetings.get(WEEKLY["uuid"]).current_count == 0  # type: ignore[union-attr]
@@ -343,8 +400,9 @@ async def test_the_panes_show_one_moment_while_events_keep_arriving(fake: FakeZo
         assert "2 in" in text_of(tui, app, meetings)
         meetings._timer.resume()  # type: ignore[union-attr]
         people._timer.resume()  # type: ignore[union-attr]
-        await tui.wait_until(pilot, lambda: meetings.up_to_date and people.up_to_date,
-                             what="the panes to catch up")
+        await tui.wait_until(
+            pilot, lambda: meetings.up_to_date and people.up_to_date, what="the panes to catch up"
+        )
         await pilot.pause()
         shown = text_of(tui, app, people)
         assert "0 in · peak 2 · 2 left" in shown and "In the meeting" not in shown
@@ -359,12 +417,15 @@ async def test_waiting_room_and_data_problems_are_shown(fake: FakeZoom, tui) -> 
         meetings, people = panes(app)
         ghost = person("pu-ghost-A", "Gus Ghost", "gus@example.com", "16778290", "uidGus")
         waiting = {**CHIDI, "participant_uuid": "pu-chidi-A", "date_time": iso(T0 + 8)}
-        await play(pilot, tui, fake,
-                   # no meeting.started: monitoring began after it (or it was lost)
-                   joined(WEEKLY, ANA, T0 + 5),
-                   ev("meeting.participant_joined_waiting_room", WEEKLY, T0 + 8,
-                      participant=waiting),
-                   left(WEEKLY, ghost, T0 + 9))  # left, with no join ever seen
+        await play(
+            pilot,
+            tui,
+            fake,
+            # no meeting.started: monitoring began after it (or it was lost)
+            joined(WEEKLY, ANA, T0 + 5),
+            ev("meeting.participant_joined_waiting_room", WEEKLY, T0 + 8, participant=waiting),
+            left(WEEKLY, ghost, T0 + 9),
+        )  # left, with no join ever seen
         listed = text_of(tui, app, meetings)
         assert "⚠ start not seen" in listed and "⚠ 1 problem" in listed
         await pilot.press("m", "enter")
@@ -384,8 +445,17 @@ async def test_waiting_room_and_data_problems_are_shown(fake: FakeZoom, tui) -> 
         await pilot.pause()
         assert "⚠ left without join" in text_of(tui, app, people)
         # admitted: out of the waiting room, into the meeting
-        await play(pilot, tui, fake, ev("meeting.participant_admitted", WEEKLY, T0 + 20,
-                                        participant={**waiting, "date_time": iso(T0 + 20)}))
+        await play(
+            pilot,
+            tui,
+            fake,
+            ev(
+                "meeting.participant_admitted",
+                WEEKLY,
+                T0 + 20,
+                participant={**waiting, "date_time": iso(T0 + 20)},
+            ),
+        )
         shown = text_of(tui, app, people)
         assert "2 in · peak 2 · 1 left" in shown and "Waiting" not in shown
         check_counts_agree(tui, app)
@@ -401,9 +471,15 @@ async def test_sort_and_find_in_the_participant_panel(fake: FakeZoom, tui) -> No
         await connected(pilot, tui)
         meetings, people = panes(app)
         zed = person("pu-zed-A", "Zed Adams", "zed@example.com", "16778281", "uidZed")
-        await play(pilot, tui, fake, ev("meeting.started", WEEKLY, T0),
-                   joined(WEEKLY, zed, T0 + 5), joined(WEEKLY, BO, T0 + 6),
-                   joined(WEEKLY, ANA, T0 + 7))
+        await play(
+            pilot,
+            tui,
+            fake,
+            ev("meeting.started", WEEKLY, T0),
+            joined(WEEKLY, zed, T0 + 5),
+            joined(WEEKLY, BO, T0 + 6),
+            joined(WEEKLY, ANA, T0 + 7),
+        )
         await pilot.press("m", "enter")
 
         def order() -> list[str]:

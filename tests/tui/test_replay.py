@@ -40,28 +40,42 @@ FILTER = "type:meeting.participant_*"
 async def recorded(tmp_path: Path) -> dict:
     """One live session, recorded: what its event list and tracker showed at the end."""
     async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=1, scenario=None) as fake:
-        app = ZoomtuiApp(fake.settings(heartbeat_interval=HB, profile="rec"), profile="rec",
-                         connection_options=FAST, archive=plan(tmp_path))
+        app = ZoomtuiApp(
+            fake.settings(heartbeat_interval=HB, profile="rec"),
+            profile="rec",
+            connection_options=FAST,
+            archive=plan(tmp_path),
+        )
         async with app.run_test(size=(160, 40)) as pilot:
             await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
             for ev in traffic(60):
                 await fake.inject(ev)
             await wait_until(pilot, lambda: app.status.events == 60, what="events")
             await fake.cut()
-            await wait_until(pilot, lambda: app.status.reconnects == 1
-                             and app.status.state is S.CONNECTED, what="reconnected")
+            await wait_until(
+                pilot,
+                lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
+                what="reconnected",
+            )
             await fake.send_malformed()
             for ev in traffic(60, seed=7):
                 await fake.inject(ev)
-            await wait_until(pilot, lambda: app.status.events == 120 and app.status.malformed == 1,
-                             what="the rest")
+            await wait_until(
+                pilot,
+                lambda: app.status.events == 120 and app.status.malformed == 1,
+                what="the rest",
+            )
             await pilot.pause(0.1)
             rows = visible_rows(app.event_log)
             app.event_view.apply_filter(FILTER)
             filtered = visible_rows(app.event_log)
             summary = tracker_summary(app.meetings)
-    return {"reader": ArchiveReader(archive_path("rec", base=tmp_path)), "rows": rows,
-            "filtered": filtered, "tracker": summary}
+    return {
+        "reader": ArchiveReader(archive_path("rec", base=tmp_path)),
+        "rows": rows,
+        "filtered": filtered,
+        "tracker": summary,
+    }
 
 
 def without_quit(rows: list[tuple]) -> list[tuple]:
@@ -91,7 +105,9 @@ async def test_instant_replay_shows_the_same_rows_filter_and_tracker(recorded: d
         await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen), what="inspector")
 
 
-async def test_paced_replay_badge_recorded_time_pause_and_no_connection_keys(recorded: dict) -> None:
+async def test_paced_replay_badge_recorded_time_pause_and_no_connection_keys(
+    recorded: dict,
+) -> None:
     reader = recorded["reader"]
     first, last = reader.time_range()
     app = replay_app(reader, speed=0.5, title="rec")

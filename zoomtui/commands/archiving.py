@@ -32,23 +32,37 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 def no_archive_option(func: Callable) -> Callable:
     """--no-archive (and --archive, to override ``archive = false`` in the profile)."""
     return click.option(
-        "--archive/--no-archive", "archive", default=None,
+        "--archive/--no-archive",
+        "archive",
+        default=None,
         help="Keep what is received in the local archive, or not (default: keep it, unless "
-             "the profile says archive = false).")(func)
+        "the profile says archive = false).",
+    )(func)
 
 
-def history_options(func: Callable | None = None, *,
-                    default: str = "the profile's history_minutes, else 60 minutes") -> Any:
+def history_options(
+    func: Callable | None = None, *, default: str = "the profile's history_minutes, else 60 minutes"
+) -> Any:
     """--history DURATION / --no-history: what the monitor shows from the archive on start.
     `default` says in the help what happens without either."""
     if func is None:
         return functools.partial(history_options, default=default)
 
-    @click.option("--history", "history", default=None, metavar="DURATION", callback=_duration,
-                  help=f"Show this much recent history from the archive on start (e.g. 2h; "
-                       f"default: {default}).")
-    @click.option("--no-history", "no_history", is_flag=True,
-                  help="Start with an empty screen (the archive is still written).")
+    @click.option(
+        "--history",
+        "history",
+        default=None,
+        metavar="DURATION",
+        callback=_duration,
+        help=f"Show this much recent history from the archive on start (e.g. 2h; "
+        f"default: {default}).",
+    )
+    @click.option(
+        "--no-history",
+        "no_history",
+        is_flag=True,
+        help="Start with an empty screen (the archive is still written).",
+    )
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
@@ -67,13 +81,19 @@ def profile_values(profile: str, config_path: str | Path | None) -> dict[str, ob
         return {}
 
 
-def plan_for(values: dict[str, object], *, archive: bool | None, history: float | None = None,
-             no_history: bool = False,
-             default_history: float | None = DEFAULT_HISTORY_SECONDS) -> ArchivePlan:
+def plan_for(
+    values: dict[str, object],
+    *,
+    archive: bool | None,
+    history: float | None = None,
+    no_history: bool = False,
+    default_history: float | None = DEFAULT_HISTORY_SECONDS,
+) -> ArchivePlan:
     """The plan for one run: options over the profile's settings over the defaults."""
     wanted: float | bool = False if no_history else (history if history is not None else True)
-    return plan_from_profile(values, archive=archive, history=wanted,
-                             default_history=default_history)
+    return plan_from_profile(
+        values, archive=archive, history=wanted, default_history=default_history
+    )
 
 
 def time_bounds(since: str | None, until: str | None, now: float) -> dict[str, float | None]:

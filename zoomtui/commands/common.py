@@ -22,18 +22,43 @@ def connection_options(func: Callable) -> Callable:
     --ws-url, --insecure-transport. The client secret is never an option (it would land
     in shell history and `ps`): it comes from the environment or the keyring."""
 
-    @click.option("--profile", "profile", default=None, envvar="ZOOMTUI_PROFILE",
-                  help="Profile name (default: 'default').")
-    @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                  help="Config file to use instead of the default one.")
-    @click.option("--account-id", default=None, help="Zoom account id (else ZOOM_ACCOUNT_ID or profile).")
-    @click.option("--client-id", default=None, help="OAuth client id (else ZOOM_CLIENT_ID or profile).")
-    @click.option("--subscription-id", default=None,
-                  help="WebSocket subscription id (else ZOOM_SUBSCRIPTION_ID or profile).")
-    @click.option("--oauth-url", default=None, help="Token URL (else ZOOMTUI_OAUTH_URL; Zoom's by default).")
-    @click.option("--ws-url", default=None, help="WebSocket URL without query (else ZOOMTUI_WS_URL).")
-    @click.option("--insecure-transport", is_flag=True, default=False,
-                  help="Allow http:// and ws:// to a non-loopback host.")
+    @click.option(
+        "--profile",
+        "profile",
+        default=None,
+        envvar="ZOOMTUI_PROFILE",
+        help="Profile name (default: 'default').",
+    )
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Config file to use instead of the default one.",
+    )
+    @click.option(
+        "--account-id", default=None, help="Zoom account id (else ZOOM_ACCOUNT_ID or profile)."
+    )
+    @click.option(
+        "--client-id", default=None, help="OAuth client id (else ZOOM_CLIENT_ID or profile)."
+    )
+    @click.option(
+        "--subscription-id",
+        default=None,
+        help="WebSocket subscription id (else ZOOM_SUBSCRIPTION_ID or profile).",
+    )
+    @click.option(
+        "--oauth-url", default=None, help="Token URL (else ZOOMTUI_OAUTH_URL; Zoom's by default)."
+    )
+    @click.option(
+        "--ws-url", default=None, help="WebSocket URL without query (else ZOOMTUI_WS_URL)."
+    )
+    @click.option(
+        "--insecure-transport",
+        is_flag=True,
+        default=False,
+        help="Allow http:// and ws:// to a non-loopback host.",
+    )
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)

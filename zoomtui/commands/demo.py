@@ -32,15 +32,37 @@ def _rate(value: str) -> float | str:
 
 
 @click.command("demo")
-@click.option("--seed", type=int, default=1, show_default=True,
-              help="Seed of the scenario: the same seed plays the same meetings.")
-@click.option("--rate", default="15", show_default=True, metavar="EV/S|max",
-              help="Events per second the fake Zoom sends, or 'max'.")
-@click.option("--heartbeat", type=click.FloatRange(min=0.05), default=30.0, show_default=True,
-              metavar="SECONDS", help="Heartbeat interval (Zoom's samples use 30 s).")
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Seed of the scenario: the same seed plays the same meetings.",
+)
+@click.option(
+    "--rate",
+    default="15",
+    show_default=True,
+    metavar="EV/S|max",
+    help="Events per second the fake Zoom sends, or 'max'.",
+)
+@click.option(
+    "--heartbeat",
+    type=click.FloatRange(min=0.05),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Heartbeat interval (Zoom's samples use 30 s).",
+)
 @history_options(default="none: every demo plays the same meetings again")
-def command(seed: int, rate: str, heartbeat: float, archive: bool | None, history: float | None,
-            no_history: bool) -> None:
+def command(
+    seed: int,
+    rate: str,
+    heartbeat: float,
+    archive: bool | None,
+    history: float | None,
+    no_history: bool,
+) -> None:
     """Try zoomtui against a built-in fake Zoom: made-up meetings, no account needed."""
     parsed = _rate(rate)
 
@@ -48,9 +70,12 @@ def command(seed: int, rate: str, heartbeat: float, archive: bool | None, histor
     from zoomtui.tui.app import DemoOptions, ZoomtuiApp
 
     install_log_redaction()
-    plan = plan_for({}, archive=archive, history=history, no_history=no_history,
-                    default_history=None)
-    app = ZoomtuiApp(demo=DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat),  # type: ignore[arg-type]
-                     archive=plan)
+    plan = plan_for(
+        {}, archive=archive, history=history, no_history=no_history, default_history=None
+    )
+    app = ZoomtuiApp(
+        demo=DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat),  # type: ignore[arg-type]
+        archive=plan,
+    )
     app.run()
     sys.exit(app.return_code or 0)

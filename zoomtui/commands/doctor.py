@@ -62,8 +62,14 @@ class Report:
         self.failed: list[str] = []
         self.code = EXIT_OK
 
-    def step(self, status: str, title: str, found: str | list[str] = "", todo: str = "",
-             code: int = EXIT_FAILURE) -> None:
+    def step(
+        self,
+        status: str,
+        title: str,
+        found: str | list[str] = "",
+        todo: str = "",
+        code: int = EXIT_FAILURE,
+    ) -> None:
         lines = [found] if isinstance(found, str) else list(found)
         first = f"{self.marks[status]} {title}"
         if lines and lines[0]:
@@ -103,26 +109,36 @@ def _shown(name: str, value: object) -> str:
 
 
 # -- steps ----------------------------------------------------------------------------------
-def check_settings(report: Report, profile: str | None, config_path: str | None,
-                   overrides: dict) -> ConnectionSettings | None:
+def check_settings(
+    report: Report, profile: str | None, config_path: str | None, overrides: dict
+) -> ConnectionSettings | None:
     from zoomtui import credentials
 
     try:
-        res = credentials.resolve(profile=profile, config_path=config_path, overrides=dict(overrides))
+        res = credentials.resolve(
+            profile=profile, config_path=config_path, overrides=dict(overrides)
+        )
     except SettingsError as exc:  # a broken config file
-        report.step("fail", "settings", str(exc), "Fix the config file, or set the ZOOM_* "
-                    "environment variables.", code=EXIT_CONFIG)
+        report.step(
+            "fail",
+            "settings",
+            str(exc),
+            "Fix the config file, or set the ZOOM_* environment variables.",
+            code=EXIT_CONFIG,
+        )
         return None
     found = [f"profile {res.profile} (config {res.config_path})"]
     for name, label in _FIELD_LABELS:
         if res.values.get(name):
-            found.append(f"{label}: {_shown(name, res.values[name])} "
-                         f"(from {res.sources.get(name, '?')})")
+            found.append(
+                f"{label}: {_shown(name, res.values[name])} (from {res.sources.get(name, '?')})"
+            )
         else:
             found.append(f"{label}: missing")
     try:
-        settings = credentials.resolve_settings(profile=profile, config_path=config_path,
-                                                overrides=dict(overrides))
+        settings = credentials.resolve_settings(
+            profile=profile, config_path=config_path, overrides=dict(overrides)
+        )
     except SettingsError as exc:
         report.step("fail", "settings", found, str(exc), code=EXIT_CONFIG)
         return None
@@ -146,12 +162,16 @@ def check_keyring(report: Report, settings: ConnectionSettings | None) -> None:
     if status.usable:
         report.step("ok", "keyring", f"{status.backend_name} answers")
     elif source and source != "keyring":
-        report.step("skip", "keyring", [f"{status.message}",
-                                         f"not needed: the secret comes from {source}"])
+        report.step(
+            "skip", "keyring", [f"{status.message}", f"not needed: the secret comes from {source}"]
+        )
     else:
-        report.step("warn", "keyring", status.message,
-                    "Set ZOOM_CLIENT_SECRET for this shell, or fix the keyring and run "
-                    "`zoomtui login`.")
+        report.step(
+            "warn",
+            "keyring",
+            status.message,
+            "Set ZOOM_CLIENT_SECRET for this shell, or fix the keyring and run `zoomtui login`.",
+        )
 
 
 async def check_token(report: Report, settings: ConnectionSettings, tokens) -> object | None:
@@ -161,24 +181,37 @@ async def check_token(report: Report, settings: ConnectionSettings, tokens) -> o
     try:
         tok = await tokens.get()
     except CredentialsRejected as exc:
-        report.step("fail", "token request", f"{host}: {exc.message}", exc.hint,
-                    code=EXIT_CREDENTIALS)
+        report.step(
+            "fail", "token request", f"{host}: {exc.message}", exc.hint, code=EXIT_CREDENTIALS
+        )
         return None
     except RateLimited as exc:
-        report.step("fail", "token request", f"{host}: {exc.message}",
-                    f"Wait {exc.retry_after:.0f} s and run doctor again; something else may be "
-                    "asking for tokens with these credentials in a loop.")
+        report.step(
+            "fail",
+            "token request",
+            f"{host}: {exc.message}",
+            f"Wait {exc.retry_after:.0f} s and run doctor again; something else may be "
+            "asking for tokens with these credentials in a loop.",
+        )
         return None
     except Exception as exc:  # TransientAuthError and anything unforeseen: say it plainly
         msg = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        report.step("fail", "token request", f"{host}: {msg}",
-                    "Check the network, a proxy (HTTPS_PROXY) and the token URL; then try again.")
+        report.step(
+            "fail",
+            "token request",
+            f"{host}: {msg}",
+            "Check the network, a proxy (HTTPS_PROXY) and the token URL; then try again.",
+        )
         return None
     left = tok.expires_at - time.time()
-    report.step("ok", "token request", [
-        f"HTTP {tok.status} from {host}; token valid for {_fmt_age(left)}",
-        f"scopes: {' '.join(tok.scopes) or '(none listed)'}",
-    ])
+    report.step(
+        "ok",
+        "token request",
+        [
+            f"HTTP {tok.status} from {host}; token valid for {_fmt_age(left)}",
+            f"scopes: {' '.join(tok.scopes) or '(none listed)'}",
+        ],
+    )
     return tok
 
 
@@ -187,25 +220,36 @@ def check_clock(report: Report, tok) -> None:
     if skew is None:
         report.step("warn", "clock", "the token endpoint sent no usable Date header; skew unknown")
     elif abs(skew) <= SKEW_WARN:
-        report.step("ok", "clock", f"within {SKEW_WARN:.0f} s of Zoom's (Date header, 1 s resolution)")
+        report.step(
+            "ok", "clock", f"within {SKEW_WARN:.0f} s of Zoom's (Date header, 1 s resolution)"
+        )
     else:
         way = "ahead of" if skew > 0 else "behind"
-        report.step("warn", "clock", f"this machine is {abs(skew):.0f} s {way} Zoom's clock",
-                    "Event lag figures will be off by that much: enable NTP "
-                    "(timedatectl set-ntp true).")
+        report.step(
+            "warn",
+            "clock",
+            f"this machine is {abs(skew):.0f} s {way} Zoom's clock",
+            "Event lag figures will be off by that much: enable NTP (timedatectl set-ntp true).",
+        )
 
 
-async def check_websocket(report: Report, settings: ConnectionSettings, tokens,
-                          timeout: float = CONNECT_TIMEOUT) -> None:
+async def check_websocket(
+    report: Report, settings: ConnectionSettings, tokens, timeout: float = CONNECT_TIMEOUT
+) -> None:
     from zoomtui.zoom.connection import FailureKind, ZoomConnection
     from zoomtui.zoom.updates import ConnectionState as S
     from zoomtui.zoom.updates import Heartbeat, StateChanged
 
     sub = mask_id(settings.subscription_id)
-    report.step("warn", "one connection per subscription", [
-        f"the next step opens a WebSocket on subscription {sub}; if another consumer (for "
-        "example your production integration) is connected to it, Zoom may close that one",
-    ], "Use --no-connect to skip the WebSocket steps on a production subscription.")
+    report.step(
+        "warn",
+        "one connection per subscription",
+        [
+            f"the next step opens a WebSocket on subscription {sub}; if another consumer (for "
+            "example your production integration) is connected to it, Zoom may close that one",
+        ],
+        "Use --no-connect to skip the WebSocket steps on a production subscription.",
+    )
     # No jitter: a retry_in of 0 then only means "new token, at once", which doctor lets run.
     conn = ZoomConnection(settings, tokens, backoff_base=1.0, rng=_NoJitter())
     connected = False
@@ -229,19 +273,30 @@ async def check_websocket(report: Report, settings: ConnectionSettings, tokens,
                         break
                     elif u.state is S.RECONNECTING and not (u.retry_in == 0 and not connected):
                         title = "heartbeat" if connected else "WebSocket handshake"
-                        outcome = (title, u.reason, "Check the network, a proxy and the "
-                                   "WebSocket URL; a firewall must allow outbound wss:// (443).",
-                                   EXIT_FAILURE)
+                        outcome = (
+                            title,
+                            u.reason,
+                            "Check the network, a proxy and the "
+                            "WebSocket URL; a firewall must allow outbound wss:// (443).",
+                            EXIT_FAILURE,
+                        )
                         break
                 elif isinstance(u, Heartbeat):
                     ms = u.rtt * 1000
-                    report.step("ok", "heartbeat",
-                                f"answered in {ms:.1f} ms" if ms < 10 else f"answered in {ms:.0f} ms")
+                    report.step(
+                        "ok",
+                        "heartbeat",
+                        f"answered in {ms:.1f} ms" if ms < 10 else f"answered in {ms:.0f} ms",
+                    )
                     break
     except TimeoutError:
         title = "heartbeat" if connected else "WebSocket handshake"
-        outcome = (title, f"no answer within {timeout:.0f} s (state: {conn.state.value})",
-                   "Check the network and the WebSocket URL.", EXIT_FAILURE)
+        outcome = (
+            title,
+            f"no answer within {timeout:.0f} s (state: {conn.state.value})",
+            "Check the network and the WebSocket URL.",
+            EXIT_FAILURE,
+        )
     finally:
         await conn.close()
     if outcome is not None:
@@ -249,8 +304,13 @@ async def check_websocket(report: Report, settings: ConnectionSettings, tokens,
         report.step("fail", title, found, todo, code=code)
 
 
-async def run_doctor(report: Report, settings: ConnectionSettings, *, connect: bool = True,
-                     timeout: float = CONNECT_TIMEOUT) -> None:
+async def run_doctor(
+    report: Report,
+    settings: ConnectionSettings,
+    *,
+    connect: bool = True,
+    timeout: float = CONNECT_TIMEOUT,
+) -> None:
     from zoomtui.zoom.auth import TokenProvider
 
     async with TokenProvider(settings) as tokens:
@@ -264,9 +324,16 @@ async def run_doctor(report: Report, settings: ConnectionSettings, *, connect: b
             report.step("skip", "WebSocket", "skipped (--no-connect)")
 
 
-def doctor(profile: str | None, config_path: str | None, overrides: dict, *, connect: bool,
-           out: IO[str], timeout: float = CONNECT_TIMEOUT,
-           runner: Callable = asyncio.run) -> int:
+def doctor(
+    profile: str | None,
+    config_path: str | None,
+    overrides: dict,
+    *,
+    connect: bool,
+    out: IO[str],
+    timeout: float = CONNECT_TIMEOUT,
+    runner: Callable = asyncio.run,
+) -> int:
     report = Report(out)
     report.line("zoomtui doctor")
     settings = check_settings(report, profile, config_path, overrides)
@@ -287,12 +354,22 @@ def doctor(profile: str | None, config_path: str | None, overrides: dict, *, con
 
 @click.command()
 @connection_options
-@click.option("--no-connect", is_flag=True, default=False,
-              help="Skip the WebSocket steps (they may displace another consumer of the subscription).")
-@click.option("--timeout", type=click.FloatRange(min=1), default=CONNECT_TIMEOUT, show_default=True,
-              help="Seconds to wait for the WebSocket and the heartbeat.")
-def command(profile: str | None, config_path: str | None, no_connect: bool, timeout: float,
-            **kwargs: object) -> None:
+@click.option(
+    "--no-connect",
+    is_flag=True,
+    default=False,
+    help="Skip the WebSocket steps (they may displace another consumer of the subscription).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=CONNECT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for the WebSocket and the heartbeat.",
+)
+def command(
+    profile: str | None, config_path: str | None, no_connect: bool, timeout: float, **kwargs: object
+) -> None:
     """Check a setup step by step: settings, keyring, token, clock, WebSocket, heartbeat.
 
     Exit codes: 0 all passed, 1 a check failed, 3 settings, 4 credentials or subscription.
@@ -301,6 +378,12 @@ def command(profile: str | None, config_path: str | None, no_connect: bool, time
     import logging
 
     logging.getLogger("zoomtui").addHandler(logging.NullHandler())  # the report says it all
-    code = doctor(profile, config_path, overrides_from(kwargs), connect=not no_connect,
-                  out=sys.stdout, timeout=timeout)
+    code = doctor(
+        profile,
+        config_path,
+        overrides_from(kwargs),
+        connect=not no_connect,
+        out=sys.stdout,
+        timeout=timeout,
+    )
     sys.exit(code)

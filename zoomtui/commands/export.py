@@ -27,8 +27,17 @@ from zoomtui.commands.tail import iso_utc_ms, json_line
 from zoomtui.zoom.protocol import ZoomEvent
 
 FORMATS = ("jsonl", "csv")
-CSV_COLUMNS = ("received_at", "event_ts", "event", "meeting_id", "meeting_uuid", "topic",
-               "participant", "email", "lag_ms")
+CSV_COLUMNS = (
+    "received_at",
+    "event_ts",
+    "event",
+    "meeting_id",
+    "meeting_uuid",
+    "topic",
+    "participant",
+    "email",
+    "lag_ms",
+)
 
 
 class ExportError(Exception):
@@ -94,8 +103,9 @@ def open_private(path: str | os.PathLike[str], *, force: bool = False) -> IO[byt
     try:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
-        raise ExportError(f"{path} already exists: choose another file or add --force to "
-                          "overwrite it.") from None
+        raise ExportError(
+            f"{path} already exists: choose another file or add --force to overwrite it."
+        ) from None
     except OSError as exc:
         raise ExportError(f"Cannot create {path}: {exc.strerror or exc}.") from None
     with contextlib.suppress(OSError):  # e.g. a file system without modes
@@ -103,8 +113,13 @@ def open_private(path: str | os.PathLike[str], *, force: bool = False) -> IO[byt
     return os.fdopen(fd, "wb")
 
 
-def export_events(events: Iterable[ZoomEvent], path: str | os.PathLike[str], fmt: str = "jsonl",
-                  *, force: bool = False) -> int:
+def export_events(
+    events: Iterable[ZoomEvent],
+    path: str | os.PathLike[str],
+    fmt: str = "jsonl",
+    *,
+    force: bool = False,
+) -> int:
     """Export events to a new owner-only file (the TUI's export). Returns the count.
     Raises `ExportError` with a message for the user."""
     if fmt not in FORMATS:
@@ -132,26 +147,62 @@ def format_for(path: Path | None, fmt: str | None) -> str:
 
 
 @click.command("export")
-@click.option("--profile", default=None, envvar="ZOOMTUI_PROFILE",
-              help="Profile whose archive to read (default: 'default').")
+@click.option(
+    "--profile",
+    default=None,
+    envvar="ZOOMTUI_PROFILE",
+    help="Profile whose archive to read (default: 'default').",
+)
 @click.option("--demo", is_flag=True, help="Read the demo's archive instead of a profile's.")
-@click.option("--archive", "archive_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Read this archive file (e.g. one copied off another machine).")
-@click.option("--filter", "filter_text", default=None, metavar="EXPR",
-              help="Only events matching EXPR (the TUI's filter language, e.g. "
-                   "'type:meeting.participant_* user:ana').")
-@click.option("--since", default=None, metavar="WHEN",
-              help="From this time: 2h, 30m, 1d, 14:05, or ISO 8601 (2024-05-01T14:05Z).")
+@click.option(
+    "--archive",
+    "archive_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read this archive file (e.g. one copied off another machine).",
+)
+@click.option(
+    "--filter",
+    "filter_text",
+    default=None,
+    metavar="EXPR",
+    help="Only events matching EXPR (the TUI's filter language, e.g. "
+    "'type:meeting.participant_* user:ana').",
+)
+@click.option(
+    "--since",
+    default=None,
+    metavar="WHEN",
+    help="From this time: 2h, 30m, 1d, 14:05, or ISO 8601 (2024-05-01T14:05Z).",
+)
 @click.option("--until", default=None, metavar="WHEN", help="Up to this time (same forms).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="jsonl (events as Zoom sent them, plus _received_at) or csv. "
-                   "Default: csv for a .csv file, else jsonl.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to FILE (created owner-only, 0600) instead of stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="jsonl (events as Zoom sent them, plus _received_at) or csv. "
+    "Default: csv for a .csv file, else jsonl.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE (created owner-only, 0600) instead of stdout.",
+)
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
-def command(profile: str | None, demo: bool, archive_file: Path | None, filter_text: str | None,
-            since: str | None, until: str | None, fmt: str | None, output: Path | None,
-            force: bool) -> None:
+def command(
+    profile: str | None,
+    demo: bool,
+    archive_file: Path | None,
+    filter_text: str | None,
+    since: str | None,
+    until: str | None,
+    fmt: str | None,
+    output: Path | None,
+    force: bool,
+) -> None:
     """Export archived events (what zoomtui received: Zoom never replays them).
 
     Text in CSV cells that would start a spreadsheet formula (= + - @) gets a leading '.
@@ -178,8 +229,7 @@ def command(profile: str | None, demo: bool, archive_file: Path | None, filter_t
     fmt = format_for(output, fmt)
     events = reader.iter_events(since=bounds["since"], until=bounds["until"], filter=flt)
     try:
-        gaps = sum(1 for _ in reader.iter_records(bounds["since"], bounds["until"],
-                                                  kinds=("gap",)))
+        gaps = sum(1 for _ in reader.iter_records(bounds["since"], bounds["until"], kinds=("gap",)))
         if output is None:
             sys.stdout.flush()
             out = sys.stdout.buffer  # (click.get_binary_stream is deprecated in Click 8.3)
@@ -194,8 +244,11 @@ def command(profile: str | None, demo: bool, archive_file: Path | None, filter_t
     except (ArchiveError, ExportError) as exc:
         raise click.ClickException(str(exc)) from None
     if gaps:
-        click.echo(f"Note: {gaps} gap{'s' if gaps != 1 else ''} in this window: events Zoom sent "
-                   "while zoomtui was not connected were never received.", err=True)
+        click.echo(
+            f"Note: {gaps} gap{'s' if gaps != 1 else ''} in this window: events Zoom sent "
+            "while zoomtui was not connected were never received.",
+            err=True,
+        )
     if n == 0 and output is None:
         click.echo("No events matched.", err=True)
 

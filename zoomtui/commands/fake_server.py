@@ -51,23 +51,65 @@ def export_lines(fake) -> list[str]:
 
 
 @click.command("fake-server")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
-@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
-              help="WebSocket port (0 = any free port).")
-@click.option("--oauth-port", default=0, show_default=True, type=click.IntRange(0, 65535),
-              help="Token endpoint port (0 = any free port).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback)."
+)
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="WebSocket port (0 = any free port).",
+)
+@click.option(
+    "--oauth-port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Token endpoint port (0 = any free port).",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="Scenario seed.")
-@click.option("--rate", default="20", show_default=True, type=_Rate(),
-              help="Scenario events per second, or 'max'.")
-@click.option("--events", default=None, type=click.IntRange(0), help="Stop the scenario after N events.")
-@click.option("--scenario", default="demo", show_default=True,
-              type=click.Choice(["demo", "quiet", "samples"]), help="What the fake sends.")
-@click.option("--token-ttl", default=3600.0, show_default=True, type=click.FloatRange(min=1),
-              help="Lifetime of issued tokens in seconds (expires_in).")
-@click.option("--allow-non-loopback", is_flag=True, default=False,
-              help="Allow a --host that is not a loopback address (it serves plain ws:// and http://).")
-def command(host: str, port: int, oauth_port: int, seed: int, rate, events: int | None,
-            scenario: str, token_ttl: float, allow_non_loopback: bool) -> None:
+@click.option(
+    "--rate",
+    default="20",
+    show_default=True,
+    type=_Rate(),
+    help="Scenario events per second, or 'max'.",
+)
+@click.option(
+    "--events", default=None, type=click.IntRange(0), help="Stop the scenario after N events."
+)
+@click.option(
+    "--scenario",
+    default="demo",
+    show_default=True,
+    type=click.Choice(["demo", "quiet", "samples"]),
+    help="What the fake sends.",
+)
+@click.option(
+    "--token-ttl",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Lifetime of issued tokens in seconds (expires_in).",
+)
+@click.option(
+    "--allow-non-loopback",
+    is_flag=True,
+    default=False,
+    help="Allow a --host that is not a loopback address (it serves plain ws:// and http://).",
+)
+def command(
+    host: str,
+    port: int,
+    oauth_port: int,
+    seed: int,
+    rate,
+    events: int | None,
+    scenario: str,
+    token_ttl: float,
+    allow_non_loopback: bool,
+) -> None:
     """Run a fake Zoom (token endpoint + WebSocket) on this machine until Ctrl-C.
 
     Prints `export` lines for the demo credentials and the URLs first; run
@@ -76,8 +118,17 @@ def command(host: str, port: int, oauth_port: int, seed: int, rate, events: int 
     from zoomtui.fakezoom import FakeZoom
 
     try:
-        fake = FakeZoom(host, port, oauth_port, seed=seed, scenario=scenario, rate=rate,
-                        events=events, token_ttl=token_ttl, allow_non_loopback=allow_non_loopback)
+        fake = FakeZoom(
+            host,
+            port,
+            oauth_port,
+            seed=seed,
+            scenario=scenario,
+            rate=rate,
+            events=events,
+            token_ttl=token_ttl,
+            allow_non_loopback=allow_non_loopback,
+        )
     except (ValueError, FileNotFoundError) as exc:
         click.echo(f"zoomtui fake-server: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -99,7 +150,9 @@ async def _serve(fake) -> None:
     async with fake:
         sys.stdout.write("\n".join(export_lines(fake)) + "\n")
         sys.stdout.flush()
-        click.echo(f"# fake Zoom serving (scenario {fake.scenario}, seed {fake.seed}); Ctrl-C stops.",
-                   err=True)
+        click.echo(
+            f"# fake Zoom serving (scenario {fake.scenario}, seed {fake.seed}); Ctrl-C stops.",
+            err=True,
+        )
         await stop.wait()
     click.echo("# fake Zoom stopped.", err=True)

@@ -20,8 +20,15 @@ from zoomtui.monitor.archive import ArchiveError, ArchiveReader
 from zoomtui.monitor.when import HELP as WHEN_HELP
 
 
-def replay_app(reader: ArchiveReader, *, since: float | None = None, until: float | None = None,
-               speed: float | None = 1.0, title: str = "", **app_options: object):  # noqa: ANN201
+def replay_app(
+    reader: ArchiveReader,
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    speed: float | None = 1.0,
+    title: str = "",
+    **app_options: object,
+):  # noqa: ANN201
     """The app that plays `reader`'s [since, until) (what the command runs; tests drive it)."""
     from zoomtui.monitor.replay import ReplaySource
     from zoomtui.tui.app import ZoomtuiApp
@@ -37,20 +44,45 @@ def describe(path: Path, *, demo: bool, profile: str, explicit: bool) -> str:
 
 
 @click.command("replay")
-@click.option("--profile", default=None, envvar="ZOOMTUI_PROFILE",
-              help="Profile whose archive to play (default: 'default').")
+@click.option(
+    "--profile",
+    default=None,
+    envvar="ZOOMTUI_PROFILE",
+    help="Profile whose archive to play (default: 'default').",
+)
 @click.option("--demo", is_flag=True, help="Play the demo's archive instead of a profile's.")
-@click.option("--archive", "archive_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Play this archive file (e.g. one copied off another machine).")
-@click.option("--since", default=None, metavar="WHEN",
-              help=f"From this time (default: the start of the archive): {WHEN_HELP}.")
+@click.option(
+    "--archive",
+    "archive_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Play this archive file (e.g. one copied off another machine).",
+)
+@click.option(
+    "--since",
+    default=None,
+    metavar="WHEN",
+    help=f"From this time (default: the start of the archive): {WHEN_HELP}.",
+)
 @click.option("--until", default=None, metavar="WHEN", help="Up to this time (same forms).")
-@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=1.0,
-              show_default=True, metavar="N",
-              help="Recorded seconds played per second (silences over a few seconds are cut short).")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    metavar="N",
+    help="Recorded seconds played per second (silences over a few seconds are cut short).",
+)
 @click.option("--instant", is_flag=True, help="Load the whole window at once, no pacing.")
-def command(profile: str | None, demo: bool, archive_file: Path | None, since: str | None,
-            until: str | None, speed: float, instant: bool) -> None:
+def command(
+    profile: str | None,
+    demo: bool,
+    archive_file: Path | None,
+    since: str | None,
+    until: str | None,
+    speed: float,
+    instant: bool,
+) -> None:
     """Replay archived events in the monitor: what was received, when, and the gaps."""
     from zoomtui.commands.archiving import archive_to_read, time_bounds
     from zoomtui.monitor.recording import describe_span
@@ -67,8 +99,11 @@ def command(profile: str | None, demo: bool, archive_file: Path | None, since: s
     except ArchiveError as exc:
         hint = ""
         if not path.exists() and archive_file is None:
-            hint = (" Run `zoomtui demo` first." if demo else
-                    " The monitor and `zoomtui tail` record there as they run.")
+            hint = (
+                " Run `zoomtui demo` first."
+                if demo
+                else " The monitor and `zoomtui tail` record there as they run."
+            )
         raise click.ClickException(f"{exc}{hint}") from None
     if span is None or count == 0:
         where = f" between {since or 'the start'} and {until or 'now'}" if (since or until) else ""
@@ -76,9 +111,16 @@ def command(profile: str | None, demo: bool, archive_file: Path | None, since: s
         raise click.ClickException(f"Nothing recorded{where} in {path}{held}.")
     lo = bounds["since"] if bounds["since"] is not None else span[0]
     hi = min(bounds["until"], span[1]) if bounds["until"] is not None else span[1]
-    title = f"{describe(path, demo=demo, profile=name, explicit=archive_file is not None)} · " \
-            f"{describe_span(max(lo, span[0]), hi)}"
-    app = replay_app(reader, since=bounds["since"], until=bounds["until"],
-                     speed=None if instant else speed, title=title)
+    title = (
+        f"{describe(path, demo=demo, profile=name, explicit=archive_file is not None)} · "
+        f"{describe_span(max(lo, span[0]), hi)}"
+    )
+    app = replay_app(
+        reader,
+        since=bounds["since"],
+        until=bounds["until"],
+        speed=None if instant else speed,
+        title=title,
+    )
     app.run()
     sys.exit(app.return_code or 0)

@@ -25,8 +25,14 @@ from zoomtui.commands.common import EXIT_CONFIG, connection_options, overrides_f
 @click.command("run")
 @connection_options
 @history_options
-def command(profile: str | None, config_path: str | None, archive: bool | None,
-            history: float | None, no_history: bool, **kwargs: Any) -> None:
+def command(
+    profile: str | None,
+    config_path: str | None,
+    archive: bool | None,
+    history: float | None,
+    no_history: bool,
+    **kwargs: Any,
+) -> None:
     """Open the monitor (the default command). First run: a short form, or press d for the demo."""
     from zoomtui import config as cfg
     from zoomtui import credentials
@@ -41,7 +47,9 @@ def command(profile: str | None, config_path: str | None, archive: bool | None,
     first_run: dict[str, Any] = {}
     try:
         profile = cfg.selected_profile(profile)
-        settings = credentials.resolve_settings(profile=profile, config_path=path, overrides=overrides)
+        settings = credentials.resolve_settings(
+            profile=profile, config_path=path, overrides=overrides
+        )
         settings.check_transport()
     except cfg.ConfigError as exc:
         raise click.exceptions.Exit(_fail(str(exc))) from None
@@ -54,10 +62,17 @@ def command(profile: str | None, config_path: str | None, archive: bool | None,
     from zoomtui.tui.app import ZoomtuiApp
 
     name = profile or "default"
-    plan = plan_for(profile_values(name, path), archive=archive, history=history,
-                    no_history=no_history)
-    app = ZoomtuiApp(settings, settings_error=error, profile=name, config_path=path,
-                     first_run_options=first_run, archive=plan)
+    plan = plan_for(
+        profile_values(name, path), archive=archive, history=history, no_history=no_history
+    )
+    app = ZoomtuiApp(
+        settings,
+        settings_error=error,
+        profile=name,
+        config_path=path,
+        first_run_options=first_run,
+        archive=plan,
+    )
     app.run()
     sys.exit(app.return_code or 0)
 
@@ -67,7 +82,9 @@ def _fail(message: str) -> int:
     return EXIT_CONFIG
 
 
-def _first_run_options(profile: str | None, path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
+def _first_run_options(
+    profile: str | None, path: Path | None, overrides: dict[str, Any]
+) -> dict[str, Any]:
     """What the first-run form can start from: ids already known (environment, profile,
     options), non-default URLs (so verifying goes to the same endpoints), and a reason
     written for the form (the CLI message says "run zoomtui login", which the form is)."""
@@ -82,8 +99,11 @@ def _first_run_options(profile: str | None, path: Path | None, overrides: dict[s
     options: dict[str, Any] = {
         "reason": reason + (f" {res.keyring_problem}" if res.keyring_problem else ""),
         "keyring_problem": res.keyring_problem,
-        "prefill": {k: str(values[k]) for k in ("account_id", "client_id", "subscription_id")
-                    if values.get(k)},
+        "prefill": {
+            k: str(values[k])
+            for k in ("account_id", "client_id", "subscription_id")
+            if values.get(k)
+        },
         "insecure_transport": bool(values.get("insecure_transport")),
     }
     for name in ("oauth_url", "ws_url"):

@@ -94,8 +94,10 @@ def state_text(u: StateChanged) -> str:
 
 
 def gap_text(g: Gap) -> str:
-    return (f"gap {local_hms_ms(g.start)}–{local_hms_ms(g.end)} ({g.seconds:.1f} s): events in this "
-            f"window were not received and Zoom does not replay them ({g.reason})")
+    return (
+        f"gap {local_hms_ms(g.start)}–{local_hms_ms(g.end)} ({g.seconds:.1f} s): events in this "
+        f"window were not received and Zoom does not replay them ({g.reason})"
+    )
 
 
 # -- the event pipeline -------------------------------------------------------------------
@@ -103,8 +105,9 @@ class EventPipeline:
     """filter -> sinks, for events.  The archive is not a sink here: it keeps every update
     (filtered out or not, states and gaps too), at the top of `run_tail`'s loop."""
 
-    def __init__(self, matches: Callable[[ZoomEvent], bool] | None,
-                 sinks: list[Callable[[ZoomEvent], None]]) -> None:
+    def __init__(
+        self, matches: Callable[[ZoomEvent], bool] | None, sinks: list[Callable[[ZoomEvent], None]]
+    ) -> None:
         self.matches = matches
         self.sinks = sinks
         self.passed = 0
@@ -123,7 +126,9 @@ class _StdoutGone(Exception):
     """The reader of stdout went away (`| head`)."""
 
 
-def _stdout_writer(out: IO[bytes], fmt: Callable[[ZoomEvent], bytes]) -> Callable[[ZoomEvent], None]:
+def _stdout_writer(
+    out: IO[bytes], fmt: Callable[[ZoomEvent], bytes]
+) -> Callable[[ZoomEvent], None]:
     write, flush = out.write, out.flush
 
     def sink(event: ZoomEvent) -> None:
@@ -137,8 +142,9 @@ def _stdout_writer(out: IO[bytes], fmt: Callable[[ZoomEvent], bytes]) -> Callabl
 
 
 # -- history ------------------------------------------------------------------------------
-def print_history(reader: Any, since: float, until: float, pipeline: EventPipeline,
-                  note: Callable[[str], None]) -> int:
+def print_history(
+    reader: Any, since: float, until: float, pipeline: EventPipeline, note: Callable[[str], None]
+) -> int:
     """Print the archived events in [since, until) as live ones are printed (blocking: run
     it in a thread).  Gaps and failures in the record go to stderr.  Returns the count."""
     from zoomtui.monitor.archive import ArchiveError
@@ -147,8 +153,7 @@ def print_history(reader: Any, since: float, until: float, pipeline: EventPipeli
     seen = HistoryTracker()
     shown = 0
     try:
-        for chunk in read_history(reader, since, until, seen=seen,
-                                  kinds=("event", "gap", "state")):
+        for chunk in read_history(reader, since, until, seen=seen, kinds=("event", "gap", "state")):
             for record in chunk:
                 u = record.update
                 if u.__class__ is ZoomEvent:
@@ -165,8 +170,10 @@ def print_history(reader: Any, since: float, until: float, pipeline: EventPipeli
         where = f"since {local_hms_ms(since)[:8]}"
         note(f"{shown} archived event{'s' if shown != 1 else ''} {where} (history); live from here")
     if downtime is not None and downtime.seconds >= 1:
-        note(f"nothing recorded from {local_hms_ms(downtime.start)[:8]} until now "
-             f"({downtime.seconds:.0f} s): {downtime.reason}")
+        note(
+            f"nothing recorded from {local_hms_ms(downtime.start)[:8]} until now "
+            f"({downtime.seconds:.0f} s): {downtime.reason}"
+        )
     return shown
 
 
@@ -207,8 +214,9 @@ async def run_tail(
         reader, since = history
         until = time.time()  # what the archive gets from now on is live
         try:
-            await asyncio.to_thread(print_history, reader, since, until,
-                                    EventPipeline(matches, pipeline.sinks), note)
+            await asyncio.to_thread(
+                print_history, reader, since, until, EventPipeline(matches, pipeline.sinks), note
+            )
         except _StdoutGone:
             _silence_stdout(out)
             if archive is not None:
@@ -263,9 +271,13 @@ async def run_tail(
                 note(state_text(u))
                 if u.state is ConnectionState.FAILED:
                     kind = conn.failure
-                    stop(EXIT_GAVE_UP if kind is FailureKind.GAVE_UP
-                         else EXIT_CONFIG if kind is FailureKind.CONFIG
-                         else EXIT_CREDENTIALS)
+                    stop(
+                        EXIT_GAVE_UP
+                        if kind is FailureKind.GAVE_UP
+                        else EXIT_CONFIG
+                        if kind is FailureKind.CONFIG
+                        else EXIT_CREDENTIALS
+                    )
             elif isinstance(u, Gap):
                 note(gap_text(u))
             elif isinstance(u, MalformedFrame):
@@ -274,8 +286,10 @@ async def run_tail(
                 note(f"notice: {u.text}")
             elif isinstance(u, TokenInfo):
                 left = u.expires_at - time.time()
-                note(f"access token obtained (expires in {left / 60:.0f} min; scopes: "
-                     f"{' '.join(u.scopes) or 'none listed'})")
+                note(
+                    f"access token obtained (expires in {left / 60:.0f} min; scopes: "
+                    f"{' '.join(u.scopes) or 'none listed'})"
+                )
     except _StdoutGone:
         code = EXIT_OK if code is None else code
         _silence_stdout(out)
@@ -300,28 +314,69 @@ def _silence_stdout(out: IO[bytes]) -> None:
 
 @click.command()
 @connection_options
-@click.option("--json", "as_json", is_flag=True,
-              help="One JSON object per line: the event as Zoom sent it, plus _received_at.")
-@click.option("--filter", "filter_text", default=None, metavar="EXPR",
-              help="Only events matching EXPR (the TUI's filter language, e.g. "
-                   "'type:meeting.participant_* user:ana').")
-@click.option("--count", type=click.IntRange(min=1), default=None,
-              help="Exit after N events (after the filter).")
-@click.option("--duration", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Exit after this many seconds.")
-@click.option("--give-up-after", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Exit with code 5 after N failed connection attempts in a row "
-                   "(default: keep retrying).")
-@click.option("--since", "since", default=None, metavar="WHEN",
-              help="First print what the archive holds from WHEN on (30m, 2h, 14:05, ISO "
-                   "8601), then go live.  --count counts live events only.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per line: the event as Zoom sent it, plus _received_at.",
+)
+@click.option(
+    "--filter",
+    "filter_text",
+    default=None,
+    metavar="EXPR",
+    help="Only events matching EXPR (the TUI's filter language, e.g. "
+    "'type:meeting.participant_* user:ana').",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Exit after N events (after the filter).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Exit after this many seconds.",
+)
+@click.option(
+    "--give-up-after",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Exit with code 5 after N failed connection attempts in a row (default: keep retrying).",
+)
+@click.option(
+    "--since",
+    "since",
+    default=None,
+    metavar="WHEN",
+    help="First print what the archive holds from WHEN on (30m, 2h, 14:05, ISO "
+    "8601), then go live.  --count counts live events only.",
+)
 @no_archive_option
-@click.option("--heartbeat", type=click.FloatRange(min=0.01), default=None, hidden=True,
-              help="Heartbeat interval in seconds (tests).")
-def command(as_json: bool, filter_text: str | None, count: int | None, duration: float | None,
-            give_up_after: int | None, since: str | None, archive: bool | None,
-            heartbeat: float | None, profile: str | None, config_path: str | None,
-            **kwargs: object) -> None:
+@click.option(
+    "--heartbeat",
+    type=click.FloatRange(min=0.01),
+    default=None,
+    hidden=True,
+    help="Heartbeat interval in seconds (tests).",
+)
+def command(
+    as_json: bool,
+    filter_text: str | None,
+    count: int | None,
+    duration: float | None,
+    give_up_after: int | None,
+    since: str | None,
+    archive: bool | None,
+    heartbeat: float | None,
+    profile: str | None,
+    config_path: str | None,
+    **kwargs: object,
+) -> None:
     """Print events as they arrive (stdout), and the connection's state (stderr).
 
     Exit codes: 0 done, 3 settings, 4 credentials or subscription rejected, 5 gave up,
@@ -366,12 +421,23 @@ def command(as_json: bool, filter_text: str | None, count: int | None, duration:
     store = plan.open(settings.profile)
     history = None
     if since_at is not None:  # read even with --no-archive: what earlier runs kept
-        history = (store if store is not None else ArchiveReader(archive_path(settings.profile)),
-                   since_at)
+        history = (
+            store if store is not None else ArchiveReader(archive_path(settings.profile)),
+            since_at,
+        )
     try:
-        code = asyncio.run(run_tail(settings, matches=matches, as_json=as_json, count=count,
-                                    duration=duration, give_up_after=give_up_after,
-                                    archive=store, history=history))
+        code = asyncio.run(
+            run_tail(
+                settings,
+                matches=matches,
+                as_json=as_json,
+                count=count,
+                duration=duration,
+                give_up_after=give_up_after,
+                archive=store,
+                history=history,
+            )
+        )
     except KeyboardInterrupt:  # Ctrl-C before the loop's own handler was in place
         code = EXIT_INTERRUPTED
     sys.exit(code)

@@ -26,8 +26,9 @@ class TextBytes(bytes):
 class FakeConnection:
     """A client connection: accepted (build_connection success) or refused."""
 
-    def __init__(self, id: int, ws: ServerConnection, subscription_id: str,
-                 record_events: bool = True) -> None:
+    def __init__(
+        self, id: int, ws: ServerConnection, subscription_id: str, record_events: bool = True
+    ) -> None:
         self.id = id  # 1, 2, ... per fake, so a seeded run is the same wherever it runs
         self.ws = ws
         self.subscription_id = subscription_id
@@ -92,8 +93,9 @@ class FakeConnection:
         if self._record:
             self.sent_events.extend(content for content, _frame in prepared)
 
-    async def send_envelope(self, module: str, success: bool, content: object, *,
-                            force: bool = False) -> bool:
+    async def send_envelope(
+        self, module: str, success: bool, content: object, *, force: bool = False
+    ) -> bool:
         return await self.send_raw(envelope_frame(module, success, content), force=force)
 
     async def close(self, code: int, reason: str, ended_by: str) -> None:

@@ -86,10 +86,13 @@ class TokenIssuer:
         self._faults: list[_Fault] = []
 
     # -- control -----------------------------------------------------------------
-    def add_fault(self, kind: str, *, retry_after: float | None = None, times: int = 1,
-                  delay: float = 2.0) -> None:
+    def add_fault(
+        self, kind: str, *, retry_after: float | None = None, times: int = 1, delay: float = 2.0
+    ) -> None:
         if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown OAuth fault {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
+            raise ValueError(
+                f"unknown OAuth fault {kind!r}; expected one of {', '.join(FAULT_KINDS)}"
+            )
         self._faults.append(_Fault(kind, times, retry_after, delay))
 
     def clear_faults(self) -> None:
@@ -133,8 +136,9 @@ class TokenIssuer:
                 return self._json(status, body, fault=fault.kind, headers=headers)
         resp = self._answer(req)
         if fault is not None:  # "slow": the answer is right, only late
-            self.requests[-1] = TokenRequest(resp.status, self.requests[-1].time,
-                                             self.requests[-1].error, "slow")
+            self.requests[-1] = TokenRequest(
+                resp.status, self.requests[-1].time, self.requests[-1].error, "slow"
+            )
         return resp
 
     def _take_fault(self) -> _Fault | None:
@@ -152,8 +156,11 @@ class TokenIssuer:
         if split.path != TOKEN_PATH:
             return self._json(404, {"reason": "Not Found", "error": "not_found"})
         if req.method != "POST":
-            return self._json(405, {"reason": "Method Not Allowed", "error": "invalid_request"},
-                              headers={"Allow": "POST"})
+            return self._json(
+                405,
+                {"reason": "Method Not Allowed", "error": "invalid_request"},
+                headers={"Allow": "POST"},
+            )
         if split.query:
             return self._json(400, QUERY_PARAMS)
         if self.reject_credentials or not self._auth_ok(req.headers.get("authorization", "")):
@@ -170,13 +177,18 @@ class TokenIssuer:
         if form.get("account_id", [""])[-1] != self.creds.account_id:
             return self._json(400, INVALID_ACCOUNT)
         token = self.issue()
-        return self._json(200, {
-            "access_token": token,
-            "token_type": "bearer",
-            "expires_in": int(self.token_ttl) if float(self.token_ttl).is_integer() else self.token_ttl,
-            "scope": SCOPE,
-            "api_url": API_URL,
-        })
+        return self._json(
+            200,
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": int(self.token_ttl)
+                if float(self.token_ttl).is_integer()
+                else self.token_ttl,
+                "scope": SCOPE,
+                "api_url": API_URL,
+            },
+        )
 
     def _auth_ok(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")
@@ -191,14 +203,25 @@ class TokenIssuer:
             f"{client_id}:{secret}", f"{self.creds.client_id}:{self.creds.client_secret}"
         )
 
-    def _json(self, status: int, body: dict, *, fault: str | None = None,
-              headers: dict[str, str] | None = None) -> Response:
+    def _json(
+        self,
+        status: int,
+        body: dict,
+        *,
+        fault: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         self._record(status, body.get("error") if status != 200 else None, fault)
-        return Response(status, orjson.dumps(body),
-                        {"Content-Type": "application/json;charset=UTF-8", **(headers or {})})
+        return Response(
+            status,
+            orjson.dumps(body),
+            {"Content-Type": "application/json;charset=UTF-8", **(headers or {})},
+        )
 
     def _record(self, status: int, error: str | None, fault: str | None) -> None:
-        self.requests.append(TokenRequest(status=status, time=self.clock(), error=error, fault=fault))
+        self.requests.append(
+            TokenRequest(status=status, time=self.clock(), error=error, fault=fault)
+        )
 
 
 def _retry_after_text(seconds: float) -> str:

@@ -83,8 +83,14 @@ TOPICS: tuple[str, ...] = (
 WEBINAR_TOPICS: tuple[str, ...] = ("Product launch webinar", "Zoom APIs in practice (live Q&A)")
 TIMEZONES: tuple[str, ...] = ("Europe/Berlin", "America/Los_Angeles", "Asia/Tokyo", "UTC")
 NEW_USERS: tuple[tuple[str, str], ...] = (
-    ("Olivia", "Martin"), ("Tomás", "Ferreira"), ("Hannah", "Schmidt"), ("Yuki", "Sato"),
-    ("Amara", "Diallo"), ("Noah", "Williams"), ("Ingrid", "Halvorsen"), ("Ravi", "Shankar"),
+    ("Olivia", "Martin"),
+    ("Tomás", "Ferreira"),
+    ("Hannah", "Schmidt"),
+    ("Yuki", "Sato"),
+    ("Amara", "Diallo"),
+    ("Noah", "Williams"),
+    ("Ingrid", "Halvorsen"),
+    ("Ravi", "Shankar"),
 )
 REASON_LEFT = "left the meeting."
 REASON_ENDED = "Host ended the meeting."
@@ -106,10 +112,12 @@ def _meeting_uuid(rng: random.Random, want: str = "") -> str:
     Drawing until the wish is met keeps it seeded and deterministic."""
     while True:
         u = _b64(rng, 16)
-        if (not want
-                or (want == "+/" and "+" in u and "/" in u)
-                or (want == "lead/" and u.startswith("/"))
-                or (want == "//" and "//" in u)):
+        if (
+            not want
+            or (want == "+/" and "+" in u and "/" in u)
+            or (want == "lead/" and u.startswith("/"))
+            or (want == "//" and "//" in u)
+        ):
             return u
 
 
@@ -166,8 +174,16 @@ class _World:
         self.account_id = account_id
         rng = self.rng
         self.people = [Person(n, e, _user_id(rng), _user_id(rng)) for n, e in PEOPLE]
-        self.people += [Person(g, "", "", None if g == PHONE_GUEST else _user_id(rng),
-                               "15550100" if g == PHONE_GUEST else None) for g in GUESTS]
+        self.people += [
+            Person(
+                g,
+                "",
+                "",
+                None if g == PHONE_GUEST else _user_id(rng),
+                "15550100" if g == PHONE_GUEST else None,
+            )
+            for g in GUESTS
+        ]
         self.hosts = [(_user_id(rng), f, la, em) for f, la, em in HOSTS]
         self.live: list[Meeting] = []
         self.scheduled: deque[Meeting] = deque(maxlen=12)  # created, not yet started or deleted
@@ -180,7 +196,9 @@ class _World:
     def now(self) -> float:
         return self.clock_start + self.index / self.rate
 
-    def stamp(self, event: str, payload: dict, *, late_ms: int = 0, extra: dict | None = None) -> dict:
+    def stamp(
+        self, event: str, payload: dict, *, late_ms: int = 0, extra: dict | None = None
+    ) -> dict:
         # event_ts holds minus the delay for now: `scenario_events` adds the time of the slot
         # the event is sent in, so the events of one happening are stamped one by one.
         body: dict = {"event": event, "event_ts": -late_ms}
@@ -190,8 +208,14 @@ class _World:
         return body
 
     # -- meetings -----------------------------------------------------------------------
-    def new_meeting(self, *, kind: str = "meeting", uuid_wish: str = "", instant: bool = False,
-                    topic: str | None = None) -> Meeting:
+    def new_meeting(
+        self,
+        *,
+        kind: str = "meeting",
+        uuid_wish: str = "",
+        instant: bool = False,
+        topic: str | None = None,
+    ) -> Meeting:
         rng = self.rng
         host = rng.choice(self.hosts)
         if kind == "webinar":
@@ -201,14 +225,29 @@ class _World:
             mid = rng.randint(81_000_000_000, 99_999_999_999)
             mtype = 1 if instant else rng.choice((2, 2, 8))
             topic = topic or ("Zoom meeting" if instant else rng.choice(TOPICS))
-        return Meeting(id=mid, uuid=_meeting_uuid(rng, uuid_wish), host_id=host[0], topic=topic,
-                       type=mtype, timezone=rng.choice(TIMEZONES), start_time=_iso(self.now()),
-                       kind=kind, events_left=rng.randint(80, 220))
+        return Meeting(
+            id=mid,
+            uuid=_meeting_uuid(rng, uuid_wish),
+            host_id=host[0],
+            topic=topic,
+            type=mtype,
+            timezone=rng.choice(TIMEZONES),
+            start_time=_iso(self.now()),
+            kind=kind,
+            events_left=rng.randint(80, 220),
+        )
 
     def _object(self, m: Meeting, *, numeric_id: bool = False) -> dict:
-        return {"id": m.id if numeric_id else str(m.id), "uuid": m.uuid, "host_id": m.host_id,
-                "topic": m.topic, "type": m.type, "start_time": m.start_time,
-                "timezone": m.timezone, "duration": 60}
+        return {
+            "id": m.id if numeric_id else str(m.id),
+            "uuid": m.uuid,
+            "host_id": m.host_id,
+            "topic": m.topic,
+            "type": m.type,
+            "start_time": m.start_time,
+            "timezone": m.timezone,
+            "duration": 60,
+        }
 
     def started(self, m: Meeting) -> list[dict]:
         m.start_time = _iso(self.now())
@@ -226,8 +265,9 @@ class _World:
     def joined(self, m: Meeting, p: int) -> dict:
         person = self.people[p]
         self.next_user_id += 1
-        sess = Session(user_id=str(self.next_user_id), join_time=_iso(self.now()),
-                       joined_at=self.now())
+        sess = Session(
+            user_id=str(self.next_user_id), join_time=_iso(self.now()), joined_at=self.now()
+        )
         m.in_room[p] = sess
         part = {"user_id": sess.user_id, "user_name": person.name, "id": person.zoom_id}
         if person.participant_uuid:
@@ -244,8 +284,9 @@ class _World:
         obj["participant"] = part
         return self.stamp(f"{m.kind}.participant_joined", {"object": obj})
 
-    def left(self, m: Meeting, p: int, why: str, *, session: Session | None = None,
-             late_ms: int = 0) -> dict:
+    def left(
+        self, m: Meeting, p: int, why: str, *, session: Session | None = None, late_ms: int = 0
+    ) -> dict:
         person = self.people[p]
         sess = session or m.in_room.pop(p)
         part = {"user_id": sess.user_id}
@@ -277,8 +318,13 @@ class _World:
         old = m.in_room.pop(p)
         join = self.joined(m, p)
         # the left goes out in the next slot, stamped before the join
-        left = self.left(m, p, REASON_NETWORK, session=old,
-                         late_ms=self.rng.randint(1500, 4000) + round(1000 / self.rate))
+        left = self.left(
+            m,
+            p,
+            REASON_NETWORK,
+            session=old,
+            late_ms=self.rng.randint(1500, 4000) + round(1000 / self.rate),
+        )
         return [join, left]
 
     # -- account events -------------------------------------------------------------------
@@ -292,60 +338,111 @@ class _World:
         obj["start_time"] = _iso(self.now() + 3600 * self.rng.randint(1, 72))
         obj["join_url"] = f"https://us02web.zoom.us/j/{m.id}?pwd={_user_id(self.rng)}"
         obj["password"] = f"{self.rng.randrange(10**6):06d}"
-        obj["settings"] = {"join_before_host": self.rng.random() < 0.5, "waiting_room": True,
-                           "host_video": True, "participant_video": False}
-        return [self.stamp("meeting.created", {**self._operator(), "operation": "single",
-                                               "object": obj})]
+        obj["settings"] = {
+            "join_before_host": self.rng.random() < 0.5,
+            "waiting_room": True,
+            "host_video": True,
+            "participant_video": False,
+        }
+        return [
+            self.stamp(
+                "meeting.created", {**self._operator(), "operation": "single", "object": obj}
+            )
+        ]
 
     def updated(self, m: Meeting) -> list[dict]:
         old_topic = m.topic
         m.topic = self.rng.choice([t for t in TOPICS if t != old_topic])
-        payload = {**self._operator(), "scope": "single", "time_stamp": round(self.now() * 1000),
-                   "object": {"id": m.id, "topic": m.topic},
-                   "old_object": {"id": m.id, "topic": old_topic}}
+        payload = {
+            **self._operator(),
+            "scope": "single",
+            "time_stamp": round(self.now() * 1000),
+            "object": {"id": m.id, "topic": m.topic},
+            "old_object": {"id": m.id, "topic": old_topic},
+        }
         return [self.stamp("meeting.updated", payload)]
 
     def deleted(self, m: Meeting) -> list[dict]:
         self.scheduled.remove(m)
-        obj = {"uuid": m.uuid, "id": m.id, "host_id": m.host_id, "topic": m.topic, "type": m.type,
-               "start_time": m.start_time, "duration": 60, "timezone": m.timezone}
-        return [self.stamp("meeting.deleted", {**self._operator(), "operation": "single",
-                                               "object": obj})]
+        obj = {
+            "uuid": m.uuid,
+            "id": m.id,
+            "host_id": m.host_id,
+            "topic": m.topic,
+            "type": m.type,
+            "start_time": m.start_time,
+            "duration": 60,
+            "timezone": m.timezone,
+        }
+        return [
+            self.stamp(
+                "meeting.deleted", {**self._operator(), "operation": "single", "object": obj}
+            )
+        ]
 
     def recording_completed(self, m: Meeting, *, late_ms: int = 0) -> list[dict]:
         rng = self.rng
         host = next(h for h in self.hosts if h[0] == m.host_id)
         files = []
         for rtype, ftype in (("shared_screen_with_speaker_view", "MP4"), ("audio_only", "M4A")):
-            fid = f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-" \
-                  f"{rng.getrandbits(16):04x}-{rng.getrandbits(48):012x}"
-            files.append({
-                "id": fid, "meeting_id": m.uuid, "recording_start": m.start_time,
-                "recording_end": _iso(self.now() - 60), "recording_type": rtype,
-                "file_type": ftype, "file_size": rng.randint(200_000, 90_000_000),
-                "file_extension": ftype,
-                "play_url": f"https://us02web.zoom.us/rec/play/{_user_id(rng)}",
-                "download_url": f"https://us02web.zoom.us/rec/download/{_user_id(rng)}",
-                "status": "completed",
-            })
+            fid = (
+                f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-"
+                f"{rng.getrandbits(16):04x}-{rng.getrandbits(48):012x}"
+            )
+            files.append(
+                {
+                    "id": fid,
+                    "meeting_id": m.uuid,
+                    "recording_start": m.start_time,
+                    "recording_end": _iso(self.now() - 60),
+                    "recording_type": rtype,
+                    "file_type": ftype,
+                    "file_size": rng.randint(200_000, 90_000_000),
+                    "file_extension": ftype,
+                    "play_url": f"https://us02web.zoom.us/rec/play/{_user_id(rng)}",
+                    "download_url": f"https://us02web.zoom.us/rec/download/{_user_id(rng)}",
+                    "status": "completed",
+                }
+            )
         obj = self._object(m, numeric_id=True)
-        obj.update({"account_id": self.account_id, "host_email": host[3],
-                    "share_url": f"https://us02web.zoom.us/rec/share/{_user_id(rng)}",
-                    "total_size": sum(f["file_size"] for f in files),
-                    "recording_count": len(files), "recording_files": files})
+        obj.update(
+            {
+                "account_id": self.account_id,
+                "host_email": host[3],
+                "share_url": f"https://us02web.zoom.us/rec/share/{_user_id(rng)}",
+                "total_size": sum(f["file_size"] for f in files),
+                "recording_count": len(files),
+                "recording_files": files,
+            }
+        )
         # download_token is a short-lived credential in real traffic: obviously fake here
-        return [self.stamp("recording.completed", {"object": obj}, late_ms=late_ms,
-                           extra={"download_token": "fake-download-token-" + _user_id(rng)})]
+        return [
+            self.stamp(
+                "recording.completed",
+                {"object": obj},
+                late_ms=late_ms,
+                extra={"download_token": "fake-download-token-" + _user_id(rng)},
+            )
+        ]
 
     def user_created(self) -> list[dict]:
         first, last = NEW_USERS[self.new_users % len(NEW_USERS)]
         self.new_users += 1
         n = self.new_users
         email = f"{first.lower()}.{last.lower()}{n}@example.com".replace("á", "a")
-        obj = {"id": _user_id(self.rng), "first_name": first, "last_name": last,
-               "display_name": f"{first} {last}", "email": email, "type": 1}
-        return [self.stamp("user.created", {**self._operator(), "creation_type": "create",
-                                            "object": obj})]
+        obj = {
+            "id": _user_id(self.rng),
+            "first_name": first,
+            "last_name": last,
+            "display_name": f"{first} {last}",
+            "email": email,
+            "type": 1,
+        }
+        return [
+            self.stamp(
+                "user.created", {**self._operator(), "creation_type": "create", "object": obj}
+            )
+        ]
 
     # -- choosing what happens next ---------------------------------------------------------
     def absent(self) -> list[int]:

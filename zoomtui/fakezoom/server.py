@@ -51,8 +51,15 @@ CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
 # stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
-MALFORMED_KINDS = ("not_json", "binary", "no_module", "bad_content", "oversize", "no_event",
-                   "not_utf8")
+MALFORMED_KINDS = (
+    "not_json",
+    "binary",
+    "no_module",
+    "bad_content",
+    "oversize",
+    "no_event",
+    "not_utf8",
+)
 SCENARIOS = ("demo", "quiet", "samples")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
@@ -104,9 +111,13 @@ class FakeZoom:
                 "(pass allow_non_loopback=True if you really mean it)."
             )
         if scenario is not None and scenario not in SCENARIOS:
-            raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+            raise ValueError(
+                f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}"
+            )
         if rate != "max" and not (isinstance(rate, (int, float)) and rate > 0):
-            raise ValueError(f"rate must be a positive number of events per second or 'max', not {rate!r}")
+            raise ValueError(
+                f"rate must be a positive number of events per second or 'max', not {rate!r}"
+            )
         if events is not None and events < 0:
             raise ValueError("events must be >= 0")
         self.host = host
@@ -124,9 +135,13 @@ class FakeZoom:
         self.idle_timeout = idle_timeout
         self.samples_dir = Path(samples_dir) if samples_dir is not None else default_samples_dir()
         self.compression = compression
-        self.issuer = TokenIssuer(credentials, token_ttl=token_ttl, clock=clock,
-                                  new_token_revokes_old=new_token_revokes_old,
-                                  token_prefix=token_prefix)
+        self.issuer = TokenIssuer(
+            credentials,
+            token_ttl=token_ttl,
+            clock=clock,
+            new_token_revokes_old=new_token_revokes_old,
+            token_prefix=token_prefix,
+        )
         self.connections: list[FakeConnection] = []
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
@@ -158,7 +173,9 @@ class FakeZoom:
         self._http = http
         try:
             self._ws_server = await serve(
-                self._handle, self.host, self.port,
+                self._handle,
+                self.host,
+                self.port,
                 process_request=self._check_path,
                 compression="deflate" if self.compression else None,
                 ping_interval=None,  # Zoom relies on the client's application heartbeat
@@ -227,8 +244,17 @@ class FakeZoom:
             oauth_url=self.oauth_url,
             ws_url=self.ws_url,
             profile="demo",
-            sources={k: "fake zoom" for k in (
-                "account_id", "client_id", "client_secret", "subscription_id", "oauth_url", "ws_url")},
+            sources={
+                k: "fake zoom"
+                for k in (
+                    "account_id",
+                    "client_id",
+                    "client_secret",
+                    "subscription_id",
+                    "oauth_url",
+                    "ws_url",
+                )
+            },
         )
         return s.replace(**changes) if changes else s
 
@@ -308,8 +334,9 @@ class FakeZoom:
             raise LookupError("the fake Zoom has no open connection to act on")
         return live[-1]
 
-    async def close(self, conn: FakeConnection | None = None, code: int = 1011,
-                    reason: str = "") -> FakeConnection:
+    async def close(
+        self, conn: FakeConnection | None = None, code: int = 1011, reason: str = ""
+    ) -> FakeConnection:
         """Close a connection with a close frame carrying `code` and `reason`."""
         c = self._pick(conn)
         await c.close(code, reason, "close")
@@ -329,9 +356,13 @@ class FakeZoom:
         c.silent = True
         return c
 
-    async def send_invalid_token(self, conn: FakeConnection | None = None,
-                                 wording: str = INVALID_TOKEN, module: str = "heartbeat",
-                                 code: int = CLOSE_REFUSED) -> FakeConnection:
+    async def send_invalid_token(
+        self,
+        conn: FakeConnection | None = None,
+        wording: str = INVALID_TOKEN,
+        module: str = "heartbeat",
+        code: int = CLOSE_REFUSED,
+    ) -> FakeConnection:
         """Send a `success:false` frame saying the token is invalid, then close."""
         c = self._pick(conn)
         await self._invalid_token(c, wording, module, code)
@@ -341,8 +372,9 @@ class FakeZoom:
         await c.send_envelope(module, False, wording, force=True)  # even on a silent connection
         await c.close(code, wording, "invalid_token")
 
-    async def send_malformed(self, conn: FakeConnection | None = None, kind: str = "not_json",
-                             size: int | None = None) -> FakeConnection:
+    async def send_malformed(
+        self, conn: FakeConnection | None = None, kind: str = "not_json", size: int | None = None
+    ) -> FakeConnection:
         """Send one malformed frame of the given kind (see `malformed_frame`)."""
         c = self._pick(conn)
         await c.send_raw(malformed_frame(kind, size))
@@ -353,8 +385,9 @@ class FakeZoom:
         open ones get an invalid-token frame at their next heartbeat (if check_token_on_heartbeat)."""
         self.issuer.expire_all()
 
-    def oauth_fault(self, kind: str, retry_after: float | None = None, times: int = 1,
-                    delay: float = 2.0) -> None:
+    def oauth_fault(
+        self, kind: str, retry_after: float | None = None, times: int = 1, delay: float = 2.0
+    ) -> None:
         """Answer the next `times` token requests with a fault: "429" (with Retry-After when
         given), "500", "503", "slow" (the right answer after `delay` s) or "drop" (no answer)."""
         self.issuer.add_fault(kind, retry_after=retry_after, times=times, delay=delay)
@@ -372,8 +405,9 @@ class FakeZoom:
         query = parse_qs(urlsplit(ws.request.path).query, keep_blank_values=True)
         subscription = query.get("subscriptionId", [""])[-1]
         token = query.get("access_token", [""])[-1]
-        conn = FakeConnection(len(self.connections) + 1, ws, subscription,
-                              record_events=self.record_events)
+        conn = FakeConnection(
+            len(self.connections) + 1, ws, subscription, record_events=self.record_events
+        )
         self.connections.append(conn)
         refusal = self._refusal(subscription, token)
         if refusal is not None:
@@ -420,7 +454,9 @@ class FakeZoom:
             if conn.silent:
                 continue
             if self.check_token_on_heartbeat and not self.issuer.is_valid(token):
-                await self._invalid_token(conn, INVALID_TOKEN, _HEARTBEAT_ANSWER_MODULE, CLOSE_REFUSED)
+                await self._invalid_token(
+                    conn, INVALID_TOKEN, _HEARTBEAT_ANSWER_MODULE, CLOSE_REFUSED
+                )
                 return
             if await conn.send_envelope(_HEARTBEAT_ANSWER_MODULE, True, "live"):
                 conn.heartbeats_answered += 1
@@ -489,13 +525,21 @@ def malformed_frame(kind: str, size: int | None = None) -> str | bytes:
         return message_frame({"event_ts": 1706123456789, "payload": {"object": {}}})
     if kind == "oversize":
         target = size if size is not None else DEFAULT_MAX_FRAME_BYTES + 1024
-        event = {"event": "meeting.updated", "event_ts": 1706123456789,
-                 "payload": {"object": {"id": 1, "agenda": ""}}}
+        event = {
+            "event": "meeting.updated",
+            "event_ts": 1706123456789,
+            "payload": {"object": {"id": 1, "agenda": ""}},
+        }
         filler = target - len(message_frame(event)) + 1
         event["payload"]["object"]["agenda"] = "x" * max(filler, 0)
         return message_frame(event)
     if kind == "not_utf8":  # a text frame in Latin-1: "Björn" with ö as the single byte F6
-        event = {"event": "meeting.participant_joined", "event_ts": 1706123456789,
-                 "payload": {"object": {"id": 1, "participant": {"user_name": "Björn"}}}}
+        event = {
+            "event": "meeting.participant_joined",
+            "event_ts": 1706123456789,
+            "payload": {"object": {"id": 1, "participant": {"user_name": "Björn"}}},
+        }
         return TextBytes(message_frame(event).encode().replace("ö".encode(), b"\xf6"))
-    raise ValueError(f"unknown malformed kind {kind!r}; expected one of {', '.join(MALFORMED_KINDS)}")
+    raise ValueError(
+        f"unknown malformed kind {kind!r}; expected one of {', '.join(MALFORMED_KINDS)}"
+    )

@@ -175,8 +175,10 @@ def archive_path(profile: str = "default", *, demo: bool = False, base: Path | N
 def _safe_name(profile: str) -> str:
     # Profile names are checked by the config, but a file name must never climb
     # out of the folder whatever it is given: anything unusual is %-escaped.
-    name = "".join(c if (c.isascii() and (c.isalnum() or c in "_-")) or (c == "." and i) else
-                   f"%{ord(c):02X}" for i, c in enumerate(profile or "default"))
+    name = "".join(
+        c if (c.isascii() and (c.isalnum() or c in "_-")) or (c == "." and i) else f"%{ord(c):02X}"
+        for i, c in enumerate(profile or "default")
+    )
     return name[:120]
 
 
@@ -237,8 +239,9 @@ class NewerSchemaError(sqlite3.DatabaseError):
         self.version = version
 
 
-def migrate(db: sqlite3.Connection,
-            migrations: list[Callable[[sqlite3.Connection], None]] | None = None) -> int:
+def migrate(
+    db: sqlite3.Connection, migrations: list[Callable[[sqlite3.Connection], None]] | None = None
+) -> int:
     """Bring `db` (in autocommit mode) to the newest schema, one transaction per step.
     Returns the version reached. Raises `NewerSchemaError` for a file from a newer zoomtui."""
     steps = MIGRATIONS if migrations is None else migrations
@@ -277,12 +280,33 @@ def _lower_priority(niceness: int = THREAD_NICENESS) -> None:
 # ---------------------------------------------------------------------------------
 # rows
 
-_EVENT_COLUMNS = ("connection_id", "at", "event", "event_ts", "meeting_uuid", "meeting_id", "participant_key",
-                  "topic", "participant_name", "participant_email", "raw")
+_EVENT_COLUMNS = (
+    "connection_id",
+    "at",
+    "event",
+    "event_ts",
+    "meeting_uuid",
+    "meeting_id",
+    "participant_key",
+    "topic",
+    "participant_name",
+    "participant_email",
+    "raw",
+)
 #: builds the row of an event in C: same order as _EVENT_COLUMNS after connection_id (`raw`
 #: is the frame as text: events off the network keep it as the UTF-8 they came in)
-_event_row = attrgetter("received_at", "name", "event_ts_ms", "meeting_uuid", "meeting_id",
-                        "participant_key", "topic", "participant_name", "participant_email", "raw")
+_event_row = attrgetter(
+    "received_at",
+    "name",
+    "event_ts_ms",
+    "meeting_uuid",
+    "meeting_id",
+    "participant_key",
+    "topic",
+    "participant_name",
+    "participant_email",
+    "raw",
+)
 _EVENT_ROW_LEN = len(_EVENT_COLUMNS)
 #: most rows per multi-row INSERT (a power of two), if SQLite allows that many parameters.
 #: Measured: 128 costs the least CPU per row (1024-row statements cost 50 % more, single
@@ -296,15 +320,25 @@ def _insert_events_sql(n: int) -> str:
     one = f"('event', {', '.join('?' * len(_EVENT_COLUMNS))})"
     return f"INSERT INTO log (kind, {', '.join(_EVENT_COLUMNS)}) VALUES " + ", ".join([one] * n)
 
-_INSERT_MALFORMED = ("INSERT INTO log (kind, connection_id, at, reason, raw) "
-                     "VALUES ('malformed', ?, ?, ?, ?)")
-_INSERT_STATE = ("INSERT INTO log (kind, connection_id, at, state, previous, reason, hint, "
-                 "retry_in, attempt) VALUES ('state', ?, ?, ?, ?, ?, ?, ?, ?)")
-_INSERT_GAP = "INSERT INTO log (kind, connection_id, at, gap_start, reason) VALUES ('gap', ?, ?, ?, ?)"
-_INSERT_NOTICE = "INSERT INTO log (kind, connection_id, at, reason, raw) VALUES ('notice', ?, ?, ?, ?)"
 
-_SELECT = ("SELECT seq, kind, at, connection_id, raw, reason, state, previous, hint, retry_in, "
-           "attempt, gap_start FROM log")
+_INSERT_MALFORMED = (
+    "INSERT INTO log (kind, connection_id, at, reason, raw) VALUES ('malformed', ?, ?, ?, ?)"
+)
+_INSERT_STATE = (
+    "INSERT INTO log (kind, connection_id, at, state, previous, reason, hint, "
+    "retry_in, attempt) VALUES ('state', ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_GAP = (
+    "INSERT INTO log (kind, connection_id, at, gap_start, reason) VALUES ('gap', ?, ?, ?, ?)"
+)
+_INSERT_NOTICE = (
+    "INSERT INTO log (kind, connection_id, at, reason, raw) VALUES ('notice', ?, ?, ?, ?)"
+)
+
+_SELECT = (
+    "SELECT seq, kind, at, connection_id, raw, reason, state, previous, hint, retry_in, "
+    "attempt, gap_start FROM log"
+)
 
 
 def _scrub(value: Any) -> Any:
@@ -325,9 +359,15 @@ def _record_from_row(row: tuple) -> Record | None:
         update = MalformedFrame(raw=data, reason=reason or "", received_at=at)
     elif kind == KIND_STATE:
         try:
-            update = StateChanged(state=ConnectionState(state), previous=ConnectionState(previous),
-                                  reason=reason or "", at=at, hint=hint or "", retry_in=retry_in,
-                                  attempt=attempt or 0)
+            update = StateChanged(
+                state=ConnectionState(state),
+                previous=ConnectionState(previous),
+                reason=reason or "",
+                at=at,
+                hint=hint or "",
+                retry_in=retry_in,
+                attempt=attempt or 0,
+            )
         except ValueError:  # a state a newer zoomtui knows: skip rather than fail a replay
             return None
     elif kind == KIND_GAP:
@@ -353,13 +393,21 @@ class ArchiveReader:
     status = STATUS_READ_ONLY
     error: str | None = None
 
-    def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = Path(path)
         self._clock = clock
 
     @classmethod
-    def open(cls, profile: str = "default", *, demo: bool = False, base: Path | None = None,
-             clock: Callable[[], float] = time.time) -> ArchiveReader:
+    def open(
+        cls,
+        profile: str = "default",
+        *,
+        demo: bool = False,
+        base: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> ArchiveReader:
         return cls(archive_path(profile, demo=demo, base=base), clock=clock)
 
     def __repr__(self) -> str:
@@ -368,8 +416,9 @@ class ArchiveReader:
     # -- connections --------------------------------------------------------------
     def _connect_ro(self) -> sqlite3.Connection:
         if not self.path.exists():
-            raise ArchiveError(f"There is no event archive at {self.path}: nothing has been "
-                               "recorded there yet.")
+            raise ArchiveError(
+                f"There is no event archive at {self.path}: nothing has been recorded there yet."
+            )
         uri = self.path.resolve().as_uri()
         db = None
         try:
@@ -390,14 +439,18 @@ class ArchiveReader:
             raise ArchiveError(f"Cannot read the event archive at {self.path}: {exc}.") from None
         if version > SCHEMA_VERSION:
             db.close()
-            raise ArchiveError(f"The event archive at {self.path} was written by a newer zoomtui "
-                               f"(schema {version}, this one reads {SCHEMA_VERSION}): upgrade zoomtui.")
+            raise ArchiveError(
+                f"The event archive at {self.path} was written by a newer zoomtui "
+                f"(schema {version}, this one reads {SCHEMA_VERSION}): upgrade zoomtui."
+            )
         if version < SCHEMA_VERSION:
             db.close()
             if version == 0:
                 raise ArchiveError(f"The event archive at {self.path} is empty (never written).")
-            raise ArchiveError(f"The event archive at {self.path} uses an older schema "
-                               f"({version}); open it once with the monitor to upgrade it.")
+            raise ArchiveError(
+                f"The event archive at {self.path} uses an older schema "
+                f"({version}); open it once with the monitor to upgrade it."
+            )
         return db
 
     def _bounds(self, since: Any, until: Any) -> tuple[float | None, float | None]:
@@ -405,8 +458,9 @@ class ArchiveReader:
         return as_epoch(since, now), as_epoch(until, now)
 
     # -- queries ------------------------------------------------------------------
-    def iter_records(self, since: Any = None, until: Any = None,
-                     kinds: Iterable[str] | None = None) -> Iterator[Record]:
+    def iter_records(
+        self, since: Any = None, until: Any = None, kinds: Iterable[str] | None = None
+    ) -> Iterator[Record]:
         """Stored updates in time order (then arrival order) with seq, time, connection id.
 
         `since`/`until`: epoch seconds, a datetime, or text for `parse_when`
@@ -437,7 +491,9 @@ class ArchiveReader:
                         if record is not None:
                             yield record
             except sqlite3.Error as exc:
-                raise ArchiveError(f"Reading the event archive at {self.path} failed: {exc}.") from None
+                raise ArchiveError(
+                    f"Reading the event archive at {self.path} failed: {exc}."
+                ) from None
         finally:
             db.close()
 
@@ -447,9 +503,13 @@ class ArchiveReader:
         for record in self.iter_records(since, until):
             yield record.update
 
-    def iter_events(self, since: Any = None, until: Any = None,
-                    filter: str | EventFilter | None = None,  # noqa: A002 - the public name
-                    limit: int | None = None) -> Iterator[ZoomEvent]:
+    def iter_events(
+        self,
+        since: Any = None,
+        until: Any = None,
+        filter: str | EventFilter | None = None,  # noqa: A002 - the public name
+        limit: int | None = None,
+    ) -> Iterator[ZoomEvent]:
         """Events in time order, rebuilt with `parse_frame`. `filter` is filter-language
         text (raises `FilterError`) or anything with `matches(event)`."""
         flt = _compile(filter)
@@ -533,25 +593,39 @@ class _Marker:
 def _failure_message(path: Path, exc: BaseException, retry: float) -> str:
     detail = str(exc).rstrip(".") or type(exc).__name__
     low = detail.lower()
-    later = f"zoomtui tries again every {retry:g} s." if retry > 0 else "restart zoomtui to try again."
+    later = (
+        f"zoomtui tries again every {retry:g} s." if retry > 0 else "restart zoomtui to try again."
+    )
     shown = "Live events are still shown but not kept"
     if isinstance(exc, NewerSchemaError):
-        return (f"The event archive {path} was written by a newer zoomtui ({detail}); "
-                f"{shown.lower()}. Upgrade zoomtui or move the file aside.")
+        return (
+            f"The event archive {path} was written by a newer zoomtui ({detail}); "
+            f"{shown.lower()}. Upgrade zoomtui or move the file aside."
+        )
     if "full" in low or getattr(exc, "errno", None) == 28:
-        return (f"The disk holding the event archive is full ({path}): {shown.lower()}. "
-                f"Free some space or lower the archive size limit; {later}")
+        return (
+            f"The disk holding the event archive is full ({path}): {shown.lower()}. "
+            f"Free some space or lower the archive size limit; {later}"
+        )
     if "not a database" in low or "malformed" in low or "corrupt" in low:
-        return (f"The event archive {path} is damaged ({detail}); {shown.lower()}. "
-                "Move the file aside to start a new one.")
+        return (
+            f"The event archive {path} is damaged ({detail}); {shown.lower()}. "
+            "Move the file aside to start a new one."
+        )
     if "locked" in low or "busy" in low:
-        return (f"The event archive {path} is locked by another program ({detail}); "
-                f"{shown.lower()}; {later}")
-    return (f"The event archive cannot be written at {path} ({detail}): {shown.lower()}. "
-            f"Check that the folder exists and is writable; {later}")
+        return (
+            f"The event archive {path} is locked by another program ({detail}); "
+            f"{shown.lower()}; {later}"
+        )
+    return (
+        f"The event archive cannot be written at {path} ({detail}): {shown.lower()}. "
+        f"Check that the folder exists and is writable; {later}"
+    )
 
 
-def open_for_writing(path: Path, max_page_count: int | None = None) -> tuple[sqlite3.Connection, int]:
+def open_for_writing(
+    path: Path, max_page_count: int | None = None
+) -> tuple[sqlite3.Connection, int]:
     """Open (create, migrate) the archive file for writing: (connection, rows per INSERT).
     Raises sqlite3.Error or OSError."""
     db = None
@@ -565,8 +639,10 @@ def open_for_writing(path: Path, max_page_count: int | None = None) -> tuple[sql
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
         if max_page_count is not None:
             db.execute(f"PRAGMA max_page_count = {int(max_page_count):d}")
-        fresh = db.execute("PRAGMA user_version").fetchone()[0] == 0 and not db.execute(
-            "SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+        fresh = (
+            db.execute("PRAGMA user_version").fetchone()[0] == 0
+            and not db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+        )
         if fresh:
             # Both must precede the first table.  Incremental auto-vacuum lets retention
             # give pages back to the disk; 16 KB pages (for ~1 KB rows) cut the
@@ -611,19 +687,19 @@ class _Frames:
         p, n = self.payload, self.count
         (size,) = _U32.unpack_from(p, 0)
         at = 4
-        cid = None if size == _NO_CID else p[at:at + size].decode("utf-8", "surrogatepass")
+        cid = None if size == _NO_CID else p[at : at + size].decode("utf-8", "surrogatepass")
         at += 0 if size == _NO_CID else size
         times = array("d")
-        times.frombytes(p[at:at + 8 * n])
+        times.frombytes(p[at : at + 8 * n])
         at += 8 * n
         lengths = array("I")
-        lengths.frombytes(p[at:at + 4 * n])
+        lengths.frombytes(p[at : at + 4 * n])
         at += 4 * n
         data = memoryview(p)
         rows = []
         head = (cid,)
         for received, length in zip(times, lengths, strict=True):
-            frame = data[at:at + length].tobytes()
+            frame = data[at : at + length].tobytes()
             at += length
             ev = parse_text_frame(frame, received)
             if ev.__class__ is ZoomEvent:
@@ -700,8 +776,9 @@ class _Writer:
         self._retention_due = 0.0  # monotonic; 0 = check as soon as the writer starts
         self._retention_busy = False
         self._db = self._open_writer()
-        self._thread = threading.Thread(target=self._run, name=f"zoomtui-archive:{path.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"zoomtui-archive:{path.name}", daemon=True
+        )
         self._thread.start()
 
     # -- feeding and control ------------------------------------------------------------
@@ -860,7 +937,7 @@ class _Writer:
         while i < total:
             while size > total - i:
                 size //= 2
-            chunk = rows[i:i + size]
+            chunk = rows[i : i + size]
             try:
                 execute(sql(size), [*flat(chunk)])
             except UnicodeEncodeError:  # a lone surrogate (hand-made events only): scrubbed
@@ -877,8 +954,19 @@ class _Writer:
                 raw = raw.encode("utf-8", "surrogatepass")
             db.execute(_INSERT_MALFORMED, (cid, update.received_at, update.reason, bytes(raw)))
         elif kind is StateChanged:
-            db.execute(_INSERT_STATE, (cid, update.at, str(update.state), str(update.previous),
-                                       update.reason, update.hint, update.retry_in, update.attempt))
+            db.execute(
+                _INSERT_STATE,
+                (
+                    cid,
+                    update.at,
+                    str(update.state),
+                    str(update.previous),
+                    update.reason,
+                    update.hint,
+                    update.retry_in,
+                    update.attempt,
+                ),
+            )
         elif kind is Gap:
             db.execute(_INSERT_GAP, (cid, update.end, update.start, update.reason))
         elif kind is Notice:
@@ -962,11 +1050,15 @@ class _Writer:
     @staticmethod
     def _delete_oldest(db: sqlite3.Connection, n: int, before: float | None = None) -> int:
         if before is None:
-            cur = db.execute("DELETE FROM log WHERE seq IN (SELECT seq FROM log ORDER BY at, seq "
-                             "LIMIT ?)", (n,))
+            cur = db.execute(
+                "DELETE FROM log WHERE seq IN (SELECT seq FROM log ORDER BY at, seq LIMIT ?)", (n,)
+            )
         else:
-            cur = db.execute("DELETE FROM log WHERE seq IN (SELECT seq FROM log WHERE at < ? "
-                             "ORDER BY at, seq LIMIT ?)", (before, n))
+            cur = db.execute(
+                "DELETE FROM log WHERE seq IN (SELECT seq FROM log WHERE at < ? "
+                "ORDER BY at, seq LIMIT ?)",
+                (before, n),
+            )
         return cur.rowcount
 
 
@@ -1021,8 +1113,18 @@ def pack_frames(cid: str | None, frames: list[bytes], times: array, now: float) 
     name = b"" if cid is None else cid.encode("utf-8", "surrogatepass")
     size = _NO_CID if cid is None else len(name)
     payload = 4 + len(name) + 12 * n + sum(lengths)
-    return [b"".join([_HEADER.pack(MSG_EVENTS, n, payload, now), _U32.pack(size), name,
-                      times.tobytes(), lengths.tobytes(), *frames])]
+    return [
+        b"".join(
+            [
+                _HEADER.pack(MSG_EVENTS, n, payload, now),
+                _U32.pack(size),
+                name,
+                times.tobytes(),
+                lengths.tobytes(),
+                *frames,
+            ]
+        )
+    ]
 
 
 def pack_items(items: list[Any], now: float) -> list[bytes]:
@@ -1045,12 +1147,12 @@ def _write_all(fd: int, buffers: list[bytes]) -> None:
     if writev is None:  # Windows
         data = memoryview(b"".join(buffers))
         while data:
-            data = data[os.write(fd, data):]
+            data = data[os.write(fd, data) :]
         return
     i = 0
     limit = 512  # well under IOV_MAX everywhere
     while i < len(buffers):
-        group = buffers[i:i + limit]
+        group = buffers[i : i + limit]
         done = writev(fd, group)
         total = sum(map(len, group))
         if done < total:  # a partial write: finish the rest buffer by buffer
@@ -1061,7 +1163,7 @@ def _write_all(fd: int, buffers: list[bytes]) -> None:
                 view = memoryview(buf)[done:]
                 done = 0
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
         i += limit
 
 
@@ -1124,7 +1226,9 @@ class Archive(ArchiveReader):
         self._cpu = 0.0
         mode = writer or os.environ.get(WRITER_ENV) or WRITER_PROCESS
         if mode not in (WRITER_PROCESS, WRITER_THREAD):
-            raise ValueError(f"writer must be {WRITER_PROCESS!r} or {WRITER_THREAD!r}, not {mode!r}")
+            raise ValueError(
+                f"writer must be {WRITER_PROCESS!r} or {WRITER_THREAD!r}, not {mode!r}"
+            )
         if mode == WRITER_PROCESS and sys.executable and not getattr(sys, "frozen", False):
             self._start_process()
         if self._proc is None:
@@ -1133,16 +1237,26 @@ class Archive(ArchiveReader):
         atexit.register(self.close)
 
     @classmethod
-    def open(cls, profile: str = "default", *, demo: bool = False,  # type: ignore[override]
-             base: Path | None = None, **options: Any) -> Archive:
+    def open(
+        cls,
+        profile: str = "default",
+        *,
+        demo: bool = False,  # type: ignore[override]
+        base: Path | None = None,
+        **options: Any,
+    ) -> Archive:
         """The profile's archive (or the demo's), opened for writing. Never raises for
         disk or permission problems: see `status` and `error`."""
         return cls(archive_path(profile, demo=demo, base=base), **options)
 
     def _core_options(self) -> dict[str, Any]:
-        return {"retention": self.retention, "flush_interval": self.flush_interval,
-                "batch_max": self.batch_max, "retry_interval": self.retry_interval,
-                "max_page_count": self._max_page_count}
+        return {
+            "retention": self.retention,
+            "flush_interval": self.flush_interval,
+            "batch_max": self.batch_max,
+            "retry_interval": self.retry_interval,
+            "max_page_count": self._max_page_count,
+        }
 
     # -- thread mode ------------------------------------------------------------------------
     def _start_thread(self) -> None:
@@ -1191,26 +1305,40 @@ class Archive(ArchiveReader):
         self._started_at = time.monotonic()
         self._feed_wake = threading.Event()
         self.add = self._add_to_process  # type: ignore[method-assign]
-        self._feeder = threading.Thread(target=self._feed, name=f"zoomtui-archive-feed:{self.path.name}",
-                                        daemon=True)
+        self._feeder = threading.Thread(
+            target=self._feed, name=f"zoomtui-archive-feed:{self.path.name}", daemon=True
+        )
         self._feeder.start()
         self._start_reader(proc)
 
     def _spawn_writer(self) -> subprocess.Popen[bytes]:
         options = self._core_options()
         options["retention"] = dataclasses.asdict(self.retention)
-        args = {"path": str(self.path), "now": self._clock(), "niceness": WRITER_NICENESS,
-                **options}
-        proc = subprocess.Popen(_writer_command(args), stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=_child_env(), close_fds=True)
+        args = {
+            "path": str(self.path),
+            "now": self._clock(),
+            "niceness": WRITER_NICENESS,
+            **options,
+        }
+        proc = subprocess.Popen(
+            _writer_command(args),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_child_env(),
+            close_fds=True,
+        )
         assert proc.stdin is not None and proc.stdout is not None
         self._fd = proc.stdin.fileno()
         return proc
 
     def _start_reader(self, proc: subprocess.Popen[bytes]) -> None:
-        self._reader = threading.Thread(target=self._read_reports, args=(proc,),
-                                        name=f"zoomtui-archive-reports:{self.path.name}", daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_reports,
+            args=(proc,),
+            name=f"zoomtui-archive-reports:{self.path.name}",
+            daemon=True,
+        )
         self._reader.start()
 
     def _add_to_process(self, update: Update, connection_id: str | None = None) -> None:
@@ -1343,13 +1471,18 @@ class Archive(ArchiveReader):
 
     def _mark_dead(self, why: str) -> None:
         self._deaths += 1
-        wait = min(WRITER_RESTART_FIRST * 2 ** (self._deaths - 1),
-                   max(self.retry_interval, WRITER_RESTART_FIRST))
+        wait = min(
+            WRITER_RESTART_FIRST * 2 ** (self._deaths - 1),
+            max(self.retry_interval, WRITER_RESTART_FIRST),
+        )
         self._restart_at = time.monotonic() + wait
         self._dead = why
         self._status = STATUS_FAILED
-        then = ("what it had not committed is lost." if self._closing else
-                f"live events are still shown but not kept. zoomtui starts it again in {wait:g} s.")
+        then = (
+            "what it had not committed is lost."
+            if self._closing
+            else f"live events are still shown but not kept. zoomtui starts it again in {wait:g} s."
+        )
         self._error = f"The event archive writer for {self.path} stopped ({why}): {then}"
         self._feed_wake.set()
 
@@ -1372,14 +1505,20 @@ class Archive(ArchiveReader):
             return
         with self._lock:
             self._settle_lost()
-            for key, value in (("written", self._written), ("dropped", self._dropped),
-                               ("cpu", self._cpu)):
+            for key, value in (
+                ("written", self._written),
+                ("dropped", self._dropped),
+                ("cpu", self._cpu),
+            ):
                 self._before[key] += value
             self._sent = self._taken = self._written = self._dropped = 0
             self._cpu = 0.0
             lost = self.dropped - self._dropped_at_death
-            gap = Gap(start=self._died_at, end=self._clock(),
-                      reason=f"the archive writer stopped ({why}): {lost} updates were not kept")
+            gap = Gap(
+                start=self._died_at,
+                end=self._clock(),
+                reason=f"the archive writer stopped ({why}): {lost} updates were not kept",
+            )
             self._out.appendleft((1, pack_items([(gap, ARCHIVE_CONNECTION_ID)], self._clock())))
             self._sent += 1
             self._gap_in_flight = True
@@ -1430,8 +1569,9 @@ class Archive(ArchiveReader):
         self._markers[ident] = marker
         with self._lock:
             self._pack_locked()
-            self._out.append((0, [_HEADER.pack(MSG_PRUNE if retention else MSG_FLUSH, ident, 0,
-                                               self._clock())]))
+            self._out.append(
+                (0, [_HEADER.pack(MSG_PRUNE if retention else MSG_FLUSH, ident, 0, self._clock())])
+            )
         self._feed_wake.set()
         return marker.done.wait(timeout) and self._dead is None
 
@@ -1500,9 +1640,15 @@ class Archive(ArchiveReader):
 
     @property
     def stats(self) -> dict[str, Any]:
-        return {"status": self.status, "error": self.error, "path": str(self.path),
-                "written": self.written, "dropped": self.dropped, "pending": self.pending,
-                "writer_cpu": self.writer_cpu}
+        return {
+            "status": self.status,
+            "error": self.error,
+            "path": str(self.path),
+            "written": self.written,
+            "dropped": self.dropped,
+            "pending": self.pending,
+            "writer_cpu": self.writer_cpu,
+        }
 
 
 _KEPT = (MalformedFrame, StateChanged, Gap, Notice)

@@ -74,18 +74,32 @@ def main(argv: list[str] | None = None) -> int:
         w = writer
         if w is None:
             return
-        line = json.dumps({"status": w.status, "error": w.error, "written": w.written,
-                           "dropped": w.dropped, "taken": w.taken, "cpu": time.process_time() - cpu0,
-                           "done": [m.ident for m in markers]})
+        line = json.dumps(
+            {
+                "status": w.status,
+                "error": w.error,
+                "written": w.written,
+                "dropped": w.dropped,
+                "taken": w.taken,
+                "cpu": time.process_time() - cpu0,
+                "done": [m.ident for m in markers],
+            }
+        )
         with out_lock, contextlib.suppress(OSError, ValueError):
             out.write(line.encode() + b"\n")
             out.flush()
 
-    writer = _Writer(Path(args["path"]), retention=Retention(**args["retention"]), clock=clock,
-                     flush_interval=float(args["flush_interval"]), batch_max=int(args["batch_max"]),
-                     retry_interval=float(args["retry_interval"]),
-                     max_page_count=args.get("max_page_count"), on_batch=report,
-                     lower_priority=False)
+    writer = _Writer(
+        Path(args["path"]),
+        retention=Retention(**args["retention"]),
+        clock=clock,
+        flush_interval=float(args["flush_interval"]),
+        batch_max=int(args["batch_max"]),
+        retry_interval=float(args["retry_interval"]),
+        max_page_count=args.get("max_page_count"),
+        on_batch=report,
+        lower_priority=False,
+    )
     report([])
     inp = sys.stdin.buffer
     size = _HEADER.size

@@ -801,7 +801,10 @@ class MeetingTracker:
             ):
                 gone.add(uuid)
             elif m.gap_since is not None:
-                if self.forget_after_gap is not None and now - m.last_event_at >= self.forget_after_gap:
+                if (
+                    self.forget_after_gap is not None
+                    and now - m.last_event_at >= self.forget_after_gap
+                ):
                     gone.add(uuid)
                 else:
                     stale.append(m)

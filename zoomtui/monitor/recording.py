@@ -57,13 +57,18 @@ class ArchivePlan:
         or None when archiving is off."""
         if not self.enabled:
             return None
-        return Archive.open(profile, demo=demo, base=self.base, retention=self.retention,
-                            **dict(self.options))
+        return Archive.open(
+            profile, demo=demo, base=self.base, retention=self.retention, **dict(self.options)
+        )
 
 
-def plan_from_profile(values: Mapping[str, object] | None, *, archive: bool | None = None,
-                      history: float | None | bool = True,
-                      default_history: float | None = DEFAULT_HISTORY_SECONDS) -> ArchivePlan:
+def plan_from_profile(
+    values: Mapping[str, object] | None,
+    *,
+    archive: bool | None = None,
+    history: float | None | bool = True,
+    default_history: float | None = DEFAULT_HISTORY_SECONDS,
+) -> ArchivePlan:
     """The plan for a profile's settings and the command line.
 
     `archive`: `--archive/--no-archive` (None: the profile's ``archive``, default on).
@@ -73,10 +78,15 @@ def plan_from_profile(values: Mapping[str, object] | None, *, archive: bool | No
     values = values or {}
     enabled = archive if archive is not None else bool(values.get(KEY_ARCHIVE, True))
     base = Retention()
-    age, size = values.get(KEY_MAX_AGE, base.max_age_days), values.get(KEY_MAX_SIZE, base.max_size_mb)
+    age, size = (
+        values.get(KEY_MAX_AGE, base.max_age_days),
+        values.get(KEY_MAX_SIZE, base.max_size_mb),
+    )
     # 0 (or less) in the file means "no limit of that kind"
-    retention = Retention(max_age_days=float(age) if isinstance(age, int | float) and age > 0 else None,
-                          max_size_mb=float(size) if isinstance(size, int | float) and size > 0 else None)
+    retention = Retention(
+        max_age_days=float(age) if isinstance(age, int | float) and age > 0 else None,
+        max_size_mb=float(size) if isinstance(size, int | float) and size > 0 else None,
+    )
     if history is True:
         minutes = values.get(KEY_HISTORY)
         seconds = float(minutes) * 60 if isinstance(minutes, int | float) else default_history
@@ -84,8 +94,11 @@ def plan_from_profile(values: Mapping[str, object] | None, *, archive: bool | No
         seconds = None
     else:
         seconds = float(history)
-    return ArchivePlan(enabled=enabled, retention=retention,
-                       history=seconds if seconds and seconds > 0 and enabled else None)
+    return ArchivePlan(
+        enabled=enabled,
+        retention=retention,
+        history=seconds if seconds and seconds > 0 and enabled else None,
+    )
 
 
 def new_run_id(now: float) -> str:
@@ -201,11 +214,20 @@ class RunGaps:
         if run and run != self.run:
             last = self.last_at
             stopped = self.last_state is not None and self.last_state.is_final
-            if (self.run is not None and run not in self.runs and last is not None
-                    and record.at > last and (stopped or record.at - last >= RESTART_AFTER)):
+            if (
+                self.run is not None
+                and run not in self.runs
+                and last is not None
+                and record.at > last
+                and (stopped or record.at - last >= RESTART_AFTER)
+            ):
                 down = Downtime(last, record.at, stopped)
-                gap = Record(seq=-1, at=record.at, connection_id=None,
-                             update=Gap(start=down.start, end=down.end, reason=down.reason))
+                gap = Record(
+                    seq=-1,
+                    at=record.at,
+                    connection_id=None,
+                    update=Gap(start=down.start, end=down.end, reason=down.reason),
+                )
             self.run = run
             self.runs.add(run)
         self.last_at = record.at if self.last_at is None else max(self.last_at, record.at)
@@ -215,10 +237,16 @@ class RunGaps:
         return gap
 
 
-def read_history(reader: ArchiveReader, since: float | None, until: float | None, *,
-                 batch: int = HISTORY_BATCH, seen: HistoryTracker | None = None,
-                 kinds: tuple[str, ...] | None = None,
-                 run_gaps: bool = True) -> Iterator[list[Record]]:
+def read_history(
+    reader: ArchiveReader,
+    since: float | None,
+    until: float | None,
+    *,
+    batch: int = HISTORY_BATCH,
+    seen: HistoryTracker | None = None,
+    kinds: tuple[str, ...] | None = None,
+    run_gaps: bool = True,
+) -> Iterator[list[Record]]:
     """Stored records with `since <= at < until`, in time order, `batch` at a time, with
     a gap put in between two runs of zoomtui (`RunGaps`).  Blocking (SQLite and parsing):
     run it in a thread.  An archive that does not exist yet is an empty history; other
@@ -249,7 +277,9 @@ def read_history(reader: ArchiveReader, since: float | None, until: float | None
         yield chunk
 
 
-def describe_span(start: float, end: float, clock_format: Callable[[float], str] | None = None) -> str:
+def describe_span(
+    start: float, end: float, clock_format: Callable[[float], str] | None = None
+) -> str:
     """``14:03–15:03`` (with the date when the span is not today)."""
     fmt = clock_format or (lambda t: _dt.datetime.fromtimestamp(t).strftime("%H:%M"))
     day = _dt.datetime.fromtimestamp(start).date()

@@ -41,10 +41,17 @@ MAX_IDLE = 3.0
 class ReplaySource:
     """Archived updates from `reader` in [since, until), paced by their recorded times."""
 
-    def __init__(self, reader: ArchiveReader, *, since: float | None = None,
-                 until: float | None = None, speed: float | None = 1.0,
-                 max_idle: float = MAX_IDLE, monotonic: Callable[[], float] = time.monotonic,
-                 batch: int = REPLAY_BATCH) -> None:
+    def __init__(
+        self,
+        reader: ArchiveReader,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        speed: float | None = 1.0,
+        max_idle: float = MAX_IDLE,
+        monotonic: Callable[[], float] = time.monotonic,
+        batch: int = REPLAY_BATCH,
+    ) -> None:
         if speed is not None and speed <= 0:
             raise ValueError("the replay speed must be above 0")
         self.reader = reader

@@ -53,7 +53,11 @@ def parse_when(text: str, now: float, tz: _dt.tzinfo | None = None) -> float:
         value = int(t)
         # 13 digits is what Zoom's event_ts looks like (milliseconds): accept it pasted.
         return value / 1000.0 if value >= 100_000_000_000 else float(value)
-    local_now = _dt.datetime.fromtimestamp(now, tz=tz) if tz else _dt.datetime.fromtimestamp(now).astimezone()
+    local_now = (
+        _dt.datetime.fromtimestamp(now, tz=tz)
+        if tz
+        else _dt.datetime.fromtimestamp(now).astimezone()
+    )
     m = _CLOCK.fullmatch(t)
     if m:
         hh, mm, ss = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)

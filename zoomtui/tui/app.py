@@ -66,11 +66,18 @@ from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 
 #: states that also appear as a line in the event log (the others are transient)
-LOGGED_STATES = frozenset({ConnectionState.CONNECTED, ConnectionState.RECONNECTING,
-                           ConnectionState.STOPPED, ConnectionState.FAILED})
+LOGGED_STATES = frozenset(
+    {
+        ConnectionState.CONNECTED,
+        ConnectionState.RECONNECTING,
+        ConnectionState.STOPPED,
+        ConnectionState.FAILED,
+    }
+)
 #: app actions that only make sense on the main screen
-MAIN_SCREEN_ACTIONS = frozenset({"filter", "connect", "disconnect", "reconnect", "meetings",
-                                 "export_view"})
+MAIN_SCREEN_ACTIONS = frozenset(
+    {"filter", "connect", "disconnect", "reconnect", "meetings", "export_view"}
+)
 #: actions that drive a live connection (a replay has none)
 CONNECTION_ACTIONS = frozenset({"connect", "disconnect", "reconnect"})
 #: the panel re-renders at most this often because of arriving events (state changes: at once)
@@ -101,14 +108,28 @@ class ZoomtuiCommands(Provider):
         assert isinstance(app, ZoomtuiApp)
         return [
             ("Connect", "Connect to Zoom (or start again after a failure)", app.action_connect),
-            ("Disconnect", "Close the connection; events sent meanwhile are lost", app.action_disconnect),
-            ("Reconnect now", "Drop the connection and connect again, skipping any wait",
-             app.action_reconnect),
+            (
+                "Disconnect",
+                "Close the connection; events sent meanwhile are lost",
+                app.action_disconnect,
+            ),
+            (
+                "Reconnect now",
+                "Drop the connection and connect again, skipping any wait",
+                app.action_reconnect,
+            ),
             ("Clear filter", "Show every event again", app.action_clear_filter),
             ("Follow", "Stick to the newest event", app.action_follow),
-            ("Export view", "Write the events in the current view to a JSON Lines file",
-             app.action_export_view),
-            ("Toggle dark mode", "Switch between the light and the dark theme", app.action_toggle_dark),
+            (
+                "Export view",
+                "Write the events in the current view to a JSON Lines file",
+                app.action_export_view,
+            ),
+            (
+                "Toggle dark mode",
+                "Switch between the light and the dark theme",
+                app.action_toggle_dark,
+            ),
             ("Meetings", "Show or hide the meetings pane", app.action_meetings),
             ("Help", "Every key, and the filter language", app.action_help),
         ]
@@ -260,7 +281,8 @@ class ZoomtuiApp(App[int]):
             # Plain text (no colour codes between a key and its value); redacted once more.
             out = io.StringIO()
             Console(file=out, width=self.console.width, color_system=None, highlight=False).print(
-                Traceback(trace, show_locals=False, width=None, suppress=[rich]))
+                Traceback(trace, show_locals=False, width=None, suppress=[rich])
+            )
             report = redact(out.getvalue())
         self._exit_renderables.append(Text(report))
         self._close_messages_no_wait()
@@ -289,9 +311,13 @@ class ZoomtuiApp(App[int]):
             self.connect_to(self.settings)
         else:
             self.push_screen(
-                FirstRunScreen(profile=self.profile, reason=self.settings_error or "",
-                               config_path=self.config_path, saver=self.saver,
-                               **self.first_run_options),
+                FirstRunScreen(
+                    profile=self.profile,
+                    reason=self.settings_error or "",
+                    config_path=self.config_path,
+                    saver=self.saver,
+                    **self.first_run_options,
+                ),
                 self._first_run_done,
             )
         self._focus_log()
@@ -372,8 +398,13 @@ class ZoomtuiApp(App[int]):
             self._panel.border_title = f"connection · profile {settings.profile}"
         self._start = partial(self.connect_to, settings)
         self._open_archive(settings.profile or self.profile, demo=False)
-        self.run_worker(self._run_connection(settings), name="zoom-connection", group="zoom",
-                        exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._run_connection(settings),
+            name="zoom-connection",
+            group="zoom",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def start_demo(self, options: DemoOptions) -> None:
         """Start the fake Zoom in this event loop and connect to it (the real code path)."""
@@ -382,16 +413,29 @@ class ZoomtuiApp(App[int]):
         self.sub_title = "demo: a built-in fake Zoom on 127.0.0.1, made-up meetings"
         self._panel.border_title = "connection · demo: built-in fake Zoom, made-up meetings"
         self._open_archive("demo", demo=True)  # its own file: made-up meetings stay apart
-        self.run_worker(self._run_demo(options), name="zoom-demo", group="zoom",
-                        exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._run_demo(options),
+            name="zoom-demo",
+            group="zoom",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     async def _run_demo(self, options: DemoOptions) -> None:
         try:
             from zoomtui.fakezoom import FakeZoom
 
-            fake = FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=options.seed,
-                            scenario=options.scenario, rate=options.rate, events=options.events,
-                            token_ttl=options.token_ttl, clock=options.fake_clock or self.clock)
+            fake = FakeZoom(
+                host="127.0.0.1",
+                port=0,
+                oauth_port=0,
+                seed=options.seed,
+                scenario=options.scenario,
+                rate=options.rate,
+                events=options.events,
+                token_ttl=options.token_ttl,
+                clock=options.fake_clock or self.clock,
+            )
             await fake.start()
         except asyncio.CancelledError:
             raise
@@ -436,8 +480,9 @@ class ZoomtuiApp(App[int]):
         if plan is None or not plan.enabled or self._archive_target == (profile, demo):
             return
         if self.archive is not None:  # first run chose another target: close the old one
-            self.run_worker(self.archive.close, thread=True, group="archive-close",
-                            exit_on_error=False)
+            self.run_worker(
+                self.archive.close, thread=True, group="archive-close", exit_on_error=False
+            )
         self.archive = plan.open(profile, demo=demo)
         self._archive_target = (profile, demo)
         self._recorder = Recorder(self.archive, new_run_id(self.clock()))
@@ -457,11 +502,21 @@ class ZoomtuiApp(App[int]):
     def _record_quit(self) -> None:
         """Say in the record that the monitor stopped (the cancelled worker cannot)."""
         recorder = self._recorder
-        if recorder is None or self.status.state in (ConnectionState.IDLE, ConnectionState.STOPPED,
-                                                     ConnectionState.FAILED):
+        if recorder is None or self.status.state in (
+            ConnectionState.IDLE,
+            ConnectionState.STOPPED,
+            ConnectionState.FAILED,
+        ):
             return
-        recorder(StateChanged(state=ConnectionState.STOPPED, previous=self.status.state,
-                              reason="zoomtui quit", at=self.clock(), attempt=recorder.attempt))
+        recorder(
+            StateChanged(
+                state=ConnectionState.STOPPED,
+                previous=self.status.state,
+                reason="zoomtui quit",
+                at=self.clock(),
+                attempt=recorder.attempt,
+            )
+        )
         self._recorder = None  # nothing after the stop: the worker is cancelled next
 
     def _check_archive(self) -> None:
@@ -477,12 +532,21 @@ class ZoomtuiApp(App[int]):
         self.panel.refresh_status()
         if error and error != self._archive_error_shown:
             self._archive_error_shown = error
-            self.notify(error, title="Events are not being archived", severity="error",
-                        timeout=10, markup=False)
+            self.notify(
+                error,
+                title="Events are not being archived",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
         elif not error and self._archive_error_shown:
             self._archive_error_shown = ""
-            self.notify("The archive is written again; what it missed is recorded as a gap.",
-                        title="Events are archived again", timeout=5, markup=False)
+            self.notify(
+                "The archive is written again; what it missed is recorded as a gap.",
+                title="Events are archived again",
+                timeout=5,
+                markup=False,
+            )
 
     # -- history on start ------------------------------------------------------------
     def _start_history(self, seconds: float) -> None:
@@ -498,9 +562,20 @@ class ZoomtuiApp(App[int]):
         gc.disable()
         until = self.clock()  # what the archive gets from now on is live, not history
         self._history_window = seconds
-        self.run_worker(partial(load_history, self.post_message, self.archive, until - seconds,
-                                until, self._history_stop.is_set),
-                        thread=True, name="history", group="history", exit_on_error=False)
+        self.run_worker(
+            partial(
+                load_history,
+                self.post_message,
+                self.archive,
+                until - seconds,
+                until,
+                self._history_stop.is_set,
+            ),
+            thread=True,
+            name="history",
+            group="history",
+            exit_on_error=False,
+        )
 
     @on(HistoryBatch)
     def _history_batch(self, message: HistoryBatch) -> None:
@@ -549,11 +624,20 @@ class ZoomtuiApp(App[int]):
             work()
         window = _span_words(self._history_window)
         if message.error:
-            self.notify(f"The history could not be read: {message.error}", title="History",
-                        severity="warning", timeout=8, markup=False)
+            self.notify(
+                f"The history could not be read: {message.error}",
+                title="History",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
         elif seen.events:
-            self.notify(f"{seen.events:,} events from the last {window}, dimmed above the line.",
-                        title="History", timeout=4, markup=False)
+            self.notify(
+                f"{seen.events:,} events from the last {window}, dimmed above the line.",
+                title="History",
+                timeout=4,
+                markup=False,
+            )
 
     # -- replay ------------------------------------------------------------------------
     def start_replay(self, source: Any) -> None:
@@ -561,11 +645,19 @@ class ZoomtuiApp(App[int]):
         self._start = None
         self.status.replay = self._replay_badge()
         self.sub_title = f"replay: {self.replay_title}" if self.replay_title else "replay"
-        self._panel.border_title = (f"connection · REPLAY of {self.replay_title}"
-                                    if self.replay_title else "connection · REPLAY")
+        self._panel.border_title = (
+            f"connection · REPLAY of {self.replay_title}"
+            if self.replay_title
+            else "connection · REPLAY"
+        )
         self.set_interval(0.5, self._replay_tick, name="replay-badge")
-        self.run_worker(self._run_replay(source), name="zoom-replay", group="zoom",
-                        exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._run_replay(source),
+            name="zoom-replay",
+            group="zoom",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     async def _run_replay(self, source: Any) -> None:
         self.connection = source
@@ -577,11 +669,16 @@ class ZoomtuiApp(App[int]):
         self._replay_tick()
         self.refresh_bindings()  # nothing left to pause
         if source.error:
-            self.notify(source.error, title="Replay stopped", severity="error", timeout=12,
-                        markup=False)
+            self.notify(
+                source.error, title="Replay stopped", severity="error", timeout=12, markup=False
+            )
         elif source.finished:
-            self.notify(f"{source.played:,} recorded updates played. The panes show the record "
-                        "as it stood at its end.", title="Replay finished", timeout=6)
+            self.notify(
+                f"{source.played:,} recorded updates played. The panes show the record "
+                "as it stood at its end.",
+                title="Replay finished",
+                timeout=6,
+            )
 
     def _replay_badge(self) -> str:
         source = self.replay
@@ -607,9 +704,17 @@ class ZoomtuiApp(App[int]):
 
     def _worker_failed(self, exc: BaseException, hint: str) -> None:
         text = redact(str(exc)) or type(exc).__name__
-        self.post_message(StateUpdated(StateChanged(
-            state=ConnectionState.FAILED, previous=self.status.state, reason=text,
-            at=self.clock(), hint=hint)))
+        self.post_message(
+            StateUpdated(
+                StateChanged(
+                    state=ConnectionState.FAILED,
+                    previous=self.status.state,
+                    reason=text,
+                    at=self.clock(),
+                    hint=hint,
+                )
+            )
+        )
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
@@ -617,13 +722,17 @@ class ZoomtuiApp(App[int]):
         # worker it is shown as FAILED here (exit_on_error=False keeps the crash screen away).
         if event.worker.group == "zoom" and event.state is WorkerState.ERROR and not self.exiting:
             error = event.worker.error
-            self._worker_failed(error if error is not None else RuntimeError("worker failed"),
-                                CRASH_HINT)
+            self._worker_failed(
+                error if error is not None else RuntimeError("worker failed"), CRASH_HINT
+            )
 
     def _connection_alive(self) -> bool:
         """True while a worker runs a connection that still listens to requests."""
-        return (self.connection is not None and self.bridge is not None
-                and any(w.group == "zoom" and w.is_running for w in self.workers))
+        return (
+            self.connection is not None
+            and self.bridge is not None
+            and any(w.group == "zoom" and w.is_running for w in self.workers)
+        )
 
     # -- messages from the worker ----------------------------------------------------
     @on(RowsArrived)
@@ -646,7 +755,9 @@ class ZoomtuiApp(App[int]):
             self._panel_refreshed = mono
             self.panel.refresh_status()
 
-    def _to_models(self, rows: Iterable[Any]) -> tuple[list[Any], int, int, list[Gap], float | None]:
+    def _to_models(
+        self, rows: Iterable[Any]
+    ) -> tuple[list[Any], int, int, list[Gap], float | None]:
         """Apply rows to the meeting tracker; the rows for the log and what the panel counts.
         (History goes through here too, so a restart rebuilds the tracker as live did.)"""
         log_rows: list[Any] = []
@@ -734,10 +845,14 @@ class ZoomtuiApp(App[int]):
         if self.exiting:
             return
         module = message.notice.envelope.module
-        if module in self._notices_seen:  # once per module: a chatty server must not bury the screen
+        if (
+            module in self._notices_seen
+        ):  # once per module: a chatty server must not bury the screen
             return
         self._notices_seen.add(module)
-        self.notify(redact(message.notice.text), title=f"Zoom sent “{module}”", timeout=6, markup=False)
+        self.notify(
+            redact(message.notice.text), title=f"Zoom sent “{module}”", timeout=6, markup=False
+        )
 
     # -- actions ---------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -755,7 +870,9 @@ class ZoomtuiApp(App[int]):
             return False  # the inspector or help is open
         if action in ("connect", "disconnect"):
             up = self._connection_alive() and self.status.state not in (
-                ConnectionState.STOPPED, ConnectionState.FAILED)
+                ConnectionState.STOPPED,
+                ConnectionState.FAILED,
+            )
             return up if action == "disconnect" else not up
         return True
 
@@ -765,7 +882,9 @@ class ZoomtuiApp(App[int]):
         elif self._start is not None:
             self._start()
         else:
-            self.notify("No credentials yet: run `zoomtui login` or `zoomtui demo`.", severity="warning")
+            self.notify(
+                "No credentials yet: run `zoomtui login` or `zoomtui demo`.", severity="warning"
+            )
 
     def action_disconnect(self) -> None:
         if self._connection_alive():
@@ -827,10 +946,15 @@ class ZoomtuiApp(App[int]):
                 return replaying
             return not (replaying and b.action in CONNECTION_ACTIONS)
 
-        sections: list[BindingSection] = [("Connection and app", [
-            *(b for b in self.BINDINGS if offered(b)),
-            Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "Command palette"),
-        ])]
+        sections: list[BindingSection] = [
+            (
+                "Connection and app",
+                [
+                    *(b for b in self.BINDINGS if offered(b)),
+                    Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "Command palette"),
+                ],
+            )
+        ]
         sections.append(("Event list", EventLogView.BINDINGS))
         sections.append(("In the filter", FilterBar.BINDINGS))
         sections.append(("Meetings (m)", MeetingsPane.BINDINGS))
@@ -847,8 +971,12 @@ class ZoomtuiApp(App[int]):
         if not rows:
             self.notify("Nothing to export: no events in the current view.", severity="warning")
             return
-        self.run_worker(partial(self._export, rows, name, self.export_dirs()), thread=True,
-                        group="export", exit_on_error=False)
+        self.run_worker(
+            partial(self._export, rows, name, self.export_dirs()),
+            thread=True,
+            group="export",
+            exit_on_error=False,
+        )
 
     def export_dirs(self) -> list[Path]:
         """Where `e` writes: the current folder, else (read-only, e.g. /) the data folder."""
@@ -872,11 +1000,13 @@ class ZoomtuiApp(App[int]):
             except ExportError as exc:
                 error = exc
                 continue
-            self.call_from_thread(self.notify, f"{count:,} events written to {path}",
-                                  title="Exported", markup=False)
+            self.call_from_thread(
+                self.notify, f"{count:,} events written to {path}", title="Exported", markup=False
+            )
             return
-        self.call_from_thread(self.notify, str(error), title="Export failed", severity="error",
-                              markup=False)
+        self.call_from_thread(
+            self.notify, str(error), title="Export failed", severity="error", markup=False
+        )
 
 
 def _span_words(seconds: float) -> str:

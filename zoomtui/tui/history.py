@@ -48,8 +48,13 @@ class HistoryDone(Message, bubble=False):
         self.error = error
 
 
-def load_history(post: Callable[[Message], object], reader: ArchiveReader, since: float | None,
-                 until: float, cancelled: Callable[[], bool]) -> None:
+def load_history(
+    post: Callable[[Message], object],
+    reader: ArchiveReader,
+    since: float | None,
+    until: float,
+    cancelled: Callable[[], bool],
+) -> None:
     """Read [since, until) from `reader` and post it (blocking: a thread worker's body)."""
     seen = HistoryTracker()
     error: str | None = None

@@ -72,8 +72,13 @@ def rich_style_for(style: str, variables: dict[str, str]) -> RichStyle:
     Cached per theme: a theme is recognised by its base colours, which is
     cheap to look up per rendered line (hashing all ~200 variables is not).
     """
-    key = (style, variables.get("background", ""), variables.get("foreground", ""),
-           variables.get("primary", ""), variables.get("secondary", ""))
+    key = (
+        style,
+        variables.get("background", ""),
+        variables.get("foreground", ""),
+        variables.get("primary", ""),
+        variables.get("secondary", ""),
+    )
     found = _cache.get(key)
     if found is None:
         if len(_cache) > 512:

@@ -63,8 +63,9 @@ class AuthError(Exception):
 class CredentialsRejected(AuthError):
     """Zoom said no to these credentials (4xx other than 429). Needs a person, not a retry."""
 
-    def __init__(self, message: str, *, status: int | None = None, error: str = "",
-                 reason: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, error: str = "", reason: str = ""
+    ) -> None:
         super().__init__(message, status=status, hint=CREDENTIALS_HINT)
         self.error = error
         self.reason = redact(reason)
@@ -214,7 +215,12 @@ class TokenProvider:
         """
         async with self._lock:
             tok = self._token
-            if rejected is not None and tok is not None and tok is not rejected and self.is_fresh(tok):
+            if (
+                rejected is not None
+                and tok is not None
+                and tok is not rejected
+                and self.is_fresh(tok)
+            ):
                 return tok
             return await self._fetch()
 
@@ -237,8 +243,12 @@ class TokenProvider:
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             # Certificates verified; proxies from the environment (HTTPS_PROXY, NO_PROXY...).
-            self._client = httpx.AsyncClient(timeout=self._timeout, verify=True, trust_env=True,
-                                             headers={"User-Agent": USER_AGENT})
+            self._client = httpx.AsyncClient(
+                timeout=self._timeout,
+                verify=True,
+                trust_env=True,
+                headers={"User-Agent": USER_AGENT},
+            )
         return self._client
 
     async def _fetch(self) -> Token:
@@ -278,8 +288,12 @@ class TokenProvider:
         if status == 200:
             tok = self._token_from(body, resp, sent, received)
             self._token = tok
-            log.info("access token obtained from %s (expires in %.0f s, scopes: %s)",
-                     host, tok.lifetime, " ".join(tok.scopes) or "none listed")
+            log.info(
+                "access token obtained from %s (expires in %.0f s, scopes: %s)",
+                host,
+                tok.lifetime,
+                " ".join(tok.scopes) or "none listed",
+            )
             return tok
         error = str((body or {}).get("error") or "")
         reason = str((body or {}).get("reason") or (body or {}).get("error_description") or "")
@@ -294,14 +308,22 @@ class TokenProvider:
         if 400 <= status < 500:
             raise CredentialsRejected(
                 f"Zoom rejected the credentials (HTTP {status}{said}).",
-                status=status, error=error, reason=reason,
+                status=status,
+                error=error,
+                reason=reason,
             )
         raise TransientAuthError(
             f"Zoom's token endpoint answered HTTP {status}{said}; will retry.", status=status
         )
 
-    def _token_from(self, body: dict | None, resp: httpx.Response, sent: float, received: float) -> Token:
-        if body is None or not isinstance(body.get("access_token"), str) or not body["access_token"]:
+    def _token_from(
+        self, body: dict | None, resp: httpx.Response, sent: float, received: float
+    ) -> Token:
+        if (
+            body is None
+            or not isinstance(body.get("access_token"), str)
+            or not body["access_token"]
+        ):
             raise TransientAuthError(
                 "The token endpoint answered 200 without an access token (a proxy or captive portal?).",
                 status=resp.status_code,

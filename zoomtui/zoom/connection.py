@@ -88,8 +88,10 @@ OVERSIZE_FACTOR = 4
 DEAD_AFTER_INTERVALS = 1.5
 USER_AGENT = f"zoomtui/{__version__}"
 
-TRANSPORT_HINT = ("Use https:// and wss:// URLs (Zoom's are), or --insecure-transport for a "
-                  "test server you trust.")
+TRANSPORT_HINT = (
+    "Use https:// and wss:// URLs (Zoom's are), or --insecure-transport for a "
+    "test server you trust."
+)
 
 SUBSCRIPTION_HINT = (
     "Check the subscription id: in the Zoom App Marketplace open your Server-to-Server OAuth "
@@ -197,7 +199,9 @@ class _ZoomSocket(ClientConnection):
 _TEXT, _BINARY = Opcode.TEXT, Opcode.BINARY
 
 
-def _parse_received(ws: _ZoomSocket, data: bytes, ordinal: int, now: float, max_bytes: int) -> Parsed:
+def _parse_received(
+    ws: _ZoomSocket, data: bytes, ordinal: int, now: float, max_bytes: int
+) -> Parsed:
     """A received message, text or (rarely) binary."""
     if ws.binary and ws.was_binary(ordinal):
         return parse_frame(data, now, max_bytes)
@@ -338,8 +342,9 @@ class ZoomConnection:
                     delay = 0.0
 
                 if self._transport_refusal is not None:
-                    out, want_up, delay = self._fail(FailureKind.CONFIG, self._transport_refusal,
-                                                     TRANSPORT_HINT)
+                    out, want_up, delay = self._fail(
+                        FailureKind.CONFIG, self._transport_refusal, TRANSPORT_HINT
+                    )
                     yield out
                     continue
 
@@ -394,8 +399,10 @@ class ZoomConnection:
                     st.reconnects += 1
                     reason = "reconnected: build_connection accepted"
                 else:
-                    reason = (f"build_connection accepted (subscription "
-                              f"{mask_id(self.settings.subscription_id)})")
+                    reason = (
+                        f"build_connection accepted (subscription "
+                        f"{mask_id(self.settings.subscription_id)})"
+                    )
                 self._ever_connected = True
                 yield self._change(S.CONNECTED, reason, at=now)
                 if self._down_since is not None:
@@ -501,8 +508,15 @@ class ZoomConnection:
                 await self._close_ws("", polite=False)
 
     # -- state helpers ---------------------------------------------------------------
-    def _change(self, state: ConnectionState, reason: str, *, hint: str = "",
-                retry_in: float | None = None, at: float | None = None) -> StateChanged:
+    def _change(
+        self,
+        state: ConnectionState,
+        reason: str,
+        *,
+        hint: str = "",
+        retry_in: float | None = None,
+        at: float | None = None,
+    ) -> StateChanged:
         prev = self._state
         self._state = state
         reason = redact(reason)
@@ -512,9 +526,15 @@ class ZoomConnection:
             log.warning("connection %s -> %s: %s", prev, state, reason)
         else:
             log.info("connection %s -> %s: %s", prev, state, reason)
-        return StateChanged(state=state, previous=prev, reason=reason,
-                            at=self._clock() if at is None else at,
-                            hint=hint, retry_in=retry_in, attempt=self._attempt)
+        return StateChanged(
+            state=state,
+            previous=prev,
+            reason=reason,
+            at=self._clock() if at is None else at,
+            hint=hint,
+            retry_in=retry_in,
+            attempt=self._attempt,
+        )
 
     def _gap(self, end: float) -> Gap:
         start = self._down_since if self._down_since is not None else end
@@ -527,8 +547,9 @@ class ZoomConnection:
     def _token_info(self, token: Token) -> TokenInfo:
         self._announced_token = token
         self.stats.token_expires_at = token.expires_at
-        return TokenInfo(expires_at=token.expires_at, scopes=token.scopes,
-                         obtained_at=token.obtained_at)
+        return TokenInfo(
+            expires_at=token.expires_at, scopes=token.scopes, obtained_at=token.obtained_at
+        )
 
     def _backoff(self) -> float:
         """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(n-1)))."""
@@ -536,16 +557,25 @@ class ZoomConnection:
         ceiling = min(self._cap, self._base * (2 ** min(self._failures - 1, 62)))
         return self._rng.uniform(0.0, ceiling)
 
-    def _retry_after_failure(self, reason: str, *, at_least: float = 0.0,
-                             ) -> tuple[StateChanged, bool, float]:
+    def _retry_after_failure(
+        self,
+        reason: str,
+        *,
+        at_least: float = 0.0,
+    ) -> tuple[StateChanged, bool, float]:
         """RECONNECTING with the next backoff delay, or FAILED once we give up."""
         delay = max(at_least, self._backoff())
         if self._give_up_after is not None and self._failures >= self._give_up_after:
             self.failure = FailureKind.GAVE_UP
-            return (self._change(S.FAILED, f"gave up after {self._failures} failed attempts in "
-                                 f"a row; last: {reason}",
-                                 hint="Press connect to try again, or check the network and "
-                                      "Zoom's status page."), False, 0.0)
+            return (
+                self._change(
+                    S.FAILED,
+                    f"gave up after {self._failures} failed attempts in a row; last: {reason}",
+                    hint="Press connect to try again, or check the network and Zoom's status page.",
+                ),
+                False,
+                0.0,
+            )
         return self._change(S.RECONNECTING, reason, retry_in=delay), True, delay
 
     def _fail(self, kind: FailureKind, reason: str, hint: str) -> tuple[StateChanged, bool, float]:
@@ -579,8 +609,11 @@ class ZoomConnection:
     def _post(self, action: _Action) -> None:
         if self._closed:
             return
-        if action is _Action.CONNECT and self._state in (S.AUTHENTICATING, S.CONNECTING,
-                                                          S.CONNECTED):
+        if action is _Action.CONNECT and self._state in (
+            S.AUTHENTICATING,
+            S.CONNECTING,
+            S.CONNECTED,
+        ):
             return  # already doing what the user wants
         self._action = action
         self._wake.set()
@@ -634,13 +667,25 @@ class ZoomConnection:
         if self._phase_task is not None and not self._phase_task.done():
             self._phase_task.cancel()
 
-    def _interrupt(self, reason: str, *, immediate: bool = False, refresh_token: bool = False,
-                   abort: bool = False, gap_start: float | None = None,
-                   invalid_token: bool = False) -> None:
+    def _interrupt(
+        self,
+        reason: str,
+        *,
+        immediate: bool = False,
+        refresh_token: bool = False,
+        abort: bool = False,
+        gap_start: float | None = None,
+        invalid_token: bool = False,
+    ) -> None:
         """Close the open socket with a reason chosen by us; the receive loop reports it."""
         if self._drop is None:
-            self._drop = _Drop(reason=reason, immediate=immediate, refresh_token=refresh_token,
-                               gap_start=gap_start, invalid_token=invalid_token)
+            self._drop = _Drop(
+                reason=reason,
+                immediate=immediate,
+                refresh_token=refresh_token,
+                gap_start=gap_start,
+                invalid_token=invalid_token,
+            )
         ws = self._ws
         if ws is None:
             return
@@ -695,8 +740,12 @@ class ZoomConnection:
     # -- connecting ------------------------------------------------------------------
     def _url(self, token: Token) -> str:
         base = self.settings.ws_url
-        query = urlencode({"subscriptionId": self.settings.subscription_id,
-                           "access_token": token.access_token.reveal()})
+        query = urlencode(
+            {
+                "subscriptionId": self.settings.subscription_id,
+                "access_token": token.access_token.reveal(),
+            }
+        )
         return f"{base}{'&' if '?' in base else '?'}{query}"
 
     async def _open(self, token: Token) -> tuple[_ZoomSocket, list[Update]] | _Refused:
@@ -780,9 +829,12 @@ class ZoomConnection:
             if status == 404:
                 src = self.settings.sources.get("ws_url")
                 where = f" (ws_url from {src})" if src else ""
-                return self._fail(FailureKind.CONFIG, reason,
-                                  f"Nothing answers at that WebSocket path{where}: check the "
-                                  "WebSocket URL (Zoom's is wss://ws.zoom.us/ws).")
+                return self._fail(
+                    FailureKind.CONFIG,
+                    reason,
+                    f"Nothing answers at that WebSocket path{where}: check the "
+                    "WebSocket URL (Zoom's is wss://ws.zoom.us/ws).",
+                )
         if isinstance(exc, InvalidURI):
             return self._fail(FailureKind.CONFIG, reason, "Check the WebSocket URL setting.")
         return self._retry_after_failure(reason)
@@ -800,8 +852,9 @@ class ZoomConnection:
         text = env.content_text
         low = text.lower()
         if env.kind == KIND_INVALID_TOKEN or "token" in low:
-            return self._token_refused(token, f'Zoom refused the access token ("{text}"); '
-                                              "getting a new one")
+            return self._token_refused(
+                token, f'Zoom refused the access token ("{text}"); getting a new one'
+            )
         sub = mask_id(self.settings.subscription_id)
         src = self.settings.sources.get("subscription_id")
         where = f" (from {src})" if src else ""
@@ -812,7 +865,9 @@ class ZoomConnection:
         return self._fail(FailureKind.SUBSCRIPTION, reason, SUBSCRIPTION_HINT)
 
     # -- connected: frames other than events, heartbeats, token renewal ---------------
-    def _on_other_frame(self, item: Envelope | MalformedFrame | ZoomEvent, now: float) -> Update | None:
+    def _on_other_frame(
+        self, item: Envelope | MalformedFrame | ZoomEvent, now: float
+    ) -> Update | None:
         st = self.stats
         if isinstance(item, MalformedFrame):
             st.malformed += 1
@@ -831,8 +886,11 @@ class ZoomConnection:
             st.last_heartbeat = hb
             return hb
         if kind == KIND_INVALID_TOKEN:
-            self._interrupt(f'Zoom says the access token is invalid ("{item.content_text}"); '
-                            "getting a new one", refresh_token=True, invalid_token=True)
+            self._interrupt(
+                f'Zoom says the access token is invalid ("{item.content_text}"); getting a new one',
+                refresh_token=True,
+                invalid_token=True,
+            )
             return None
         st.notices += 1
         if kind == KIND_BUILD_CONNECTION:
@@ -859,16 +917,20 @@ class ZoomConnection:
                     except ConnectionClosed:
                         raise
                     except Exception as exc:  # without heartbeats this link cannot be trusted
-                        self._interrupt(f"could not send a heartbeat ({type(exc).__name__})",
-                                        abort=True)
+                        self._interrupt(
+                            f"could not send a heartbeat ({type(exc).__name__})", abort=True
+                        )
                         return
                     next_hb = max(next_hb + interval, now + interval / 2)
                     now = mono()
                 waiting_since = self._last_rx
                 if now - waiting_since >= limit:
                     silent = now - waiting_since
-                    self._interrupt(f"no frame from Zoom for {fmt_seconds(silent)}",
-                                    abort=True, gap_start=self._clock() - silent)
+                    self._interrupt(
+                        f"no frame from Zoom for {fmt_seconds(silent)}",
+                        abort=True,
+                        gap_start=self._clock() - silent,
+                    )
                     return
                 await asyncio.sleep(max(0.0, min(next_hb, waiting_since + limit) - now))
         except ConnectionClosed:
@@ -912,8 +974,9 @@ class ZoomConnection:
         if sent is not None and sent.code == 1009 and not exc.rcvd_then_sent:
             now = self._clock()
             limit = self._ws_max_size
-            bad = MalformedFrame(raw=b"", received_at=now,
-                                 reason=f"frame over {limit:,} bytes: too large to receive")
+            bad = MalformedFrame(
+                raw=b"", received_at=now, reason=f"frame over {limit:,} bytes: too large to receive"
+            )
             return _Drop(f"Zoom sent a frame over {limit:,} bytes; reconnecting"), bad
         if rcvd is None:
             return _Drop(f"connection lost without a close frame ({_close_text(exc)})"), None

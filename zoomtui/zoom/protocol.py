@@ -140,9 +140,11 @@ class ZoomEvent:
         self._body = body
         # One lower-case haystack for free-text filter terms (see monitor.filters).
         # (filter(None, ...) rather than a generator: this runs once per received event.)
-        self.search_text = "\x00".join(filter(None, (
-            name, topic, meeting_id, meeting_uuid, participant_name, participant_email
-        ))).lower()
+        self.search_text = "\x00".join(
+            filter(
+                None, (name, topic, meeting_id, meeting_uuid, participant_name, participant_email)
+            )
+        ).lower()
 
     # -- the event as Zoom sent it -------------------------------------------------
     @property
@@ -261,8 +263,15 @@ def _malformed(data: bytes | str, reason: str, received_at: float) -> MalformedF
 
 
 def _describe(v: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            type(None): "null", int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+        int: "a number",
+        float: "a number",
+    }.get(type(v), type(v).__name__)
 
 
 def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEvent | str:
@@ -274,7 +283,7 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
     get = body.get
     name = get("event")
     if not isinstance(name, str) or not name.strip():
-        return "event has no name (\"event\" missing or not a string)"
+        return 'event has no name ("event" missing or not a string)'
     ts = get("event_ts")
     if ts.__class__ is not int:
         if isinstance(ts, bool):
@@ -337,8 +346,11 @@ def parse_frame(
     try:
         return _parse_frame(data, received_at, max_bytes)
     except Exception as exc:  # the contract is "never raises": anything unforeseen is malformed
-        return _malformed(data if isinstance(data, (bytes, str)) else repr(data).encode(),
-                          f"unexpected parser error: {type(exc).__name__}", received_at)
+        return _malformed(
+            data if isinstance(data, (bytes, str)) else repr(data).encode(),
+            f"unexpected parser error: {type(exc).__name__}",
+            received_at,
+        )
 
 
 def parse_text_frame(
@@ -362,13 +374,23 @@ def _parse_frame(data: bytes | str, received_at: float, max_bytes: int) -> Parse
     if data.__class__ is not str:
         if isinstance(data, bytes):
             if len(data) > max_bytes:
-                return _malformed(data, f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit", received_at)
+                return _malformed(
+                    data,
+                    f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit",
+                    received_at,
+                )
             # Zoom sends text frames only; a binary frame is shown, never guessed at.
             return _malformed(data, "binary frame (Zoom sends text frames)", received_at)
         if not isinstance(data, str):
-            return _malformed(repr(data).encode(), f"frame of type {type(data).__name__}", received_at)
+            return _malformed(
+                repr(data).encode(), f"frame of type {type(data).__name__}", received_at
+            )
     if len(data) > max_bytes:  # characters >= bytes/4; cheap check first
-        return _malformed(data, f"frame of {len(data):,} characters is over the {max_bytes:,}-byte limit", received_at)
+        return _malformed(
+            data,
+            f"frame of {len(data):,} characters is over the {max_bytes:,}-byte limit",
+            received_at,
+        )
     return _parse_text(data, received_at, max_bytes)
 
 
@@ -386,26 +408,29 @@ def _not_utf8(data: bytes | str) -> str | None:
 def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed:
     """A text frame's JSON, as str or as its UTF-8 bytes (orjson reads either)."""
     if len(data) > max_bytes and data.__class__ is bytes:
-        return _malformed(data, f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit", received_at)
+        return _malformed(
+            data, f"frame of {len(data):,} bytes is over the {max_bytes:,}-byte limit", received_at
+        )
     try:
         env = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        return _malformed(data, _not_utf8(data) or f"not JSON: {exc.args[0] if exc.args else exc}",
-                          received_at)
+        return _malformed(
+            data, _not_utf8(data) or f"not JSON: {exc.args[0] if exc.args else exc}", received_at
+        )
     if env.__class__ is not dict:  # orjson only ever returns a plain dict for an object
         return _malformed(data, f"frame is {_describe(env)}, not a JSON object", received_at)
     get = env.get
     module = get("module")
     if module.__class__ is not str:
-        return _malformed(data, "frame has no \"module\" string", received_at)
+        return _malformed(data, 'frame has no "module" string', received_at)
     success = get("success")
     if success is not None and success is not True and success is not False:
-        return _malformed(data, f"\"success\" is {_describe(success)}, not a boolean", received_at)
+        return _malformed(data, f'"success" is {_describe(success)}, not a boolean', received_at)
     header = get("header")
     if header is None:
         header = {}
     elif header.__class__ is not dict:
-        return _malformed(data, f"\"header\" is {_describe(header)}, not an object", received_at)
+        return _malformed(data, f'"header" is {_describe(header)}, not an object', received_at)
     content = get("content")
 
     if module == "message" and success is not False:
@@ -413,11 +438,17 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
             try:
                 body = orjson.loads(content)
             except orjson.JSONDecodeError as exc:
-                return _malformed(data, f"message content is not JSON: {exc.args[0] if exc.args else exc}", received_at)
+                return _malformed(
+                    data,
+                    f"message content is not JSON: {exc.args[0] if exc.args else exc}",
+                    received_at,
+                )
         elif content.__class__ is dict:
             body = content
         else:
-            return _malformed(data, f"message content is {_describe(content)}, not an event", received_at)
+            return _malformed(
+                data, f"message content is {_describe(content)}, not an event", received_at
+            )
         ev = event_from_body(body, data, received_at)
         if ev.__class__ is str:
             return _malformed(data, ev, received_at)
@@ -435,8 +466,15 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
         kind = KIND_UNKNOWN
     if data.__class__ is not str:  # a rare frame: kept as text, like every envelope
         data = data.decode("utf-8", "replace")  # type: ignore[union-attr]
-    return Envelope(module=module, success=success, content=content, header=header,
-                    raw=data, received_at=received_at, kind=kind)  # type: ignore[arg-type]
+    return Envelope(
+        module=module,
+        success=success,
+        content=content,
+        header=header,
+        raw=data,
+        received_at=received_at,
+        kind=kind,
+    )  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------
@@ -448,9 +486,12 @@ HEARTBEAT_REQUEST = '{"module":"heartbeat"}'
 def message_frame(event: dict | str) -> str:
     """Wrap an event the way Zoom does: a ``message`` envelope whose content is a JSON string."""
     content = event if isinstance(event, str) else orjson.dumps(event).decode()
-    return orjson.dumps({"module": "message", "success": True, "content": content, "header": {}}).decode()
+    return orjson.dumps(
+        {"module": "message", "success": True, "content": content, "header": {}}
+    ).decode()
 
 
 def envelope_frame(module: str, success: bool, content: Any, header: dict | None = None) -> str:
-    return orjson.dumps({"module": module, "success": success, "content": content,
-                         "header": header or {}}).decode()
+    return orjson.dumps(
+        {"module": module, "success": success, "content": content, "header": header or {}}
+    ).decode()

@@ -36,8 +36,18 @@ FIELDS: tuple[tuple[str, str, str, bool], ...] = (
     # (field, label, placeholder, password)
     ("account_id", "Account ID", "from your app's App Credentials page", False),
     ("client_id", "Client ID", "from your app's App Credentials page", False),
-    ("client_secret", "Client secret", "from your app's App Credentials page (shown as dots)", True),
-    ("subscription_id", "Subscription ID", "Feature → Event Subscriptions → your WebSocket subscription", False),
+    (
+        "client_secret",
+        "Client secret",
+        "from your app's App Credentials page (shown as dots)",
+        True,
+    ),
+    (
+        "subscription_id",
+        "Subscription ID",
+        "Feature → Event Subscriptions → your WebSocket subscription",
+        False,
+    ),
 )
 
 
@@ -86,10 +96,17 @@ class FirstRunScreen(Screen[FirstRunResult]):
         # field and back, so keys sent in a burst (a password manager's auto-type, a paste of
         # keystrokes) land in the right field
         Binding("tab", "next_field", "Next field", show=False, priority=True, id="first_run.next"),
-        Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True,
-                id="first_run.previous"),
-        Binding("enter", "enter", "Next field or save", show=False, priority=True,
-                id="first_run.enter"),
+        Binding(
+            "shift+tab",
+            "previous_field",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="first_run.previous",
+        ),
+        Binding(
+            "enter", "enter", "Next field or save", show=False, priority=True, id="first_run.enter"
+        ),
         Binding("q", "app.quit", "Quit", id="first_run.quit"),
     ]
 
@@ -129,30 +146,48 @@ class FirstRunScreen(Screen[FirstRunResult]):
             if self.reason:
                 why += " " + redact(self.reason)
             yield Static(why, id="why", markup=False)
-            yield Static(Content.assemble(
-                "Press ", ("d", "bold $text-accent"), " to try the demo: a built-in fake Zoom with "
-                "made-up meetings, no account needed."), id="demo-line")
+            yield Static(
+                Content.assemble(
+                    "Press ",
+                    ("d", "bold $text-accent"),
+                    " to try the demo: a built-in fake Zoom with "
+                    "made-up meetings, no account needed.",
+                ),
+                id="demo-line",
+            )
             yield Static(
                 "Or connect your own Server-to-Server OAuth app (Zoom App Marketplace). "
                 "Press tab to start typing; ctrl+s or the button verifies the credentials with Zoom "
-                "and saves them.", markup=False)
+                "and saves them.",
+                markup=False,
+            )
             with Vertical(id="form"):
                 for name, label, placeholder, password in FIELDS:
                     with Horizontal(classes="field"):
                         yield Label(label, markup=False)
-                        yield Input(self.prefill.get(name, ""), placeholder=placeholder,
-                                    password=password, id=name)
+                        yield Input(
+                            self.prefill.get(name, ""),
+                            placeholder=placeholder,
+                            password=password,
+                            id=name,
+                        )
             with Horizontal(id="buttons"):
                 yield Button("Verify and save", id="save", variant="primary")
                 yield Button("Try the demo", id="demo")
             yield Static("", id="status", markup=False)
-            where = ("the secret is kept for this session only (no usable keyring here: next time, "
-                     "enter it again or set ZOOM_CLIENT_SECRET)" if self.keyring_problem
-                     else "the secret in your OS keyring, never in a file")
+            where = (
+                "the secret is kept for this session only (no usable keyring here: next time, "
+                "enter it again or set ZOOM_CLIENT_SECRET)"
+                if self.keyring_problem
+                else "the secret in your OS keyring, never in a file"
+            )
             yield Static(
                 f"Saved as profile “{self.profile}”: ids in the config file, {where}. Environment "
                 "variables (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, ZOOM_SUBSCRIPTION_ID) "
-                "work too and win over a profile.", id="note", markup=False)
+                "work too and win over a profile.",
+                id="note",
+                markup=False,
+            )
         yield Footer()
 
     # -- actions ---------------------------------------------------------------------
@@ -211,9 +246,15 @@ class FirstRunScreen(Screen[FirstRunResult]):
         try:
             saver = self._saver or default_saver()
             result: Any = saver(
-                self.profile, values["account_id"], values["client_id"], secret,
-                values["subscription_id"], self.oauth_url, self.ws_url,
-                config_path=self.config_path, insecure_transport=self.insecure_transport,
+                self.profile,
+                values["account_id"],
+                values["client_id"],
+                secret,
+                values["subscription_id"],
+                self.oauth_url,
+                self.ws_url,
+                config_path=self.config_path,
+                insecure_transport=self.insecure_transport,
                 allow_insecure_keyring=self._allow_insecure_keyring,
             )
             if inspect.isawaitable(result):
@@ -234,7 +275,9 @@ class FirstRunScreen(Screen[FirstRunResult]):
         self.app.notify(redact(result.message), title="Credentials saved", timeout=8, markup=False)
         self.dismiss(settings)
 
-    async def _settings_after_save(self, values: dict[str, str], secret: Secret) -> ConnectionSettings:
+    async def _settings_after_save(
+        self, values: dict[str, str], secret: Secret
+    ) -> ConnectionSettings:
         """What the next `zoomtui` run will resolve (environment included); else the form's values."""
         try:
             return await asyncio.to_thread(self._resolver, self.profile, self.config_path)
@@ -244,8 +287,13 @@ class FirstRunScreen(Screen[FirstRunResult]):
                 extra["oauth_url"] = self.oauth_url
             if self.ws_url:
                 extra["ws_url"] = self.ws_url
-            return ConnectionSettings(client_secret=secret, profile=self.profile,
-                                      insecure_transport=self.insecure_transport, **values, **extra)
+            return ConnectionSettings(
+                client_secret=secret,
+                profile=self.profile,
+                insecure_transport=self.insecure_transport,
+                **values,
+                **extra,
+            )
 
     def _failed(self, message: str) -> None:
         self._status(message, "-error")

@@ -14,10 +14,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 FILTER_CHEATSHEET: Sequence[tuple[str, str]] = (
-    ("word  \"two words\"", "text in the event name, topic, meeting id/uuid, participant name or email"),
-    ("type:meeting.participant_*", "event name glob (alias event:); type:participant_joined works too"),
+    (
+        'word  "two words"',
+        "text in the event name, topic, meeting id/uuid, participant name or email",
+    ),
+    (
+        "type:meeting.participant_*",
+        "event name glob (alias event:); type:participant_joined works too",
+    ),
     ("family:webinar", "event family (the part before the dot)"),
-    ("meeting:<id, uuid or topic>", "one meeting (a pasted \"857 4635 2415\" works)"),
+    ("meeting:<id, uuid or topic>", 'one meeting (a pasted "857 4635 2415" works)'),
     ("user:<name or email>", "one participant"),
     ("type:gap  type:malformed", "gaps in the record, frames that could not be read"),
     ("-term", "leave out what matches term: -type:*.qos"),
@@ -48,7 +54,8 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[Binding]:
             by_keys[binding.key] = binding
         else:
             by_keys[binding.key] = dataclasses.replace(
-                prev, description=f"{prev.description} / {binding.description}")
+                prev, description=f"{prev.description} / {binding.description}"
+            )
     return list(by_keys.values())
 
 
@@ -104,8 +111,11 @@ class HelpScreen(ModalScreen[None]):
 
     @staticmethod
     def _row(key: str, what: str) -> Horizontal:
-        return Horizontal(Static(key, classes="key", markup=False),
-                          Static(what, classes="what", markup=False), classes="row")
+        return Horizontal(
+            Static(key, classes="key", markup=False),
+            Static(what, classes="what", markup=False),
+            classes="row",
+        )
 
     def _key_text(self, b: Binding) -> str:
         if b.key_display:

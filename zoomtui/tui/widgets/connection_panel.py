@@ -100,7 +100,10 @@ class LinkStatus:
     replay: str = ""
 
     def on_state(self, change: StateChanged) -> None:
-        if change.state is ConnectionState.CONNECTED and self.state is not ConnectionState.CONNECTED:
+        if (
+            change.state is ConnectionState.CONNECTED
+            and self.state is not ConnectionState.CONNECTED
+        ):
             if self.ever_connected:
                 self.reconnects += 1
             self.ever_connected = True
@@ -113,8 +116,9 @@ class LinkStatus:
         if change.state.is_final:
             self.heartbeat_rtt = None
 
-    def on_rows(self, events: int, malformed: int, gaps: list[Gap], last_event_at: float | None,
-                now: float) -> None:
+    def on_rows(
+        self, events: int, malformed: int, gaps: list[Gap], last_event_at: float | None, now: float
+    ) -> None:
         self.events += events
         self.malformed += malformed
         for gap in gaps:
@@ -177,14 +181,21 @@ def state_line(status: LinkStatus, now: float) -> Content:
         # A replay must never pass for a live link: a badge, and the recorded moment
         # (`now` is the replay's clock) where a live panel has no time of day at all.
         recorded = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
-        parts += [(" REPLAY ", "reverse $text-accent"), (f" {recorded} ", "bold"),
-                  (f"{status.replay} · ", "$text-muted")]
+        parts += [
+            (" REPLAY ", "reverse $text-accent"),
+            (f" {recorded} ", "bold"),
+            (f"{status.replay} · ", "$text-muted"),
+        ]
     parts.append((f"{STATE_GLYPHS.get(state, '●')} {state.value}", style))
     if status.since is not None:
         parts.append((f" {format_duration(now - status.since)}", "$text-muted"))
     if status.reason:
         parts += [(" · ", "$text-muted"), status.reason]
-    if state is ConnectionState.RECONNECTING and status.retry_in is not None and status.since is not None:
+    if (
+        state is ConnectionState.RECONNECTING
+        and status.retry_in is not None
+        and status.since is not None
+    ):
         left = status.since + status.retry_in - now
         if left > 0.5:
             parts.append((f" (next try in {int(left + 0.5)}s)", "$text-muted"))
@@ -194,7 +205,9 @@ def state_line(status: LinkStatus, now: float) -> Content:
 def archive_line(status: LinkStatus) -> Content:
     if not status.archive_error:
         return Content("")
-    return Content.assemble(("⚠ archive: ", "bold $text-error"), (status.archive_error, "$text-error"))
+    return Content.assemble(
+        ("⚠ archive: ", "bold $text-error"), (status.archive_error, "$text-error")
+    )
 
 
 def hint_line(status: LinkStatus) -> Content:
@@ -223,8 +236,13 @@ def metrics_line(status: LinkStatus, now: float) -> Content:
     if status.heartbeat_rtt is None or status.heartbeat_at is None:
         item("hb", "–")
     else:
-        item("hb", f"{format_rtt(status.heartbeat_rtt)} {format_age(now - status.heartbeat_at)} ago")
-    item("last event", "–" if status.last_event_at is None else format_age(now - status.last_event_at))
+        item(
+            "hb", f"{format_rtt(status.heartbeat_rtt)} {format_age(now - status.heartbeat_at)} ago"
+        )
+    item(
+        "last event",
+        "–" if status.last_event_at is None else format_age(now - status.last_event_at),
+    )
     item("events", f"{status.events:,}")
     item("ev/s", f"{status.rate.rate(now):.1f}")
     return Content.assemble(*parts)
@@ -232,8 +250,11 @@ def metrics_line(status: LinkStatus, now: float) -> Content:
 
 def counters_line(status: LinkStatus) -> Content:
     muted = "$text-muted"
-    parts: list[tuple[str, str] | str] = [("reconnects ", muted), str(status.reconnects),
-                                           (" · gaps ", muted)]
+    parts: list[tuple[str, str] | str] = [
+        ("reconnects ", muted),
+        str(status.reconnects),
+        (" · gaps ", muted),
+    ]
     parts.append((str(status.gaps), "$text-warning") if status.gaps else "0")
     if status.malformed:
         parts += [(" · malformed ", muted), (str(status.malformed), "$text-error")]
@@ -263,8 +284,14 @@ class ConnectionPanel(Widget):
     ConnectionPanel #counters-line { width: auto; height: 1; }
     """
 
-    def __init__(self, status: LinkStatus, *, clock: Callable[[], float] = time.time,
-                 id: str | None = "connection", classes: str | None = None) -> None:
+    def __init__(
+        self,
+        status: LinkStatus,
+        *,
+        clock: Callable[[], float] = time.time,
+        id: str | None = "connection",
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.status = status
         self._clock = clock
@@ -324,5 +351,8 @@ class ConnectionPanel(Widget):
         if st.replay:
             self.border_subtitle = "replay ended" if "ended" in st.replay else "space pause/resume"
             return
-        self.border_subtitle = "c connect" if st.state in (
-            ConnectionState.STOPPED, ConnectionState.FAILED, ConnectionState.IDLE) else "c disconnect · r reconnect"
+        self.border_subtitle = (
+            "c connect"
+            if st.state in (ConnectionState.STOPPED, ConnectionState.FAILED, ConnectionState.IDLE)
+            else "c disconnect · r reconnect"
+        )

@@ -96,8 +96,13 @@ class LineList(ScrollView, can_focus=True):
     #: shown when there is nothing to list
     empty_text = ""
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,  # noqa: A002
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._lines: list[tuple[str | None, Any]] = []
         self._keys: list[str] = []  # selectable items in order

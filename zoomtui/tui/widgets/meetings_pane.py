@@ -122,10 +122,22 @@ class MeetingRow:
         end_ms = m.end_ms
         if end_ms is None and m.finished_seen_at is not None:
             end_ms = int(m.finished_seen_at * 1000)
-        return cls(uuid=m.uuid, kind=m.kind, live=m.is_live, title=meeting_title(m), id=m.id,
-                   current=m.current_count, peak=m.peak_count, waiting=m.waiting_count,
-                   start_seen=m.start_seen, problems=problem_count(m), end_ms=end_ms,
-                   deleted_only=m.deleted and not m.ended, duration=m.duration(now), at=now)
+        return cls(
+            uuid=m.uuid,
+            kind=m.kind,
+            live=m.is_live,
+            title=meeting_title(m),
+            id=m.id,
+            current=m.current_count,
+            peak=m.peak_count,
+            waiting=m.waiting_count,
+            start_seen=m.start_seen,
+            problems=problem_count(m),
+            end_ms=end_ms,
+            deleted_only=m.deleted and not m.ended,
+            duration=m.duration(now),
+            at=now,
+        )
 
     def duration_at(self, now: float) -> float | None:
         """The duration as the clock moves on (a live meeting keeps running)."""
@@ -146,8 +158,12 @@ def filter_log(widget: Widget, text: str, what: str) -> None:
     """Ask for a log filter, and say in words what it shows: the filter itself holds
     uuids and participant ids, which tell a person nothing."""
     widget.post_message(LogFilterRequested(text))
-    widget.notify(f"{what}. Escape in the event list shows every event again.",
-                  title="Event log", timeout=4, markup=False)
+    widget.notify(
+        f"{what}. Escape in the event list shows every event again.",
+        title="Event log",
+        timeout=4,
+        markup=False,
+    )
 
 
 # -- the meetings pane -------------------------------------------------------------------
@@ -159,8 +175,9 @@ class MeetingsPane(LineList):
         # keys typed right after them already go to the newly focused widget
         Binding("enter", "open", "Participants", id="meetings.open", priority=True),
         Binding("l", "filter_log", "Log: this meeting", id="meetings.filter_log"),
-        Binding("escape", "leave", "Back to events", show=False, id="meetings.leave",
-                priority=True),
+        Binding(
+            "escape", "leave", "Back to events", show=False, id="meetings.leave", priority=True
+        ),
     ]
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")

@@ -96,9 +96,21 @@ class PersonRow(NamedTuple):
 
     @classmethod
     def of(cls, p: Participant, now: float) -> PersonRow:
-        return cls(p.key, p.status, p.name, p.email, p.name or p.email or p.key, p.detail,
-                   p.join_ms, p.first_join_ms, p.leave_ms, max(0, p.entries - 1), p.flags,
-                   p.time_in_meeting(now), now)
+        return cls(
+            p.key,
+            p.status,
+            p.name,
+            p.email,
+            p.name or p.email or p.key,
+            p.detail,
+            p.join_ms,
+            p.first_join_ms,
+            p.leave_ms,
+            max(0, p.entries - 1),
+            p.flags,
+            p.time_in_meeting(now),
+            now,
+        )
 
     @property
     def leave_reason(self) -> str | None:
@@ -200,8 +212,14 @@ class ParticipantList(LineList):
         # priority: the focus moves when the key arrives, so a name typed right after f
         # lands in the find box (see MeetingsPane.BINDINGS)
         Binding("f", "find", "Find person", id="participants.find", priority=True),
-        Binding("escape", "leave", "Back to meetings", show=False, id="participants.leave",
-                priority=True),
+        Binding(
+            "escape",
+            "leave",
+            "Back to meetings",
+            show=False,
+            id="participants.leave",
+            priority=True,
+        ),
     ]
 
     empty_text = "No meeting selected."
@@ -229,8 +247,9 @@ class ParticipantList(LineList):
         if p.flags:
             right.append(("⚠ ", "warn"))
         if p.status is Presence.IN:
-            right.append((f"{clock_hm(p.join_ms)} {span(p.time_in_meeting(self.panel.now())):>4}",
-                          "dim"))
+            right.append(
+                (f"{clock_hm(p.join_ms)} {span(p.time_in_meeting(self.panel.now())):>4}", "dim")
+            )
         elif p.status is Presence.WAITING:
             right.append((visible_text(p.detail or "waiting"), "warn"))
         else:
@@ -240,8 +259,11 @@ class ParticipantList(LineList):
             # wide enough for the email too: it tells apart two people with one name (the
             # column is placed by the width alone, so emails line up whatever is on the right)
             name_w = max(16, (width - 2 - RIGHT_COLUMN) * 11 // 20)
-            left += [(fit(person_name(p), name_w), name_style), (" ", "base"),
-                     (visible_text(p.email), "dim")]
+            left += [
+                (fit(person_name(p), name_w), name_style),
+                (" ", "base"),
+                (visible_text(p.email), "dim"),
+            ]
         else:
             left.append((person_name(p), name_style))
         return right_aligned(left, right, width)
@@ -302,8 +324,12 @@ class ParticipantPanel(Widget):
         self._last_paint = 0.0
         self._timer: Timer | None = None
         self._list = ParticipantList(self, id="participant-list")
-        self._find = FindInput(placeholder="find: name or email", id="participants-find",
-                               compact=True, select_on_focus=False)
+        self._find = FindInput(
+            placeholder="find: name or email",
+            id="participants-find",
+            compact=True,
+            select_on_focus=False,
+        )
 
     def compose(self) -> ComposeResult:
         yield Static("", id="participants-summary")
@@ -376,8 +402,11 @@ class ParticipantPanel(Widget):
         if m is None or p is None:
             self.app.bell()
             return
-        filter_log(self, participant_filter(m, p),
-                   f"Only {p.display_name}'s events in “{meeting_title(m)}”")
+        filter_log(
+            self,
+            participant_filter(m, p),
+            f"Only {p.display_name}'s events in “{meeting_title(m)}”",
+        )
 
     def filter_log_to_meeting(self) -> None:
         m = self.meeting
@@ -410,8 +439,13 @@ class ParticipantPanel(Widget):
 
     def _state(self) -> tuple[Any, ...]:
         m = self.meeting
-        return (self.meeting_uuid, m is None, m.version if m is not None else -1,
-                self.sort_by, self.query_text)
+        return (
+            self.meeting_uuid,
+            m is None,
+            m.version if m is not None else -1,
+            self.sort_by,
+            self.query_text,
+        )
 
     def _poll(self) -> None:
         if self._state() != self._seen:
@@ -452,16 +486,21 @@ class ParticipantPanel(Widget):
         if m is None:
             self._rows = {}
             self.border_title = "participants"
-            self._list.empty_text = ("No meeting selected." if self.meeting_uuid is None
-                                     else "This meeting is no longer tracked.")
+            self._list.empty_text = (
+                "No meeting selected."
+                if self.meeting_uuid is None
+                else "This meeting is no longer tracked."
+            )
             self._list.set_lines([])
             self.show_detail()
             return
         self.border_title = Text(meeting_title(m))
         now = self.clock()
         rows = self._rows = {p.key: PersonRow.of(p, now) for p in m.participants.values()}
-        groups = {status: [rows[p.key] for p in people]
-                  for status, people in sorted_people(m, self.sort_by).items()}
+        groups = {
+            status: [rows[p.key] for p in people]
+            for status, people in sorted_people(m, self.sort_by).items()
+        }
         lines: list[tuple[str | None, Any]] = []
         q = self.query_text
         for status, people in groups.items():
@@ -472,8 +511,9 @@ class ParticipantPanel(Widget):
             lines.append((None, ("head", f"{SECTION_TITLES[status]} · {count}")))
             lines.extend((p.key, ("row", p)) for p in shown)
         if not lines:
-            lines.append((None, ("note", f"Nobody matches “{q}”." if q
-                                  else "Nobody has joined yet.")))
+            lines.append(
+                (None, ("note", f"Nobody matches “{q}”." if q else "Nobody has joined yet."))
+            )
         self._list.set_lines(lines)
         self.show_detail()
 
@@ -481,8 +521,12 @@ class ParticipantPanel(Widget):
     def _show_summary(self, m: Meeting | None) -> None:
         summary = self.query_one("#participants-summary", Static)
         if m is None:
-            _show_rows(summary, Content.assemble(
-                ("Select a meeting in the list above (m, then ↑ ↓).", "italic $text-muted")))
+            _show_rows(
+                summary,
+                Content.assemble(
+                    ("Select a meeting in the list above (m, then ↑ ↓).", "italic $text-muted")
+                ),
+            )
             summary.tooltip = None
             return
         head = self._meeting_line(m, compact=False)
@@ -490,8 +534,10 @@ class ParticipantPanel(Widget):
             head = self._meeting_line(m, compact=True)
         left = sum(1 for p in m.participants.values() if p.status is Presence.LEFT)
         parts: list[str | tuple[str, str]] = [
-            (head, "$text-muted"), "\n",
-            (f"{m.current_count} in", "bold"), f" · peak {m.peak_count}",
+            (head, "$text-muted"),
+            "\n",
+            (f"{m.current_count} in", "bold"),
+            f" · peak {m.peak_count}",
         ]
         if m.waiting_count:
             parts += [" · ", (f"{m.waiting_count} waiting", "bold $text-warning")]
@@ -501,7 +547,8 @@ class ParticipantPanel(Widget):
             parts += ["\n", ("⚠ " + " · ".join(problems), "$text-warning")]
         _show_rows(summary, Content.assemble(*parts))
         flags = (["start not seen"] if not m.start_seen else []) + [
-            f for f, n in m.flags.items() if n > 0]
+            f for f, n in m.flags.items() if n > 0
+        ]
         summary.tooltip = "\n".join(f"{f}: {FLAG_LABELS.get(f, '')}" for f in flags) or None
 
     def _meeting_line(self, m: Meeting, *, compact: bool) -> str:
@@ -509,8 +556,11 @@ class ParticipantPanel(Widget):
         head = []
         kind = "webinar" if m.kind == "webinar" else ""
         if m.id:
-            head.append(f"{kind} {m.id}".strip() if compact else " · ".join(
-                filter(None, (kind, f"id {m.id}"))))
+            head.append(
+                f"{kind} {m.id}".strip()
+                if compact
+                else " · ".join(filter(None, (kind, f"id {m.id}")))
+            )
         elif kind:
             head.append(kind)
         duration = m.duration(self.clock())
