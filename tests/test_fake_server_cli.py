@@ -3,6 +3,7 @@ real client with them, and stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import shlex
@@ -134,3 +135,73 @@ def test_help_lists_every_option() -> None:
         "--allow-non-loopback",
     ):
         assert opt in out
+
+
+def start_fake(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "zoomtui.cli", "fake-server", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stop_fake(proc: subprocess.Popen) -> tuple[int, str]:
+    """Ctrl-C, then the exit code and everything it wrote on stderr."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    return code, proc.stderr.read().decode()
+
+
+# --- Ctrl-C with clients connected -----------------------------------------------------
+
+
+def test_ctrl_c_with_a_connected_client_exits_cleanly() -> None:
+    """A token client on a kept-alive HTTP connection and a WebSocket client that reads,
+    both connected when Ctrl-C comes: exit 0, a 1001 close, and nothing on stderr but the
+    fake's own two lines (it printed asyncio.exceptions.CancelledError here)."""
+    import threading
+
+    proc = start_fake("--rate", "50")
+    closed: list[int | None] = []
+    try:
+        env = {}
+        for line in read_lines(proc, len(NAMES)):
+            key, _, value = shlex.split(line)[1].partition("=")
+            env[key] = value
+        with httpx.Client(timeout=5) as http:  # keep-alive: the connection stays open
+            r = http.post(
+                env["ZOOMTUI_OAUTH_URL"],
+                auth=(env["ZOOM_CLIENT_ID"], env["ZOOM_CLIENT_SECRET"]),
+                data={"grant_type": "account_credentials", "account_id": env["ZOOM_ACCOUNT_ID"]},
+            )
+            token = r.json()["access_token"]
+            url = f"{env['ZOOMTUI_WS_URL']}?subscriptionId={env['ZOOM_SUBSCRIPTION_ID']}"
+            with connect(f"{url}&access_token={token}", open_timeout=5) as ws:
+                assert orjson.loads(ws.recv(timeout=5))["success"] is True
+                assert orjson.loads(ws.recv(timeout=5))["module"] == "message"
+
+                def drain() -> None:
+                    with contextlib.suppress(Exception):
+                        while True:
+                            ws.recv(timeout=30)
+                    closed.append(ws.close_code)
+
+                reader = threading.Thread(target=drain, daemon=True)
+                reader.start()
+                code, err = stop_fake(proc)
+                reader.join(15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    assert code == 0
+    assert err.splitlines() == [
+        "# fake Zoom serving (scenario demo, seed 1); Ctrl-C stops.",
+        "# fake Zoom stopped.",
+    ], err
+    assert closed == [1001]

@@ -23,6 +23,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
+from websockets.protocol import State
 
 from zoomtui.fakezoom.connection import FakeConnection, TextBytes
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
@@ -205,9 +206,14 @@ class FakeZoom:
                 async with asyncio.timeout(3):
                     await self._ws_server.wait_closed()
             except TimeoutError:
+                # A client that stopped reading never answers the close frame: drop it, or
+                # its handler would wait out websockets' own close timeout and hold the exit.
                 for conn in self.connections:
-                    if conn.open:
+                    if conn.ws.state is not State.CLOSED:
                         conn.cut()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(3):
+                        await self._ws_server.wait_closed()
             self._ws_server = None
         if self._http is not None:
             await self._http.stop()
