@@ -137,6 +137,9 @@ def test_help_lists_every_option() -> None:
         assert opt in out
 
 
+# --- the env file: a recipe that returns (issue 15, section 4) -----------------------
+
+
 def start_fake(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "zoomtui.cli", "fake-server", *args],
@@ -155,6 +158,70 @@ def stop_fake(proc: subprocess.Popen) -> tuple[int, str]:
             proc.kill()
             proc.wait(5)
     return code, proc.stderr.read().decode()
+
+
+def test_the_documented_env_file_recipe_returns_and_points_a_client_at_the_fake(
+    tmp_path,
+) -> None:
+    """The recipe in `fake-server --help`, run by bash as a user would: the server in the
+    background, wait for the file, source it, use it (here `zoomtui tail`)."""
+    help_text = CliRunner().invoke(command, ["--help"]).output
+    assert "--env-file fakezoom.env &" in help_text and "source ./fakezoom.env" in help_text
+    script = (
+        'cd "$WORK"\n'
+        '"$PY" -m zoomtui.cli fake-server --rate 50 --env-file fakezoom.env >/dev/null 2>err &\n'
+        "server=$!\n"
+        "until [ -s fakezoom.env ]; do sleep 0.1; done\n"
+        "source ./fakezoom.env\n"
+        '"$PY" -m zoomtui.cli tail --count 2 --json > events\n'
+        "echo tail=$?\n"
+        'kill -INT "$server"; wait "$server"\n'
+        "echo server=$?\n"
+    )
+    env = {**os.environ, "PY": sys.executable, "WORK": str(tmp_path)}
+    done = subprocess.run(
+        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["tail=0", "server=0"], done.stdout + done.stderr
+    events = [orjson.loads(line) for line in (tmp_path / "events").read_text().splitlines()]
+    assert len(events) == 2 and all(e["event"] for e in events)
+    assert not (tmp_path / "fakezoom.env").exists()  # removed when the server stopped
+    assert "Traceback" not in (tmp_path / "err").read_text()
+
+
+def test_env_file_is_owner_only_holds_the_exports_and_goes_away(tmp_path) -> None:
+    path = tmp_path / "fz.env"
+    proc = start_fake("--scenario", "quiet", "--env-file", str(path))
+    try:
+        printed = read_lines(proc, len(NAMES) + 2)  # printed after the file is written
+        assert path.stat().st_mode & 0o777 == 0o600
+        lines = path.read_text().splitlines()
+        assert lines[0].startswith("#") and lines[1:] == printed
+        assert [shlex.split(line)[1].partition("=")[0] for line in printed] == [
+            *NAMES,
+            "ZOOMTUI_FAKE_CONTROL_URL",
+            "ZOOMTUI_FAKE_CONTROL_TOKEN",
+        ]
+        sourced = subprocess.run(
+            ["bash", "-c", 'source "$1" && echo "$ZOOMTUI_WS_URL"', "-", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert sourced.stdout.strip() == shlex.split(printed[5])[1].partition("=")[2]
+    finally:
+        code, err = stop_fake(proc)
+    assert code == 0 and "Traceback" not in err
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []  # no temp file left either
+
+
+def test_env_file_in_a_missing_folder_is_an_error_before_serving(tmp_path) -> None:
+    proc = start_fake("--env-file", str(tmp_path / "nope" / "fz.env"))
+    assert proc.wait(30) == 1
+    err = proc.stderr.read().decode()
+    assert "cannot write" in err and "Traceback" not in err
+    assert proc.stdout.read() == b""
 
 
 # --- Ctrl-C with clients connected -----------------------------------------------------

@@ -22,6 +22,7 @@ COMMANDS = {
     "replay": "replay",
     "export": "export",
     "fake-server": "fake_server",
+    "trigger": "trigger",
 }
 
 #: what `zoomtui` does with no command
