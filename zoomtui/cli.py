@@ -15,6 +15,7 @@ COMMANDS = {
     "run": "run",
     "demo": "demo",
     "tail": "tail",
+    "status": "status",
     "doctor": "doctor",
     "login": "login",
     "logout": "logout",
