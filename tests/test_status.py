@@ -173,3 +173,20 @@ def test_an_insecure_keyring_is_flagged(tf: ThreadedFake, tmp_path: Path) -> Non
     work = blocks(result.output)["work"]
     assert "  - client secret: set (hidden) (from keyring, INSECURE plain-file backend)" in work
     assert "Keyring: INSECURE" in result.output and "accepted for work" in result.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "http://127.0.0.1:99999/t", "http://127.0.0.1:abc/t", "http:///t"],
+)
+def test_a_malformed_url_is_a_settings_failure_not_a_traceback(url: str, fail_keyring) -> None:
+    env = {
+        "ZOOM_ACCOUNT_ID": "acc",
+        "ZOOM_CLIENT_ID": "cid",
+        "ZOOM_CLIENT_SECRET": WRONG,
+        "ZOOM_SUBSCRIPTION_ID": "sub",
+        "ZOOMTUI_OAUTH_URL": url,
+    }
+    result = run([], env=env)
+    assert result.exit_code == 3, result.output
+    assert f"✗ The token URL {url!r}" in result.output
