@@ -121,6 +121,13 @@ def test_a_wrong_token_or_a_stopped_fake_fails_clearly(tf: ThreadedFake) -> None
     assert "Traceback" not in wrong.output + gone.output
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "nonsense", "ftp://x", "http://127.0.0.1:99999/fz"])
+def test_a_malformed_control_url_is_a_settings_error(url: str) -> None:
+    result = run(["meeting.started"], {ENV_CONTROL_URL: url, ENV_CONTROL_TOKEN: "fzc.x"})
+    assert result.exit_code == 3, result.output
+    assert "is not an http:// URL" in result.stderr and "Traceback" not in result.output
+
+
 def test_reads_an_env_file_without_running_it(tf: ThreadedFake, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     env_file = tmp_path / "fz.env"

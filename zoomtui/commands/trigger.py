@@ -17,6 +17,7 @@ import shlex
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -97,7 +98,23 @@ def _control(env_file: Path | None) -> tuple[str, str]:
             err=True,
         )
         sys.exit(EXIT_CONFIG)
+    if not _is_http_url(url):
+        click.echo(
+            f"zoomtui trigger: {ENV_CONTROL_URL} in {where} is not an http:// URL ({url!r}). "
+            "Source the env file of a running `zoomtui fake-server` again.",
+            err=True,
+        )
+        sys.exit(EXIT_CONFIG)
     return url.rstrip("/"), token
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it is the check (ValueError for a bad port)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _post(url: str, token: str, body: dict[str, Any]) -> Any:
@@ -112,7 +129,7 @@ def _post(url: str, token: str, body: dict[str, Any]) -> Any:
             timeout=TIMEOUT,
             trust_env=False,  # the fake is on this machine: no proxy in between
         )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         click.echo(
             f"zoomtui trigger: no fake Zoom answers at {url} ({type(exc).__name__}). Is "
             "`zoomtui fake-server` still running? Its settings change each time it starts: "
