@@ -97,7 +97,7 @@ def test_options_and_environment_are_named_as_sources(
     assert "  - client secret: set (hidden) (from env ZOOM_CLIENT_SECRET)" in work
     assert any("client id" in line and "(from env ZOOM_CLIENT_ID)" in line for line in work)
     assert (
-        "Set in the environment (these override every profile): ZOOM_CLIENT_ID, "
+        "Set in the environment (these override any profile): ZOOM_CLIENT_ID, "
         "ZOOM_CLIENT_SECRET\n" in result.output
     )
 

@@ -73,8 +73,7 @@ def keyring_line(status: KeyringStatus, accepted_by: list[str]) -> str:
     return f"Keyring: {status.state} - {status.message}"
 
 
-def secret_state(name: str, values: dict[str, object], status: KeyringStatus) -> str:
-    """Where a profile's secret is stored, in a word or two (never the secret)."""
+def _secret_state(name: str, values: dict[str, object], status: KeyringStatus) -> str:
     if session_secret(name):
         return "session only"
     if status.state in ("none", "error"):
@@ -111,7 +110,7 @@ def _list(path: Path, profile: str | None) -> None:
                     _masked(values.get("account_id")),
                     _masked(values.get("client_id")),
                     _masked(values.get("subscription_id")),
-                    secret_state(name, values, status),
+                    _secret_state(name, values, status),
                 )
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

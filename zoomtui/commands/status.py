@@ -280,7 +280,7 @@ def _report(
         out.line(f"The selected profile '{selected}' is not in the config file.")
     env_set = [var for var in ENV_FOR.values() if os.environ.get(var)]
     if env_set:
-        out.line(f"Set in the environment (these override every profile): {', '.join(env_set)}")
+        out.line(f"Set in the environment (these override any profile): {', '.join(env_set)}")
     accepted = [n for n in names if config.profiles.get(n, {}).get("insecure_keyring")]
     out.line(keyring_line(status, accepted))
     return code
