@@ -13,6 +13,7 @@ import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
+from websockets.protocol import State
 
 from zoomtui.fakezoom import DEMO_CREDENTIALS as C
 from zoomtui.fakezoom import MALFORMED_KINDS, FakeZoom, scenario_events
@@ -345,6 +346,21 @@ async def test_restart_on_the_same_ports_and_reconnect(fake) -> None:
     async with client(fake.ws_url_for(token)) as ws:  # tokens outlive a restart, as JWTs do
         assert (await recv_json(ws))["success"] is True
         assert (await fake.wait_for_connection(2)).open
+
+
+async def test_stop_ends_a_connection_whose_client_stopped_reading() -> None:
+    """A client that stops reading never sees the close frame (it is behind the data): stop()
+    drops it after its wait instead of leaving its handler to hold the process's exit."""
+    async with FakeZoom(scenario="demo", rate="max") as fake:
+        ws = await client(fake.ws_url_for(fake.issue_token()), max_queue=1)
+        try:
+            conn = await fake.wait_for_connection()
+            while conn.frames_sent < 200:  # the flood fills the buffers the client left
+                await asyncio.sleep(0.01)
+            await fake.stop()
+            assert conn.ws.state is State.CLOSED
+        finally:
+            ws.transport.abort()
 
 
 # -- settings ---------------------------------------------------------------------------------

@@ -278,7 +278,7 @@ def test_profiles_show_values_and_sources(memory_keyring: MemoryKeyring) -> None
     rows = {line.split()[0]: line for line in result.output.splitlines() if line.startswith("  ")}
     assert rows["account_id"].split()[1:] == ["acc", "profile", "work"]
     assert rows["client_id"].split()[1:] == ["cid-env", "env", "ZOOM_CLIENT_ID"]
-    assert rows["client_secret"].split()[1:] == ["***", "keyring"]
+    assert rows["client_secret"].split()[1:] == ["set", "(hidden)", "keyring"]
     assert rows["oauth_url"].split()[1:] == ["https://zoom.us/oauth/token", "default"]
     assert rows["log_limit"].split()[1:] == ["5000", "profile", "work"]
     assert "shown-nowhere-secret" not in result.output
@@ -363,3 +363,68 @@ def test_login_then_tail_and_doctor_use_the_stored_profile(
     assert doctor.exit_code == 0, doctor.output
     assert "from keyring" in doctor.output and "from profile work" in doctor.output
     assert C.client_secret not in doctor.output
+
+
+# --- words that must agree and not mislead (issue 15, section 5) --------------------
+
+
+def test_profiles_show_and_doctor_agree_on_a_secret_from_the_environment(fail_keyring) -> None:
+    cfg.save_profile("work", {"account_id": "acc", "client_id": "cid", "subscription_id": "sub"})
+    env = {"ZOOM_CLIENT_SECRET": "an-env-secret-0042"}
+    shown = run(["profiles", "show", "work"], env=env)
+    assert shown.exit_code == 0, shown.output
+    rows = {line.split()[0]: line for line in shown.output.splitlines() if line.startswith("  ")}
+    assert rows["client_secret"].split()[1:] == ["set", "(hidden)", "env", "ZOOM_CLIENT_SECRET"]
+    doctor = run(
+        ["doctor", "--profile", "work", "--no-connect", "--oauth-url", "http://127.0.0.1:9/t"],
+        env=env,
+    )
+    assert "client secret: set (hidden) (from env ZOOM_CLIENT_SECRET)" in doctor.output
+    assert "an-env-secret-0042" not in shown.output + doctor.output
+
+
+def test_profiles_list_tells_apart_ids_that_share_their_ends(memory_keyring: MemoryKeyring) -> None:
+    cfg.save_profile("a", {"account_id": "demo-account-0001", "subscription_id": "demoSub-one-01"})
+    cfg.save_profile("b", {"account_id": "demo-acc-prod-0001", "subscription_id": "demoSub-two-01"})
+    result = run(["profiles"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines()[1:3]}
+    assert rows["a"][0] == rows["b"][0] == "dem…01"  # the same ends ...
+    assert rows["a"] != rows["b"]  # ... but the rows differ
+    assert rows["a"][1].startswith("#") and rows["a"][1] != rows["b"][1]
+    for hidden in ("demo-account-0001", "demo-acc-prod-0001", "prod"):
+        assert hidden not in result.output
+
+
+def test_logout_of_an_unknown_profile_says_so_and_fails(memory_keyring: MemoryKeyring) -> None:
+    cfg.save_profile("work", {"account_id": "acc"})
+    result = run(["logout", "--profile", "nosuch"])
+    assert result.exit_code == 3
+    assert "There is no profile 'nosuch'" in result.stderr and "work" in result.stderr
+    assert "Nothing was removed" in result.stderr
+    assert cfg.get_profile("work") is not None
+    forget = run(["logout", "--profile", "nosuch", "--forget"])
+    assert forget.exit_code == 3 and "There is no profile 'nosuch'" in forget.stderr
+
+
+def test_logout_of_an_unknown_profile_without_keyring_says_so(fail_keyring) -> None:
+    result = run(["logout", "--profile", "nosuch"])
+    assert result.exit_code == 3
+    assert "There is no profile 'nosuch'" in result.stderr and "holds no profiles" in result.stderr
+
+
+def test_login_says_when_it_saves_urls_from_the_shell(
+    memory_keyring: MemoryKeyring, fake: FakeZoom
+) -> None:
+    env = {"ZOOMTUI_OAUTH_URL": fake.oauth_url, "ZOOMTUI_WS_URL": fake.ws_url}
+    result = run(["login", "--profile", "work"], input=PROMPTS, env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Token URL: from ZOOMTUI_OAUTH_URL ({fake.oauth_url}); it will be saved in profile 'work'"
+        in result.output
+    )
+    assert f"WebSocket URL: from ZOOMTUI_WS_URL ({fake.ws_url})" in result.output
+    assert cfg.get_profile("work")["ws_url"] == fake.ws_url
+    # given as options, the URLs are what the user typed: nothing to point out
+    again = run(["login", "--profile", "work", *urls(fake)], input=PROMPTS)
+    assert again.exit_code == 0 and "from ZOOMTUI_" not in again.output

@@ -21,6 +21,7 @@ from zoomtui.redaction import (
     RedactingFilter,
     Secret,
     install_log_redaction,
+    mask_id,
     redact,
 )
 from zoomtui.zoom.auth import TokenProvider
@@ -199,3 +200,16 @@ async def test_no_token_or_secret_anywhere_across_scenarios(
     everything = logged + "\n".join(texts)
     for value in forbidden:
         assert value not in everything
+
+
+def test_mask_id_keeps_the_ends_and_a_fingerprint_tells_apart_the_middle() -> None:
+    assert mask_id("9fXabcdefk2") == "9fX…k2"  # the default is unchanged (the panel uses it)
+    assert mask_id("abc") == "abc"  # too short to hide anything: shown whole, no fingerprint
+    assert mask_id("abc", fingerprint=True) == "abc"
+    one = mask_id("demo-account-0001", fingerprint=True)
+    two = mask_id("demo-acc-prod-0001", fingerprint=True)
+    assert one.startswith("dem…01 #") and two.startswith("dem…01 #")
+    assert one != two and len(one) == len(two) == len("dem…01 #0000")
+    assert mask_id("demo-account-0001", fingerprint=True) == one  # stable between runs
+    assert "account" not in one and "prod" not in two
+    assert mask_id("bad\udcffid-from-env", fingerprint=True).startswith("bad…nv #")

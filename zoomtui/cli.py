@@ -15,6 +15,7 @@ COMMANDS = {
     "run": "run",
     "demo": "demo",
     "tail": "tail",
+    "status": "status",
     "doctor": "doctor",
     "login": "login",
     "logout": "logout",
@@ -22,10 +23,18 @@ COMMANDS = {
     "replay": "replay",
     "export": "export",
     "fake-server": "fake_server",
+    "trigger": "trigger",
 }
+
+#: what `zoomtui` does with no command
+DEFAULT_COMMAND = "run"
 
 
 class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs, and hands options given
+    before any command to the default command: `zoomtui --profile work` is
+    `zoomtui run --profile work`, as the help and the README promise."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -33,7 +42,65 @@ class LazyGroup(click.Group):
         module = COMMANDS.get(name)
         if module is None:
             return None
-        return importlib.import_module(f"zoomtui.commands.{module}").command
+        command: click.Command = importlib.import_module(f"zoomtui.commands.{module}").command
+        return command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0].startswith("-") and args[0] not in self._own_options(ctx):
+            # The group's own options are --help and --version only: anything else in front
+            # belongs to `run` (a mistake there gets run's own "No such option" message).
+            misplaced = self._command_among(ctx, args)
+            if misplaced is not None:
+                rest = list(args)
+                rest.remove(misplaced)
+                raise click.UsageError(
+                    f"The command comes first: `zoomtui {misplaced} {' '.join(rest)}` "
+                    "(options in front of any command are those of `zoomtui run`).",
+                    ctx,
+                )
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+    def _command_among(self, ctx: click.Context, args: list[str]) -> str | None:
+        """A command name written after options (`zoomtui --profile work tail`), if any;
+        not the value of an option (a profile may be called "tail")."""
+        run = self.get_command(ctx, DEFAULT_COMMAND)
+        takes_value = {
+            opt
+            for param in (run.get_params(ctx) if run is not None else [])
+            if isinstance(param, click.Option) and not param.is_flag
+            for opt in param.opts
+        }
+        previous = ""
+        for arg in args:
+            if arg in COMMANDS and previous not in takes_value:
+                return arg
+            previous = arg
+        return None
+
+    def _own_options(self, ctx: click.Context) -> set[str]:
+        names: set[str] = set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                names.update(param.opts, param.secondary_opts)
+        return names
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The group's options, then the default command's (they work with no command too),
+        then the commands."""
+        click.Command.format_options(self, ctx, formatter)
+        run = self.get_command(ctx, DEFAULT_COMMAND)
+        if run is not None:
+            rows = [
+                row
+                for param in run.get_params(ctx)
+                if (row := param.get_help_record(ctx)) is not None and "--help" not in row[0]
+            ]
+            with formatter.section(
+                f"Options of `zoomtui {DEFAULT_COMMAND}`, taken with no command"
+            ):
+                formatter.write_dl(rows)
+        self.format_commands(ctx, formatter)
 
 
 @click.group(
@@ -41,16 +108,19 @@ class LazyGroup(click.Group):
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(__version__, prog_name="zoomtui")
+@click.version_option(__version__, "-V", "--version", prog_name="zoomtui")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """A terminal monitor for Zoom WebSocket event subscriptions.
 
-    With no command, opens the monitor on the selected profile (same as `zoomtui run`).
+    With no command, opens the monitor on the selected profile: `zoomtui` is
+    `zoomtui run`, and takes its options (`zoomtui --profile work`).
     Try `zoomtui demo` to see it against a built-in fake Zoom, no account needed.
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(LazyGroup.get_command(main, ctx, "run"))
+        run = LazyGroup.get_command(main, ctx, DEFAULT_COMMAND)  # type: ignore[arg-type]
+        assert run is not None
+        ctx.invoke(run)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ that see those values (httpx, httpcore, websockets).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -102,11 +103,18 @@ def redact(text: object, extra: Iterable[str] = ()) -> str:
     return s
 
 
-def mask_id(value: str, keep: int = 2) -> str:
-    """Partly mask an identifier for display (`9fX…k2`): enough to recognise, not to copy."""
+def mask_id(value: str, keep: int = 2, *, fingerprint: bool = False) -> str:
+    """Partly mask an identifier for display (`9fX…k2`): enough to recognise, not to copy.
+
+    `fingerprint=True` adds four hex digits of the id's SHA-256 (`dem…01 #5c1e`): ids that
+    share their ends (`demo-account-0001`, `demo-acc-prod-0001`) still look different side
+    by side, and the digits say nothing about the hidden middle.  Short ids are shown whole."""
     if len(value) <= keep * 2 + 1:
         return value
-    return f"{value[: keep + 1]}…{value[-keep:]}"
+    shown = f"{value[: keep + 1]}…{value[-keep:]}"
+    if fingerprint:
+        shown += " #" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:4]
+    return shown
 
 
 def _redact_record(record: logging.LogRecord) -> None:

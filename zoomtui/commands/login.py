@@ -38,6 +38,8 @@ _EXIT_FOR_PROBLEM = {
     "unreachable": EXIT_FAILURE,
 }
 
+_URL_LABELS = {"oauth_url": "Token URL", "ws_url": "WebSocket URL"}
+
 _INTRO = (
     "Enter the credentials of your Zoom Server-to-Server OAuth app (Zoom App Marketplace,\n"
     "Manage, your app, App Credentials). The subscription id is the subscriptionId=... part\n"
@@ -74,6 +76,20 @@ def _ask(name: str, given: str | None, env: dict[str, str], default: object) -> 
         LABELS[name].capitalize(), default=default or None, show_default=bool(default)
     )
     return str(value).strip()
+
+
+def _say_urls_from_env(
+    profile: str, oauth_url: str | None, ws_url: str | None, env: dict[str, str]
+) -> None:
+    """A URL taken from the shell is saved in the profile with the ids: say so, since a
+    variable left over from a test session (a fake server) would otherwise stick unseen."""
+    for name, given in (("oauth_url", oauth_url), ("ws_url", ws_url)):
+        var = ENV_FOR[name]
+        if not given and env.get(var):
+            click.echo(
+                f"{_URL_LABELS[name]}: from {var} ({env[var]}); it will be saved in profile "
+                f"'{profile}' (to save another, unset {var} or pass --{name.replace('_', '-')})."
+            )
 
 
 def _print_result(result: SaveResult) -> None:
@@ -165,6 +181,7 @@ def command(
             sys.exit(EXIT_CONFIG)
         allow_insecure = True
 
+    _say_urls_from_env(name, oauth_url, ws_url, env)
     if not (account_id or client_id or subscription_id) and not all(
         env.get(ENV_FOR[n]) for n in ("account_id", "client_id", "subscription_id")
     ):

@@ -37,12 +37,20 @@ def command(profile: str | None, config_path: str | None, forget: bool) -> None:
     install_log_redaction()
     name = cfg.selected_profile(profile)
     path = cfg.config_path(config_path)
+    try:
+        known = cfg.load_config(path).names()
+    except cfg.ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
     forget_session_secret(name)
     failed = False
+    removed = False
     try:
         removed = delete_secret(name)
     except KeyringUnavailable as exc:
-        if exc.state == "none":
+        if name not in known:
+            pass  # said below: there is no such profile
+        elif exc.state == "none":
             click.echo(f"No keyring on this machine, so no secret for '{name}' was stored in one.")
         else:
             click.echo(f"{exc.message} The secret of '{name}' may still be stored.", err=True)
@@ -53,8 +61,13 @@ def command(profile: str | None, config_path: str | None, forget: bool) -> None:
                 f"Removed the client secret of '{name}' from the keyring "
                 f"(zoomtui / {keyring_username(name)})."
             )
-        else:
+        elif name in known:
             click.echo(f"No client secret of '{name}' was stored in the keyring.")
+    if name not in known and not removed:
+        # A typo must not look like a successful logout.
+        there = f" Profiles there: {', '.join(known)}." if known else " It holds no profiles."
+        click.echo(f"There is no profile '{name}' in {path}.{there} Nothing was removed.", err=True)
+        sys.exit(EXIT_CONFIG)
     if forget:
         try:
             gone = cfg.delete_profile(name, path)

@@ -20,7 +20,7 @@ from zoomtui.credentials import (
     resolve,
     session_secret,
 )
-from zoomtui.redaction import Secret, install_log_redaction, mask_id
+from zoomtui.redaction import install_log_redaction, mask_id
 
 _SHOW_ORDER = (
     "account_id",
@@ -52,7 +52,17 @@ def _path(ctx: click.Context, config_path: str | None) -> Path:
     return cfg.config_path(given)
 
 
-def _keyring_line(status: KeyringStatus, accepted_by: list[str]) -> str:
+#: how a client secret that is set is shown (`doctor` and `status` say the same)
+SECRET_SET = "set (hidden)"
+
+
+def _masked(value: object) -> str:
+    # The fingerprint tells apart ids that share their first and last characters.
+    return mask_id(str(value), fingerprint=True) if value else "-"
+
+
+def keyring_line(status: KeyringStatus, accepted_by: list[str]) -> str:
+    """One line on the keyring: its state, and which profiles accepted an insecure one."""
     if status.state == "insecure":
         who = (
             f"; accepted for {', '.join(accepted_by)}"
@@ -97,9 +107,9 @@ def _list(path: Path, profile: str | None) -> None:
                 (
                     "*" if name == selected else "",
                     name,
-                    mask_id(str(values.get("account_id", "-"))),
-                    mask_id(str(values.get("client_id", "-"))),
-                    mask_id(str(values.get("subscription_id", "-"))),
+                    _masked(values.get("account_id")),
+                    _masked(values.get("client_id")),
+                    _masked(values.get("subscription_id")),
                     _secret_state(name, values, status),
                 )
             )
@@ -112,7 +122,7 @@ def _list(path: Path, profile: str | None) -> None:
         if selected not in config.profiles:
             click.echo(f"The selected profile '{selected}' is not in the config file.")
         accepted = [n for n, v in config.profiles.items() if v.get("insecure_keyring")]
-        click.echo(_keyring_line(status, accepted))
+        click.echo(keyring_line(status, accepted))
     if env_set:
         click.echo(f"Set in the environment (these override any profile): {', '.join(env_set)}")
 
@@ -176,7 +186,8 @@ def show_command(ctx: click.Context, name: str | None, config_path: str | None) 
         value = res.values.get(key)
         source = res.sources.get(key, "")
         if key == "client_secret":
-            shown = value.masked() if isinstance(value, Secret) else "(not set)"
+            # From the keyring it is a Secret, from ZOOM_CLIENT_SECRET a plain string: set either way.
+            shown = SECRET_SET if value else "(not set)"
             if source == "keyring" and status.state == "insecure":
                 source = "keyring, INSECURE plain-file backend"
             elif not value and status.state in ("none", "error"):
@@ -197,4 +208,4 @@ def show_command(ctx: click.Context, name: str | None, config_path: str | None) 
     if res.keyring_problem and status.state not in ("none", "error"):
         click.echo(f"The secret could not be read: {res.keyring_problem}")
     accepted = [name] if res.profile_values.get("insecure_keyring") else []
-    click.echo(_keyring_line(status, accepted))
+    click.echo(keyring_line(status, accepted))

@@ -8,15 +8,18 @@ from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
 from zoomtui.fakezoom.oauth import TokenRequest
 from zoomtui.fakezoom.scenario import scenario_events
 from zoomtui.fakezoom.server import MALFORMED_KINDS, SCENARIOS, FakeZoom, malformed_frame
+from zoomtui.fakezoom.triggers import TRIGGER_EVENTS, TriggerRequest
 
 __all__ = [
     "DEMO_CREDENTIALS",
     "MALFORMED_KINDS",
     "SCENARIOS",
+    "TRIGGER_EVENTS",
     "DemoCredentials",
     "FakeConnection",
     "FakeZoom",
     "TokenRequest",
+    "TriggerRequest",
     "malformed_frame",
     "scenario_events",
 ]

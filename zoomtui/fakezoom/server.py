@@ -23,12 +23,20 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
+from websockets.protocol import State
 
 from zoomtui.fakezoom.connection import FakeConnection, TextBytes
+from zoomtui.fakezoom.control import (
+    CONTROL_PREFIX,
+    ControlEndpoint,
+    is_control_request,
+    new_control_token,
+)
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
-from zoomtui.fakezoom.httpserver import HttpServer
+from zoomtui.fakezoom.httpserver import HttpServer, Request, Response
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
 from zoomtui.fakezoom.schedule import FrameSource, Pump, prepare
+from zoomtui.fakezoom.triggers import TriggerRequest, build_event
 from zoomtui.redaction import RedactingFilter, Secret
 from zoomtui.settings import ConnectionSettings, is_loopback_host
 
@@ -104,6 +112,7 @@ class FakeZoom:
         allow_non_loopback: bool = False,
         compression: bool = False,
         token_prefix: str = "fzk.",
+        control_token: str | None = None,
     ) -> None:
         if not allow_non_loopback and not is_loopback_host(host):
             raise ValueError(
@@ -142,6 +151,9 @@ class FakeZoom:
             new_token_revokes_old=new_token_revokes_old,
             token_prefix=token_prefix,
         )
+        #: opens the control endpoint (`zoomtui trigger`); random per fake unless given
+        self.control_token = control_token or new_control_token()
+        self._control = ControlEndpoint(self.control_token, self.trigger)
         self.connections: list[FakeConnection] = []
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
@@ -167,7 +179,7 @@ class FakeZoom:
         """Listen (again). After `stop()`, the same ports are reused."""
         if self._ws_server is not None:
             return
-        http = HttpServer(self.issuer.handle, self.host, self.oauth_port)
+        http = HttpServer(self._http_request, self.host, self.oauth_port)
         await http.start()
         self.oauth_port = http.port
         self._http = http
@@ -205,9 +217,14 @@ class FakeZoom:
                 async with asyncio.timeout(3):
                     await self._ws_server.wait_closed()
             except TimeoutError:
+                # A client that stopped reading never answers the close frame: drop it, or
+                # its handler would wait out websockets' own close timeout and hold the exit.
                 for conn in self.connections:
-                    if conn.open:
+                    if conn.ws.state is not State.CLOSED:
                         conn.cut()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(3):
+                        await self._ws_server.wait_closed()
             self._ws_server = None
         if self._http is not None:
             await self._http.stop()
@@ -223,6 +240,16 @@ class FakeZoom:
     @property
     def ws_url(self) -> str:
         return f"ws://{_url_host(self.host)}:{self.port}{WS_PATH}"
+
+    @property
+    def control_url(self) -> str:
+        """The control endpoint's base URL (on the token endpoint's listener)."""
+        return f"http://{_url_host(self.host)}:{self.oauth_port}{CONTROL_PREFIX}"
+
+    async def _http_request(self, req: Request) -> Response:
+        if is_control_request(req):  # never a token request: no fault, not recorded
+            return await self._control.handle(req)
+        return await self.issuer.handle(req)
 
     def issue_token(self) -> str:
         """A live token without an HTTP round trip (for tests that are about the WebSocket)."""
@@ -314,6 +341,12 @@ class FakeZoom:
         for c in self._targets(conn):
             sent += await c.send_event(content, frame)
         return sent
+
+    async def trigger(self, request: TriggerRequest) -> tuple[dict, int]:
+        """Build the event `request` asks for (`triggers.build_event`, stamped now) and send
+        it to every open connection. Returns the event and how many connections it reached."""
+        event = build_event(request, self.clock(), self.credentials.account_id)
+        return event, await self.inject(event)
 
     async def inject_frame(self, data: str | bytes, conn: FakeConnection | None = None) -> int:
         """Send anything verbatim: str as a text frame, bytes as a binary frame."""
