@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import json
 import os
 import signal
 import sqlite3
@@ -30,8 +31,10 @@ from zoomtui.monitor.archive import (
     ArchiveError,
     ArchiveReader,
     Retention,
+    WriterSettings,
     archive_path,
     migrate,
+    process_writer,
 )
 from zoomtui.monitor.when import WhenError, parse_when
 from zoomtui.zoom.protocol import (
@@ -584,7 +587,7 @@ def test_a_writer_that_cannot_start_again_is_tried_less_and_less_often(
     path: Path, writer_mode: str, monkeypatch: pytest.MonkeyPatch
 ):
     _only_process(writer_mode)
-    monkeypatch.setattr(archive_mod, "WRITER_RESTART_FIRST", 0.25)
+    monkeypatch.setattr(process_writer, "WRITER_RESTART_FIRST", 0.25)
     a = Archive(
         path, retention=Retention(max_age_days=None), flush_interval=0.02, retry_interval=60.0
     )
@@ -598,7 +601,7 @@ def test_a_writer_that_cannot_start_again_is_tried_less_and_less_often(
             "import sys; sys.stderr.write('no disk here\\n'); sys.exit(3)",
         ]
 
-    monkeypatch.setattr(archive_mod, "_writer_command", broken)
+    monkeypatch.setattr(process_writer, "_writer_command", broken)
     assert a.writer_pid is not None
     os.kill(a.writer_pid, signal.SIGKILL)
     _wait_for(lambda: len(starts) >= 3, timeout=15)  # after 0.25 s, then 0.5 s, then 1 s
@@ -619,10 +622,12 @@ def test_sigterm_makes_the_writer_commit_what_it_has(path: Path, writer_mode: st
         a.add(event(i), "c")
     # Hand them over now, without a flush (which would commit them): the writer holds them
     # uncommitted (it would commit in a minute).
-    a._pack()
-    a._feed_wake.set()
+    writer = a._writer
+    assert isinstance(writer, process_writer.ProcessWriter)
+    writer._pack()
+    writer._feed_wake.set()
     deadline = time.monotonic() + 10
-    while a._out and time.monotonic() < deadline:
+    while writer._out and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(0.2)  # through the pipe
     assert ArchiveReader(path).count() == 0
@@ -665,6 +670,26 @@ def test_the_writer_ignores_the_terminal_s_ctrl_c(path: Path, writer_mode: str):
     assert a.flush() and a.status == STATUS_OPEN
     a.close()
     assert ArchiveReader(path).count() == 1
+
+
+def test_the_writer_process_module_runs_once_as_main(path: Path, writer_mode: str):
+    # `python -m` runs the writer's module as __main__: were the package to import it as
+    # well, it would run twice, with two copies of its classes (runpy warns of that).
+    _only_process(writer_mode)
+    args = {
+        "path": str(path),
+        "now": T0,
+        **WriterSettings(Retention(), 0.05, 100, 1.0).to_json(),
+    }
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-m", process_writer.WRITER_MODULE, json.dumps(args)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=process_writer._child_env(),
+    )
+    assert done.returncode == 0 and done.stderr == b""
+    reports = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["status"] for r in reports] == [STATUS_OPEN, STATUS_CLOSED]
 
 
 # ---------------------------------------------------------------------------------

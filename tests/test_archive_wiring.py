@@ -40,8 +40,7 @@ from zoomtui.commands.archiving import plan_for, profile_values
 from zoomtui.commands.replay import replay_app
 from zoomtui.commands.tail import run_tail
 from zoomtui.fakezoom import FakeZoom
-from zoomtui.monitor import archive as archive_mod
-from zoomtui.monitor.archive import Archive, ArchiveReader, archive_path
+from zoomtui.monitor.archive import Archive, ArchiveReader, archive_path, process_writer
 from zoomtui.monitor.eventlog import GapRow
 from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.monitor.recording import HistoryMark
@@ -278,7 +277,7 @@ async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
     fake: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the app looks at the archive every second: the writer stays away longer than that
-    monkeypatch.setattr(archive_mod, "WRITER_RESTART_FIRST", 3.0)
+    monkeypatch.setattr(process_writer, "WRITER_RESTART_FIRST", 3.0)
     app = tui_app(fake, tmp_path)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")

@@ -158,6 +158,11 @@ class ZoomEvent:
         self._raw = value
 
     @property
+    def stored_raw(self) -> str | bytes:
+        """The whole frame as this event keeps it, not decoded: UTF-8 bytes or text."""
+        return self._raw
+
+    @property
     def body(self) -> dict:
         """The whole event object (``event``, ``event_ts``, ``payload``, ...)."""
         b = self._body

@@ -1,0 +1,513 @@
+"""The writer core: commits queued updates to the archive file, from a thread of its own,
+and applies the retention limits.
+
+The same `WriterCore` runs in the writer process (`zoomtui.monitor.archive.child`, fed
+from the pipe) or in a thread of the monitor (`ThreadWriter`, fed by `Archive.add`), so
+every batch, failure, retry and retention step behaves alike.
+
+Events go to SQLite 128 rows per INSERT statement (``VALUES (...), (...), ...``)
+rather than through `executemany`: fewer statements and the per-row work in C.
+WAL with synchronous=NORMAL means a committed batch survives a killed process.
+
+A disk or permission problem never raises into the caller: the writer goes to status
+"failed" with a message saying what to do, keeps draining (and counting) what it is
+given, and retries every `retry_interval`.  When it recovers, the lost interval is
+recorded as a gap.  Retention (age, size, row count) runs in small chunks between
+batches, so even a large first clean-up never stalls writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sqlite3
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from itertools import chain, repeat, starmap
+from pathlib import Path
+from typing import Any
+
+from zoomtui.monitor.archive.pipe import EventFrames
+from zoomtui.monitor.archive.records import (
+    ARCHIVE_CONNECTION_ID,
+    EVENT_ROW_LEN,
+    INSERT_GAP,
+    INSERT_MALFORMED,
+    INSERT_NOTICE,
+    INSERT_STATE,
+    STATUS_CLOSED,
+    STATUS_FAILED,
+    STATUS_OPEN,
+    insert_events_sql,
+    scrub,
+)
+from zoomtui.monitor.archive.schema import NewerSchemaError, open_for_writing
+from zoomtui.zoom.protocol import MalformedFrame
+from zoomtui.zoom.updates import Gap, Notice, StateChanged
+
+#: bytes given back to the disk per retention step
+_VACUUM_BYTES = 1 << 20
+#: event rows inserted at a time when frames are made into rows (bounds the writer's memory)
+_RUN_MAX = 1024
+
+#: how much nicer (lower priority) the writer process is than the monitor: in a flood it
+#: falls behind and catches up afterwards, its backlog held as bytes in its own memory
+WRITER_NICENESS = 19
+#: the same for the threads that write (thread mode) or hand over (process mode) in the
+#: monitor itself: a thread holding the GIL must not wait long for a CPU (measured: 19
+#: made the thread writer worse, 10 did not)
+THREAD_NICENESS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much history to keep. None = no limit of that kind."""
+
+    max_age_days: float | None = 30.0
+    max_size_mb: float | None = 1024.0
+    max_rows: int | None = None
+    #: seconds between checks (the first runs when the archive opens)
+    interval: float = 60.0
+    #: rows deleted per transaction: the writer flushes events between chunks
+    chunk: int = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class WriterSettings:
+    """How a writer writes: the same for a writer thread and the writer process."""
+
+    retention: Retention
+    flush_interval: float
+    batch_max: int
+    retry_interval: float
+    max_page_count: int | None = None  # tests: simulate a full disk
+
+    def to_json(self) -> dict[str, Any]:
+        """As JSON values (for the writer process's arguments)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, args: dict[str, Any]) -> WriterSettings:
+        """What `to_json` gave (extra keys are ignored)."""
+        return cls(
+            retention=Retention(**args["retention"]),
+            flush_interval=float(args["flush_interval"]),
+            batch_max=int(args["batch_max"]),
+            retry_interval=float(args["retry_interval"]),
+            max_page_count=args.get("max_page_count"),
+        )
+
+
+def lower_thread_priority(niceness: int = THREAD_NICENESS) -> None:
+    """Run the calling thread at a lower CPU priority, where the OS allows it.
+
+    Writing is background work that may lag (its queue is drained later, and by close());
+    on a busy machine the CPU should go to receiving events and the UI first.  Measured on
+    2 shared cores with the fake Zoom flooding from the other: the writer's SQLite work
+    (about 4 us per event, outside the GIL) took that CPU from ingest, a fifth of its rate.
+    On an idle core it changes nothing.  Linux gives each thread its own nice value
+    (setpriority on the thread id); elsewhere this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(AttributeError, OSError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+
+
+class Marker:
+    """Queued behind updates: the writer answers it once everything before it is committed."""
+
+    __slots__ = ("done", "ident", "retention")
+
+    def __init__(self, retention: bool = False, ident: int = 0) -> None:
+        self.done = threading.Event()
+        self.retention = retention
+        self.ident = ident
+
+
+def failure_message(path: Path, exc: BaseException, retry: float) -> str:
+    detail = str(exc).rstrip(".") or type(exc).__name__
+    low = detail.lower()
+    later = (
+        f"zoomtui tries again every {retry:g} s." if retry > 0 else "restart zoomtui to try again."
+    )
+    shown = "Live events are still shown but not kept"
+    if isinstance(exc, NewerSchemaError):
+        return (
+            f"The event archive {path} was written by a newer zoomtui ({detail}); "
+            f"{shown.lower()}. Upgrade zoomtui or move the file aside."
+        )
+    if "full" in low or getattr(exc, "errno", None) == 28:
+        return (
+            f"The disk holding the event archive is full ({path}): {shown.lower()}. "
+            f"Free some space or lower the archive size limit; {later}"
+        )
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return (
+            f"The event archive {path} is damaged ({detail}); {shown.lower()}. "
+            "Move the file aside to start a new one."
+        )
+    if "locked" in low or "busy" in low:
+        return (
+            f"The event archive {path} is locked by another program ({detail}); "
+            f"{shown.lower()}; {later}"
+        )
+    return (
+        f"The event archive cannot be written at {path} ({detail}): {shown.lower()}. "
+        f"Check that the folder exists and is writable; {later}"
+    )
+
+
+def tally(batch: list[Any]) -> tuple[int, list[Marker]]:
+    """(updates in `batch`, its markers)."""
+    units = 0
+    markers = []
+    for item in batch:
+        if type(item) is EventFrames:
+            units += item.count
+        elif type(item[0]) is Marker:
+            markers.append(item[0])
+        else:
+            units += 1
+    return units, markers
+
+
+class WriterCore:
+    """Commits what is queued to the file, from its own thread.
+
+    Its `queue` holds event rows (tuples of `EVENT_ROW_LEN`: connection id, then the
+    columns of `records.event_row`), `EventFrames` (events as the writer process receives
+    them), ``(update, connection_id)`` pairs and markers.  It wakes every
+    `flush_interval`, takes what is queued and commits it in one transaction.  In the
+    writer process the pipe from the monitor feeds it; in thread mode, `ThreadWriter.add`
+    appends to `queue` itself.  `on_batch(markers)` (if given) is called after every batch
+    and every retention step, from the writer thread.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        settings: WriterSettings,
+        *,
+        clock: Callable[[], float],
+        on_batch: Callable[[list[Marker]], None] | None = None,
+        lower_priority: bool = True,
+    ) -> None:
+        self.path = path
+        self.retention = settings.retention
+        self._clock = clock
+        self.flush_interval = settings.flush_interval
+        self.batch_max = max(1, settings.batch_max)
+        self.retry_interval = settings.retry_interval
+        self._max_page_count = settings.max_page_count
+        self._on_batch = on_batch
+        self._lower_priority = lower_priority
+        self.status = STATUS_OPEN
+        self.error: str | None = None
+        #: rows committed, updates dropped while failed, updates taken off the queue
+        self.written = 0
+        self.dropped = 0
+        self.taken = 0
+        self._dropped_in_gap = 0
+        self._rows_per_statement = 64
+        #: CPU seconds the writer thread has used
+        self.cpu = 0.0
+        #: what is waiting to be written (thread mode: `ThreadWriter.add` appends here)
+        self.queue: deque[Any] = deque()
+        self._wake = threading.Event()
+        self._closing = False
+        self._lost_since: float | None = None
+        self._retry_at = 0.0
+        self._retention_due = 0.0  # monotonic; 0 = check as soon as the writer starts
+        self._retention_busy = False
+        self._db = self._open_writer()
+        self._thread = threading.Thread(
+            target=self._run, name=f"zoomtui-archive:{path.name}", daemon=True
+        )
+        self._thread.start()
+
+    # -- feeding and control ------------------------------------------------------------
+    def put_many(self, items: Iterable[Any]) -> None:
+        self.queue.extend(items)
+
+    def mark(self, marker: Marker) -> None:
+        """Queue `marker`; it is answered (marker.done set) once what precedes it is committed."""
+        self.queue.append((marker, None))
+        self._wake.set()
+
+    def request(self, marker: Marker, timeout: float) -> bool:
+        if not self._thread.is_alive():
+            return False
+        self.mark(marker)
+        return marker.done.wait(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._wake.set()
+        self._thread.join(timeout)
+        self.queue = deque(maxlen=0)
+        db, self._db = self._db, None
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("PRAGMA optimize")
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        if self.status != STATUS_FAILED:
+            self.status = STATUS_CLOSED
+
+    # -- opening ------------------------------------------------------------------------
+    def _open_writer(self) -> sqlite3.Connection | None:
+        try:
+            db, self._rows_per_statement = open_for_writing(self.path, self._max_page_count)
+        except (sqlite3.Error, OSError) as exc:
+            self._fail(exc)
+            return None
+        return db
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = failure_message(self.path, exc, self.retry_interval)
+        self.status = STATUS_FAILED
+        if self._lost_since is None:
+            self._lost_since = self._clock()
+        self._retry_at = time.monotonic() + self.retry_interval
+
+    # -- the writer thread ----------------------------------------------------------------
+    def _run(self) -> None:
+        if self._lower_priority:
+            lower_thread_priority()
+        q = self.queue
+        report = self._on_batch
+        while True:
+            if not self._closing:
+                self._wake.wait(0.005 if self._retention_busy else self.flush_interval)
+                self._wake.clear()
+            n = len(q)
+            while n > 0:
+                take = min(n, self.batch_max)
+                # popleft one by one (add() may append meanwhile), driven from C
+                batch = list(starmap(q.popleft, repeat((), take)))
+                try:
+                    markers = self._write(batch)
+                except Exception as exc:  # a bug must not kill the thread (and grow the queue)
+                    self._fail(exc)
+                    markers = self._discard(batch)
+                del batch
+                n -= take
+                if report is not None:
+                    report(markers)
+                for marker in markers:
+                    marker.done.set()
+            self.cpu = time.thread_time()
+            if self._closing and not q:
+                return
+            if self._db is not None and self.status == STATUS_OPEN:
+                now = time.monotonic()
+                if self._retention_busy or now >= self._retention_due:
+                    self._retention_busy = self._retention_step()
+                    if not self._retention_busy:
+                        self._retention_due = now + self.retention.interval
+                    if report is not None:
+                        report([])
+
+    def _write(self, batch: list[Any]) -> list[Marker]:
+        """Commit `batch`; the markers in it, to answer once the caller has reported."""
+        if self.status == STATUS_FAILED and not self._may_retry():
+            return self._discard(batch)
+        db = self._db
+        assert db is not None
+        markers: list[Marker] = []
+        rows = units = 0
+        event_row = EVENT_ROW_LEN
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                run: list[Any] = []
+                for item in batch:
+                    if type(item) is EventFrames:  # from the monitor: rows made here
+                        run.extend(item.rows())
+                        units += item.count
+                        if len(run) >= _RUN_MAX:
+                            rows += self._insert_events(db, run)
+                            run = []
+                        continue
+                    if len(item) == event_row:  # an event's row
+                        run.append(item)
+                        units += 1
+                        continue
+                    if run:
+                        rows += self._insert_events(db, run)
+                        run = []
+                    update, cid = item
+                    if type(update) is Marker:
+                        markers.append(update)
+                    else:
+                        units += 1
+                        rows += self._insert_other(db, update, cid)
+                if run:
+                    rows += self._insert_events(db, run)
+                if self.status == STATUS_FAILED:
+                    rows += self._record_own_gap(db)
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+        except (sqlite3.Error, OSError, ValueError, OverflowError) as exc:
+            self._fail(exc)
+            # the loop may not have reached them
+            lost, markers = tally(batch)
+            self.dropped += lost
+            self._dropped_in_gap += lost
+            self.taken += lost
+        else:
+            self.written += rows
+            self.taken += units
+            if self.status == STATUS_FAILED:  # recovered
+                self.status, self.error = STATUS_OPEN, None
+                self._lost_since = None
+                self._dropped_in_gap = 0
+        for marker in markers:
+            if marker.retention and self.status == STATUS_OPEN:
+                while self._retention_step():
+                    pass
+        return markers
+
+    def _insert_events(self, db: sqlite3.Connection, rows: list[Any]) -> int:
+        # Statements of 128, 64, ..., 1 rows: any batch is a few of them, all kept
+        # prepared in sqlite3's statement cache.
+        execute, flat, sql = db.execute, chain.from_iterable, insert_events_sql
+        total, i, size = len(rows), 0, self._rows_per_statement
+        while i < total:
+            while size > total - i:
+                size //= 2
+            chunk = rows[i : i + size]
+            try:
+                execute(sql(size), [*flat(chunk)])
+            except UnicodeEncodeError:  # a lone surrogate (hand-made events only): scrubbed
+                execute(sql(size), [*map(scrub, flat(chunk))])
+            i += size
+        return total
+
+    @staticmethod
+    def _insert_other(db: sqlite3.Connection, update: Any, cid: str | None) -> int:
+        kind = type(update)
+        if kind is MalformedFrame:
+            raw = update.raw
+            if isinstance(raw, str):  # hand-made; parse_frame always gives bytes
+                raw = raw.encode("utf-8", "surrogatepass")
+            db.execute(INSERT_MALFORMED, (cid, update.received_at, update.reason, bytes(raw)))
+        elif kind is StateChanged:
+            db.execute(
+                INSERT_STATE,
+                (
+                    cid,
+                    update.at,
+                    str(update.state),
+                    str(update.previous),
+                    update.reason,
+                    update.hint,
+                    update.retry_in,
+                    update.attempt,
+                ),
+            )
+        elif kind is Gap:
+            db.execute(INSERT_GAP, (cid, update.end, update.start, update.reason))
+        elif kind is Notice:
+            env = update.envelope
+            db.execute(INSERT_NOTICE, (cid, env.received_at, update.text, env.raw))
+        else:  # Heartbeat, TokenInfo: live-only information
+            return 0
+        return 1
+
+    def _may_retry(self) -> bool:
+        if self._closing and self._db is None:
+            return False
+        if not self._closing and time.monotonic() < self._retry_at:
+            return False
+        self._retry_at = time.monotonic() + self.retry_interval
+        if self._db is None:
+            lost_since = self._lost_since
+            self._db = self._open_writer()
+            if self._db is None:
+                return False
+            self._lost_since = lost_since
+        return True
+
+    def _discard(self, batch: list[Any]) -> list[Marker]:
+        lost, markers = tally(batch)
+        self.dropped += lost
+        self._dropped_in_gap += lost
+        self.taken += lost
+        return markers
+
+    def _record_own_gap(self, db: sqlite3.Connection) -> int:
+        """After a failure, say in the record itself which interval is missing."""
+        if not self._dropped_in_gap or self._lost_since is None:
+            return 0
+        reason = f"the archive could not be written: {self._dropped_in_gap} updates were not kept"
+        db.execute(INSERT_GAP, (ARCHIVE_CONNECTION_ID, self._clock(), self._lost_since, reason))
+        return 1
+
+    # -- retention --------------------------------------------------------------------
+    def _retention_step(self) -> bool:
+        """Delete one chunk of what the limits exclude. True when more is left to do."""
+        db = self._db
+        r = self.retention
+        if db is None:
+            return False
+        chunk = max(1, r.chunk)
+        try:
+            if r.max_age_days is not None:
+                cutoff = self._clock() - r.max_age_days * 86400.0
+                if self._delete_oldest(db, chunk, cutoff) == chunk:
+                    return True
+            if r.max_rows is not None:
+                excess = db.execute("SELECT count(*) FROM log").fetchone()[0] - r.max_rows
+                if excess > 0:
+                    self._delete_oldest(db, min(excess, chunk))
+                    return True  # the next step checks again, then gives the pages back
+            if r.max_size_mb is not None:
+                page_size = db.execute("PRAGMA page_size").fetchone()[0]
+                pages = db.execute("PRAGMA page_count").fetchone()[0]
+                free = db.execute("PRAGMA freelist_count").fetchone()[0]
+                used = (pages - free) * page_size
+                limit = r.max_size_mb * 1024 * 1024
+                if used > limit:
+                    rows = db.execute("SELECT count(*) FROM log").fetchone()[0]
+                    if rows:
+                        # Down to 90 % of the limit, so the next check has room to spare.
+                        want = math.ceil((used - 0.9 * limit) / (used / rows))
+                        self._delete_oldest(db, min(chunk, max(1, want)))
+                        return True
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            if free:
+                # Give deleted pages back to the disk, a few at a time.  executescript:
+                # each step frees one page, and execute() would stop after the first.
+                pages = max(1, _VACUUM_BYTES // db.execute("PRAGMA page_size").fetchone()[0])
+                db.executescript(f"PRAGMA incremental_vacuum({pages:d});")
+                return free > pages
+        except sqlite3.Error as exc:
+            self._fail(exc)
+        return False
+
+    @staticmethod
+    def _delete_oldest(db: sqlite3.Connection, n: int, before: float | None = None) -> int:
+        if before is None:
+            cur = db.execute(
+                "DELETE FROM log WHERE seq IN (SELECT seq FROM log ORDER BY at, seq LIMIT ?)", (n,)
+            )
+        else:
+            cur = db.execute(
+                "DELETE FROM log WHERE seq IN (SELECT seq FROM log WHERE at < ? "
+                "ORDER BY at, seq LIMIT ?)",
+                (before, n),
+            )
+        return cur.rowcount
