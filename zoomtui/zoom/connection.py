@@ -525,7 +525,7 @@ class ZoomConnection:
     def _ws_host(self) -> str:
         return urlsplit(self.settings.ws_url).netloc or self.settings.ws_url
 
-    # -- connecting ----------------------------------------------------------------
+    # -- connecting ------------------------------------------------------------------
     async def _handshake(self, token: Token) -> tuple[ZoomSocket, list[Update]] | Refused:
         """Handshake, then wait for build_connection. Frames before it are kept, not lost."""
         ws = await open_socket(
