@@ -48,6 +48,7 @@ from zoomtui.zoom.auth import TokenProvider
 from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Update
+from zoomtui.zoom.zoomsocket import url_with_token
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -155,7 +156,8 @@ class NetworkDiesAfterEvents(ZoomConnection):
             events += update.__class__.__name__ == "ZoomEvent"
             if events >= 5:
                 raise OSError(
-                    f"network is unreachable while reading {self._url(self.tokens.token)}"
+                    "network is unreachable while reading "
+                    + url_with_token(self.settings, self.tokens.token)
                 )
 
 
