@@ -31,6 +31,8 @@ from zoomtui.redaction import install_log_redaction, mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 
 CONNECT_TIMEOUT = 20.0
+#: the token request's deadline, unless --timeout is shorter
+TOKEN_TIMEOUT = 10.0
 SKEW_WARN = 2.0  # Date has a 1 s resolution: below this is noise
 
 _FIELD_LABELS = (
@@ -313,7 +315,9 @@ async def run_doctor(
 ) -> None:
     from zoomtui.zoom.auth import TokenProvider
 
-    async with TokenProvider(settings) as tokens:
+    # --timeout bounds the token request too (its deadline covers the whole request, not
+    # each read: an endpoint trickling bytes cannot hold doctor).
+    async with TokenProvider(settings, timeout=min(TOKEN_TIMEOUT, timeout)) as tokens:
         tok = await check_token(report, settings, tokens)
         if tok is None:
             return
@@ -365,7 +369,7 @@ def doctor(
     type=click.FloatRange(min=1),
     default=CONNECT_TIMEOUT,
     show_default=True,
-    help="Seconds to wait for the WebSocket and the heartbeat.",
+    help="Seconds to wait for the token request (at most 10), the WebSocket and the heartbeat.",
 )
 def command(
     profile: str | None, config_path: str | None, no_connect: bool, timeout: float, **kwargs: object
