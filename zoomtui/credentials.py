@@ -718,7 +718,7 @@ async def verify_and_save(
         **ids,
         "oauth_url": oauth_url or None,
         "ws_url": ws_url or None,
-        "insecure_transport": True if insecure_transport else None,
+        "insecure_transport": None,  # cleartext is for one run: an old `true` is dropped
         "insecure_keyring": True if store == "insecure keyring" else None,
     }
     try:

@@ -15,6 +15,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 import click
@@ -145,12 +146,30 @@ def check_settings(
         report.step("fail", "settings", found, str(exc), code=EXIT_CONFIG)
         return None
     report.step("ok", "settings", found)
+    _config_warnings(report, res.config_path)
     try:
         settings.check_transport()
     except SettingsError as exc:
         report.step("fail", "transport", str(exc), code=EXIT_CONFIG)
         return None
     return settings
+
+
+def _config_warnings(report: Report, path: Path) -> None:
+    """What the config file holds that zoomtui ignores (unknown keys, insecure_transport)."""
+    from zoomtui import config as cfg
+
+    try:
+        warnings = cfg.load_config(path).warnings
+    except SettingsError:  # already reported by the settings step
+        return
+    if warnings:
+        report.step(
+            "warn",
+            "config file",
+            list(warnings),
+            "Fix or delete those lines (see `zoomtui profiles`).",
+        )
 
 
 def check_keyring(report: Report, settings: ConnectionSettings | None) -> None:
