@@ -168,7 +168,7 @@ def _config_warnings(report: Report, path: Path) -> None:
             "warn",
             "config file",
             list(warnings),
-            "Fix or delete those lines (see `zoomtui profiles`).",
+            "Fix or delete those lines.",
         )
 
 
