@@ -31,6 +31,8 @@ def make(fake: FakeZoom, **kw) -> ZoomConnection:
     settings = fake.settings(
         heartbeat_interval=kw.pop("heartbeat_interval", HB), **kw.pop("settings", {})
     )
+    if "min_token_lifetime" in kw:  # tokens shorter than the provider's floor (a test's 1.5 s)
+        kw["tokens"] = TokenProvider(settings, min_lifetime=kw.pop("min_token_lifetime"))
     return ZoomConnection(settings, **kw)
 
 
@@ -83,7 +85,7 @@ async def test_events_arrive_in_order_exactly_once_across_reconnects() -> None:
 async def test_token_is_renewed_before_expiry_without_dropping_the_connection() -> None:
     # The fake does not re-check the connection's token here: only the renewal is tested.
     async with FakeZoom(token_ttl=1.5, check_token_on_heartbeat=False) as fake:
-        rec = Recorder(make(fake))
+        rec = Recorder(make(fake, min_token_lifetime=1))
         await rec.wait_state(S.CONNECTED)
         await rec.wait_for(lambda items: len(rec.of(TokenInfo)) >= 3, timeout=5)
         assert len(fake.token_requests) == 3
@@ -98,7 +100,7 @@ async def test_connection_token_expiry_reconnects_at_once_with_the_renewed_token
     # The fake checks the connection's own token at each heartbeat: when it expires, Zoom-style
     # "Invalid Token"; the token keeper already renewed it, so no extra request is needed.
     async with FakeZoom(token_ttl=1.5) as fake:
-        rec = Recorder(make(fake))
+        rec = Recorder(make(fake, min_token_lifetime=1))
         await rec.wait_state(S.CONNECTED, 2, timeout=8)
         drop = rec.states[rec.state_names().index("reconnecting")]
         assert "invalid" in drop.reason.lower() and drop.retry_in == 0

@@ -166,6 +166,50 @@ def test_not_text_is_a_filter_error() -> None:
         compile_filter(None)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("text", "message", "position"),
+    [
+        ("type:" + "[" * 10_000, "a filter is at most 2000 characters", 2000),
+        ("type:" + "[" * 1_000, "a type: or family: pattern is at most 200 characters", 0),
+        ("ana family:" + "[" * 201, "a type: or family: pattern is at most 200 characters", 4),
+        ('-type:"' + "*[" * 101 + '"', "a type: or family: pattern is at most 200 characters", 0),
+        ("ana " * 600, "a filter is at most 2000 characters", 2000),
+    ],
+    ids=["10,000 [", "1,000 [", "family: 201 [", "quoted and negated", "2,400 characters"],
+)
+def test_pathological_filters_are_refused_with_a_clear_error(
+    text: str, message: str, position: int
+) -> None:
+    """Before: `type:` and 10,000 `[` took 2.6 s to compile (50,000: 48 s), freezing the TUI."""
+    err = _error(text)
+    assert message in err.message, err.message
+    assert err.position == position
+
+
+def test_glob_compile_work_is_bounded_by_the_pattern_limit(monkeypatch) -> None:
+    """The costly step (fnmatch.translate, quadratic in `[`) only ever sees a short pattern,
+    and a filter holds a bounded number of them."""
+    from zoomtui.monitor import filters as filters_module
+
+    seen: list[int] = []
+    translate = fnmatch.translate
+
+    def recording(pattern: str) -> str:
+        seen.append(len(pattern))
+        return translate(pattern)
+
+    monkeypatch.setattr(filters_module.fnmatch, "translate", recording)
+    longest = "type:" + "[" * filters_module.MAX_GLOB_CHARS
+    compile_filter(longest)
+    compile_filter(" ".join([longest[:120]] * 16))
+    assert seen and max(seen) <= filters_module.MAX_GLOB_CHARS
+    assert filters_module.MAX_FILTER_CHARS // len("type:x ") * filters_module.MAX_GLOB_CHARS < 10**5
+    with pytest.raises(FilterError):
+        compile_filter("type:" + "[" * (filters_module.MAX_GLOB_CHARS + 1))
+    with pytest.raises(FilterError):
+        compile_filter("x" * (filters_module.MAX_FILTER_CHARS + 1))
+
+
 # --- matching events -------------------------------------------------------------------------
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from zoomtui.redaction import Secret
+from zoomtui.redaction import Secret, redact
 
 ZOOM_OAUTH_URL = "https://zoom.us/oauth/token"
 ZOOM_WS_URL = "wss://ws.zoom.us/ws"
@@ -25,6 +27,9 @@ ENV_SUBSCRIPTION_ID = "ZOOM_SUBSCRIPTION_ID"
 ENV_OAUTH_URL = "ZOOMTUI_OAUTH_URL"
 ENV_WS_URL = "ZOOMTUI_WS_URL"
 ENV_PROFILE = "ZOOMTUI_PROFILE"
+#: "1"/"true" allows cleartext for this run, as --insecure-transport does (never a profile)
+ENV_INSECURE_TRANSPORT = "ZOOMTUI_INSECURE_TRANSPORT"
+URL_SCHEMES = ("http", "https", "ws", "wss")
 
 
 class SettingsError(Exception):
@@ -52,7 +57,39 @@ def is_loopback_host(host: str) -> bool:
 
 
 def is_loopback(url: str) -> bool:
-    return is_loopback_host(urlsplit(url).hostname or "")
+    try:
+        return is_loopback_host(urlsplit(url).hostname or "")
+    except ValueError:  # not a URL at all: certainly not this machine
+        return False
+
+
+def _shown(value: str) -> str:
+    text = redact(repr(value))
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def check_url(label: str, url: str) -> None:
+    """A URL zoomtui can connect to: http(s) or ws(s), a host, a port from 1 to 65535.
+    Raises `SettingsError` naming the value (a URL that does not parse would otherwise
+    raise from deep inside a library, or be retried for ever)."""
+    if not isinstance(url, str):
+        raise SettingsError(f"The {label} must be text, not {type(url).__name__}.")
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        raise SettingsError(
+            f"The {label} {_shown(url)} is not a valid URL (it holds a space or a control "
+            "character)."
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise SettingsError(f"The {label} {_shown(url)} is not a valid URL ({exc}).") from None
+    if parts.scheme.lower() not in URL_SCHEMES:
+        raise SettingsError(f"The {label} {_shown(url)} is not an http(s)/ws(s) URL.")
+    if not parts.hostname:
+        raise SettingsError(f"The {label} {_shown(url)} has no host.")
+    if port == 0:
+        raise SettingsError(f"The {label} {_shown(url)} is not a valid URL (port 0).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +110,25 @@ class ConnectionSettings:
     #: where each value came from: field name -> "option", "env ZOOM_CLIENT_ID", "keyring", "profile work", "default"
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        # What no connection can use is refused here, whichever front end built the value:
+        # a malformed URL, or a heartbeat (nan, 0, below zero) that would spin or drop the link.
+        check_url("OAuth URL", self.oauth_url)
+        check_url("WebSocket URL", self.ws_url)
+        hb = self.heartbeat_interval
+        if (
+            isinstance(hb, bool)
+            or not isinstance(hb, int | float)
+            or not math.isfinite(hb)
+            or hb <= 0
+        ):
+            raise SettingsError(
+                f"heartbeat_interval must be a number of seconds above 0, not {hb!r}."
+            )
+        size = self.max_frame_bytes
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise SettingsError(f"max_frame_bytes must be a whole number above 0, not {size!r}.")
+
     def replace(self, **changes) -> ConnectionSettings:
         return dataclasses.replace(self, **changes)
 
@@ -89,13 +145,13 @@ def check_transport(oauth_url: str, ws_url: str, *, insecure: bool = False) -> N
     the access token (query string): in clear text, anyone on the path could read both.
     """
     for label, url, secure in (("OAuth URL", oauth_url, "https"), ("WebSocket URL", ws_url, "wss")):
+        check_url(label, url)
         scheme = urlsplit(url).scheme.lower()
-        if scheme not in ("http", "https", "ws", "wss"):
-            raise SettingsError(f"The {label} {url!r} is not an http(s)/ws(s) URL.")
         if insecure or scheme == secure or is_loopback(url):
             continue
         raise SettingsError(
             f"The {label} uses {scheme}:// to a non-loopback host ({urlsplit(url).hostname}); "
             f"credentials would cross the network in clear text. Use {secure}:// "
-            "or pass --insecure-transport if you really mean it."
+            f"or pass --insecure-transport (or set {ENV_INSECURE_TRANSPORT}=1) for this run "
+            "if you really mean it."
         )

@@ -57,7 +57,9 @@ def connection_options(func: Callable) -> Callable:
         "--insecure-transport",
         is_flag=True,
         default=False,
-        help="Allow http:// and ws:// to a non-loopback host.",
+        envvar="ZOOMTUI_INSECURE_TRANSPORT",
+        help="Allow http:// and ws:// to a non-loopback host, for this run only "
+        "(else ZOOMTUI_INSECURE_TRANSPORT=1; never from a profile).",
     )
     @functools.wraps(func)
     def wrapper(*args, **kwargs):

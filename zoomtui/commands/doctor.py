@@ -15,6 +15,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 import click
@@ -31,6 +32,8 @@ from zoomtui.redaction import install_log_redaction, mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 
 CONNECT_TIMEOUT = 20.0
+#: the token request's deadline, unless --timeout is shorter
+TOKEN_TIMEOUT = 10.0
 SKEW_WARN = 2.0  # Date has a 1 s resolution: below this is noise
 
 _FIELD_LABELS = (
@@ -143,12 +146,30 @@ def check_settings(
         report.step("fail", "settings", found, str(exc), code=EXIT_CONFIG)
         return None
     report.step("ok", "settings", found)
+    _config_warnings(report, res.config_path)
     try:
         settings.check_transport()
     except SettingsError as exc:
         report.step("fail", "transport", str(exc), code=EXIT_CONFIG)
         return None
     return settings
+
+
+def _config_warnings(report: Report, path: Path) -> None:
+    """What the config file holds that zoomtui ignores (unknown keys, insecure_transport)."""
+    from zoomtui import config as cfg
+
+    try:
+        warnings = cfg.load_config(path).warnings
+    except SettingsError:  # already reported by the settings step
+        return
+    if warnings:
+        report.step(
+            "warn",
+            "config file",
+            list(warnings),
+            "Fix or delete those lines.",
+        )
 
 
 def check_keyring(report: Report, settings: ConnectionSettings | None) -> None:
@@ -313,7 +334,9 @@ async def run_doctor(
 ) -> None:
     from zoomtui.zoom.auth import TokenProvider
 
-    async with TokenProvider(settings) as tokens:
+    # --timeout bounds the token request too (its deadline covers the whole request, not
+    # each read: an endpoint trickling bytes cannot hold doctor).
+    async with TokenProvider(settings, timeout=min(TOKEN_TIMEOUT, timeout)) as tokens:
         tok = await check_token(report, settings, tokens)
         if tok is None:
             return
@@ -365,7 +388,7 @@ def doctor(
     type=click.FloatRange(min=1),
     default=CONNECT_TIMEOUT,
     show_default=True,
-    help="Seconds to wait for the WebSocket and the heartbeat.",
+    help="Seconds to wait for the token request (at most 10), the WebSocket and the heartbeat.",
 )
 def command(
     profile: str | None, config_path: str | None, no_connect: bool, timeout: float, **kwargs: object

@@ -48,8 +48,10 @@ class ExportError(Exception):
 
 
 def _cell(text: str | None) -> str:
-    # Names and topics are typed by meeting participants: a leading = + - @ would make a
-    # spreadsheet run it as a formula (CSV injection). Such a cell starts with ' instead.
+    # Every text cell comes from Zoom's data: names and topics are typed by participants,
+    # and ids are no safer (a meeting uuid is base64 and may start with + or -).  A leading
+    # = + - @ would make a spreadsheet run it as a formula (CSV injection): such a cell
+    # starts with ' instead.
     if not text:
         return ""
     return "'" + text if text[0] in "=+-@\t\r" else text
@@ -60,9 +62,9 @@ def csv_row(event: ZoomEvent) -> tuple[str, ...]:
     return (
         iso_utc_ms(event.received_at),
         iso_utc_ms(event.event_ts_ms / 1000) if event.event_ts_ms is not None else "",
-        event.name,
-        event.meeting_id or "",
-        event.meeting_uuid or "",
+        _cell(event.name),
+        _cell(event.meeting_id),
+        _cell(event.meeting_uuid),
         _cell(event.topic),
         _cell(event.participant_name),
         _cell(event.participant_email),
@@ -205,7 +207,8 @@ def command(
 ) -> None:
     """Export archived events (what zoomtui received: Zoom never replays them).
 
-    Text in CSV cells that would start a spreadsheet formula (= + - @) gets a leading '.
+    Any CSV cell that would start a spreadsheet formula (= + - @) gets a leading ',
+    ids and event names included.
     """
     import time
 

@@ -145,7 +145,7 @@ def command(
     # before anyone types a secret that would then cross the network in clear text.
     oauth = oauth_url or env.get(ENV_FOR["oauth_url"]) or existing.get("oauth_url")
     ws = ws_url or env.get(ENV_FOR["ws_url"]) or existing.get("ws_url")
-    insecure = insecure_transport or bool(existing.get("insecure_transport"))
+    insecure = insecure_transport  # the flag or ZOOMTUI_INSECURE_TRANSPORT, never the profile
     try:
         check_transport(str(oauth or ZOOM_OAUTH_URL), str(ws or ZOOM_WS_URL), insecure=insecure)
     except SettingsError as exc:

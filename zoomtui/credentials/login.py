@@ -357,7 +357,7 @@ async def _save_profile(
         **login.ids,
         "oauth_url": login.oauth_url or None,
         "ws_url": login.ws_url or None,
-        "insecure_transport": True if login.insecure_transport else None,
+        "insecure_transport": None,  # cleartext is for one run: an old `true` is dropped
         "insecure_keyring": True if store == "insecure keyring" else None,
     }
     try:

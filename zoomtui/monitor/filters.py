@@ -49,6 +49,8 @@ from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
 
 __all__ = [
     "FIELDS",
+    "MAX_FILTER_CHARS",
+    "MAX_GLOB_CHARS",
     "Filter",
     "FilterError",
     "Term",
@@ -75,6 +77,13 @@ _ID_CHARS = re.compile(r"[0-9\s-]+")
 #: Caches keyed by event name / field text are cleared beyond this many entries, so a
 #: stream of unusual values cannot grow them without bound.
 _CACHE_LIMIT = 50_000
+
+#: Compile time is bounded by refusing what no one types: a filter is parsed in one pass,
+#: but a glob is translated in time quadratic in its `[` (10,000 of them took 2.6 s,
+#: pasted into the TUI's filter bar).  Event names are under 100 characters.
+MAX_FILTER_CHARS = 2000
+MAX_GLOB_CHARS = 200
+_GLOB_FIELDS = ("type", "family")
 
 
 class FilterError(ValueError):
@@ -156,6 +165,12 @@ def _parse(text: str) -> list[Term]:
         if not value:
             what = f"after '{text[m.start() : m.end()]}'" if m is not None else "in quotes"
             raise FilterError(f"empty value {what}", start)
+        if field in _GLOB_FIELDS and len(value) > MAX_GLOB_CHARS:
+            raise FilterError(
+                f"a type: or family: pattern is at most {MAX_GLOB_CHARS} characters "
+                f"(this one has {len(value):,}; event names are far shorter)",
+                start,
+            )
         terms.append(Term(field, value.lower(), negated, start))
     return terms
 
@@ -536,6 +551,11 @@ def compile_filter(text: str) -> Filter:
     """
     if not isinstance(text, str):
         raise FilterError(f"a filter is text, not {type(text).__name__}", 0)
+    if len(text) > MAX_FILTER_CHARS:
+        raise FilterError(
+            f"a filter is at most {MAX_FILTER_CHARS} characters (this one has {len(text):,})",
+            MAX_FILTER_CHARS,
+        )
     return Filter(text, _parse(text))
 
 
