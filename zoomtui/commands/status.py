@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -92,26 +91,12 @@ def inspect_profile(
         rows.append((label, _shown(key, res.values.get(key)), source))
     try:
         settings = credentials.resolve_settings(profile=name, config_path=path, overrides=overrides)
-        for label, url in (("token URL", settings.oauth_url), ("WebSocket URL", settings.ws_url)):
-            _check_url(label, url)
         settings.check_transport()
     except SettingsError as exc:
         return ProfileReport(
             name, tuple(rows), None, Check("fail", str(exc), code=EXIT_CONFIG), res.keyring_problem
         )
     return ProfileReport(name, tuple(rows), settings, None, res.keyring_problem)
-
-
-def _check_url(label: str, url: str) -> None:
-    """A URL the HTTP client would choke on (a bad port, a broken IPv6 host) is a settings
-    problem, said as one, not an error from deep inside the request."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it is the check (ValueError for a bad port)
-    except ValueError as exc:
-        raise SettingsError(f"The {label} {url!r} is not a valid URL ({exc}).") from None
-    if not parts.hostname:
-        raise SettingsError(f"The {label} {url!r} names no host.")
 
 
 async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
