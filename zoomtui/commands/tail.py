@@ -81,6 +81,8 @@ class TailRun:
         self.source: UpdateSource | None = None
         #: why the connection failed, for the exit code (the source's `failure`)
         self.failure: Callable[[], object] = lambda: None
+        #: the archive's next health check (`watch_archive`)
+        self.archive_watch: asyncio.TimerHandle | None = None
 
     def note(self, text: str) -> None:
         """A line on stderr (redacted: reasons can carry server or exception text)."""
@@ -287,30 +289,31 @@ async def stream(
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, run.stop, code)
                 installed.append(sig)
-    timers = [loop.call_later(duration, run.stop, EXIT_OK)] if duration is not None else []
+    timer = loop.call_later(duration, run.stop, EXIT_OK) if duration is not None else None
     if session.archive is not None:
-        watch_archive(session, run, timers)
+        watch_archive(session, run)
     receive = session.receive
     try:
         async for update in source.updates():
             receive(update)
     finally:
-        for timer in timers:
-            timer.cancel()
+        for pending in (timer, run.archive_watch):
+            if pending is not None:
+                pending.cancel()
         for sig in installed:
             loop.remove_signal_handler(sig)
         await source.close()
 
 
-def watch_archive(session: MonitorSession, run: TailRun, timers: list[asyncio.TimerHandle]) -> None:
+def watch_archive(session: MonitorSession, run: TailRun) -> None:
     """Say once when the archive cannot be written (and when it can again); tail goes on.
     Looks once a second until the run stops."""
     change = session.check_archive()
     if change is not None:
         run.note(f"archive: {change.error}" if change.error else "archive: writing again")
+    run.archive_watch = None
     if run.code is None:
-        loop = asyncio.get_running_loop()
-        timers.append(loop.call_later(1.0, watch_archive, session, run, timers))
+        run.archive_watch = asyncio.get_running_loop().call_later(1.0, watch_archive, session, run)
 
 
 def _silence_stdout(out: IO[bytes]) -> None:
