@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 from zoomtui.cli import main
 from zoomtui.commands.export import ExportError, export_events
-from zoomtui.commands.tail import iso_utc_ms, json_line
 from zoomtui.fakezoom import scenario_events
 from zoomtui.monitor.archive import Archive, ArchiveReader, Retention
+from zoomtui.monitor.lines import iso_utc_ms, json_line
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 from zoomtui.zoom.updates import Gap
 

@@ -16,9 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from tests.connhelpers import HB, ThreadedFake, meeting_event
-from zoomtui.commands.tail import command, iso_utc_ms, json_line, run_tail
+from zoomtui.commands.tail import command, run_tail
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.filters import compile_filter
+from zoomtui.monitor.lines import iso_utc_ms, json_line
 from zoomtui.zoom.protocol import message_frame, parse_frame
 
 pytestmark = pytest.mark.timeout(60)

@@ -136,3 +136,28 @@ def test_queued_batches_merge_in_order() -> None:
     assert hb.can_replace(HeartbeatAnswered(Heartbeat(rtt=0.2, at=2.0)))
     tok = TokenObtained(TokenInfo(expires_at=1.0, scopes=(), obtained_at=0.0))
     assert tok.can_replace(TokenObtained(TokenInfo(expires_at=2.0, scopes=(), obtained_at=1.0)))
+
+
+async def test_any_other_update_flushes_the_rows_first_so_the_app_sees_source_order() -> None:
+    hb = Heartbeat(rtt=0.01, at=1.0)
+    token = TokenInfo(expires_at=3600.0, scopes=(), obtained_at=0.0)
+    conn = Scripted(ev(1), ev(2), hb, ev(3), token)
+    posted = await run(conn, flush_interval=10.0)
+    assert shape(posted) == ["rows:2", "HeartbeatAnswered", "rows:1", "TokenObtained"]
+
+
+async def test_every_update_is_observed_in_source_order_before_it_is_posted() -> None:
+    script = [state(S.CONNECTED), ev(1), Gap(start=1.0, end=2.0, reason="cut"), ev(2)]
+    observed: list[object] = []
+    posted: list[Message] = []
+
+    def post(message: Message) -> None:
+        # whatever a message carries was observed before it was posted
+        carried = list(message.rows) if isinstance(message, RowsArrived) else []
+        assert all(any(o is r for o in observed) for r in carried)
+        posted.append(message)
+
+    bridge = ConnectionBridge(Scripted(*script), post, observe=observed.append)
+    await bridge.run()
+    assert observed == script
+    assert shape(posted) == ["state:connected", "rows:2", "rows:1"]
