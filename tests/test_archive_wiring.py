@@ -7,7 +7,7 @@
 - history on start rebuilds the meeting tracker live had, and tail `--since` prints it;
 - `zoomtui export` and `zoomtui replay` work on what `zoomtui demo` recorded.
 
-Every wait is bounded; nothing asserts on speed.
+Every wait is on a condition the code signals (tests/waits.py); nothing asserts on speed.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.archivekit import (
+    CALM_HB,
     FAST,
-    HB,
     content_of,
     plan,
     screen_text,
@@ -60,7 +60,7 @@ async def fake():
 
 
 def settings_for(fake: FakeZoom):
-    return fake.settings(heartbeat_interval=HB, profile=PROFILE)
+    return fake.settings(heartbeat_interval=CALM_HB, profile=PROFILE)
 
 
 def tui_app(fake: FakeZoom, base: Path, **kwargs) -> ZoomtuiApp:
@@ -364,7 +364,7 @@ async def test_history_on_start_rebuilds_the_tracker_live_had(
 async def record_demo(seconds_of_events: int = 60) -> tuple[dict, int]:
     """Drive `zoomtui demo` (the real app, archive on) for a few seconds; quit."""
     app = ZoomtuiApp(
-        demo=DemoOptions(seed=4, rate=40.0, heartbeat=0.5),
+        demo=DemoOptions(seed=4, rate=40.0, heartbeat=CALM_HB),
         archive=plan_for({}, archive=None, history=False),
     )
     async with app.run_test(size=(160, 40)) as pilot:

@@ -39,7 +39,7 @@ from tests.reliability.faultkit import (
     render,
     step,
 )
-from tests.tui.conftest import FAST, screen_text, wait_until
+from tests.tui.conftest import CALM_HB, FAST, screen_text, wait_until
 from zoomtui.fakezoom import MALFORMED_KINDS, FakeZoom
 from zoomtui.monitor.archive import ArchiveReader, archive_path
 from zoomtui.monitor.eventlog import GapRow, StateRow
@@ -419,7 +419,7 @@ async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
 
     async with FakeZoom() as fake:
         app = ZoomtuiApp(
-            fake.settings(heartbeat_interval=0.25),
+            fake.settings(heartbeat_interval=CALM_HB),
             rng=MaxRandom(),
             connection_options={**FAST, "open_timeout": OPEN_TIMEOUT},
             archive=ArchivePlan(base=tmp_path, history=None, options={"flush_interval": 0.02}),

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.archivekit import (
+    CALM_HB,
     FAST,
-    HB,
     plan,
     row_key,
     screen_text,
@@ -41,7 +41,7 @@ async def recorded(tmp_path: Path) -> dict:
     """One live session, recorded: what its event list and tracker showed at the end."""
     async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=1, scenario=None) as fake:
         app = ZoomtuiApp(
-            fake.settings(heartbeat_interval=HB, profile="rec"),
+            fake.settings(heartbeat_interval=CALM_HB, profile="rec"),
             profile="rec",
             connection_options=FAST,
             archive=plan(tmp_path),
@@ -132,7 +132,7 @@ async def test_paced_replay_badge_recorded_time_pause_and_no_connection_keys(
         assert "paused" in app.status.replay
         await pilot.press("space")
         assert not app.replay.paused
-        await wait_until(pilot, lambda: app.replay.finished, timeout=30, what="the replay to end")
+        await wait_until(pilot, lambda: app.replay.finished, what="the replay to end")
         await pilot.pause(0.1)
         assert without_quit(visible_rows(app.event_log)) == recorded["rows"]
         assert tracker_summary(app.meetings) == recorded["tracker"]
