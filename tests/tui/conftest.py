@@ -14,6 +14,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.connhelpers import CALM_HB
 from tests.waits import guard
 from zoomtui.fakezoom import FakeZoom
 
@@ -40,13 +41,6 @@ async def fake() -> AsyncIterator[FakeZoom]:
     async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=1, scenario=None) as server:
         yield server
 
-
-#: the heartbeat interval for tests that are not about heartbeats or a dead link: Zoom's
-#: own 30 s.  The dead-link timer (1.5 intervals without a frame) also runs while this
-#: process is stalled, so with a short interval a loaded machine's stall reads as Zoom's
-#: silence: the link is dropped and the events in flight with it.  Only the tests about
-#: heartbeats and silence use a short interval.
-CALM_HB = 30.0
 
 #: quick reconnects for tests: the backoff after a cut is milliseconds, not seconds
 FAST = {"backoff_base": 0.01, "backoff_cap": 0.05, "open_timeout": 5.0}
