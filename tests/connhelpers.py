@@ -27,15 +27,17 @@ HB = 0.2
 CALM_HB = 30.0
 
 
-class ShiftedMonotonic:
-    """time.monotonic, plus the seconds a test says have passed (for durations the
-    connection measures, such as how long a link stayed up, without sleeping them)."""
+class ShiftedClock:
+    """A clock (time.monotonic unless told otherwise), plus the seconds a test says have
+    passed: for durations the code measures (how long a link stayed up, a Retry-After
+    window) without sleeping them."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Callable[[], float] = time.monotonic) -> None:
+        self.base = base
         self.offset = 0.0
 
     def __call__(self) -> float:
-        return time.monotonic() + self.offset
+        return self.base() + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds

@@ -18,7 +18,7 @@ from tests.connhelpers import (
     HB,
     MaxRandom,
     Recorder,
-    ShiftedMonotonic,
+    ShiftedClock,
     content_of,
     meeting_event,
 )
@@ -190,7 +190,7 @@ async def test_backoff_resets_after_a_stable_connection() -> None:
     async with FakeZoom() as fake:
         # a link is stable after 30 s up: no stall of a loaded machine lasts that long, and
         # the test says when they have passed instead of sleeping them
-        mono = ShiftedMonotonic()
+        mono = ShiftedClock()
         rec = Recorder(make(fake, backoff_base=0.02, stable_after=30.0, monotonic=mono))
         await rec.wait_state(S.CONNECTED)
         await fake.close(code=1011, reason="x")
