@@ -49,8 +49,6 @@ from zoomtui.tui.messages import StateUpdated
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
 
-pytestmark = pytest.mark.timeout(60)
-
 # -- expected lines (reasons are regexes; <oauth> and <ws> are the fake's host:port) ----------
 REUSE = step(S.AUTHENTICATING, r"reusing the access token \(expires in \d+ min\)")
 NEW_TOKEN = step(

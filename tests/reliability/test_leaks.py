@@ -49,8 +49,6 @@ from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Update
 
-pytestmark = pytest.mark.timeout(90)
-
 SECRET = "cs+LeakCanary/Secret=4711q"
 TOKEN_MARK = "tk+LeakCanary/Token."
 #: Zoom's access tokens are JWTs several hundred characters long: long enough to be folded
