@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
@@ -58,3 +59,14 @@ async def until(
         while not predicate():
             changed.clear()
             await changed.wait()
+
+
+def poll_until(predicate: Callable[[], object], what: str = "condition") -> None:
+    """Block until `predicate()` holds, looking every 10 ms: only for state that another
+    thread or process changes without signalling it (the archive's writer).  The 10 ms is
+    how often it looks, not how long it waits."""
+    deadline = time.monotonic() + HANG_GUARD
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise hung(what)
+        time.sleep(0.01)
