@@ -17,6 +17,7 @@ import io
 import os
 import signal
 import stat
+import time
 from pathlib import Path
 
 import orjson
@@ -35,6 +36,7 @@ from tests.archivekit import (
     wait_until,
 )
 from tests.connhelpers import ThreadedFake
+from tests.waits import awaited, until
 from zoomtui.cli import main
 from zoomtui.commands.archiving import plan_for, profile_values
 from zoomtui.commands.replay import replay_app
@@ -68,6 +70,22 @@ def tui_app(fake: FakeZoom, base: Path, **kwargs) -> ZoomtuiApp:
     return ZoomtuiApp(settings_for(fake), profile=PROFILE, connection_options=FAST, **kwargs)
 
 
+class Printed(io.BytesIO):
+    """What a command prints, with a signal each time it prints something."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = asyncio.Event()
+
+    def write(self, data) -> int:  # type: ignore[override]
+        n = super().write(data)
+        self.more.set()
+        return n
+
+    def lines(self) -> int:
+        return self.getvalue().count(b"\n")
+
+
 async def inject_all(fake: FakeZoom, events: list[dict]) -> None:
     for ev in events:
         await fake.inject(ev)
@@ -84,7 +102,7 @@ async def test_tail_archives_every_event_once_in_order_across_a_reconnect(
     fake: FakeZoom, tmp_path: Path
 ) -> None:
     archive = Archive(tmp_path / "tail.sqlite3", flush_interval=0.02)
-    out, err = io.BytesIO(), io.StringIO()
+    out, err = Printed(), io.StringIO()
     first, second = traffic(40), traffic(40, seed=4)
     task = asyncio.create_task(
         run_tail(
@@ -100,15 +118,13 @@ async def test_tail_archives_every_event_once_in_order_across_a_reconnect(
     )
     await fake.wait_for_connection()
     await inject_all(fake, first)
-    async with asyncio.timeout(10):
-        while out.getvalue().count(b"\n") < 40:  # all in before the cut (a cut loses bytes)
-            await asyncio.sleep(0.01)
+    # all in before the cut (a cut loses bytes)
+    await until(lambda: out.lines() >= 40, out.more, "the first 40 printed")
     await fake.cut()
     await fake.wait_for_connection(2)
     await fake.send_malformed()
     await inject_all(fake, second)
-    async with asyncio.timeout(20):
-        code = await task
+    code = await awaited(task, "tail to end after 80 events")
     assert code == 0
     assert archive.status == "closed"  # run_tail closed it
 
@@ -162,8 +178,7 @@ async def test_tail_says_once_that_the_archive_cannot_be_written_and_keeps_print
     )
     await fake.wait_for_connection()
     await inject_all(fake, traffic(5))
-    async with asyncio.timeout(10):
-        assert await task == 0
+    assert await awaited(task, "tail to end after 5 events") == 0
     assert out.getvalue().count(b"\n") == 5
     said = [line for line in err.getvalue().splitlines() if "archive:" in line]
     assert len(said) == 1 and "cannot be written" in said[0] and str(blocker) in said[0]
@@ -190,8 +205,7 @@ async def test_tail_since_prints_the_archived_events_first(fake: FakeZoom, tmp_p
     await fake.wait_for_connection()
     live = traffic(1, seed=9)
     await inject_all(fake, live)
-    async with asyncio.timeout(10):
-        assert await task == 0
+    assert await awaited(task, "tail to end after the live event") == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 13  # --count counts live events only
     assert [orjson.loads(x)["event"] for x in lines] == [e["event"] for e in events + live]
@@ -454,7 +468,8 @@ async def test_e_exports_the_filtered_view_owner_only_and_says_where(
         blocked.write_text("")
         fallback = tmp_path / "fallback"
         monkeypatch.setattr(app, "export_dirs", lambda: [blocked, fallback])
-        await pilot.pause(1.1)  # a new file name (it holds the second)
+        second = int(time.time())  # the first file's name holds the second it was made in
+        await wait_until(pilot, lambda: int(time.time()) > second, what="a new file name")
         await pilot.press("e")
         await wait_until(
             pilot,
