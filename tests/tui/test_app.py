@@ -5,15 +5,16 @@ Every wait is on a condition the app shows (tests/waits.py); no test asserts on 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from textual import events
+from textual.command import CommandList
 from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Input, Static
 
+from tests.waits import awaited
 from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
 from zoomtui.monitor.eventlog import GapRow, StateRow
 from zoomtui.tui.app import DemoOptions, ZoomtuiApp
@@ -337,7 +338,15 @@ async def test_palette_offers_the_app_actions(fake: FakeZoom, tui) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"disconnect")
-        await pilot.pause(0.3)
+
+        def offered() -> str:  # the command the palette would run on enter
+            hits = app.screen.query_one(CommandList)
+            if hits.highlighted is None:
+                return ""
+            return str(hits.get_option_at_index(hits.highlighted).prompt)
+
+        # the palette searches in the background: wait for its answer to what was typed
+        await tui.wait_until(pilot, lambda: "Disconnect" in offered(), what="the hit")
         await pilot.press("enter")
         await tui.wait_until(
             pilot, lambda: app.status.state is S.STOPPED, what="stopped via palette"
@@ -350,7 +359,7 @@ async def test_quitting_closes_the_connection(fake: FakeZoom, tui) -> None:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await pilot.press("q")
     conn = fake.connections[-1]
-    await asyncio.wait_for(conn.wait_closed(2), 5)
+    await awaited(conn.wait_closed(None), "the fake to see the close")
     assert not conn.open
 
 
