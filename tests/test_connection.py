@@ -247,7 +247,7 @@ async def test_rejected_credentials_fail_after_exactly_one_token_request() -> No
         conn = make(fake)
         rec = Recorder(conn)
         failed = await rec.wait_state(S.FAILED)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # no retry follows (a look: load can only hide a bug here)
         assert len(fake.token_requests) == 1
         assert conn.failure is FailureKind.CREDENTIALS and conn.state is S.FAILED
         assert "rejected the credentials" in failed.reason and "invalid_client" in failed.reason
@@ -265,7 +265,7 @@ async def test_unknown_subscription_fails_with_a_hint() -> None:
         conn = make(fake, settings={"subscription_id": "noSuchSubscription42"})
         rec = Recorder(conn)
         failed = await rec.wait_state(S.FAILED)
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # no retry follows (a look: load can only hide a bug here)
         assert conn.failure is FailureKind.SUBSCRIPTION
         assert "Invalid subscriptionId" in failed.reason and "noS" in failed.reason
         assert "subscription id" in failed.hint
@@ -348,7 +348,7 @@ async def test_autoconnect_off_waits_in_idle() -> None:
     async with FakeZoom() as fake:
         conn = make(fake, autoconnect=False)
         rec = Recorder(conn)
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # nothing starts by itself (a look: load can only hide a bug)
         assert rec.items == [] and conn.state is S.IDLE and fake.token_requests == []
         conn.request_connect()
         await rec.wait_state(S.CONNECTED)
