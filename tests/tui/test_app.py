@@ -231,8 +231,8 @@ async def test_first_run_form_verifies_and_saves_to_the_keyring(
         await tui.wait_until(
             pilot,
             lambda: (
-                app.screen.query_one("#subscription_id", Input).value == c.subscription_id
-                or not isinstance(app.screen, FirstRunScreen)
+                not isinstance(app.screen, FirstRunScreen)  # (then the form is gone)
+                or app.screen.query_one("#subscription_id", Input).value == c.subscription_id
             ),
             what="typed",
         )
