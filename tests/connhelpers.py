@@ -19,8 +19,10 @@ from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, Update
 
 #: the heartbeat interval for tests about heartbeats and a dead link (1.5 intervals
-#: without a frame): short, so that a silence is noticed soon
-HB = 0.2
+#: without a frame): short, so that a silence is noticed soon, yet longer than a stall of a
+#: loaded test process (a full garbage collection of a worker's heap, beside CPU hogs),
+#: which the dead-link timer cannot tell from Zoom's silence
+HB = 0.5
 #: the heartbeat interval for every other test: Zoom's own 30 s.  The dead-link timer also
 #: runs while this process is stalled, so with a short interval a loaded machine's stall
 #: reads as Zoom's silence: the link is dropped, and the events in flight with it.
