@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from tests.waits import HANG_GUARD, awaited
 from zoomtui.fakezoom import DEMO_CREDENTIALS as C
 from zoomtui.fakezoom import FakeZoom
 
@@ -25,7 +26,7 @@ async def fake():
 
 @pytest.fixture
 async def http():
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx.AsyncClient(timeout=HANG_GUARD) as client:
         yield client
 
 
@@ -57,17 +58,20 @@ async def test_each_request_gets_a_new_token_on_one_keep_alive_connection(fake, 
 
 
 async def test_token_ttl_is_configurable() -> None:
-    async with FakeZoom(token_ttl=120) as fake, httpx.AsyncClient(timeout=5) as http:
+    async with FakeZoom(token_ttl=120) as fake, httpx.AsyncClient(timeout=HANG_GUARD) as http:
         r = await http.post(fake.oauth_url, auth=AUTH, data=FORM)
         assert r.json()["expires_in"] == 120
         fake.token_ttl = 0.05
         token = (await http.post(fake.oauth_url, auth=AUTH, data=FORM)).json()["access_token"]
-        time.sleep(0.06)
+        time.sleep(0.06)  # time passing is what is tested (a sleep lasts at least this long)
         assert not fake.issuer.is_valid(token)
 
 
 async def test_new_token_revokes_old_when_asked() -> None:
-    async with FakeZoom(new_token_revokes_old=True) as fake, httpx.AsyncClient(timeout=5) as http:
+    async with (
+        FakeZoom(new_token_revokes_old=True) as fake,
+        httpx.AsyncClient(timeout=HANG_GUARD) as http,
+    ):
         a = (await http.post(fake.oauth_url, auth=AUTH, data=FORM)).json()["access_token"]
         b = (await http.post(fake.oauth_url, auth=AUTH, data=FORM)).json()["access_token"]
         assert not fake.issuer.is_valid(a) and fake.issuer.is_valid(b)
@@ -200,7 +204,7 @@ async def test_malformed_http_gets_400_and_a_closed_connection(fake) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", fake.oauth_port)
     writer.write(b"NONSENSE\r\n\r\n")
     await writer.drain()
-    data = await asyncio.wait_for(reader.read(), 2)
+    data = await awaited(reader.read(), "the answer")
     writer.close()
     assert data.startswith(b"HTTP/1.1 400 ")
 

@@ -12,17 +12,15 @@ import sys
 import time
 
 import orjson
-import pytest
 from click.testing import CliRunner
 
-from tests.connhelpers import HB, ThreadedFake, meeting_event
+from tests.connhelpers import CALM_HB, HB, ThreadedFake, meeting_event
+from tests.waits import HANG_GUARD, awaited
 from zoomtui.commands.tail import command, run_tail
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.filters import compile_filter
 from zoomtui.monitor.lines import iso_utc_ms, json_line
 from zoomtui.zoom.protocol import message_frame, parse_frame
-
-pytestmark = pytest.mark.timeout(60)
 
 
 def test_json_line_is_the_event_as_sent_plus_received_at() -> None:
@@ -42,7 +40,7 @@ async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
         out, err = io.BytesIO(), io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB),
+                fake.settings(heartbeat_interval=CALM_HB),
                 as_json=True,
                 count=12,
                 out=out,
@@ -57,7 +55,7 @@ async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
         conn = await fake.wait_for_connection(2)
         for i in range(6, 20):
             await fake.inject(meeting_event(i))
-        assert await asyncio.wait_for(task, 10) == 0
+        assert await awaited(task, "tail to end after 12 events") == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 12
     objs = [orjson.loads(line) for line in lines]
@@ -76,7 +74,7 @@ async def test_filter_count_and_malformed_frames() -> None:
         flt = compile_filter("user:ana -type:*.participant_left")
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB),
+                fake.settings(heartbeat_interval=CALM_HB),
                 matches=flt.matches_event,
                 count=2,
                 out=out,
@@ -93,7 +91,7 @@ async def test_filter_count_and_malformed_frames() -> None:
         await fake.inject(meeting_event(3))
         await fake.inject(meeting_event(4))
         await fake.inject(meeting_event(5))
-        assert await asyncio.wait_for(task, 10) == 0
+        assert await awaited(task, "tail to end after 2 matches") == 0
     lines = out.getvalue().decode().splitlines()
     assert len(lines) == 2
     assert "meeting.participant_joined  Weekly sync  Ana 3 <ana3@example.com>" in lines[0]
@@ -104,14 +102,15 @@ async def test_filter_count_and_malformed_frames() -> None:
 async def test_duration_ends_the_run() -> None:
     async with FakeZoom() as fake:
         t0 = time.monotonic()
-        code = await run_tail(
-            fake.settings(heartbeat_interval=HB),
+        run = run_tail(
+            fake.settings(heartbeat_interval=CALM_HB),
             duration=0.5,
             out=io.BytesIO(),
             err=io.StringIO(),
             handle_signals=False,
         )
-        assert code == 0 and 0.4 < time.monotonic() - t0 < 5
+        code = await awaited(run, "the run to end by itself")  # it ends: no other way out
+        assert code == 0 and time.monotonic() - t0 >= 0.4  # and not before its time
 
 
 async def test_gives_up_with_exit_5() -> None:
@@ -160,7 +159,7 @@ def _tail(env: dict[str, str], *args: str, **kw) -> subprocess.Popen:
 def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
     with ThreadedFake(scenario="demo", rate=200, seed=5) as tf:
         proc = _tail(tf.env(), "--json", "--count", "25")
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=HANG_GUARD)
         assert proc.returncode == 0, err
         sent = tf.call(lambda fake: list(fake.accepted_connections[0].sent_events))
     lines = out.decode().splitlines()
@@ -175,11 +174,9 @@ def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
 def test_ctrl_c_exits_130_without_a_traceback() -> None:
     with ThreadedFake(scenario="demo", rate=50) as tf:
         proc = _tail(tf.env())
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not tf.call(lambda f: f.open_connections()):
-            time.sleep(0.05)
+        tf.call(lambda f: f.wait_until(f.open_connections))  # tail is connected
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=HANG_GUARD)
     assert proc.returncode == 130
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
     assert b"connected" in err
@@ -189,10 +186,10 @@ def test_broken_pipe_from_head_ends_quietly() -> None:
     with ThreadedFake(scenario="demo", rate=500) as tf:
         tail = _tail(tf.env(), "--json")
         head = subprocess.run(
-            ["head", "-n", "3"], stdin=tail.stdout, capture_output=True, timeout=30
+            ["head", "-n", "3"], stdin=tail.stdout, capture_output=True, timeout=HANG_GUARD
         )
         tail.stdout.close()
-        _, err = tail.communicate(timeout=15)
+        _, err = tail.communicate(timeout=HANG_GUARD)
     assert len(head.stdout.splitlines()) == 3
     assert tail.returncode == 0
     assert b"Traceback" not in err and b"BrokenPipe" not in err

@@ -27,8 +27,6 @@ from zoomtui.settings import SettingsError, check_transport, is_loopback_host
 from zoomtui.zoom.connection import FailureKind, ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
 
-pytestmark = pytest.mark.timeout(60)
-
 REMOTE_WS = "ws://zoom-ws.example.test/ws"
 REMOTE_OAUTH = "http://zoom-oauth.example.test/oauth/token"
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from _eventlog_support import LogHost, make_event, make_malformed
 from textual import events
 from textual.widgets import Input, Static
 
+from tests.tui.conftest import wait_until
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.filters import compile_filter
 from zoomtui.tui.screens.inspector import InspectorScreen
@@ -35,13 +35,9 @@ def view_lines(view: EventLogView) -> list[str]:
     return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
 
 
-async def until(pilot, condition: Callable[[], bool], timeout: float = 3.0) -> None:
+async def until(pilot, condition: Callable[[], bool]) -> None:
     """Let the app run until `condition()` holds (the filter bar throttles keystrokes)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not reached"
-        await pilot.pause(0.02)
+    await wait_until(pilot, condition, what="the view to catch up")
 
 
 async def test_rows_render_columns_gap_malformed_and_state() -> None:
@@ -220,6 +216,8 @@ async def test_a_burst_while_following_is_painted_once_and_pausing_flushes_it() 
     app = LogHost(sample_log(10))
     async with app.run_test(size=SIZE) as pilot:
         view = app.view
+        # a repaint interval passes with nothing new (time passing is the point: a pause
+        # lasts at least this long), so the next row is painted at once
         await pilot.pause(2 * view.FOLLOW_INTERVAL)
         for k in range(20):
             app.add([make_event(100 + k)])

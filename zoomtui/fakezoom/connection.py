@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -27,7 +28,12 @@ class FakeConnection:
     """A client connection: accepted (build_connection success) or refused."""
 
     def __init__(
-        self, id: int, ws: ServerConnection, subscription_id: str, record_events: bool = True
+        self,
+        id: int,
+        ws: ServerConnection,
+        subscription_id: str,
+        record_events: bool = True,
+        on_activity: Callable[[], None] | None = None,
     ) -> None:
         self.id = id  # 1, 2, ... per fake, so a seeded run is the same wherever it runs
         self.ws = ws
@@ -45,6 +51,13 @@ class FakeConnection:
         #: which fault ended it, when one did: "close", "cut", "invalid_token", "displaced", ...
         self.ended_by: str | None = None
         self._record = record_events
+        #: told whenever a frame is sent or received here (the fake's `wait_until`)
+        self._on_activity = on_activity
+
+    def activity(self) -> None:
+        """A frame went out or came in: whoever waits on the fake looks again."""
+        if self._on_activity is not None:
+            self._on_activity()
 
     # -- state --------------------------------------------------------------------
     @property
@@ -78,6 +91,7 @@ class FakeConnection:
         except ConnectionClosed:
             return False
         self.frames_sent += 1
+        self.activity()
         return True
 
     async def send_event(self, content: str, frame: str) -> bool:

@@ -157,6 +157,8 @@ class FakeZoom:
         self.connections: list[FakeConnection] = []
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
+        # replaced by a fresh one at each activity: whoever awaits the old one looks again
+        self._activity = asyncio.Event()
         self._http: HttpServer | None = None
         self._ws_server: Server | None = None
         self._pump: Pump | None = None
@@ -316,6 +318,11 @@ class FakeZoom:
         return self._pump.lost if self._pump is not None else 0
 
     @property
+    def scenario_done(self) -> bool:
+        """A bounded scenario has handed out every event it had (sent, or lost if paced)."""
+        return self._pump is not None and self._pump.source.exhausted
+
+    @property
     def frames_ready(self) -> int:
         """Scenario frames serialised ahead and not sent yet (a bounded flood at rate max is
         prepared in full in the background after start(): benchmarks wait for it)."""
@@ -324,13 +331,25 @@ class FakeZoom:
     def open_connections(self) -> list[FakeConnection]:
         return [c for c in self._accepted if c.open]
 
-    async def wait_for_connection(self, n: int = 1, timeout: float = 5) -> FakeConnection:
-        """The n-th accepted connection (1-based, counted since this fake was made)."""
+    async def wait_for_connection(self, n: int = 1, timeout: float | None = None) -> FakeConnection:
+        """The n-th accepted connection (1-based, counted since this fake was made), however
+        long it takes unless `timeout` says otherwise."""
         async with asyncio.timeout(timeout):
             while len(self._accepted) < n:
                 self._accepted_changed.clear()
                 await self._accepted_changed.wait()
         return self._accepted[n - 1]
+
+    async def wait_until(self, predicate: Callable[[], object]) -> None:
+        """Wait until `predicate()` holds, looking again whenever the fake did something a
+        test can see: a connection made or refused, a frame sent or received on any of
+        them, one ended, a paced event lost.  No deadline: wrap it in one if you need it."""
+        while not predicate():
+            await self._activity.wait()
+
+    def _active(self) -> None:
+        self._activity.set()
+        self._activity = asyncio.Event()
 
     # -- injection ----------------------------------------------------------------------
     async def inject(self, event: dict | str, conn: FakeConnection | None = None) -> int:
@@ -439,9 +458,14 @@ class FakeZoom:
         subscription = query.get("subscriptionId", [""])[-1]
         token = query.get("access_token", [""])[-1]
         conn = FakeConnection(
-            len(self.connections) + 1, ws, subscription, record_events=self.record_events
+            len(self.connections) + 1,
+            ws,
+            subscription,
+            record_events=self.record_events,
+            on_activity=self._active,
         )
         self.connections.append(conn)
+        self._active()
         refusal = self._refusal(subscription, token)
         if refusal is not None:
             conn.refused_reason = refusal
@@ -457,10 +481,12 @@ class FakeZoom:
         conn.accepted = True
         self._accepted.append(conn)
         self._accepted_changed.set()
+        self._active()
         if self._pump is not None:
             self._pump.connection_opened()
         with contextlib.suppress(ConnectionClosed):
             await self._serve_client(conn, token)
+        self._active()  # it ended
 
     def _refusal(self, subscription: str, token: str) -> str | None:
         if not token:
@@ -482,8 +508,10 @@ class FakeZoom:
                 return
             if not _is_heartbeat(data):
                 conn.other_frames_received += 1
+                conn.activity()
                 continue
             conn.heartbeats_received += 1
+            conn.activity()
             if conn.silent:
                 continue
             if self.check_token_on_heartbeat and not self.issuer.is_valid(token):
@@ -506,7 +534,7 @@ class FakeZoom:
     def _make_pump(self) -> Pump:
         rate = None if self.rate == "max" else float(self.rate)
         source = FrameSource(self._scenario_events(rate), limit=self.events)
-        return Pump(source, rate, self._pump_targets)
+        return Pump(source, rate, self._pump_targets, self._active)
 
     def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
         if self.scenario == "samples":
