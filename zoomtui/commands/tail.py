@@ -287,7 +287,7 @@ async def run_tail(
             elif isinstance(u, TokenInfo):
                 left = u.expires_at - time.time()
                 note(
-                    f"access token obtained (expires in {left / 60:.0f} min; scopes: "
+                    f"access token {'reused' if u.from_cache else 'obtained'} (expires in {left / 60:.0f} min; scopes: "
                     f"{' '.join(u.scopes) or 'none listed'})"
                 )
     except _StdoutGone:

@@ -78,7 +78,8 @@ async def _verify(
     # Imported here: the token provider sits below this layer; only login needs it.
     from zoomtui.zoom.auth import TokenProvider
 
-    async with TokenProvider(settings, timeout=min(10.0, timeout)) as provider:
+    # No shared cache: a check of the credentials asks Zoom, whatever another process holds.
+    async with TokenProvider(settings, timeout=min(10.0, timeout), cache=None) as provider:
         token = await asyncio.wait_for(provider.get(), timeout)
     return token.expires_at - time.time(), tuple(token.scopes)
 
