@@ -213,6 +213,9 @@ class ConnectionSettings:
     cloud: str = DEFAULT_CLOUD
     #: the REST API's base URL (no REST call is made yet; the token answer names one too)
     api_url: str = ""
+    #: share the access token with this profile's other zoomtui processes through the OS
+    #: keyring (False: within this process only, as for the fake Zoom's worthless tokens)
+    keyring_token: bool = True
     #: where each value came from: field name -> "option", "env ZOOM_CLIENT_ID", "keyring", "profile work", "default"
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 

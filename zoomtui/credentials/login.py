@@ -92,7 +92,7 @@ def _auth_failure(
 
     detail = redact(exc, [settings.client_secret.reveal()]).strip()
     if isinstance(exc, auth.CredentialsRejected):
-        return ("credentials", f"{detail} {auth.CREDENTIALS_HINT} Nothing was saved.", None)
+        return ("credentials", f"{detail} {exc.hint} Nothing was saved.", None)
     if isinstance(exc, auth.RateLimited):
         return (
             "rate_limited",

@@ -39,7 +39,7 @@ from zoomtui.credentials.keyring_store import (
 )
 from zoomtui.redaction import Secret
 from zoomtui.settings import GRANT_ACCOUNT, ConnectionSettings
-from zoomtui.zoom.auth import Token
+from zoomtui.zoom.tokens import Token
 
 log = logging.getLogger(__name__)
 
@@ -188,10 +188,10 @@ class MemoryTokenCache:
 class SharedTokenCache:
     """The OS keyring when a real one answers; else (or once it fails) this process's memory."""
 
-    def __init__(self, timeout: float = KEYRING_TIMEOUT) -> None:
+    def __init__(self, timeout: float = KEYRING_TIMEOUT, *, keyring: bool = True) -> None:
         self._timeout = timeout
         self._memory = MemoryTokenCache()
-        self._keyring_ok = True
+        self._keyring_ok = keyring
         self._where = IN_MEMORY
 
     @property
