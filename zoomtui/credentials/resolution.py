@@ -273,7 +273,7 @@ def _missing_message(res: Resolution) -> str:
 def resolve_settings(
     *,
     profile: str | None = None,
-    config_path: Path | None = None,
+    config_path: Path | str | None = None,
     overrides: Mapping[str, object | None] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ConnectionSettings:
