@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner, Result
 
@@ -364,3 +365,30 @@ async def test_a_gov_profile_asks_the_gov_token_host(
         finally:
             await rec.close()
         assert [q.status for q in fake.token_requests] == [200]
+
+
+@pytest.mark.parametrize(
+    ("scope", "read"),
+    [
+        ("a:read  b:read", ("a:read", "b:read")),
+        (["a:read", "b:read"], ("a:read", "b:read")),
+        (["a:read b:read", 7, None, {"x": 1}, "", "c:read"], ("a:read", "b:read", "c:read")),
+        (42, ()),
+        (None, ()),
+        (["s"] * 5000, ("s",) * 1000),  # a few dozen is real; a flood is cut
+    ],
+)
+async def test_scope_as_a_string_or_an_array_whatever_comes(scope: object, read: tuple) -> None:
+    async def answer(req: Request) -> Response:
+        body = {"access_token": "tok-scope-test-0001", "expires_in": 3600, "scope": scope}
+        return Response(200, orjson.dumps(body), {"Content-Type": "application/json"})
+
+    server = HttpServer(answer, "127.0.0.1", 0)
+    await server.start()
+    try:
+        async with FakeZoom() as fake:
+            s = fake.settings(oauth_url=f"http://127.0.0.1:{server.port}/oauth/token")
+        async with TokenProvider(s) as tokens:
+            assert (await tokens.get()).scopes == read
+    finally:
+        await server.stop()

@@ -300,7 +300,7 @@ class TokenProvider:
             if (
                 rejected is not None
                 and tok is not None
-                and tok is not rejected
+                and tok.access_token != rejected.access_token
                 and self.is_fresh(tok)
             ):
                 return tok
