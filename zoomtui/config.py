@@ -43,7 +43,14 @@ from pathlib import Path
 
 import platformdirs
 
-from zoomtui.settings import ENV_INSECURE_TRANSPORT, ENV_PROFILE, SettingsError, check_url
+from zoomtui.settings import (
+    CLOUDS,
+    ENV_INSECURE_TRANSPORT,
+    ENV_PROFILE,
+    GRANTS,
+    SettingsError,
+    check_url,
+)
 
 APP_NAME = "zoomtui"
 CONFIG_FILENAME = "config.toml"
@@ -58,6 +65,11 @@ PROFILE_KEYS: dict[str, type] = {
     "subscription_id": str,
     "oauth_url": str,
     "ws_url": str,
+    "api_url": str,
+    #: how the token is asked for: account_credentials (default) or client_credentials
+    "grant": str,
+    #: which Zoom cloud gives the default token and API hosts: zoom (default) or gov
+    "cloud": str,
     "heartbeat_interval": float,
     "max_frame_bytes": int,
     "insecure_transport": bool,
@@ -93,7 +105,9 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "archive_max_size_mb": (0, 1 << 20, "a number of MB from 0 (no limit) to 1048576"),
     "history_minutes": (0, 525_600, "a number of minutes from 0 (none) to 525600 (a year)"),
 }
-URL_KEYS = ("oauth_url", "ws_url")
+URL_KEYS = ("oauth_url", "ws_url", "api_url")
+#: keys that take one of a few words.  A function: `CLOUDS` is read when a value is checked.
+CHOICES = {"grant": lambda: GRANTS, "cloud": lambda: tuple(CLOUDS)}
 MAX_ID_CHARS = 256
 _ID_ALLOWED = f"text of at most {MAX_ID_CHARS} characters, without control characters"
 #: cleartext is a choice for one run, not a setting a file can hold
@@ -213,6 +227,10 @@ def check_value(key: str, value: object) -> object:
         low, high, allowed = RANGES[key]
         if not (math.isfinite(value) and low <= value <= high):
             raise ValueNotAllowed(f"{allowed}, not {value!r}")
+    elif key in CHOICES and isinstance(value, str):
+        allowed_words = CHOICES[key]()
+        if value not in allowed_words:
+            raise ValueNotAllowed(f"one of {', '.join(allowed_words)}, not {value[:40]!r}")
     elif key in URL_KEYS and isinstance(value, str):
         try:
             check_url(key, value)

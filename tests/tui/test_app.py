@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 from textual import events
 from textual.command import CommandList
@@ -242,6 +243,10 @@ async def test_first_run_form_verifies_and_saves_to_the_keyring(
             pilot, lambda: not isinstance(app.screen, FirstRunScreen), what="form closed"
         )
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+    # the connection shares its token with the profile's other zoomtui processes
+    shared = orjson.loads(memory_keyring.passwords.pop(("zoomtui", "default:access_token")))
+    assert (shared["profile"], shared["client_id"]) == ("default", c.client_id)
+    assert fake.issuer.is_valid(shared["access_token"])
     assert memory_keyring.passwords == {("zoomtui", "default:client_secret"): c.client_secret}
     saved = config_file.read_text()
     assert c.account_id in saved and c.subscription_id in saved

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import click
 
+from zoomtui.settings import CLOUDS, GRANTS
+
 # Exit codes (documented in the README)
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a check failed (doctor), or an unexpected error
@@ -19,8 +21,8 @@ EXIT_INTERRUPTED = 130
 
 def connection_options(func: Callable) -> Callable:
     """--profile, --config, --account-id, --client-id, --subscription-id, --oauth-url,
-    --ws-url, --insecure-transport. The client secret is never an option (it would land
-    in shell history and `ps`): it comes from the environment or the keyring."""
+    --ws-url, --grant, --cloud, --insecure-transport. The client secret is never an option
+    (it would land in shell history and `ps`): it comes from the environment or the keyring."""
 
     @click.option(
         "--profile",
@@ -51,7 +53,25 @@ def connection_options(func: Callable) -> Callable:
         "--oauth-url", default=None, help="Token URL (else ZOOMTUI_OAUTH_URL; Zoom's by default)."
     )
     @click.option(
-        "--ws-url", default=None, help="WebSocket URL without query (else ZOOMTUI_WS_URL)."
+        "--ws-url",
+        default=None,
+        help="WebSocket URL, or the endpoint URL Zoom shows for the subscription "
+        "(wss://...?subscriptionId=..., which gives the subscription id); else ZOOMTUI_WS_URL.",
+    )
+    @click.option(
+        "--grant",
+        type=click.Choice(GRANTS),
+        default=None,
+        help="How the token is asked for: account_credentials (a Server-to-Server OAuth app, "
+        "with its account id; the default) or client_credentials (an app-level token, no "
+        "account id). Else ZOOMTUI_GRANT or the profile.",
+    )
+    @click.option(
+        "--cloud",
+        type=click.Choice(tuple(CLOUDS)),
+        default=None,
+        help="Zoom's cloud: zoom (default) or gov (Zoom for Government: zoomgov.com token and "
+        "API hosts). Explicit URLs win. Else ZOOMTUI_CLOUD or the profile.",
     )
     @click.option(
         "--insecure-transport",
@@ -70,7 +90,7 @@ def connection_options(func: Callable) -> Callable:
 
 def overrides_from(kwargs: dict) -> dict:
     """Pop the connection options out of a command's kwargs as `resolve_settings` overrides."""
-    keys = ("account_id", "client_id", "subscription_id", "oauth_url", "ws_url")
+    keys = ("account_id", "client_id", "subscription_id", "oauth_url", "ws_url", "grant", "cloud")
     out = {k: kwargs.pop(k, None) for k in keys}
     if kwargs.pop("insecure_transport", False):
         out["insecure_transport"] = True

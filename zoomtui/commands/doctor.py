@@ -37,12 +37,15 @@ TOKEN_TIMEOUT = 10.0
 SKEW_WARN = 2.0  # Date has a 1 s resolution: below this is noise
 
 _FIELD_LABELS = (
+    ("grant", "grant"),
+    ("cloud", "cloud"),
     ("account_id", "account id"),
     ("client_id", "client id"),
     ("client_secret", "client secret"),
     ("subscription_id", "subscription id"),
     ("oauth_url", "token URL"),
     ("ws_url", "WebSocket URL"),
+    ("api_url", "API URL"),
 )
 
 
@@ -136,6 +139,8 @@ def check_settings(
             found.append(
                 f"{label}: {_shown(name, res.values[name])} (from {res.sources.get(name, '?')})"
             )
+        elif name not in credentials.required(res.values.get("grant")):
+            found.append(f"{label}: not used ({res.values.get('grant')} grant)")
         else:
             found.append(f"{label}: missing")
     try:
@@ -225,14 +230,22 @@ async def check_token(report: Report, settings: ConnectionSettings, tokens) -> o
         )
         return None
     left = tok.expires_at - time.time()
-    report.step(
-        "ok",
-        "token request",
-        [
-            f"HTTP {tok.status} from {host}; token valid for {_fmt_age(left)}",
-            f"scopes: {' '.join(tok.scopes) or '(none listed)'}",
-        ],
-    )
+    where = tokens.cache_where
+    if tok.from_cache:
+        first = (
+            f"reused the access token shared in the {where} ({settings.grant}, from {host}); "
+            f"no new token was issued; valid for {_fmt_age(left)}"
+        )
+    else:
+        first = (
+            f"HTTP {tok.status} from {host} ({settings.grant}); token valid for {_fmt_age(left)}"
+        )
+    found = [first, f"scopes: {' '.join(tok.scopes) or '(none listed)'}"]
+    if not tok.from_cache and where:
+        found.append(f"shared with this profile's other zoomtui processes through the {where}")
+    if tok.api_url:
+        found.append(f"API host named by the token answer: {tok.api_url}")
+    report.step("ok", "token request", found)
     return tok
 
 

@@ -105,8 +105,12 @@ def _first_run_options(
             if values.get(k)
         },
         "insecure_transport": bool(values.get("insecure_transport")),
+        "grant": values.get("grant"),
+        "cloud": values.get("cloud"),
     }
     for name in ("oauth_url", "ws_url"):
-        if values.get(name) and sources.get(name) != "default":
+        # a URL someone set, not the cloud's own (which the form's cloud choice gives)
+        source = str(sources.get(name, "default"))
+        if values.get(name) and source != "default" and not source.startswith("cloud "):
             options[name] = str(values[name])
     return options

@@ -179,7 +179,8 @@ class TailOutput(SessionSink):
     def on_token(self, info: TokenInfo) -> None:
         left = info.expires_at - time.time()
         self.run.note(
-            f"access token obtained (expires in {left / 60:.0f} min; scopes: "
+            f"access token {'reused' if info.from_cache else 'obtained'} "
+            f"(expires in {left / 60:.0f} min; scopes: "
             f"{' '.join(info.scopes) or 'none listed'})"
         )
 

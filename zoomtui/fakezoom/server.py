@@ -113,6 +113,7 @@ class FakeZoom:
         compression: bool = False,
         token_prefix: str = "fzk.",
         control_token: str | None = None,
+        refuse_query_params: bool = False,
     ) -> None:
         if not allow_non_loopback and not is_loopback_host(host):
             raise ValueError(
@@ -150,6 +151,7 @@ class FakeZoom:
             clock=clock,
             new_token_revokes_old=new_token_revokes_old,
             token_prefix=token_prefix,
+            refuse_query_params=refuse_query_params,
         )
         #: opens the control endpoint (`zoomtui trigger`); random per fake unless given
         self.control_token = control_token or new_control_token()
@@ -273,6 +275,8 @@ class FakeZoom:
             oauth_url=self.oauth_url,
             ws_url=self.ws_url,
             profile="demo",
+            # the fake's tokens open nothing else: never written to the user's keyring
+            keyring_token=False,
             sources={
                 k: "fake zoom"
                 for k in (
@@ -291,6 +295,11 @@ class FakeZoom:
     @property
     def token_requests(self) -> list[TokenRequest]:
         return self.issuer.requests
+
+    @property
+    def tokens_issued(self) -> int:
+        """Every token handed out so far (token requests answered 200, and `issue_token()`)."""
+        return self.issuer.issued
 
     @property
     def reject_credentials(self) -> bool:

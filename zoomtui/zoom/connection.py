@@ -503,7 +503,11 @@ class ZoomConnection:
         self._announced_token = token
         self.stats.token_expires_at = token.expires_at
         return TokenInfo(
-            expires_at=token.expires_at, scopes=token.scopes, obtained_at=token.obtained_at
+            expires_at=token.expires_at,
+            scopes=token.scopes,
+            obtained_at=token.obtained_at,
+            api_url=token.api_url,
+            from_cache=token.from_cache,
         )
 
     def _token_renewed(self, token: Token) -> None:

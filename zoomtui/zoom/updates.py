@@ -75,6 +75,10 @@ class TokenInfo:
     expires_at: float
     scopes: tuple[str, ...]
     obtained_at: float
+    #: the REST API host the token answer named (kept for REST calls), if any
+    api_url: str | None = None
+    #: shared by another zoomtui process or provider of this profile, not asked of Zoom
+    from_cache: bool = False
 
 
 @dataclass(frozen=True, slots=True)
