@@ -35,13 +35,14 @@ def hung(what: str) -> AssertionError:
 @contextlib.asynccontextmanager
 async def guard(what: str) -> AsyncIterator[None]:
     """Wrap a wait on a signal: a hang fails with `what` instead of stalling the suite."""
-    async with asyncio.timeout(HANG_GUARD) as deadline:
-        try:
+    deadline = asyncio.timeout(HANG_GUARD)
+    try:
+        async with deadline:
             yield
-        except TimeoutError:
-            if deadline.expired():
-                raise hung(what) from None
-            raise
+    except TimeoutError:
+        if deadline.expired():
+            raise hung(what) from None
+        raise
 
 
 async def awaited(aw: Awaitable[T], what: str) -> T:
