@@ -587,7 +587,7 @@ def test_a_writer_that_dies_is_shown_then_started_again_and_the_gap_is_recorded(
     _only_process(writer_mode)
     # nothing written to the pipe while idle (no clock ticks): the writer's death is noticed
     # by its exit, which says it was killed, not by a later write failing
-    monkeypatch.setattr(archive_mod, "TICK_INTERVAL", 3600.0)
+    monkeypatch.setattr(process_writer, "TICK_INTERVAL", 3600.0)
     a = Archive(path, retention=Retention(max_age_days=None), flush_interval=0.02)
     for i in range(10):
         a.add(event(i), "c")
