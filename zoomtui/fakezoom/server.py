@@ -395,15 +395,28 @@ class FakeZoom:
         wording: str = INVALID_TOKEN,
         module: str = "heartbeat",
         code: int = CLOSE_REFUSED,
+        *,
+        success: bool | None = False,
+        close: bool = True,
     ) -> FakeConnection:
-        """Send a `success:false` frame saying the token is invalid, then close."""
+        """Send a frame saying the token is invalid (`success` false, true, or None: no
+        "success" key; Zoom has sent each, in several modules), then close unless told not to."""
         c = self._pick(conn)
-        await self._invalid_token(c, wording, module, code)
+        await self._invalid_token(c, wording, module, code, success, close)
         return c
 
-    async def _invalid_token(self, c: FakeConnection, wording: str, module: str, code: int) -> None:
-        await c.send_envelope(module, False, wording, force=True)  # even on a silent connection
-        await c.close(code, wording, "invalid_token")
+    async def _invalid_token(
+        self,
+        c: FakeConnection,
+        wording: str,
+        module: str,
+        code: int,
+        success: bool | None = False,
+        close: bool = True,
+    ) -> None:
+        await c.send_envelope(module, success, wording, force=True)  # even on a silent connection
+        if close:
+            await c.close(code, wording, "invalid_token")
 
     async def send_malformed(
         self, conn: FakeConnection | None = None, kind: str = "not_json", size: int | None = None

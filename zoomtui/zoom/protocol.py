@@ -35,7 +35,7 @@ UTC = _dt.UTC
 # Envelope kinds
 KIND_BUILD_CONNECTION = "build_connection"
 KIND_HEARTBEAT = "heartbeat"
-KIND_INVALID_TOKEN = "invalid_token"
+KIND_INVALID_TOKEN = "invalid_token"  # the text, in any module, whatever "success" says
 KIND_ERROR = "error"  # success:false, not about the token
 KIND_UNKNOWN = "unknown"  # a module we do not know: kept and shown, never fatal
 
@@ -234,6 +234,7 @@ Parsed = ZoomEvent | Envelope | MalformedFrame
 
 
 def _is_invalid_token(content: Any) -> bool:
+    """Zoom's invalid-token text, in any wording seen ("Invalid Token", "Token is invalid")."""
     if not isinstance(content, str):
         return False
     c = content.lower()
@@ -443,6 +444,8 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
             try:
                 body = orjson.loads(content)
             except orjson.JSONDecodeError as exc:
+                if _is_invalid_token(content):  # (looked for only here: an event may say it)
+                    return _envelope(data, module, success, content, header, received_at)
                 return _malformed(
                     data,
                     f"message content is not JSON: {exc.args[0] if exc.args else exc}",
@@ -456,10 +459,25 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
             )
         ev = event_from_body(body, data, received_at)
         if ev.__class__ is str:
-            return _malformed(data, ev, received_at)
-        return ev
+            if _is_invalid_token(body):  # the text as a JSON string
+                return _envelope(data, module, success, content, header, received_at)
+            return _malformed(data, ev, received_at)  # type: ignore[arg-type]
+        return ev  # type: ignore[return-value]  # (a str was returned above)
+    return _envelope(data, module, success, content, header, received_at)
 
-    if success is False and _is_invalid_token(content):
+
+def _envelope(
+    data: bytes | str,
+    module: str,
+    success: bool | None,
+    content: Any,
+    header: dict,
+    received_at: float,
+) -> Envelope:
+    """A frame that is no event, by kind.  The invalid-token text comes first, whatever
+    `success` says and in any module (ZoomNet's order): {"module":"heartbeat","content":
+    "Invalid Token"} is no healthy heartbeat, and a message frame that says it no event."""
+    if _is_invalid_token(content):
         kind = KIND_INVALID_TOKEN
     elif module == "build_connection":
         kind = KIND_BUILD_CONNECTION
@@ -476,10 +494,10 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
         success=success,
         content=content,
         header=header,
-        raw=data,
+        raw=data,  # type: ignore[arg-type]
         received_at=received_at,
         kind=kind,
-    )  # type: ignore[arg-type]
+    )
 
 
 # ---------------------------------------------------------------------------------
