@@ -75,6 +75,33 @@ def test_human_line_shows_a_long_lag_in_units_that_read(lag: float, shown: str |
     assert lag_text(-7200) == "-2h 0m"
 
 
+async def test_tail_shows_every_real_shape_the_fake_plays() -> None:
+    """The fake's "shapes" scenario through `tail`: subjects, a trimmed name, the 2 h lag."""
+    async with FakeZoom(scenario="shapes", rate="max") as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        code = await asyncio.wait_for(
+            run_tail(
+                fake.settings(heartbeat_interval=HB),
+                count=17,
+                out=out,
+                err=err,
+                handle_signals=False,
+            ),
+            20,
+        )
+    assert code == 0
+    lines = out.getvalue().decode().splitlines()
+    assert len(lines) == 17
+    text = "\n".join(lines)
+    assert "user.created  Jill Chill <jchill@example.com>" in text
+    assert "user.updated  dee.lopez@example.com" in text  # sent as "user.updated "
+    assert "team_chat.channel_message_posted  eng-oncall" in text
+    (late,) = [line for line in lines if "user.deactivated" in line]
+    assert late.endswith("Pat Former <pat.former@example.com>  (lag 2h 0m)"), late
+    assert sum("(lag" in line for line in lines) == 1
+    assert "meeting.participant_jbh_joined  Office hours  Early Bird" in text
+
+
 async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
     async with FakeZoom() as fake:
         out, err = io.BytesIO(), io.StringIO()

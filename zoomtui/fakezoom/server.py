@@ -68,7 +68,7 @@ MALFORMED_KINDS = (
     "no_event",
     "not_utf8",
 )
-SCENARIOS = ("demo", "quiet", "samples")
+SCENARIOS = ("demo", "quiet", "samples", "shapes")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
 
@@ -526,6 +526,11 @@ class FakeZoom:
             from zoomtui.fakezoom.samples import sample_contents
 
             yield from sample_contents(self.samples_dir)
+            return
+        if self.scenario == "shapes":
+            from zoomtui.fakezoom.shapes import shapes_events
+
+            yield from shapes_events(self.clock(), rate=rate or MAX_RATE_SPACING)
             return
         from zoomtui.fakezoom.scenario import scenario_events
 
