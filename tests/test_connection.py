@@ -136,6 +136,35 @@ async def test_invalid_token_frame_gets_a_new_token_and_reconnects_at_once() -> 
         await rec.close()
 
 
+@pytest.mark.parametrize(
+    ("module", "success", "wording"),
+    [
+        ("heartbeat", None, "Invalid Token"),  # {"module":"heartbeat","content":"Invalid Token"}
+        ("heartbeat", True, "Invalid Token"),
+        ("message", True, "Token is invalid"),
+    ],
+)
+async def test_the_invalid_token_text_in_any_frame_gets_a_new_token_and_reconnects(
+    module: str, success: bool | None, wording: str
+) -> None:
+    """ZoomNet's order: the text first, whatever `success` says, in any module.  The fake
+    keeps the connection open: zoomtui acts on the text alone."""
+    async with FakeZoom() as fake:
+        rec = Recorder(make(fake, backoff_base=5.0))  # a backoff wait would time the test out
+        await rec.wait_state(S.CONNECTED)
+        first = fake.accepted_connections[0]
+        await fake.send_invalid_token(module=module, success=success, wording=wording, close=False)
+        await rec.wait_state(S.CONNECTED, 2)
+        drop = rec.states[3]
+        assert drop.state is S.RECONNECTING and drop.retry_in == 0
+        assert wording in drop.reason
+        assert len(fake.token_requests) == 2 and len(rec.of(TokenInfo)) == 2
+        assert rec.of(MalformedFrame) == [] and rec.of(Notice) == []
+        await first.wait_closed()  # zoomtui hung up; the fake never did
+        assert first.ended_by is None
+        await rec.close()
+
+
 class BogusTokens(TokenProvider):
     """Every token it hands out is one the fake never issued (Zoom keeps refusing)."""
 

@@ -328,6 +328,40 @@ async def test_send_invalid_token_then_close(fake, wording) -> None:
         assert await closed_code(ws) == CLOSE_REFUSED
 
 
+@pytest.mark.parametrize(
+    ("module", "success", "sent"),
+    [
+        ("heartbeat", None, {"module": "heartbeat", "content": "Invalid Token", "header": {}}),
+        ("message", True, {"module": "message", "success": True, "content": "Invalid Token"}),
+    ],
+)
+async def test_the_invalid_token_text_in_any_module_with_any_success(
+    fake, module, success, sent
+) -> None:
+    """Zoom has sent the text without `success`, and with `success:true`: the fake plays it,
+    and can leave the connection open so the client must act on the text alone."""
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        conn = await fake.wait_for_connection()
+        await fake.send_invalid_token(module=module, success=success, close=False)
+        frame = await recv_json(ws)
+        assert {k: frame[k] for k in sent} == sent and ("success" in frame) == (success is not None)
+        assert parse_frame(orjson.dumps(frame).decode(), 0.0).kind == KIND_INVALID_TOKEN
+        assert conn.open and conn.ended_by is None
+
+
+async def test_the_shapes_scenario_is_served_then_ends() -> None:
+    async with FakeZoom(scenario="shapes", rate="max") as fake:
+        async with client(fake.ws_url_for(fake.issue_token())) as ws:
+            await recv(ws)
+            conn = await fake.wait_for_connection()
+            names = [orjson.loads((await recv_json(ws))["content"])["event"] for _ in range(17)]
+            with pytest.raises(TimeoutError):
+                await recv(ws, timeout=0.3)
+        assert names[0] == "meeting.started" and "user.updated " in names
+        assert len(conn.sent_events) == 17
+
+
 async def test_idle_timeout_closes_a_connection_without_heartbeats() -> None:
     async with (
         FakeZoom(idle_timeout=0.2) as fake,

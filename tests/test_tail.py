@@ -19,8 +19,8 @@ from tests.waits import HANG_GUARD, awaited
 from zoomtui.commands.tail import command, run_tail
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.filters import compile_filter
-from zoomtui.monitor.lines import iso_utc_ms, json_line
-from zoomtui.zoom.protocol import message_frame, parse_frame
+from zoomtui.monitor.lines import human_line, iso_utc_ms, json_line, lag_text
+from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 
 def test_json_line_is_the_event_as_sent_plus_received_at() -> None:
@@ -33,6 +33,71 @@ def test_json_line_is_the_event_as_sent_plus_received_at() -> None:
     assert obj == event
     assert list(obj) == list(event)  # key order kept
     assert iso_utc_ms(0) == "1970-01-01T00:00:00.000Z"
+
+
+def _event(body: dict, received: float) -> ZoomEvent:
+    ev = parse_frame(message_frame(body), received)
+    assert isinstance(ev, ZoomEvent)
+    return ev
+
+
+def test_human_line_shows_the_subject_of_an_event_not_about_a_meeting() -> None:
+    obj = {"id": "KdYKjnimT4", "first_name": "Jill", "last_name": "Chill", "email": "j@x.io"}
+    body = {"event": "user.created", "event_ts": 1706123456789, "payload": {"object": obj}}
+    line = human_line(_event(body, 1706123456.8)).decode()
+    assert line.endswith("  user.created  Jill Chill <j@x.io>\n"), line
+    # no email or name: the object id, as before
+    body["payload"]["object"] = {"id": "KdYKjnimT4", "settings": {}}
+    assert human_line(_event(body, 1706123456.8)).decode().endswith("user.created  KdYKjnimT4\n")
+
+
+@pytest.mark.parametrize(
+    ("lag", "shown"),
+    [
+        (1.5, None),
+        (3.25, "(lag 3.2 s)"),
+        (75, "(lag 1m 15s)"),
+        (7200, "(lag 2h 0m)"),
+        (7200 + 59 * 60, "(lag 2h 59m)"),
+        (3 * 86400 + 4 * 3600, "(lag 3d 4h)"),
+    ],
+)
+def test_human_line_shows_a_long_lag_in_units_that_read(lag: float, shown: str | None) -> None:
+    ts = 1706123456789
+    ev = _event(meeting_event(1) | {"event_ts": ts}, ts / 1000 + lag)
+    line = human_line(ev).decode()
+    if shown is None:
+        assert "lag" not in line
+    else:
+        assert line.endswith(f"  {shown}\n"), line
+    assert lag_text(-7200) == "-2h 0m"
+
+
+async def test_tail_shows_every_real_shape_the_fake_plays() -> None:
+    """The fake's "shapes" scenario through `tail`: subjects, a trimmed name, the 2 h lag."""
+    async with FakeZoom(scenario="shapes", rate="max") as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        code = await asyncio.wait_for(
+            run_tail(
+                fake.settings(heartbeat_interval=HB),
+                count=17,
+                out=out,
+                err=err,
+                handle_signals=False,
+            ),
+            20,
+        )
+    assert code == 0
+    lines = out.getvalue().decode().splitlines()
+    assert len(lines) == 17
+    text = "\n".join(lines)
+    assert "user.created  Jill Chill <jchill@example.com>" in text
+    assert "user.updated  dee.lopez@example.com" in text  # sent as "user.updated "
+    assert "team_chat.channel_message_posted  eng-oncall" in text
+    (late,) = [line for line in lines if "user.deactivated" in line]
+    assert late.endswith("Pat Former <pat.former@example.com>  (lag 2h 0m)"), late
+    assert sum("(lag" in line for line in lines) == 1
+    assert "meeting.participant_jbh_joined  Office hours  Early Bird" in text
 
 
 async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:

@@ -12,7 +12,7 @@ from tests.tui.conftest import wait_until
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.filters import compile_filter
 from zoomtui.tui.screens.inspector import InspectorScreen
-from zoomtui.tui.widgets.event_log import EventLogView, format_clock, format_lag
+from zoomtui.tui.widgets.event_log import Columns, EventLogView, format_clock, format_lag
 
 SIZE = (160, 48)
 USERS = ["Ana Lima", "Bo Chen", "Cy [bold]Dee[/bold]", "Dana"]
@@ -99,9 +99,19 @@ def test_lag_format() -> None:
         "0.2s",
         "12s",
         "12m",
-        "2h",
+        "2h 0m",
         "-0.3s",
     ]
+    # Hours and days keep their second unit (an event 2 h late is not "2h" from 2 h 59);
+    # squeezed, then dropped, so the text fits the lag column
+    assert [format_lag(x) for x in (7260, 86399, 90000, -86000, 10**7)] == [
+        "2h 1m",
+        "23h59m",
+        "1d 1h",
+        "-23h",
+        "115d",
+    ]
+    assert all(len(format_lag(x)) <= Columns.LAG for x in range(-(10**6), 10**6, 997))
 
 
 async def test_late_lag_is_styled_as_a_warning() -> None:

@@ -8,6 +8,7 @@ from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
 from zoomtui.fakezoom.oauth import TokenRequest
 from zoomtui.fakezoom.scenario import scenario_events
 from zoomtui.fakezoom.server import MALFORMED_KINDS, SCENARIOS, FakeZoom, malformed_frame
+from zoomtui.fakezoom.shapes import shapes_events
 from zoomtui.fakezoom.triggers import TRIGGER_EVENTS, TriggerRequest
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "TriggerRequest",
     "malformed_frame",
     "scenario_events",
+    "shapes_events",
 ]

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
+import orjson
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
@@ -108,9 +109,14 @@ class FakeConnection:
             self.sent_events.extend(content for content, _frame in prepared)
 
     async def send_envelope(
-        self, module: str, success: bool, content: object, *, force: bool = False
+        self, module: str, success: bool | None, content: object, *, force: bool = False
     ) -> bool:
-        return await self.send_raw(envelope_frame(module, success, content), force=force)
+        """An envelope; `success` None leaves the key out (Zoom has sent such frames)."""
+        if success is None:
+            frame = orjson.dumps({"module": module, "content": content, "header": {}}).decode()
+        else:
+            frame = envelope_frame(module, success, content)
+        return await self.send_raw(frame, force=force)
 
     async def close(self, code: int, reason: str, ended_by: str) -> None:
         if self.ended_by is None:

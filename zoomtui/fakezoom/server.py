@@ -68,7 +68,7 @@ MALFORMED_KINDS = (
     "no_event",
     "not_utf8",
 )
-SCENARIOS = ("demo", "quiet", "samples")
+SCENARIOS = ("demo", "quiet", "samples", "shapes")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
 
@@ -423,15 +423,28 @@ class FakeZoom:
         wording: str = INVALID_TOKEN,
         module: str = "heartbeat",
         code: int = CLOSE_REFUSED,
+        *,
+        success: bool | None = False,
+        close: bool = True,
     ) -> FakeConnection:
-        """Send a `success:false` frame saying the token is invalid, then close."""
+        """Send a frame saying the token is invalid (`success` false, true, or None: no
+        "success" key; Zoom has sent each, in several modules), then close unless told not to."""
         c = self._pick(conn)
-        await self._invalid_token(c, wording, module, code)
+        await self._invalid_token(c, wording, module, code, success, close)
         return c
 
-    async def _invalid_token(self, c: FakeConnection, wording: str, module: str, code: int) -> None:
-        await c.send_envelope(module, False, wording, force=True)  # even on a silent connection
-        await c.close(code, wording, "invalid_token")
+    async def _invalid_token(
+        self,
+        c: FakeConnection,
+        wording: str,
+        module: str,
+        code: int,
+        success: bool | None = False,
+        close: bool = True,
+    ) -> None:
+        await c.send_envelope(module, success, wording, force=True)  # even on a silent connection
+        if close:
+            await c.close(code, wording, "invalid_token")
 
     async def send_malformed(
         self, conn: FakeConnection | None = None, kind: str = "not_json", size: int | None = None
@@ -550,6 +563,11 @@ class FakeZoom:
             from zoomtui.fakezoom.samples import sample_contents
 
             yield from sample_contents(self.samples_dir)
+            return
+        if self.scenario == "shapes":
+            from zoomtui.fakezoom.shapes import shapes_events
+
+            yield from shapes_events(self.clock(), rate=rate or MAX_RATE_SPACING)
             return
         from zoomtui.fakezoom.scenario import scenario_events
 

@@ -37,7 +37,10 @@ In time order (the usual case) a transition costs one step of the fold, not a fo
 the person's whole history, and a meeting's end only closes the stays still open.
 
 Identity (PROTOCOL.md): a participant is keyed by ``participant_uuid``, else ``id``,
-else ``user_id``, through an alias index of every id seen (see meeting.py).
+else ``user_id``, through an alias index of every id seen (see meeting.py).  An empty
+``id`` (a guest's) is no id.  The join-before-host events may name a person by
+``user_name`` alone: they are tracked by that name until an event with ids and the same
+name claims the record.
 
 Data problems are counted per meeting (`Meeting.flags`, `Meeting.problems()`) instead of
 silently giving a wrong count: duplicate, late, out of order, left without join, join

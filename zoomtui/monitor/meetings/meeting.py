@@ -9,8 +9,8 @@ tracker decides what an event means and calls the method named for it
 
 Identity (PROTOCOL.md): a participant is keyed by ``participant_uuid``, else ``id``, else
 ``user_id``.  Some event kinds carry fewer ids than others (the join-before-host events
-carry only ``id``), so the alias index maps each id seen to its record, and two records
-that turn out to be one person are merged (`Meeting.participant_for`).
+carry only ``id``, or only a name), so the alias index maps each id seen to its record, and
+two records that turn out to be one person are merged (`Meeting.participant_for`).
 """
 
 from __future__ import annotations
@@ -88,6 +88,9 @@ class Meeting:
     _peak_floor: int = 0
     #: every id seen -> its record: by participant_uuid, by id, by user_id
     _aliases: Aliases = field(default_factory=lambda: ({}, {}, {}))
+    #: records known by a name alone (a join before the host can carry nothing else), until
+    #: an event with ids and that name claims one
+    _name_only: dict[str, Participant] = field(default_factory=dict)
     #: dedupe keys of the events that drive state, newest generation and the one before
     #: (a bounded memory: a resend comes soon after the original, not hours later)
     _seen: set[tuple[Any, ...]] = field(default_factory=set)
@@ -330,22 +333,27 @@ class Meeting:
             p.compact(max_transitions // 2, self._end_key)
         return True
 
-    def participant_for(self, part: dict[str, Any]) -> Participant | None:
+    def participant_for(self, part: dict[str, Any], by_name: bool = False) -> Participant | None:
         """The record for the person an event's ``participant`` object names (None: it has
-        no participant_uuid, id or user_id): by participant_uuid, else id, else user_id,
-        through the aliases of every id seen; records found to be one person are merged,
-        and the record learns the ids and names the event gives."""
+        no participant_uuid, id or user_id, and no name where `by_name` allows one): by
+        participant_uuid, else id, else user_id, through the aliases of every id seen;
+        records found to be one person are merged, and the record learns the ids and names
+        the event gives."""
         get = part.get
         pu = zoom_id(get("participant_uuid"))
         ref = zoom_id(get("id"))
         uid = zoom_id(get("user_id"))
         if pu is None and ref is None and uid is None:
-            return None
+            return self._named(get("user_name")) if by_name else None
         by_pu, by_ref, by_uid = self._aliases
         h_pu = by_pu.get(pu) if pu is not None else None
         h_ref = by_ref.get(ref) if ref is not None else None
         h_uid = by_uid.get(uid) if uid is not None else None
         p = h_pu or h_ref or h_uid
+        if p is None and self._name_only:
+            # ids never seen, and someone known so far by their name alone: them, most likely
+            name = get("user_name")
+            p = self._name_only.pop(name, None) if isinstance(name, str) else None
         if (
             p is not None
             and (h_ref is None or h_ref is p)
@@ -376,6 +384,27 @@ class Meeting:
             del self.participants[p.key]
             p.key = best
             self.participants[best] = p
+        return p
+
+    def _named(self, name: Any) -> Participant | None:
+        """The record for someone an event names by `name` alone (None: no name): the one
+        person of that name if there is one, else a record keyed by the name."""
+        if not isinstance(name, str) or not name.strip():
+            return None
+        p = self._name_only.get(name)
+        if p is not None:
+            return p
+        same = [r for r in self.participants.values() if r.name == name]
+        if len(same) == 1:
+            return same[0]
+        key = f"name:{name}"
+        if key in self.participants:  # (an id with that text: seen only in made-up data)
+            key = next(
+                k for n in itertools.count(2) if (k := f"{key}~{n}") not in self.participants
+            )
+        p = Participant(key=key, name=name)
+        self.participants[key] = p
+        self._name_only[name] = p
         return p
 
     # -- keeping the counters in step ------------------------------------------------------

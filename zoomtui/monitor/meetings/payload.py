@@ -26,12 +26,14 @@ __all__ = [
 
 # -- leave reasons --------------------------------------------------------------------------
 
-_REASON_HEAD = re.compile(r"^.*?\breason:\s*", re.IGNORECASE | re.DOTALL)
+# (a space before the colon too: real captures have "left the meeting. Reason : ...")
+_REASON_HEAD = re.compile(r"^.*?\breason\s*:\s*", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]*>")
 
 
 def clean_leave_reason(text: Any) -> str:
-    """Zoom's 'Jill left the meeting.<br>Reason: Host ended the meeting.' -> 'Host ended the meeting.'"""
+    """Zoom's 'Jill left the meeting.<br>Reason: Host ended the meeting.', or 'left the
+    meeting. Reason : Host ended the meeting.' -> 'Host ended the meeting.'"""
     if not isinstance(text, str):
         return "left"
     return _cleaned(text)

@@ -89,6 +89,11 @@ _LIVE_OTHER = frozenset(
     }
 )
 _KINDS = ("meeting", "webinar")
+#: presence events that may name a person by user_name alone (seen in real captures of
+#: participant_jbh_joined): they are tracked by that name rather than flagged
+_NAME_ONLY_OK = frozenset(
+    {"participant_jbh_joined", "participant_jbh_waiting", "participant_jbh_waiting_left"}
+)
 
 
 class MeetingTracker:
@@ -301,7 +306,7 @@ class MeetingTracker:
             dkey = (
                 event.name,
                 event.event_ts_ms,
-                event.participant_key,
+                event.participant_key or event.participant_name,  # (a name alone, for jbh)
                 own_time if isinstance(own_time, str) else None,
             )
         else:
@@ -332,7 +337,7 @@ class MeetingTracker:
         elif suffix == "ended":
             changed |= self._end(m, event, obj, ets)
         elif presence is not None:
-            changed |= self._presence(m, part, presence, ets)
+            changed |= self._presence(m, part, presence, ets, suffix in _NAME_ONLY_OK)
         return changed
 
     def _end(self, m: Meeting, event: ZoomEvent, obj: dict[str, Any], ets: int) -> bool:
@@ -345,12 +350,17 @@ class MeetingTracker:
         return True
 
     def _presence(
-        self, m: Meeting, part: dict[str, Any] | None, presence: tuple[int, str, str], ets: int
+        self,
+        m: Meeting,
+        part: dict[str, Any] | None,
+        presence: tuple[int, str, str],
+        ets: int,
+        by_name: bool = False,
     ) -> bool:
         if part is None:
             m.note_problem("participant without id")
             return True
-        p = m.participant_for(part)
+        p = m.participant_for(part, by_name)
         if p is None:
             m.note_problem("participant without id")
             return True
