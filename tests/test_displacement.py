@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.connhelpers import HB, MaxRandom, Recorder, content_of, meeting_event
+from tests.connhelpers import HB, MaxRandom, Recorder, ThreadedFake, content_of, meeting_event
 from zoomtui.commands.common import EXIT_DISPLACED, EXIT_OK
 from zoomtui.commands.tail import DISPLACED_HINT, run_tail
 from zoomtui.fakezoom import FakeZoom
@@ -132,8 +135,7 @@ async def test_retake_retakes_with_a_backoff_that_grows_while_the_fight_goes_on(
         assert [s.retry_in for s in retakes] == [BASE, 2 * BASE, 4 * BASE, 8 * BASE]
         for s in retakes:
             assert s.reason.endswith(
-                "possibly displaced by another connection on this subscription; "
-                "taking it back (on_displaced = retake)"
+                "; possibly displaced by another connection on this subscription"
             )
         assert S.DISPLACED not in [s.state for s in rec.states]
         assert consumer.displaced >= 3 and len(consumer.connections) >= 4
@@ -220,7 +222,8 @@ async def test_tail_told_to_retake_goes_on() -> None:
         assert ours.consumer is None
         await fake.inject(meeting_event(1), ours)
         assert await asyncio.wait_for(task, 10) == EXIT_OK
-        assert "taking it back (on_displaced = retake)" in err.getvalue()
+        text = err.getvalue()
+        assert "server closed the connection (1000: " in text and "displaced:" not in text
 
 
 async def test_the_archive_records_the_displaced_state_and_the_gap(tmp_path: Path) -> None:
@@ -261,3 +264,25 @@ async def test_the_first_connection_of_a_profile_says_once_that_it_may_displace(
     )
     assert [note in reason for reason in said] == [True, False, True]
     assert said[1] == "build_connection accepted (subscription dem…01)"
+
+
+def test_the_tail_command_exits_6_and_says_once_that_connecting_may_displace() -> None:
+    notice = "said once for this profile: Zoom allows one connection per subscription"
+    with ThreadedFake() as tf:
+        errors = []
+        for run in (1, 2):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "zoomtui.cli", "tail", "--no-archive"],
+                env={**os.environ, **tf.env()},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            tf.call(lambda fake, n=2 * run - 1: fake.wait_for_connection(n, timeout=9))
+            tf.call(lambda fake: fake.start_consumer())
+            _, err = proc.communicate(timeout=30)
+            assert proc.returncode == EXIT_DISPLACED, err
+            errors.append(err.decode())
+    assert notice in errors[0] and notice not in errors[1]
+    for text in errors:
+        assert "displaced: another consumer most likely connected" in text
+        assert "Traceback" not in text

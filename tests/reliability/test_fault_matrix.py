@@ -245,7 +245,7 @@ FAULTS = [
         tokens=None,
     ),
     Fault(
-        "displaced by a second connection",
+        "displaced by a second connection (on_displaced = retake)",
         displaced,
         step(
             S.RECONNECTING,
@@ -259,6 +259,8 @@ FAULTS = [
         + REUSE
         + OPEN
         + BACK,
+        # the default (wait for a person) is tests/test_displacement.py's: no recovery here
+        settings={"on_displaced": "retake"},
     ),
     Fault("malformed frames", malformed, "", malformed=len(MALFORMED_KINDS), outages=0),
     Fault(

@@ -141,8 +141,8 @@ class Retries:
         """Another consumer took the subscription: wait for a person (DISPLACED), retake it
         later (DISPLACED, `retry_in` away), or retake it with the backoff (RECONNECTING:
         the failures in a row grow while the two fight, and so does the wait)."""
-        if policy.retake and not policy.after:
-            return self.after_failure(f"{drop.reason}; taking it back (on_displaced = retake)")
+        if policy.retake and not policy.after:  # said as any drop is (the gap says the same)
+            return self.after_failure(drop.reason)
         why = (
             "another consumer most likely connected to this subscription and displaced this "
             f"connection: Zoom closed it ({drop.close}); "
