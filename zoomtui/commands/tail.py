@@ -335,6 +335,19 @@ def _silence_stdout(out: IO[bytes]) -> None:
         os.close(devnull)
 
 
+def _matcher(filter_text: str | None) -> Callable[[ZoomEvent], bool] | None:
+    """--filter as the test an event must pass (None: every event passes)."""
+    if not filter_text:
+        return None
+    from zoomtui.monitor.filters import FilterError, compile_filter
+
+    try:
+        flt = compile_filter(filter_text)
+    except FilterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--filter") from None
+    return None if flt.is_empty else flt.matches_event
+
+
 @click.command()
 @connection_options
 @click.option(
@@ -410,15 +423,7 @@ def command(
     # State changes are reported on stderr already; keep logging's last-resort handler from
     # printing the same failure a second time.
     logging.getLogger("zoomtui").addHandler(logging.NullHandler())
-    matches = None
-    if filter_text:
-        from zoomtui.monitor.filters import FilterError, compile_filter
-
-        try:
-            flt = compile_filter(filter_text)
-        except FilterError as exc:
-            raise click.BadParameter(str(exc), param_hint="--filter") from None
-        matches = None if flt.is_empty else flt.matches_event
+    matches = _matcher(filter_text)
     since_at: float | None = None
     if since is not None:
         from zoomtui.monitor.when import WhenError, parse_when
