@@ -121,7 +121,7 @@ class ZoomConnection:
         self._mono = monotonic
         self._autoconnect = autoconnect
         self._open_timeout = open_timeout
-        self._on_displaced = on_displaced or settings.displaced_policy
+        self._on_displaced = on_displaced if on_displaced is not None else settings.displaced_policy
         self._is_first_connection = is_first_connection
         self._close_timeout = close_timeout
         self._interval = settings.heartbeat_interval
