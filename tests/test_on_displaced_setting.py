@@ -28,7 +28,7 @@ from zoomtui.zoom.updates import StateChanged
 CREDENTIALS = {
     "ZOOM_ACCOUNT_ID": "acc",
     "ZOOM_CLIENT_ID": "cid",
-    "ZOOM_CLIENT_SECRET": "secret",
+    "ZOOM_CLIENT_SECRET": "on-displaced-test-secret-0001",  # registered for redaction
     "ZOOM_SUBSCRIPTION_ID": "sub",
 }
 
