@@ -260,7 +260,8 @@ async def test_silent_server_is_a_dead_link() -> None:
 
 async def test_displacement_by_another_connection_is_reported() -> None:
     async with FakeZoom() as fake:
-        rec = Recorder(make(fake, backoff_base=0.5))
+        # retake: the drop is reported as today (the default policy is tests/test_displacement.py's)
+        rec = Recorder(make(fake, backoff_base=0.5, settings={"on_displaced": "retake"}))
         await rec.wait_state(S.CONNECTED)
         # a heartbeat answered: healthy (with Zoom's interval, none is late however loaded)
         await rec.wait_for(lambda items: rec.of(Heartbeat), "a heartbeat answered")

@@ -70,6 +70,7 @@ def test_profile_and_keyring_supply_everything(memory_keyring: MemoryKeyring) ->
         "heartbeat_interval": "profile work",
         "max_frame_bytes": "default",
         "insecure_transport": "default",
+        "on_displaced": "default",
     }
 
 

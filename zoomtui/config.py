@@ -37,7 +37,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,7 @@ from zoomtui.settings import (
     GRANTS,
     SettingsError,
     check_url,
+    parse_on_displaced,
 )
 
 APP_NAME = "zoomtui"
@@ -73,6 +74,8 @@ PROFILE_KEYS: dict[str, type] = {
     "heartbeat_interval": float,
     "max_frame_bytes": int,
     "insecure_transport": bool,
+    #: after another consumer displaced the connection: wait, retake, retake after <duration>
+    "on_displaced": str,
     #: the user confirmed storing this profile's secret in a plain-file keyring backend
     "insecure_keyring": bool,
     "log_limit": int,
@@ -105,9 +108,11 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "archive_max_size_mb": (0, 1 << 20, "a number of MB from 0 (no limit) to 1048576"),
     "history_minutes": (0, 525_600, "a number of minutes from 0 (none) to 525600 (a year)"),
 }
-URL_KEYS = ("oauth_url", "ws_url", "api_url")
 #: keys that take one of a few words.  A function: `CLOUDS` is read when a value is checked.
 CHOICES = {"grant": lambda: GRANTS, "cloud": lambda: tuple(CLOUDS)}
+#: text keys whose value must parse: key -> the parser (its ValueError says what is allowed)
+TEXT_RULES: dict[str, Callable[[str], object]] = {"on_displaced": parse_on_displaced}
+URL_KEYS = ("oauth_url", "ws_url", "api_url")
 MAX_ID_CHARS = 256
 _ID_ALLOWED = f"text of at most {MAX_ID_CHARS} characters, without control characters"
 #: cleartext is a choice for one run, not a setting a file can hold
@@ -231,6 +236,11 @@ def check_value(key: str, value: object) -> object:
         allowed_words = CHOICES[key]()
         if value not in allowed_words:
             raise ValueNotAllowed(f"one of {', '.join(allowed_words)}, not {value[:40]!r}")
+    elif key in TEXT_RULES and isinstance(value, str):
+        try:
+            TEXT_RULES[key](value)
+        except ValueError as exc:
+            raise ValueNotAllowed(str(exc)) from None
     elif key in URL_KEYS and isinstance(value, str):
         try:
             check_url(key, value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -68,6 +69,17 @@ ENV_PROFILE = "ZOOMTUI_PROFILE"
 #: "1"/"true" allows cleartext for this run, as --insecure-transport does (never a profile)
 ENV_INSECURE_TRANSPORT = "ZOOMTUI_INSECURE_TRANSPORT"
 URL_SCHEMES = ("http", "https", "ws", "wss")
+
+#: what `on_displaced` allows, in words (the config file's and the flag's error messages)
+ON_DISPLACED_ALLOWED = (
+    "wait, retake, or retake after a duration from 1s to 24h (e.g. 'retake after 10m')"
+)
+_RETAKE_AFTER = re.compile(r"retake\s+after\s+(.+)", re.IGNORECASE)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])", re.IGNORECASE)
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[smhd]\s*)+", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+#: a retake wait shorter than this is a fight with extra steps; longer, and nobody remembers
+RETAKE_AFTER_RANGE = (1.0, 86400.0)
 
 
 class SettingsError(Exception):
@@ -190,6 +202,54 @@ def endpoint_and_subscription(ws_url: str, subscription_id: str) -> tuple[str, s
 
 
 @dataclass(frozen=True, slots=True)
+class DisplacedPolicy:
+    """What the connection does once another consumer of the subscription has displaced it
+    (Zoom allows one connection per subscription, PROTOCOL.md section 2).
+
+    `wait` (the default): nothing until a person connects again, since reconnecting would
+    knock the other consumer (usually the production integration) off in turn.  `retake`:
+    reconnect with the usual backoff (it grows while the two fight).  `retake after 10m`:
+    wait that long, then retake."""
+
+    retake: bool = False
+    #: seconds to wait before retaking (0: with the usual backoff); only with `retake`
+    after: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """As a person writes it (`on_displaced = "retake after 10m"`)."""
+        if not self.retake:
+            return "wait"
+        return f"retake after {_duration_text(self.after)}" if self.after else "retake"
+
+
+def _duration_text(seconds: float) -> str:
+    for unit, size in (("h", 3600.0), ("m", 60.0)):
+        if seconds >= size and (seconds / size).is_integer():
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:g}s"
+
+
+def parse_on_displaced(text: object) -> DisplacedPolicy:
+    """`wait`, `retake` or `retake after <duration>` (30s, 10m, 1h30m) as a policy.  Raises
+    `ValueError` saying what is allowed (`ON_DISPLACED_ALLOWED`)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{ON_DISPLACED_ALLOWED}, not {type(text).__name__}")
+    words = " ".join(text.split()).lower()
+    if words == "wait":
+        return DisplacedPolicy()
+    if words == "retake":
+        return DisplacedPolicy(retake=True)
+    m = _RETAKE_AFTER.fullmatch(words) if len(words) <= 64 else None
+    if m is not None and _DURATION.fullmatch(m.group(1)):
+        after = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(m.group(1)))
+        low, high = RETAKE_AFTER_RANGE
+        if low <= after <= high:
+            return DisplacedPolicy(retake=True, after=after)
+    raise ValueError(f"{ON_DISPLACED_ALLOWED}, not {_shown(text)}")
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionSettings:
     """Empty `oauth_url`, `ws_url`, `api_url`: the cloud's.  A `ws_url` with
     `?subscriptionId=...` (Zoom's endpoint URL, pasted) gives the subscription id."""
@@ -216,6 +276,8 @@ class ConnectionSettings:
     #: share the access token with this profile's other zoomtui processes through the OS
     #: keyring (False: within this process only, as for the fake Zoom's worthless tokens)
     keyring_token: bool = True
+    #: after another consumer displaced the connection: wait, retake, retake after <duration>
+    on_displaced: str = "wait"
     #: where each value came from: field name -> "option", "env ZOOM_CLIENT_ID", "keyring", "profile work", "default"
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -252,6 +314,15 @@ class ConnectionSettings:
         size = self.max_frame_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
             raise SettingsError(f"max_frame_bytes must be a whole number above 0, not {size!r}.")
+        try:
+            parse_on_displaced(self.on_displaced)
+        except ValueError as exc:
+            raise SettingsError(f"on_displaced must be {exc}.") from None
+
+    @property
+    def displaced_policy(self) -> DisplacedPolicy:
+        """`on_displaced` as the policy the connection follows."""
+        return parse_on_displaced(self.on_displaced)
 
     def replace(self, **changes) -> ConnectionSettings:
         return dataclasses.replace(self, **changes)

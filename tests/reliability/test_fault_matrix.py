@@ -249,7 +249,7 @@ FAULTS = [
         tokens=None,
     ),
     Fault(
-        "displaced by a second connection",
+        "displaced by a second connection (on_displaced = retake)",
         displaced,
         step(
             S.RECONNECTING,
@@ -263,6 +263,8 @@ FAULTS = [
         + REUSE
         + OPEN
         + BACK,
+        # the default (wait for a person) is tests/test_displacement.py's: no recovery here
+        settings={"on_displaced": "retake"},
     ),
     Fault("malformed frames", malformed, "", malformed=len(MALFORMED_KINDS), outages=0),
     Fault(

@@ -434,7 +434,9 @@ async def test_toasts_for_connected_and_displaced_not_for_each_attempt(fake: Fak
         if isinstance(message, Notify):
             titles.append(message.notification.title)
 
-    app = ZoomtuiApp(fake.settings(heartbeat_interval=5.0), connection_options=tui.FAST)
+    # retake: it comes back by itself (the default waits for a person: test_displaced_panel.py)
+    settings = fake.settings(heartbeat_interval=5.0, on_displaced="retake")
+    app = ZoomtuiApp(settings, connection_options=tui.FAST)
     async with app.run_test(size=(160, 40), notifications=True, message_hook=hook) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.close(code=1000, reason="")  # what a second consumer on the subscription causes

@@ -16,6 +16,7 @@ EXIT_USAGE = 2  # click's own code for bad usage
 EXIT_CONFIG = 3  # settings missing or invalid
 EXIT_CREDENTIALS = 4  # Zoom rejected the credentials or the subscription
 EXIT_GAVE_UP = 5  # the connection was given up (stopped retrying)
+EXIT_DISPLACED = 6  # another consumer took the subscription (tail, unless told to retake)
 EXIT_INTERRUPTED = 130
 
 
@@ -88,10 +89,39 @@ def connection_options(func: Callable) -> Callable:
     return wrapper
 
 
+def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from zoomtui.settings import parse_on_displaced
+
+    try:
+        parse_on_displaced(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"use {exc}") from None
+    return value
+
+
+def on_displaced_option(func: Callable) -> Callable:
+    """--on-displaced POLICY: what to do once another consumer takes the subscription."""
+    return click.option(
+        "--on-displaced",
+        "on_displaced",
+        default=None,
+        metavar="POLICY",
+        callback=_policy,
+        help="When another consumer takes the subscription (Zoom allows one connection per "
+        "subscription): 'wait' for a person (default), 'retake' at once with backoff, or "
+        "'retake after 10m'. Else the profile's on_displaced.",
+    )(func)
+
+
 def overrides_from(kwargs: dict) -> dict:
     """Pop the connection options out of a command's kwargs as `resolve_settings` overrides."""
     keys = ("account_id", "client_id", "subscription_id", "oauth_url", "ws_url", "grant", "cloud")
     out = {k: kwargs.pop(k, None) for k in keys}
+    policy = kwargs.pop("on_displaced", None)  # only the commands that take --on-displaced
+    if policy is not None:
+        out["on_displaced"] = policy
     if kwargs.pop("insecure_transport", False):
         out["insecure_transport"] = True
     return out

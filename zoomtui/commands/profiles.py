@@ -37,6 +37,7 @@ _SHOW_ORDER = (
     "heartbeat_interval",
     "max_frame_bytes",
     "insecure_transport",
+    "on_displaced",
     *cfg.DISPLAY_KEYS,
 )
 

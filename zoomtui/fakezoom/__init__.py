@@ -4,6 +4,7 @@ See docs/FAKEZOOM_API.md for the contract.
 """
 
 from zoomtui.fakezoom.connection import FakeConnection
+from zoomtui.fakezoom.consumer import ConsumerError, ProductionConsumer
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
 from zoomtui.fakezoom.oauth import TokenRequest
 from zoomtui.fakezoom.scenario import scenario_events
@@ -16,9 +17,11 @@ __all__ = [
     "MALFORMED_KINDS",
     "SCENARIOS",
     "TRIGGER_EVENTS",
+    "ConsumerError",
     "DemoCredentials",
     "FakeConnection",
     "FakeZoom",
+    "ProductionConsumer",
     "TokenRequest",
     "TriggerRequest",
     "malformed_frame",

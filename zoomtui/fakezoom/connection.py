@@ -51,6 +51,9 @@ class FakeConnection:
         self.silent = False
         #: which fault ended it, when one did: "close", "cut", "invalid_token", "displaced", ...
         self.ended_by: str | None = None
+        #: who opened it: None for a client under test, else the tag of the fake's own
+        #: production consumer (`zoomtui.fakezoom.consumer`) that did
+        self.consumer: str | None = None
         self._record = record_events
         #: told whenever a frame is sent or received here (the fake's `wait_until`)
         self._on_activity = on_activity

@@ -14,8 +14,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
@@ -26,6 +27,7 @@ from websockets.http11 import Response as WsResponse
 from websockets.protocol import State
 
 from zoomtui.fakezoom.connection import FakeConnection, TextBytes
+from zoomtui.fakezoom.consumer import CONSUMER_QUERY, ProductionConsumer, consumer_action
 from zoomtui.fakezoom.control import (
     CONTROL_PREFIX,
     ControlEndpoint,
@@ -155,8 +157,12 @@ class FakeZoom:
         )
         #: opens the control endpoint (`zoomtui trigger`); random per fake unless given
         self.control_token = control_token or new_control_token()
-        self._control = ControlEndpoint(self.control_token, self.trigger)
+        self._control = ControlEndpoint(
+            self.control_token, self.trigger, partial(consumer_action, self)
+        )
         self.connections: list[FakeConnection] = []
+        #: production consumers started with `start_consumer`, oldest first
+        self.consumers: list[ProductionConsumer] = []
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
         # replaced by a fresh one at each activity: whoever awaits the old one looks again
@@ -177,6 +183,8 @@ class FakeZoom:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for consumer in self.consumers:
+            await consumer.stop()
         await self.stop()
 
     async def start(self) -> None:
@@ -386,6 +394,16 @@ class FakeZoom:
     def _targets(self, conn: FakeConnection | None) -> list[FakeConnection]:
         return [conn] if conn is not None else self.open_connections()
 
+    # -- another consumer of the subscription -------------------------------------------------
+    async def start_consumer(self, **options: Any) -> ProductionConsumer:
+        """Start a `ProductionConsumer` (`options`: its keywords, e.g. reconnect=True): it
+        knocks the current connection off, as Zoom does.  Returns once it is accepted; it
+        is stopped when the `async with` block ends."""
+        consumer = ProductionConsumer(self, **options)
+        self.consumers.append(consumer)
+        await consumer.start()
+        return consumer
+
     # -- faults ---------------------------------------------------------------------------
     def _pick(self, conn: FakeConnection | None) -> FakeConnection:
         if conn is not None:
@@ -486,6 +504,7 @@ class FakeZoom:
             record_events=self.record_events,
             on_activity=self._active,
         )
+        conn.consumer = query.get(CONSUMER_QUERY, [None])[-1]
         self.connections.append(conn)
         self._active()
         refusal = self._refusal(subscription, token)
