@@ -12,6 +12,7 @@ import sys
 import time
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from tests.connhelpers import CALM_HB, HB, ThreadedFake, meeting_event
