@@ -137,3 +137,12 @@ class FakeConnection:
         state = "open" if self.open else f"closed {self.close_code}"
         kind = "accepted" if self.accepted else f"refused {self.refused_reason!r}"
         return f"<FakeConnection #{self.id} {kind} {state} frames={self.frames_sent}>"
+
+
+def is_heartbeat(data: str | bytes) -> bool:
+    """Whether a client frame is Zoom's heartbeat request."""
+    try:
+        msg = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(msg, dict) and msg.get("module") == "heartbeat"

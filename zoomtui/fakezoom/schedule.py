@@ -15,6 +15,7 @@ import asyncio
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import orjson
 from websockets.exceptions import ConnectionClosed
@@ -164,3 +165,31 @@ class Pump:
                 continue
             for conn in conns:
                 await send_chunk(conn, chunk)
+
+
+def play_scenario(
+    scenario: str | None,
+    seed: int,
+    clock: Callable[[], float],
+    samples_dir: Path,
+    rate: float | None,
+    spacing: float = 1000.0,
+) -> Iterator[dict | str]:
+    """The events a named scenario sends, in order (`rate` None: a flood, stamped
+    `spacing` events per second apart)."""
+    if scenario == "samples":
+        from zoomtui.fakezoom.samples import sample_contents
+
+        yield from sample_contents(samples_dir)
+        return
+    if scenario == "shapes":
+        from zoomtui.fakezoom.shapes import shapes_events
+
+        yield from shapes_events(clock(), rate=rate or spacing)
+        return
+    from zoomtui.fakezoom.scenario import scenario_events
+
+    # A generator, so the clock is read when the first event is prepared: at the first
+    # accepted connection when paced (event_ts then matches the send time), at start()
+    # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal).
+    yield from scenario_events(seed, clock(), rate=rate or spacing)

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import orjson
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 from websockets.protocol import State
 
-from zoomtui.fakezoom.connection import FakeConnection, TextBytes
+from zoomtui.fakezoom.connection import FakeConnection, is_heartbeat
 from zoomtui.fakezoom.consumer import CONSUMER_QUERY, ProductionConsumer, consumer_action
 from zoomtui.fakezoom.control import (
     CONTROL_PREFIX,
@@ -36,8 +35,9 @@ from zoomtui.fakezoom.control import (
 )
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
 from zoomtui.fakezoom.httpserver import HttpServer, Request, Response
+from zoomtui.fakezoom.malformed import malformed_frame
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
-from zoomtui.fakezoom.schedule import FrameSource, Pump, prepare
+from zoomtui.fakezoom.schedule import FrameSource, Pump, play_scenario, prepare
 from zoomtui.fakezoom.triggers import TriggerRequest, build_event
 from zoomtui.redaction import RedactingFilter, Secret
 from zoomtui.settings import ConnectionSettings, is_loopback_host
@@ -61,15 +61,6 @@ CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
 # stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
-MALFORMED_KINDS = (
-    "not_json",
-    "binary",
-    "no_module",
-    "bad_content",
-    "oversize",
-    "no_event",
-    "not_utf8",
-)
 SCENARIOS = ("demo", "quiet", "samples", "shapes")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
@@ -84,6 +75,29 @@ def default_samples_dir() -> Path:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _check_arguments(
+    host: str,
+    allow_non_loopback: bool,
+    scenario: str | None,
+    rate: float | Literal["max"],
+    events: int | None,
+) -> None:
+    """FakeZoom's arguments, checked before anything listens."""
+    if not allow_non_loopback and not is_loopback_host(host):
+        raise ValueError(
+            f"The fake Zoom listens on loopback only; {host!r} is not a loopback address "
+            "(pass allow_non_loopback=True if you really mean it)."
+        )
+    if scenario is not None and scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+    if rate != "max" and not (isinstance(rate, (int, float)) and rate > 0):
+        raise ValueError(
+            f"rate must be a positive number of events per second or 'max', not {rate!r}"
+        )
+    if events is not None and events < 0:
+        raise ValueError("events must be >= 0")
 
 
 class FakeZoom:
@@ -117,21 +131,7 @@ class FakeZoom:
         control_token: str | None = None,
         refuse_query_params: bool = False,
     ) -> None:
-        if not allow_non_loopback and not is_loopback_host(host):
-            raise ValueError(
-                f"The fake Zoom listens on loopback only; {host!r} is not a loopback address "
-                "(pass allow_non_loopback=True if you really mean it)."
-            )
-        if scenario is not None and scenario not in SCENARIOS:
-            raise ValueError(
-                f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}"
-            )
-        if rate != "max" and not (isinstance(rate, (int, float)) and rate > 0):
-            raise ValueError(
-                f"rate must be a positive number of events per second or 'max', not {rate!r}"
-            )
-        if events is not None and events < 0:
-            raise ValueError("events must be >= 0")
+        _check_arguments(host, allow_non_loopback, scenario, rate, events)
         self.host = host
         self.port = port
         self.oauth_port = oauth_port
@@ -547,7 +547,7 @@ class FakeZoom:
             except TimeoutError:
                 await conn.close(CLOSE_IDLE, REASON_IDLE, "idle")
                 return
-            if not _is_heartbeat(data):
+            if not is_heartbeat(data):
                 conn.other_frames_received += 1
                 conn.activity()
                 continue
@@ -578,22 +578,9 @@ class FakeZoom:
         return Pump(source, rate, self._pump_targets, self._active)
 
     def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
-        if self.scenario == "samples":
-            from zoomtui.fakezoom.samples import sample_contents
-
-            yield from sample_contents(self.samples_dir)
-            return
-        if self.scenario == "shapes":
-            from zoomtui.fakezoom.shapes import shapes_events
-
-            yield from shapes_events(self.clock(), rate=rate or MAX_RATE_SPACING)
-            return
-        from zoomtui.fakezoom.scenario import scenario_events
-
-        # A generator, so the clock is read when the first event is prepared: at the first
-        # accepted connection when paced (event_ts then matches the send time), at start()
-        # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal).
-        yield from scenario_events(self.seed, self.clock(), rate=rate or MAX_RATE_SPACING)
+        return play_scenario(
+            self.scenario, self.seed, self.clock, self.samples_dir, rate, MAX_RATE_SPACING
+        )
 
 
 def _ws_logger() -> logging.Logger:
@@ -603,50 +590,3 @@ def _ws_logger() -> logging.Logger:
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
     return logger
-
-
-def _is_heartbeat(data: str | bytes) -> bool:
-    try:
-        msg = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(msg, dict) and msg.get("module") == "heartbeat"
-
-
-def malformed_frame(kind: str, size: int | None = None) -> str | bytes:
-    """A frame a parser must reject, one per kind in MALFORMED_KINDS.
-
-    "oversize" is a well-formed `message` frame larger than `size` bytes (default: 1 MiB
-    plus 1 KiB, just over zoomtui's default limit and websockets' default max_size)."""
-    from zoomtui.zoom.protocol import DEFAULT_MAX_FRAME_BYTES, envelope_frame, message_frame
-
-    if kind == "not_json":
-        return '{"module":"message","success":true,"content":'  # cut off mid-frame
-    if kind == "binary":
-        return b"\x00\x01binary\xff\xfe"
-    if kind == "no_module":
-        return envelope_frame("x", True, "live").replace('"module":"x",', "")
-    if kind == "bad_content":
-        return message_frame('{"event":"meeting.started","event_ts":17')  # content is cut-off JSON
-    if kind == "no_event":
-        return message_frame({"event_ts": 1706123456789, "payload": {"object": {}}})
-    if kind == "oversize":
-        target = size if size is not None else DEFAULT_MAX_FRAME_BYTES + 1024
-        event = {
-            "event": "meeting.updated",
-            "event_ts": 1706123456789,
-            "payload": {"object": {"id": 1, "agenda": ""}},
-        }
-        filler = target - len(message_frame(event)) + 1
-        event["payload"]["object"]["agenda"] = "x" * max(filler, 0)
-        return message_frame(event)
-    if kind == "not_utf8":  # a text frame in Latin-1: "Björn" with ö as the single byte F6
-        event = {
-            "event": "meeting.participant_joined",
-            "event_ts": 1706123456789,
-            "payload": {"object": {"id": 1, "participant": {"user_name": "Björn"}}},
-        }
-        return TextBytes(message_frame(event).encode().replace("ö".encode(), b"\xf6"))
-    raise ValueError(
-        f"unknown malformed kind {kind!r}; expected one of {', '.join(MALFORMED_KINDS)}"
-    )
