@@ -383,6 +383,23 @@ def test_profile_and_demo_paths_never_meet_and_never_escape(tmp_path: Path):
         assert p.parent == tmp_path / "archive" and "/" not in p.name and not p.name.startswith(".")
 
 
+def test_long_profile_names_never_share_a_file(tmp_path: Path):
+    # Names are cut to keep the file name short: two names alike in their first 120
+    # characters still get two files (a hash of the whole name ends a cut one).
+    a, b = "p" * 130 + "-one", "p" * 130 + "-two"
+    pa, pb = archive_path(a, base=tmp_path), archive_path(b, base=tmp_path)
+    assert pa != pb
+    for p in (pa, pb):
+        assert p.parent == tmp_path / "archive" and len(p.name.encode()) <= 255
+    assert archive_path(a, base=tmp_path) == pa  # the same name: the same file, every time
+    # a name at the limit is kept as it is, and no cut name can be mistaken for it
+    at_limit = "q" * 120
+    assert archive_path(at_limit, base=tmp_path).name == at_limit + ".sqlite3"
+    assert archive_path(at_limit + "x", base=tmp_path) != archive_path(at_limit, base=tmp_path)
+    escaped = "é" * 50  # 3 characters each once escaped: cut as well
+    assert archive_path(escaped, base=tmp_path) != archive_path(escaped + "é", base=tmp_path)
+
+
 def test_default_location_is_the_user_data_dir(tmp_path: Path):
     import platformdirs
 
