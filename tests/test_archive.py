@@ -924,6 +924,62 @@ def test_an_archive_from_a_newer_zoomtui_is_left_alone(path: Path):
         ArchiveReader(path).count()
 
 
+def _foreign_file(path: Path, kind: str) -> bytes:
+    """A SQLite file some other program wrote; its bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    if kind == "other tables":
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        db.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    elif kind == "a log table of its own":
+        db.execute("CREATE TABLE log (id INTEGER PRIMARY KEY, line TEXT)")
+    elif kind == "a log table, version 1":
+        db.execute("CREATE TABLE log (id INTEGER PRIMARY KEY, line TEXT)")
+        db.execute("PRAGMA user_version = 1")
+    elif kind == "no log table, version 1":
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["other tables", "a log table of its own", "a log table, version 1", "no log table, version 1"],
+)
+def test_a_file_of_another_program_is_named_as_such_and_left_alone(path: Path, kind: str):
+    before = _foreign_file(path, kind)
+    a = Archive(path)
+    # said at once, when the archive opens (a short `tail` exits before a first batch fails)
+    assert a.status == STATUS_FAILED
+    assert f"{path} is not a zoomtui event archive" in a.error
+    assert "Move it aside" in a.error and "not kept" in a.error
+    assert "writable" not in a.error  # the folder is fine: that advice would mislead
+    a.add(event(1))
+    assert a.flush() is False
+    a.close()
+    assert a.status == STATUS_FAILED and "not a zoomtui event archive" in a.error
+    # nothing written into it, not even WAL mode or a statistics table
+    assert path.read_bytes() == before
+    assert not Path(f"{path}-wal").exists()
+    with pytest.raises(ArchiveError, match="not a zoomtui event archive"):
+        ArchiveReader(path).count()
+
+
+def test_moving_a_foreign_file_aside_lets_the_archive_start_afresh(tmp_path: Path):
+    path = tmp_path / "work.sqlite3"
+    _foreign_file(path, "other tables")
+    a = Archive(path, retry_interval=0.05, retention=Retention(max_age_days=None))
+    assert a.status == STATUS_FAILED
+    path.rename(tmp_path / "moved-aside.sqlite3")
+    _wait_for(lambda: a.flush(timeout=1))  # the next try starts a new archive
+    a.add(event(1))
+    assert a.flush()
+    a.close()
+    assert a.status == STATUS_CLOSED and ArchiveReader(path).count() == 1
+
+
 # ---------------------------------------------------------------------------------
 # parse_when
 

@@ -46,7 +46,7 @@ from zoomtui.monitor.archive.records import (
     insert_events_sql,
     scrub,
 )
-from zoomtui.monitor.archive.schema import NewerSchemaError, open_for_writing
+from zoomtui.monitor.archive.schema import ForeignFileError, NewerSchemaError, open_for_writing
 from zoomtui.zoom.protocol import MalformedFrame
 from zoomtui.zoom.updates import Gap, Notice, StateChanged
 
@@ -142,6 +142,12 @@ def failure_message(path: Path, exc: BaseException, retry: float) -> str:
         return (
             f"The event archive {path} was written by a newer zoomtui ({detail}); "
             f"{shown.lower()}. Upgrade zoomtui or move the file aside."
+        )
+    if isinstance(exc, ForeignFileError):
+        return (
+            f"The file {path} is not a zoomtui event archive ({detail}); zoomtui leaves it as "
+            f"it is, and {shown.lower()}. Move it aside and zoomtui starts a new archive "
+            f"there; {later}"
         )
     if "full" in low or getattr(exc, "errno", None) == 28:
         return (
