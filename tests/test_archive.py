@@ -765,13 +765,73 @@ def test_retention_runs_by_itself_in_the_background(path: Path):
     now = T0 + 40 * 86400
     a = Archive(path, clock=lambda: now, retention=Retention(max_age_days=30, interval=0.05))
     for i in range(20):
-        a.add(event(i))  # all 40 days old
+        a.add(event(i))  # 40 days old
+    a.add(event(20, at=now - 60))  # and one from a minute ago: the archive agrees with the clock
     a.flush()
     deadline = time.monotonic() + 10
-    while a.count() and time.monotonic() < deadline:
+    while a.count() > 1 and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert a.count() == 0
+    assert [e.participant_key for e in a.iter_events()] == ["pu-20"]
     a.close()
+
+
+DAY = 86400.0
+KEEP_30_DAYS = Retention(max_age_days=30, max_size_mb=None)
+
+
+def test_a_clock_that_jumped_forward_does_not_empty_the_archive(path: Path):
+    clock = [T0]
+    a = Archive(path, clock=lambda: clock[0], retention=KEEP_30_DAYS)
+    for i in range(1000):  # ten days of events, up to now
+        a.add(event(i, at=T0 - 10 * DAY + i * 864))
+    a.close()
+    clock[0] = T0 + 31 * DAY  # a bad NTP step, or a VM resumed a month later
+    b = Archive(path, clock=lambda: clock[0], retention=KEEP_30_DAYS)
+    assert b.run_retention()  # after the pass the writer runs when it opens
+    assert b.count() == 1000
+    assert b.warning is not None
+    assert "The clock is 31 days ahead of the newest record" in b.warning
+    assert "older than 30 days" in b.warning and "next time zoomtui starts" in b.warning
+    assert b.status == STATUS_OPEN and b.error is None  # nothing failed: it is a warning
+    b.add(event(1000, at=clock[0]))
+    b.close()
+    # The next start: the archive has recorded under this clock, so it agrees with it, and
+    # the limit applies as the clock says.
+    c = Archive(path, clock=lambda: clock[0], retention=KEEP_30_DAYS)
+    assert c.run_retention()
+    assert [e.participant_key for e in c.iter_events()] == ["pu-1000"]
+    assert c.warning is None
+    c.close()
+
+
+def test_a_clock_that_jumps_forward_while_running_does_not_empty_the_archive(path: Path):
+    clock = [T0]
+    a = Archive(path, clock=lambda: clock[0], retention=KEEP_30_DAYS)
+    for i in range(100):
+        a.add(event(i, at=T0 - 10 * DAY + i * 8640))
+    assert a.run_retention() and a.count() == 100 and a.warning is None
+    clock[0] += 31 * DAY
+    a.add(event(100, at=clock[0]))
+    assert a.run_retention()
+    assert a.count() == 101
+    assert a.warning is not None and "31 days ahead" in a.warning
+    a.close()
+
+
+def test_a_clock_a_little_ahead_of_the_archive_is_trusted(path: Path):
+    # Up to a tenth of the age limit (3 days of 30), as when a monitor restarts after a
+    # weekend: the limit applies as the clock says.
+    clock = [T0]
+    a = Archive(path, clock=lambda: clock[0], retention=Retention(max_age_days=None))
+    for i in range(41):  # one a day, 40 days back to now
+        a.add(event(i, at=T0 - (40 - i) * DAY))
+    a.close()
+    clock[0] = T0 + 2.5 * DAY
+    b = Archive(path, clock=lambda: clock[0], retention=KEEP_30_DAYS)
+    assert b.run_retention()
+    assert [e.participant_key for e in b.iter_events()] == [f"pu-{i}" for i in range(13, 41)]
+    assert b.warning is None
+    b.close()
 
 
 # ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ Integration (the connection, `tail` and the TUI need only these calls)::
     archive = Archive.open(profile)          # or Archive.open("demo", demo=True); never raises
     archive.add(update, connection_id)       # on the hot ingest path: two deque appends
     archive.status, archive.error            # "open" | "failed" | "closed"; a sentence for the panel
+    archive.warning                          # None, or a sentence: the age limit held back
     archive.close()                          # flush and stop the writer (blocking, a few ms:
                                              # from async code, `await asyncio.to_thread(archive.close)`)
 
@@ -38,7 +39,9 @@ Where each part lives (every public name is importable from this package):
 - `records`: the rows of each kind of update, written and read back (`Record`,
   `KIND_*`), the statuses and `ArchiveError`.
 - `reader`: `ArchiveReader`, the queries.
-- `core`: `WriterCore`, the batch writer with retention, in its own thread; `Retention`.
+- `core`: `WriterCore`, the batch writer, in its own thread.
+- `retention`: the limits (`Retention`) and the pass that applies them (`Pruner`), which
+  never trusts a wall clock that disagrees with the archive.
 - `pipe`: the messages from the monitor to the writer process (`pack_frames`, ...).
 - `child`: the writer process (``python -m zoomtui.monitor.archive.child``).
 - `process_writer`, `thread_writer`: the two kinds of writer, `ProcessWriter` (the
@@ -51,7 +54,6 @@ Where each part lives (every public name is importable from this package):
 from zoomtui.monitor.archive.core import (
     THREAD_NICENESS,
     WRITER_NICENESS,
-    Retention,
     WriterCore,
     WriterSettings,
 )
@@ -94,6 +96,7 @@ from zoomtui.monitor.archive.records import (
     ArchiveError,
     Record,
 )
+from zoomtui.monitor.archive.retention import CLOCK_LEAD_SHARE, Pruner, Retention
 from zoomtui.monitor.archive.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -113,6 +116,7 @@ from zoomtui.monitor.archive.writable import (
 __all__ = [
     "APP_NAME",
     "ARCHIVE_CONNECTION_ID",
+    "CLOCK_LEAD_SHARE",
     "DEMO_FILENAME",
     "KIND_EVENT",
     "KIND_GAP",
@@ -147,6 +151,7 @@ __all__ = [
     "EventFilter",
     "NewerSchemaError",
     "ProcessWriter",
+    "Pruner",
     "Record",
     "Retention",
     "ThreadWriter",

@@ -75,6 +75,7 @@ class _Reporter:
             {
                 "status": w.status,
                 "error": w.error,
+                "warning": w.warning,
                 "written": w.written,
                 "dropped": w.dropped,
                 "taken": w.taken,

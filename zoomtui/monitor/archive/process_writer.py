@@ -109,6 +109,7 @@ class ProcessWriter:
         # what the writer last reported
         self._status: str = STATUS_OPEN
         self._error: str | None = None
+        self._warning: str | None = None
         self._written = self._dropped = self._dropped_here = self._taken = 0
         self._cpu = 0.0
         self._check_file()
@@ -268,6 +269,7 @@ class ProcessWriter:
                 continue  # a writer already replaced (it outlived the wait for it)
             if self._dead is None:
                 self._status, self._error = report["status"], report["error"]
+            self._warning = report.get("warning")
             self._written, self._dropped = report["written"], report["dropped"]
             self._taken, self._cpu = report["taken"], report["cpu"]
             for ident in report["done"]:
@@ -416,6 +418,10 @@ class ProcessWriter:
     @property
     def error(self) -> str | None:
         return self._error
+
+    @property
+    def warning(self) -> str | None:
+        return self._warning
 
     @property
     def written(self) -> int:

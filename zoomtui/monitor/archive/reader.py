@@ -39,6 +39,7 @@ class ArchiveReader:
 
     status = STATUS_READ_ONLY
     error: str | None = None
+    warning: str | None = None
 
     def __init__(
         self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time

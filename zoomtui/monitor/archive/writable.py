@@ -19,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from zoomtui.monitor.archive.core import Retention, WriterSettings
+from zoomtui.monitor.archive.core import WriterSettings
 from zoomtui.monitor.archive.paths import archive_path
 from zoomtui.monitor.archive.process_writer import ProcessWriter
 from zoomtui.monitor.archive.reader import ArchiveReader
 from zoomtui.monitor.archive.records import STATUS_OPEN
+from zoomtui.monitor.archive.retention import Retention
 from zoomtui.monitor.archive.thread_writer import ThreadWriter
 from zoomtui.zoom.updates import Update
 
@@ -62,6 +63,10 @@ class ArchiveWriter(Protocol):
 
     @property
     def error(self) -> str | None: ...
+
+    @property
+    def warning(self) -> str | None:
+        """Why the age limit is held back (see `retention`); None when it is not."""
 
     @property
     def written(self) -> int: ...
@@ -186,6 +191,13 @@ class Archive(ArchiveReader):
         return self._writer.error
 
     @property
+    def warning(self) -> str | None:  # type: ignore[override]
+        """None, or a sentence for the panel: the age limit is held back because the
+        clock is far ahead of the archive (see `retention`).  Not a failure: events are
+        archived all the same."""
+        return self._writer.warning
+
+    @property
     def written(self) -> int:
         """Rows committed since the archive opened."""
         return self._writer.written
@@ -212,6 +224,7 @@ class Archive(ArchiveReader):
         return {
             "status": self.status,
             "error": self.error,
+            "warning": self.warning,
             "path": str(self.path),
             "written": self.written,
             "dropped": self.dropped,
