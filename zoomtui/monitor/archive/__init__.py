@@ -28,22 +28,28 @@ Call `archive.flush()` first to read what was just added.
 
 A disk or permission problem never raises into the caller: the archive goes to status
 "failed" with a message saying what to do, keeps counting what it is given, retries,
-and records the lost interval as a gap when it recovers.  WAL with synchronous=NORMAL
-means a committed batch survives a killed process.
+and records the lost interval as a gap when it recovers.  So does a writer that stops
+answering (the backlog waiting for it is bounded) and one that dies (it is started
+again).  WAL with synchronous=NORMAL means a committed batch survives a killed process,
+and a killed monitor loses only what it had not handed to its writer process: under
+`PACK_ROWS` (64) events, none older than one flush interval (80 ms).
 
 Where each part lives (every public name is importable from this package):
 
 - `paths`: where archive files live (`data_dir`, `archive_path`).
 - `schema`: the table, its migrations (`migrate`, `NewerSchemaError`), opening the
-  file for writing.
+  file for writing (never a file of another program: `ForeignFileError`).
 - `records`: the rows of each kind of update, written and read back (`Record`,
   `KIND_*`), the statuses and `ArchiveError`.
 - `reader`: `ArchiveReader`, the queries.
 - `core`: `WriterCore`, the batch writer, in its own thread.
 - `retention`: the limits (`Retention`) and the pass that applies them (`Pruner`), which
   never trusts a wall clock that disagrees with the archive.
-- `pipe`: the messages from the monitor to the writer process (`pack_frames`, ...).
-- `child`: the writer process (``python -m zoomtui.monitor.archive.child``).
+- `messages`: the messages from the monitor to the writer process (`frames_payload`, ...).
+- `spool`: where the monitor hands them over: files the kernel holds for both processes,
+  so a killed monitor loses only what it had not handed over yet.
+- `child`: the writer process (``python -m zoomtui.monitor.archive.child``); `launch`:
+  starting it, and telling how it ended.
 - `process_writer`, `thread_writer`: the two kinds of writer, `ProcessWriter` (the
   default: the core in a child process, at a lower CPU priority; why, and what a hard
   kill loses, is in its module) and `ThreadWriter` (the fallback: the core in a
@@ -57,14 +63,7 @@ from zoomtui.monitor.archive.core import (
     WriterCore,
     WriterSettings,
 )
-from zoomtui.monitor.archive.paths import (
-    APP_NAME,
-    DEMO_FILENAME,
-    PROFILES_DIRNAME,
-    archive_path,
-    data_dir,
-)
-from zoomtui.monitor.archive.pipe import (
+from zoomtui.monitor.archive.messages import (
     MSG_EVENTS,
     MSG_FLUSH,
     MSG_ITEMS,
@@ -72,11 +71,20 @@ from zoomtui.monitor.archive.pipe import (
     MSG_TICK,
     PACK_ROWS,
     TICK_INTERVAL,
-    pack_frames,
-    pack_items,
+    frames_payload,
+    items_payload,
     unpack,
 )
+from zoomtui.monitor.archive.paths import (
+    APP_NAME,
+    DEMO_FILENAME,
+    PROFILES_DIRNAME,
+    archive_path,
+    data_dir,
+)
 from zoomtui.monitor.archive.process_writer import (
+    BACKLOG_MAX_BYTES,
+    STALL_AFTER,
     WRITER_RESTART_FIRST,
     WRITER_STABLE_AFTER,
     ProcessWriter,
@@ -100,7 +108,9 @@ from zoomtui.monitor.archive.retention import CLOCK_LEAD_SHARE, Pruner, Retentio
 from zoomtui.monitor.archive.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
+    ForeignFileError,
     NewerSchemaError,
+    foreign_reason,
     migrate,
     open_for_writing,
 )
@@ -116,6 +126,7 @@ from zoomtui.monitor.archive.writable import (
 __all__ = [
     "APP_NAME",
     "ARCHIVE_CONNECTION_ID",
+    "BACKLOG_MAX_BYTES",
     "CLOCK_LEAD_SHARE",
     "DEMO_FILENAME",
     "KIND_EVENT",
@@ -132,6 +143,7 @@ __all__ = [
     "PACK_ROWS",
     "PROFILES_DIRNAME",
     "SCHEMA_VERSION",
+    "STALL_AFTER",
     "STATUS_CLOSED",
     "STATUS_FAILED",
     "STATUS_OPEN",
@@ -149,6 +161,7 @@ __all__ = [
     "ArchiveReader",
     "ArchiveWriter",
     "EventFilter",
+    "ForeignFileError",
     "NewerSchemaError",
     "ProcessWriter",
     "Pruner",
@@ -161,7 +174,8 @@ __all__ = [
     "data_dir",
     "migrate",
     "open_for_writing",
-    "pack_frames",
-    "pack_items",
+    "foreign_reason",
+    "frames_payload",
+    "items_payload",
     "unpack",
 ]

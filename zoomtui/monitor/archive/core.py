@@ -2,7 +2,7 @@
 and applies the retention limits.
 
 The same `WriterCore` runs in the writer process (`zoomtui.monitor.archive.child`, fed
-from the pipe) or in a thread of the monitor (`ThreadWriter`, fed by `Archive.add`), so
+from the spool) or in a thread of the monitor (`ThreadWriter`, fed by `Archive.add`), so
 every batch, failure, retry and retention step behaves alike.
 
 Events go to SQLite 128 rows per INSERT statement (``VALUES (...), (...), ...``)
@@ -31,7 +31,7 @@ from itertools import chain, repeat, starmap
 from pathlib import Path
 from typing import Any
 
-from zoomtui.monitor.archive.pipe import EventFrames
+from zoomtui.monitor.archive.messages import EventFrames
 from zoomtui.monitor.archive.records import (
     ARCHIVE_CONNECTION_ID,
     EVENT_ROW_LEN,
@@ -176,7 +176,7 @@ class WriterCore:
     columns of `records.event_row`), `EventFrames` (events as the writer process receives
     them), ``(update, connection_id)`` pairs and markers.  It wakes every
     `flush_interval`, takes what is queued and commits it in one transaction.  In the
-    writer process the pipe from the monitor feeds it; in thread mode, `ThreadWriter.add`
+    writer process the spool the monitor writes feeds it; in thread mode, `ThreadWriter.add`
     appends to `queue` itself.  `on_batch(markers)` (if given) is called after every batch
     and every retention step, from the writer thread.
     """
@@ -239,12 +239,17 @@ class WriterCore:
         self.mark(marker)
         return marker.done.wait(timeout)
 
-    def close(self, timeout: float = 30.0) -> None:
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Commit what is queued and stop (`timeout` None: however long that takes).  A
+        writer thread still busy after `timeout` is left to finish (with its file) if the
+        process lives on."""
         if self._closing:
             return
         self._closing = True
         self._wake.set()
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            return
         self.queue = deque(maxlen=0)
         db, self._db = self._db, None
         if db is not None:
