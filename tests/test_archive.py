@@ -793,6 +793,23 @@ def test_the_writer_ignores_the_terminal_s_ctrl_c(path: Path, writer_mode: str):
     assert ArchiveReader(path).count() == 1
 
 
+def test_the_writer_process_imports_the_monitor_s_zoomtui_whatever_the_folder(
+    path: Path, writer_mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # `python -m` would put the working folder first on the path: a zoomtui there (another
+    # checkout, another version) must not be the writer's.
+    _only_process(writer_mode)
+    other = tmp_path / "elsewhere"
+    (other / "zoomtui").mkdir(parents=True)
+    (other / "zoomtui" / "__init__.py").write_text("raise SystemExit('the wrong zoomtui')\n")
+    monkeypatch.chdir(other)
+    a = Archive(path, retention=Retention(max_age_days=None))
+    a.add(event(1), "c")
+    assert a.flush() and a.status == STATUS_OPEN, a.error
+    a.close()
+    assert ArchiveReader(path).count() == 1
+
+
 def test_the_writer_process_module_runs_once_as_main(path: Path, writer_mode: str):
     # `python -m` runs the writer's module as __main__: were the package to import it as
     # well, it would run twice, with two copies of its classes (runpy warns of that).

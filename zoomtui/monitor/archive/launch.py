@@ -18,7 +18,9 @@ _NOT_FOR_THE_WRITER = frozenset({"ZOOM_CLIENT_SECRET"})
 
 
 def writer_command(args: dict[str, Any]) -> list[str]:
-    return [sys.executable, "-m", WRITER_MODULE, json.dumps(args)]
+    # -P: `-m` would put the working folder first on the path, and a zoomtui there (another
+    # checkout, another version) would be the one the writer runs.
+    return [sys.executable, "-P", "-m", WRITER_MODULE, json.dumps(args)]
 
 
 def child_env() -> dict[str, str]:
