@@ -196,3 +196,98 @@ def test_writer_round_trips_through_tomllib(
     }
     text = cfg.dump_config(profiles)
     assert tomllib.loads(text) == {"profiles": profiles}
+
+
+# -- every value against its type and range (issue 14, item 9) ------------------------------
+@pytest.mark.parametrize(
+    ("line", "allowed"),
+    [
+        ("heartbeat_interval = nan", "a number of seconds from 1 to 300"),
+        ("heartbeat_interval = inf", "a number of seconds from 1 to 300"),
+        ("heartbeat_interval = 0", "a number of seconds from 1 to 300"),
+        ("heartbeat_interval = -5", "a number of seconds from 1 to 300"),
+        ("max_frame_bytes = 0", "a whole number of bytes from 1024 to 67108864"),
+        ("max_frame_bytes = -1", "a whole number of bytes from 1024 to 67108864"),
+        ("max_frame_bytes = 99999999999999", "a whole number of bytes from 1024 to 67108864"),
+        ("log_limit = 0", "a whole number of rows from 100 to 1000000"),
+        ("archive_max_age_days = -1", "a number of days from 0 (no limit) to 36500"),
+        ("archive_max_size_mb = nan", "a number of MB from 0 (no limit) to 1048576"),
+        ("history_minutes = inf", "a number of minutes from 0 (none) to 525600"),
+        ('oauth_url = "https://[::1"', "not a valid URL"),
+        ('ws_url = "wss://ws.zoom.us:99999/ws"', "not a valid URL"),
+        ('ws_url = "wss:///ws"', "has no host"),
+        ('ws_url = "ftp://ws.zoom.us/ws"', "not an http(s)/ws(s) URL"),
+        ('subscription_id = "a\\nb"', "at most 256 characters, without control characters"),
+        (f'client_id = "{"x" * 300}"', "at most 256 characters, without control characters"),
+    ],
+)
+def test_a_value_out_of_range_names_the_file_the_line_the_key_and_what_is_allowed(
+    config_file: Path, line: str, allowed: str
+) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(f'[profiles.work]\naccount_id = "acc"\n{line}\n')
+    key = line.split(" =")[0]
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.load_config(config_file)
+    message = str(err.value)
+    assert f"{config_file}, line 3: {key}" in message
+    assert allowed in message
+    assert "Fix or delete that line." in message
+    with pytest.raises(cfg.ConfigError, match=key):  # and never written by zoomtui either
+        cfg.save_profile("work", {key: tomllib.loads(line)[key]}, config_file)
+
+
+def test_values_at_the_ends_of_their_ranges_are_accepted(config_file: Path) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(
+        "[profiles.low]\nheartbeat_interval = 1\nmax_frame_bytes = 1024\nlog_limit = 100\n"
+        "archive_max_age_days = 0\narchive_max_size_mb = 0\nhistory_minutes = 0\n"
+        "[profiles.high]\nheartbeat_interval = 300.0\nmax_frame_bytes = 67108864\n"
+        "log_limit = 1000000\narchive_max_age_days = 36500\narchive_max_size_mb = 1048576\n"
+        'history_minutes = 525600\nws_url = "ws://[::1]:65535/ws"\n'
+    )
+    loaded = cfg.load_config(config_file)
+    assert loaded.profiles["low"]["heartbeat_interval"] == 1.0
+    assert loaded.profiles["high"]["ws_url"] == "ws://[::1]:65535/ws"
+    assert loaded.warnings == ()
+
+
+def test_unknown_keys_are_reported_not_fatal(config_file: Path) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(
+        'colour = "red"\n\n[profiles.work]\naccount_id = "acc"\nhistroy_minutes = 5\n'
+        "[profiles.work.extra]\nx = 1\n"
+    )
+    loaded = cfg.load_config(config_file)
+    assert loaded.profiles["work"] == {"account_id": "acc"}
+    warnings = "\n".join(loaded.warnings)
+    assert (
+        f"{config_file}, line 5: 'histroy_minutes' is not a setting zoomtui knows "
+        "(did you mean 'history_minutes'?); it is ignored." in warnings
+    )
+    assert f"{config_file}, line 1: 'colour'" in warnings
+    assert "'extra'" in warnings
+    assert len(loaded.warnings) == 3
+
+
+def test_a_deeply_nested_file_is_a_config_error_not_a_recursion_error(config_file: Path) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text("[profiles.work]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.load_config(config_file)
+    assert str(config_file) in str(err.value) and "nested too deeply" in str(err.value)
+
+
+# -- insecure_transport is not taken from a profile (issue 14, item 8) ------------------------
+def test_insecure_transport_true_in_a_profile_is_ignored_and_said(config_file: Path) -> None:
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(
+        '[profiles.work]\nws_url = "ws://zoom.example.test/ws"\ninsecure_transport = true\n'
+    )
+    loaded = cfg.load_config(config_file)
+    assert "insecure_transport" not in loaded.profiles["work"]
+    (warning,) = loaded.warnings
+    assert f"{config_file}, line 3" in warning
+    assert "--insecure-transport" in warning and "ZOOMTUI_INSECURE_TRANSPORT=1" in warning
+    with pytest.raises(cfg.ConfigError, match="--insecure-transport"):
+        cfg.save_profile("work", {"insecure_transport": True}, config_file)

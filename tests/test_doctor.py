@@ -10,8 +10,6 @@ from tests.connhelpers import ThreadedFake
 from zoomtui.commands.doctor import command
 from zoomtui.fakezoom import DEMO_CREDENTIALS
 
-pytestmark = pytest.mark.timeout(60)
-
 
 @pytest.fixture(scope="module")
 def tf():
@@ -89,3 +87,14 @@ def test_cleartext_to_a_remote_host_is_refused() -> None:
         }
     )
     assert r.exit_code == 3 and "✗ transport" in r.output
+
+
+def test_timeout_bounds_the_token_step_too(tf: ThreadedFake) -> None:
+    """A token endpoint sending a byte every 0.05 s never trips a per-read timeout; before,
+    `doctor --timeout 3` was still waiting after 40 s."""
+    from tests.reliability.hostile import HostileEndpoint, drip
+
+    with HostileEndpoint(drip(interval=0.05, total=45)) as endpoint:
+        r = run(tf.env(ZOOMTUI_OAUTH_URL=endpoint.url), "--timeout", "1")
+    assert r.exit_code == 1, r.output
+    assert "✗ token request" in r.output and "timed out after 1 s" in r.output

@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 from zoomtui.cli import main
 from zoomtui.commands.export import ExportError, export_events
-from zoomtui.commands.tail import iso_utc_ms, json_line
 from zoomtui.fakezoom import scenario_events
 from zoomtui.monitor.archive import Archive, ArchiveReader, Retention
+from zoomtui.monitor.lines import iso_utc_ms, json_line
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 from zoomtui.zoom.updates import Gap
 
@@ -106,9 +106,9 @@ def test_csv_round_trip(tmp_path: Path, arch: Path, events):
     assert len(rows) == len(events)
     for row, ev in zip(rows, events, strict=True):
         assert row["received_at"] == iso_utc_ms(ev.received_at)
-        assert row["event"] == ev.name
-        assert row["meeting_id"] == (ev.meeting_id or "")
-        assert row["meeting_uuid"] == (ev.meeting_uuid or "")
+        assert row["event"] == as_cell(ev.name)
+        assert row["meeting_id"] == as_cell(ev.meeting_id)
+        assert row["meeting_uuid"] == as_cell(ev.meeting_uuid)
         assert row["topic"] == as_cell(ev.topic)
         assert row["participant"] == as_cell(ev.participant_name)  # "'+1 555 0100" (a phone guest)
         assert row["email"] == as_cell(ev.participant_email)
@@ -140,7 +140,33 @@ def test_csv_cells_never_start_a_spreadsheet_formula(tmp_path: Path):
     (row,) = list(csv.DictReader(out.open(newline="")))
     assert row["topic"] == '\'=HYPERLINK("x")'
     assert row["participant"] == "'@evil" and row["email"] == "'+1@x"
-    assert row["meeting_uuid"] == "-abc=="  # ids are not free text: kept exactly
+    assert row["meeting_uuid"] == "'-abc=="  # Zoom's uuids are base64: they may start with + or -
+
+
+@pytest.mark.parametrize(
+    ("field", "column"),
+    [("event", "event"), ("id", "meeting_id"), ("uuid", "meeting_uuid")],
+)
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_text_cell_is_guarded_ids_and_event_names_too(
+    tmp_path: Path, field: str, column: str, lead: str
+) -> None:
+    """Before, the guard skipped `event`, `meeting_id` and `meeting_uuid`: a real meeting
+    uuid can begin with `+`, and every field of Zoom's data is someone else's text."""
+    obj = {"id": "85746352415", "uuid": "k3Jd9==", "topic": "t"}
+    body = {"event": "meeting.started", "event_ts": int(T0 * 1000), "payload": {"object": obj}}
+    value = lead + 'cmd|"/c calc"!A1'
+    if field == "event":
+        body["event"] = value
+    else:
+        obj[field] = value
+    ev = parse_frame(message_frame(body), T0)
+    out = tmp_path / "x.csv"
+    export_events([ev], out, "csv")
+    (row,) = list(csv.DictReader(out.open(newline="")))
+    assert row[column] == "'" + value
+    for name, cell in row.items():  # and no cell at all starts a formula
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (name, cell)
 
 
 def test_stdout_when_no_file(arch: Path, events):

@@ -189,4 +189,5 @@ def test_a_malformed_url_is_a_settings_failure_not_a_traceback(url: str, fail_ke
     }
     result = run([], env=env)
     assert result.exit_code == 3, result.output
-    assert f"✗ The token URL {url!r}" in result.output
+    # the settings check names the value (ConnectionSettings refuses it before any request)
+    assert f"✗ The OAuth URL {url!r}" in result.output

@@ -17,23 +17,41 @@ the file are not preserved.
 
 A client secret never goes in this file: `save_profile` refuses any secret-like
 key, and a file that contains one is refused with its path and line.
+
+Every value is checked against its type and range (`check_value`) when the file is read
+and before it is written: a wrong one is a `ConfigError` naming the file, the line, the
+key and what is allowed.  Keys zoomtui does not know are kept (a newer version may have
+written them) and reported in `Config.warnings`, with the nearest known key.
+
+`insecure_transport = true` is not taken from a profile: cleartext to another machine is
+allowed only for one run (`--insecure-transport` or ZOOMTUI_INSECURE_TRANSPORT=1), so a
+file nobody looks at cannot turn the refusal off.  Such a line is ignored with a warning.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
-from zoomtui.settings import ENV_PROFILE, SettingsError
+from zoomtui.settings import (
+    CLOUDS,
+    ENV_INSECURE_TRANSPORT,
+    ENV_PROFILE,
+    GRANTS,
+    SettingsError,
+    check_url,
+    parse_on_displaced,
+)
 
 APP_NAME = "zoomtui"
 CONFIG_FILENAME = "config.toml"
@@ -48,9 +66,16 @@ PROFILE_KEYS: dict[str, type] = {
     "subscription_id": str,
     "oauth_url": str,
     "ws_url": str,
+    "api_url": str,
+    #: how the token is asked for: account_credentials (default) or client_credentials
+    "grant": str,
+    #: which Zoom cloud gives the default token and API hosts: zoom (default) or gov
+    "cloud": str,
     "heartbeat_interval": float,
     "max_frame_bytes": int,
     "insecure_transport": bool,
+    #: after another consumer displaced the connection: wait, retake, retake after <duration>
+    "on_displaced": str,
     #: the user confirmed storing this profile's secret in a plain-file keyring backend
     "insecure_keyring": bool,
     "log_limit": int,
@@ -70,6 +95,30 @@ DISPLAY_KEYS = (
     "archive_max_age_days",
     "archive_max_size_mb",
     "history_minutes",
+)
+
+#: what each key allows, in words (`check_value` enforces it).  Numbers: the inclusive range,
+#: in the unit named.  Heartbeats under 1 s flood Zoom and over 5 min leave a dead link unseen
+#: for long; frames: 1 KiB holds any control frame, 64 MiB is far beyond any event.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "heartbeat_interval": (1, 300, "a number of seconds from 1 to 300"),
+    "max_frame_bytes": (1024, 64 << 20, "a whole number of bytes from 1024 to 67108864 (64 MiB)"),
+    "log_limit": (100, 1_000_000, "a whole number of rows from 100 to 1000000"),
+    "archive_max_age_days": (0, 36_500, "a number of days from 0 (no limit) to 36500"),
+    "archive_max_size_mb": (0, 1 << 20, "a number of MB from 0 (no limit) to 1048576"),
+    "history_minutes": (0, 525_600, "a number of minutes from 0 (none) to 525600 (a year)"),
+}
+#: keys that take one of a few words.  A function: `CLOUDS` is read when a value is checked.
+CHOICES = {"grant": lambda: GRANTS, "cloud": lambda: tuple(CLOUDS)}
+#: text keys whose value must parse: key -> the parser (its ValueError says what is allowed)
+TEXT_RULES: dict[str, Callable[[str], object]] = {"on_displaced": parse_on_displaced}
+URL_KEYS = ("oauth_url", "ws_url", "api_url")
+MAX_ID_CHARS = 256
+_ID_ALLOWED = f"text of at most {MAX_ID_CHARS} characters, without control characters"
+#: cleartext is a choice for one run, not a setting a file can hold
+INSECURE_TRANSPORT_IGNORED = (
+    "insecure_transport = true is ignored in a profile: cleartext to another machine is "
+    f"allowed only for one run, with --insecure-transport or {ENV_INSECURE_TRANSPORT}=1."
 )
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -101,6 +150,8 @@ class Config:
     #: per profile, scalar keys this version does not know (a newer zoomtui wrote them):
     #: kept so that saving a profile does not silently drop them
     extra: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: what was read but not used (unknown keys, ignored values), each naming file and line
+    warnings: tuple[str, ...] = ()
 
     def names(self) -> list[str]:
         return sorted(self.profiles)
@@ -165,25 +216,62 @@ def _where(path: Path, line: int | None) -> str:
     return f"{path}, line {line}" if line else str(path)
 
 
-def _coerce(path: Path, text: str, table: str, key: str, value: object) -> object:
+class ValueNotAllowed(ValueError):
+    """A value `check_value` refuses; `str()` says what is allowed."""
+
+
+def check_value(key: str, value: object) -> object:
+    """`value` as profile key `key` holds it (a whole number widened for a number key).
+    Raises `ValueNotAllowed` with what is allowed, for a wrong type or a value out of range."""
     want = PROFILE_KEYS[key]
-    ok = (
-        isinstance(value, want) and not (want is int and isinstance(value, bool))
-        if want is not float
-        else isinstance(value, int | float) and not isinstance(value, bool)
-    )
-    if not ok:
-        raise ConfigError(
-            f"{_where(path, _line_of(text, table, key))}: {key} must be "
-            f"{_TYPE_WORDS[want]}, not {type(value).__name__}. Fix or delete that line."
-        )
-    return float(value) if want is float else value  # type: ignore[arg-type]
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+        raise ValueNotAllowed(f"{_TYPE_WORDS[want]}, not {type(value).__name__}")
+    if key in RANGES and isinstance(value, int | float):
+        low, high, allowed = RANGES[key]
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueNotAllowed(f"{allowed}, not {value!r}")
+    elif key in CHOICES and isinstance(value, str):
+        allowed_words = CHOICES[key]()
+        if value not in allowed_words:
+            raise ValueNotAllowed(f"one of {', '.join(allowed_words)}, not {value[:40]!r}")
+    elif key in TEXT_RULES and isinstance(value, str):
+        try:
+            TEXT_RULES[key](value)
+        except ValueError as exc:
+            raise ValueNotAllowed(str(exc)) from None
+    elif key in URL_KEYS and isinstance(value, str):
+        try:
+            check_url(key, value)
+        except SettingsError as exc:
+            raise ValueNotAllowed(f"a URL zoomtui can connect to: {exc}") from None
+    elif isinstance(value, str) and (
+        len(value) > MAX_ID_CHARS or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value)
+    ):
+        raise ValueNotAllowed(_ID_ALLOWED)
+    return value
 
 
-def parse_config(text: str, path: Path) -> Config:
-    """Parse the file's text; every problem is a `ConfigError` naming the path and line."""
+def _coerce(path: Path, text: str, table: str, key: str, value: object) -> object:
     try:
-        data = tomllib.loads(text)
+        return check_value(key, value)
+    except ValueNotAllowed as exc:
+        raise ConfigError(
+            f"{_where(path, _line_of(text, table, key))}: {key} must be {exc}. "
+            "Fix or delete that line."
+        ) from None
+
+
+def _unknown(path: Path, line: int | None, key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"{_where(path, line)}: '{key}' is not a setting zoomtui knows{hint}; it is ignored."
+
+
+def _read_toml(text: str, path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _LINE_IN_ERROR.search(str(exc))
         reason = _LINE_IN_ERROR.sub("", str(exc)).strip()
@@ -192,35 +280,65 @@ def parse_config(text: str, path: Path) -> Config:
             f"The config file {path}{line} is not valid TOML ({reason}). "
             "Fix that line, or move the file away and run `zoomtui login` again."
         ) from None
+    except RecursionError:  # arrays or tables nested thousands deep: no config is like that
+        raise ConfigError(
+            f"The config file {path} is nested too deeply to read (arrays or tables inside "
+            "each other thousands of times). Move it away and run `zoomtui login` again."
+        ) from None
+
+
+def _profile_values(
+    path: Path, text: str, name: str, raw: dict, warnings: list[str]
+) -> tuple[dict[str, object], dict[str, object]]:
+    """One profile's checked values, and the unknown scalars kept for rewriting."""
+    table = f"profiles.{name}"
+    values: dict[str, object] = {}
+    extra: dict[str, object] = {}
+    for key, value in raw.items():
+        if is_secret_key(key):
+            raise _secret_in_file(path, _line_of(text, table, key), key)
+        if key in PROFILE_KEYS:
+            checked = _coerce(path, text, table, key, value)
+            if key == "insecure_transport" and checked is True:
+                line = _line_of(text, table, key)
+                warnings.append(f"{_where(path, line)}: {INSECURE_TRANSPORT_IGNORED}")
+                continue
+            values[key] = checked
+            continue
+        line = _line_of(text, table, key) or _line_of(text, None, f"{table}.{key}")
+        warnings.append(_unknown(path, line, key, list(PROFILE_KEYS)))
+        if isinstance(value, str | int | float | bool):
+            extra[key] = value
+    return values, extra
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Parse the file's text; every problem is a `ConfigError` naming the path and line."""
+    data = _read_toml(text, path)
     profiles: dict[str, dict[str, object]] = {}
     extra: dict[str, dict[str, object]] = {}
+    warnings: list[str] = []
     for key in data:
         # Unknown top-level keys are tolerated (a newer version may have written them),
         # but a secret is not, wherever it is.
         if key != "profiles" and is_secret_key(key):
             raise _secret_in_file(path, _line_of(text, None, key), key)
+        if key != "profiles":
+            warnings.append(_unknown(path, _line_of(text, None, key), key, ["profiles"]))
     raw_profiles = data.get("profiles", {})
     if not isinstance(raw_profiles, dict):
         raise ConfigError(
             f"{_where(path, _line_of(text, None, 'profiles'))}: 'profiles' must be a table of [profiles.NAME] sections."
         )
     for name, raw in raw_profiles.items():
-        table = f"profiles.{name}"
         if not isinstance(raw, dict):
             raise ConfigError(
                 f"{_where(path, _line_of(text, 'profiles', name))}: profile {name!r} must be a [profiles.{name}] table."
             )
-        values: dict[str, object] = {}
-        for key, value in raw.items():
-            if is_secret_key(key):
-                raise _secret_in_file(path, _line_of(text, table, key), key)
-            if key in PROFILE_KEYS:
-                values[key] = _coerce(path, text, table, key, value)
-            elif isinstance(value, str | int | float | bool):
-                extra.setdefault(name, {})[key] = value
-            # anything else unknown (tables, arrays) is ignored
-        profiles[name] = values
-    return Config(path=path, profiles=profiles, exists=True, extra=extra)
+        profiles[name], unknown = _profile_values(path, text, name, raw, warnings)
+        if unknown:
+            extra[name] = unknown
+    return Config(path=path, profiles=profiles, exists=True, extra=extra, warnings=tuple(warnings))
 
 
 def _secret_in_file(path: Path, line: int | None, key: str) -> ConfigError:
@@ -321,12 +439,14 @@ def _check_values(values: Mapping[str, object]) -> dict[str, object]:
             )
         if value is None:
             continue
-        want = PROFILE_KEYS[key]
-        if want is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-            raise ConfigError(f"{key} must be a {want.__name__}, not {type(value).__name__}.")
-        clean[key] = value
+        if key == "insecure_transport" and value is True:
+            raise ConfigError(f"Not written to the config file: {INSECURE_TRANSPORT_IGNORED}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key}: {value!r} cannot be stored; use a finite number.")
+        try:
+            clean[key] = check_value(key, value)
+        except ValueNotAllowed as exc:
+            raise ConfigError(f"{key} must be {exc}.") from None
     return clean
 
 

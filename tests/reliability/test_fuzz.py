@@ -24,18 +24,24 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.connhelpers import HB, Recorder, meeting_event
+from tests.connhelpers import CALM_HB, Recorder, meeting_event
 from tests.test_filters import filter_texts
 from tests.test_meetings_props import check_invariants, nonsense
 from tests.test_protocol import json_values
+from tests.waits import awaited
+from zoomtui import config as cfg
+from zoomtui.credentials import resolve_settings
 from zoomtui.fakezoom import FakeZoom, scenario_events
 from zoomtui.monitor.archive import Archive
 from zoomtui.monitor.eventlog import EventLog, GapRow, _row_predicate
 from zoomtui.monitor.filters import Filter, FilterError, compile_filter
 from zoomtui.monitor.meetings import MeetingTracker
+from zoomtui.monitor.recording import plan_from_profile
+from zoomtui.settings import SettingsError
 from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.protocol import (
     KIND_HEARTBEAT,
@@ -299,7 +305,8 @@ def reported(update: object) -> tuple | None:
 
 async def _over_the_wire(sent: list[str | bytes]) -> None:
     async with FakeZoom() as fake:
-        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=HB)))
+        # Zoom's heartbeat: a stall of this process is never taken for a dead link
+        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=CALM_HB)))
         await rec.wait_state(S.CONNECTED)
         for frame in sent:
             await fake.inject_frame(frame)
@@ -332,4 +339,85 @@ def test_fuzzed_frames_over_a_real_websocket_keep_the_connection_up(sent: list) 
     for frame in sent:  # an invalid-token frame must reconnect: that is the design, not a fault
         item = parse_frame(frame, T0)
         assume(not (isinstance(item, Envelope) and item.kind == KIND_INVALID_TOKEN))
-    asyncio.run(asyncio.wait_for(_over_the_wire(sent), 30))
+    asyncio.run(awaited(_over_the_wire(sent), "the fuzzed frames over the wire"))
+
+
+# -- config files: every key, any value --------------------------------------------------------
+def _toml_float(x: float) -> str:
+    if x != x:
+        return "nan"
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    return repr(x)
+
+
+_URL_EDGES = [
+    "wss://[::1",
+    "https://[::1",
+    "wss://ws.zoom.us:99999/ws",
+    "ws://127.0.0.1:0/ws",
+    "wss:///ws",
+    "wss://",
+    "ftp://zoom.us/x",
+    "wss://ws.zoom.us/ws\n",
+    "wss://ws.zoom.us/ws",
+    "https://zoom.us/oauth/token",
+    "ws://[::1]:8080/ws",
+]
+#: TOML values of every type, in and far out of every key's range
+toml_values = st.one_of(
+    st.floats().map(_toml_float),
+    st.sampled_from([0.0, -0.0, 0.5, 1.0, 300.0, 300.5, 1e-9, 1e308]).map(_toml_float),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1).map(str),
+    st.sampled_from([0, -1, 1, 99, 100, 1023, 1024, 67108864, 67108865, 10**6 + 1]).map(str),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=300).map(cfg._toml_string),
+    st.sampled_from(_URL_EDGES).map(cfg._toml_string),
+    st.builds(
+        "{}://{}:{}/ws".format,
+        st.sampled_from(["ws", "wss", "http", "https", "ftp", ""]),
+        st.sampled_from(["127.0.0.1", "[::1]", "ws.zoom.us", "[::1", ""]),
+        st.integers(-5, 70000),
+    ).map(cfg._toml_string),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.sampled_from(["1979-05-27T07:32:00Z", "07:32:00", "1979-05-27", "[]", "[1, 2]", "{a = 1}"]),
+    st.integers(1, 3000).map(lambda n: "[" * n + "]" * n),  # nested to any depth
+)
+_KEYS = sorted(cfg.PROFILE_KEYS)
+_CREDENTIALS_ENV = {
+    "ZOOM_ACCOUNT_ID": "acc",
+    "ZOOM_CLIENT_ID": "cid",
+    "ZOOM_CLIENT_SECRET": "s" * 16,
+    "ZOOM_SUBSCRIPTION_ID": "sub",
+}
+
+
+@pytest.mark.parametrize("key", _KEYS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    value=toml_values,
+    others=st.dictionaries(
+        st.sampled_from([*_KEYS, "histroy_minutes", "colour"]), toml_values, max_size=3
+    ),
+)
+def test_any_value_of_any_config_key_is_a_setting_or_a_settings_error(
+    key: str, value: str, others: dict[str, str]
+) -> None:
+    """What every front end does with the file: resolve the profile into connection
+    settings and an archive plan.  Either works with values in range, or a settings error
+    (exit 3) names the file; nothing else escapes."""
+    lines = [f"{key} = {value}"] + [f"{k} = {v}" for k, v in others.items() if k != key]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.toml"
+        path.write_text("[profiles.fuzz]\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        try:
+            settings_ = resolve_settings(profile="fuzz", config_path=path, env=_CREDENTIALS_ENV)
+            values = cfg.load_config(path).profiles["fuzz"]
+        except SettingsError as exc:
+            assert str(path) in str(exc) or "URL" in str(exc), str(exc)
+            return
+    for name, got in values.items():  # whatever was kept is in range
+        assert cfg.check_value(name, got) == got
+    assert 1 <= settings_.heartbeat_interval <= 300
+    assert 1024 <= settings_.max_frame_bytes <= 64 << 20
+    assert settings_.insecure_transport is False  # never from a file
+    plan_from_profile(values)

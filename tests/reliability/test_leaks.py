@@ -48,8 +48,7 @@ from zoomtui.zoom.auth import TokenProvider
 from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Update
-
-pytestmark = pytest.mark.timeout(90)
+from zoomtui.zoom.zoomsocket import url_with_token
 
 SECRET = "cs+LeakCanary/Secret=4711q"
 TOKEN_MARK = "tk+LeakCanary/Token."
@@ -155,7 +154,8 @@ class NetworkDiesAfterEvents(ZoomConnection):
             events += update.__class__.__name__ == "ZoomEvent"
             if events >= 5:
                 raise OSError(
-                    f"network is unreachable while reading {self._url(self.tokens.token)}"
+                    "network is unreachable while reading "
+                    + url_with_token(self.settings, self.tokens.token)
                 )
 
 
@@ -208,8 +208,12 @@ async def test_no_secret_or_token_anywhere(
             assert memory_keyring.passwords[("zoomtui", f"{PROFILE}:client_secret")] == SECRET
 
             # tail from the saved profile, through an invalid-token frame (refresh, reconnect)
-            timer = threading.Timer(0.5, tf.call, (lambda f: f.send_invalid_token(),))
-            timer.start()
+            async def once_tail_is_connected(f) -> None:
+                await f.wait_until(f.open_connections)
+                await f.send_invalid_token()
+
+            fault = threading.Thread(target=tf.call, args=(once_tail_is_connected,))
+            fault.start()
             r = await asyncio.to_thread(
                 cli,
                 "tail",
@@ -220,7 +224,7 @@ async def test_no_secret_or_token_anywhere(
                 str(HB),
                 ZOOMTUI_PROFILE=PROFILE,
             )
-            timer.join()
+            fault.join()
             assert r.exit_code == 0, r.output
             keep("tail output", r)
             assert "getting a new access token" in r.output  # the refresh did happen

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from zoomtui.monitor.linkstatus import LinkStatus, RateMeter
 from zoomtui.tui.widgets.connection_panel import (
-    LinkStatus,
-    RateMeter,
     format_age,
     format_duration,
     format_expiry,

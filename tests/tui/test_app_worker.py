@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from textual.message import Message
 
+from tests.waits import awaited
 from zoomtui.tui.messages import HeartbeatAnswered, RowsArrived, StateUpdated, TokenObtained
 from zoomtui.tui.worker import ConnectionBridge
 from zoomtui.zoom.protocol import message_frame, parse_frame
@@ -29,7 +30,11 @@ def state(to: S, reason: str = "") -> StateChanged:
 
 
 class Scripted:
-    """Yields the given updates (awaiting `pause` seconds where the script says a float)."""
+    """Yields the given updates (awaiting `pause` seconds where the script says a float).
+
+    A pause is the input's own timing, never a wait for the bridge: the bridge's flush
+    timer is due before a longer pause ends, and the event loop runs timers in the order
+    they are due, however loaded the machine."""
 
     def __init__(self, *script: object, error: Exception | None = None) -> None:
         self.script = script
@@ -119,9 +124,10 @@ async def test_an_unforeseen_error_becomes_a_redacted_failed_state() -> None:
 
 async def test_cancelling_the_worker_still_closes_the_connection() -> None:
     conn = Scripted(state(S.CONNECTED), 30.0)
-    bridge = ConnectionBridge(conn, lambda m: None)
+    posted = asyncio.Event()
+    bridge = ConnectionBridge(conn, lambda m: posted.set())
     task = asyncio.create_task(bridge.run())
-    await asyncio.sleep(0.05)
+    await awaited(posted.wait(), "the connected state posted")  # then it waits in the script
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert conn.closed
@@ -136,3 +142,28 @@ def test_queued_batches_merge_in_order() -> None:
     assert hb.can_replace(HeartbeatAnswered(Heartbeat(rtt=0.2, at=2.0)))
     tok = TokenObtained(TokenInfo(expires_at=1.0, scopes=(), obtained_at=0.0))
     assert tok.can_replace(TokenObtained(TokenInfo(expires_at=2.0, scopes=(), obtained_at=1.0)))
+
+
+async def test_any_other_update_flushes_the_rows_first_so_the_app_sees_source_order() -> None:
+    hb = Heartbeat(rtt=0.01, at=1.0)
+    token = TokenInfo(expires_at=3600.0, scopes=(), obtained_at=0.0)
+    conn = Scripted(ev(1), ev(2), hb, ev(3), token)
+    posted = await run(conn, flush_interval=10.0)
+    assert shape(posted) == ["rows:2", "HeartbeatAnswered", "rows:1", "TokenObtained"]
+
+
+async def test_every_update_is_observed_in_source_order_before_it_is_posted() -> None:
+    script = [state(S.CONNECTED), ev(1), Gap(start=1.0, end=2.0, reason="cut"), ev(2)]
+    observed: list[object] = []
+    posted: list[Message] = []
+
+    def post(message: Message) -> None:
+        # whatever a message carries was observed before it was posted
+        carried = list(message.rows) if isinstance(message, RowsArrived) else []
+        assert all(any(o is r for o in observed) for r in carried)
+        posted.append(message)
+
+    bridge = ConnectionBridge(Scripted(*script), post, observe=observed.append)
+    await bridge.run()
+    assert observed == script
+    assert shape(posted) == ["state:connected", "rows:2", "rows:1"]

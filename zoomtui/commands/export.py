@@ -1,140 +1,25 @@
 """`zoomtui export`: archived events to a file or stdout, as JSON lines or CSV.
 
 JSON lines are the events exactly as Zoom sent them plus ``_received_at``: the same
-shape as ``zoomtui tail --json`` (one formatter, `tail.json_line`), so a script reads
-live and archived events alike.  CSV is one flat row per event for spreadsheets.
+shape as ``zoomtui tail --json`` (one formatter, `zoomtui.monitor.lines.json_line`), so a
+script reads live and archived events alike.  CSV is one flat row per event for
+spreadsheets.
 
 Files are created owner-only (0600): they hold participants' names and e-mail
-addresses.  An existing file is never overwritten without ``--force``.
-
-The TUI exports what is on screen with `export_events(events, path, fmt)`.
+addresses.  An existing file is never overwritten without ``--force``.  The writing
+itself is `zoomtui.monitor.export`, which the TUI's "export view" shares.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import os
 import sys
-from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
 
 import click
 
-from zoomtui.commands.tail import iso_utc_ms, json_line
-from zoomtui.zoom.protocol import ZoomEvent
-
-FORMATS = ("jsonl", "csv")
-CSV_COLUMNS = (
-    "received_at",
-    "event_ts",
-    "event",
-    "meeting_id",
-    "meeting_uuid",
-    "topic",
-    "participant",
-    "email",
-    "lag_ms",
-)
-
-
-class ExportError(Exception):
-    """The export file cannot be written; the message says why and what to do."""
-
-
-# -- formats --------------------------------------------------------------------------------
-
-
-def _cell(text: str | None) -> str:
-    # Names and topics are typed by meeting participants: a leading = + - @ would make a
-    # spreadsheet run it as a formula (CSV injection). Such a cell starts with ' instead.
-    if not text:
-        return ""
-    return "'" + text if text[0] in "=+-@\t\r" else text
-
-
-def csv_row(event: ZoomEvent) -> tuple[str, ...]:
-    lag = event.lag
-    return (
-        iso_utc_ms(event.received_at),
-        iso_utc_ms(event.event_ts_ms / 1000) if event.event_ts_ms is not None else "",
-        event.name,
-        event.meeting_id or "",
-        event.meeting_uuid or "",
-        _cell(event.topic),
-        _cell(event.participant_name),
-        _cell(event.participant_email),
-        str(round(lag * 1000)) if lag is not None else "",
-    )
-
-
-def write_events(events: Iterable[ZoomEvent], out: IO[bytes], fmt: str = "jsonl") -> int:
-    """Write `events` to a binary stream; returns how many were written."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    n = 0
-    if fmt == "jsonl":
-        write = out.write
-        for ev in events:
-            write(json_line(ev))
-            n += 1
-        out.flush()
-        return n
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    try:
-        writer = csv.writer(text)
-        writer.writerow(CSV_COLUMNS)
-        for ev in events:
-            writer.writerow(csv_row(ev))
-            n += 1
-        text.flush()
-    finally:
-        text.detach()  # leave `out` open: it belongs to the caller
-    return n
-
-
-def open_private(path: str | os.PathLike[str], *, force: bool = False) -> IO[bytes]:
-    """Create `path` owner-only (0600) for writing. Without `force` an existing file is
-    an error; with it the file is truncated (never followed through a symlink)."""
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    flags |= os.O_TRUNC if force else os.O_EXCL
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise ExportError(
-            f"{path} already exists: choose another file or add --force to overwrite it."
-        ) from None
-    except OSError as exc:
-        raise ExportError(f"Cannot create {path}: {exc.strerror or exc}.") from None
-    with contextlib.suppress(OSError):  # e.g. a file system without modes
-        os.fchmod(fd, 0o600)  # an existing file overwritten with --force keeps its old mode
-    return os.fdopen(fd, "wb")
-
-
-def export_events(
-    events: Iterable[ZoomEvent],
-    path: str | os.PathLike[str],
-    fmt: str = "jsonl",
-    *,
-    force: bool = False,
-) -> int:
-    """Export events to a new owner-only file (the TUI's export). Returns the count.
-    Raises `ExportError` with a message for the user."""
-    if fmt not in FORMATS:
-        raise ExportError(f"Unknown export format {fmt!r}: use jsonl or csv.")
-    created = not os.path.lexists(path)
-    with open_private(path, force=force) as out:
-        try:
-            return write_events(events, out, fmt)
-        except BaseException as exc:
-            if created:  # no half-written file left behind
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-            if isinstance(exc, OSError):
-                raise ExportError(f"Writing {path} failed: {exc.strerror or exc}.") from None
-            raise
+from zoomtui.monitor.export import FORMATS, ExportError, export_events, write_events
 
 
 def format_for(path: Path | None, fmt: str | None) -> str:
@@ -205,7 +90,8 @@ def command(
 ) -> None:
     """Export archived events (what zoomtui received: Zoom never replays them).
 
-    Text in CSV cells that would start a spreadsheet formula (= + - @) gets a leading '.
+    Any CSV cell that would start a spreadsheet formula (= + - @) gets a leading ',
+    ids and event names included.
     """
     import time
 

@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -37,12 +36,15 @@ from zoomtui.settings import ConnectionSettings, SettingsError
 
 TIMEOUT = 10.0
 _FIELDS = (
+    ("grant", "grant"),
+    ("cloud", "cloud"),
     ("account_id", "account id"),
     ("client_id", "client id"),
     ("client_secret", "client secret"),
     ("subscription_id", "subscription id"),
     ("oauth_url", "token URL"),
     ("ws_url", "WebSocket URL"),
+    ("api_url", "API URL"),
 )
 
 
@@ -89,29 +91,18 @@ def inspect_profile(
         source = res.sources.get(key, "")
         if key == "client_secret" and source == "keyring" and keyring_state == "insecure":
             source = "keyring, INSECURE plain-file backend"
-        rows.append((label, _shown(key, res.values.get(key)), source))
+        shown = _shown(key, res.values.get(key))
+        if shown == "missing" and key not in credentials.required(res.values.get("grant")):
+            shown = f"not used ({res.values.get('grant')} grant)"
+        rows.append((label, shown, source))
     try:
         settings = credentials.resolve_settings(profile=name, config_path=path, overrides=overrides)
-        for label, url in (("token URL", settings.oauth_url), ("WebSocket URL", settings.ws_url)):
-            _check_url(label, url)
         settings.check_transport()
     except SettingsError as exc:
         return ProfileReport(
             name, tuple(rows), None, Check("fail", str(exc), code=EXIT_CONFIG), res.keyring_problem
         )
     return ProfileReport(name, tuple(rows), settings, None, res.keyring_problem)
-
-
-def _check_url(label: str, url: str) -> None:
-    """A URL the HTTP client would choke on (a bad port, a broken IPv6 host) is a settings
-    problem, said as one, not an error from deep inside the request."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it is the check (ValueError for a bad port)
-    except ValueError as exc:
-        raise SettingsError(f"The {label} {url!r} is not a valid URL ({exc}).") from None
-    if not parts.hostname:
-        raise SettingsError(f"The {label} {url!r} names no host.")
 
 
 async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
@@ -144,6 +135,12 @@ async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
         todo = "Check the network, a proxy (HTTPS_PROXY) and the token URL; then try again."
         return Check("fail", found, todo, EXIT_FAILURE)
     left = max(0.0, token.expires_at - time.time())
+    if token.from_cache:
+        return Check(
+            "ok",
+            f"Zoom accepted the credentials (reused the token shared in the {tokens.cache_where}, "
+            f"valid for {left / 60:.0f} min; no new token was issued)",
+        )
     return Check("ok", f"Zoom accepted the credentials (token valid for {left / 60:.0f} min)")
 
 

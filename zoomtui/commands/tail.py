@@ -5,13 +5,15 @@ stdout carries events only (one line each, flushed): a human line by default, or
 the connection (state changes with reasons, gaps, malformed frames, notices) goes to
 stderr, so `zoomtui tail --json | jq` sees clean JSON and still shows gaps on the terminal.
 
-Everything the connection reports is archived (the profile's archive; `--no-archive`
-turns it off), in one place: the top of the update loop.  `--since 30m` first prints
-what the archive holds from then on (the same lines, marked on stderr as history),
-then goes live.
+tail drives a `MonitorSession` (no event log, no meeting tracker): its printing is a
+sink of the session (`TailOutput`), and the session's recorder archives everything the
+connection reports (the profile's archive; `--no-archive` turns it off).  `--since 30m`
+first applies what the archive holds from then on through the same session (the same
+lines, marked on stderr as history), then goes live.
 
 Exit codes (zoomtui.commands.common): 0 done (--count/--duration reached, or the reader
 of stdout went away), 3 settings, 4 credentials or subscription rejected, 5 given up,
+6 displaced by another consumer of the subscription (unless `--on-displaced retake`),
 130 Ctrl-C.
 """
 
@@ -19,77 +21,55 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 import click
-import orjson
 
 from zoomtui.commands.archiving import no_archive_option
 from zoomtui.commands.common import (
     EXIT_CONFIG,
     EXIT_CREDENTIALS,
+    EXIT_DISPLACED,
     EXIT_GAVE_UP,
     EXIT_INTERRUPTED,
     EXIT_OK,
     connection_options,
+    on_displaced_option,
     overrides_from,
 )
+from zoomtui.monitor.lines import human_line, json_line, local_hms_ms
+from zoomtui.monitor.session import MonitorSession, SessionSink
+from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import install_log_redaction, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, TokenInfo
 
 EXIT_TERMINATED = 143  # 128 + SIGTERM
+#: what tail says to do when displaced (the connection's hint speaks of the monitor's `c`)
+DISPLACED_HINT = (
+    "run tail again to take the subscription back (that disconnects the other consumer), "
+    "or pass --on-displaced retake; a subscription of its own avoids this"
+)
+#: the kinds of archived record `--since` shows
+HISTORY_KINDS = ("event", "gap", "state")
 
 
-# -- formatting ---------------------------------------------------------------------------
-def iso_utc_ms(ts: float) -> str:
-    """`2024-01-24T19:10:56.789Z`"""
-    d = dt.datetime.fromtimestamp(ts, tz=dt.UTC)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
-
-
-def local_hms_ms(ts: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
-
-
-def json_line(event: ZoomEvent) -> bytes:
-    """The event object as Zoom sent it, plus `_received_at`, as one line of JSON."""
-    body = orjson.dumps(event.body)  # key order is kept; the body is always a non-empty object
-    return body[:-1] + b',"_received_at":"' + iso_utc_ms(event.received_at).encode() + b'"}\n'
-
-
-def human_line(event: ZoomEvent) -> bytes:
-    parts = [local_hms_ms(event.received_at), event.name]
-    where = event.topic or event.meeting_id or event.meeting_uuid
-    if where:
-        parts.append(where)
-    who = event.participant_name or ""
-    if event.participant_email:
-        who = f"{who} <{event.participant_email}>" if who else event.participant_email
-    if who:
-        parts.append(who)
-    lag = event.lag
-    if lag is not None and lag >= 2:
-        parts.append(f"(lag {lag:.1f} s)")
-    # Names from Zoom are data: keep them on one line whatever they contain.
-    line = "  ".join(parts).replace("\n", " ").replace("\r", " ")
-    return line.encode("utf-8", errors="replace") + b"\n"
-
-
+# -- formatting (stderr) ------------------------------------------------------------------
 def state_text(u: StateChanged) -> str:
     text = f"{u.state.value}: {u.reason}"
     if u.state is ConnectionState.RECONNECTING and u.retry_in:
         text = f"reconnecting in {u.retry_in:.1f} s: {u.reason}"
-    if u.hint:
-        text += f"\n  hint: {u.hint}"
+    hint = DISPLACED_HINT if u.state is ConnectionState.DISPLACED else u.hint
+    if hint:
+        text += f"\n  hint: {hint}"
     return text
 
 
@@ -100,72 +80,150 @@ def gap_text(g: Gap) -> str:
     )
 
 
-# -- the event pipeline -------------------------------------------------------------------
-class EventPipeline:
-    """filter -> sinks, for events.  The archive is not a sink here: it keeps every update
-    (filtered out or not, states and gaps too), at the top of `run_tail`'s loop."""
+# -- one run --------------------------------------------------------------------------------
+class TailRun:
+    """How one run ends: the exit code, once decided, and the source to close then."""
+
+    def __init__(self, err: IO[str]) -> None:
+        self.err = err
+        self.code: int | None = None
+        self.source: UpdateSource | None = None
+        #: why the connection failed, for the exit code (the source's `failure`)
+        self.failure: Callable[[], object] = lambda: None
+        #: the archive's next health check (`watch_archive`)
+        self.archive_watch: asyncio.TimerHandle | None = None
+
+    def note(self, text: str) -> None:
+        """A line on stderr (redacted: reasons can carry server or exception text)."""
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            self.err.write(f"zoomtui: {redact(text)}\n")
+            self.err.flush()
+
+    def stop(self, exit_code: int) -> None:
+        """End with `exit_code` (the first reason to stop wins)."""
+        if self.code is None:
+            self.code = exit_code
+            if self.source is not None:
+                asyncio.get_running_loop().create_task(self.source.close())
+
+    def failed(self) -> None:
+        from zoomtui.zoom.connection import FailureKind
+
+        kind = self.failure()
+        self.stop(
+            EXIT_GAVE_UP
+            if kind is FailureKind.GAVE_UP
+            else EXIT_CONFIG
+            if kind is FailureKind.CONFIG
+            else EXIT_CREDENTIALS
+        )
+
+
+class TailOutput(SessionSink):
+    """What `tail` shows of what the session applies: events that pass the filter on
+    stdout, one line each, flushed; the rest on stderr.  History too, marked as such."""
+
+    history = True
 
     def __init__(
-        self, matches: Callable[[ZoomEvent], bool] | None, sinks: list[Callable[[ZoomEvent], None]]
+        self,
+        run: TailRun,
+        out: IO[bytes],
+        *,
+        matches: Callable[[ZoomEvent], bool] | None = None,
+        as_json: bool = False,
+        count: int | None = None,
     ) -> None:
+        self.run = run
+        self._write, self._flush = out.write, out.flush
+        self._format = json_line if as_json else human_line
         self.matches = matches
-        self.sinks = sinks
+        self.count = count
+        #: live events printed (what --count counts), and history events printed
         self.passed = 0
+        self.history_shown = 0
+        #: the reader of stdout went away (`| head`): print nothing more
+        self.stdout_gone = False
 
-    def __call__(self, event: ZoomEvent) -> bool:
-        m = self.matches
-        if m is not None and not m(event):
-            return False
-        for sink in self.sinks:
-            sink(event)
-        self.passed += 1
-        return True
-
-
-class _StdoutGone(Exception):
-    """The reader of stdout went away (`| head`)."""
-
-
-def _stdout_writer(
-    out: IO[bytes], fmt: Callable[[ZoomEvent], bytes]
-) -> Callable[[ZoomEvent], None]:
-    write, flush = out.write, out.flush
-
-    def sink(event: ZoomEvent) -> None:
+    def on_event(self, event: ZoomEvent, live: bool) -> None:
+        if self.stdout_gone or (live and self.run.code is not None):
+            return
+        matches = self.matches
+        if matches is not None and not matches(event):
+            return
         try:
-            write(fmt(event))
-            flush()
+            self._write(self._format(event))
+            self._flush()
         except BrokenPipeError:
-            raise _StdoutGone from None
+            self.stdout_gone = True
+            self.run.stop(EXIT_OK)
+            return
+        if not live:
+            self.history_shown += 1
+            return
+        self.passed += 1
+        if self.count is not None and self.passed >= self.count:
+            self.run.stop(EXIT_OK)
 
-    return sink
+    def on_state(self, change: StateChanged, live: bool) -> None:
+        if not live:  # from the record, only failures are news
+            if change.state is ConnectionState.FAILED:
+                self.run.note(f"(history) {state_text(change)}")
+            return
+        if change.state is ConnectionState.STOPPED and self.run.code is not None:
+            return  # our own close at the end: not news
+        self.run.note(state_text(change))
+        if change.state is ConnectionState.FAILED:
+            self.run.failed()
+        elif change.state is ConnectionState.DISPLACED and change.retry_in is None:
+            self.run.stop(EXIT_DISPLACED)  # it waits for a person, and tail has none
+
+    def on_gap(self, gap: Gap, live: bool) -> None:
+        self.run.note(gap_text(gap) if live else "(history) " + gap_text(gap))
+
+    def on_malformed(self, frame: MalformedFrame, live: bool) -> None:
+        self.run.note(f"malformed frame ({frame.size:,} bytes): {frame.reason}: {frame.preview}")
+
+    def on_notice(self, notice: Notice) -> None:
+        self.run.note(f"notice: {notice.text}")
+
+    def on_token(self, info: TokenInfo) -> None:
+        left = info.expires_at - time.time()
+        self.run.note(
+            f"access token {'reused' if info.from_cache else 'obtained'} "
+            f"(expires in {left / 60:.0f} min; scopes: "
+            f"{' '.join(info.scopes) or 'none listed'})"
+        )
 
 
 # -- history ------------------------------------------------------------------------------
-def print_history(
-    reader: Any, since: float, until: float, pipeline: EventPipeline, note: Callable[[str], None]
-) -> int:
-    """Print the archived events in [since, until) as live ones are printed (blocking: run
-    it in a thread).  Gaps and failures in the record go to stderr.  Returns the count."""
+def show_history(
+    session: MonitorSession, reader: Any, since: float, until: float, output: TailOutput
+) -> None:
+    """Apply the archived updates in [since, until) to the session, whose `TailOutput`
+    prints them as live ones are printed (blocking: run it in a thread, before the
+    connection starts).  Then say on stderr how much it was and what came after it."""
     from zoomtui.monitor.archive import ArchiveError
     from zoomtui.monitor.recording import HistoryTracker, read_history
 
+    note = output.run.note
     seen = HistoryTracker()
-    shown = 0
+    error = ""
+    session.begin_history()
     try:
-        for chunk in read_history(reader, since, until, seen=seen, kinds=("event", "gap", "state")):
-            for record in chunk:
-                u = record.update
-                if u.__class__ is ZoomEvent:
-                    shown += pipeline(u)
-                elif isinstance(u, Gap):
-                    note("(history) " + gap_text(u))
-                elif isinstance(u, StateChanged) and u.state is ConnectionState.FAILED:
-                    note(f"(history) {state_text(u)}")
+        for chunk in read_history(reader, since, until, seen=seen, kinds=HISTORY_KINDS):
+            session.apply_history(chunk)
+            if output.stdout_gone:
+                break
     except ArchiveError as exc:
-        note(f"the history could not be read: {exc}")
-        return shown
-    downtime = seen.downtime(until)
+        error = f"the history could not be read: {exc}"
+    downtime = session.end_history(seen, until).downtime
+    if error:
+        note(error)
+        return
+    if output.stdout_gone:
+        return
+    shown = output.history_shown
     if seen.count:
         where = f"since {local_hms_ms(since)[:8]}"
         note(f"{shown} archived event{'s' if shown != 1 else ''} {where} (history); live from here")
@@ -174,7 +232,6 @@ def print_history(
             f"nothing recorded from {local_hms_ms(downtime.start)[:8]} until now "
             f"({downtime.seconds:.0f} s): {downtime.reason}"
         )
-    return shown
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -189,7 +246,7 @@ async def run_tail(
     out: IO[bytes] | None = None,
     err: IO[str] | None = None,
     handle_signals: bool = True,
-    connection_kwargs: dict | None = None,
+    connection_kwargs: dict[str, Any] | None = None,
     archive: Any = None,
     history: tuple[Any, float] | None = None,
 ) -> int:
@@ -198,110 +255,77 @@ async def run_tail(
     `archive`: an `Archive` every update goes to (closed at the end); `history`:
     (a reader, since) whose events are printed first.
     """
-    from zoomtui.zoom.connection import FailureKind, ZoomConnection
+    from zoomtui.zoom.connection import ZoomConnection
 
     out = out if out is not None else sys.stdout.buffer
-    err = err if err is not None else sys.stderr
-
-    def note(text: str) -> None:
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            err.write(f"zoomtui: {redact(text)}\n")
-            err.flush()
-
-    pipeline = EventPipeline(matches, [_stdout_writer(out, json_line if as_json else human_line)])
-    loop = asyncio.get_running_loop()
-    if history is not None:
-        reader, since = history
-        until = time.time()  # what the archive gets from now on is live
-        try:
-            await asyncio.to_thread(
-                print_history, reader, since, until, EventPipeline(matches, pipeline.sinks), note
-            )
-        except _StdoutGone:
-            _silence_stdout(out)
-            if archive is not None:
-                await asyncio.to_thread(archive.close)
-            return EXIT_OK
-    conn = ZoomConnection(settings, give_up_after=give_up_after, **(connection_kwargs or {}))
-    code: int | None = None
-    record = None
-    if archive is not None:
-        from zoomtui.monitor.recording import Recorder, new_run_id
-
-        record = Recorder(archive, new_run_id(time.time()))
-        archive_said = [""]
-
-        def watch_archive() -> None:
-            # A disk or permission problem is said once (and when it clears); tail goes on.
-            error = archive.error if archive.status == "failed" else ""
-            if error != archive_said[0]:
-                archive_said[0] = error
-                note(f"archive: {error}" if error else "archive: writing again")
-            if code is None:
-                loop.call_later(1.0, watch_archive)
-
-        watch_archive()
-
-    def stop(exit_code: int) -> None:
-        nonlocal code
-        if code is None:
-            code = exit_code
-            loop.create_task(conn.close())
-
-    installed: list[signal.Signals] = []
-    if handle_signals:
-        for sig, c in ((signal.SIGINT, EXIT_INTERRUPTED), (signal.SIGTERM, EXIT_TERMINATED)):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, stop, c)
-                installed.append(sig)
-    timer = loop.call_later(duration, stop, EXIT_OK) if duration is not None else None
-
-    event_cls = ZoomEvent
+    run = TailRun(err if err is not None else sys.stderr)
+    output = TailOutput(run, out, matches=matches, as_json=as_json, count=count)
+    # No event log and no meeting tracker: tail prints and forgets.
+    session = MonitorSession(clock=time.time)
+    session.subscribe(output)
     try:
-        async for u in conn.updates():
-            if record is not None:
-                record(u)  # every update, unfiltered and in order: the one place tail archives
-            if u.__class__ is event_cls:
-                if code is None and pipeline(u) and count is not None and pipeline.passed >= count:
-                    stop(EXIT_OK)
-                continue
-            if isinstance(u, StateChanged):
-                if u.state is ConnectionState.STOPPED and code is not None:
-                    continue  # our own close at the end: not news
-                note(state_text(u))
-                if u.state is ConnectionState.FAILED:
-                    kind = conn.failure
-                    stop(
-                        EXIT_GAVE_UP
-                        if kind is FailureKind.GAVE_UP
-                        else EXIT_CONFIG
-                        if kind is FailureKind.CONFIG
-                        else EXIT_CREDENTIALS
-                    )
-            elif isinstance(u, Gap):
-                note(gap_text(u))
-            elif isinstance(u, MalformedFrame):
-                note(f"malformed frame ({u.size:,} bytes): {u.reason}: {u.preview}")
-            elif isinstance(u, Notice):
-                note(f"notice: {u.text}")
-            elif isinstance(u, TokenInfo):
-                left = u.expires_at - time.time()
-                note(
-                    f"access token obtained (expires in {left / 60:.0f} min; scopes: "
-                    f"{' '.join(u.scopes) or 'none listed'})"
-                )
-    except _StdoutGone:
-        code = EXIT_OK if code is None else code
-        _silence_stdout(out)
+        if history is not None:
+            reader, since = history
+            until = time.time()  # what the archive gets from now on is live
+            await asyncio.to_thread(show_history, session, reader, since, until, output)
+        if not output.stdout_gone:
+            session.record_to(archive)
+            conn = ZoomConnection(
+                settings, give_up_after=give_up_after, **(connection_kwargs or {})
+            )
+            run.failure = lambda: conn.failure
+            await stream(conn, session, run, duration=duration, handle_signals=handle_signals)
     finally:
-        if timer is not None:
-            timer.cancel()
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-        await conn.close()
+        if output.stdout_gone:
+            _silence_stdout(out)
         if archive is not None:
             await asyncio.to_thread(archive.close)
-    return EXIT_OK if code is None else code
+    return EXIT_OK if run.code is None else run.code
+
+
+async def stream(
+    source: UpdateSource,
+    session: MonitorSession,
+    run: TailRun,
+    *,
+    duration: float | None = None,
+    handle_signals: bool = True,
+) -> None:
+    """Hand every update of `source` to the session until the run stops (its sinks print,
+    its recorder archives: every update, unfiltered and in order)."""
+    loop = asyncio.get_running_loop()
+    run.source = source
+    installed: list[signal.Signals] = []
+    if handle_signals:
+        for sig, code in ((signal.SIGINT, EXIT_INTERRUPTED), (signal.SIGTERM, EXIT_TERMINATED)):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, run.stop, code)
+                installed.append(sig)
+    timer = loop.call_later(duration, run.stop, EXIT_OK) if duration is not None else None
+    if session.archive is not None:
+        watch_archive(session, run)
+    receive = session.receive
+    try:
+        async for update in source.updates():
+            receive(update)
+    finally:
+        for pending in (timer, run.archive_watch):
+            if pending is not None:
+                pending.cancel()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await source.close()
+
+
+def watch_archive(session: MonitorSession, run: TailRun) -> None:
+    """Say once when the archive cannot be written (and when it can again); tail goes on.
+    Looks once a second until the run stops."""
+    change = session.check_archive()
+    if change is not None:
+        run.note(f"archive: {change.error}" if change.error else "archive: writing again")
+    run.archive_watch = None
+    if run.code is None:
+        run.archive_watch = asyncio.get_running_loop().call_later(1.0, watch_archive, session, run)
 
 
 def _silence_stdout(out: IO[bytes]) -> None:
@@ -310,6 +334,19 @@ def _silence_stdout(out: IO[bytes]) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, out.fileno())
         os.close(devnull)
+
+
+def _matcher(filter_text: str | None) -> Callable[[ZoomEvent], bool] | None:
+    """--filter as the test an event must pass (None: every event passes)."""
+    if not filter_text:
+        return None
+    from zoomtui.monitor.filters import FilterError, compile_filter
+
+    try:
+        flt = compile_filter(filter_text)
+    except FilterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--filter") from None
+    return None if flt.is_empty else flt.matches_event
 
 
 @click.command()
@@ -357,6 +394,7 @@ def _silence_stdout(out: IO[bytes]) -> None:
     "8601), then go live.  --count counts live events only.",
 )
 @no_archive_option
+@on_displaced_option
 @click.option(
     "--heartbeat",
     type=click.FloatRange(min=0.01),
@@ -380,21 +418,13 @@ def command(
     """Print events as they arrive (stdout), and the connection's state (stderr).
 
     Exit codes: 0 done, 3 settings, 4 credentials or subscription rejected, 5 gave up,
-    130 interrupted.
+    6 displaced by another consumer of the subscription, 130 interrupted.
     """
     install_log_redaction()
     # State changes are reported on stderr already; keep logging's last-resort handler from
     # printing the same failure a second time.
     logging.getLogger("zoomtui").addHandler(logging.NullHandler())
-    matches = None
-    if filter_text:
-        from zoomtui.monitor.filters import FilterError, compile_filter
-
-        try:
-            flt = compile_filter(filter_text)
-        except FilterError as exc:
-            raise click.BadParameter(str(exc), param_hint="--filter") from None
-        matches = None if flt.is_empty else flt.matches_event
+    matches = _matcher(filter_text)
     since_at: float | None = None
     if since is not None:
         from zoomtui.monitor.when import WhenError, parse_when
@@ -409,13 +439,18 @@ def command(
     try:
         from zoomtui.credentials import resolve_settings
 
-        settings = resolve_settings(profile=profile, config_path=config_path, overrides=overrides)
+        settings = resolve_settings(
+            profile=profile,
+            config_path=Path(config_path) if config_path else None,
+            overrides=overrides,
+        )
         settings.check_transport()
     except SettingsError as exc:
         click.echo(f"zoomtui tail: {redact(exc)}", err=True)
         sys.exit(EXIT_CONFIG)
     from zoomtui.commands.archiving import plan_for, profile_values
     from zoomtui.monitor.archive import ArchiveReader, archive_path
+    from zoomtui.profilestate import first_connection_of
 
     plan = plan_for(profile_values(settings.profile, config_path), archive=archive)
     store = plan.open(settings.profile)
@@ -436,6 +471,7 @@ def command(
                 give_up_after=give_up_after,
                 archive=store,
                 history=history,
+                connection_kwargs={"is_first_connection": first_connection_of},
             )
         )
     except KeyboardInterrupt:  # Ctrl-C before the loop's own handler was in place

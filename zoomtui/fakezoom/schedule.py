@@ -90,6 +90,7 @@ async def send_chunk(conn: FakeConnection, chunk: list[Prepared]) -> None:
     finally:
         conn.frames_sent += sent
         conn.record_sent(chunk[:sent] if sent < len(chunk) else chunk)
+        conn.activity()
 
 
 class Pump:
@@ -100,10 +101,12 @@ class Pump:
         source: FrameSource,
         rate: float | None,  # None = as fast as possible
         targets: Callable[[], list[FakeConnection]],
+        on_activity: Callable[[], None] = lambda: None,
     ) -> None:
         self.source = source
         self.rate = rate
         self.targets = targets
+        self._on_activity = on_activity  # told when an event is lost and when the stream ends
         self._connection_opened = asyncio.Event()
         self.lost = 0  # paced events whose time came with no connection open
         self._anchor: float | None = None  # loop time of event 0 (paced mode)
@@ -115,6 +118,7 @@ class Pump:
             await self._run_max()
         else:
             await self._run_paced(self.rate)
+        self._on_activity()
 
     def connection_opened(self) -> None:
         """Wake the pump: a connection was accepted."""
@@ -156,6 +160,7 @@ class Pump:
             conns = self.targets()
             if not conns:
                 self.lost += 1
+                self._on_activity()
                 continue
             for conn in conns:
                 await send_chunk(conn, chunk)

@@ -14,8 +14,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
@@ -26,6 +27,7 @@ from websockets.http11 import Response as WsResponse
 from websockets.protocol import State
 
 from zoomtui.fakezoom.connection import FakeConnection, TextBytes
+from zoomtui.fakezoom.consumer import CONSUMER_QUERY, ProductionConsumer, consumer_action
 from zoomtui.fakezoom.control import (
     CONTROL_PREFIX,
     ControlEndpoint,
@@ -68,7 +70,7 @@ MALFORMED_KINDS = (
     "no_event",
     "not_utf8",
 )
-SCENARIOS = ("demo", "quiet", "samples")
+SCENARIOS = ("demo", "quiet", "samples", "shapes")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
 
@@ -113,6 +115,7 @@ class FakeZoom:
         compression: bool = False,
         token_prefix: str = "fzk.",
         control_token: str | None = None,
+        refuse_query_params: bool = False,
     ) -> None:
         if not allow_non_loopback and not is_loopback_host(host):
             raise ValueError(
@@ -150,13 +153,20 @@ class FakeZoom:
             clock=clock,
             new_token_revokes_old=new_token_revokes_old,
             token_prefix=token_prefix,
+            refuse_query_params=refuse_query_params,
         )
         #: opens the control endpoint (`zoomtui trigger`); random per fake unless given
         self.control_token = control_token or new_control_token()
-        self._control = ControlEndpoint(self.control_token, self.trigger)
+        self._control = ControlEndpoint(
+            self.control_token, self.trigger, partial(consumer_action, self)
+        )
         self.connections: list[FakeConnection] = []
+        #: production consumers started with `start_consumer`, oldest first
+        self.consumers: list[ProductionConsumer] = []
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
+        # replaced by a fresh one at each activity: whoever awaits the old one looks again
+        self._activity = asyncio.Event()
         self._http: HttpServer | None = None
         self._ws_server: Server | None = None
         self._pump: Pump | None = None
@@ -173,6 +183,8 @@ class FakeZoom:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for consumer in self.consumers:
+            await consumer.stop()
         await self.stop()
 
     async def start(self) -> None:
@@ -271,6 +283,8 @@ class FakeZoom:
             oauth_url=self.oauth_url,
             ws_url=self.ws_url,
             profile="demo",
+            # the fake's tokens open nothing else: never written to the user's keyring
+            keyring_token=False,
             sources={
                 k: "fake zoom"
                 for k in (
@@ -289,6 +303,11 @@ class FakeZoom:
     @property
     def token_requests(self) -> list[TokenRequest]:
         return self.issuer.requests
+
+    @property
+    def tokens_issued(self) -> int:
+        """Every token handed out so far (token requests answered 200, and `issue_token()`)."""
+        return self.issuer.issued
 
     @property
     def reject_credentials(self) -> bool:
@@ -316,6 +335,11 @@ class FakeZoom:
         return self._pump.lost if self._pump is not None else 0
 
     @property
+    def scenario_done(self) -> bool:
+        """A bounded scenario has handed out every event it had (sent, or lost if paced)."""
+        return self._pump is not None and self._pump.source.exhausted
+
+    @property
     def frames_ready(self) -> int:
         """Scenario frames serialised ahead and not sent yet (a bounded flood at rate max is
         prepared in full in the background after start(): benchmarks wait for it)."""
@@ -324,13 +348,25 @@ class FakeZoom:
     def open_connections(self) -> list[FakeConnection]:
         return [c for c in self._accepted if c.open]
 
-    async def wait_for_connection(self, n: int = 1, timeout: float = 5) -> FakeConnection:
-        """The n-th accepted connection (1-based, counted since this fake was made)."""
+    async def wait_for_connection(self, n: int = 1, timeout: float | None = None) -> FakeConnection:
+        """The n-th accepted connection (1-based, counted since this fake was made), however
+        long it takes unless `timeout` says otherwise."""
         async with asyncio.timeout(timeout):
             while len(self._accepted) < n:
                 self._accepted_changed.clear()
                 await self._accepted_changed.wait()
         return self._accepted[n - 1]
+
+    async def wait_until(self, predicate: Callable[[], object]) -> None:
+        """Wait until `predicate()` holds, looking again whenever the fake did something a
+        test can see: a connection made or refused, a frame sent or received on any of
+        them, one ended, a paced event lost.  No deadline: wrap it in one if you need it."""
+        while not predicate():
+            await self._activity.wait()
+
+    def _active(self) -> None:
+        self._activity.set()
+        self._activity = asyncio.Event()
 
     # -- injection ----------------------------------------------------------------------
     async def inject(self, event: dict | str, conn: FakeConnection | None = None) -> int:
@@ -357,6 +393,16 @@ class FakeZoom:
 
     def _targets(self, conn: FakeConnection | None) -> list[FakeConnection]:
         return [conn] if conn is not None else self.open_connections()
+
+    # -- another consumer of the subscription -------------------------------------------------
+    async def start_consumer(self, **options: Any) -> ProductionConsumer:
+        """Start a `ProductionConsumer` (`options`: its keywords, e.g. reconnect=True): it
+        knocks the current connection off, as Zoom does.  Returns once it is accepted; it
+        is stopped when the `async with` block ends."""
+        consumer = ProductionConsumer(self, **options)
+        self.consumers.append(consumer)
+        await consumer.start()
+        return consumer
 
     # -- faults ---------------------------------------------------------------------------
     def _pick(self, conn: FakeConnection | None) -> FakeConnection:
@@ -395,15 +441,28 @@ class FakeZoom:
         wording: str = INVALID_TOKEN,
         module: str = "heartbeat",
         code: int = CLOSE_REFUSED,
+        *,
+        success: bool | None = False,
+        close: bool = True,
     ) -> FakeConnection:
-        """Send a `success:false` frame saying the token is invalid, then close."""
+        """Send a frame saying the token is invalid (`success` false, true, or None: no
+        "success" key; Zoom has sent each, in several modules), then close unless told not to."""
         c = self._pick(conn)
-        await self._invalid_token(c, wording, module, code)
+        await self._invalid_token(c, wording, module, code, success, close)
         return c
 
-    async def _invalid_token(self, c: FakeConnection, wording: str, module: str, code: int) -> None:
-        await c.send_envelope(module, False, wording, force=True)  # even on a silent connection
-        await c.close(code, wording, "invalid_token")
+    async def _invalid_token(
+        self,
+        c: FakeConnection,
+        wording: str,
+        module: str,
+        code: int,
+        success: bool | None = False,
+        close: bool = True,
+    ) -> None:
+        await c.send_envelope(module, success, wording, force=True)  # even on a silent connection
+        if close:
+            await c.close(code, wording, "invalid_token")
 
     async def send_malformed(
         self, conn: FakeConnection | None = None, kind: str = "not_json", size: int | None = None
@@ -439,9 +498,15 @@ class FakeZoom:
         subscription = query.get("subscriptionId", [""])[-1]
         token = query.get("access_token", [""])[-1]
         conn = FakeConnection(
-            len(self.connections) + 1, ws, subscription, record_events=self.record_events
+            len(self.connections) + 1,
+            ws,
+            subscription,
+            record_events=self.record_events,
+            on_activity=self._active,
         )
+        conn.consumer = query.get(CONSUMER_QUERY, [None])[-1]
         self.connections.append(conn)
+        self._active()
         refusal = self._refusal(subscription, token)
         if refusal is not None:
             conn.refused_reason = refusal
@@ -457,10 +522,12 @@ class FakeZoom:
         conn.accepted = True
         self._accepted.append(conn)
         self._accepted_changed.set()
+        self._active()
         if self._pump is not None:
             self._pump.connection_opened()
         with contextlib.suppress(ConnectionClosed):
             await self._serve_client(conn, token)
+        self._active()  # it ended
 
     def _refusal(self, subscription: str, token: str) -> str | None:
         if not token:
@@ -482,8 +549,10 @@ class FakeZoom:
                 return
             if not _is_heartbeat(data):
                 conn.other_frames_received += 1
+                conn.activity()
                 continue
             conn.heartbeats_received += 1
+            conn.activity()
             if conn.silent:
                 continue
             if self.check_token_on_heartbeat and not self.issuer.is_valid(token):
@@ -506,13 +575,18 @@ class FakeZoom:
     def _make_pump(self) -> Pump:
         rate = None if self.rate == "max" else float(self.rate)
         source = FrameSource(self._scenario_events(rate), limit=self.events)
-        return Pump(source, rate, self._pump_targets)
+        return Pump(source, rate, self._pump_targets, self._active)
 
     def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
         if self.scenario == "samples":
             from zoomtui.fakezoom.samples import sample_contents
 
             yield from sample_contents(self.samples_dir)
+            return
+        if self.scenario == "shapes":
+            from zoomtui.fakezoom.shapes import shapes_events
+
+            yield from shapes_events(self.clock(), rate=rate or MAX_RATE_SPACING)
             return
         from zoomtui.fakezoom.scenario import scenario_events
 

@@ -3,14 +3,16 @@
 Space-separated terms; every term must match; matching ignores case::
 
     ana                        free text: a substring of the event name, topic, meeting
-    "weekly sync"              id or uuid, participant name or email (ZoomEvent.search_text)
+    "weekly sync"              id or uuid, participant name or email, or the subject of an
+                               event not about a meeting (ZoomEvent.search_text)
     type:meeting.participant_* glob on the event name (alias ``event:``); a pattern also
                                matches the name without its family, so ``type:participant_joined``
                                finds meeting.participant_joined and webinar.participant_joined
     family:webinar             glob on the family (the part of the name before the first dot)
     meeting:85746352415        the meeting id (digits; spaces and dashes ignored, so a pasted
                                "857 4635 2415" works), else a substring of the uuid or topic
-    user:ana@example.com       a substring of the participant's name, email or participant key
+    user:ana@example.com       a substring of the participant's name, email or participant key,
+                               or of the subject (name and email) of a user.*, account.* ... event
     -term                      negation of any of the above: ``-type:*.qos``, ``-"test room"``
 
 Values may be quoted (``user:"Ana Lima"``); inside quotes ``\\"`` is a quote and ``\\\\`` a
@@ -49,6 +51,8 @@ from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
 
 __all__ = [
     "FIELDS",
+    "MAX_FILTER_CHARS",
+    "MAX_GLOB_CHARS",
     "Filter",
     "FilterError",
     "Term",
@@ -75,6 +79,13 @@ _ID_CHARS = re.compile(r"[0-9\s-]+")
 #: Caches keyed by event name / field text are cleared beyond this many entries, so a
 #: stream of unusual values cannot grow them without bound.
 _CACHE_LIMIT = 50_000
+
+#: Compile time is bounded by refusing what no one types: a filter is parsed in one pass,
+#: but a glob is translated in time quadratic in its `[` (10,000 of them took 2.6 s,
+#: pasted into the TUI's filter bar).  Event names are under 100 characters.
+MAX_FILTER_CHARS = 2000
+MAX_GLOB_CHARS = 200
+_GLOB_FIELDS = ("type", "family")
 
 
 class FilterError(ValueError):
@@ -156,6 +167,12 @@ def _parse(text: str) -> list[Term]:
         if not value:
             what = f"after '{text[m.start() : m.end()]}'" if m is not None else "in quotes"
             raise FilterError(f"empty value {what}", start)
+        if field in _GLOB_FIELDS and len(value) > MAX_GLOB_CHARS:
+            raise FilterError(
+                f"a type: or family: pattern is at most {MAX_GLOB_CHARS} characters "
+                f"(this one has {len(value):,}; event names are far shorter)",
+                start,
+            )
         terms.append(Term(field, value.lower(), negated, start))
     return terms
 
@@ -322,6 +339,9 @@ def _user_check(term: Term) -> Check:
             email = e.participant_email
             if email is not None and v in low[email]:
                 return True
+            subject = e.subject  # user.created and the like: "Jill Chill <jchill@...>"
+            if subject is not None and v in low[subject]:
+                return True
         key = e.participant_key  # mostly unique per person: lower() beats a cache miss
         return key is not None and v in key.lower()
 
@@ -402,6 +422,7 @@ class _RowView:
         "participant_name",
         "participant_email",
         "participant_key",
+        "subject",
     )
 
     def __init__(self, name: str, text: str) -> None:
@@ -409,6 +430,7 @@ class _RowView:
         self.search_text = text.lower()
         self.meeting_id = self.meeting_uuid = self.topic = None
         self.participant_name = self.participant_email = self.participant_key = None
+        self.subject = None
 
 
 def row_view(row: object) -> _RowView:
@@ -536,6 +558,11 @@ def compile_filter(text: str) -> Filter:
     """
     if not isinstance(text, str):
         raise FilterError(f"a filter is text, not {type(text).__name__}", 0)
+    if len(text) > MAX_FILTER_CHARS:
+        raise FilterError(
+            f"a filter is at most {MAX_FILTER_CHARS} characters (this one has {len(text):,})",
+            MAX_FILTER_CHARS,
+        )
     return Filter(text, _parse(text))
 
 

@@ -7,8 +7,9 @@ in the profile.  No Textual here: `tail` and the TUI share all of it.
 
 - `ArchivePlan`: whether to archive, the retention limits, how much history to load.
   `plan_from_profile()` builds it from a profile's settings and the command line.
-- `Recorder`: the one call each front end makes per update from its source; it picks
-  the connection id (``<run>:<attempt>``) so a replay can tell connections apart.
+- `Recorder`: what the monitor session (`zoomtui.monitor.session`) hands every update
+  from its source to; it picks the connection id (``<run>:<attempt>``) so a replay can
+  tell connections apart.
 - `read_history()`: recent updates from the archive, in batches, for a thread to hand
   to the UI (or to `tail --since`), and `Downtime`: the interval after the history in
   which nothing was received because zoomtui was not running.
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from zoomtui.monitor.archive import Archive, ArchiveError, ArchiveReader, Record, Retention
+from zoomtui.monitor.source import UpdateSource
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, Update
 
@@ -127,7 +129,7 @@ class Recorder:
 
     def __call__(self, update: Update) -> None:
         if update.__class__ is StateChanged:
-            attempt = update.attempt  # type: ignore[union-attr]
+            attempt = update.attempt
             if attempt != self.attempt:
                 self.attempt = attempt
                 self.cid = f"{self.run}:{attempt}"
@@ -246,7 +248,7 @@ def read_history(
     seen: HistoryTracker | None = None,
     kinds: tuple[str, ...] | None = None,
     run_gaps: bool = True,
-) -> Iterator[list[Record]]:
+) -> Generator[list[Record], None, None]:
     """Stored records with `since <= at < until`, in time order, `batch` at a time, with
     a gap put in between two runs of zoomtui (`RunGaps`).  Blocking (SQLite and parsing):
     run it in a thread.  An archive that does not exist yet is an empty history; other
@@ -288,11 +290,10 @@ def describe_span(
 
 
 class Recorded:
-    """A source (`ZoomConnection`, anything with `updates()`) whose every update goes
-    through `record` first, in order, before whoever iterates it sees it: the one place
-    a front end that drives a source through someone else's loop archives."""
+    """A source whose every update goes through `record` first, in order, before whoever
+    iterates it sees it (an `UpdateSource` around another one)."""
 
-    def __init__(self, source: Any, record: Callable[[Update], None]) -> None:
+    def __init__(self, source: UpdateSource, record: Callable[[Update], None]) -> None:
         self.source = source
         self.record = record
 
@@ -302,7 +303,19 @@ class Recorded:
             record(update)
             yield update
 
-    def __getattr__(self, name: str) -> Any:  # request_*, close, state, stats ...
+    def request_connect(self) -> None:
+        self.source.request_connect()
+
+    def request_disconnect(self) -> None:
+        self.source.request_disconnect()
+
+    def request_reconnect(self) -> None:
+        self.source.request_reconnect()
+
+    async def close(self) -> None:
+        await self.source.close()
+
+    def __getattr__(self, name: str) -> Any:  # state, stats, failure ... of the source
         return getattr(self.source, name)
 
 

@@ -1,16 +1,18 @@
 """The zoomtui app shell: connection panel on top, event log (left), side pane
 (right, for the meetings helper), footer.
 
-The app owns the model objects (event log, meeting tracker, archive) and feeds
-them in one place, `ingest()`.  The connection runs in a Textual async worker
-(`ConnectionBridge`, group "zoom") that posts typed messages; nothing from the
-network can reach Textual's crash screen.  Every update the source reports goes
-to the archive in one place too, `_record()`, before the bridge sees it.
+The models (event log, meeting tracker, link status, archive, history hold-back) live
+in a `MonitorSession` (zoomtui.monitor.session, no Textual): the app applies to it what
+the worker posts and renders what changed.  The source runs in a Textual async worker
+(`ConnectionBridge`, group "zoom") that hands every update to the session's raw tap
+(the archive) and posts typed messages; nothing from the network can reach Textual's
+crash screen.
 
-Sources: a `ZoomConnection` (`zoomtui`/`run`), the same against an in-process
-fake Zoom (`demo`), or a `ReplaySource` over an archive (`zoomtui replay`): the
-same bridge, ingest path and panes.  History on start is read in a thread
-(`zoomtui.tui.history`); live rows wait until it is in, so the log stays in order.
+Sources (`UpdateSource`): a `ZoomConnection` (`zoomtui`/`run`), the same against an
+in-process fake Zoom (`demo`), or a `ReplaySource` over an archive (`zoomtui replay`):
+the same bridge, session and panes.  History on start is read in a thread
+(`zoomtui.tui.history`) and applied through the session, which holds live rows back
+until it is in, so the log stays in order.
 
 Everything time-related goes through the injectable `clock`, so tests and
 screenshots show stable times.
@@ -38,15 +40,23 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, TextArea
 from textual.worker import Worker, WorkerState
 
-from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
+from zoomtui.monitor.eventlog import EventLog
+from zoomtui.monitor.export import (
+    ExportError,
+    export_to_first_folder,
+    view_export_folders,
+    view_export_name,
+)
 from zoomtui.monitor.gcpolicy import FULL_INTERVAL, GcPolicy
+from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.monitor.meetings import MeetingTracker
-from zoomtui.monitor.recording import ArchivePlan, HistoryMark, Recorded, Recorder, new_run_id
+from zoomtui.monitor.recording import ArchivePlan
+from zoomtui.monitor.session import Applied, MonitorSession
+from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history
 from zoomtui.tui.messages import (
-    BatchRow,
     HeartbeatAnswered,
     NoticeReceived,
     RowsArrived,
@@ -56,24 +66,15 @@ from zoomtui.tui.messages import (
 from zoomtui.tui.screens.first_run import DEMO, FirstRunResult, FirstRunScreen, Saver
 from zoomtui.tui.screens.help import BindingSection, HelpScreen
 from zoomtui.tui.screens.inspector import InspectorScreen
-from zoomtui.tui.widgets.connection_panel import ConnectionPanel, LinkStatus
+from zoomtui.tui.widgets.connection_panel import ConnectionPanel
 from zoomtui.tui.widgets.event_log import EventLogView
 from zoomtui.tui.widgets.filter_bar import FilterBar
 from zoomtui.tui.widgets.meetings_pane import LogFilterRequested, MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantList, ParticipantPanel
 from zoomtui.tui.worker import CRASH_HINT, ConnectionBridge
-from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
-from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
+from zoomtui.zoom.protocol import ZoomEvent
+from zoomtui.zoom.updates import ConnectionState, StateChanged, Update
 
-#: states that also appear as a line in the event log (the others are transient)
-LOGGED_STATES = frozenset(
-    {
-        ConnectionState.CONNECTED,
-        ConnectionState.RECONNECTING,
-        ConnectionState.STOPPED,
-        ConnectionState.FAILED,
-    }
-)
 #: app actions that only make sense on the main screen
 MAIN_SCREEN_ACTIONS = frozenset(
     {"filter", "connect", "disconnect", "reconnect", "meetings", "export_view"}
@@ -230,32 +231,51 @@ class ZoomtuiApp(App[int]):
         self.connection_options = dict(connection_options or {})
         #: builds the connection: ZoomConnection unless a test or benchmark wants its own subclass
         self.connection_factory = connection_factory
-        self.event_log = EventLog(limit=log_limit)
-        #: who is in which meeting: the one source of truth the side panes render (bounded:
-        #: at most a few hundred ended meetings; the app drops old ones, `_prune_meetings`)
-        self.meetings = MeetingTracker()
+        #: the models the panes render (event log; meeting tracker, bounded: at most a few
+        #: hundred ended meetings, old ones dropped every PRUNE_INTERVAL; link status; archive)
+        self.session = MonitorSession(
+            clock=clock,
+            event_log=EventLog(limit=log_limit),
+            meetings=MeetingTracker(),
+            subscription_id=settings.subscription_id if settings else "",
+        )
         #: the garbage collector tuned for a large, acyclic working set (see gcpolicy)
         self.gc_policy = GcPolicy()
-        self.status = LinkStatus(subscription_id=settings.subscription_id if settings else "")
         self.connection: Any = None
         self.bridge: ConnectionBridge | None = None
         self.fake: Any = None  # the in-process fake Zoom of the demo
         self._start: Callable[[], None] | None = None  # how to (re)start the worker
         self._panel_refreshed = 0.0
         self._notices_seen: set[str] = set()
-        self._last_logged_state: tuple[ConnectionState, str] | None = None
-        #: the archive being written (None: off, or nothing started yet)
-        self.archive: Any = None
         self._archive_target: tuple[str, bool] | None = None
-        self._recorder: Recorder | None = None
-        self._archive_error_shown = ""
-        #: live work waiting for the history to be in (None: not waiting)
-        self._held: list[Callable[[], None]] | None = None
         self._history_stop = threading.Event()
-        self._history_last_state: tuple[ConnectionState, str] | None = None
+        self._history_window = 0.0
         self._gc_was_enabled = True
-        #: "none", "loading" or "done"
-        self.history_state = "none"
+
+    # -- the session's models, as the panes and tests know them -------------------------
+    @property
+    def event_log(self) -> EventLog:
+        assert self.session.event_log is not None
+        return self.session.event_log
+
+    @property
+    def meetings(self) -> MeetingTracker:
+        assert self.session.meetings is not None
+        return self.session.meetings
+
+    @property
+    def status(self) -> LinkStatus:
+        return self.session.status
+
+    @property
+    def archive(self) -> Any:
+        """The archive being written (None: off, or nothing started yet)."""
+        return self.session.archive
+
+    @property
+    def history_state(self) -> str:
+        """The history on start: "none" (not loaded), "loading" or "done"."""
+        return self.session.history_state
 
     def _fatal_error(self) -> None:
         """Textual's crash report prints each frame's locals, and a local may hold a token, the
@@ -337,18 +357,19 @@ class ZoomtuiApp(App[int]):
 
     def _prune_meetings(self) -> None:
         """The one place ended meetings are dropped by age (the tracker caps their number)."""
-        self.meetings.prune(self.clock())
+        self.session.prune_meetings()
 
     async def on_unmount(self) -> None:
         self.gc_policy.uninstall()
         self._history_stop.set()
         if self.history_state == "loading" and self._gc_was_enabled:
             gc.enable()  # quit before the history was in: collections as before
-        self._record_quit()
+        # Say in the record that the monitor stopped (the cancelled worker cannot).
+        self.session.record_stop("zoomtui quit")
         await self.stop_connection()
         if self.archive is not None:
             # The writer's last batch and its join: a few ms, off the event loop.
-            await asyncio.to_thread(self.archive.close)
+            await asyncio.to_thread(self.session.close_archive)
 
     async def stop_connection(self, timeout: float = 5.0) -> None:
         """Close the connection (and the demo's fake Zoom) and wait for it, so quitting leaves
@@ -467,9 +488,15 @@ class ZoomtuiApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - bad settings etc: FAILED with the message
             self._worker_failed(exc, "Check the settings (`zoomtui doctor` explains each one).")
             return
-        self.connection = connection
-        source = Recorded(connection, self._record) if self._recorder is not None else connection
-        bridge = ConnectionBridge(source, self.post_message, clock=self.clock)
+        await self._run_source(connection)
+
+    async def _run_source(self, source: UpdateSource) -> None:
+        """Drive `source` until it ends: each update to the session's raw tap (the archive),
+        then to the app as messages."""
+        self.connection = source
+        bridge = ConnectionBridge(
+            source, self.post_message, observe=self.session.observe, clock=self.clock
+        )
         self.bridge = bridge
         await bridge.run()
 
@@ -479,13 +506,10 @@ class ZoomtuiApp(App[int]):
         plan = self.archive_plan
         if plan is None or not plan.enabled or self._archive_target == (profile, demo):
             return
-        if self.archive is not None:  # first run chose another target: close the old one
-            self.run_worker(
-                self.archive.close, thread=True, group="archive-close", exit_on_error=False
-            )
-        self.archive = plan.open(profile, demo=demo)
+        old = self.session.record_to(plan.open(profile, demo=demo))
+        if old is not None:  # first run chose another target: close the old one
+            self.run_worker(old.close, thread=True, group="archive-close", exit_on_error=False)
         self._archive_target = (profile, demo)
-        self._recorder = Recorder(self.archive, new_run_id(self.clock()))
         self._check_archive()
         self.set_interval(1.0, self._check_archive, name="archive-status")
         # History of what the app was started for (first run -> demo: none; the demo's
@@ -493,54 +517,22 @@ class ZoomtuiApp(App[int]):
         if plan.history and self.history_state == "none" and demo == self._started_as_demo:
             self._start_history(plan.history)
 
-    def _record(self, update: Any) -> None:
-        """The one place the app hands updates from its source to the archive (in order)."""
-        recorder = self._recorder
-        if recorder is not None:
-            recorder(update)
-
-    def _record_quit(self) -> None:
-        """Say in the record that the monitor stopped (the cancelled worker cannot)."""
-        recorder = self._recorder
-        if recorder is None or self.status.state in (
-            ConnectionState.IDLE,
-            ConnectionState.STOPPED,
-            ConnectionState.FAILED,
-        ):
-            return
-        recorder(
-            StateChanged(
-                state=ConnectionState.STOPPED,
-                previous=self.status.state,
-                reason="zoomtui quit",
-                at=self.clock(),
-                attempt=recorder.attempt,
-            )
-        )
-        self._recorder = None  # nothing after the stop: the worker is cancelled next
-
     def _check_archive(self) -> None:
-        """Show a disk or permission problem in the panel (and toast it once); clear it when
-        the archive recovers.  Polled: the writer thread never touches the UI."""
-        archive = self.archive
-        if archive is None:
+        """Show a disk or permission problem in the panel (and toast it); clear it when the
+        archive recovers.  Polled: the writer thread never touches the UI."""
+        change = self.session.check_archive()
+        if change is None:
             return
-        error = (archive.error or "the archive failed") if archive.status == "failed" else ""
-        if error == self.status.archive_error:
-            return
-        self.status.archive_error = error
         self.panel.refresh_status()
-        if error and error != self._archive_error_shown:
-            self._archive_error_shown = error
+        if change.error:
             self.notify(
-                error,
+                change.error,
                 title="Events are not being archived",
                 severity="error",
                 timeout=10,
                 markup=False,
             )
-        elif not error and self._archive_error_shown:
-            self._archive_error_shown = ""
+        else:
             self.notify(
                 "The archive is written again; what it missed is recorded as a gap.",
                 title="Events are archived again",
@@ -551,8 +543,7 @@ class ZoomtuiApp(App[int]):
     # -- history on start ------------------------------------------------------------
     def _start_history(self, seconds: float) -> None:
         """Read the last `seconds` from the archive in a thread; hold live rows meanwhile."""
-        self.history_state = "loading"
-        self._held = []
+        self.session.begin_history()
         # Loading allocates hundreds of thousands of objects that live on: each full
         # collection meanwhile walked them all (200-300 ms stalls per batch, measured in
         # benchmarks/history_load.py).  No collections while loading; then the loaded
@@ -580,21 +571,8 @@ class ZoomtuiApp(App[int]):
     @on(HistoryBatch)
     def _history_batch(self, message: HistoryBatch) -> None:
         try:
-            if self.exiting:
-                return
-            rows: list[Any] = []
-            for record in message.records:
-                update = record.update
-                if type(update) is StateChanged:
-                    reason = redact(update.reason)
-                    key = (update.state, reason)
-                    if update.state in LOGGED_STATES and key != self._history_last_state:
-                        self._history_last_state = key
-                        rows.append(StateRow(update.state.value, reason, update.at))
-                else:
-                    rows.append(update)
-            log_rows, *_ = self._to_models(rows)
-            self._extend_log(log_rows)
+            if not self.exiting:
+                self._show_rows(self.session.apply_history(message.records))
         finally:
             message.taken.set()  # the reading thread goes on
 
@@ -602,26 +580,15 @@ class ZoomtuiApp(App[int]):
     def _history_done(self, message: HistoryDone) -> None:
         if self.exiting:
             return
-        seen = message.seen
-        boundary = self.event_log.appended
-        rows: list[Any] = []
-        downtime = seen.downtime(message.until)
-        if downtime is not None:
-            # Nothing was received from the end of the record until now: a gap like any other.
-            self.meetings.note_gap(downtime.start, downtime.end)
-            rows.append(GapRow(downtime.start, downtime.end, downtime.reason))
-        if seen.count:
-            rows.append(HistoryMark("live from here", message.until))
-        self._extend_log(rows)
+        end = self.session.end_history(message.seen, message.until)
         if self._event_view.is_attached:
-            self._event_view.mark_history(boundary)
-        self.history_state = "done"
+            self._event_view.mark_history(end.boundary)
         if self._gc_was_enabled:
             gc.enable()
         gc.freeze()
-        held, self._held = self._held, None
-        for work in held or ():
-            work()
+        self._show_rows(end.applied)
+        self._refresh_panel_for(end.applied)
+        seen = message.seen
         window = _span_words(self._history_window)
         if message.error:
             self.notify(
@@ -660,10 +627,7 @@ class ZoomtuiApp(App[int]):
         )
 
     async def _run_replay(self, source: Any) -> None:
-        self.connection = source
-        bridge = ConnectionBridge(source, self.post_message, clock=self.clock)
-        self.bridge = bridge
-        await bridge.run()
+        await self._run_source(source)
         if self.exiting:  # (ended because the app quits: nothing left to show)
             return
         self._replay_tick()
@@ -734,67 +698,30 @@ class ZoomtuiApp(App[int]):
             and any(w.group == "zoom" and w.is_running for w in self.workers)
         )
 
-    # -- messages from the worker ----------------------------------------------------
+    # -- messages from the worker: applied to the session, then what changed is shown -----
     @on(RowsArrived)
     def _rows_arrived(self, message: RowsArrived) -> None:
         if not self.exiting:
             self.ingest(message.rows)
 
-    def ingest(self, rows: Iterable[BatchRow]) -> None:
-        """The one place where received rows reach the models (event log, meeting tracker,
-        panel counters).  While the history loads, live rows wait (in order) behind it."""
-        if self._held is not None:
-            self._held.append(partial(self.ingest, list(rows)))
-            return
-        log_rows, events, malformed, gaps, last_event_at = self._to_models(rows)
-        self._append_to_log(log_rows)
-        now = self.clock()
-        self.status.on_rows(events, malformed, gaps, last_event_at, now)
+    def ingest(self, rows: Iterable[Update]) -> None:
+        """Received rows to the session (event log, meeting tracker, panel counters), then
+        to the screen.  While the history loads, the session holds them back."""
+        applied = self.session.apply_batch(rows)
+        self._show_rows(applied)
+        self._refresh_panel_for(applied)
+
+    def _show_rows(self, applied: Applied) -> None:
+        if applied.rows and self._event_view.is_attached:
+            self._event_view.rows_added(applied.visible)
+
+    def _refresh_panel_for(self, applied: Applied) -> None:
+        """The panel's counters move with every batch: re-rendered at most every
+        PANEL_REFRESH_INTERVAL, but at once for a gap."""
         mono = time.monotonic()
-        if gaps or mono - self._panel_refreshed >= PANEL_REFRESH_INTERVAL:
+        if applied.gaps or mono - self._panel_refreshed >= PANEL_REFRESH_INTERVAL:
             self._panel_refreshed = mono
             self.panel.refresh_status()
-
-    def _to_models(
-        self, rows: Iterable[Any]
-    ) -> tuple[list[Any], int, int, list[Gap], float | None]:
-        """Apply rows to the meeting tracker; the rows for the log and what the panel counts.
-        (History goes through here too, so a restart rebuilds the tracker as live did.)"""
-        log_rows: list[Any] = []
-        meetings = self.meetings  # the panes see it on their next refresh (version changed)
-        events = malformed = 0
-        gaps: list[Gap] = []
-        last_event_at: float | None = None
-        for row in rows:
-            cls = type(row)
-            if cls is ZoomEvent:
-                events += 1
-                last_event_at = row.received_at  # type: ignore[union-attr]
-                log_rows.append(row)
-                meetings.apply(row)  # type: ignore[arg-type]
-            elif cls is MalformedFrame:
-                malformed += 1
-                log_rows.append(row)
-            elif cls is Gap:
-                gaps.append(row)  # type: ignore[arg-type]
-                meetings.note_gap(row.start, row.end)  # type: ignore[union-attr]
-                log_rows.append(GapRow(row.start, row.end, row.reason))  # type: ignore[union-attr]
-            elif cls is StateRow:  # history only
-                log_rows.append(row)
-        return log_rows, events, malformed, gaps, last_event_at
-
-    def _append_to_log(self, rows: list[Any]) -> None:
-        if self._held is not None and rows:
-            self._held.append(partial(self._extend_log, rows))
-            return
-        self._extend_log(rows)
-
-    def _extend_log(self, rows: list[Any]) -> None:
-        if not rows:
-            return
-        added = self.event_log.extend(rows)
-        if self._event_view.is_attached:
-            self._event_view.rows_added(added)
 
     @on(StateUpdated)
     def _state_updated(self, message: StateUpdated) -> None:
@@ -802,16 +729,11 @@ class ZoomtuiApp(App[int]):
             return
         change = message.change
         previous = self.status.state
-        self.status.on_state(change)
+        self._show_rows(self.session.apply(change))
         self.panel.refresh_status()
         self.refresh_bindings()
         if self.replay is not None:
             self._replay_tick()
-        logged = (change.state, self.status.reason)
-        # A retry loop says the same thing every attempt: one line per new reason, not per try.
-        if change.state in LOGGED_STATES and logged != self._last_logged_state:
-            self._last_logged_state = logged
-            self._append_to_log([StateRow(change.state.value, self.status.reason, change.at)])
         if self.replay is None:  # a recorded "connected" is not news
             self._toast(change, previous)
 
@@ -827,23 +749,18 @@ class ZoomtuiApp(App[int]):
             self.notify(reason, title="Displaced?", severity="warning", timeout=8, markup=False)
 
     @on(HeartbeatAnswered)
-    def _heartbeat(self, message: HeartbeatAnswered) -> None:
-        if self.exiting:
-            return
-        self.status.on_heartbeat(message.heartbeat)
-        self.panel.refresh_status()
-
     @on(TokenObtained)
-    def _token(self, message: TokenObtained) -> None:
+    def _link_news(self, message: HeartbeatAnswered | TokenObtained) -> None:
         if self.exiting:
             return
-        self.status.on_token(message.info)
+        self.session.apply(message.update)
         self.panel.refresh_status()
 
     @on(NoticeReceived)
     def _notice(self, message: NoticeReceived) -> None:
         if self.exiting:
             return
+        self.session.apply(message.notice)
         module = message.notice.envelope.module
         if (
             module in self._notices_seen
@@ -950,7 +867,7 @@ class ZoomtuiApp(App[int]):
             (
                 "Connection and app",
                 [
-                    *(b for b in self.BINDINGS if offered(b)),
+                    *(b for b in self.BINDINGS if isinstance(b, Binding) and offered(b)),
                     Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "Command palette"),
                 ],
             )
@@ -963,8 +880,7 @@ class ZoomtuiApp(App[int]):
 
     def action_export_view(self) -> None:
         """e: the events of the current (filtered) view to a new owner-only JSON Lines file."""
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time()))
-        name = f"zoomtui-export-{stamp}.jsonl"
+        name = view_export_name(time.time())
         # The view as it is now (iterating the log gives the filtered view, oldest first);
         # taken here, on the UI thread, because live rows keep changing the log.
         rows = [r for r in self.event_log if type(r) is ZoomEvent]
@@ -980,32 +896,19 @@ class ZoomtuiApp(App[int]):
 
     def export_dirs(self) -> list[Path]:
         """Where `e` writes: the current folder, else (read-only, e.g. /) the data folder."""
-        from zoomtui.monitor.archive import data_dir
-
-        return [Path.cwd(), data_dir() / "exports"]
+        return view_export_folders()
 
     def _export(self, rows: list[ZoomEvent], name: str, folders: list[Path]) -> None:
         # The same writer as `zoomtui export` (tail --json lines, an owner-only new file).
-        from zoomtui.commands.export import ExportError, export_events
-
-        error: ExportError | None = None
-        for folder in folders:
-            path = folder / name
-            try:
-                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                count = export_events(rows, path, "jsonl")
-            except OSError as exc:
-                error = ExportError(f"Cannot create {folder}: {exc.strerror or exc}.")
-                continue
-            except ExportError as exc:
-                error = exc
-                continue
+        try:
+            count, path = export_to_first_folder(rows, name, folders)
+        except ExportError as error:
             self.call_from_thread(
-                self.notify, f"{count:,} events written to {path}", title="Exported", markup=False
+                self.notify, str(error), title="Export failed", severity="error", markup=False
             )
             return
         self.call_from_thread(
-            self.notify, str(error), title="Export failed", severity="error", markup=False
+            self.notify, f"{count:,} events written to {path}", title="Exported", markup=False
         )
 
 

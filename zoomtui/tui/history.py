@@ -2,10 +2,11 @@
 in batches.
 
 The reading thread (`load_history`, run as a Textual thread worker) posts one
-`HistoryBatch` at a time and waits until the app has taken it before reading on:
-the app's message queue never fills with history, so keys and live updates keep
-their turn however large the archive.  `HistoryDone` always follows, even after an
-error, so the app never holds live rows forever.
+`HistoryBatch` at a time and waits until the app has taken it (applied it to its
+`MonitorSession`, `apply_history`) before reading on: the app's message queue never
+fills with history, so keys and live updates keep their turn however large the archive.
+`HistoryDone` always follows, even after an error, so the session never holds live rows
+forever (`end_history`).
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Typed messages from the connection worker to the app.
 
-The worker (`zoomtui.tui.worker.ConnectionBridge`) turns the connection's
-`Update` stream into these.  Events are batched per frame, so a flood is a
-handful of `RowsArrived` messages a second, never one message per event;
-consecutive batches still queued merge into one (`can_replace`), and a newer
-heartbeat or token report supersedes a queued older one.  State changes are
-never merged: each one is shown (and each may toast).
+The worker (`zoomtui.tui.worker.ConnectionBridge`) turns a source's `Update` stream
+into these; the app applies what they carry to its `MonitorSession`.  Rows (events,
+malformed frames, gaps) are batched per frame, so a flood is a handful of
+`RowsArrived` messages a second, never one message per event; consecutive batches
+still queued merge into one (`can_replace`).  Every other update travels alone in an
+`UpdateArrived` (`message_for`); a newer heartbeat or token report supersedes a queued
+older one.  State changes are never merged: each one is shown (and each may toast).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from textual.message import Message
 
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
-from zoomtui.zoom.updates import Gap, Heartbeat, Notice, StateChanged, TokenInfo
+from zoomtui.zoom.updates import Gap, Heartbeat, Notice, StateChanged, TokenInfo, Update
 
 #: what a batch carries, in arrival order (gaps sit between the events they separate)
 BatchRow = ZoomEvent | MalformedFrame | Gap
@@ -51,39 +52,61 @@ class RowsArrived(ZoomMessage):
         return False
 
 
-class StateUpdated(ZoomMessage):
+class UpdateArrived(ZoomMessage):
+    """One update that is not a row; `update` is what the app applies."""
+
+    def __init__(self, update: Update) -> None:
+        super().__init__()
+        self.update = update
+
+
+class StateUpdated(UpdateArrived):
     """The connection changed state (connected, reconnecting with a reason, failed with a hint...)."""
 
     def __init__(self, change: StateChanged) -> None:
-        super().__init__()
+        super().__init__(change)
         self.change = change
 
 
-class HeartbeatAnswered(ZoomMessage):
+class HeartbeatAnswered(UpdateArrived):
     """A heartbeat answer and its round trip. Only the newest one matters."""
 
     def __init__(self, heartbeat: Heartbeat) -> None:
-        super().__init__()
+        super().__init__(heartbeat)
         self.heartbeat = heartbeat
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, HeartbeatAnswered)
 
 
-class TokenObtained(ZoomMessage):
+class TokenObtained(UpdateArrived):
     """A token was obtained or refreshed (expiry and scopes; never the token itself)."""
 
     def __init__(self, info: TokenInfo) -> None:
-        super().__init__()
+        super().__init__(info)
         self.info = info
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, TokenObtained)
 
 
-class NoticeReceived(ZoomMessage):
+class NoticeReceived(UpdateArrived):
     """A well-formed frame that is neither an event nor a heartbeat: shown, never fatal."""
 
     def __init__(self, notice: Notice) -> None:
-        super().__init__()
+        super().__init__(notice)
         self.notice = notice
+
+
+def message_for(update: Update) -> UpdateArrived | None:
+    """The message that carries a (non-row) update to the app; None for a kind it does
+    not know (a newer engine may report more)."""
+    if isinstance(update, StateChanged):
+        return StateUpdated(update)
+    if isinstance(update, Heartbeat):
+        return HeartbeatAnswered(update)
+    if isinstance(update, TokenInfo):
+        return TokenObtained(update)
+    if isinstance(update, Notice):
+        return NoticeReceived(update)
+    return None

@@ -1,13 +1,15 @@
-"""The bridge from a `ZoomConnection` to the app: runs in a Textual async worker.
+"""The bridge from a source (`UpdateSource`) to the app: runs in a Textual async worker.
 
-`ConnectionBridge.run()` iterates the connection's one public loop and posts
-typed messages (`zoomtui.tui.messages`) to the app:
+`ConnectionBridge.run()` iterates the source's one loop, hands each update to `observe`
+(the session's raw tap: the archive), and posts typed messages (`zoomtui.tui.messages`)
+to the app, which applies them to its `MonitorSession`.  It only batches and posts:
 
-- events, malformed frames and gaps are batched: collected in a list and
-  flushed ~50 ms after the first one arrives, or at once when the batch is
-  big, so a flood is a few messages per frame and never floods the queue;
-- a state change first flushes the pending rows (order is kept: the rows
-  received before a disconnect come before "reconnecting");
+- events, malformed frames and gaps are rows: collected in a batch and flushed
+  ~50 ms after the first one arrives, or at once when the batch is big, so a flood
+  is a few messages per frame and never floods the queue; a gap closes a reconnect,
+  so it is flushed at once, together with the state change around it;
+- any other update first flushes the pending rows, then goes alone (`message_for`):
+  the app gets every update in the order the source yielded it;
 - every exception is caught here.  Textual's crash screen prints locals, and
   a local here may hold a token or the token-bearing WebSocket URL: the
   error is shown instead as a redacted FAILED state with a hint.
@@ -23,24 +25,11 @@ from collections.abc import Callable
 
 from textual.message import Message
 
+from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import redact
-from zoomtui.tui.messages import (
-    BatchRow,
-    HeartbeatAnswered,
-    NoticeReceived,
-    RowsArrived,
-    StateUpdated,
-    TokenObtained,
-)
+from zoomtui.tui.messages import BatchRow, RowsArrived, StateUpdated, message_for
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
-from zoomtui.zoom.updates import (
-    ConnectionState,
-    Gap,
-    Heartbeat,
-    Notice,
-    StateChanged,
-    TokenInfo,
-)
+from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, Update
 
 log = logging.getLogger("zoomtui.tui.worker")
 
@@ -59,23 +48,22 @@ CRASH_HINT = (
 
 
 class ConnectionBridge:
-    """Posts a connection's updates to `post` (normally `app.post_message`) as Messages.
-
-    `connection` is anything with the `ZoomConnection` shape: `updates()` and the
-    `request_*` methods, plus `close()`.
-    """
+    """Posts a source's updates to `post` (normally `app.post_message`) as Messages, after
+    handing each one to `observe` (normally `MonitorSession.observe`)."""
 
     def __init__(
         self,
-        connection: object,
+        connection: UpdateSource,
         post: Callable[[Message], object],
         *,
+        observe: Callable[[Update], None] | None = None,
         clock: Callable[[], float] = time.time,
         flush_interval: float = FLUSH_INTERVAL,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self.connection = connection
         self._post = post
+        self._observe = observe
         self._clock = clock
         self._flush_interval = flush_interval
         self._max_batch = max_batch
@@ -102,35 +90,35 @@ class ConnectionBridge:
             await self._close_quietly()
 
     async def _pump(self) -> None:
+        observe = self._observe
         since_yield = 0
-        async for update in self.connection.updates():  # type: ignore[attr-defined]
-            self._dispatch(update)
+        async for update in self.connection.updates():
+            if observe is not None:
+                observe(update)
+            self._route(update)
             since_yield += 1
             if since_yield >= YIELD_EVERY:
                 since_yield = 0
                 await asyncio.sleep(0)
 
-    def _dispatch(self, update: object) -> None:
-        # Events first: they are nearly every update.
+    def _route(self, update: Update) -> None:
+        """Batch it, or flush and post it alone: the only question asked of an update."""
+        # Rows first: they are nearly every update.
         if isinstance(update, (ZoomEvent, MalformedFrame)):
             self._add(update)
         elif isinstance(update, Gap):
             # Rare, and it closes a reconnect: show it together with the state change.
             self._add(update)
             self.flush()
-        elif isinstance(update, StateChanged):
-            self.flush()
-            self._state = update.state
-            self._post(StateUpdated(update))
-        elif isinstance(update, Heartbeat):
-            self._post(HeartbeatAnswered(update))
-        elif isinstance(update, TokenInfo):
-            self._post(TokenObtained(update))
-        elif isinstance(update, Notice):
-            self.flush()
-            self._post(NoticeReceived(update))
-        else:  # a newer engine may report more: ignore, never crash
-            log.debug("ignored update of type %s", type(update).__name__)
+        else:
+            self.flush()  # what came before it is shown before it
+            if isinstance(update, StateChanged):
+                self._state = update.state
+            message = message_for(update)
+            if message is not None:
+                self._post(message)
+            else:  # a newer engine may report more: ignore, never crash
+                log.debug("ignored update of type %s", type(update).__name__)
 
     # -- batching --------------------------------------------------------------------
     def _add(self, row: BatchRow) -> None:

@@ -5,17 +5,15 @@
 sub dem…01 · token 52m · hb 38 ms 3s ago · last event 0.2s · 12.4 ev/s ▁▂▅▇▅▂ · reconnects 0 · gaps 0
 ```
 
-`LinkStatus` is the plain model (no Textual): the app feeds it the worker's
-messages and the panel renders it.  Ages ("3s ago") are recomputed from the
+`LinkStatus` (zoomtui.monitor.linkstatus) is the plain model: the monitor session
+keeps it up to date and the panel renders it.  Ages ("3s ago") are recomputed from the
 injectable clock by a 1 s timer, which only re-renders two short lines.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -23,117 +21,11 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-from zoomtui.redaction import mask_id, redact
+from zoomtui.monitor.linkstatus import LinkStatus
+from zoomtui.redaction import mask_id
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.scrolling import show_text
-from zoomtui.zoom.updates import ConnectionState, Gap, Heartbeat, StateChanged, TokenInfo
-
-#: seconds of history behind the events/s sparkline
-RATE_WINDOW = 60
-#: the events/s figure is the mean over this many seconds (smooths Zoom's bursts)
-RATE_SMOOTHING = 5
-
-
-class RateMeter:
-    """Events per second in whole-second buckets over the last `window` seconds."""
-
-    def __init__(self, window: int = RATE_WINDOW) -> None:
-        self.window = window
-        self._buckets: deque[tuple[int, int]] = deque()  # (second, count), oldest first
-
-    def add(self, count: int, now: float) -> None:
-        if count <= 0:
-            return
-        sec = int(now)
-        if self._buckets and self._buckets[-1][0] == sec:
-            self._buckets[-1] = (sec, self._buckets[-1][1] + count)
-        else:
-            self._buckets.append((sec, count))
-        self._trim(sec)
-
-    def _trim(self, sec: int) -> None:
-        while self._buckets and self._buckets[0][0] <= sec - self.window:
-            self._buckets.popleft()
-
-    def series(self, now: float) -> list[float]:
-        """One value per second, oldest first, `window` values (the current second last)."""
-        sec = int(now)
-        self._trim(sec)
-        out = [0.0] * self.window
-        for s, n in self._buckets:
-            k = self.window - 1 - (sec - s)
-            if 0 <= k < self.window:
-                out[k] = float(n)
-        return out
-
-    def rate(self, now: float, seconds: int = RATE_SMOOTHING) -> float:
-        sec = int(now)
-        total = sum(n for s, n in self._buckets if sec - seconds < s <= sec)
-        return total / seconds
-
-
-@dataclass
-class LinkStatus:
-    """What the panel shows, updated from the worker's messages (no Textual)."""
-
-    subscription_id: str = ""
-    state: ConnectionState = ConnectionState.IDLE
-    reason: str = "not connected yet"
-    hint: str = ""
-    since: float | None = None
-    retry_in: float | None = None
-    token_expires_at: float | None = None
-    heartbeat_rtt: float | None = None
-    heartbeat_at: float | None = None
-    last_event_at: float | None = None
-    events: int = 0
-    malformed: int = 0
-    #: times the link came back after having been up (like `ConnectionStats.reconnects`)
-    reconnects: int = 0
-    ever_connected: bool = False
-    gaps: int = 0
-    gap_seconds: float = 0.0
-    rate: RateMeter = field(default_factory=RateMeter)
-    #: the archive cannot be written: what happened and what to do (empty: all is well)
-    archive_error: str = ""
-    #: replaying an archive: the badge's words ("×4 · 1,234 of 5,000"); empty when live
-    replay: str = ""
-
-    def on_state(self, change: StateChanged) -> None:
-        if (
-            change.state is ConnectionState.CONNECTED
-            and self.state is not ConnectionState.CONNECTED
-        ):
-            if self.ever_connected:
-                self.reconnects += 1
-            self.ever_connected = True
-        self.state = change.state
-        # Reasons can carry server text or exception text: scrub before it reaches a screen.
-        self.reason = redact(change.reason)
-        self.hint = redact(change.hint) if change.hint else ""
-        self.since = change.at
-        self.retry_in = change.retry_in
-        if change.state.is_final:
-            self.heartbeat_rtt = None
-
-    def on_rows(
-        self, events: int, malformed: int, gaps: list[Gap], last_event_at: float | None, now: float
-    ) -> None:
-        self.events += events
-        self.malformed += malformed
-        for gap in gaps:
-            self.gaps += 1
-            self.gap_seconds += gap.seconds
-        if last_event_at is not None:
-            self.last_event_at = last_event_at
-        self.rate.add(events + malformed, now)
-
-    def on_heartbeat(self, hb: Heartbeat) -> None:
-        self.heartbeat_rtt, self.heartbeat_at = hb.rtt, hb.at
-
-    def on_token(self, info: TokenInfo) -> None:
-        self.token_expires_at = info.expires_at
-
+from zoomtui.zoom.updates import ConnectionState
 
 # -- formatting (pure, so tests can check it without an app) ----------------------------
 
