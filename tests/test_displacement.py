@@ -33,13 +33,16 @@ from zoomtui.zoom.updates import Gap, Heartbeat, StateChanged
 pytestmark = pytest.mark.timeout(60)
 
 BASE = 0.01  # backoff base: a retake would come this soon (jitter off)
+#: the monitor's heartbeat: long enough that a loaded machine never sees a dead link (which
+#: would reconnect and displace the consumer in turn); the first beat goes out at once
+MONITOR_HB = 1.0
 
 
 def make(fake: FakeZoom, policy: str = "wait", **kw: object) -> ZoomConnection:
     kw.setdefault("backoff_base", BASE)
     kw.setdefault("backoff_cap", 1.0)
     kw.setdefault("rng", MaxRandom())
-    settings = fake.settings(heartbeat_interval=HB, on_displaced=policy)
+    settings = fake.settings(heartbeat_interval=MONITOR_HB, on_displaced=policy)
     return ZoomConnection(settings, **kw)  # type: ignore[arg-type]
 
 
@@ -185,7 +188,7 @@ async def test_tail_exits_with_its_own_code_when_displaced() -> None:
         err = io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB),
+                fake.settings(heartbeat_interval=MONITOR_HB),
                 out=io.BytesIO(),
                 err=err,
                 handle_signals=False,
@@ -207,7 +210,7 @@ async def test_tail_told_to_retake_goes_on() -> None:
         err = io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB, on_displaced="retake"),
+                fake.settings(heartbeat_interval=MONITOR_HB, on_displaced="retake"),
                 count=1,
                 out=io.BytesIO(),
                 err=err,
@@ -254,7 +257,7 @@ async def test_the_first_connection_of_a_profile_says_once_that_it_may_displace(
     async with FakeZoom() as fake:
         said = []
         for profile in ("demo", "demo", "work"):
-            settings = fake.settings(heartbeat_interval=HB, profile=profile)
+            settings = fake.settings(heartbeat_interval=MONITOR_HB, profile=profile)
             rec = Recorder(ZoomConnection(settings, is_first_connection=first_connection_of))
             said.append((await rec.wait_state(S.CONNECTED)).reason)
             await rec.close()
