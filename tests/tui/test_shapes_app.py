@@ -74,6 +74,10 @@ async def test_a_user_created_shows_its_email_and_user_finds_it(fake: FakeZoom, 
         await tui.wait_until(
             pilot, lambda: isinstance(app.screen, InspectorScreen), what="the inspector"
         )
+        # the inspector fills its summary after it is shown: wait for the text, then check it
+        await tui.wait_until(
+            pilot, lambda: "subject" in tui.screen_text(app), what="the inspector's summary"
+        )
         text = tui.screen_text(app)
         assert "subject" in text and "Jill Chill <jchill@example.com>" in text
         assert "2h 0m late" in text
