@@ -5,9 +5,10 @@ See docs/FAKEZOOM_API.md for the contract.
 
 from zoomtui.fakezoom.connection import FakeConnection
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
+from zoomtui.fakezoom.frames import MALFORMED_KINDS, malformed_frame
 from zoomtui.fakezoom.oauth import TokenRequest
 from zoomtui.fakezoom.scenario import scenario_events
-from zoomtui.fakezoom.server import MALFORMED_KINDS, SCENARIOS, FakeZoom, malformed_frame
+from zoomtui.fakezoom.server import SCENARIOS, FakeZoom
 from zoomtui.fakezoom.triggers import TRIGGER_EVENTS, TriggerRequest
 
 __all__ = [

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -25,7 +26,7 @@ from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 from websockets.protocol import State
 
-from zoomtui.fakezoom.connection import FakeConnection, TextBytes
+from zoomtui.fakezoom.connection import FakeConnection
 from zoomtui.fakezoom.control import (
     CONTROL_PREFIX,
     ControlEndpoint,
@@ -33,6 +34,8 @@ from zoomtui.fakezoom.control import (
     new_control_token,
 )
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
+from zoomtui.fakezoom.frames import MALFORMED_KINDS as MALFORMED_KINDS
+from zoomtui.fakezoom.frames import malformed_frame
 from zoomtui.fakezoom.httpserver import HttpServer, Request, Response
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
 from zoomtui.fakezoom.schedule import FrameSource, Pump, prepare
@@ -59,15 +62,6 @@ CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
 # stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
-MALFORMED_KINDS = (
-    "not_json",
-    "binary",
-    "no_module",
-    "bad_content",
-    "oversize",
-    "no_event",
-    "not_utf8",
-)
 SCENARIOS = ("demo", "quiet", "samples")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
@@ -155,6 +149,10 @@ class FakeZoom:
         self.control_token = control_token or new_control_token()
         self._control = ControlEndpoint(self.control_token, self.trigger)
         self.connections: list[FakeConnection] = []
+        #: build_connection answers played instead of Zoom's, one per new connection
+        self._build_answers: deque[tuple[str | bytes, bool]] = deque()
+        #: what heartbeats are answered with (None: Zoom's ``success:true, "live"``)
+        self.heartbeat_answer: str | bytes | None = None
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
         self._http: HttpServer | None = None
@@ -428,6 +426,14 @@ class FakeZoom:
     def clear_oauth_faults(self) -> None:
         self.issuer.clear_faults()
 
+    def answer_build_connection(
+        self, frame: str | bytes, *, accept: bool = False, times: int = 1
+    ) -> None:
+        """The next `times` connections get `frame`, verbatim, as their build_connection
+        answer (an odd or hostile one).  With `accept` the fake then serves the connection
+        as accepted (events, heartbeats); without, it closes it with 1008, as after a refusal."""
+        self._build_answers.extend([(frame, accept)] * times)
+
     # -- the WebSocket ----------------------------------------------------------------------
     def _check_path(self, ws: ServerConnection, request: WsRequest) -> WsResponse | None:
         if urlsplit(request.path).path != WS_PATH:
@@ -442,18 +448,37 @@ class FakeZoom:
             len(self.connections) + 1, ws, subscription, record_events=self.record_events
         )
         self.connections.append(conn)
+        if self._build_answers:
+            frame, accept = self._build_answers.popleft()
+            if accept:
+                self._displace(conn)
+            await conn.send_raw(frame)
+            if not accept:
+                conn.refused_reason = "played"
+                await conn.close(CLOSE_REFUSED, "", "refused")
+                return
+            await self._accept(conn, token)
+            return
         refusal = self._refusal(subscription, token)
         if refusal is not None:
             conn.refused_reason = refusal
             await conn.send_envelope("build_connection", False, refusal)
             await conn.close(CLOSE_REFUSED, refusal, "refused")
             return
-        if self.one_connection_per_subscription:
-            for old in self.open_connections():
-                if old.subscription_id == subscription:
-                    self._spawn(old.close(CLOSE_DISPLACED, REASON_DISPLACED, "displaced"))
+        self._displace(conn)
         if not await conn.send_envelope("build_connection", True, f"session-{conn.id:06d}"):
             return
+        await self._accept(conn, token)
+
+    def _displace(self, conn: FakeConnection) -> None:
+        """One connection per subscription: the new one closes the old."""
+        if self.one_connection_per_subscription:
+            for old in self.open_connections():
+                if old.subscription_id == conn.subscription_id:
+                    self._spawn(old.close(CLOSE_DISPLACED, REASON_DISPLACED, "displaced"))
+
+    async def _accept(self, conn: FakeConnection, token: str) -> None:
+        """Serve a connection whose build_connection answer has gone out."""
         conn.accepted = True
         self._accepted.append(conn)
         self._accepted_changed.set()
@@ -491,7 +516,10 @@ class FakeZoom:
                     conn, INVALID_TOKEN, _HEARTBEAT_ANSWER_MODULE, CLOSE_REFUSED
                 )
                 return
-            if await conn.send_envelope(_HEARTBEAT_ANSWER_MODULE, True, "live"):
+            if self.heartbeat_answer is not None:
+                if await conn.send_raw(self.heartbeat_answer):
+                    conn.heartbeats_answered += 1
+            elif await conn.send_envelope(_HEARTBEAT_ANSWER_MODULE, True, "live"):
                 conn.heartbeats_answered += 1
 
     def _spawn(self, coro) -> None:
@@ -537,42 +565,3 @@ def _is_heartbeat(data: str | bytes) -> bool:
     except orjson.JSONDecodeError:
         return False
     return isinstance(msg, dict) and msg.get("module") == "heartbeat"
-
-
-def malformed_frame(kind: str, size: int | None = None) -> str | bytes:
-    """A frame a parser must reject, one per kind in MALFORMED_KINDS.
-
-    "oversize" is a well-formed `message` frame larger than `size` bytes (default: 1 MiB
-    plus 1 KiB, just over zoomtui's default limit and websockets' default max_size)."""
-    from zoomtui.zoom.protocol import DEFAULT_MAX_FRAME_BYTES, envelope_frame, message_frame
-
-    if kind == "not_json":
-        return '{"module":"message","success":true,"content":'  # cut off mid-frame
-    if kind == "binary":
-        return b"\x00\x01binary\xff\xfe"
-    if kind == "no_module":
-        return envelope_frame("x", True, "live").replace('"module":"x",', "")
-    if kind == "bad_content":
-        return message_frame('{"event":"meeting.started","event_ts":17')  # content is cut-off JSON
-    if kind == "no_event":
-        return message_frame({"event_ts": 1706123456789, "payload": {"object": {}}})
-    if kind == "oversize":
-        target = size if size is not None else DEFAULT_MAX_FRAME_BYTES + 1024
-        event = {
-            "event": "meeting.updated",
-            "event_ts": 1706123456789,
-            "payload": {"object": {"id": 1, "agenda": ""}},
-        }
-        filler = target - len(message_frame(event)) + 1
-        event["payload"]["object"]["agenda"] = "x" * max(filler, 0)
-        return message_frame(event)
-    if kind == "not_utf8":  # a text frame in Latin-1: "Björn" with ö as the single byte F6
-        event = {
-            "event": "meeting.participant_joined",
-            "event_ts": 1706123456789,
-            "payload": {"object": {"id": 1, "participant": {"user_name": "Björn"}}},
-        }
-        return TextBytes(message_frame(event).encode().replace("ö".encode(), b"\xf6"))
-    raise ValueError(
-        f"unknown malformed kind {kind!r}; expected one of {', '.join(MALFORMED_KINDS)}"
-    )

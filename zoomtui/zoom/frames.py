@@ -86,16 +86,16 @@ class OtherFrames:
             return hb
         if kind == KIND_INVALID_TOKEN:
             self.interrupt(
-                f'Zoom says the access token is invalid ("{item.content_text}"); getting a new one',
+                f'Zoom says the access token is invalid ("{item.content_preview}"); getting a new one',
                 refresh_token=True,
                 invalid_token=True,
             )
             return None
         st.notices += 1
         if kind == KIND_BUILD_CONNECTION:
-            text = f"build_connection again ({item.content_text})"
+            text = f"build_connection again ({item.content_preview})"
         elif item.success is False:
-            text = f"Zoom reported an error in module {item.module!r}: {item.content_text}"
+            text = f"Zoom reported an error in module {item.module[:40]!r}: {item.content_preview}"
         else:
-            text = f"unknown module {item.module!r}"
+            text = f"unknown module {item.module[:40]!r}"
         return Notice(envelope=item, text=redact(text))

@@ -162,7 +162,7 @@ class Retries:
 
     def refused(self, env: Envelope) -> Verdict:
         """Zoom answered the opening with invalid-token or a failed build_connection."""
-        text = env.content_text
+        text = env.content_preview
         low = text.lower()
         if env.kind == KIND_INVALID_TOKEN or "token" in low:
             return self.token_refused(

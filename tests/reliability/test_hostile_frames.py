@@ -1,0 +1,241 @@
+"""Odd but valid frames from Zoom, played by the fake Zoom over a real WebSocket, against
+what zoomtui writes back out: `tail` (human and JSON, live and history), `export`, the
+archive, notices and state reasons.
+
+- Nesting to 1,024 levels and integers beyond 64 bits: what zoomtui prints, exports or
+  archives of a frame is the frame's own bytes, never parsed and written again (orjson
+  writes only 254 levels, and reads such an integer as a float).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.connhelpers import HB, Recorder, meeting_event
+from tests.reliability.framekit import (
+    BIG,
+    deep_event_text,
+    error_frame,
+    message_with_content_object,
+    message_with_content_string,
+    nested,
+)
+from zoomtui.cli import main
+from zoomtui.commands.tail import run_tail
+from zoomtui.fakezoom import FakeZoom
+from zoomtui.monitor.archive import Archive, ArchiveReader
+from zoomtui.monitor.lines import human_line, json_line
+from zoomtui.zoom.connection import FailureKind, ZoomConnection
+from zoomtui.zoom.protocol import ZoomEvent, parse_text_frame
+from zoomtui.zoom.updates import ConnectionState as S
+from zoomtui.zoom.updates import Notice
+
+pytestmark = pytest.mark.timeout(60)
+
+T0 = 1_706_123_456.0
+RECEIVED = b',"_received_at":"2024-01-24T19:10:56.000Z"}'
+
+
+def _event(frame: str) -> ZoomEvent:
+    ev = parse_text_frame(frame.encode(), T0)
+    assert isinstance(ev, ZoomEvent), ev
+    return ev
+
+
+# -- 1. the frame's own bytes -----------------------------------------------------------------
+@pytest.mark.parametrize("depth", [4, 255, 300, 1024])
+def test_a_json_line_is_the_events_own_text_at_any_depth(depth: int) -> None:
+    """Before: `TypeError: Recursion limit reached` from 255 levels on, and BIG as a float."""
+    text = deep_event_text(depth)
+    line = json_line(_event(message_with_content_string(text)))
+    assert line == text[:-1].encode() + RECEIVED + b"\n"
+    assert BIG.encode() in line and b"e+22" not in line
+
+
+def test_a_content_object_is_cut_from_the_frame_as_it_stands() -> None:
+    text = deep_event_text(1020)  # the envelope is one level more
+    pretty = text.replace('"payload":', '\n  "payload" :\r\n ')  # line breaks between tokens
+    for frame, want in (
+        (message_with_content_object(text), text),
+        (message_with_content_object(pretty), pretty.replace("\r\n", " ").replace("\n", " ")),
+        # a second "content" wins, as it does for the parser
+        (
+            '{"module":"message","content":{"x":1},"success":true,"content":' + text + "}",
+            text,
+        ),
+    ):
+        assert json_line(_event(frame)) == want[:-1].encode() + RECEIVED + b"\n"
+
+
+def test_the_human_line_of_a_deep_event_is_one_line() -> None:
+    line = human_line(_event(message_with_content_string(deep_event_text())))
+    assert line.count(b"\n") == 1 and b"meeting.updated" in line and b"Deep 0" in line
+
+
+async def test_tail_json_prints_deep_events_live_and_from_history(tmp_path: Path) -> None:
+    """Before: a traceback and exit 1 at the first deep event, live and in `--since`."""
+    deep = [deep_event_text(d, seq=d) for d in (300, 1024)]
+    path = tmp_path / "a.sqlite3"
+    async with FakeZoom() as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        task = asyncio.create_task(
+            run_tail(
+                fake.settings(heartbeat_interval=HB),
+                as_json=True,
+                count=3,
+                out=out,
+                err=err,
+                handle_signals=False,
+                archive=Archive(path, flush_interval=0.02),
+            )
+        )
+        await fake.wait_for_connection()
+        for text in deep:
+            await fake.inject(text)
+        await fake.inject(meeting_event(1))
+        async with asyncio.timeout(15):
+            assert await task == 0, err.getvalue()
+        live = out.getvalue().splitlines()
+        assert [line[: len(t) - 1] for line, t in zip(live, deep, strict=False)] == [
+            t[:-1].encode() for t in deep
+        ]
+
+        out2, err2 = io.BytesIO(), io.StringIO()
+        task = asyncio.create_task(
+            run_tail(
+                fake.settings(heartbeat_interval=HB),
+                as_json=True,
+                count=1,
+                out=out2,
+                err=err2,
+                handle_signals=False,
+                history=(ArchiveReader(path), 0.0),
+            )
+        )
+        await fake.wait_for_connection(2)
+        await fake.inject(meeting_event(2))
+        async with asyncio.timeout(15):
+            assert await task == 0, err2.getvalue()
+    again = out2.getvalue().splitlines()
+    assert len(again) == 4 and again[:3] == live
+    assert "Traceback" not in err.getvalue() + err2.getvalue()
+
+
+def test_export_writes_every_deep_event_whole(tmp_path: Path) -> None:
+    """Before: one line, then a traceback; with -o no file was left."""
+    path = tmp_path / "a.sqlite3"
+    frames = [message_with_content_string(deep_event_text(d, seq=d)) for d in (4, 300, 1024)]
+    with Archive(path) as archive:
+        for i, frame in enumerate(frames):
+            archive.add(parse_text_frame(frame.encode(), T0 + i), "c1")
+    out = tmp_path / "out.jsonl"
+    runner = CliRunner()
+    result = runner.invoke(main, ["export", "--archive", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = out.read_bytes().splitlines()
+    assert [line.split(b',"_received_at"')[0] for line in lines] == [
+        deep_event_text(d, seq=d)[:-1].encode() for d in (4, 300, 1024)
+    ]
+    to_stdout = runner.invoke(main, ["export", "--archive", str(path)])
+    assert to_stdout.exit_code == 0 and to_stdout.stdout_bytes.splitlines() == lines
+
+
+async def test_a_refusal_whose_content_nests_deep_is_a_refusal() -> None:
+    """Before: `tail` exited with a traceback; the TUI said "unexpected error ... bug" and
+    stopped retrying."""
+    refusal = error_frame("build_connection", False, '{"why":' + nested(300) + "}")
+    async with FakeZoom() as fake:
+        fake.answer_build_connection(refusal)
+        err = io.StringIO()
+        code = await run_tail(
+            fake.settings(heartbeat_interval=HB),
+            out=io.BytesIO(),
+            err=err,
+            handle_signals=False,
+        )
+        fake.answer_build_connection(refusal)
+        conn = ZoomConnection(fake.settings(heartbeat_interval=HB))
+        rec = Recorder(conn)
+        failed = await rec.wait_state(S.FAILED)
+        await rec.close()
+    assert code == 4, err.getvalue()
+    assert conn.failure is FailureKind.SUBSCRIPTION
+    assert failed.reason.startswith("Zoom refused the connection to subscription")
+    assert '{"why":[[[' in failed.reason and failed.reason.endswith('…"')
+    assert len(failed.reason) < 400  # a preview, not the whole content
+    assert "failed: Zoom refused the connection" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
+async def test_an_error_frame_nesting_deep_while_connected_is_a_notice_and_nothing_is_lost(
+    tmp_path: Path,
+) -> None:
+    """Before: "internal error while receiving (TypeError)", a reconnect and a gap; the
+    frame was never shown or archived, and the event right behind it was lost."""
+    frame = error_frame("mystery", False, "{" + f'"n":{BIG},"deep":' + nested(1022) + "}")
+    archive = Archive(tmp_path / "a.sqlite3", flush_interval=0.02)
+    async with FakeZoom() as fake:
+        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=HB)), sink=archive.add)
+        await rec.wait_state(S.CONNECTED)
+        await fake.inject_frame(frame)
+        await fake.inject(meeting_event(7))
+        await rec.wait_for(lambda items: any(isinstance(u, ZoomEvent) for u in items))
+        await rec.close()
+    archive.close()
+    notices = rec.of(Notice)
+    assert len(notices) == 1 and notices[0].envelope.raw == frame
+    assert notices[0].text.startswith(f"Zoom reported an error in module 'mystery': {{\"n\":{BIG}")
+    assert rec.state_names() == ["authenticating", "connecting", "connected", "stopped"]
+    assert rec.gaps == [] and len(rec.events) == 1
+    kept = [r.update for r in ArchiveReader(tmp_path / "a.sqlite3").iter_records()]
+    assert [u.envelope.raw for u in kept if isinstance(u, Notice)] == [frame]
+
+
+# -- the TUI -----------------------------------------------------------------------------------
+async def _until(pilot, predicate, what: str, timeout: float = 15.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await pilot.pause(0.02)
+
+
+async def test_the_tuis_view_export_writes_deep_events_whole_and_a_deep_refusal_fails_honestly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: `e` failed silently (no toast, no file); a refusal nesting deep gave
+    "unexpected error ... This is a bug in zoomtui" and no more retries."""
+    from zoomtui.tui.app import ZoomtuiApp
+
+    monkeypatch.chdir(tmp_path)
+    texts = [deep_event_text(d, seq=d) for d in (300, 1024)]
+    async with FakeZoom() as fake:
+        app = ZoomtuiApp(
+            fake.settings(heartbeat_interval=HB),
+            connection_options={"backoff_base": 0.01, "backoff_cap": 0.05},
+        )
+        async with app.run_test(size=(160, 40), notifications=True) as pilot:
+            await _until(pilot, lambda: app.status.state is S.CONNECTED, "connected")
+            for text in texts:
+                await fake.inject(text)
+            await _until(pilot, lambda: app.status.events == 2, "the events")
+            await pilot.press("e")
+            await _until(
+                pilot, lambda: any(n.title == "Exported" for n in app._notifications), "toast"
+            )
+            (path,) = tmp_path.glob("zoomtui-export-*.jsonl")
+            lines = path.read_bytes().splitlines()
+            assert [line.split(b',"_received_at"')[0] for line in lines] == [
+                t[:-1].encode() for t in texts
+            ]
+
+            fake.answer_build_connection(
+                error_frame("build_connection", False, nested(300)), times=1
+            )
+            await fake.close(code=1011, reason="maintenance")
+            await _until(pilot, lambda: app.status.state is S.FAILED, "failed")
+            assert app.status.reason.startswith("Zoom refused the connection to subscription")
+            assert "bug" not in app.status.reason
