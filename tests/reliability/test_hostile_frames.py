@@ -5,6 +5,8 @@ archive, notices and state reasons.
 - Nesting to 1,024 levels and integers beyond 64 bits: what zoomtui prints, exports or
   archives of a frame is the frame's own bytes, never parsed and written again (orjson
   writes only 254 levels, and reads such an integer as a float).
+- Error-shaped answers: only `success: true` makes a build_connection an acceptance, or
+  a heartbeat answer a sign of a healthy link.
 """
 
 from __future__ import annotations
@@ -194,6 +196,85 @@ async def test_an_error_frame_nesting_deep_while_connected_is_a_notice_and_nothi
     assert rec.gaps == [] and len(rec.events) == 1
     kept = [r.update for r in ArchiveReader(tmp_path / "a.sqlite3").iter_records()]
     assert [u.envelope.raw for u in kept if isinstance(u, Notice)] == [frame]
+
+
+# -- 11. error-shaped answers -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (
+            '{"module":"build_connection","content":"Invalid subscriptionId"}',
+            "does not say success",
+        ),
+        ('{"module":"build_connection","content":"session-1"}', "does not say success"),
+        ('{"module":"build_connection","success":false,"content":"Nope"}', "Zoom refused the"),
+    ],
+    ids=["error, no success", "no success", "success false"],
+)
+async def test_a_build_connection_that_does_not_say_success_is_not_connected(
+    answer: str, said: str
+) -> None:
+    """Before: an answer without `success` (content "Invalid subscriptionId") was reported
+    as "build_connection accepted" and the link as connected."""
+    async with FakeZoom() as fake:
+        fake.answer_build_connection(answer, accept=True)  # the fake even keeps it open
+        conn = ZoomConnection(fake.settings(heartbeat_interval=HB))
+        rec = Recorder(conn)
+        failed = await rec.wait_state(S.FAILED)
+        await rec.close()
+    assert S.CONNECTED not in [s.state for s in rec.states]
+    assert conn.failure is FailureKind.SUBSCRIPTION and conn.stats.connects == 0
+    assert said in failed.reason and orjson_content(answer) in failed.reason
+
+
+def orjson_content(frame: str) -> str:
+    import orjson
+
+    return orjson.loads(frame)["content"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"module":"heartbeat","success":false,"content":"rate limited"}',
+        '{"module":"heartbeat","success":false,"content":{"code":' + nested(300) + "}}",
+        '{"module":"heartbeat","content":"live"}',
+    ],
+    ids=["success false", "success false, content nested", "no success"],
+)
+async def test_a_heartbeat_answer_that_does_not_say_success_is_not_a_healthy_link(
+    answer: str,
+) -> None:
+    """Before: a `success:false` heartbeat answer counted as a round trip (healthy)."""
+    from zoomtui.zoom.updates import Heartbeat
+
+    async with FakeZoom() as fake:
+        fake.heartbeat_answer = answer
+        conn = ZoomConnection(fake.settings(heartbeat_interval=HB))
+        rec = Recorder(conn)
+        await rec.wait_state(S.CONNECTED)
+        await rec.wait_for(lambda items: len([u for u in items if isinstance(u, Notice)]) >= 2)
+        live = fake.open_connections()[0]
+        await fake.close(live, code=1000)  # a close by the server of a healthy link
+        dropped = await rec.wait_state(S.RECONNECTING)
+        await rec.close()
+    assert rec.of(Heartbeat) == [] and conn.stats.heartbeats == 0
+    notice = rec.of(Notice)[0]
+    assert notice.text.startswith("Zoom answered the heartbeat with an")
+    assert notice.text.endswith("the link is not counted as healthy") and len(notice.text) < 400
+    assert "possibly displaced" not in dropped.reason  # heartbeats were not answered
+
+
+def test_doctor_fails_the_heartbeat_step_on_an_error_answer() -> None:
+    from tests.connhelpers import ThreadedFake
+    from zoomtui.commands.doctor import command
+
+    with ThreadedFake() as tf:
+        tf.fake.heartbeat_answer = '{"module":"heartbeat","success":false,"content":"busy"}'
+        result = CliRunner().invoke(command, [], env=tf.env())
+    assert result.exit_code == 1, result.output
+    assert "✓ build_connection" in result.output
+    assert '✗ heartbeat: Zoom answered the heartbeat with an error ("busy")' in result.output
 
 
 # -- the TUI -----------------------------------------------------------------------------------

@@ -258,8 +258,9 @@ async def check_websocket(
     report: Report, settings: ConnectionSettings, tokens, timeout: float = CONNECT_TIMEOUT
 ) -> None:
     from zoomtui.zoom.connection import FailureKind, ZoomConnection
+    from zoomtui.zoom.protocol import KIND_HEARTBEAT
     from zoomtui.zoom.updates import ConnectionState as S
-    from zoomtui.zoom.updates import Heartbeat, StateChanged
+    from zoomtui.zoom.updates import Heartbeat, Notice, StateChanged
 
     sub = mask_id(settings.subscription_id)
     report.step(
@@ -302,6 +303,15 @@ async def check_websocket(
                             EXIT_FAILURE,
                         )
                         break
+                elif isinstance(u, Notice) and u.envelope.kind == KIND_HEARTBEAT:
+                    outcome = (
+                        "heartbeat",
+                        u.text,
+                        "Zoom did not confirm the link: check Zoom's status page, then run "
+                        "doctor again.",
+                        EXIT_FAILURE,
+                    )
+                    break
                 elif isinstance(u, Heartbeat):
                     ms = u.rtt * 1000
                     report.step(

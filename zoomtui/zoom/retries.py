@@ -161,7 +161,8 @@ class Retries:
         return self.after_failure(reason)
 
     def refused(self, env: Envelope) -> Verdict:
-        """Zoom answered the opening with invalid-token or a failed build_connection."""
+        """Zoom answered the opening with invalid-token, or a build_connection that does not
+        say `success: true` (false, or not said: either way not an acceptance)."""
         text = env.content_preview
         low = text.lower()
         if env.kind == KIND_INVALID_TOKEN or "token" in low:
@@ -171,7 +172,12 @@ class Retries:
         sub = mask_id(self._settings.subscription_id)
         src = self._settings.sources.get("subscription_id")
         where = f" (from {src})" if src else ""
-        if "subscription" in low:
+        if env.success is None:  # not said either way: not an acceptance (see PROTOCOL.md)
+            reason = (
+                f"Zoom's build_connection answer for subscription {sub}{where} does not say "
+                f'success: "{text}"'
+            )
+        elif "subscription" in low:
             reason = f'Zoom refused subscription {sub}{where}: "{text}"'
         else:
             reason = f'Zoom refused the connection to subscription {sub}{where}: "{text}"'

@@ -84,7 +84,8 @@ def parse_received(ws: ZoomSocket, data: bytes, ordinal: int, now: float, max_by
 
 @dataclass(slots=True)
 class Refused:
-    """Zoom answered the opening with invalid-token or an unsuccessful build_connection."""
+    """Zoom answered the opening with invalid-token, or a build_connection that does not
+    say `success: true`."""
 
     envelope: Envelope
 
@@ -150,8 +151,10 @@ async def wait_for_build_connection(
                 ws.received += 1
                 item = parse_received(ws, data, ws.received, now, max_bytes)
                 if isinstance(item, Envelope):
+                    # Only `success: true` accepts: an answer without it (content "Invalid
+                    # subscriptionId") says no more than a refusal does.
                     if item.kind == KIND_INVALID_TOKEN or (
-                        item.kind == KIND_BUILD_CONNECTION and item.success is False
+                        item.kind == KIND_BUILD_CONNECTION and item.success is not True
                     ):
                         await close_quietly(ws, close_timeout)
                         return Refused(item)
