@@ -7,6 +7,8 @@ archive, notices and state reasons.
   writes only 254 levels, and reads such an integer as a float).
 - Error-shaped answers: only `success: true` makes a build_connection an acceptance, or
   a heartbeat answer a sign of a healthy link.
+- Terminal escape sequences in names, topics, reasons and previews: every human-facing
+  output shows them as symbols, never raw.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ import asyncio
 import io
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.connhelpers import HB, Recorder, meeting_event
 from tests.reliability.framekit import (
     BIG,
+    ESCAPES,
     deep_event_text,
     error_frame,
+    escape_event,
     message_with_content_object,
     message_with_content_string,
     nested,
@@ -32,6 +39,7 @@ from zoomtui.commands.tail import run_tail
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.archive import Archive, ArchiveReader
 from zoomtui.monitor.lines import human_line, json_line
+from zoomtui.visible import visible_lines, visible_text
 from zoomtui.zoom.connection import FailureKind, ZoomConnection
 from zoomtui.zoom.protocol import ZoomEvent, parse_text_frame
 from zoomtui.zoom.updates import ConnectionState as S
@@ -228,8 +236,6 @@ async def test_a_build_connection_that_does_not_say_success_is_not_connected(
 
 
 def orjson_content(frame: str) -> str:
-    import orjson
-
     return orjson.loads(frame)["content"]
 
 
@@ -275,6 +281,95 @@ def test_doctor_fails_the_heartbeat_step_on_an_error_answer() -> None:
     assert result.exit_code == 1, result.output
     assert "✓ build_connection" in result.output
     assert '✗ heartbeat: Zoom answered the heartbeat with an error ("busy")' in result.output
+
+
+# -- 6. terminal escape sequences --------------------------------------------------------------
+#: what must never reach a terminal raw: ESC, BEL, BS, CR, C1 CSI, RLO, an isolate
+RAW_CONTROLS = ("\x1b", "\x07", "\x08", "\r", "\x9b", "\u202e", "\u2066")
+
+
+def assert_no_raw_controls(text: str) -> None:
+    for c in RAW_CONTROLS:
+        assert c not in text, (c, text[:400])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=["Cs"])))
+def test_visible_text_leaves_no_control_character(text: str) -> None:
+    import unicodedata
+
+    shown = visible_text(text)
+    for c in shown:
+        assert unicodedata.category(c) != "Cc" and c not in "\u202a\u202b\u202c\u202d\u202e"
+    assert "\n" not in shown
+    assert set(visible_lines(text)) - set(shown) <= {"\n"}
+
+
+async def test_tail_shows_escape_sequences_from_zoom_as_symbols() -> None:
+    """Before: a topic or a name holding `\\x1b]0;PWN\\x07` or `\\x1b[2J` was written raw to
+    stdout, and a malformed frame's preview raw to stderr."""
+    async with FakeZoom() as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        task = asyncio.create_task(
+            run_tail(
+                fake.settings(heartbeat_interval=HB),
+                count=2,
+                out=out,
+                err=err,
+                handle_signals=False,
+                connection_kwargs={"backoff_base": 0.01, "backoff_cap": 0.02},
+            )
+        )
+        await fake.wait_for_connection()
+        await fake.inject(escape_event(1))
+        await fake.inject_frame(
+            '{"module":"message","content":"' + ESCAPES.replace("\r\n", "") + '"'
+        )
+        await fake.inject_frame(  # valid JSON: the controls are escaped on the wire
+            orjson.dumps({"module": "x" + ESCAPES, "success": False, "content": "\x1b[2J"}).decode()
+        )
+        await fake.close(code=1011, reason="bye \x1b[2J\x07")
+        await fake.wait_for_connection(2)
+        await fake.inject(escape_event(2))
+        async with asyncio.timeout(15):
+            assert await task == 0, err.getvalue()
+    printed = out.getvalue().decode()
+    assert printed.count("\n") == 2
+    assert_no_raw_controls(printed)
+    assert "Mallory ␛]0;PWN␇|␛[2J|␛[31m|<U+202E>|␇|␈|<U+009B>31m|␍␊|<U+2066>" in printed
+    news = err.getvalue()
+    assert_no_raw_controls(news)
+    assert "malformed frame" in news and "␛]0;PWN␇" in news
+    assert "notice: Zoom reported an error in module 'x\\x1b]0;PWN\\x07" in news  # repr()
+    assert "': ␛[2J" in news
+    assert "1011: bye ␛[2J␇" in news
+
+
+def test_doctor_and_status_show_server_text_as_symbols(tmp_path: Path) -> None:
+    """The refusal's content (doctor) and the token endpoint's reason (status) are shown,
+    never sent raw."""
+    from tests.connhelpers import ThreadedFake
+    from tests.reliability.hostile import HostileEndpoint, json_answer
+
+    with ThreadedFake() as tf:
+        tf.fake.answer_build_connection(
+            error_frame("build_connection", False, '"Invalid \\u001b]0;PWN\\u0007 subscription"')
+        )
+        doctor = CliRunner().invoke(main, ["doctor"], env=tf.env())
+        refusal = json_answer(
+            lambda n: {"error": "invalid_client", "reason": "bad \x1b[2J\x1b]0;PWN\x07 \u202e"},
+            400,
+        )
+        with HostileEndpoint(refusal) as endpoint:
+            status = CliRunner().invoke(
+                main, ["status"], env=tf.env(ZOOMTUI_OAUTH_URL=endpoint.url)
+            )
+    assert doctor.exit_code == 4, doctor.output
+    assert_no_raw_controls(doctor.output)
+    assert "Invalid ␛]0;PWN␇ subscription" in doctor.output
+    assert status.exit_code == 4, status.output
+    assert_no_raw_controls(status.output)
+    assert "bad ␛[2J␛]0;PWN␇ <U+202E>" in status.output
 
 
 # -- the TUI -----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from zoomtui.commands.common import (
 )
 from zoomtui.redaction import install_log_redaction, mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.visible import visible_lines
 
 CONNECT_TIMEOUT = 20.0
 #: the token request's deadline, unless --timeout is shorter
@@ -91,7 +92,9 @@ class Report:
         self._write(text)
 
     def _write(self, text: str) -> None:
-        self.out.write(redact(text) + "\n")
+        # Findings hold server text (refusals, token endpoint errors): no control character
+        # in it reaches the terminal.
+        self.out.write(visible_lines(redact(text)) + "\n")
         self.out.flush()
 
 

@@ -8,8 +8,9 @@
 - `human_line`: `tail`'s default line (local time, event, where, who, lag);
 - `csv_row`: one flat row per event for spreadsheets (`export --format csv`).
 
-Zoom's data is hostile: names stay on one line, and CSV cells that would start a formula
-get a leading ``'``.
+Zoom's data is hostile: a human line shows control characters as symbols (one line, no
+escape sequence reaches the terminal), and CSV cells that would start a formula get a
+leading ``'``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 
 import orjson
 
+from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.rawjson import event_text, with_member
 
@@ -70,8 +72,8 @@ def human_line(event: ZoomEvent) -> bytes:
     lag = event.lag
     if lag is not None and lag >= 2:
         parts.append(f"(lag {lag:.1f} s)")
-    # Names from Zoom are data: keep them on one line whatever they contain.
-    line = "  ".join(parts).replace("\n", " ").replace("\r", " ")
+    # Names from Zoom are data: on one line, and no escape sequence reaches the terminal.
+    line = visible_text("  ".join(parts))
     return line.encode("utf-8", errors="replace") + b"\n"
 
 

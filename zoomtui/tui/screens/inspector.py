@@ -39,8 +39,8 @@ from zoomtui.tui.widgets.event_log import (
     event_style,
     format_duration,
     format_lag,
-    visible_text,
 )
+from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rawjson import event_text, pretty_json
 
