@@ -9,6 +9,8 @@ archive, notices and state reasons.
   a heartbeat answer a sign of a healthy link.
 - Terminal escape sequences in names, topics, reasons and previews: every human-facing
   output shows them as symbols, never raw.
+- A secret zoomtui holds, echoed by Zoom inside a frame: masked as the frame arrives, so
+  stdout, stderr and the archive all get the same masked bytes.
 """
 
 from __future__ import annotations
@@ -370,6 +372,57 @@ def test_doctor_and_status_show_server_text_as_symbols(tmp_path: Path) -> None:
     assert status.exit_code == 4, status.output
     assert_no_raw_controls(status.output)
     assert "bad ␛[2J␛]0;PWN␇ <U+202E>" in status.output
+
+
+# -- 17. a secret zoomtui holds, echoed by Zoom ---------------------------------------------------
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "human"])
+async def test_a_token_zoom_echoes_in_an_event_is_masked_on_stdout_and_in_the_archive(
+    tmp_path: Path, as_json: bool
+) -> None:
+    """Before: the token appeared on stdout and in the archive while stderr redacted it."""
+    from urllib.parse import parse_qs, quote, urlsplit
+
+    async with FakeZoom(token_prefix="fzk.echo/me+") as fake:
+        settings = fake.settings(heartbeat_interval=HB)
+        secret = settings.client_secret.reveal()
+        out, err = io.BytesIO(), io.StringIO()
+        task = asyncio.create_task(
+            run_tail(
+                settings,
+                as_json=as_json,
+                count=3,
+                out=out,
+                err=err,
+                handle_signals=False,
+                archive=Archive(tmp_path / "a.sqlite3", flush_interval=0.02),
+            )
+        )
+        conn = await fake.wait_for_connection()
+        token = parse_qs(urlsplit(conn.ws.request.path).query)["access_token"][0]
+        leaky = meeting_event(1)
+        obj = leaky["payload"]["object"]
+        obj["topic"] = f"token {token} secret {secret}"
+        obj["join_url"] = f"https://zoom.example/j/1?access_token={quote(token, safe='')}"
+        await fake.inject(leaky)  # orjson writes "/" as it is; the json module would escape it
+        escaped = token.replace("/", "\\/")
+        await fake.inject_frame('{"module":"mystery","success":false,"content":"' + escaped + '"}')
+        await fake.inject_frame("not json " + token)
+        await fake.inject(meeting_event(2))
+        await fake.inject(meeting_event(3))
+        async with asyncio.timeout(15):
+            assert await task == 0, err.getvalue()
+    files = b"".join(f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
+    for where, text in (("stdout", out.getvalue()), ("stderr", err.getvalue().encode())):
+        for value in (token, quote(token, safe=""), escaped, secret):
+            assert value.encode() not in text, (where, value)
+            assert value.encode() not in files, ("archive", value)
+    printed = out.getvalue().decode()
+    assert "token *** secret ***" in printed
+    if as_json:
+        assert "access_token=***" in printed
+    news = err.getvalue()
+    assert "notice: Zoom reported an error in module 'mystery': ***" in news
+    assert "malformed frame" in news and "not json ***" in news
 
 
 # -- the TUI -----------------------------------------------------------------------------------

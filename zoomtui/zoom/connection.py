@@ -30,6 +30,7 @@ moment and every reason and log message goes through `redact()`.
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import time
@@ -40,7 +41,7 @@ from urllib.parse import urlsplit
 
 from websockets.exceptions import ConnectionClosed
 
-from zoomtui.redaction import mask_id, redact
+from zoomtui.redaction import HeldSecrets, mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.zoom.auth import Token, TokenProvider
 from zoomtui.zoom.control import INTERRUPTED, Action, LinkControl
@@ -151,6 +152,9 @@ class ZoomConnection:
         self._announced_token: Token | None = None
         self._rejected_token: Token | None = None
         self._ever_connected = False
+        secret = settings.client_secret.reveal()
+        basic = base64.b64encode(f"{settings.client_id}:{secret}".encode()).decode()
+        self._held = HeldSecrets(secret, basic)  # and each token, as it comes
 
     # -- public ----------------------------------------------------------------------
     @property
@@ -206,12 +210,17 @@ class ZoomConnection:
                 binary = ws.binary  # messages that came as binary frames (none, from Zoom)
                 ordinal, max_bytes, st = ws.received, self._max_frame, self.stats
                 pending, event_cls, on_other = self._pending, ZoomEvent, self._frames.take
+                held = self._held  # secrets we hold, masked in a frame that echoes one
                 try:
                     while True:
                         heartbeats.waiting_since = mono()
                         data = await recv(False)  # the UTF-8 as it came: see ZoomSocket
                         now = clock()
                         heartbeats.waiting_since = _INF
+                        for probe in held.probes:
+                            if probe in data:
+                                data = held.scrub(data)
+                                break
                         ordinal += 1
                         if binary:
                             item = parse_received(ws, data, ordinal, now, max_bytes)
@@ -501,6 +510,7 @@ class ZoomConnection:
 
     def _token_info(self, token: Token) -> TokenInfo:
         self._announced_token = token
+        self._held.hold(token.access_token.reveal())
         self.stats.token_expires_at = token.expires_at
         return TokenInfo(
             expires_at=token.expires_at, scopes=token.scopes, obtained_at=token.obtained_at
@@ -541,5 +551,6 @@ class ZoomConnection:
             max_bytes=self._max_frame,
             clock=self._clock,
             take=self._frames.take_early,
+            held=self._held,
         )
         return answer if isinstance(answer, Refused) else (ws, answer)

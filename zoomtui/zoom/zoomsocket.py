@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.frames import Opcode
 
 from zoomtui import __version__
+from zoomtui.redaction import HeldSecrets
 from zoomtui.settings import ConnectionSettings
 from zoomtui.zoom.auth import Token
 from zoomtui.zoom.protocol import (
@@ -135,11 +136,13 @@ async def wait_for_build_connection(
     max_bytes: int,
     clock: Callable[[], float],
     take: Callable[[Parsed, float], Update | None],
+    held: HeldSecrets | None = None,
 ) -> list[Update] | Refused:
     """Read frames until Zoom accepts (build_connection) or refuses the connection.
 
     Frames before the answer are kept, not lost: `take(item, received_at)` turns each into
-    the update to hand out (or None), and the list of them is returned.  No answer within
+    the update to hand out (or None), and the list of them is returned.  A frame that
+    echoes a secret in `held` is masked first, as the receive loop does.  No answer within
     `timeout` raises `NoBuildConnection`; any other error aborts the socket.
     """
     early: list[Update] = []
@@ -148,6 +151,8 @@ async def wait_for_build_connection(
             while True:
                 data = await ws.recv(False)
                 now = clock()
+                if held is not None and held.found_in(data):
+                    data = held.scrub(data)
                 ws.received += 1
                 item = parse_received(ws, data, ws.received, now, max_bytes)
                 if isinstance(item, Envelope):
