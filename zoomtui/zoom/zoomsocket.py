@@ -13,14 +13,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.frames import Opcode
 
 from zoomtui import __version__
 from zoomtui.redaction import HeldSecrets
-from zoomtui.settings import ConnectionSettings
+from zoomtui.settings import ConnectionSettings, is_loopback_host
 from zoomtui.zoom.auth import Token
 from zoomtui.zoom.protocol import (
     KIND_BUILD_CONNECTION,
@@ -116,8 +116,10 @@ async def open_socket(
     ws = await connect(
         url,
         # HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as httpx does (a proxy
-        # sees only CONNECT host:port; with wss:// the URL and its token stay in TLS)
-        proxy=True,
+        # sees only CONNECT host:port; with wss:// the URL and its token stay in TLS).  Never
+        # for this machine: a loopback ws:// carries the token in clear text, and a proxy
+        # would take it off the machine.
+        proxy=None if is_loopback_host(urlsplit(url).hostname or "") else True,
         ping_interval=None,  # Zoom uses its own heartbeat, not WebSocket pings
         max_size=max_size,
         open_timeout=open_timeout,

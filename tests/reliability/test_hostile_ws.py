@@ -1,0 +1,76 @@
+"""The WebSocket side of a hostile network, against the real connection: a proxy named in
+the environment (never for this machine's cleartext), a server that trickles its answers
+(one deadline for the whole opening), and a person's retry while Zoom's token endpoint
+asks us to wait (it tries now).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.connhelpers import HB, Recorder
+from tests.reliability.hostile import RecordingProxy
+from zoomtui.fakezoom import FakeZoom
+from zoomtui.zoom.connection import ZoomConnection
+from zoomtui.zoom.updates import ConnectionState as S
+
+pytestmark = pytest.mark.timeout(60)
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY", "NO_PROXY")
+
+
+def _ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+# -- 7. a loopback ws:// never goes through a proxy -----------------------------------------------
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "https_proxy", "WS_PROXY", "http_proxy"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+async def test_a_loopback_websocket_never_goes_through_a_proxy(
+    host: str, variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the ws:// URL, access_token and all, went to the proxy (CONNECT, then the
+    cleartext handshake through the tunnel)."""
+    if host == "::1" and not _ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with RecordingProxy() as proxy:
+        monkeypatch.setenv(variable, proxy.url)
+        async with FakeZoom(host="127.0.0.1" if host == "localhost" else host) as fake:
+            settings = fake.settings(heartbeat_interval=HB)
+            if host == "localhost":
+                settings = settings.replace(
+                    ws_url=fake.ws_url.replace("127.0.0.1", "localhost"),
+                    oauth_url=fake.oauth_url.replace("127.0.0.1", "localhost"),
+                )
+            rec = Recorder(ZoomConnection(settings))
+            await rec.wait_state(S.CONNECTED)
+            await rec.close()
+    assert proxy.seen == []
+    assert [s.state for s in rec.states][:3] == [S.AUTHENTICATING, S.CONNECTING, S.CONNECTED]
+
+
+async def test_the_recording_proxy_does_see_a_websocket_sent_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The check above can fail: websockets does take a ws:// URL to the proxy named, when
+    it is not told otherwise."""
+    from websockets.asyncio.client import connect
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with RecordingProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the proxy answers 502
+            await connect("ws://127.0.0.1:9/ws", proxy=True, open_timeout=5)
+    assert proxy.seen == ["CONNECT 127.0.0.1:9 HTTP/1.1"]
