@@ -74,3 +74,33 @@ async def test_the_recording_proxy_does_see_a_websocket_sent_to_it(
         with pytest.raises(Exception):  # noqa: B017, PT011 - the proxy answers 502
             await connect("ws://127.0.0.1:9/ws", proxy=True, open_timeout=5)
     assert proxy.seen == ["CONNECT 127.0.0.1:9 HTTP/1.1"]
+
+
+# -- 4. one deadline for the whole opening ---------------------------------------------------------
+async def test_the_whole_opening_has_one_deadline_whatever_the_server_trickles() -> None:
+    """A server that sends its 101 answer, then build_connection, a byte at a time, each
+    within the open timeout but not both.  Before: the handshake and the wait for
+    build_connection each had the whole timeout, so the opening took 1.3 + 1.3 s against a
+    2 s timeout and counted as connected."""
+    from tests.connhelpers import MaxRandom
+    from tests.reliability.hostile import HostileEndpoint, trickled_websocket
+
+    accepted = b'{"module":"build_connection","success":true,"content":"ok","header":{}}'
+    with HostileEndpoint(trickled_websocket(1.3, 1.3, accepted)) as server:
+        async with FakeZoom() as fake:  # the token endpoint
+            settings = fake.settings(
+                heartbeat_interval=HB, ws_url=f"ws://127.0.0.1:{server.port}/ws"
+            )
+            conn = ZoomConnection(settings, open_timeout=2.0, backoff_base=30, rng=MaxRandom())
+            rec = Recorder(conn)
+
+            def outcome(items: list) -> object:
+                return next(
+                    (s for s in rec.states if s.state in (S.CONNECTED, S.RECONNECTING)), None
+                )
+
+            change = await rec.wait_for(outcome, timeout=20)
+            await rec.close()
+    assert change.state is S.RECONNECTING, change
+    assert change.reason == f"no build_connection answer from 127.0.0.1:{server.port} within 2 s"
+    assert conn.stats.connects == 0 and len(server.arrivals) == 1

@@ -30,6 +30,7 @@ moment and every reason and log message goes through `redact()`.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import random
@@ -53,6 +54,7 @@ from zoomtui.zoom.retries import TRANSPORT_HINT, FailureKind, Retries, Verdict
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, TokenInfo, Update
 from zoomtui.zoom.zoomsocket import (
     OVERSIZE_FACTOR,
+    NoBuildConnection,
     Refused,
     ZoomSocket,
     open_socket,
@@ -537,20 +539,28 @@ class ZoomConnection:
 
     # -- connecting ------------------------------------------------------------------
     async def _handshake(self, token: Token) -> tuple[ZoomSocket, list[Update]] | Refused:
-        """Handshake, then wait for build_connection. Frames before it are kept, not lost."""
-        ws = await open_socket(
-            url_with_token(self.settings, token),
-            max_size=self._ws_max_size,
-            open_timeout=self._open_timeout,
-            close_timeout=self._close_timeout,
-        )
-        answer = await wait_for_build_connection(
-            ws,
-            timeout=self._open_timeout,
-            close_timeout=self._close_timeout,
-            max_bytes=self._max_frame,
-            clock=self._clock,
-            take=self._frames.take_early,
-            held=self._held,
-        )
+        """Handshake, then wait for build_connection, within one deadline for both
+        (`open_timeout`), whatever the server trickles. Frames before it are kept, not lost."""
+        ws: ZoomSocket | None = None
+        try:
+            async with asyncio.timeout(self._open_timeout):
+                ws = await open_socket(
+                    url_with_token(self.settings, token),
+                    max_size=self._ws_max_size,
+                    open_timeout=self._open_timeout,
+                    close_timeout=self._close_timeout,
+                )
+                answer = await wait_for_build_connection(
+                    ws,
+                    timeout=self._open_timeout,
+                    close_timeout=self._close_timeout,
+                    max_bytes=self._max_frame,
+                    clock=self._clock,
+                    take=self._frames.take_early,
+                    held=self._held,
+                )
+        except TimeoutError:
+            if ws is None:
+                raise  # the handshake itself timed out
+            raise NoBuildConnection(self._open_timeout) from None  # the socket was aborted
         return answer if isinstance(answer, Refused) else (ws, answer)
