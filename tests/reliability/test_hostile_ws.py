@@ -104,3 +104,33 @@ async def test_the_whole_opening_has_one_deadline_whatever_the_server_trickles()
     assert change.state is S.RECONNECTING, change
     assert change.reason == f"no build_connection answer from 127.0.0.1:{server.port} within 2 s"
     assert conn.stats.connects == 0 and len(server.arrivals) == 1
+
+
+# -- 3. a person's retry while Zoom's token endpoint asks us to wait --------------------------------
+async def test_r_and_c_ask_for_a_token_again_at_once_despite_a_capped_retry_after() -> None:
+    """Before: with a Retry-After wait pending (capped at 10 min), `r` answered "asked us
+    to wait; 599 s left" without asking, and `c` after a disconnect did the same: nothing
+    asked again until zoomtui was restarted."""
+    from zoomtui.zoom.auth import MAX_RETRY_AFTER, TokenProvider
+
+    async with FakeZoom() as fake:
+        fake.oauth_fault("429", retry_after=99999999999, times=2)
+        settings = fake.settings(heartbeat_interval=HB)
+        tokens = TokenProvider(settings, retry_pause_base=0.05, retry_pause_cap=0.1)
+        conn = ZoomConnection(settings, tokens)
+        rec = Recorder(conn)
+        waiting = await rec.wait_state(S.RECONNECTING)
+        assert waiting.retry_in == MAX_RETRY_AFTER and "retrying in 600 s" in waiting.reason
+
+        conn.request_reconnect()  # r: ask now (the second 429 of the fault)
+        again = await rec.wait_state(S.RECONNECTING, count=2)
+        assert len(fake.token_requests) == 2, again.reason
+        assert "rate limiting us (429" in again.reason  # the endpoint's answer, not our wait
+
+        conn.request_disconnect()  # c ...
+        await rec.wait_state(S.STOPPED)
+        conn.request_connect()  # ... and c again: asks at once, and this time gets one
+        await rec.wait_state(S.CONNECTED)
+        await rec.close()
+        await tokens.aclose()
+    assert len(fake.token_requests) == 3

@@ -311,6 +311,11 @@ class TokenProvider:
         """Forget the cached token (the next `get()` asks Zoom)."""
         self._token = None
 
+    def waive_wait(self) -> None:
+        """A person asked to try now: the next request does not wait out a Retry-After.
+        (The pause after failed requests still spaces them: pressing retry cannot flood.)"""
+        self._not_before = 0.0
+
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
             await self._client.aclose()

@@ -290,6 +290,7 @@ class ZoomConnection:
             return None
         if self._state in (S.FAILED, S.STOPPED, S.IDLE):
             self._retries.reset()
+        self.tokens.waive_wait()  # a person's connect or reconnect asks now, not in 10 min
         self._want_up = True
         self._delay = 0.0
         self.failure = None
