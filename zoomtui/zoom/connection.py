@@ -21,8 +21,9 @@ loop hands out after the next frame.
 
 The receive path is kept lean on purpose: per frame it calls `recv(False)` (the
 frame's UTF-8 as it came, see `ZoomSocket`), one clock read and one monotonic read,
-`parse_text_frame()`, two counter stores and a `yield`.  No per-frame timeouts: the
-dead-link timer lives in the keeper.
+one search per secret the connection holds (`HeldSecrets`: a frame that echoes one is
+masked before anything sees it), `parse_text_frame()`, two counter stores and a `yield`.
+No per-frame timeouts: the dead-link timer lives in the keeper.
 
 Nothing here prints or logs a token: the WebSocket URL is built at the last
 moment and every reason and log message goes through `redact()`.

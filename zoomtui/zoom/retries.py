@@ -164,7 +164,7 @@ class Retries:
         """Zoom answered the opening with invalid-token, or a build_connection that does not
         say `success: true` (false, or not said: either way not an acceptance)."""
         text = env.content_preview
-        low = text.lower()
+        low = env.content_text.lower()  # all of it: the preview may cut the word off
         if env.kind == KIND_INVALID_TOKEN or "token" in low:
             return self.token_refused(
                 f'Zoom refused the access token ("{text}"); getting a new one'
