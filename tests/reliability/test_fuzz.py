@@ -37,7 +37,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.connhelpers import HB, Recorder, meeting_event
+from tests.connhelpers import CALM_HB, Recorder, meeting_event
 from tests.reliability.framekit import (
     BIG,
     MAX_DEPTH,
@@ -48,6 +48,8 @@ from tests.reliability.framekit import (
 from tests.test_filters import filter_texts
 from tests.test_meetings_props import check_invariants, nonsense
 from tests.test_protocol import json_values
+from tests.tui.conftest import wait_until
+from tests.waits import awaited
 from zoomtui import config as cfg
 from zoomtui.commands.tail import TailOutput, TailRun
 from zoomtui.credentials import resolve_settings
@@ -462,7 +464,8 @@ def reported(update: object) -> tuple | None:
 
 async def _over_the_wire(sent: list[str | bytes]) -> None:
     async with FakeZoom() as fake:
-        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=HB)))
+        # Zoom's heartbeat: a stall of this process is never taken for a dead link
+        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=CALM_HB)))
         await rec.wait_state(S.CONNECTED)
         for frame in sent:
             await fake.inject_frame(frame)
@@ -495,7 +498,7 @@ def test_fuzzed_frames_over_a_real_websocket_keep_the_connection_up(sent: list) 
     for frame in sent:  # an invalid-token frame must reconnect: that is the design, not a fault
         item = parse_frame(frame, T0)
         assume(not (isinstance(item, Envelope) and item.kind == KIND_INVALID_TOKEN))
-    asyncio.run(asyncio.wait_for(_over_the_wire(sent), 30))
+    asyncio.run(awaited(_over_the_wire(sent), "the fuzzed frames over the wire"))
 
 
 # -- config files: every key, any value --------------------------------------------------------
@@ -602,16 +605,13 @@ async def test_the_tui_meets_hostile_frames_inspector_and_copy_included(
 
     monkeypatch.chdir(tmp_path)
     async with FakeZoom() as fake:
-        app = ZoomtuiApp(fake.settings(heartbeat_interval=HB))
+        app = ZoomtuiApp(fake.settings(heartbeat_interval=CALM_HB))
         async with app.run_test(size=(160, 40), notifications=True) as pilot:
-            async with asyncio.timeout(20):
-                while app.status.state is not S.CONNECTED:
-                    await pilot.pause(0.02)
-                for frame in HOSTILE_FOR_THE_TUI:
-                    await fake.inject_frame(frame)
-                await fake.inject(meeting_event(1))
-                while app.status.events < 6:
-                    await pilot.pause(0.02)
+            await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+            for frame in HOSTILE_FOR_THE_TUI:
+                await fake.inject_frame(frame)
+            await fake.inject(meeting_event(1))
+            await wait_until(pilot, lambda: app.status.events >= 6, what="six events")
             rows = app.event_log.visible_count
             await pilot.press("g", "enter")
             await pilot.pause()
@@ -620,9 +620,11 @@ async def test_the_tui_meets_hostile_frames_inspector_and_copy_included(
                 await pilot.press("r", "r", "e", "e", "y", "Y", "n")
                 await pilot.pause()
             await pilot.press("escape", "e")
-            async with asyncio.timeout(20):
-                while not any(n.title == "Exported" for n in app._notifications):
-                    await pilot.pause(0.02)
+            await wait_until(
+                pilot,
+                lambda: any(n.title == "Exported" for n in app._notifications),
+                what="the export's notification",
+            )
             assert app._exception is None and app.is_running
     (exported,) = tmp_path.glob("zoomtui-export-*.jsonl")
     assert len(exported.read_bytes().splitlines()) == 6

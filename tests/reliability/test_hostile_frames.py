@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.connhelpers import HB, Recorder, meeting_event
+from tests.connhelpers import CALM_HB, HB, Recorder, meeting_event
 from tests.reliability.framekit import (
     BIG,
     ESCAPES,
@@ -36,6 +36,8 @@ from tests.reliability.framekit import (
     message_with_content_string,
     nested,
 )
+from tests.tui.conftest import wait_until
+from tests.waits import awaited
 from zoomtui.cli import main
 from zoomtui.commands.tail import run_tail
 from zoomtui.fakezoom import FakeZoom
@@ -97,7 +99,7 @@ async def test_tail_json_prints_deep_events_live_and_from_history(tmp_path: Path
         out, err = io.BytesIO(), io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB),
+                fake.settings(heartbeat_interval=CALM_HB),
                 as_json=True,
                 count=3,
                 out=out,
@@ -110,8 +112,7 @@ async def test_tail_json_prints_deep_events_live_and_from_history(tmp_path: Path
         for text in deep:
             await fake.inject(text)
         await fake.inject(meeting_event(1))
-        async with asyncio.timeout(15):
-            assert await task == 0, err.getvalue()
+        assert await awaited(task, "tail to end") == 0, err.getvalue()
         live = out.getvalue().splitlines()
         assert [line[: len(t) - 1] for line, t in zip(live, deep, strict=False)] == [
             t[:-1].encode() for t in deep
@@ -120,7 +121,7 @@ async def test_tail_json_prints_deep_events_live_and_from_history(tmp_path: Path
         out2, err2 = io.BytesIO(), io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB),
+                fake.settings(heartbeat_interval=CALM_HB),
                 as_json=True,
                 count=1,
                 out=out2,
@@ -131,8 +132,7 @@ async def test_tail_json_prints_deep_events_live_and_from_history(tmp_path: Path
         )
         await fake.wait_for_connection(2)
         await fake.inject(meeting_event(2))
-        async with asyncio.timeout(15):
-            assert await task == 0, err2.getvalue()
+        assert await awaited(task, "tail to end") == 0, err2.getvalue()
     again = out2.getvalue().splitlines()
     assert len(again) == 4 and again[:3] == live
     assert "Traceback" not in err.getvalue() + err2.getvalue()
@@ -165,13 +165,13 @@ async def test_a_refusal_whose_content_nests_deep_is_a_refusal() -> None:
         fake.answer_build_connection(refusal)
         err = io.StringIO()
         code = await run_tail(
-            fake.settings(heartbeat_interval=HB),
+            fake.settings(heartbeat_interval=CALM_HB),
             out=io.BytesIO(),
             err=err,
             handle_signals=False,
         )
         fake.answer_build_connection(refusal)
-        conn = ZoomConnection(fake.settings(heartbeat_interval=HB))
+        conn = ZoomConnection(fake.settings(heartbeat_interval=CALM_HB))
         rec = Recorder(conn)
         failed = await rec.wait_state(S.FAILED)
         await rec.close()
@@ -192,7 +192,7 @@ async def test_an_error_frame_nesting_deep_while_connected_is_a_notice_and_nothi
     frame = error_frame("mystery", False, "{" + f'"n":{BIG},"deep":' + nested(1022) + "}")
     archive = Archive(tmp_path / "a.sqlite3", flush_interval=0.02)
     async with FakeZoom() as fake:
-        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=HB)), sink=archive.add)
+        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=CALM_HB)), sink=archive.add)
         await rec.wait_state(S.CONNECTED)
         await fake.inject_frame(frame)
         await fake.inject(meeting_event(7))
@@ -228,7 +228,7 @@ async def test_a_build_connection_that_does_not_say_success_is_not_connected(
     as "build_connection accepted" and the link as connected."""
     async with FakeZoom() as fake:
         fake.answer_build_connection(answer, accept=True)  # the fake even keeps it open
-        conn = ZoomConnection(fake.settings(heartbeat_interval=HB))
+        conn = ZoomConnection(fake.settings(heartbeat_interval=CALM_HB))
         rec = Recorder(conn)
         failed = await rec.wait_state(S.FAILED)
         await rec.close()
@@ -314,7 +314,7 @@ async def test_tail_shows_escape_sequences_from_zoom_as_symbols() -> None:
         out, err = io.BytesIO(), io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB),
+                fake.settings(heartbeat_interval=CALM_HB),
                 count=2,
                 out=out,
                 err=err,
@@ -333,8 +333,7 @@ async def test_tail_shows_escape_sequences_from_zoom_as_symbols() -> None:
         await fake.close(code=1011, reason="bye \x1b[2J\x07")
         await fake.wait_for_connection(2)
         await fake.inject(escape_event(2))
-        async with asyncio.timeout(15):
-            assert await task == 0, err.getvalue()
+        assert await awaited(task, "tail to end") == 0, err.getvalue()
     printed = out.getvalue().decode()
     assert printed.count("\n") == 2
     assert_no_raw_controls(printed)
@@ -383,7 +382,7 @@ async def test_a_token_zoom_echoes_in_an_event_is_masked_on_stdout_and_in_the_ar
     from urllib.parse import parse_qs, quote, urlsplit
 
     async with FakeZoom(token_prefix="fzk.echo/me+") as fake:
-        settings = fake.settings(heartbeat_interval=HB)
+        settings = fake.settings(heartbeat_interval=CALM_HB)
         secret = settings.client_secret.reveal()
         out, err = io.BytesIO(), io.StringIO()
         task = asyncio.create_task(
@@ -409,8 +408,7 @@ async def test_a_token_zoom_echoes_in_an_event_is_masked_on_stdout_and_in_the_ar
         await fake.inject_frame("not json " + token)
         await fake.inject(meeting_event(2))
         await fake.inject(meeting_event(3))
-        async with asyncio.timeout(15):
-            assert await task == 0, err.getvalue()
+        assert await awaited(task, "tail to end") == 0, err.getvalue()
     files = b"".join(f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
     for where, text in (("stdout", out.getvalue()), ("stderr", err.getvalue().encode())):
         for value in (token, quote(token, safe=""), escaped, secret):
@@ -426,12 +424,6 @@ async def test_a_token_zoom_echoes_in_an_event_is_masked_on_stdout_and_in_the_ar
 
 
 # -- the TUI -----------------------------------------------------------------------------------
-async def _until(pilot, predicate, what: str, timeout: float = 15.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await pilot.pause(0.02)
-
-
 async def test_the_tuis_view_export_writes_deep_events_whole_and_a_deep_refusal_fails_honestly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -443,16 +435,16 @@ async def test_the_tuis_view_export_writes_deep_events_whole_and_a_deep_refusal_
     texts = [deep_event_text(d, seq=d) for d in (300, 1024)]
     async with FakeZoom() as fake:
         app = ZoomtuiApp(
-            fake.settings(heartbeat_interval=HB),
+            fake.settings(heartbeat_interval=CALM_HB),
             connection_options={"backoff_base": 0.01, "backoff_cap": 0.05},
         )
         async with app.run_test(size=(160, 40), notifications=True) as pilot:
-            await _until(pilot, lambda: app.status.state is S.CONNECTED, "connected")
+            await wait_until(pilot, lambda: app.status.state is S.CONNECTED, "connected")
             for text in texts:
                 await fake.inject(text)
-            await _until(pilot, lambda: app.status.events == 2, "the events")
+            await wait_until(pilot, lambda: app.status.events == 2, "the events")
             await pilot.press("e")
-            await _until(
+            await wait_until(
                 pilot, lambda: any(n.title == "Exported" for n in app._notifications), "toast"
             )
             (path,) = tmp_path.glob("zoomtui-export-*.jsonl")
@@ -465,6 +457,6 @@ async def test_the_tuis_view_export_writes_deep_events_whole_and_a_deep_refusal_
                 error_frame("build_connection", False, nested(300)), times=1
             )
             await fake.close(code=1011, reason="maintenance")
-            await _until(pilot, lambda: app.status.state is S.FAILED, "failed")
+            await wait_until(pilot, lambda: app.status.state is S.FAILED, "failed")
             assert app.status.reason.startswith("Zoom refused the connection to subscription")
             assert "bug" not in app.status.reason

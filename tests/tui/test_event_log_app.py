@@ -15,7 +15,6 @@ from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
 
 SIZE = (160, 48)
-HB = 0.25
 PEOPLE = ["Ana Souza", "Bo Lindqvist", "[Ops] Priya Nair"]
 
 
@@ -55,7 +54,7 @@ async def started(fake: FakeZoom, tui, pilot, app: ZoomtuiApp, n: int) -> EventL
 
 
 def app_for(fake: FakeZoom, tui) -> ZoomtuiApp:
-    return ZoomtuiApp(fake.settings(heartbeat_interval=HB), connection_options=tui.FAST)
+    return ZoomtuiApp(fake.settings(heartbeat_interval=tui.CALM_HB), connection_options=tui.FAST)
 
 
 async def test_events_malformed_frames_and_gaps_appear_in_line(fake: FakeZoom, tui) -> None:

@@ -15,18 +15,21 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import orjson
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 from websockets.protocol import State
 
-from zoomtui.fakezoom.connection import FakeConnection
+from zoomtui.fakezoom.arguments import SCENARIOS as SCENARIOS
+from zoomtui.fakezoom.arguments import check_arguments, default_samples_dir
+from zoomtui.fakezoom.connection import FakeConnection, is_heartbeat
+from zoomtui.fakezoom.consumer import CONSUMER_QUERY, ProductionConsumer, consumer_action
 from zoomtui.fakezoom.control import (
     CONTROL_PREFIX,
     ControlEndpoint,
@@ -34,14 +37,13 @@ from zoomtui.fakezoom.control import (
     new_control_token,
 )
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
-from zoomtui.fakezoom.frames import MALFORMED_KINDS as MALFORMED_KINDS
-from zoomtui.fakezoom.frames import malformed_frame
 from zoomtui.fakezoom.httpserver import HttpServer, Request, Response
+from zoomtui.fakezoom.malformed import malformed_frame
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
-from zoomtui.fakezoom.schedule import FrameSource, Pump, prepare
+from zoomtui.fakezoom.schedule import FrameSource, Pump, play_scenario, prepare
 from zoomtui.fakezoom.triggers import TriggerRequest, build_event
 from zoomtui.redaction import RedactingFilter, Secret
-from zoomtui.settings import ConnectionSettings, is_loopback_host
+from zoomtui.settings import ConnectionSettings
 
 WS_PATH = "/ws"
 
@@ -62,16 +64,10 @@ CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
 # stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
-SCENARIOS = ("demo", "quiet", "samples")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
 
 _HEARTBEAT_ANSWER_MODULE = "heartbeat"
-
-
-def default_samples_dir() -> Path:
-    """../shared/zoom-samples/webhooks next to the project root (absent in a user's clone)."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "zoom-samples" / "webhooks"
 
 
 def _url_host(host: str) -> str:
@@ -107,22 +103,9 @@ class FakeZoom:
         compression: bool = False,
         token_prefix: str = "fzk.",
         control_token: str | None = None,
+        refuse_query_params: bool = False,
     ) -> None:
-        if not allow_non_loopback and not is_loopback_host(host):
-            raise ValueError(
-                f"The fake Zoom listens on loopback only; {host!r} is not a loopback address "
-                "(pass allow_non_loopback=True if you really mean it)."
-            )
-        if scenario is not None and scenario not in SCENARIOS:
-            raise ValueError(
-                f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}"
-            )
-        if rate != "max" and not (isinstance(rate, (int, float)) and rate > 0):
-            raise ValueError(
-                f"rate must be a positive number of events per second or 'max', not {rate!r}"
-            )
-        if events is not None and events < 0:
-            raise ValueError("events must be >= 0")
+        check_arguments(host, allow_non_loopback, scenario, rate, events)
         self.host = host
         self.port = port
         self.oauth_port = oauth_port
@@ -144,17 +127,24 @@ class FakeZoom:
             clock=clock,
             new_token_revokes_old=new_token_revokes_old,
             token_prefix=token_prefix,
+            refuse_query_params=refuse_query_params,
         )
         #: opens the control endpoint (`zoomtui trigger`); random per fake unless given
         self.control_token = control_token or new_control_token()
-        self._control = ControlEndpoint(self.control_token, self.trigger)
+        self._control = ControlEndpoint(
+            self.control_token, self.trigger, partial(consumer_action, self)
+        )
         self.connections: list[FakeConnection] = []
         #: build_connection answers played instead of Zoom's, one per new connection
         self._build_answers: deque[tuple[str | bytes, bool]] = deque()
         #: what heartbeats are answered with (None: Zoom's ``success:true, "live"``)
         self.heartbeat_answer: str | bytes | None = None
+        #: production consumers started with `start_consumer`, oldest first
+        self.consumers: list[ProductionConsumer] = []
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
+        # replaced by a fresh one at each activity: whoever awaits the old one looks again
+        self._activity = asyncio.Event()
         self._http: HttpServer | None = None
         self._ws_server: Server | None = None
         self._pump: Pump | None = None
@@ -171,6 +161,8 @@ class FakeZoom:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for consumer in self.consumers:
+            await consumer.stop()
         await self.stop()
 
     async def start(self) -> None:
@@ -269,6 +261,8 @@ class FakeZoom:
             oauth_url=self.oauth_url,
             ws_url=self.ws_url,
             profile="demo",
+            # the fake's tokens open nothing else: never written to the user's keyring
+            keyring_token=False,
             sources={
                 k: "fake zoom"
                 for k in (
@@ -287,6 +281,11 @@ class FakeZoom:
     @property
     def token_requests(self) -> list[TokenRequest]:
         return self.issuer.requests
+
+    @property
+    def tokens_issued(self) -> int:
+        """Every token handed out so far (token requests answered 200, and `issue_token()`)."""
+        return self.issuer.issued
 
     @property
     def reject_credentials(self) -> bool:
@@ -314,6 +313,11 @@ class FakeZoom:
         return self._pump.lost if self._pump is not None else 0
 
     @property
+    def scenario_done(self) -> bool:
+        """A bounded scenario has handed out every event it had (sent, or lost if paced)."""
+        return self._pump is not None and self._pump.source.exhausted
+
+    @property
     def frames_ready(self) -> int:
         """Scenario frames serialised ahead and not sent yet (a bounded flood at rate max is
         prepared in full in the background after start(): benchmarks wait for it)."""
@@ -322,13 +326,25 @@ class FakeZoom:
     def open_connections(self) -> list[FakeConnection]:
         return [c for c in self._accepted if c.open]
 
-    async def wait_for_connection(self, n: int = 1, timeout: float = 5) -> FakeConnection:
-        """The n-th accepted connection (1-based, counted since this fake was made)."""
+    async def wait_for_connection(self, n: int = 1, timeout: float | None = None) -> FakeConnection:
+        """The n-th accepted connection (1-based, counted since this fake was made), however
+        long it takes unless `timeout` says otherwise."""
         async with asyncio.timeout(timeout):
             while len(self._accepted) < n:
                 self._accepted_changed.clear()
                 await self._accepted_changed.wait()
         return self._accepted[n - 1]
+
+    async def wait_until(self, predicate: Callable[[], object]) -> None:
+        """Wait until `predicate()` holds, looking again whenever the fake did something a
+        test can see: a connection made or refused, a frame sent or received on any of
+        them, one ended, a paced event lost.  No deadline: wrap it in one if you need it."""
+        while not predicate():
+            await self._activity.wait()
+
+    def _active(self) -> None:
+        self._activity.set()
+        self._activity = asyncio.Event()
 
     # -- injection ----------------------------------------------------------------------
     async def inject(self, event: dict | str, conn: FakeConnection | None = None) -> int:
@@ -355,6 +371,16 @@ class FakeZoom:
 
     def _targets(self, conn: FakeConnection | None) -> list[FakeConnection]:
         return [conn] if conn is not None else self.open_connections()
+
+    # -- another consumer of the subscription -------------------------------------------------
+    async def start_consumer(self, **options: Any) -> ProductionConsumer:
+        """Start a `ProductionConsumer` (`options`: its keywords, e.g. reconnect=True): it
+        knocks the current connection off, as Zoom does.  Returns once it is accepted; it
+        is stopped when the `async with` block ends."""
+        consumer = ProductionConsumer(self, **options)
+        self.consumers.append(consumer)
+        await consumer.start()
+        return consumer
 
     # -- faults ---------------------------------------------------------------------------
     def _pick(self, conn: FakeConnection | None) -> FakeConnection:
@@ -393,15 +419,28 @@ class FakeZoom:
         wording: str = INVALID_TOKEN,
         module: str = "heartbeat",
         code: int = CLOSE_REFUSED,
+        *,
+        success: bool | None = False,
+        close: bool = True,
     ) -> FakeConnection:
-        """Send a `success:false` frame saying the token is invalid, then close."""
+        """Send a frame saying the token is invalid (`success` false, true, or None: no
+        "success" key; Zoom has sent each, in several modules), then close unless told not to."""
         c = self._pick(conn)
-        await self._invalid_token(c, wording, module, code)
+        await self._invalid_token(c, wording, module, code, success, close)
         return c
 
-    async def _invalid_token(self, c: FakeConnection, wording: str, module: str, code: int) -> None:
-        await c.send_envelope(module, False, wording, force=True)  # even on a silent connection
-        await c.close(code, wording, "invalid_token")
+    async def _invalid_token(
+        self,
+        c: FakeConnection,
+        wording: str,
+        module: str,
+        code: int,
+        success: bool | None = False,
+        close: bool = True,
+    ) -> None:
+        await c.send_envelope(module, success, wording, force=True)  # even on a silent connection
+        if close:
+            await c.close(code, wording, "invalid_token")
 
     async def send_malformed(
         self, conn: FakeConnection | None = None, kind: str = "not_json", size: int | None = None
@@ -445,9 +484,15 @@ class FakeZoom:
         subscription = query.get("subscriptionId", [""])[-1]
         token = query.get("access_token", [""])[-1]
         conn = FakeConnection(
-            len(self.connections) + 1, ws, subscription, record_events=self.record_events
+            len(self.connections) + 1,
+            ws,
+            subscription,
+            record_events=self.record_events,
+            on_activity=self._active,
         )
+        conn.consumer = query.get(CONSUMER_QUERY, [None])[-1]
         self.connections.append(conn)
+        self._active()
         if self._build_answers:
             frame, accept = self._build_answers.popleft()
             if accept:
@@ -482,10 +527,12 @@ class FakeZoom:
         conn.accepted = True
         self._accepted.append(conn)
         self._accepted_changed.set()
+        self._active()
         if self._pump is not None:
             self._pump.connection_opened()
         with contextlib.suppress(ConnectionClosed):
             await self._serve_client(conn, token)
+        self._active()  # it ended
 
     def _refusal(self, subscription: str, token: str) -> str | None:
         if not token:
@@ -505,10 +552,12 @@ class FakeZoom:
             except TimeoutError:
                 await conn.close(CLOSE_IDLE, REASON_IDLE, "idle")
                 return
-            if not _is_heartbeat(data):
+            if not is_heartbeat(data):
                 conn.other_frames_received += 1
+                conn.activity()
                 continue
             conn.heartbeats_received += 1
+            conn.activity()
             if conn.silent:
                 continue
             if self.check_token_on_heartbeat and not self.issuer.is_valid(token):
@@ -534,20 +583,12 @@ class FakeZoom:
     def _make_pump(self) -> Pump:
         rate = None if self.rate == "max" else float(self.rate)
         source = FrameSource(self._scenario_events(rate), limit=self.events)
-        return Pump(source, rate, self._pump_targets)
+        return Pump(source, rate, self._pump_targets, self._active)
 
     def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
-        if self.scenario == "samples":
-            from zoomtui.fakezoom.samples import sample_contents
-
-            yield from sample_contents(self.samples_dir)
-            return
-        from zoomtui.fakezoom.scenario import scenario_events
-
-        # A generator, so the clock is read when the first event is prepared: at the first
-        # accepted connection when paced (event_ts then matches the send time), at start()
-        # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal).
-        yield from scenario_events(self.seed, self.clock(), rate=rate or MAX_RATE_SPACING)
+        return play_scenario(
+            self.scenario, self.seed, self.clock, self.samples_dir, rate, MAX_RATE_SPACING
+        )
 
 
 def _ws_logger() -> logging.Logger:
@@ -557,11 +598,3 @@ def _ws_logger() -> logging.Logger:
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
     return logger
-
-
-def _is_heartbeat(data: str | bytes) -> bool:
-    try:
-        msg = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(msg, dict) and msg.get("module") == "heartbeat"

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from zoomtui.zoom.rawjson import member_text, preview
+from zoomtui.zoom.subjects import subject_of
 
 #: Frames larger than this are refused as malformed (a setting in the connection).
 DEFAULT_MAX_FRAME_BYTES = 1 << 20
@@ -37,7 +38,7 @@ UTC = _dt.UTC
 # Envelope kinds
 KIND_BUILD_CONNECTION = "build_connection"
 KIND_HEARTBEAT = "heartbeat"
-KIND_INVALID_TOKEN = "invalid_token"
+KIND_INVALID_TOKEN = "invalid_token"  # the text, in any module, whatever "success" says
 KIND_ERROR = "error"  # success:false, not about the token
 KIND_UNKNOWN = "unknown"  # a module we do not know: kept and shown, never fatal
 
@@ -149,6 +150,7 @@ class ZoomEvent:
         "participant_key",
         "participant_name",
         "participant_email",
+        "subject",
         "_raw",
         "search_text",
         "_body",
@@ -169,6 +171,7 @@ class ZoomEvent:
         participant_email: str | None,
         raw: str | bytes,
         body: dict | None = None,
+        subject: str | None = None,
     ) -> None:
         self.name = name
         self.event_ts_ms = event_ts_ms
@@ -180,13 +183,25 @@ class ZoomEvent:
         self.participant_key = participant_key
         self.participant_name = participant_name
         self.participant_email = participant_email
+        #: who or what an event that is not about a meeting occurrence concerns (user.*,
+        #: account.*, team_chat.*, ...): "name <email>", an email or a name (None: none)
+        self.subject = subject
         self._raw: str | bytes = raw
         self._body = body
         # One lower-case haystack for free-text filter terms (see monitor.filters).
         # (filter(None, ...) rather than a generator: this runs once per received event.)
         self.search_text = "\x00".join(
             filter(
-                None, (name, topic, meeting_id, meeting_uuid, participant_name, participant_email)
+                None,
+                (
+                    name,
+                    topic,
+                    meeting_id,
+                    meeting_uuid,
+                    participant_name,
+                    participant_email,
+                    subject,
+                ),
             )
         ).lower()
 
@@ -278,6 +293,7 @@ Parsed = ZoomEvent | Envelope | MalformedFrame
 
 
 def _is_invalid_token(content: Any) -> bool:
+    """Zoom's invalid-token text, in any wording seen ("Invalid Token", "Token is invalid")."""
     if not isinstance(content, str):
         return False
     c = content.lower()
@@ -331,8 +347,10 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         return f"event is {_describe(body)}, not an object"
     get = body.get
     name = get("event")
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not (stripped := name.strip()):
         return 'event has no name ("event" missing or not a string)'
+    if stripped is not name:  # (strip() returns the very string when there is nothing to strip)
+        name = name.strip(" ")  # one of Zoom's own examples ends its event name with a space
     ts = get("event_ts")
     if ts.__class__ is not int:
         if isinstance(ts, bool):
@@ -369,6 +387,13 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         name_ = pget("user_name")
         email = pget("email")
     topic = oget("topic")
+    if topic.__class__ is not str:
+        topic = None
+        # Not a meeting occurrence (user.*, account.*, team_chat.*, ...): say who or what
+        # it is about.  Only here, so a meeting event pays one comparison for it.
+        subject = subject_of(oget) if part is None else None
+    else:
+        subject = None
     return ZoomEvent(
         name=name,
         event_ts_ms=ts,
@@ -376,12 +401,13 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         account_id=_str_or_none(payload.get("account_id")),
         meeting_uuid=_str_or_none(oget("uuid")),
         meeting_id=_str_or_none(oget("id")),
-        topic=topic if isinstance(topic, str) else None,
+        topic=topic,
         participant_key=pkey,
         participant_name=name_ if isinstance(name_, str) else None,
         participant_email=email if isinstance(email, str) else None,
         raw=raw,
         body=body,
+        subject=subject,
     )
 
 
@@ -487,6 +513,8 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
             try:
                 body = orjson.loads(content)
             except orjson.JSONDecodeError as exc:
+                if _is_invalid_token(content):  # (looked for only here: an event may say it)
+                    return _envelope(data, module, success, content, header, received_at)
                 return _malformed(
                     data,
                     f"message content is not JSON: {exc.args[0] if exc.args else exc}",
@@ -500,10 +528,25 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
             )
         ev = event_from_body(body, data, received_at)
         if ev.__class__ is str:
-            return _malformed(data, ev, received_at)
-        return ev
+            if _is_invalid_token(body):  # the text as a JSON string
+                return _envelope(data, module, success, content, header, received_at)
+            return _malformed(data, ev, received_at)  # type: ignore[arg-type]
+        return ev  # type: ignore[return-value]  # (a str was returned above)
+    return _envelope(data, module, success, content, header, received_at)
 
-    if success is False and _is_invalid_token(content):
+
+def _envelope(
+    data: bytes | str,
+    module: str,
+    success: bool | None,
+    content: Any,
+    header: dict,
+    received_at: float,
+) -> Envelope:
+    """A frame that is no event, by kind.  The invalid-token text comes first, whatever
+    `success` says and in any module (ZoomNet's order): {"module":"heartbeat","content":
+    "Invalid Token"} is no healthy heartbeat, and a message frame that says it no event."""
+    if _is_invalid_token(content):
         kind = KIND_INVALID_TOKEN
     elif module == "build_connection":
         kind = KIND_BUILD_CONNECTION
@@ -520,10 +563,10 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
         success=success,
         content=content,
         header=header,
-        raw=data,
+        raw=data,  # type: ignore[arg-type]
         received_at=received_at,
         kind=kind,
-    )  # type: ignore[arg-type]
+    )
 
 
 # ---------------------------------------------------------------------------------

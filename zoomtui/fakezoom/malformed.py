@@ -1,5 +1,5 @@
-"""Frames the fake sends that are not Zoom's usual answers: malformed frames of every kind
-(`malformed_frame`), for the parser and the connection to meet on purpose."""
+"""Frames a parser must reject, one per kind: the fake sends them on request
+(`FakeZoom.send_malformed`), and the tests and the soak loop over `MALFORMED_KINDS`."""
 
 from __future__ import annotations
 
@@ -35,9 +35,13 @@ def malformed_frame(kind: str, size: int | None = None) -> str | bytes:
         return message_frame({"event_ts": 1706123456789, "payload": {"object": {}}})
     if kind == "oversize":
         target = size if size is not None else DEFAULT_MAX_FRAME_BYTES + 1024
-        obj: dict[str, object] = {"id": 1, "agenda": ""}
-        event = {"event": "meeting.updated", "event_ts": 1706123456789, "payload": {"object": obj}}
-        obj["agenda"] = "x" * max(target - len(message_frame(event)) + 1, 0)
+        event = {
+            "event": "meeting.updated",
+            "event_ts": 1706123456789,
+            "payload": {"object": {"id": 1, "agenda": ""}},
+        }
+        filler = target - len(message_frame(event)) + 1
+        event["payload"]["object"]["agenda"] = "x" * max(filler, 0)
         return message_frame(event)
     if kind == "not_utf8":  # a text frame in Latin-1: "Björn" with ö as the single byte F6
         event = {
