@@ -211,3 +211,23 @@ def test_mask_id_keeps_the_ends_and_a_fingerprint_tells_apart_the_middle() -> No
     assert mask_id("demo-account-0001", fingerprint=True) == one  # stable between runs
     assert "account" not in one and "prod" not in two
     assert mask_id("bad\udcffid-from-env", fingerprint=True).startswith("bad…nv #")
+
+
+def test_held_secrets_are_found_and_masked_in_every_form_a_frame_may_hold() -> None:
+    from urllib.parse import quote
+
+    from zoomtui.redaction import HeldSecrets
+
+    token = "eyJ0eXAi.OiJKV1Qi/LCJhbGci+OiJIUzI1NiJ9=="
+    held = HeldSecrets("a-client-secret-0042", "!@#$%^&*", "short")
+    held.hold(token)
+    for text in (token, quote(token, safe=""), token.replace("/", "\\/"), "!@#$%^&*"):
+        frame = f'{{"topic":"x {text} y"}}'.encode()
+        assert held.found_in(frame)
+        assert held.scrub(frame) == b'{"topic":"x *** y"}'
+    assert held.scrub(b"the a-client-secret-0042.") == b"the ***."
+    assert not held.found_in(b'{"topic":"short and sweet"}')  # under 6 characters: not held
+    held.hold("second-token-000000")
+    held.hold("third-token-0000000")  # only the last two tokens are held
+    assert not held.found_in(token.encode())
+    assert held.found_in(b"second-token-000000") and held.found_in(b"third-token-0000000")

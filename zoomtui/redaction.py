@@ -103,6 +103,76 @@ def redact(text: object, extra: Iterable[str] = ()) -> str:
     return s
 
 
+#: characters that URL-encoding and JSON escaping leave as they are
+_PLAIN_RUN = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+class HeldSecrets:
+    """The secrets one connection holds (the client secret, its Basic header value, the
+    access tokens in use), in the forms they can take inside a frame from Zoom: as they
+    are, URL-encoded, and with JSON's escaped slash.
+
+    Zoom may echo a token in an event (a URL it builds, a field a bug fills in).  A frame
+    that holds one is scrubbed as it arrives, before anything keeps or shows it, so
+    stdout, exports, the screen and the archive all get the same masked bytes.  That is
+    the one change zoomtui makes to the bytes Zoom sent.
+
+    Every frame is looked at, so the look is cheap: one `probes` search per secret (a
+    stretch of it that every form shares); only a frame that holds a probe is scrubbed.
+    """
+
+    __slots__ = ("_fixed", "_tokens", "forms", "probes")
+
+    #: tokens held: the one in use and the one before it (an event may come late)
+    KEEP_TOKENS = 2
+    #: a probe is at most this long (longer ones search no faster)
+    PROBE = 32
+
+    def __init__(self, *values: str) -> None:
+        self._fixed = [v for v in values if v and len(v) >= 6]
+        self._tokens: list[str] = []
+        #: every form of every held secret, longest first (used once a probe is found)
+        self.forms: tuple[bytes, ...] = ()
+        #: what `found_in` searches each frame for: one stretch per secret, as a rule
+        self.probes: tuple[bytes, ...] = ()
+        self._rebuild()
+
+    def hold(self, token: str) -> None:
+        """A new access token: held from now on (the oldest beyond `KEEP_TOKENS` is let go)."""
+        if not token or len(token) < 6 or token in self._tokens:
+            return
+        self._tokens = [*self._tokens, token][-self.KEEP_TOKENS :]
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        from urllib.parse import quote
+
+        forms: set[bytes] = set()
+        probes: set[bytes] = set()
+        for value in (*self._fixed, *self._tokens):
+            mine = {value, quote(value, safe=""), value.replace("/", "\\/")}
+            forms.update(f.encode("utf-8", "surrogatepass") for f in mine)
+            run = max(_PLAIN_RUN.findall(value), key=len, default="")
+            if len(run) >= 6:  # in every form as it is
+                probes.add(run[: self.PROBE].encode())
+            else:  # a secret made of symbols: look for each form
+                probes.update(f.encode("utf-8", "surrogatepass") for f in mine)
+        self.forms = tuple(sorted(forms, key=len, reverse=True))
+        self.probes = tuple(probes)
+
+    def found_in(self, data: bytes) -> bool:
+        """Whether `data` may hold a held secret (then `scrub` it)."""
+        return any(probe in data for probe in self.probes)
+
+    def scrub(self, data: bytes) -> bytes:
+        """`data` with every held secret replaced by the mask."""
+        mask = MASK.encode()
+        for form in self.forms:
+            if form in data:
+                data = data.replace(form, mask)
+        return data
+
+
 def mask_id(value: str, keep: int = 2, *, fingerprint: bool = False) -> str:
     """Partly mask an identifier for display (`9fX…k2`): enough to recognise, not to copy.
 

@@ -1,5 +1,7 @@
 """A hostile token endpoint: a loopback HTTP server that answers as a broken or malicious
-one would (any body, any header, one byte at a time, without end).
+one would (any body, any header, one byte at a time, without end).  With
+`trickled_websocket` it plays a WebSocket server that accepts the upgrade and sends
+build_connection, each a byte at a time.
 
 It runs in its own thread on blocking sockets, so async tests, sync tests and commands
 that run their own event loop (`doctor`) can all point at it.  It records when each
@@ -87,6 +89,41 @@ def flood(size: int, *, declared: bool = True, gzipped: bool = False) -> Answer:
     return answer
 
 
+def trickled_websocket(handshake_seconds: float, frame_seconds: float, frame: bytes) -> Answer:
+    """A WebSocket server that trickles: the 101 answer spread over `handshake_seconds`,
+    then the text frame `frame` (build_connection) over `frame_seconds`, a byte at a time,
+    then silence until the client goes."""
+    import base64
+    import hashlib
+
+    def answer(conn: socket.socket, n: int, stop: threading.Event) -> None:
+        head: bytes = conn.head  # type: ignore[attr-defined]
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        accept = base64.b64encode(
+            hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()  # noqa: S324
+        )
+        upgrade = (
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        assert len(frame) < 126
+        for data, seconds in (
+            (upgrade, handshake_seconds),
+            (bytes([0x81, len(frame)]) + frame, frame_seconds),
+        ):
+            for byte in data:
+                if stop.wait(seconds / len(data)):
+                    return
+                conn.sendall(bytes([byte]))
+        stop.wait(30)
+
+    return answer
+
+
 class HostileEndpoint:
     """`answer` plays every request; `url` is the token URL, `arrivals` the monotonic time
     each request was read, `sent` the bytes answers wrote (counted as they go)."""
@@ -148,6 +185,7 @@ class HostileEndpoint:
                     return
                 head += data
             top, _, body = head.partition(b"\r\n\r\n")
+            counting.head = top
             length = next(
                 (
                     int(line.split(b":", 1)[1])
@@ -179,6 +217,7 @@ class _Counting:
     def __init__(self, conn: socket.socket, owner: HostileEndpoint) -> None:
         self._conn = conn
         self._owner = owner
+        self.head = b""  # the request line and headers
 
     def sendall(self, data: bytes) -> None:
         view = memoryview(data)

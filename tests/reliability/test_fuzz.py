@@ -7,8 +7,15 @@ are sane (never negative), the log's filtered index agrees with a plain referenc
 the end the archive gives back exactly what went in.  Filters come from arbitrary text:
 an error message for the user or a filter, never an exception.
 
+Frames nest up to 1,024 levels (as deep as a JSON reader goes; orjson writes only 254)
+and carry every control character in every text field.  What zoomtui writes of each
+frame is made too: the JSON line (the event's own bytes, one line), the human line and
+every stderr note (no control character raw), the CSV row, the notice text (bounded), the
+inspector's copy.
+
 Last, a bounded handful of fuzzed frames sent by the fake over a real WebSocket: every
-one is reported as the parser classifies it, and the connection stays up.
+one is reported as the parser classifies it, and the connection stays up; and the TUI
+meets the hostile frames, inspector and copy included, without reaching its crash screen.
 
 (The parser, the filter language and the tracker each have their own property tests:
 tests/test_protocol.py, tests/test_filters.py, tests/test_meetings_props.py; the
@@ -18,31 +25,46 @@ strategies below reuse theirs.)
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import json
 import tempfile
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.connhelpers import CALM_HB, Recorder, meeting_event
+from tests.reliability.framekit import (
+    BIG,
+    MAX_DEPTH,
+    error_frame,
+    message_with_content_object,
+    message_with_content_string,
+)
 from tests.test_filters import filter_texts
 from tests.test_meetings_props import check_invariants, nonsense
 from tests.test_protocol import json_values
+from tests.tui.conftest import wait_until
 from tests.waits import awaited
 from zoomtui import config as cfg
+from zoomtui.commands.tail import TailOutput, TailRun
 from zoomtui.credentials import resolve_settings
 from zoomtui.fakezoom import FakeZoom, scenario_events
 from zoomtui.monitor.archive import Archive
 from zoomtui.monitor.eventlog import EventLog, GapRow, _row_predicate
 from zoomtui.monitor.filters import Filter, FilterError, compile_filter
+from zoomtui.monitor.lines import csv_row, human_line, json_line
 from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.monitor.recording import plan_from_profile
 from zoomtui.settings import SettingsError
+from zoomtui.tui.screens.inspector import copy_text
 from zoomtui.zoom.connection import ZoomConnection
+from zoomtui.zoom.frames import ConnectionStats, OtherFrames
+from zoomtui.zoom.keepers import Heartbeats
 from zoomtui.zoom.protocol import (
     KIND_HEARTBEAT,
     KIND_INVALID_TOKEN,
@@ -52,6 +74,7 @@ from zoomtui.zoom.protocol import (
     message_frame,
     parse_frame,
 )
+from zoomtui.zoom.rawjson import event_text
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Gap, Notice, StateChanged
 
@@ -135,7 +158,66 @@ garbage_frames = (
     | json_values.map(lambda v: json.dumps(v))
 )
 
-frames = valid_frames | near_valid_frames() | garbage_frames
+#: every character a terminal may act on: C0, DEL, C1, and the bidi and line separators
+CONTROLS = [
+    *map(chr, range(0x20)),
+    "\x7f",
+    *map(chr, range(0x80, 0xA0)),
+    *"\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e",
+    *"\u2066\u2067\u2068\u2069",
+]
+
+
+def with_controls(value: object, controls: str) -> object:
+    """`value` with `controls` put into every string in it (keys stay: they are not shown)."""
+    if isinstance(value, str):
+        return value[:3] + controls + value[3:]
+    if isinstance(value, dict):
+        return {k: with_controls(v, controls) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_controls(v, controls) for v in value]
+    return value
+
+
+@st.composite
+def deep_frames(draw: st.DrawFn) -> str:
+    """A frame nested 1 to 1,024 levels in all (written as text: orjson cannot write it), its
+    deepest value a big integer, a string or nothing, with the content as a string (Zoom's
+    way) or as an object, or an error frame whose content nests."""
+    depth = draw(st.integers(1, MAX_DEPTH) | st.sampled_from([254, 255, 256, MAX_DEPTH]))
+    brackets = draw(st.lists(st.sampled_from(["[]", '{"k":}']), min_size=1, max_size=3))
+    opens, closes = [], []
+    for i in range(max(0, depth - 4)):
+        pair = brackets[i % len(brackets)]
+        opens.append(pair[:-1])
+        closes.append(pair[-1])
+    leaf = draw(st.sampled_from(["", BIG, '"x"', "null"]))
+    inner = "".join(opens) + leaf + "".join(reversed(closes))
+    inner = inner.replace(":]", ":null]").replace(":}", ":null}") or "null"
+    body = deep_event_text_with(inner)
+    how = draw(st.sampled_from(["string", "object", "error", "build_connection", "heartbeat"]))
+    if how == "string":
+        return message_with_content_string(body)
+    if how == "object":
+        return message_with_content_object(body)
+    module = "mystery" if how == "error" else how
+    return error_frame(module, draw(st.sampled_from([False, None, True])), inner)
+
+
+def deep_event_text_with(inner: str) -> str:
+    return (
+        '{"event":"meeting.updated","event_ts":1706123456789,"payload":{"object":'
+        f'{{"id":{BIG},"deep":{inner}}}}}}}'
+    )
+
+
+control_frames = st.builds(
+    lambda body, controls: message_frame(with_controls(body, controls)),
+    scenario_bodies,
+    st.lists(st.sampled_from(CONTROLS), min_size=1, max_size=4).map("".join),
+)
+
+frames = valid_frames | near_valid_frames() | garbage_frames | deep_frames() | control_frames
 
 #: one step of the monitor: a frame arrives, the link drops (a gap), or the user types a filter
 steps = st.lists(
@@ -162,6 +244,15 @@ class Monitor:
         self.rows: list[object] = []  # every row ever given to the log (the reference)
         self.archived: list[object] = []  # every update given to the archive
         self.now = time.time()  # received now: the archive's retention keeps 30 days
+        #: what the connection does with frames that are not events (its notices)
+        self.others = OtherFrames(
+            ConnectionStats(), Heartbeats(1.0, time.monotonic), lambda *a, **k: None
+        )
+        #: `tail`'s printing (human lines and --json), on the same updates
+        self.tail_out, self.tail_json_out, self.tail_err = io.BytesIO(), io.BytesIO(), io.StringIO()
+        run = TailRun(self.tail_err)
+        self.tail = TailOutput(run, self.tail_out)
+        self.tail_json = TailOutput(run, self.tail_json_out, as_json=True)
 
     def step(self, op: str, value: object) -> None:
         self.now += 0.001  # strictly increasing: the archive reads back in time order
@@ -169,6 +260,7 @@ class Monitor:
             self.receive(parse_frame(value, self.now))  # type: ignore[arg-type]
         elif op == "gap":
             gap = Gap(start=self.now - 0.5, end=self.now, reason=str(value))
+            self.tail.on_gap(gap, True)
             self.tracker.note_gap(gap.start, gap.end)
             self.add_rows([GapRow(gap.start, gap.end, gap.reason)])
             self.keep(gap)
@@ -176,14 +268,32 @@ class Monitor:
             self.type_filter(str(value))
 
     def receive(self, item: ZoomEvent | Envelope | MalformedFrame) -> None:
-        if isinstance(item, Envelope):
-            if item.kind != KIND_HEARTBEAT:  # what the connection turns into a Notice
-                self.keep(Notice(envelope=item, text=f"unknown module {item.module!r}"))
+        if isinstance(item, Envelope):  # what the connection makes of it
+            notice = self.others.take(item, self.now)
+            if isinstance(notice, Notice):
+                assert len(notice.text) < 400  # a preview of Zoom's content, never all of it
+                self.tail.on_notice(notice)
+                self.keep(notice)
             return
         if isinstance(item, ZoomEvent):
             self.tracker.apply(item)
+            check_written(item)
+            self.tail.on_event(item, True)
+            self.tail_json.on_event(item, True)
+        else:
+            self.tail.on_malformed(item, True)
         self.add_rows([item])
         self.keep(item)
+
+    def check_tail(self) -> None:
+        """What `tail` printed: every line shown, not sent (stdout's JSON lines are bytes
+        Zoom sent, where JSON escapes every control character)."""
+        for line in self.tail_out.getvalue().decode().splitlines():
+            check_shown("tail stdout", line)
+        for line in self.tail_err.getvalue().splitlines():
+            check_shown("tail stderr", line)
+        lines = self.tail_json_out.getvalue().splitlines()
+        assert len(lines) == self.tail.passed == self.tail_json.passed
 
     def add_rows(self, rows: list[object]) -> None:
         self.log.extend(rows)  # type: ignore[arg-type]
@@ -206,6 +316,7 @@ class Monitor:
     # -- invariants ------------------------------------------------------------------------
     def check(self) -> None:
         check_invariants(self.tracker)
+        self.check_tail()
         log = self.log
         retained = self.rows[-log.limit :]
         keep = _row_predicate(self.filter) if self.filter is not None else (lambda r: True)
@@ -243,6 +354,27 @@ def _key(update: object) -> tuple:
     return ("other", repr(update))
 
 
+_RAW = {c for c in CONTROLS if c != "\n"}
+
+
+def check_shown(where: str, text: str) -> None:
+    """A line a person reads: no control character raw, one line."""
+    assert not _RAW.intersection(text) and "\n" not in text, (where, text[:200])
+
+
+def check_written(event: ZoomEvent) -> None:
+    """What zoomtui writes of an event: never raises, and says what Zoom sent."""
+    line = json_line(event)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    own = event_text(event.stored_raw)
+    assert line.startswith(own[:-1]) and b'"_received_at":"' in line[len(own) - 1 :]
+    orjson.loads(line)  # valid JSON, as deep as the event was
+    check_shown("human line", human_line(event).decode().removesuffix("\n"))  # tail's line
+    csv_row(event)
+    copied = copy_text(event)
+    assert "".join(copied.split()) == "".join(own.decode().split())  # the same tokens
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps, st.integers(1, 25))
 def test_the_receive_path_never_raises_and_keeps_its_invariants(ops: list, limit: int) -> None:
@@ -258,6 +390,33 @@ def test_the_receive_path_never_raises_and_keeps_its_invariants(ops: list, limit
             assert monitor.archive.status == "open"
         finally:
             monitor.archive.close()
+
+
+def test_every_control_character_in_every_text_field_is_shown_not_sent() -> None:
+    """Each control character, put into every text field of every kind of scenario event
+    (and of a notice, a malformed frame and a gap), through the receive path and every
+    output."""
+    kinds: dict[str, dict] = {}
+    for body in SCENARIO:
+        kinds.setdefault(body["event"], body)
+    with tempfile.TemporaryDirectory() as folder:
+        monitor = Monitor(Path(folder), limit=50)
+        try:
+            for control in CONTROLS:
+                for body in kinds.values():
+                    monitor.step("frame", message_frame(with_controls(body, control * 2)))
+                monitor.step(
+                    "frame",
+                    json.dumps({"module": f"m{control}", "success": False, "content": control}),
+                )
+                monitor.step("frame", "{not json " + control)
+                monitor.step("gap", f"closed {control}")
+                monitor.check()
+            monitor.check_archive()
+        finally:
+            monitor.archive.close()
+    events = [r for r in monitor.rows if isinstance(r, ZoomEvent)]
+    assert len(events) == len(kinds) * len(CONTROLS)  # taken in as events, not refused
 
 
 @settings(max_examples=300, deadline=None)
@@ -288,7 +447,7 @@ def expected_report(frame: str | bytes) -> tuple | None:
         return ("event", item.raw)
     if isinstance(item, MalformedFrame):
         return ("malformed", bytes(item.raw))
-    if item.kind == KIND_HEARTBEAT:
+    if item.kind == KIND_HEARTBEAT and item.success is True:
         return None  # an answer we did not ask for (or one we did): not news
     return ("notice", item.raw)
 
@@ -421,3 +580,51 @@ def test_any_value_of_any_config_key_is_a_setting_or_a_settings_error(
     assert 1024 <= settings_.max_frame_bytes <= 64 << 20
     assert settings_.insecure_transport is False  # never from a file
     plan_from_profile(values)
+
+
+# -- the TUI --------------------------------------------------------------------------------------
+HOSTILE_FOR_THE_TUI = [
+    message_with_content_string(deep_event_text_with(f"[{BIG}," + "[" * 1018 + "]" * 1019)),
+    message_with_content_object(deep_event_text_with("[" * 1019 + "]" * 1019)),
+    message_with_content_string(deep_event_text_with("[" * 300 + '"x"' + "]" * 300)),
+    error_frame("mystery", False, '{"a":' + "[" * 1021 + "]" * 1021 + "}"),
+    error_frame("build_connection", None, '"again \\u001b[2J"'),
+    message_frame(with_controls(SCENARIO[0], "".join(CONTROLS))),
+    message_frame(with_controls(SCENARIO[5], "\x1b]0;PWN\x07\x1b[2J\u202e")),
+    "{not json \x1b]0;PWN\x07 \x9b31m \u202e",
+]
+
+
+async def test_the_tui_meets_hostile_frames_inspector_and_copy_included(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row through the inspector (raw, expand, copy both ways), then an export of the
+    view: nothing reaches Textual's crash screen."""
+    from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.screens.inspector import InspectorScreen
+
+    monkeypatch.chdir(tmp_path)
+    async with FakeZoom() as fake:
+        app = ZoomtuiApp(fake.settings(heartbeat_interval=CALM_HB))
+        async with app.run_test(size=(160, 40), notifications=True) as pilot:
+            await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+            for frame in HOSTILE_FOR_THE_TUI:
+                await fake.inject_frame(frame)
+            await fake.inject(meeting_event(1))
+            await wait_until(pilot, lambda: app.status.events >= 6, what="six events")
+            rows = app.event_log.visible_count
+            await pilot.press("g", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, InspectorScreen)
+            for _ in range(rows):
+                await pilot.press("r", "r", "e", "e", "y", "Y", "n")
+                await pilot.pause()
+            await pilot.press("escape", "e")
+            await wait_until(
+                pilot,
+                lambda: any(n.title == "Exported" for n in app._notifications),
+                what="the export's notification",
+            )
+            assert app._exception is None and app.is_running
+    (exported,) = tmp_path.glob("zoomtui-export-*.jsonl")
+    assert len(exported.read_bytes().splitlines()) == 6

@@ -185,3 +185,27 @@ def test_json_printer_escapes_control_characters_and_keeps_brackets() -> None:
 
 def test_hex_dump_layout() -> None:
     assert hex_dump(b"AB\x00") == "00000000  41 42 00" + " " * 39 + "  AB."
+
+
+async def test_an_event_nested_1024_deep_opens_and_y_copies_it_digit_for_digit() -> None:
+    """Before: `y` on such an event (past 254 levels) raised "Recursion limit reached" and
+    Textual's crash screen came up; a number past 64 bits was copied as a float."""
+    from tests.reliability.framekit import BIG, deep_event_text, message_with_content_string
+
+    text = deep_event_text(1024)
+    ev = parse_frame(message_with_content_string(text), 1_706_123_457.0)
+    assert isinstance(ev, ZoomEvent)
+    log = EventLog()
+    log.extend([make_event(0), ev])
+    app = LogHost(log)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_inspector(app, pilot)
+        assert screen.row is ev
+        assert "[…]" in screen.body_text
+        assert "past 64 levels shown as […]" in text_of(screen, "#inspector-summary")
+        await pilot.press("y")
+        await pilot.pause()
+        copied = app.clipboard
+        assert isinstance(app.screen, InspectorScreen)
+        assert "\n  " in copied and BIG in copied and "e+22" not in copied
+        assert "".join(copied.split()) == "".join(text.split())  # the same tokens

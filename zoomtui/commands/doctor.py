@@ -30,6 +30,7 @@ from zoomtui.commands.common import (
 )
 from zoomtui.redaction import install_log_redaction, mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.visible import visible_lines
 
 if TYPE_CHECKING:
     from zoomtui.zoom.updates import StateChanged
@@ -97,7 +98,9 @@ class Report:
         self._write(text)
 
     def _write(self, text: str) -> None:
-        self.out.write(redact(text) + "\n")
+        # Findings hold server text (refusals, token endpoint errors): no control character
+        # in it reaches the terminal.
+        self.out.write(visible_lines(redact(text)) + "\n")
         self.out.flush()
 
 
@@ -306,8 +309,9 @@ async def check_websocket(
 ) -> None:
     from zoomtui.settings import DisplacedPolicy
     from zoomtui.zoom.connection import ZoomConnection
+    from zoomtui.zoom.protocol import KIND_HEARTBEAT
     from zoomtui.zoom.updates import ConnectionState as S
-    from zoomtui.zoom.updates import Heartbeat, StateChanged
+    from zoomtui.zoom.updates import Heartbeat, Notice, StateChanged
 
     sub = mask_id(settings.subscription_id)
     report.step(
@@ -340,6 +344,15 @@ async def check_websocket(
                             if outcome[0] == "build_connection":
                                 report.step("ok", "WebSocket handshake", settings.ws_url)
                             break
+                elif isinstance(u, Notice) and u.envelope.kind == KIND_HEARTBEAT:
+                    outcome = (
+                        "heartbeat",
+                        u.text,
+                        "Zoom did not confirm the link: check Zoom's status page, then run "
+                        "doctor again.",
+                        EXIT_FAILURE,
+                    )
+                    break
                 elif isinstance(u, Heartbeat):
                     ms = u.rtt * 1000
                     report.step(

@@ -39,6 +39,7 @@ from zoomtui.settings import (
     cloud_hosts,
     split_endpoint,
 )
+from zoomtui.visible import visible_lines
 
 _EXIT_FOR_PROBLEM = {
     "credentials": EXIT_CREDENTIALS,
@@ -109,7 +110,7 @@ def _print_result(result: SaveResult) -> None:
             "another consumer of the same subscription off). Next: `zoomtui doctor`, or `zoomtui`."
         )
     else:
-        click.echo(result.message, err=True)
+        click.echo(visible_lines(result.message), err=True)  # it may hold the endpoint's words
         if result.problem in ("unreachable", "rate_limited"):
             click.echo("(`--no-verify` saves without asking Zoom.)", err=True)
 

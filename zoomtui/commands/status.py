@@ -33,6 +33,7 @@ from zoomtui.commands.common import (
 from zoomtui.commands.profiles import SECRET_SET, keyring_line
 from zoomtui.redaction import install_log_redaction, mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.visible import visible_lines
 
 TIMEOUT = 10.0
 _FIELDS = (
@@ -163,7 +164,8 @@ class Printer:
             self.marks = {"ok": "OK", "fail": "FAIL", "skip": "-", "todo": "->"}
 
     def line(self, text: str = "") -> None:
-        self.out.write(redact(text) + "\n")
+        # A check's finding holds the token endpoint's words: shown, never sent raw.
+        self.out.write(visible_lines(redact(text)) + "\n")
 
     def profile(self, report: ProfileReport, notes: list[str], check: Check) -> None:
         self.line(report.name + (f" ({'; '.join(notes)})" if notes else ""))

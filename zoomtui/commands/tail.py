@@ -49,6 +49,7 @@ from zoomtui.monitor.session import MonitorSession, SessionSink
 from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import install_log_redaction, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.visible import visible_lines, visible_text
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, TokenInfo
 
@@ -64,19 +65,20 @@ HISTORY_KINDS = ("event", "gap", "state")
 
 # -- formatting (stderr) ------------------------------------------------------------------
 def state_text(u: StateChanged) -> str:
-    text = f"{u.state.value}: {u.reason}"
+    reason = visible_text(u.reason)  # reasons carry server text: one line, no escapes
+    text = f"{u.state.value}: {reason}"
     if u.state is ConnectionState.RECONNECTING and u.retry_in:
-        text = f"reconnecting in {u.retry_in:.1f} s: {u.reason}"
+        text = f"reconnecting in {u.retry_in:.1f} s: {reason}"
     hint = DISPLACED_HINT if u.state is ConnectionState.DISPLACED else u.hint
     if hint:
-        text += f"\n  hint: {hint}"
+        text += f"\n  hint: {visible_text(hint)}"
     return text
 
 
 def gap_text(g: Gap) -> str:
     return (
         f"gap {local_hms_ms(g.start)}–{local_hms_ms(g.end)} ({g.seconds:.1f} s): events in this "
-        f"window were not received and Zoom does not replay them ({g.reason})"
+        f"window were not received and Zoom does not replay them ({visible_text(g.reason)})"
     )
 
 
@@ -94,9 +96,10 @@ class TailRun:
         self.archive_watch: asyncio.TimerHandle | None = None
 
     def note(self, text: str) -> None:
-        """A line on stderr (redacted: reasons can carry server or exception text)."""
+        """A line on stderr (redacted: reasons can carry server or exception text; and no
+        control character from that text reaches the terminal)."""
         with contextlib.suppress(BrokenPipeError, ValueError):
-            self.err.write(f"zoomtui: {redact(text)}\n")
+            self.err.write(f"zoomtui: {visible_lines(redact(text))}\n")
             self.err.flush()
 
     def stop(self, exit_code: int) -> None:
@@ -182,17 +185,20 @@ class TailOutput(SessionSink):
         self.run.note(gap_text(gap) if live else "(history) " + gap_text(gap))
 
     def on_malformed(self, frame: MalformedFrame, live: bool) -> None:
-        self.run.note(f"malformed frame ({frame.size:,} bytes): {frame.reason}: {frame.preview}")
+        self.run.note(
+            f"malformed frame ({frame.size:,} bytes): "
+            f"{visible_text(frame.reason)}: {visible_text(frame.preview)}"
+        )
 
     def on_notice(self, notice: Notice) -> None:
-        self.run.note(f"notice: {notice.text}")
+        self.run.note(f"notice: {visible_text(notice.text)}")
 
     def on_token(self, info: TokenInfo) -> None:
         left = info.expires_at - time.time()
         self.run.note(
             f"access token {'reused' if info.from_cache else 'obtained'} "
             f"(expires in {left / 60:.0f} min; scopes: "
-            f"{' '.join(info.scopes) or 'none listed'})"
+            f"{visible_text(' '.join(info.scopes)) or 'none listed'})"
         )
 
 
@@ -230,7 +236,7 @@ def show_history(
     if downtime is not None and downtime.seconds >= 1:
         note(
             f"nothing recorded from {local_hms_ms(downtime.start)[:8]} until now "
-            f"({downtime.seconds:.0f} s): {downtime.reason}"
+            f"({downtime.seconds:.0f} s): {visible_text(downtime.reason)}"
         )
 
 

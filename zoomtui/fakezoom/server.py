@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -25,6 +26,8 @@ from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 from websockets.protocol import State
 
+from zoomtui.fakezoom.arguments import SCENARIOS as SCENARIOS
+from zoomtui.fakezoom.arguments import check_arguments, default_samples_dir
 from zoomtui.fakezoom.connection import FakeConnection, is_heartbeat
 from zoomtui.fakezoom.consumer import CONSUMER_QUERY, ProductionConsumer, consumer_action
 from zoomtui.fakezoom.control import (
@@ -40,7 +43,7 @@ from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
 from zoomtui.fakezoom.schedule import FrameSource, Pump, play_scenario, prepare
 from zoomtui.fakezoom.triggers import TriggerRequest, build_event
 from zoomtui.redaction import RedactingFilter, Secret
-from zoomtui.settings import ConnectionSettings, is_loopback_host
+from zoomtui.settings import ConnectionSettings
 
 WS_PATH = "/ws"
 
@@ -61,43 +64,14 @@ CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
 # stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
-SCENARIOS = ("demo", "quiet", "samples", "shapes")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
 
 _HEARTBEAT_ANSWER_MODULE = "heartbeat"
 
 
-def default_samples_dir() -> Path:
-    """../shared/zoom-samples/webhooks next to the project root (absent in a user's clone)."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "zoom-samples" / "webhooks"
-
-
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def _check_arguments(
-    host: str,
-    allow_non_loopback: bool,
-    scenario: str | None,
-    rate: float | Literal["max"],
-    events: int | None,
-) -> None:
-    """FakeZoom's arguments, checked before anything listens."""
-    if not allow_non_loopback and not is_loopback_host(host):
-        raise ValueError(
-            f"The fake Zoom listens on loopback only; {host!r} is not a loopback address "
-            "(pass allow_non_loopback=True if you really mean it)."
-        )
-    if scenario is not None and scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
-    if rate != "max" and not (isinstance(rate, (int, float)) and rate > 0):
-        raise ValueError(
-            f"rate must be a positive number of events per second or 'max', not {rate!r}"
-        )
-    if events is not None and events < 0:
-        raise ValueError("events must be >= 0")
 
 
 class FakeZoom:
@@ -131,7 +105,7 @@ class FakeZoom:
         control_token: str | None = None,
         refuse_query_params: bool = False,
     ) -> None:
-        _check_arguments(host, allow_non_loopback, scenario, rate, events)
+        check_arguments(host, allow_non_loopback, scenario, rate, events)
         self.host = host
         self.port = port
         self.oauth_port = oauth_port
@@ -161,6 +135,10 @@ class FakeZoom:
             self.control_token, self.trigger, partial(consumer_action, self)
         )
         self.connections: list[FakeConnection] = []
+        #: build_connection answers played instead of Zoom's, one per new connection
+        self._build_answers: deque[tuple[str | bytes, bool]] = deque()
+        #: what heartbeats are answered with (None: Zoom's ``success:true, "live"``)
+        self.heartbeat_answer: str | bytes | None = None
         #: production consumers started with `start_consumer`, oldest first
         self.consumers: list[ProductionConsumer] = []
         self._accepted: list[FakeConnection] = []
@@ -487,6 +465,14 @@ class FakeZoom:
     def clear_oauth_faults(self) -> None:
         self.issuer.clear_faults()
 
+    def answer_build_connection(
+        self, frame: str | bytes, *, accept: bool = False, times: int = 1
+    ) -> None:
+        """The next `times` connections get `frame`, verbatim, as their build_connection
+        answer (an odd or hostile one).  With `accept` the fake then serves the connection
+        as accepted (events, heartbeats); without, it closes it with 1008, as after a refusal."""
+        self._build_answers.extend([(frame, accept)] * times)
+
     # -- the WebSocket ----------------------------------------------------------------------
     def _check_path(self, ws: ServerConnection, request: WsRequest) -> WsResponse | None:
         if urlsplit(request.path).path != WS_PATH:
@@ -507,18 +493,37 @@ class FakeZoom:
         conn.consumer = query.get(CONSUMER_QUERY, [None])[-1]
         self.connections.append(conn)
         self._active()
+        if self._build_answers:
+            frame, accept = self._build_answers.popleft()
+            if accept:
+                self._displace(conn)
+            await conn.send_raw(frame)
+            if not accept:
+                conn.refused_reason = "played"
+                await conn.close(CLOSE_REFUSED, "", "refused")
+                return
+            await self._accept(conn, token)
+            return
         refusal = self._refusal(subscription, token)
         if refusal is not None:
             conn.refused_reason = refusal
             await conn.send_envelope("build_connection", False, refusal)
             await conn.close(CLOSE_REFUSED, refusal, "refused")
             return
-        if self.one_connection_per_subscription:
-            for old in self.open_connections():
-                if old.subscription_id == subscription:
-                    self._spawn(old.close(CLOSE_DISPLACED, REASON_DISPLACED, "displaced"))
+        self._displace(conn)
         if not await conn.send_envelope("build_connection", True, f"session-{conn.id:06d}"):
             return
+        await self._accept(conn, token)
+
+    def _displace(self, conn: FakeConnection) -> None:
+        """One connection per subscription: the new one closes the old."""
+        if self.one_connection_per_subscription:
+            for old in self.open_connections():
+                if old.subscription_id == conn.subscription_id:
+                    self._spawn(old.close(CLOSE_DISPLACED, REASON_DISPLACED, "displaced"))
+
+    async def _accept(self, conn: FakeConnection, token: str) -> None:
+        """Serve a connection whose build_connection answer has gone out."""
         conn.accepted = True
         self._accepted.append(conn)
         self._accepted_changed.set()
@@ -560,7 +565,10 @@ class FakeZoom:
                     conn, INVALID_TOKEN, _HEARTBEAT_ANSWER_MODULE, CLOSE_REFUSED
                 )
                 return
-            if await conn.send_envelope(_HEARTBEAT_ANSWER_MODULE, True, "live"):
+            if self.heartbeat_answer is not None:
+                if await conn.send_raw(self.heartbeat_answer):
+                    conn.heartbeats_answered += 1
+            elif await conn.send_envelope(_HEARTBEAT_ANSWER_MODULE, True, "live"):
                 conn.heartbeats_answered += 1
 
     def _spawn(self, coro) -> None:

@@ -2,12 +2,15 @@
 
 - `json_line`: the event object exactly as Zoom sent it, plus ``_received_at`` (ISO 8601,
   UTC, milliseconds): `tail --json`, `export` (JSON lines) and the TUI's `e`, so a script
-  reads live and archived events alike;
+  reads live and archived events alike.  It is cut from the frame's own bytes
+  (`zoomtui.zoom.rawjson.event_text`), never parsed and written again: an event nested
+  1,024 deep or holding an integer beyond 64 bits comes out as it came in;
 - `human_line`: `tail`'s default line (local time, event, where, who, lag);
 - `csv_row`: one flat row per event for spreadsheets (`export --format csv`).
 
-Zoom's data is hostile: names stay on one line, and CSV cells that would start a formula
-get a leading ``'``.
+Zoom's data is hostile: a human line shows control characters as symbols (one line, no
+escape sequence reaches the terminal), and CSV cells that would start a formula get a
+leading ``'``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import time
 
 import orjson
 
+from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import ZoomEvent
+from zoomtui.zoom.rawjson import event_text, with_member
 
 CSV_COLUMNS = (
     "received_at",
@@ -45,8 +50,12 @@ def local_hms_ms(ts: float) -> str:
 
 def json_line(event: ZoomEvent) -> bytes:
     """The event object as Zoom sent it, plus `_received_at`, as one line of JSON."""
-    body = orjson.dumps(event.body)  # key order is kept; the body is always a non-empty object
-    return body[:-1] + b',"_received_at":"' + iso_utc_ms(event.received_at).encode() + b'"}\n'
+    received = b'"' + iso_utc_ms(event.received_at).encode() + b'"'
+    try:
+        text = event_text(event.stored_raw)
+    except Exception:  # a hand-made event whose frame is not Zoom's shape: its parsed body
+        text = orjson.dumps(event.body)
+    return with_member(text, "_received_at", received) + b"\n"
 
 
 def lag_text(lag: float) -> str:
@@ -81,8 +90,8 @@ def human_line(event: ZoomEvent) -> bytes:
     lag = event.lag
     if lag is not None and lag >= 2:
         parts.append(f"(lag {lag_text(lag)})")
-    # Names from Zoom are data: keep them on one line whatever they contain.
-    line = "  ".join(parts).replace("\n", " ").replace("\r", " ")
+    # Names from Zoom are data: on one line, and no escape sequence reaches the terminal.
+    line = visible_text("  ".join(parts))
     return line.encode("utf-8", errors="replace") + b"\n"
 
 

@@ -318,6 +318,11 @@ class TokenProvider:
         Zoom)."""
         self._token = None
 
+    def waive_wait(self) -> None:
+        """A person asked to try now: the next request does not wait out a Retry-After.
+        (The pause after failed requests still spaces them: pressing retry cannot flood.)"""
+        self._not_before = 0.0
+
     # -- the shared cache -------------------------------------------------------------
     async def _in_cache(self, op: Literal["load", "save", "drop"], *args: object) -> object:
         """One call on the shared cache, off the event loop.  The cache is a convenience: any

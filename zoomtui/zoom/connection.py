@@ -21,8 +21,9 @@ loop hands out after the next frame.
 
 The receive path is kept lean on purpose: per frame it calls `recv(False)` (the
 frame's UTF-8 as it came, see `ZoomSocket`), one clock read and one monotonic read,
-`parse_text_frame()`, two counter stores and a `yield`.  No per-frame timeouts: the
-dead-link timer lives in the keeper.
+one search per secret the connection holds (`HeldSecrets`: a frame that echoes one is
+masked before anything sees it), `parse_text_frame()`, two counter stores and a `yield`.
+No per-frame timeouts: the dead-link timer lives in the keeper.
 
 Displaced by another consumer of the subscription, it does not reconnect by itself unless
 the profile's `on_displaced` says so (`zoomtui.zoom.retries.Retries.displaced`): DISPLACED
@@ -34,6 +35,8 @@ moment and every reason and log message goes through `redact()`.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
 import random
 import time
@@ -44,7 +47,7 @@ from urllib.parse import urlsplit
 
 from websockets.exceptions import ConnectionClosed
 
-from zoomtui.redaction import mask_id, redact
+from zoomtui.redaction import HeldSecrets, mask_id, redact
 from zoomtui.settings import ConnectionSettings, DisplacedPolicy, SettingsError
 from zoomtui.zoom.auth import Token, TokenProvider
 from zoomtui.zoom.control import INTERRUPTED, Action, LinkControl
@@ -56,6 +59,7 @@ from zoomtui.zoom.retries import TRANSPORT_HINT, FailureKind, Retries, Verdict
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, TokenInfo, Update
 from zoomtui.zoom.zoomsocket import (
     OVERSIZE_FACTOR,
+    NoBuildConnection,
     Refused,
     ZoomSocket,
     open_socket,
@@ -163,6 +167,9 @@ class ZoomConnection:
         self._announced_token: Token | None = None
         self._rejected_token: Token | None = None
         self._ever_connected = False
+        secret = settings.client_secret.reveal()
+        basic = base64.b64encode(f"{settings.client_id}:{secret}".encode()).decode()
+        self._held = HeldSecrets(secret, basic)  # and each token, as it comes
 
     # -- public ----------------------------------------------------------------------
     @property
@@ -219,12 +226,17 @@ class ZoomConnection:
                 binary = ws.binary  # messages that came as binary frames (none, from Zoom)
                 ordinal, max_bytes, st = ws.received, self._max_frame, self.stats
                 pending, event_cls, on_other = self._pending, ZoomEvent, self._frames.take
+                held = self._held  # secrets we hold, masked in a frame that echoes one
                 try:
                     while True:
                         heartbeats.waiting_since = mono()
                         data = await recv(False)  # the UTF-8 as it came: see ZoomSocket
                         now = clock()
                         heartbeats.waiting_since = _INF
+                        for probe in held.probes:
+                            if probe in data:
+                                data = held.scrub(data)
+                                break
                         ordinal += 1
                         if binary:
                             item = parse_received(ws, data, ordinal, now, max_bytes)
@@ -292,6 +304,7 @@ class ZoomConnection:
             return None
         if self._state in (S.FAILED, S.STOPPED, S.IDLE, S.DISPLACED):
             self._retries.reset()
+        self.tokens.waive_wait()  # a person's connect or reconnect asks now, not in 10 min
         self._want_up = True
         self._delay = 0.0
         self.failure = None
@@ -528,6 +541,7 @@ class ZoomConnection:
 
     def _token_info(self, token: Token) -> TokenInfo:
         self._announced_token = token
+        self._held.hold(token.access_token.reveal())
         self.stats.token_expires_at = token.expires_at
         return TokenInfo(
             expires_at=token.expires_at,
@@ -558,19 +572,28 @@ class ZoomConnection:
 
     # -- connecting ------------------------------------------------------------------
     async def _handshake(self, token: Token) -> tuple[ZoomSocket, list[Update]] | Refused:
-        """Handshake, then wait for build_connection. Frames before it are kept, not lost."""
-        ws = await open_socket(
-            url_with_token(self.settings, token),
-            max_size=self._ws_max_size,
-            open_timeout=self._open_timeout,
-            close_timeout=self._close_timeout,
-        )
-        answer = await wait_for_build_connection(
-            ws,
-            timeout=self._open_timeout,
-            close_timeout=self._close_timeout,
-            max_bytes=self._max_frame,
-            clock=self._clock,
-            take=self._frames.take_early,
-        )
+        """Handshake, then wait for build_connection, within one deadline for both
+        (`open_timeout`), whatever the server trickles. Frames before it are kept, not lost."""
+        ws: ZoomSocket | None = None
+        try:
+            async with asyncio.timeout(self._open_timeout):
+                ws = await open_socket(
+                    url_with_token(self.settings, token),
+                    max_size=self._ws_max_size,
+                    open_timeout=self._open_timeout,
+                    close_timeout=self._close_timeout,
+                )
+                answer = await wait_for_build_connection(
+                    ws,
+                    timeout=self._open_timeout,
+                    close_timeout=self._close_timeout,
+                    max_bytes=self._max_frame,
+                    clock=self._clock,
+                    take=self._frames.take_early,
+                    held=self._held,
+                )
+        except TimeoutError:
+            if ws is None:
+                raise  # the handshake itself timed out
+            raise NoBuildConnection(self._open_timeout) from None  # the socket was aborted
         return answer if isinstance(answer, Refused) else (ws, answer)

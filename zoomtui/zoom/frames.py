@@ -1,10 +1,12 @@
 """What the connection does with a frame that is not an event, and the counters it keeps.
 
 Events go straight from the receive loop to the consumer; everything else comes here
-(`OtherFrames.take`): a malformed frame is reported, a heartbeat answer becomes a
-round-trip time, an invalid-token frame interrupts the link (a new token, then a new
-link), and any other envelope becomes a `Notice`.  Frames that come before
-build_connection go through `OtherFrames.take_early`, events included.
+(`OtherFrames.take`): a malformed frame is reported, a heartbeat answer that says
+`success: true` becomes a round-trip time (any other is a notice, and the heartbeat stays
+unanswered: the link is not healthy on Zoom's word), an invalid-token frame interrupts
+the link (a new token, then a new link), and any other envelope becomes a `Notice`.
+Frames that come before build_connection go through `OtherFrames.take_early`, events
+included.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class OtherFrames:
         if not isinstance(item, Envelope):  # pragma: no cover - events never get here
             return item
         kind = item.kind
-        if kind == KIND_HEARTBEAT:
+        if kind == KIND_HEARTBEAT and item.success is True:
             hb = self.heartbeats.answered(now)
             if hb is not None:
                 st.heartbeats += 1
@@ -86,16 +88,22 @@ class OtherFrames:
             return hb
         if kind == KIND_INVALID_TOKEN:
             self.interrupt(
-                f'Zoom says the access token is invalid ("{item.content_text}"); getting a new one',
+                f'Zoom says the access token is invalid ("{item.content_preview}"); getting a new one',
                 refresh_token=True,
                 invalid_token=True,
             )
             return None
         st.notices += 1
-        if kind == KIND_BUILD_CONNECTION:
-            text = f"build_connection again ({item.content_text})"
+        if kind == KIND_HEARTBEAT:  # an answer that does not say the link is healthy
+            said = "an error" if item.success is False else "an answer without success"
+            text = (
+                f'Zoom answered the heartbeat with {said} ("{item.content_preview}"); '
+                "the link is not counted as healthy"
+            )
+        elif kind == KIND_BUILD_CONNECTION:
+            text = f"build_connection again ({item.content_preview})"
         elif item.success is False:
-            text = f"Zoom reported an error in module {item.module!r}: {item.content_text}"
+            text = f"Zoom reported an error in module {item.module[:40]!r}: {item.content_preview}"
         else:
-            text = f"unknown module {item.module!r}"
+            text = f"unknown module {item.module[:40]!r}"
         return Notice(envelope=item, text=redact(text))

@@ -24,6 +24,9 @@ from typing import Any
 
 import orjson
 
+from zoomtui.zoom.rawjson import member_text, preview
+from zoomtui.zoom.subjects import subject_of
+
 #: Frames larger than this are refused as malformed (a setting in the connection).
 DEFAULT_MAX_FRAME_BYTES = 1 << 20
 
@@ -40,7 +43,7 @@ KIND_ERROR = "error"  # success:false, not about the token
 KIND_UNKNOWN = "unknown"  # a module we do not know: kept and shown, never fatal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Envelope:
     """A well-formed non-event frame."""
 
@@ -54,8 +57,50 @@ class Envelope:
 
     @property
     def content_text(self) -> str:
+        """The content as text: a string as it is, anything else as the frame wrote it.
+        Never raises: the content is not written out again (orjson writes only 254 of the
+        1,024 levels it reads)."""
         c = self.content
-        return c if isinstance(c, str) else orjson.dumps(c).decode()
+        if isinstance(c, str):
+            return c
+        text = member_text(self.raw, "content")
+        return text if text is not None else _describe(c)
+
+    @property
+    def content_preview(self) -> str:
+        """`content_text` cut to a length a message can hold (Zoom's text may be any size)."""
+        return preview(self.content_text)
+
+    def __repr__(self) -> str:  # never the content: it may be nested past what repr() can walk
+        return (
+            f"Envelope(module={self.module[:40]!r}, success={self.success!r}, "
+            f"kind={self.kind!r}, {len(self.raw):,} characters)"
+        )
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled (to the archive's writer process) as its frame's text: the content may nest
+        # past what pickle can walk (1,024 levels), and it is read again from that text.
+        return (_envelope_again, (self.module, self.success, self.raw, self.received_at, self.kind))
+
+
+def _envelope_again(
+    module: str, success: bool | None, raw: str, received_at: float, kind: str
+) -> Envelope:
+    """An unpickled `Envelope`: content and header read again from the frame's text."""
+    try:
+        env = orjson.loads(raw)
+        content, header = env.get("content"), env.get("header")
+    except (orjson.JSONDecodeError, AttributeError):
+        content, header = None, None
+    return Envelope(
+        module=module,
+        success=success,
+        content=content,
+        header=header if isinstance(header, dict) else {},
+        raw=raw,
+        received_at=received_at,
+        kind=kind,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,7 +391,7 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         topic = None
         # Not a meeting occurrence (user.*, account.*, team_chat.*, ...): say who or what
         # it is about.  Only here, so a meeting event pays one comparison for it.
-        subject = _subject_of(oget) if part is None else None
+        subject = subject_of(oget) if part is None else None
     else:
         subject = None
     return ZoomEvent(
@@ -364,54 +409,6 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         body=body,
         subject=subject,
     )
-
-
-#: where events that are not about a meeting keep their subject's email and name, in the
-#: order they are preferred (from Zoom's examples of each family)
-_SUBJECT_EMAILS = (
-    "email",
-    "user_email",
-    "contact_email",
-    "owner_email",
-    "host_email",
-    "visitor_email",
-)
-_SUBJECT_NAMES = (
-    "display_name",
-    "name",
-    "user_name",
-    "user_display_name",
-    "room_name",
-    "account_name",
-    "workspace_name",
-    "channel_name",
-    "whiteboard_name",
-    "session_name",
-    "space_name",
-    "visitor_name",
-)
-
-
-def _first_text(get: Any, keys: tuple[str, ...]) -> str | None:
-    for key in keys:
-        v = get(key)
-        if v.__class__ is str and v.strip():
-            return v.strip()
-    return None
-
-
-def _subject_of(get: Any) -> str | None:
-    """ "Jill Chill <jchill@example.com>", an email or a name from an event's object (its
-    `get`); None when it names none (the object id, `meeting_id`, then stands for it)."""
-    email = _first_text(get, _SUBJECT_EMAILS)
-    name = _first_text(get, _SUBJECT_NAMES)
-    if name is None:
-        first, last = get("first_name"), get("last_name")
-        full = " ".join(v.strip() for v in (first, last) if v.__class__ is str and v.strip())
-        name = full or None
-    if email is not None and name is not None:
-        return f"{name} <{email}>"
-    return email or name
 
 
 def parse_frame(

@@ -204,9 +204,10 @@ class Retries:
         return self.after_failure(reason)
 
     def refused(self, env: Envelope) -> Verdict:
-        """Zoom answered the opening with invalid-token or a failed build_connection."""
-        text = env.content_text
-        low = text.lower()
+        """Zoom answered the opening with invalid-token, or a build_connection that does not
+        say `success: true` (false, or not said: either way not an acceptance)."""
+        text = env.content_preview
+        low = env.content_text.lower()  # all of it: the preview may cut the word off
         if env.kind == KIND_INVALID_TOKEN or "token" in low:
             return self.token_refused(
                 f'Zoom refused the access token ("{text}"); getting a new one'
@@ -214,7 +215,12 @@ class Retries:
         sub = mask_id(self._settings.subscription_id)
         src = self._settings.sources.get("subscription_id")
         where = f" (from {src})" if src else ""
-        if "subscription" in low:
+        if env.success is None:  # not said either way: not an acceptance (see PROTOCOL.md)
+            reason = (
+                f"Zoom's build_connection answer for subscription {sub}{where} does not say "
+                f'success: "{text}"'
+            )
+        elif "subscription" in low:
             reason = f'Zoom refused subscription {sub}{where}: "{text}"'
         else:
             reason = f'Zoom refused the connection to subscription {sub}{where}: "{text}"'

@@ -13,13 +13,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.frames import Opcode
 
 from zoomtui import __version__
-from zoomtui.settings import ConnectionSettings
+from zoomtui.redaction import HeldSecrets
+from zoomtui.settings import ConnectionSettings, is_loopback_host
 from zoomtui.zoom.auth import Token
 from zoomtui.zoom.protocol import (
     KIND_BUILD_CONNECTION,
@@ -84,7 +85,8 @@ def parse_received(ws: ZoomSocket, data: bytes, ordinal: int, now: float, max_by
 
 @dataclass(slots=True)
 class Refused:
-    """Zoom answered the opening with invalid-token or an unsuccessful build_connection."""
+    """Zoom answered the opening with invalid-token, or a build_connection that does not
+    say `success: true`."""
 
     envelope: Envelope
 
@@ -114,8 +116,10 @@ async def open_socket(
     ws = await connect(
         url,
         # HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as httpx does (a proxy
-        # sees only CONNECT host:port; with wss:// the URL and its token stay in TLS)
-        proxy=True,
+        # sees only CONNECT host:port; with wss:// the URL and its token stay in TLS).  Never
+        # for this machine: a loopback ws:// carries the token in clear text, and a proxy
+        # would take it off the machine.
+        proxy=None if is_loopback_host(urlsplit(url).hostname or "") else True,
         ping_interval=None,  # Zoom uses its own heartbeat, not WebSocket pings
         max_size=max_size,
         open_timeout=open_timeout,
@@ -134,11 +138,13 @@ async def wait_for_build_connection(
     max_bytes: int,
     clock: Callable[[], float],
     take: Callable[[Parsed, float], Update | None],
+    held: HeldSecrets | None = None,
 ) -> list[Update] | Refused:
     """Read frames until Zoom accepts (build_connection) or refuses the connection.
 
     Frames before the answer are kept, not lost: `take(item, received_at)` turns each into
-    the update to hand out (or None), and the list of them is returned.  No answer within
+    the update to hand out (or None), and the list of them is returned.  A frame that
+    echoes a secret in `held` is masked first, as the receive loop does.  No answer within
     `timeout` raises `NoBuildConnection`; any other error aborts the socket.
     """
     early: list[Update] = []
@@ -147,11 +153,15 @@ async def wait_for_build_connection(
             while True:
                 data = await ws.recv(False)
                 now = clock()
+                if held is not None and held.found_in(data):
+                    data = held.scrub(data)
                 ws.received += 1
                 item = parse_received(ws, data, ws.received, now, max_bytes)
                 if isinstance(item, Envelope):
+                    # Only `success: true` accepts: an answer without it (content "Invalid
+                    # subscriptionId") says no more than a refusal does.
                     if item.kind == KIND_INVALID_TOKEN or (
-                        item.kind == KIND_BUILD_CONNECTION and item.success is False
+                        item.kind == KIND_BUILD_CONNECTION and item.success is not True
                     ):
                         await close_quietly(ws, close_timeout)
                         return Refused(item)

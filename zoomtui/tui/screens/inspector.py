@@ -3,7 +3,8 @@
 Shows the event as highlighted JSON (long arrays folded until `e`), the raw
 frame (`r`), receive time, Zoom's event time and the lag, the meeting and
 the participant.  `n`/`p` step through the *filtered* view without closing,
-`y` copies the event JSON and `Y` the raw frame.  Malformed frames show their
+`y` copies the event JSON (the event's own text, laid out: never parsed and written
+again, so every level and every digit is kept) and `Y` the raw frame.  Malformed frames show their
 reason and their bytes (escaped text, and a hex dump on `r`); gaps their
 interval.
 
@@ -38,9 +39,10 @@ from zoomtui.tui.widgets.event_log import (
     event_style,
     format_duration,
     format_lag,
-    visible_text,
 )
+from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+from zoomtui.zoom.rawjson import event_text, pretty_json
 
 #: arrays longer than this are folded to their first FOLD_SHOW items until expanded
 FOLD_AT = 20
@@ -49,6 +51,9 @@ FOLD_SHOW = 5
 LONG_STRING = 2000
 #: at most this many JSON lines are rendered (the copy is always whole)
 MAX_LINES = 20_000
+#: values nested deeper than this are shown folded (Zoom's data may nest 1,024 levels;
+#: the copy is always whole)
+MAX_DEPTH = 64
 #: raw frames / malformed bytes shown up to this size (the copy is always whole)
 RAW_SHOW = 64 * 1024
 HEX_SHOW = 4 * 1024
@@ -80,6 +85,7 @@ class JsonPrinter:
         self.styles = styles
         self.expand = expand
         self.folded = 0  # how many arrays/strings were folded (0: nothing to expand)
+        self.too_deep = 0  # how many values were folded for being nested past MAX_DEPTH
         self.cut = False  # stopped at MAX_LINES
         self.lines: list[Text] = [Text(end="")]
 
@@ -105,6 +111,10 @@ class JsonPrinter:
     def _value(self, value: Any, indent: int) -> None:
         put, s = self._put, self.styles
         if self.cut:
+            return
+        if indent >= MAX_DEPTH and isinstance(value, (dict, list)) and value:
+            self.too_deep += 1  # folded: the printer calls itself once per level
+            put("{…}" if isinstance(value, dict) else "[…]", s["fold"])
             return
         if isinstance(value, dict):
             if not value:
@@ -437,6 +447,13 @@ class InspectorScreen(ModalScreen[Row | None]):
                 body.append(Text(f"… cut at {MAX_LINES:,} lines (y copies the whole event)"))
             if printer.folded and not self.expand:
                 fields.append(("folded", Text(f"{printer.folded} long arrays/strings: e expands")))
+            if printer.too_deep:
+                fields.append(
+                    (
+                        "nested",
+                        Text(f"past {MAX_DEPTH} levels shown as […]: y copies the whole event"),
+                    )
+                )
             ev.release()  # the log keeps events compact; the body was needed only to draw
         raw_text = ev.raw if len(ev.raw) <= RAW_SHOW else ev.raw[:RAW_SHOW] + "…"
         raw_label = f"raw frame ({len(ev.raw.encode('utf-8', 'surrogatepass')):,} bytes)"
@@ -481,10 +498,7 @@ class InspectorScreen(ModalScreen[Row | None]):
     def action_copy_event(self) -> None:
         row = self.row
         if isinstance(row, ZoomEvent):
-            try:
-                text = orjson.dumps(row.body, option=orjson.OPT_INDENT_2).decode()
-            finally:
-                row.release()
+            text = copy_text(row)
             what = "event JSON"
         elif isinstance(row, MalformedFrame):
             text = row.raw.decode("utf-8", errors="backslashreplace")
@@ -517,6 +531,16 @@ class InspectorScreen(ModalScreen[Row | None]):
             f"{len(text):,} characters of {what} (if your terminal allows OSC 52).",
             title="Copied to the clipboard",
         )
+
+
+def copy_text(event: ZoomEvent) -> str:
+    """What `y` copies: the event as Zoom sent it, one member per line.  Laid out from the
+    event's own text, so nothing is lost to writing it again; the raw frame when even
+    that cannot be read (a hand-made event)."""
+    try:
+        return pretty_json(event_text(event.stored_raw).decode("utf-8", "replace"))
+    except Exception:
+        return event.raw
 
 
 def _fields(pairs: list[tuple[str, Text]]) -> Text:

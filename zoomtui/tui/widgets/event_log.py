@@ -46,6 +46,7 @@ from zoomtui.tui.theme import (
     rich_style_for,
 )
 from zoomtui.tui.widgets.scrolling import set_virtual_size
+from zoomtui.visible import visible_text  # re-exported: the panes import it from here
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
 
 #: rows loaded from the archive on start are drawn dimmed (and end at a HistoryMark line)
@@ -63,15 +64,6 @@ _NAME_STYLES: dict[str, str] = {
     "participant_admitted": "$text-success",
     "participant_put_in_waiting_room": "$text-warning",
 }
-
-# C0 controls and DEL shown as their Unicode control pictures: a name from Zoom
-# with an escape sequence or a newline must not move the terminal's cursor.
-_CONTROL_PICTURES = {c: 0x2400 + c for c in range(32)} | {0x7F: 0x2421}
-
-
-def visible_text(value: str) -> str:
-    """Zoom-supplied text made safe for one terminal cell row."""
-    return value.translate(_CONTROL_PICTURES)
 
 
 def event_style(name: str) -> str:
