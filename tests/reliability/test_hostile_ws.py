@@ -102,7 +102,14 @@ async def test_the_whole_opening_has_one_deadline_whatever_the_server_trickles()
             change = await rec.wait_for(outcome, "connected, or a retry")
             await rec.close()
     assert change.state is S.RECONNECTING, change
-    assert change.reason == f"no build_connection answer from 127.0.0.1:{server.port} within 2 s"
+    # Which phase the one deadline ends depends on how fast a loaded machine reads the
+    # trickle (usually the build_connection wait; the handshake when the machine is slow):
+    # either way the whole opening had 2 s, and the link never counted as connected.
+    host = f"127.0.0.1:{server.port}"
+    assert change.reason in (
+        f"no build_connection answer from {host} within 2 s",
+        f"the WebSocket handshake with {host} timed out",
+    ), change.reason
     assert conn.stats.connects == 0 and len(server.arrivals) == 1
 
 
