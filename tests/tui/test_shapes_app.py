@@ -14,7 +14,6 @@ from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
 
 SIZE = (160, 48)
-HB = 0.25
 
 USER_CREATED = {
     "event": "user.created",
@@ -45,7 +44,9 @@ MEETING_JOINED = {
 
 
 async def test_a_user_created_shows_its_email_and_user_finds_it(fake: FakeZoom, tui) -> None:
-    app = ZoomtuiApp(fake.settings(heartbeat_interval=HB), connection_options=tui.FAST)
+    # Zoom's own heartbeat: a short one lets a busy machine's stall read as a dead link, and
+    # the reconnect's line would then be the row the inspector opens
+    app = ZoomtuiApp(fake.settings(heartbeat_interval=tui.CALM_HB), connection_options=tui.FAST)
     async with app.run_test(size=SIZE) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         now_ms = round(time.time() * 1000)

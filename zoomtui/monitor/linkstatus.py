@@ -107,7 +107,7 @@ class LinkStatus:
 
     @property
     def can_connect(self) -> bool:
-        """A person's connect would start a connection (DISPLACED: after asking)."""
+        """A person's connect would start a connection (in DISPLACED it takes the subscription back)."""
         return self.state in CONNECTABLE
 
     def next_try_in(self, now: float) -> float | None:
