@@ -67,15 +67,14 @@ def command(
     parsed = _rate(rate)
 
     from zoomtui.redaction import install_log_redaction
-    from zoomtui.tui.app import DemoOptions, ZoomtuiApp
+    from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions, DemoOptions
 
     install_log_redaction()
     plan = plan_for(
         {}, archive=archive, history=history, no_history=no_history, default_history=None
     )
-    app = ZoomtuiApp(
-        demo=DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat),  # type: ignore[arg-type]
-        archive=plan,
-    )
+    demo = DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat)  # type: ignore[arg-type]
+    app = ZoomtuiApp(AppOptions(demo, archive=plan))
     app.run()
     sys.exit(app.return_code or 0)

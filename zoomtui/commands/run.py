@@ -60,18 +60,19 @@ def command(
         error = first_run.pop("reason", None) or str(exc)
 
     from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions, FirstRunOptions
 
     name = profile or "default"
     plan = plan_for(
         profile_values(name, path), archive=archive, history=history, no_history=no_history
     )
     app = ZoomtuiApp(
-        settings,
-        settings_error=error,
-        profile=name,
-        config_path=path,
-        first_run_options=first_run,
-        archive=plan,
+        AppOptions(
+            settings,
+            profile=name,
+            first_run=FirstRunOptions(reason=error or "", config_path=path, form=first_run),
+            archive=plan,
+        )
     )
     app.run()
     sys.exit(app.return_code or 0)
