@@ -379,6 +379,9 @@ async def soak(minutes: float, seed: int, rate: float, fault_every: float) -> in
         ws_url=info["ws_url"],
         heartbeat_interval=HEARTBEAT,
         max_frame_bytes=MAX_FRAME,
+        # the soak measures recovery from every fault, displacement included; by default
+        # zoomtui would wait for a person there instead
+        on_displaced="retake",
     )
     folder = Path(tempfile.mkdtemp(prefix="zoomtui-soak-"))
     monitor = Monitor(folder)

@@ -1,17 +1,18 @@
 """Helpers for the archive wiring and replay tests: realistic traffic for the quiet fake,
-what a tracker shows, what an event log shows, and bounded waits for a running app."""
+what a tracker shows, what an event log shows, and the TUI tests' waits."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from textual.pilot import Pilot
 
-from tests.tui.conftest import screen_text  # noqa: F401 - re-exported for the archive tests
-from tests.tui.conftest import wait_until as _wait_until
+from tests.tui.conftest import (  # noqa: F401 - re-exported for the archive tests
+    CALM_HB,
+    screen_text,
+    wait_until,
+)
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.fakezoom.scenario import scenario_events
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
@@ -21,8 +22,6 @@ from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 
 #: quick reconnects: the backoff after a cut is milliseconds
 FAST = {"backoff_base": 0.01, "backoff_cap": 0.05, "open_timeout": 5.0}
-#: heartbeat for app tests (a loaded 2-core box answers well within 1.5 of it)
-HB = 0.25
 
 
 def traffic(n: int, seed: int = 3, start: float | None = None) -> list[dict]:
@@ -101,10 +100,3 @@ def row_key(row: object) -> tuple:
 
 def visible_rows(log: EventLog) -> list[tuple]:
     return [row_key(r) for r in log]
-
-
-async def wait_until(
-    pilot: Pilot, predicate: Callable[[], object], timeout: float = 15.0, what: str = "condition"
-) -> None:
-    """The TUI tests' `wait_until`, with a longer default: these runs also load history."""
-    await _wait_until(pilot, predicate, timeout=timeout, what=what)

@@ -19,6 +19,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from keyring.errors import PasswordDeleteError
 
+from zoomtui.credentials.token_cache import MemoryTokenCache
+
 # --- credentials/config (issue 4) ---------------------------------------------------
 
 _ENV_TO_CLEAR = (
@@ -28,6 +30,9 @@ _ENV_TO_CLEAR = (
     "ZOOM_SUBSCRIPTION_ID",
     "ZOOMTUI_OAUTH_URL",
     "ZOOMTUI_WS_URL",
+    "ZOOMTUI_API_URL",
+    "ZOOMTUI_GRANT",
+    "ZOOMTUI_CLOUD",
     "ZOOMTUI_PROFILE",
     "ZOOMTUI_CONFIG",
     "ZOOMTUI_INSECURE_TRANSPORT",
@@ -68,7 +73,11 @@ def _isolate_user_dirs(
     # Subprocesses started by tests get no real keyring either.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setattr(keyring.core, "_keyring_backend", fail.Keyring())
+    # Tokens shared in this process's memory stay with the test that got them (a later
+    # fake may listen on the same port and know nothing of them).
+    MemoryTokenCache.clear()
     yield home
+    MemoryTokenCache.clear()
 
 
 class MemoryKeyring(KeyringBackend):

@@ -8,17 +8,41 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 
 import orjson
 
+from tests.waits import HANG_GUARD, awaited, guard
 from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, Update
 
-#: short enough to keep tests fast, long enough that a busy 2-core CI box does not see a
-#: dead link where there is none (1.5 intervals without a frame)
-HB = 0.2
+#: the heartbeat interval for tests about heartbeats and a dead link (1.5 intervals
+#: without a frame): short, so that a silence is noticed soon, yet longer than a stall of a
+#: loaded test process (a full garbage collection of a worker's heap, beside CPU hogs),
+#: which the dead-link timer cannot tell from Zoom's silence
+HB = 0.5
+#: the heartbeat interval for every other test: Zoom's own 30 s.  The dead-link timer also
+#: runs while this process is stalled, so with a short interval a loaded machine's stall
+#: reads as Zoom's silence: the link is dropped, and the events in flight with it.
+CALM_HB = 30.0
+
+
+class ShiftedClock:
+    """A clock (time.monotonic unless told otherwise), plus the seconds a test says have
+    passed: for durations the code measures (how long a link stayed up, a Retry-After
+    window) without sleeping them."""
+
+    def __init__(self, base: Callable[[], float] = time.monotonic) -> None:
+        self.base = base
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self.base() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
 
 
 class MaxRandom(random.Random):
@@ -49,9 +73,10 @@ class Recorder:
             self._changed.set()
         self._changed.set()
 
-    async def wait_for(self, pred: Callable[[list[Update]], object], timeout: float = 10.0):
-        """Wait until `pred(items)` is truthy; returns its value."""
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, pred: Callable[[list[Update]], object], what: str = "updates"):
+        """Wait until `pred(items)` is truthy (looked at again after each update); returns
+        its value."""
+        async with guard(what):
             while True:
                 got = pred(self.items)
                 if got:
@@ -62,19 +87,16 @@ class Recorder:
                 self._changed.clear()
                 await self._changed.wait()
 
-    async def wait_state(
-        self, state: ConnectionState, count: int = 1, timeout: float = 10.0
-    ) -> StateChanged:
+    async def wait_state(self, state: ConnectionState, count: int = 1) -> StateChanged:
         def pred(items):
             hits = [u for u in items if isinstance(u, StateChanged) and u.state is state]
             return hits[count - 1] if len(hits) >= count else None
 
-        return await self.wait_for(pred, timeout)
+        return await self.wait_for(pred, f"{state.value} #{count}")
 
     async def close(self) -> None:
         await self.conn.close()
-        async with asyncio.timeout(10):
-            await self.task
+        await awaited(self.task, "updates() to end after close()")
 
     # -- views -------------------------------------------------------------------
     @property
@@ -149,7 +171,7 @@ class ThreadedFake:
 
         self._thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
         self._thread.start()
-        if not ready.wait(10):
+        if not ready.wait(HANG_GUARD):
             raise RuntimeError("the fake Zoom did not start")
         return self
 
@@ -158,7 +180,7 @@ class ThreadedFake:
             r = fn(self.fake)
             return await r if asyncio.iscoroutine(r) else r
 
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(HANG_GUARD)
 
     def env(self, **changes: str) -> dict[str, str]:
         c = self.fake.credentials
@@ -175,4 +197,4 @@ class ThreadedFake:
 
     def __exit__(self, *exc: object) -> None:
         self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
+        self._thread.join(HANG_GUARD)

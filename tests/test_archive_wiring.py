@@ -7,7 +7,7 @@
 - history on start rebuilds the meeting tracker live had, and tail `--since` prints it;
 - `zoomtui export` and `zoomtui replay` work on what `zoomtui demo` recorded.
 
-Every wait is bounded; nothing asserts on speed.
+Every wait is on a condition the code signals (tests/waits.py); nothing asserts on speed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import io
 import os
 import signal
 import stat
+import time
 from pathlib import Path
 
 import orjson
@@ -24,8 +25,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.archivekit import (
+    CALM_HB,
     FAST,
-    HB,
     content_of,
     plan,
     screen_text,
@@ -35,6 +36,7 @@ from tests.archivekit import (
     wait_until,
 )
 from tests.connhelpers import ThreadedFake
+from tests.waits import awaited, until
 from zoomtui.cli import main
 from zoomtui.commands.archiving import plan_for, profile_values
 from zoomtui.commands.replay import replay_app
@@ -60,7 +62,7 @@ async def fake():
 
 
 def settings_for(fake: FakeZoom):
-    return fake.settings(heartbeat_interval=HB, profile=PROFILE)
+    return fake.settings(heartbeat_interval=CALM_HB, profile=PROFILE)
 
 
 def tui_app(fake: FakeZoom, base: Path, **kwargs) -> ZoomtuiApp:
@@ -69,6 +71,22 @@ def tui_app(fake: FakeZoom, base: Path, **kwargs) -> ZoomtuiApp:
         settings_for(fake), profile=PROFILE, connection=ConnectionOptions(FAST), **kwargs
     )
     return ZoomtuiApp(options)
+
+
+class Printed(io.BytesIO):
+    """What a command prints, with a signal each time it prints something."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = asyncio.Event()
+
+    def write(self, data) -> int:  # type: ignore[override]
+        n = super().write(data)
+        self.more.set()
+        return n
+
+    def lines(self) -> int:
+        return self.getvalue().count(b"\n")
 
 
 async def inject_all(fake: FakeZoom, events: list[dict]) -> None:
@@ -87,7 +105,7 @@ async def test_tail_archives_every_event_once_in_order_across_a_reconnect(
     fake: FakeZoom, tmp_path: Path
 ) -> None:
     archive = Archive(tmp_path / "tail.sqlite3", flush_interval=0.02)
-    out, err = io.BytesIO(), io.StringIO()
+    out, err = Printed(), io.StringIO()
     first, second = traffic(40), traffic(40, seed=4)
     task = asyncio.create_task(
         run_tail(
@@ -103,15 +121,13 @@ async def test_tail_archives_every_event_once_in_order_across_a_reconnect(
     )
     await fake.wait_for_connection()
     await inject_all(fake, first)
-    async with asyncio.timeout(10):
-        while out.getvalue().count(b"\n") < 40:  # all in before the cut (a cut loses bytes)
-            await asyncio.sleep(0.01)
+    # all in before the cut (a cut loses bytes)
+    await until(lambda: out.lines() >= 40, out.more, "the first 40 printed")
     await fake.cut()
     await fake.wait_for_connection(2)
     await fake.send_malformed()
     await inject_all(fake, second)
-    async with asyncio.timeout(20):
-        code = await task
+    code = await awaited(task, "tail to end after 80 events")
     assert code == 0
     assert archive.status == "closed"  # run_tail closed it
 
@@ -165,8 +181,7 @@ async def test_tail_says_once_that_the_archive_cannot_be_written_and_keeps_print
     )
     await fake.wait_for_connection()
     await inject_all(fake, traffic(5))
-    async with asyncio.timeout(10):
-        assert await task == 0
+    assert await awaited(task, "tail to end after 5 events") == 0
     assert out.getvalue().count(b"\n") == 5
     said = [line for line in err.getvalue().splitlines() if "archive:" in line]
     assert len(said) == 1 and "cannot be written" in said[0] and str(blocker) in said[0]
@@ -193,8 +208,7 @@ async def test_tail_since_prints_the_archived_events_first(fake: FakeZoom, tmp_p
     await fake.wait_for_connection()
     live = traffic(1, seed=9)
     await inject_all(fake, live)
-    async with asyncio.timeout(10):
-        assert await task == 0
+    assert await awaited(task, "tail to end after the live event") == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 13  # --count counts live events only
     assert [orjson.loads(x)["event"] for x in lines] == [e["event"] for e in events + live]
@@ -277,11 +291,32 @@ async def test_unwritable_archive_is_said_in_the_panel_and_events_keep_coming(
         assert len(list(app.event_log)) >= 20
 
 
+class StillMonotonic:
+    """The `time` module as the archive sees it, but for a monotonic clock that stands still
+    until the test moves it: the archive's 'start the writer again in 3 s' then comes when
+    the test says, not when a loaded machine happens to get there."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+
 async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
     fake: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the app looks at the archive every second: the writer stays away longer than that
+    # the writer stays away until the test has seen the app say so (the app looks at the
+    # archive once a second, however late a loaded machine runs that)
     monkeypatch.setattr(process_writer, "WRITER_RESTART_FIRST", 3.0)
+    archive_time = StillMonotonic()
+    monkeypatch.setattr(process_writer, "time", archive_time)
     app = tui_app(fake, tmp_path)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
@@ -299,6 +334,7 @@ async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
         assert "⚠ archive:" in text and "writer for" in text and "starts it again in 3 s" in text
         await inject_all(fake, events[10:20])  # while there is no writer: shown, not kept
         await wait_until(pilot, lambda: app.status.events == 20, what="events despite it")
+        archive_time.advance(3.0)  # the 3 s are over: the archive starts its writer again
         await wait_until(pilot, lambda: not app.panel.has_class("-archive-failed"), what="back")
         assert any(n.title == "Events are archived again" for n in app._notifications)
         await inject_all(fake, events[20:])
@@ -368,7 +404,7 @@ async def record_demo(seconds_of_events: int = 60) -> tuple[dict, int]:
     """Drive `zoomtui demo` (the real app, archive on) for a few seconds; quit."""
     app = ZoomtuiApp(
         AppOptions(
-            DemoOptions(seed=4, rate=40.0, heartbeat=0.5),
+            DemoOptions(seed=4, rate=40.0, heartbeat=CALM_HB),
             archive=plan_for({}, archive=None, history=False),
         )
     )
@@ -459,7 +495,8 @@ async def test_e_exports_the_filtered_view_owner_only_and_says_where(
         blocked.write_text("")
         fallback = tmp_path / "fallback"
         monkeypatch.setattr(app.main, "export_dirs", lambda: [blocked, fallback])
-        await pilot.pause(1.1)  # a new file name (it holds the second)
+        second = int(time.time())  # the first file's name holds the second it was made in
+        await wait_until(pilot, lambda: int(time.time()) > second, what="a new file name")
         await pilot.press("e")
         await wait_until(
             pilot,

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.connhelpers import ShiftedClock
 from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
 from zoomtui.fakezoom.httpserver import HttpServer, Request, Response
 from zoomtui.redaction import Secret, redact
@@ -105,7 +106,8 @@ async def test_rejected_credentials_are_classified_with_a_hint(change: str) -> N
 
 
 async def test_rate_limit_honours_retry_after_without_asking_again() -> None:
-    async with FakeZoom() as fake, TokenProvider(fake.settings()) as tokens:
+    clock = ShiftedClock(time.time)
+    async with FakeZoom() as fake, TokenProvider(fake.settings(), clock=clock) as tokens:
         fake.oauth_fault("429", retry_after=1)  # HTTP sends whole seconds
         with pytest.raises(RateLimited) as info:
             await tokens.get()
@@ -113,7 +115,7 @@ async def test_rate_limit_honours_retry_after_without_asking_again() -> None:
         with pytest.raises(RateLimited):  # still inside the window: no request sent
             await tokens.get()
         assert len(fake.token_requests) == 1
-        await asyncio.sleep(1.05)
+        clock.advance(1.05)  # the window is over
         assert (await tokens.get()).access_token
         assert [r.status for r in fake.token_requests] == [429, 200]
 

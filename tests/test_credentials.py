@@ -64,9 +64,13 @@ def test_profile_and_keyring_supply_everything(memory_keyring: MemoryKeyring) ->
         "subscription_id": "profile work",
         "oauth_url": "default",
         "ws_url": "default",
+        "api_url": "default",
+        "grant": "default",
+        "cloud": "default",
         "heartbeat_interval": "profile work",
         "max_frame_bytes": "default",
         "insecure_transport": "default",
+        "on_displaced": "default",
     }
 
 

@@ -10,8 +10,6 @@ from tests.connhelpers import ThreadedFake
 from zoomtui.commands.doctor import command
 from zoomtui.fakezoom import DEMO_CREDENTIALS
 
-pytestmark = pytest.mark.timeout(60)
-
 
 @pytest.fixture(scope="module")
 def tf():

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from websockets.sync.client import connect
 
+from tests.waits import HANG_GUARD
 from zoomtui.commands.fake_server import command
 
 NAMES = [
@@ -30,13 +31,13 @@ NAMES = [
 ]
 
 
-def read_lines(proc: subprocess.Popen, n: int, timeout: float = 10) -> list[str]:
-    """n lines of stdout, or fail after `timeout` (never hang the suite)."""
+def read_lines(proc: subprocess.Popen, n: int) -> list[str]:
+    """n lines of stdout, however long they take (the hang guard bounds the wait)."""
     fd = proc.stdout.fileno()
     sel = selectors.DefaultSelector()
     sel.register(fd, selectors.EVENT_READ)
     buf = b""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + HANG_GUARD
     while buf.count(b"\n") < n:
         left = deadline - time.monotonic()
         if left <= 0 or not sel.select(left):
@@ -71,7 +72,7 @@ def server():
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(5)
+            proc.wait(HANG_GUARD)
 
 
 def test_prints_exports_serves_a_client_and_stops_on_ctrl_c(server: subprocess.Popen) -> None:
@@ -91,19 +92,21 @@ def test_prints_exports_serves_a_client_and_stops_on_ctrl_c(server: subprocess.P
         env["ZOOMTUI_OAUTH_URL"],
         auth=(env["ZOOM_CLIENT_ID"], env["ZOOM_CLIENT_SECRET"]),
         data={"grant_type": "account_credentials", "account_id": env["ZOOM_ACCOUNT_ID"]},
-        timeout=5,
+        timeout=HANG_GUARD,
     )
     assert r.status_code == 200
     token = r.json()["access_token"]
     url = (
         f"{env['ZOOMTUI_WS_URL']}?subscriptionId={env['ZOOM_SUBSCRIPTION_ID']}&access_token={token}"
     )
-    with connect(url, open_timeout=5, close_timeout=1) as ws:
-        assert orjson.loads(ws.recv(timeout=5))["success"] is True
-        assert orjson.loads(ws.recv(timeout=5))["module"] == "message"  # the demo scenario runs
+    with connect(url, open_timeout=HANG_GUARD, close_timeout=1) as ws:
+        assert orjson.loads(ws.recv(timeout=HANG_GUARD))["success"] is True
+        assert (
+            orjson.loads(ws.recv(timeout=HANG_GUARD))["module"] == "message"
+        )  # the demo scenario runs
 
     server.send_signal(signal.SIGINT)
-    assert server.wait(10) == 0
+    assert server.wait(HANG_GUARD) == 0
     err = server.stderr.read().decode()
     assert "Traceback" not in err
     assert token not in err  # the tokens it issues are never logged

@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from tests.waits import HANG_GUARD, awaited
 from zoomtui.fakezoom import DEMO_CREDENTIALS as C
 from zoomtui.fakezoom import FakeZoom
 
@@ -25,7 +26,7 @@ async def fake():
 
 @pytest.fixture
 async def http():
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx.AsyncClient(timeout=HANG_GUARD) as client:
         yield client
 
 
@@ -57,29 +58,78 @@ async def test_each_request_gets_a_new_token_on_one_keep_alive_connection(fake, 
 
 
 async def test_token_ttl_is_configurable() -> None:
-    async with FakeZoom(token_ttl=120) as fake, httpx.AsyncClient(timeout=5) as http:
+    async with FakeZoom(token_ttl=120) as fake, httpx.AsyncClient(timeout=HANG_GUARD) as http:
         r = await http.post(fake.oauth_url, auth=AUTH, data=FORM)
         assert r.json()["expires_in"] == 120
         fake.token_ttl = 0.05
         token = (await http.post(fake.oauth_url, auth=AUTH, data=FORM)).json()["access_token"]
-        time.sleep(0.06)
+        time.sleep(0.06)  # time passing is what is tested (a sleep lasts at least this long)
         assert not fake.issuer.is_valid(token)
 
 
 async def test_new_token_revokes_old_when_asked() -> None:
-    async with FakeZoom(new_token_revokes_old=True) as fake, httpx.AsyncClient(timeout=5) as http:
+    async with (
+        FakeZoom(new_token_revokes_old=True) as fake,
+        httpx.AsyncClient(timeout=HANG_GUARD) as http,
+    ):
         a = (await http.post(fake.oauth_url, auth=AUTH, data=FORM)).json()["access_token"]
         b = (await http.post(fake.oauth_url, auth=AUTH, data=FORM)).json()["access_token"]
         assert not fake.issuer.is_valid(a) and fake.issuer.is_valid(b)
 
 
-async def test_params_in_query_string_are_refused(fake, http) -> None:
+async def test_params_in_query_string_are_refused_when_playing_the_2022_report(http) -> None:
+    async with FakeZoom(refuse_query_params=True) as fake:
+        r = await http.post(fake.oauth_url, auth=AUTH, params=FORM)
+        assert r.status_code == 400
+        assert r.json()["error"] == "invalid_request"
+        # even alongside a correct body
+        r = await http.post(fake.oauth_url, auth=AUTH, params=FORM, data=FORM)
+        assert r.status_code == 400
+        assert fake.tokens_issued == 0
+
+
+async def test_params_in_query_string_are_taken_as_zoom_samples_send_them(fake, http) -> None:
+    """zoom/websocket-js-sample posts `?grant_type=account_credentials&account_id=...` with no
+    body; Zoom's WebSocket docs post `?grant_type=client_credentials`."""
     r = await http.post(fake.oauth_url, auth=AUTH, params=FORM)
-    assert r.status_code == 400
-    assert r.json()["error"] == "invalid_request"
-    # even alongside a correct body
-    r = await http.post(fake.oauth_url, auth=AUTH, params=FORM, data=FORM)
-    assert r.status_code == 400
+    assert r.status_code == 200, r.text
+    assert isinstance(r.json()["scope"], str)
+    r = await http.post(fake.oauth_url, auth=AUTH, params={"grant_type": "client_credentials"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["scope"] == [
+        "meeting:read:admin",
+        "user:read:admin",
+        "webinar:read:admin",
+        "recording:read:admin",
+    ]
+    assert fake.issuer.is_valid(body["access_token"])
+    # the query string and a body together: a form body is still required to be a form
+    r = await http.post(fake.oauth_url, auth=AUTH, params=FORM, json=FORM)
+    assert r.status_code == 400 and "Content-Type" in r.json()["reason"]
+    assert [(q.status, q.grant) for q in fake.token_requests] == [
+        (200, "account_credentials"),
+        (200, "client_credentials"),
+        (400, None),
+    ]
+    assert fake.tokens_issued == 2
+
+
+async def test_client_credentials_needs_no_account_id(fake, http) -> None:
+    r = await http.post(fake.oauth_url, auth=AUTH, data={"grant_type": "client_credentials"})
+    assert r.status_code == 200 and isinstance(r.json()["scope"], list)
+    # and its credentials are checked all the same
+    r = await http.post(
+        fake.oauth_url, auth=(C.client_id, "wrong"), params={"grant_type": "client_credentials"}
+    )
+    assert (r.status_code, r.json()) == (400, INVALID_CLIENT)
+
+
+async def test_each_request_says_which_host_name_it_asked(fake, http) -> None:
+    await http.post(fake.oauth_url, auth=AUTH, data=FORM, headers={"Host": "zoomgov.com"})
+    await http.post(fake.oauth_url, auth=AUTH, data=FORM)
+    port = fake.oauth_url.split(":")[2].split("/")[0]
+    assert [q.host for q in fake.token_requests] == ["zoomgov.com", f"127.0.0.1:{port}"]
 
 
 @pytest.mark.parametrize("auth", [(C.client_id, "wrong"), ("someone-else", C.client_secret), None])
@@ -105,7 +155,7 @@ async def test_reject_credentials_switch(fake, http) -> None:
 
 
 async def test_wrong_grant_type(fake, http) -> None:
-    for form in ({**FORM, "grant_type": "client_credentials"}, {"account_id": C.account_id}):
+    for form in ({**FORM, "grant_type": "password"}, {"account_id": C.account_id}):
         r = await http.post(fake.oauth_url, auth=AUTH, data=form)
         assert r.status_code == 400
         assert r.json() == {"reason": "unsupported grant type", "error": "unsupported_grant_type"}
@@ -200,7 +250,7 @@ async def test_malformed_http_gets_400_and_a_closed_connection(fake) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", fake.oauth_port)
     writer.write(b"NONSENSE\r\n\r\n")
     await writer.drain()
-    data = await asyncio.wait_for(reader.read(), 2)
+    data = await awaited(reader.read(), "the answer")
     writer.close()
     assert data.startswith(b"HTTP/1.1 400 ")
 

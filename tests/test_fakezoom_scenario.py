@@ -219,3 +219,54 @@ def test_a_late_left_is_never_stamped_before_that_sessions_join() -> None:
         flags = {f for m in tracker.meetings.values() for f, n in m.flags.items() if n}
         assert "left without join" not in flags, rate
         assert "out of order" in flags  # the late lefts are still there
+
+
+# --- the "shapes" scenario: every shape seen in real captures ---------------------------------
+
+
+def test_the_shapes_scenario_plays_every_real_shape() -> None:
+    from zoomtui.fakezoom import shapes_events
+    from zoomtui.fakezoom.shapes import LATE_SECONDS
+    from zoomtui.monitor.meetings import MeetingTracker
+
+    bodies = list(shapes_events(T0, rate=20.0))
+    assert bodies == list(shapes_events(T0, rate=20.0))  # fixed: no randomness
+    names = [b["event"] for b in bodies]
+    assert "user.updated " in names  # a trailing space, as in one of Zoom's own examples
+    reasons = [part(b).get("leave_reason", "") for b in bodies]
+    assert any("<br>Reason: " in r for r in reasons)  # the documented form
+    assert any(" Reason : " in r for r in reasons)  # a space before the colon
+    guests = [part(b) for b in bodies if part(b).get("id") == ""]
+    assert guests and all(len(g["participant_uuid"]) == 36 for g in guests)  # GUIDs
+    (jbh,) = [b for b in bodies if b["event"] == "meeting.participant_jbh_joined"]
+    assert part(jbh) == {"user_name": "Early Bird"}  # only a name
+    first_end = names.index("meeting.ended")
+    after_end = [b for b in bodies[first_end:] if b["event"] == "meeting.participant_left"]
+    assert len(after_end) == 2 and {obj(b)["uuid"] for b in after_end} == {obj(bodies[0])["uuid"]}
+    assert [b for b in bodies if "event_ts" not in b] == [bodies[-1]]  # an end without a stamp
+    late = [b for b in bodies if "event_ts" in b and b["event_ts"] <= (T0 - LATE_SECONDS) * 1000]
+    assert [b["event"] for b in late] == ["user.deactivated"]
+    emails = [obj(b).get("email") for b in bodies if not b["event"].startswith("meeting.")]
+    assert "jchill@example.com" in emails and len([e for e in emails if e]) >= 3
+
+    # through the parser and the tracker: what a client should end up knowing
+    tracker = MeetingTracker()
+    events = []
+    for i, body in enumerate(bodies):
+        ev = parse_frame(message_frame(body), T0 + i / 20.0 + 0.05)
+        assert isinstance(ev, ZoomEvent), body
+        events.append(ev)
+        tracker.apply(ev)
+    assert [e.name for e in events if e.name == "user.updated"] == ["user.updated"]
+    by_topic = {m.topic: m for m in tracker.meetings.values()}
+    assert set(by_topic) == {"Shapes review", "Office hours"}
+    review, office = by_topic["Shapes review"], by_topic["Office hours"]
+    assert not review.is_live and not office.is_live
+    assert {p.display_name: p.leave_reason for p in review.participants.values()} == {
+        "Rosa Quintero": "Host ended the meeting.",
+        "Guest 4821": "Host ended the meeting.",
+        "iPhone": "lost connection, network issue.",
+    }
+    assert review.problems() == [] and office.problems() == []
+    (bird,) = office.participants.values()  # the name-only jbh and the join with ids: one
+    assert bird.display_name == "Early Bird" and bird.participant_uuid is not None

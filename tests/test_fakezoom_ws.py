@@ -15,6 +15,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 from websockets.protocol import State
 
+from tests.waits import HANG_GUARD, awaited, guard
 from zoomtui.fakezoom import DEMO_CREDENTIALS as C
 from zoomtui.fakezoom import MALFORMED_KINDS, FakeZoom, scenario_events
 from zoomtui.fakezoom.server import (
@@ -41,11 +42,18 @@ HEARTBEAT_ANSWER = '{"module":"heartbeat","success":true,"content":"live","heade
 
 def client(url: str, **kw) -> connect:
     # What the real client does: no protocol pings (Zoom uses the application heartbeat).
-    return connect(url, open_timeout=3, close_timeout=1, ping_interval=None, **kw)
+    return connect(url, open_timeout=HANG_GUARD, close_timeout=1, ping_interval=None, **kw)
 
 
-async def recv(ws: ClientConnection, timeout: float = 2) -> str | bytes:
-    return await asyncio.wait_for(ws.recv(), timeout)
+async def recv(ws: ClientConnection) -> str | bytes:
+    return await awaited(ws.recv(), "a frame")
+
+
+async def nothing_before_a_heartbeat_answer(ws: ClientConnection) -> None:
+    """Nothing is on its way to the client: a heartbeat sent now is answered next (the fake
+    answers in order, on the same socket)."""
+    await ws.send(HEARTBEAT_REQUEST)
+    assert await recv(ws) == HEARTBEAT_ANSWER
 
 
 async def recv_json(ws: ClientConnection) -> dict:
@@ -64,7 +72,7 @@ async def drain(ws: ClientConnection) -> None:
     """Read what a flood left in the buffers until the cut shows. (A client that stops reading
     mid-flood and calls close() waits out its close_timeout: the close is behind the data.)"""
     with contextlib.suppress(ConnectionClosed):
-        async with asyncio.timeout(5):
+        async with guard("the cut to reach the client"):
             async for _ in ws:
                 pass
 
@@ -129,6 +137,8 @@ async def test_token_in_a_header_not_the_query_is_token_is_empty(fake) -> None:
 async def test_expired_token_is_refused() -> None:
     async with FakeZoom(token_ttl=0.05) as fake:
         token = fake.issue_token()
+        # time passing is what is tested: a sleep lasts at least this long, on the same
+        # monotonic clock as the token's lifetime, however loaded the machine
         await asyncio.sleep(0.08)
         async with client(fake.ws_url_for(token)) as ws:
             frame = parse_frame(await recv(ws), 0.0)
@@ -202,7 +212,7 @@ async def test_each_malformed_kind_is_malformed_for_the_parser(fake, kind) -> No
         await fake.wait_for_connection()
         await fake.send_malformed(kind=kind)
         if kind == "not_utf8":  # a text frame websockets cannot decode: taken as it came
-            data = await asyncio.wait_for(ws.recv(decode=False), 2)
+            data = await awaited(ws.recv(decode=False), "the frame")
             parsed = parse_text_frame(data, 0.0)
             assert "not valid UTF-8" in parsed.reason and b"Bj\xf6rn" in data
         else:
@@ -297,9 +307,12 @@ async def test_go_silent_stops_heartbeat_answers_and_events_but_stays_open(fake)
         fake.go_silent()
         await ws.send(HEARTBEAT_REQUEST)
         assert await fake.inject({"event": "user.created", "event_ts": 1}) == 0
-        with pytest.raises(TimeoutError):
-            await recv(ws, timeout=0.3)
-        assert conn.open and conn.heartbeats_received == 1 and conn.heartbeats_answered == 0
+        async with guard("the heartbeat at the fake"):
+            await fake.wait_until(lambda: conn.heartbeats_received == 1)
+        # taken in, not answered, and nothing else sent: only build_connection went out
+        assert conn.open and conn.heartbeats_answered == 0 and conn.frames_sent == 1
+        conn.silent = False  # speaking again: the first frame the client gets is the answer
+        await nothing_before_a_heartbeat_answer(ws)
 
 
 @pytest.mark.parametrize("wording", ["Invalid Token", "Token is invalid"])
@@ -313,6 +326,40 @@ async def test_send_invalid_token_then_close(fake, wording) -> None:
             frame.kind == KIND_INVALID_TOKEN and frame.success is False and frame.content == wording
         )
         assert await closed_code(ws) == CLOSE_REFUSED
+
+
+@pytest.mark.parametrize(
+    ("module", "success", "sent"),
+    [
+        ("heartbeat", None, {"module": "heartbeat", "content": "Invalid Token", "header": {}}),
+        ("message", True, {"module": "message", "success": True, "content": "Invalid Token"}),
+    ],
+)
+async def test_the_invalid_token_text_in_any_module_with_any_success(
+    fake, module, success, sent
+) -> None:
+    """Zoom has sent the text without `success`, and with `success:true`: the fake plays it,
+    and can leave the connection open so the client must act on the text alone."""
+    async with client(fake.ws_url_for(fake.issue_token())) as ws:
+        await recv(ws)
+        conn = await fake.wait_for_connection()
+        await fake.send_invalid_token(module=module, success=success, close=False)
+        frame = await recv_json(ws)
+        assert {k: frame[k] for k in sent} == sent and ("success" in frame) == (success is not None)
+        assert parse_frame(orjson.dumps(frame).decode(), 0.0).kind == KIND_INVALID_TOKEN
+        assert conn.open and conn.ended_by is None
+
+
+async def test_the_shapes_scenario_is_served_then_ends() -> None:
+    async with FakeZoom(scenario="shapes", rate="max") as fake:
+        async with client(fake.ws_url_for(fake.issue_token())) as ws:
+            await recv(ws)
+            conn = await fake.wait_for_connection()
+            names = [orjson.loads((await recv_json(ws))["content"])["event"] for _ in range(17)]
+            # the end is the fake's own word: its scenario is done, and it sent no more
+            await fake.wait_until(lambda: fake.scenario_done)
+        assert names[0] == "meeting.started" and "user.updated " in names
+        assert len(conn.sent_events) == 17
 
 
 async def test_idle_timeout_closes_a_connection_without_heartbeats() -> None:
@@ -329,7 +376,7 @@ async def test_idle_timeout_closes_a_connection_without_heartbeats() -> None:
 async def test_faults_without_an_open_connection_say_so(fake) -> None:
     with pytest.raises(LookupError):
         await fake.cut()
-    with pytest.raises(TimeoutError):
+    with pytest.raises(TimeoutError):  # nothing connects: the wait ends only by its timeout
         await fake.wait_for_connection(timeout=0.05)
 
 
@@ -426,8 +473,10 @@ async def test_paced_scenario_sends_at_the_rate_and_stops_after_n_events() -> No
         assert all(isinstance(e, ZoomEvent) for e in events)
         ts = [e.event_ts_ms for e in events[:4]]  # the 5th+ may be a deliberately late one
         assert ts == sorted(ts) and ts[1] - ts[0] == 10
-        with pytest.raises(TimeoutError):
-            await recv(ws, timeout=0.2)
+        async with guard("the scenario to end"):
+            await fake.wait_until(lambda: fake.scenario_done)
+        await nothing_before_a_heartbeat_answer(ws)
+        assert (await fake.wait_for_connection()).frames_sent == 1 + 5 + 1
 
 
 async def test_paced_stream_belongs_to_the_subscription_and_loses_what_nobody_heard() -> None:
@@ -435,7 +484,8 @@ async def test_paced_stream_belongs_to_the_subscription_and_loses_what_nobody_he
         ws = await open_session(fake)
         first = [orjson.loads(await recv(ws))["content"] for _ in range(3)]
         await ws.close()
-        await asyncio.sleep(0.15)  # about 30 events happen while nobody listens
+        async with guard("events to happen while nobody listens"):
+            await fake.wait_until(lambda: fake.events_lost > 5)
         ws = await open_session(fake)
         nxt = orjson.loads(await recv(ws))["content"]
         await ws.close()
@@ -446,8 +496,8 @@ async def test_paced_stream_belongs_to_the_subscription_and_loses_what_nobody_he
 async def test_quiet_scenario_sends_nothing(fake) -> None:
     async with client(fake.ws_url_for(fake.issue_token())) as ws:
         await recv(ws)
-        with pytest.raises(TimeoutError):
-            await recv(ws, timeout=0.2)
+        await nothing_before_a_heartbeat_answer(ws)
+        assert (await fake.wait_for_connection()).frames_sent == 2
 
 
 @pytest.mark.skipif(
@@ -479,7 +529,7 @@ async def test_heartbeats_are_answered_during_a_max_rate_flood() -> None:
         client(fake.ws_url_for(fake.issue_token())) as ws,
     ):
         await recv(ws)
-        assert orjson.loads(await recv(ws, timeout=10))["module"] == "message"  # the flood began
+        assert orjson.loads(await recv(ws))["module"] == "message"  # the flood began
         await ws.send(HEARTBEAT_REQUEST)
         seen = 1
         while await recv(ws) != HEARTBEAT_ANSWER:
@@ -496,6 +546,6 @@ async def test_a_huge_paced_rate_with_nobody_connected_does_not_starve_the_loop(
         ws = await open_session(fake)
         await fake.cut()
         await drain(ws)
-        await asyncio.sleep(0.05)  # the loop is still ours while the pump drops events
-        assert fake.events_lost > 0
+        async with guard("events dropped while the loop is still ours"):
+            await fake.wait_until(lambda: fake.events_lost > 0)
         await ws.close()

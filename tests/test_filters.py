@@ -280,7 +280,49 @@ def test_user_by_name_email_or_participant_key() -> None:
     assert _names("user:corp.example") == ["Bo Berg"]
     assert _names("user:pu-bo") == ["Bo Berg"]  # participant_key
     assert _names("user:weekly") == []  # a topic is not a person
-    assert _names("user:dee") == []  # user.updated has an email, but no participant
+    # user.updated has no participant: its subject (object.email) is the person it is about
+    assert _names("user:dee") == ["user.updated"]
+
+
+JILL = parse(
+    {
+        "event": "user.created",
+        "event_ts": 1706123456789,
+        "payload": {
+            "account_id": "A1",
+            "operator": "admin@example.com",
+            "object": {
+                "id": "KdYKjnimT4KPd8FFgQt9FQ",
+                "first_name": "Jill",
+                "last_name": "Chill",
+                "email": "jchill@example.com",
+                "type": 1,
+            },
+        },
+    }
+)
+
+
+def test_user_and_free_words_find_the_subject_of_a_user_event() -> None:
+    rows = [*EVENTS, JILL]
+    for text in ("user:jchill@example.com", "jchill", "user:jchill", 'user:"jill chill"'):
+        assert _names(text, rows) == ["user.created"], text
+    assert _names("-user:jchill", rows) == [
+        "Ana",
+        "Bo Berg",
+        "Cy",
+        "meeting.started",
+        "user.updated",
+    ]
+    assert _names("meeting:jchill", rows) == []  # a person is not a meeting
+    assert _names("user:admin", rows) == []  # the operator did it; it is not about them
+
+
+def test_type_matches_an_event_name_sent_with_a_trailing_space() -> None:
+    ev = parse({"event": "user.updated ", "event_ts": 1, "payload": {"object": {"id": "u"}}})
+    for text in ("type:user.updated", "type:updated", "family:user", "-type:*_created"):
+        assert compile_filter(text).matches(ev), text
+    assert compile_filter(filter_for_type(ev)).matches(ev)
 
 
 def test_negation_and_conjunction() -> None:
@@ -456,6 +498,18 @@ def test_every_sample_filters_without_raising_and_finds_itself() -> None:
     assert counts["family:webinar"] >= 25
     assert counts["user:jill"] >= 20
     assert counts["meeting:1234567890"] >= 40
+
+
+def test_the_samples_user_created_is_found_by_its_email_and_a_word_of_it() -> None:
+    if not SAMPLES.is_dir():
+        pytest.skip(SAMPLES_MISSING)
+    row = parse_frame(message_frame((SAMPLES / "user.created.json").read_text()), T0)
+    assert isinstance(row, ZoomEvent)
+    for text in ("user:jchill@example.com", "jchill", "user:jchill", "type:user.created"):
+        assert compile_filter(text).matches(row), text
+    trimmed = SAMPLES / "revenue_accelerator.conversation_analysis_completed.json"
+    row = parse_frame(message_frame(trimmed.read_text()), T0)
+    assert compile_filter("type:revenue_accelerator.conversation_analysis_completed").matches(row)
 
 
 # --- a reference implementation and hypothesis --------------------------------------------

@@ -9,6 +9,7 @@ CORE = [
     "zoomtui.zoom.protocol",
     "zoomtui.zoom.updates",
     "zoomtui.zoom.auth",
+    "zoomtui.zoom.tokens",
     "zoomtui.zoom.connection",
     "zoomtui.monitor.filters",
     "zoomtui.monitor.meetings",
@@ -25,6 +26,7 @@ CORE = [
     "zoomtui.fakezoom",
     "zoomtui.settings",
     "zoomtui.credentials",
+    "zoomtui.credentials.token_cache",
     "zoomtui.config",
     "zoomtui.redaction",
 ]

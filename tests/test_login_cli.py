@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from keyrings_alt_fake import PlaintextKeyring
 
 from tests.conftest import MemoryKeyring
+from tests.waits import HANG_GUARD
 from zoomtui import config as cfg
 from zoomtui import credentials as cred
 from zoomtui.cli import main
@@ -316,7 +317,7 @@ def test_headless_login_output(tmp_path: Path) -> None:
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
     assert proc.returncode == 3
     assert proc.stdout == ""

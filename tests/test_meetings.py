@@ -683,3 +683,109 @@ def test_live_meetings_last_heard_of_before_a_gap_are_bounded() -> None:
     gone = t.prune(1003.0 + 3600)
     assert gone == {"b==", "c=="}
     assert set(t.meetings) == {"quiet==", "after=="}
+
+
+# --- shapes seen in real captures (PROTOCOL.md section 3, "new") -------------------------------
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Ana left the meeting.<br>Reason: Host ended the meeting.",  # the documented form
+        "left the meeting. Reason : Host ended the meeting.",  # a space before the colon
+        "left the meeting. reason:Host ended the meeting.",
+    ],
+)
+def test_both_leave_reason_forms_show_just_the_reason(reason: str) -> None:
+    tracker = track(joined("ana", 1), left("ana", 2, reason=reason))
+    assert only(tracker).participants["PU-ana"].leave_reason == "Host ended the meeting."
+
+
+def test_guests_with_an_empty_id_are_told_apart_by_participant_uuid() -> None:
+    guest_a = {"user_id": "16778301", "user_name": "Guest 4821", "id": "", "email": ""}
+    guest_b = {"user_id": "16778302", "user_name": "iPhone", "id": "", "email": ""}
+    guest_a["participant_uuid"] = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+    guest_b["participant_uuid"] = "a7b8c9d0-e1f2-4a3b-9c4d-5e6f7a8b9c0d"
+    tracker = track(started(0), joined(guest_a, 5), joined(guest_b, 6))
+    m = only(tracker)
+    # the empty id joins nobody to anybody: two guests, each under their GUID
+    assert set(m.participants) == {
+        "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        "a7b8c9d0-e1f2-4a3b-9c4d-5e6f7a8b9c0d",
+    }
+    assert m.current_count == 2 and m.problems() == []
+    tracker.apply(left(guest_b, 9, reason="iPhone left the meeting.<br>Reason: lost connection."))
+    assert who(m) == {"Guest 4821": "in", "iPhone": "left (lost connection.)"}
+
+
+def _jbh_by_name(name: str, t: float) -> ZoomEvent:
+    """participant_jbh_joined as seen in real captures: the participant is only a name."""
+    return parse(
+        {
+            "event": "meeting.participant_jbh_joined",
+            "event_ts": ms(t),
+            "payload": {"object": meeting_object(participant={"user_name": name})},
+        }
+    )
+
+
+def test_join_before_host_with_only_a_name_is_tracked_by_that_name() -> None:
+    tracker = track(_jbh_by_name("Early Bird", 3))
+    m = only(tracker)
+    (p,) = m.participants.values()
+    assert p.display_name == "Early Bird" and p.is_in and m.current_count == 1
+    assert "participant without id" not in m.flags  # a name is enough for this event
+    # two name-only events of one person at the same stamp are a duplicate; two people not
+    tracker.apply(_jbh_by_name("Early Bird", 3))
+    tracker.apply(_jbh_by_name("Night Owl", 3))
+    assert m.flags["duplicate"] == 1 and m.current_count == 2
+
+
+def test_a_name_only_join_before_host_and_the_join_with_ids_are_one_person() -> None:
+    full = {"user_id": "u9", "user_name": "Early Bird", "id": "", "participant_uuid": "PU-eb"}
+    evs = [_jbh_by_name("Early Bird", 3), started(4), joined(full, 5)]
+    for order in itertools.permutations(evs):
+        m = only(track(*order))
+        assert list(m.participants) == ["PU-eb"], order
+        bird = m.participants["PU-eb"]
+        assert bird.is_in and bird.rejoin_count == 0 and m.current_count == 1, order
+        assert bird.first_join_ms == ms(3), order
+
+
+def test_a_participant_event_with_only_a_name_is_still_flagged() -> None:
+    # Only the join-before-host events come that bare; a bare join is a data problem.
+    m = only(track(joined({"user_name": "Nobody"}, 3)))
+    assert m.participants == {} and m.flags["participant without id"] == 1
+
+
+def test_leaves_after_meeting_ended_keep_their_reason_and_are_not_late() -> None:
+    reason = "left the meeting. Reason : Host ended the meeting."
+    tracker = track(started(0), joined("ana", 10), joined("bo", 20), ended(100))
+    m = only(tracker)
+    tracker.apply(left("ana", 100, ts=102, reason=reason))
+    tracker.apply(left("bo", 101, ts=103, reason=reason))
+    assert who(m) == {
+        "Ana": "left (Host ended the meeting.)",
+        "Bo": "left (Host ended the meeting.)",
+    }
+    assert m.current_count == 0 and m.flags["late"] == 0 and m.problems() == []
+
+
+def test_an_event_two_hours_late_lands_in_its_place() -> None:
+    tracker = track(started(0), joined("ana", 10), left("ana", 600))
+    m = only(tracker)
+    # Bo's join happened at 20 s and reaches us two hours later, after Ana left
+    late = parse(
+        {
+            "event": "meeting.participant_joined",
+            "event_ts": ms(20),
+            "payload": {
+                "object": meeting_object(participant={**person("bo"), "join_time": at(20)})
+            },
+        },
+        received=T0 + 20 + 7200,
+    )
+    assert late.lag == 7200
+    tracker.apply(late)
+    assert who(m) == {"Ana": "left (left the meeting)", "Bo": "in"}
+    assert m.peak_count == 2 and m.current_count == 1

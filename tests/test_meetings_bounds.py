@@ -190,7 +190,7 @@ def test_reordered_within_the_kept_window_ends_like_everything_kept(
 
 
 def test_dedupe_memory_is_bounded_and_an_old_resend_changes_nothing() -> None:
-    from zoomtui.monitor import meetings
+    from zoomtui.monitor.meetings import meeting as meetings
 
     # One person coming and going all day: the dedupe memory stays bounded (it grows
     # with the number of people instead, so a webinar's waves are remembered whole).
@@ -210,7 +210,7 @@ def test_dedupe_memory_is_bounded_and_an_old_resend_changes_nothing() -> None:
 
 
 def test_a_webinar_remembers_both_waves_for_dedupe() -> None:
-    from zoomtui.monitor import meetings
+    from zoomtui.monitor.meetings import meeting as meetings
 
     n = meetings._SEEN_GENERATION + 500
     tracker = MeetingTracker()

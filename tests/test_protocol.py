@@ -159,6 +159,111 @@ def test_envelopes(frame: str, kind: str, success: bool | None) -> None:
     assert r.success is success
 
 
+# --- shapes seen in real captures (PROTOCOL.md sections 2-3, "new") -------------------------
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # success left out: ZoomNet takes it as true, and this is no healthy heartbeat
+        '{"module":"heartbeat","content":"Invalid Token"}',
+        envelope_frame("heartbeat", True, "Invalid Token"),
+        # "success":true in a message frame: the text, not a malformed event
+        envelope_frame("message", True, "Token is invalid"),
+        '{"module":"message","content":"token is INVALID"}',
+        envelope_frame("message", True, '"Invalid Token"'),  # the text as a JSON string
+        envelope_frame("build_connection", True, "Invalid Token"),
+        envelope_frame("something_new", True, "your token is invalid"),
+    ],
+)
+def test_the_invalid_token_text_wherever_it_appears_whatever_success_says(frame: str) -> None:
+    for r in (parse_frame(frame, NOW), parse_text_frame(frame.encode(), NOW)):
+        assert isinstance(r, Envelope), r
+        assert r.kind == KIND_INVALID_TOKEN
+
+
+def test_an_event_that_mentions_an_invalid_token_is_still_an_event() -> None:
+    body = json.loads(json.dumps(JOINED))
+    body["payload"]["object"]["topic"] = "Postmortem: Invalid Token errors"
+    ev = parse_frame(message_frame(body), NOW)
+    assert isinstance(ev, ZoomEvent) and ev.topic == "Postmortem: Invalid Token errors"
+    hb = parse_frame(envelope_frame("heartbeat", True, "live"), NOW)
+    assert isinstance(hb, Envelope) and hb.kind == KIND_HEARTBEAT
+    other = parse_frame('{"module":"message","success":true,"content":"not an event"}', NOW)
+    assert isinstance(other, MalformedFrame) and "not JSON" in other.reason
+
+
+def test_a_trailing_space_in_the_event_name_is_trimmed() -> None:
+    body = {"event": "user.updated ", "event_ts": 1, "payload": {"object": {"id": "u1"}}}
+    ev = parse_frame(message_frame(body), NOW)
+    assert isinstance(ev, ZoomEvent)
+    assert ev.name == "user.updated" and ev.family == "user"
+    assert ev.body["event"] == "user.updated "  # the event as Zoom sent it is kept as sent
+
+
+def _object_event(name: str, obj: object) -> ZoomEvent:
+    body = {"event": name, "event_ts": 1, "payload": {"account_id": "A1", "object": obj}}
+    ev = parse_frame(message_frame(body), NOW)
+    assert isinstance(ev, ZoomEvent)
+    return ev
+
+
+def test_events_not_about_a_meeting_carry_their_subject() -> None:
+    user = _object_event(
+        "user.created",
+        {
+            "id": "KdYKjnimT4KPd8FFgQt9FQ",
+            "first_name": "Jill",
+            "last_name": "Chill",
+            "display_name": "Jill Chill",
+            "email": "jchill@example.com",
+            "type": 1,
+        },
+    )
+    assert user.subject == "Jill Chill <jchill@example.com>"
+    assert "jchill@example.com" in user.search_text and "jill chill" in user.search_text
+    assert user.meeting_id == "KdYKjnimT4KPd8FFgQt9FQ"  # the object id, as before
+    # an email alone, a name alone, first and last names, none at all
+    assert _object_event("user.updated", {"id": "u", "email": "d@x.io"}).subject == "d@x.io"
+    chat = _object_event("team_chat.channel_archived", {"id": "c1", "name": "eng-oncall"})
+    assert chat.subject == "eng-oncall"
+    names = _object_event("user.deleted", {"id": "u", "first_name": "Pat", "last_name": "Lee"})
+    assert names.subject == "Pat Lee"
+    assert _object_event("account.settings_updated", {"id": "a", "settings": {}}).subject is None
+    # hostile: any type where a text is expected is no subject; blank text neither
+    odd = _object_event("user.updated", {"email": {"x": 1}, "name": 7, "display_name": "  "})
+    assert odd.subject is None
+    assert _object_event("user.updated", ["not", "an", "object"]).subject is None
+
+
+def test_meeting_events_have_no_subject() -> None:
+    ev = parse_frame(message_frame(JOINED), NOW)
+    assert isinstance(ev, ZoomEvent) and ev.subject is None
+    started = _object_event("meeting.started", {"id": "1", "uuid": "u==", "topic": "Sync"})
+    assert started.subject is None
+
+
+def test_a_guest_with_an_empty_id_is_known_by_participant_uuid() -> None:
+    body = json.loads(json.dumps(JOINED))
+    body["payload"]["object"]["participant"] = {
+        "user_id": "16778301",
+        "user_name": "Guest 4821",
+        "id": "",
+        "participant_uuid": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        "join_time": "2024-01-24T19:10:56Z",
+        "email": "",
+    }
+    ev = parse_frame(message_frame(body), NOW)
+    assert isinstance(ev, ZoomEvent)
+    assert ev.participant_key == "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+
+
+def test_an_event_two_hours_late_has_its_lag() -> None:
+    body = {"event": "user.deactivated", "event_ts": int((NOW - 7200) * 1000), "payload": {}}
+    ev = parse_frame(message_frame(body), NOW)
+    assert isinstance(ev, ZoomEvent) and ev.lag == pytest.approx(7200)
+
+
 @pytest.mark.parametrize(
     ("frame", "reason_part"),
     [
@@ -230,6 +335,8 @@ def test_every_zoom_sample(request: pytest.FixtureRequest) -> None:
     assert len(files) >= 500
     events = malformed = 0
     no_ts = []
+    trimmed = []
+    emails = []
     for f in files:
         text = f.read_text(encoding="utf-8")
         r = parse_frame(message_frame(text), NOW)
@@ -246,10 +353,18 @@ def test_every_zoom_sample(request: pytest.FixtureRequest) -> None:
         )
         if r.event_ts is None:
             no_ts.append(f.name)
+        if r.body["event"] != r.name:
+            trimmed.append(r.name)
+        email = r.object.get("email")
+        if isinstance(email, str) and r.topic is None and r.participant_key is None:
+            emails.append((email, r.subject or ""))
         events += 1
     assert malformed == 16
     assert events == len(files) - 16
     assert len(no_ts) == 2
+    assert trimmed == ["revenue_accelerator.conversation_analysis_completed"]
+    # every event with an object.email and no meeting shows and finds it (29 of them)
+    assert len(emails) == 29 and all(e in subject for e, subject in emails), emails
 
 
 json_values = st.recursive(

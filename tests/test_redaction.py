@@ -29,8 +29,6 @@ from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Gap, Notice, StateChanged
 
-pytestmark = pytest.mark.timeout(60)
-
 WRONG_SECRET = "wrong-secret-for-the-test-0042"
 
 

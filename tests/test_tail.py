@@ -15,14 +15,13 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from tests.connhelpers import HB, ThreadedFake, meeting_event
+from tests.connhelpers import CALM_HB, HB, ThreadedFake, meeting_event
+from tests.waits import HANG_GUARD, awaited
 from zoomtui.commands.tail import command, run_tail
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.filters import compile_filter
-from zoomtui.monitor.lines import iso_utc_ms, json_line
-from zoomtui.zoom.protocol import message_frame, parse_frame
-
-pytestmark = pytest.mark.timeout(60)
+from zoomtui.monitor.lines import human_line, iso_utc_ms, json_line, lag_text
+from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 
 def test_json_line_is_the_event_as_sent_plus_received_at() -> None:
@@ -37,12 +36,77 @@ def test_json_line_is_the_event_as_sent_plus_received_at() -> None:
     assert iso_utc_ms(0) == "1970-01-01T00:00:00.000Z"
 
 
+def _event(body: dict, received: float) -> ZoomEvent:
+    ev = parse_frame(message_frame(body), received)
+    assert isinstance(ev, ZoomEvent)
+    return ev
+
+
+def test_human_line_shows_the_subject_of_an_event_not_about_a_meeting() -> None:
+    obj = {"id": "KdYKjnimT4", "first_name": "Jill", "last_name": "Chill", "email": "j@x.io"}
+    body = {"event": "user.created", "event_ts": 1706123456789, "payload": {"object": obj}}
+    line = human_line(_event(body, 1706123456.8)).decode()
+    assert line.endswith("  user.created  Jill Chill <j@x.io>\n"), line
+    # no email or name: the object id, as before
+    body["payload"]["object"] = {"id": "KdYKjnimT4", "settings": {}}
+    assert human_line(_event(body, 1706123456.8)).decode().endswith("user.created  KdYKjnimT4\n")
+
+
+@pytest.mark.parametrize(
+    ("lag", "shown"),
+    [
+        (1.5, None),
+        (3.25, "(lag 3.2 s)"),
+        (75, "(lag 1m 15s)"),
+        (7200, "(lag 2h 0m)"),
+        (7200 + 59 * 60, "(lag 2h 59m)"),
+        (3 * 86400 + 4 * 3600, "(lag 3d 4h)"),
+    ],
+)
+def test_human_line_shows_a_long_lag_in_units_that_read(lag: float, shown: str | None) -> None:
+    ts = 1706123456789
+    ev = _event(meeting_event(1) | {"event_ts": ts}, ts / 1000 + lag)
+    line = human_line(ev).decode()
+    if shown is None:
+        assert "lag" not in line
+    else:
+        assert line.endswith(f"  {shown}\n"), line
+    assert lag_text(-7200) == "-2h 0m"
+
+
+async def test_tail_shows_every_real_shape_the_fake_plays() -> None:
+    """The fake's "shapes" scenario through `tail`: subjects, a trimmed name, the 2 h lag."""
+    async with FakeZoom(scenario="shapes", rate="max") as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        code = await asyncio.wait_for(
+            run_tail(
+                fake.settings(heartbeat_interval=HB),
+                count=17,
+                out=out,
+                err=err,
+                handle_signals=False,
+            ),
+            20,
+        )
+    assert code == 0
+    lines = out.getvalue().decode().splitlines()
+    assert len(lines) == 17
+    text = "\n".join(lines)
+    assert "user.created  Jill Chill <jchill@example.com>" in text
+    assert "user.updated  dee.lopez@example.com" in text  # sent as "user.updated "
+    assert "team_chat.channel_message_posted  eng-oncall" in text
+    (late,) = [line for line in lines if "user.deactivated" in line]
+    assert late.endswith("Pat Former <pat.former@example.com>  (lag 2h 0m)"), late
+    assert sum("(lag" in line for line in lines) == 1
+    assert "meeting.participant_jbh_joined  Office hours  Early Bird" in text
+
+
 async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
     async with FakeZoom() as fake:
         out, err = io.BytesIO(), io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB),
+                fake.settings(heartbeat_interval=CALM_HB),
                 as_json=True,
                 count=12,
                 out=out,
@@ -57,7 +121,7 @@ async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
         conn = await fake.wait_for_connection(2)
         for i in range(6, 20):
             await fake.inject(meeting_event(i))
-        assert await asyncio.wait_for(task, 10) == 0
+        assert await awaited(task, "tail to end after 12 events") == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 12
     objs = [orjson.loads(line) for line in lines]
@@ -76,7 +140,7 @@ async def test_filter_count_and_malformed_frames() -> None:
         flt = compile_filter("user:ana -type:*.participant_left")
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=HB),
+                fake.settings(heartbeat_interval=CALM_HB),
                 matches=flt.matches_event,
                 count=2,
                 out=out,
@@ -93,7 +157,7 @@ async def test_filter_count_and_malformed_frames() -> None:
         await fake.inject(meeting_event(3))
         await fake.inject(meeting_event(4))
         await fake.inject(meeting_event(5))
-        assert await asyncio.wait_for(task, 10) == 0
+        assert await awaited(task, "tail to end after 2 matches") == 0
     lines = out.getvalue().decode().splitlines()
     assert len(lines) == 2
     assert "meeting.participant_joined  Weekly sync  Ana 3 <ana3@example.com>" in lines[0]
@@ -104,14 +168,15 @@ async def test_filter_count_and_malformed_frames() -> None:
 async def test_duration_ends_the_run() -> None:
     async with FakeZoom() as fake:
         t0 = time.monotonic()
-        code = await run_tail(
-            fake.settings(heartbeat_interval=HB),
+        run = run_tail(
+            fake.settings(heartbeat_interval=CALM_HB),
             duration=0.5,
             out=io.BytesIO(),
             err=io.StringIO(),
             handle_signals=False,
         )
-        assert code == 0 and 0.4 < time.monotonic() - t0 < 5
+        code = await awaited(run, "the run to end by itself")  # it ends: no other way out
+        assert code == 0 and time.monotonic() - t0 >= 0.4  # and not before its time
 
 
 async def test_gives_up_with_exit_5() -> None:
@@ -160,7 +225,7 @@ def _tail(env: dict[str, str], *args: str, **kw) -> subprocess.Popen:
 def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
     with ThreadedFake(scenario="demo", rate=200, seed=5) as tf:
         proc = _tail(tf.env(), "--json", "--count", "25")
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=HANG_GUARD)
         assert proc.returncode == 0, err
         sent = tf.call(lambda fake: list(fake.accepted_connections[0].sent_events))
     lines = out.decode().splitlines()
@@ -175,11 +240,9 @@ def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
 def test_ctrl_c_exits_130_without_a_traceback() -> None:
     with ThreadedFake(scenario="demo", rate=50) as tf:
         proc = _tail(tf.env())
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not tf.call(lambda f: f.open_connections()):
-            time.sleep(0.05)
+        tf.call(lambda f: f.wait_until(f.open_connections))  # tail is connected
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=HANG_GUARD)
     assert proc.returncode == 130
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
     assert b"connected" in err
@@ -189,10 +252,10 @@ def test_broken_pipe_from_head_ends_quietly() -> None:
     with ThreadedFake(scenario="demo", rate=500) as tf:
         tail = _tail(tf.env(), "--json")
         head = subprocess.run(
-            ["head", "-n", "3"], stdin=tail.stdout, capture_output=True, timeout=30
+            ["head", "-n", "3"], stdin=tail.stdout, capture_output=True, timeout=HANG_GUARD
         )
         tail.stdout.close()
-        _, err = tail.communicate(timeout=15)
+        _, err = tail.communicate(timeout=HANG_GUARD)
     assert len(head.stdout.splitlines()) == 3
     assert tail.returncode == 0
     assert b"Traceback" not in err and b"BrokenPipe" not in err

@@ -37,13 +37,21 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
-from zoomtui.settings import ENV_INSECURE_TRANSPORT, ENV_PROFILE, SettingsError, check_url
+from zoomtui.settings import (
+    CLOUDS,
+    ENV_INSECURE_TRANSPORT,
+    ENV_PROFILE,
+    GRANTS,
+    SettingsError,
+    check_url,
+    parse_on_displaced,
+)
 
 APP_NAME = "zoomtui"
 CONFIG_FILENAME = "config.toml"
@@ -58,9 +66,16 @@ PROFILE_KEYS: dict[str, type] = {
     "subscription_id": str,
     "oauth_url": str,
     "ws_url": str,
+    "api_url": str,
+    #: how the token is asked for: account_credentials (default) or client_credentials
+    "grant": str,
+    #: which Zoom cloud gives the default token and API hosts: zoom (default) or gov
+    "cloud": str,
     "heartbeat_interval": float,
     "max_frame_bytes": int,
     "insecure_transport": bool,
+    #: after another consumer displaced the connection: wait, retake, retake after <duration>
+    "on_displaced": str,
     #: the user confirmed storing this profile's secret in a plain-file keyring backend
     "insecure_keyring": bool,
     "log_limit": int,
@@ -93,7 +108,11 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "archive_max_size_mb": (0, 1 << 20, "a number of MB from 0 (no limit) to 1048576"),
     "history_minutes": (0, 525_600, "a number of minutes from 0 (none) to 525600 (a year)"),
 }
-URL_KEYS = ("oauth_url", "ws_url")
+#: keys that take one of a few words.  A function: `CLOUDS` is read when a value is checked.
+CHOICES = {"grant": lambda: GRANTS, "cloud": lambda: tuple(CLOUDS)}
+#: text keys whose value must parse: key -> the parser (its ValueError says what is allowed)
+TEXT_RULES: dict[str, Callable[[str], object]] = {"on_displaced": parse_on_displaced}
+URL_KEYS = ("oauth_url", "ws_url", "api_url")
 MAX_ID_CHARS = 256
 _ID_ALLOWED = f"text of at most {MAX_ID_CHARS} characters, without control characters"
 #: cleartext is a choice for one run, not a setting a file can hold
@@ -213,6 +232,15 @@ def check_value(key: str, value: object) -> object:
         low, high, allowed = RANGES[key]
         if not (math.isfinite(value) and low <= value <= high):
             raise ValueNotAllowed(f"{allowed}, not {value!r}")
+    elif key in CHOICES and isinstance(value, str):
+        allowed_words = CHOICES[key]()
+        if value not in allowed_words:
+            raise ValueNotAllowed(f"one of {', '.join(allowed_words)}, not {value[:40]!r}")
+    elif key in TEXT_RULES and isinstance(value, str):
+        try:
+            TEXT_RULES[key](value)
+        except ValueError as exc:
+            raise ValueNotAllowed(str(exc)) from None
     elif key in URL_KEYS and isinstance(value, str):
         try:
             check_url(key, value)

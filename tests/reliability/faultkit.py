@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.connhelpers import HB, MaxRandom, Recorder, content_of, meeting_event
+from tests.connhelpers import CALM_HB, HB, MaxRandom, Recorder, content_of, meeting_event
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.archive import Archive
 from zoomtui.zoom.auth import TokenProvider
@@ -35,8 +35,9 @@ CAP = 0.4
 TOKEN_TIMEOUT = 1.0
 OPEN_TIMEOUT = 2.0
 ATTEMPT_BUDGET = TOKEN_TIMEOUT + 2 * OPEN_TIMEOUT
-#: a dead link is noticed 1.5 heartbeat intervals after the last frame, by the keeper,
-#: which wakes at that moment; one more interval is the bound allowed for it to run
+#: a dead link is noticed 1.5 heartbeat intervals (`HB`, for the faults about heartbeats)
+#: after the last frame, by the keeper, which wakes at that moment; one more interval is
+#: the bound allowed for it to run
 DEAD_LINK_BOUND = (DEAD_AFTER_INTERVALS + 1) * HB
 #: seconds between injected events (100 events/s: a steady stream through every fault)
 TRAFFIC_PERIOD = 0.01
@@ -167,7 +168,11 @@ class Rig:
     cleanup: list[Callable] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.settings = self.fake.settings(heartbeat_interval=HB, **self.settings_changes)
+        # Zoom's heartbeat unless a fault is about heartbeats: a stall of this process is
+        # then never taken for a dead link, nor a late answer for an unhealthy one
+        self.settings = self.fake.settings(
+            **{"heartbeat_interval": CALM_HB, **self.settings_changes}
+        )
         self.tokens = TokenProvider(self.settings, timeout=TOKEN_TIMEOUT)
         self.conn = ZoomConnection(
             self.settings,
@@ -200,15 +205,17 @@ class Rig:
     def received(self) -> list[str]:
         return [content_of(e) for e in self.rec.events]
 
-    async def caught_up(self, more: int = 0, timeout: float = 10.0) -> None:
+    async def caught_up(self, more: int = 0) -> None:
         """Wait until `more` further events arrived; with the traffic paused, also until the
-        client has every event sent (while it flows, some are always on the way)."""
+        client has every event sent (while it flows, some are always on the way).  Looked
+        at again at each update: what is missing arrives as one."""
         target = len(self.rec.events) + more
-        events = self.rec.events
-        async with asyncio.timeout(timeout):
-            while len(events) < target or (self.traffic.paused and len(events) != len(self.sent())):
-                await asyncio.sleep(0.01)
-                events = self.rec.events
+
+        def there() -> bool:
+            got = len(self.rec.events)
+            return got >= target and not (self.traffic.paused and got != len(self.sent()))
+
+        await self.rec.wait_for(lambda _: there(), f"{more} more events, and all sent")
 
     async def count_states(self, state: S, more: int, since: int) -> None:
         await self.rec.wait_for(

@@ -25,7 +25,7 @@ from textual.message import Message
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.connhelpers import MaxRandom, content_of, meeting_event
+from tests.connhelpers import HB, MaxRandom, content_of, meeting_event
 from tests.reliability.faultkit import (
     BASE,
     DEAD_LINK_BOUND,
@@ -39,7 +39,8 @@ from tests.reliability.faultkit import (
     render,
     step,
 )
-from tests.tui.conftest import FAST, screen_text, wait_until
+from tests.tui.conftest import CALM_HB, FAST, screen_text, wait_until
+from tests.waits import awaited
 from zoomtui.fakezoom import MALFORMED_KINDS, FakeZoom
 from zoomtui.monitor.archive import ArchiveReader, archive_path
 from zoomtui.monitor.eventlog import GapRow, StateRow
@@ -49,8 +50,7 @@ from zoomtui.tui.messages import StateUpdated
 from zoomtui.tui.options import AppOptions, Clocks, ConnectionOptions
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
-
-pytestmark = pytest.mark.timeout(60)
+from zoomtui.zoom.updates import Heartbeat
 
 # -- expected lines (reasons are regexes; <oauth> and <ws> are the fake's host:port) ----------
 REUSE = step(S.AUTHENTICATING, r"reusing the access token \(expires in \d+ min\)")
@@ -113,7 +113,9 @@ def token_endpoint(kind: str, **options: float) -> Callable[[Rig], Awaitable[obj
 
 
 async def displaced(rig: Rig) -> None:
-    await asyncio.sleep(0.25)  # heartbeats answered: a healthy link, then another consumer
+    # a heartbeat answered: a healthy link (none is late at Zoom's interval), then another
+    # consumer
+    await rig.rec.wait_for(lambda items: rig.rec.of(Heartbeat), "a heartbeat answered")
     n = len(rig.fake.accepted_connections)
     intruder = await connect(rig.fake.ws_url_for(rig.fake.issue_token()))
     rig.foreign.add((await rig.fake.wait_for_connection(n + 1)).id)
@@ -125,7 +127,7 @@ async def displaced(rig: Rig) -> None:
 
     task = asyncio.create_task(drain())
     rig.cleanup.append(intruder.close)
-    rig.cleanup.append(lambda: asyncio.wait_for(task, 5))
+    rig.cleanup.append(lambda: awaited(task, "the intruder's reader to end"))
 
 
 async def malformed(rig: Rig) -> None:
@@ -176,6 +178,7 @@ FAULTS = [
         "silence",
         silence,
         step(S.RECONNECTING, r"no frame from Zoom for [\d.]+ s", BASE) + REUSE + OPEN + BACK,
+        settings={"heartbeat_interval": HB},
     ),
     Fault(
         "invalid-token frame",
@@ -188,6 +191,7 @@ FAULTS = [
         token_expiry,
         invalid("Invalid Token") + NEW_TOKEN + OPEN + BACK,
         tokens=(200, 200),
+        settings={"heartbeat_interval": HB},  # the fake says so at the next heartbeat
     ),
     Fault(
         "token endpoint 429",
@@ -246,7 +250,7 @@ FAULTS = [
         tokens=None,
     ),
     Fault(
-        "displaced by a second connection",
+        "displaced by a second connection (on_displaced = retake)",
         displaced,
         step(
             S.RECONNECTING,
@@ -260,6 +264,8 @@ FAULTS = [
         + REUSE
         + OPEN
         + BACK,
+        # the default (wait for a person) is tests/test_displacement.py's: no recovery here
+        settings={"on_displaced": "retake"},
     ),
     Fault("malformed frames", malformed, "", malformed=len(MALFORMED_KINDS), outages=0),
     Fault(
@@ -420,7 +426,7 @@ async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
 
     async with FakeZoom() as fake:
         options = AppOptions(
-            fake.settings(heartbeat_interval=0.25),
+            fake.settings(heartbeat_interval=CALM_HB),
             clocks=Clocks(rng=MaxRandom()),
             connection=ConnectionOptions({**FAST, "open_timeout": OPEN_TIMEOUT}),
             archive=ArchivePlan(base=tmp_path, history=None, options={"flush_interval": 0.02}),

@@ -28,10 +28,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.connhelpers import HB, Recorder, meeting_event
+from tests.connhelpers import CALM_HB, Recorder, meeting_event
 from tests.test_filters import filter_texts
 from tests.test_meetings_props import check_invariants, nonsense
 from tests.test_protocol import json_values
+from tests.waits import awaited
 from zoomtui import config as cfg
 from zoomtui.credentials import resolve_settings
 from zoomtui.fakezoom import FakeZoom, scenario_events
@@ -304,7 +305,8 @@ def reported(update: object) -> tuple | None:
 
 async def _over_the_wire(sent: list[str | bytes]) -> None:
     async with FakeZoom() as fake:
-        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=HB)))
+        # Zoom's heartbeat: a stall of this process is never taken for a dead link
+        rec = Recorder(ZoomConnection(fake.settings(heartbeat_interval=CALM_HB)))
         await rec.wait_state(S.CONNECTED)
         for frame in sent:
             await fake.inject_frame(frame)
@@ -337,7 +339,7 @@ def test_fuzzed_frames_over_a_real_websocket_keep_the_connection_up(sent: list) 
     for frame in sent:  # an invalid-token frame must reconnect: that is the design, not a fault
         item = parse_frame(frame, T0)
         assume(not (isinstance(item, Envelope) and item.kind == KIND_INVALID_TOKEN))
-    asyncio.run(asyncio.wait_for(_over_the_wire(sent), 30))
+    asyncio.run(awaited(_over_the_wire(sent), "the fuzzed frames over the wire"))
 
 
 # -- config files: every key, any value --------------------------------------------------------

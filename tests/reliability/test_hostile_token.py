@@ -62,7 +62,7 @@ async def test_a_lifetime_below_the_floor_is_the_endpoints_fault_and_requests_ba
             )
             rec = Recorder(conn)
             try:
-                await rec.wait_for(lambda _: len(endpoint.arrivals) >= 5, timeout=15)
+                await rec.wait_for(lambda _: len(endpoint.arrivals) >= 5)
             finally:
                 await rec.close()
                 await tokens.aclose()

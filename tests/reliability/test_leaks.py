@@ -51,8 +51,6 @@ from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Update
 from zoomtui.zoom.zoomsocket import url_with_token
 
-pytestmark = pytest.mark.timeout(90)
-
 SECRET = "cs+LeakCanary/Secret=4711q"
 TOKEN_MARK = "tk+LeakCanary/Token."
 #: Zoom's access tokens are JWTs several hundred characters long: long enough to be folded
@@ -211,8 +209,12 @@ async def test_no_secret_or_token_anywhere(
             assert memory_keyring.passwords[("zoomtui", f"{PROFILE}:client_secret")] == SECRET
 
             # tail from the saved profile, through an invalid-token frame (refresh, reconnect)
-            timer = threading.Timer(0.5, tf.call, (lambda f: f.send_invalid_token(),))
-            timer.start()
+            async def once_tail_is_connected(f) -> None:
+                await f.wait_until(f.open_connections)
+                await f.send_invalid_token()
+
+            fault = threading.Thread(target=tf.call, args=(once_tail_is_connected,))
+            fault.start()
             r = await asyncio.to_thread(
                 cli,
                 "tail",
@@ -223,7 +225,7 @@ async def test_no_secret_or_token_anywhere(
                 str(HB),
                 ZOOMTUI_PROFILE=PROFILE,
             )
-            timer.join()
+            fault.join()
             assert r.exit_code == 0, r.output
             keep("tail output", r)
             assert "getting a new access token" in r.output  # the refresh did happen

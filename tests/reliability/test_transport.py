@@ -14,20 +14,19 @@ import asyncio
 import contextlib
 import datetime as dt
 import ssl
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.connhelpers import HB, Recorder, ThreadedFake
+from tests.connhelpers import HB, Recorder, ThreadedFake, meeting_event
 from zoomtui.cli import main
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.settings import SettingsError, check_transport, is_loopback_host
 from zoomtui.zoom.connection import FailureKind, ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
-
-pytestmark = pytest.mark.timeout(60)
 
 REMOTE_WS = "ws://zoom-ws.example.test/ws"
 REMOTE_OAUTH = "http://zoom-oauth.example.test/oauth/token"
@@ -202,7 +201,15 @@ def test_insecure_transport_flag_allows_cleartext_and_proxies_are_honoured(
     assert r.exit_code == 3 and "clear text" in r.output
     assert proxy.seen == []  # refused before anything was sent
 
-    r = cli("tail", "--insecure-transport", "--heartbeat", str(HB), "--duration", "0.8", env=env)
+    # tail ends after one event, sent once it is connected (however long that takes here)
+    async def one_event_once_connected(fake) -> None:
+        await fake.wait_until(fake.open_connections)
+        await fake.inject(meeting_event(1))
+
+    sender = threading.Thread(target=tf.call, args=(one_event_once_connected,))
+    sender.start()
+    r = cli("tail", "--insecure-transport", "--heartbeat", str(HB), "--count", "1", env=env)
+    sender.join()
     assert r.exit_code == 0, r.output
     assert "connected: build_connection accepted" in r.output
     oauth, ws = (tf.fake.oauth_port, tf.fake.port)

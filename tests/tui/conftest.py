@@ -5,7 +5,6 @@ not import this file)."""
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
 
@@ -15,6 +14,8 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from tests.connhelpers import CALM_HB
+from tests.waits import guard
 from zoomtui.fakezoom import FakeZoom
 
 #: a fixed moment (2025-03-14 14:03:12 UTC) for screens that must not show the wall clock
@@ -46,14 +47,18 @@ FAST = {"backoff_base": 0.01, "backoff_cap": 0.05, "open_timeout": 5.0}
 
 
 async def wait_until(
-    pilot: Pilot, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
+    pilot: Pilot, predicate: Callable[[], object], what: str = "condition"
 ) -> None:
-    """Let the app run until `predicate()` holds (bounded: a test never hangs)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await pilot.pause(0.02)
+    """Let the app run until `predicate()` holds.
+
+    The predicate reads the app's state, which its widgets change in their message
+    handlers and timer callbacks (Textual signals neither to a test), so it is read again
+    after every turn of the app: each widget has handled what was queued for it, then the
+    app ran on for 20 ms.  No deadline (tests/waits.py): under load this takes longer, and
+    that is all."""
+    async with guard(what):
+        while not predicate():
+            await pilot.pause(0.02)
 
 
 def screen_text(app: App) -> str:
@@ -86,7 +91,8 @@ def freeze_for_snapshot(app: App) -> None:
 
 @pytest.fixture
 def tui() -> SimpleNamespace:
-    """The helpers above: tui.wait_until, tui.screen_text, tui.freeze, tui.FixedClock, tui.FAST."""
+    """The helpers above: tui.wait_until, tui.screen_text, tui.freeze, tui.FixedClock, tui.FAST,
+    tui.CALM_HB."""
     return SimpleNamespace(
         wait_until=wait_until,
         screen_text=screen_text,
@@ -94,4 +100,5 @@ def tui() -> SimpleNamespace:
         FixedClock=FixedClock,
         FIXED_NOW=FIXED_NOW,
         FAST=FAST,
+        CALM_HB=CALM_HB,
     )

@@ -1,20 +1,22 @@
 """The app shell against the fake Zoom: real token request, real WebSocket, real Textual app.
 
-Every wait is bounded; no test asserts on speed.
+Every wait is on a condition the app shows (tests/waits.py); no test asserts on speed.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import pytest
 from textual import events
+from textual.command import CommandList
 from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Input, Static
 
+from tests.waits import awaited
 from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
 from zoomtui.monitor.eventlog import GapRow, StateRow
 from zoomtui.tui.app import ZoomtuiApp
@@ -26,9 +28,6 @@ from zoomtui.tui.sources import Sources
 from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Update
-
-#: heartbeat interval for tests: short, yet a loaded 2-core CI box answers well within 1.5 of it
-HB = 0.25
 
 
 def event(
@@ -46,7 +45,8 @@ def event(
 
 def app_for(fake: FakeZoom, tui, factory: Any = None) -> ZoomtuiApp:
     connection = ConnectionOptions(tui.FAST, factory=factory)
-    return ZoomtuiApp(AppOptions(fake.settings(heartbeat_interval=HB), connection=connection))
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB)
+    return ZoomtuiApp(AppOptions(settings, connection=connection))
 
 
 async def test_panel_reaches_connected_and_shows_the_link(fake: FakeZoom, tui) -> None:
@@ -238,8 +238,8 @@ async def test_first_run_form_verifies_and_saves_to_the_keyring(
         await tui.wait_until(
             pilot,
             lambda: (
-                app.screen.query_one("#subscription_id", Input).value == c.subscription_id
-                or not isinstance(app.screen, FirstRunScreen)
+                not isinstance(app.screen, FirstRunScreen)  # (then the form is gone)
+                or app.screen.query_one("#subscription_id", Input).value == c.subscription_id
             ),
             what="typed",
         )
@@ -249,6 +249,10 @@ async def test_first_run_form_verifies_and_saves_to_the_keyring(
             pilot, lambda: not isinstance(app.screen, FirstRunScreen), what="form closed"
         )
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+    # the connection shares its token with the profile's other zoomtui processes
+    shared = orjson.loads(memory_keyring.passwords.pop(("zoomtui", "default:access_token")))
+    assert (shared["profile"], shared["client_id"]) == ("default", c.client_id)
+    assert fake.issuer.is_valid(shared["access_token"])
     assert memory_keyring.passwords == {("zoomtui", "default:client_secret"): c.client_secret}
     saved = config_file.read_text()
     assert c.account_id in saved and c.subscription_id in saved
@@ -289,7 +293,7 @@ async def test_first_run_d_starts_the_demo(tui) -> None:
     app = ZoomtuiApp(
         AppOptions(
             first_run=FirstRunOptions(
-                "Missing account id.", demo=DemoOptions(seed=3, rate=50.0, heartbeat=HB)
+                "Missing account id.", demo=DemoOptions(seed=3, rate=50.0, heartbeat=tui.CALM_HB)
             ),
             connection=ConnectionOptions(tui.FAST),
         )
@@ -316,7 +320,6 @@ async def test_a_flood_arrives_in_few_batches_and_nothing_is_lost(tui) -> None:
         await tui.wait_until(
             pilot,
             lambda: app.status.events + app.status.malformed >= 3000,
-            timeout=60,
             what="3000 events",
         )
         assert app.event_log.total >= 3000
@@ -350,7 +353,15 @@ async def test_palette_offers_the_app_actions(fake: FakeZoom, tui) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"disconnect")
-        await pilot.pause(0.3)
+
+        def offered() -> str:  # the command the palette would run on enter
+            hits = app.screen.query_one(CommandList)
+            if hits.highlighted is None:
+                return ""
+            return str(hits.get_option_at_index(hits.highlighted).prompt)
+
+        # the palette searches in the background: wait for its answer to what was typed
+        await tui.wait_until(pilot, lambda: "Disconnect" in offered(), what="the hit")
         await pilot.press("enter")
         await tui.wait_until(
             pilot, lambda: app.status.state is S.STOPPED, what="stopped via palette"
@@ -363,7 +374,7 @@ async def test_quitting_closes_the_connection(fake: FakeZoom, tui) -> None:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await pilot.press("q")
     conn = fake.connections[-1]
-    await asyncio.wait_for(conn.wait_closed(2), 5)
+    await awaited(conn.wait_closed(None), "the fake to see the close")
     assert not conn.open
 
 
@@ -433,9 +444,9 @@ async def test_toasts_for_connected_and_displaced_not_for_each_attempt(fake: Fak
         if isinstance(message, Notify):
             titles.append(message.notification.title)
 
-    app = ZoomtuiApp(
-        AppOptions(fake.settings(heartbeat_interval=5.0), connection=ConnectionOptions(tui.FAST))
-    )
+    # retake: it comes back by itself (the default waits for a person: test_displaced_panel.py)
+    settings = fake.settings(heartbeat_interval=5.0, on_displaced="retake")
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST)))
     async with app.run_test(size=(160, 40), notifications=True, message_hook=hook) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.close(code=1000, reason="")  # what a second consumer on the subscription causes
@@ -460,7 +471,7 @@ async def test_an_error_escaping_the_worker_is_still_shown_as_failed(fake: FakeZ
         async def _run_connection(self, settings):  # skip the bridge's own safety net
             factory(settings).updates()
 
-    app = ZoomtuiApp(AppOptions(fake.settings(heartbeat_interval=HB)))
+    app = ZoomtuiApp(AppOptions(fake.settings(heartbeat_interval=tui.CALM_HB)))
     app.sources = Unbridged(app)
     async with app.run_test(size=(160, 40)) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.FAILED, what="failed")

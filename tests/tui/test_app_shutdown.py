@@ -62,8 +62,12 @@ async def test_messages_arriving_while_quitting_are_ignored(fake: FakeZoom, tui)
 
     async with app.run_test() as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        appended = app.event_log.appended
         poster = asyncio.create_task(worker_to_the_end())
-        await pilot.pause(0.05)
+        # quitting while the app is taking the flood in
+        await tui.wait_until(
+            pilot, lambda: app.event_log.appended > appended, what="the flood taken in"
+        )
     poster.cancel()
     assert app.return_code in (None, 0)
     assert not app._exit_renderables  # no crash report
@@ -79,7 +83,7 @@ async def test_a_message_after_exit_changes_nothing(fake: FakeZoom, tui) -> None
         app.exit()
         assert app.exiting
         flood_of_late_messages(app, 5)
-        await pilot.pause(0.1)
+        await pilot.pause()  # whatever the app still handles, it has handled the flood
         assert app.event_log.appended == appended  # nothing reached the models
         assert app.status.state is S.CONNECTED
     assert not app._exit_renderables

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from textual.message import Message
 
+from tests.waits import awaited
 from zoomtui.tui.messages import HeartbeatAnswered, RowsArrived, StateUpdated, TokenObtained
 from zoomtui.tui.worker import ConnectionBridge
 from zoomtui.zoom.protocol import message_frame, parse_frame
@@ -29,7 +30,11 @@ def state(to: S, reason: str = "") -> StateChanged:
 
 
 class Scripted:
-    """Yields the given updates (awaiting `pause` seconds where the script says a float)."""
+    """Yields the given updates (awaiting `pause` seconds where the script says a float).
+
+    A pause is the input's own timing, never a wait for the bridge: the bridge's flush
+    timer is due before a longer pause ends, and the event loop runs timers in the order
+    they are due, however loaded the machine."""
 
     def __init__(self, *script: object, error: Exception | None = None) -> None:
         self.script = script
@@ -119,9 +124,10 @@ async def test_an_unforeseen_error_becomes_a_redacted_failed_state() -> None:
 
 async def test_cancelling_the_worker_still_closes_the_connection() -> None:
     conn = Scripted(state(S.CONNECTED), 30.0)
-    bridge = ConnectionBridge(conn, lambda m: None)
+    posted = asyncio.Event()
+    bridge = ConnectionBridge(conn, lambda m: posted.set())
     task = asyncio.create_task(bridge.run())
-    await asyncio.sleep(0.05)
+    await awaited(posted.wait(), "the connected state posted")  # then it waits in the script
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert conn.closed

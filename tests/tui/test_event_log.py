@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from _eventlog_support import LogHost, make_event, make_malformed
 from textual import events
 from textual.widgets import Input, Static
 
+from tests.tui.conftest import wait_until
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.filters import compile_filter
 from zoomtui.tui.screens.inspector import InspectorScreen
-from zoomtui.tui.widgets.event_log import EventLogView, format_clock, format_lag
+from zoomtui.tui.widgets.event_log import Columns, EventLogView, format_clock, format_lag
 
 SIZE = (160, 48)
 USERS = ["Ana Lima", "Bo Chen", "Cy [bold]Dee[/bold]", "Dana"]
@@ -35,13 +35,9 @@ def view_lines(view: EventLogView) -> list[str]:
     return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
 
 
-async def until(pilot, condition: Callable[[], bool], timeout: float = 3.0) -> None:
+async def until(pilot, condition: Callable[[], bool]) -> None:
     """Let the app run until `condition()` holds (the filter bar throttles keystrokes)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not reached"
-        await pilot.pause(0.02)
+    await wait_until(pilot, condition, what="the view to catch up")
 
 
 async def test_rows_render_columns_gap_malformed_and_state() -> None:
@@ -103,9 +99,19 @@ def test_lag_format() -> None:
         "0.2s",
         "12s",
         "12m",
-        "2h",
+        "2h 0m",
         "-0.3s",
     ]
+    # Hours and days keep their second unit (an event 2 h late is not "2h" from 2 h 59);
+    # squeezed, then dropped, so the text fits the lag column
+    assert [format_lag(x) for x in (7260, 86399, 90000, -86000, 10**7)] == [
+        "2h 1m",
+        "23h59m",
+        "1d 1h",
+        "-23h",
+        "115d",
+    ]
+    assert all(len(format_lag(x)) <= Columns.LAG for x in range(-(10**6), 10**6, 997))
 
 
 async def test_late_lag_is_styled_as_a_warning() -> None:
@@ -220,6 +226,8 @@ async def test_a_burst_while_following_is_painted_once_and_pausing_flushes_it() 
     app = LogHost(sample_log(10))
     async with app.run_test(size=SIZE) as pilot:
         view = app.view
+        # a repaint interval passes with nothing new (time passing is the point: a pause
+        # lasts at least this long), so the next row is painted at once
         await pilot.pause(2 * view.FOLLOW_INTERVAL)
         for k in range(20):
             app.add([make_event(100 + k)])

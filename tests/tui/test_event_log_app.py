@@ -16,7 +16,6 @@ from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
 
 SIZE = (160, 48)
-HB = 0.25
 PEOPLE = ["Ana Souza", "Bo Lindqvist", "[Ops] Priya Nair"]
 
 
@@ -57,7 +56,9 @@ async def started(fake: FakeZoom, tui, pilot, app: ZoomtuiApp, n: int) -> EventL
 
 def app_for(fake: FakeZoom, tui) -> ZoomtuiApp:
     return ZoomtuiApp(
-        AppOptions(fake.settings(heartbeat_interval=HB), connection=ConnectionOptions(tui.FAST))
+        AppOptions(
+            fake.settings(heartbeat_interval=tui.CALM_HB), connection=ConnectionOptions(tui.FAST)
+        )
     )
 
 

@@ -1,8 +1,8 @@
 """The meetings pane and participant panel, in the real app against the fake Zoom.
 
 A quiet fake (nothing is sent unless a test injects it), a real token request, a real
-WebSocket with a short heartbeat; the test plays Zoom by injecting events and reads the
-panes as a user would (their part of the screen as text).  Every wait is bounded.
+WebSocket; the test plays Zoom by injecting events and reads the panes as a user would
+(their part of the screen as text).  Every wait is on a condition the app shows.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from zoomtui.tui.widgets.meetings_pane import MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantList, ParticipantPanel
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
-
-HB = 0.25
 
 # two meetings with different numbers, uuids with the characters Zoom uses (+ / =)
 WEEKLY = {"uuid": "wk+/Sync1w==", "id": "85746352415", "topic": "Weekly sync"}
@@ -103,7 +101,9 @@ TRAP = person("pu-trap-D", "[bold]Zoë[/bold]", "markup.trap@example.com", "1677
 # -- helpers -------------------------------------------------------------------------------
 def app_for(fake: FakeZoom, tui: Any) -> ZoomtuiApp:
     return ZoomtuiApp(
-        AppOptions(fake.settings(heartbeat_interval=HB), connection=ConnectionOptions(tui.FAST))
+        AppOptions(
+            fake.settings(heartbeat_interval=tui.CALM_HB), connection=ConnectionOptions(tui.FAST)
+        )
     )
 
 

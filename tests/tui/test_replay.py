@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.archivekit import (
+    CALM_HB,
     FAST,
-    HB,
     plan,
     row_key,
     screen_text,
@@ -42,7 +42,7 @@ async def recorded(tmp_path: Path) -> dict:
     """One live session, recorded: what its event list and tracker showed at the end."""
     async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=1, scenario=None) as fake:
         options = AppOptions(
-            fake.settings(heartbeat_interval=HB, profile="rec"),
+            fake.settings(heartbeat_interval=CALM_HB, profile="rec"),
             profile="rec",
             connection=ConnectionOptions(FAST),
             archive=plan(tmp_path),
@@ -67,7 +67,7 @@ async def recorded(tmp_path: Path) -> dict:
                 lambda: app.status.events == 120 and app.status.malformed == 1,
                 what="the rest",
             )
-            await pilot.pause(0.1)
+            await pilot.pause()  # every widget has handled what was queued
             rows = visible_rows(app.event_log)
             app.event_view.apply_filter(FILTER)
             filtered = visible_rows(app.event_log)
@@ -78,6 +78,12 @@ async def recorded(tmp_path: Path) -> dict:
         "filtered": filtered,
         "tracker": summary,
     }
+
+
+def played_to_the_quit(app) -> bool:
+    """The replay's last row is in the log: the record ends with the quit."""
+    rows = visible_rows(app.event_log)
+    return bool(rows) and rows[-1][:3] == ("state", "stopped", "zoomtui quit")
 
 
 def without_quit(rows: list[tuple]) -> list[tuple]:
@@ -91,7 +97,7 @@ async def test_instant_replay_shows_the_same_rows_filter_and_tracker(recorded: d
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: app.replay.finished, what="the replay to end")
         await wait_until(pilot, lambda: app.status.events == 120, what="every event")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: played_to_the_quit(app), what="the last row")
         assert without_quit(visible_rows(app.event_log)) == recorded["rows"]
         assert tracker_summary(app.meetings) == recorded["tracker"]
         assert app.status.gaps == 1 and app.status.malformed == 1 and app.status.reconnects == 1
@@ -131,13 +137,15 @@ async def test_paced_replay_badge_recorded_time_pause_and_no_connection_keys(
         await pilot.press("space")
         assert app.replay.paused
         played = app.replay.played
+        # nothing plays while paused (a look over 0.3 s: a loaded machine can only make it
+        # miss a bug, never fail a build that has none)
         await pilot.pause(0.3)
         assert app.replay.played == played
         assert "paused" in app.status.replay
         await pilot.press("space")
         assert not app.replay.paused
-        await wait_until(pilot, lambda: app.replay.finished, timeout=30, what="the replay to end")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app.replay.finished, what="the replay to end")
+        await wait_until(pilot, lambda: played_to_the_quit(app), what="the last row")
         assert without_quit(visible_rows(app.event_log)) == recorded["rows"]
         assert tracker_summary(app.meetings) == recorded["tracker"]
         assert "ended" in app.status.replay

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import click
 
+from zoomtui.settings import CLOUDS, GRANTS
+
 # Exit codes (documented in the README)
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a check failed (doctor), or an unexpected error
@@ -14,13 +16,14 @@ EXIT_USAGE = 2  # click's own code for bad usage
 EXIT_CONFIG = 3  # settings missing or invalid
 EXIT_CREDENTIALS = 4  # Zoom rejected the credentials or the subscription
 EXIT_GAVE_UP = 5  # the connection was given up (stopped retrying)
+EXIT_DISPLACED = 6  # another consumer took the subscription (tail, unless told to retake)
 EXIT_INTERRUPTED = 130
 
 
 def connection_options(func: Callable) -> Callable:
     """--profile, --config, --account-id, --client-id, --subscription-id, --oauth-url,
-    --ws-url, --insecure-transport. The client secret is never an option (it would land
-    in shell history and `ps`): it comes from the environment or the keyring."""
+    --ws-url, --grant, --cloud, --insecure-transport. The client secret is never an option
+    (it would land in shell history and `ps`): it comes from the environment or the keyring."""
 
     @click.option(
         "--profile",
@@ -51,7 +54,25 @@ def connection_options(func: Callable) -> Callable:
         "--oauth-url", default=None, help="Token URL (else ZOOMTUI_OAUTH_URL; Zoom's by default)."
     )
     @click.option(
-        "--ws-url", default=None, help="WebSocket URL without query (else ZOOMTUI_WS_URL)."
+        "--ws-url",
+        default=None,
+        help="WebSocket URL, or the endpoint URL Zoom shows for the subscription "
+        "(wss://...?subscriptionId=..., which gives the subscription id); else ZOOMTUI_WS_URL.",
+    )
+    @click.option(
+        "--grant",
+        type=click.Choice(GRANTS),
+        default=None,
+        help="How the token is asked for: account_credentials (a Server-to-Server OAuth app, "
+        "with its account id; the default) or client_credentials (an app-level token, no "
+        "account id). Else ZOOMTUI_GRANT or the profile.",
+    )
+    @click.option(
+        "--cloud",
+        type=click.Choice(tuple(CLOUDS)),
+        default=None,
+        help="Zoom's cloud: zoom (default) or gov (Zoom for Government: zoomgov.com token and "
+        "API hosts). Explicit URLs win. Else ZOOMTUI_CLOUD or the profile.",
     )
     @click.option(
         "--insecure-transport",
@@ -68,10 +89,39 @@ def connection_options(func: Callable) -> Callable:
     return wrapper
 
 
+def _policy(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from zoomtui.settings import parse_on_displaced
+
+    try:
+        parse_on_displaced(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"use {exc}") from None
+    return value
+
+
+def on_displaced_option(func: Callable) -> Callable:
+    """--on-displaced POLICY: what to do once another consumer takes the subscription."""
+    return click.option(
+        "--on-displaced",
+        "on_displaced",
+        default=None,
+        metavar="POLICY",
+        callback=_policy,
+        help="When another consumer takes the subscription (Zoom allows one connection per "
+        "subscription): 'wait' for a person (default), 'retake' at once with backoff, or "
+        "'retake after 10m'. Else the profile's on_displaced.",
+    )(func)
+
+
 def overrides_from(kwargs: dict) -> dict:
     """Pop the connection options out of a command's kwargs as `resolve_settings` overrides."""
-    keys = ("account_id", "client_id", "subscription_id", "oauth_url", "ws_url")
+    keys = ("account_id", "client_id", "subscription_id", "oauth_url", "ws_url", "grant", "cloud")
     out = {k: kwargs.pop(k, None) for k in keys}
+    policy = kwargs.pop("on_displaced", None)  # only the commands that take --on-displaced
+    if policy is not None:
+        out["on_displaced"] = policy
     if kwargs.pop("insecure_transport", False):
         out["insecure_transport"] = True
     return out

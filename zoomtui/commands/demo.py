@@ -17,6 +17,7 @@ import sys
 import click
 
 from zoomtui.commands.archiving import history_options, plan_for
+from zoomtui.commands.common import on_displaced_option
 
 
 def _rate(value: str) -> float | str:
@@ -55,6 +56,7 @@ def _rate(value: str) -> float | str:
     help="Heartbeat interval (Zoom's samples use 30 s).",
 )
 @history_options(default="none: every demo plays the same meetings again")
+@on_displaced_option
 def command(
     seed: int,
     rate: str,
@@ -62,19 +64,22 @@ def command(
     archive: bool | None,
     history: float | None,
     no_history: bool,
+    on_displaced: str | None,
 ) -> None:
     """Try zoomtui against a built-in fake Zoom: made-up meetings, no account needed."""
     parsed = _rate(rate)
 
     from zoomtui.redaction import install_log_redaction
+    from zoomtui.settings import parse_on_displaced
     from zoomtui.tui.app import ZoomtuiApp
-    from zoomtui.tui.options import AppOptions, DemoOptions
+    from zoomtui.tui.options import AppOptions, ConnectionOptions, DemoOptions
 
     install_log_redaction()
     plan = plan_for(
         {}, archive=archive, history=history, no_history=no_history, default_history=None
     )
     demo = DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat)  # type: ignore[arg-type]
-    app = ZoomtuiApp(AppOptions(demo, archive=plan))
+    policy = {} if on_displaced is None else {"on_displaced": parse_on_displaced(on_displaced)}
+    app = ZoomtuiApp(AppOptions(demo, archive=plan, connection=ConnectionOptions(keywords=policy)))
     app.run()
     sys.exit(app.return_code or 0)

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -31,18 +31,24 @@ from zoomtui.commands.common import (
 from zoomtui.redaction import install_log_redaction, mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 
+if TYPE_CHECKING:
+    from zoomtui.zoom.updates import StateChanged
+
 CONNECT_TIMEOUT = 20.0
 #: the token request's deadline, unless --timeout is shorter
 TOKEN_TIMEOUT = 10.0
 SKEW_WARN = 2.0  # Date has a 1 s resolution: below this is noise
 
 _FIELD_LABELS = (
+    ("grant", "grant"),
+    ("cloud", "cloud"),
     ("account_id", "account id"),
     ("client_id", "client id"),
     ("client_secret", "client secret"),
     ("subscription_id", "subscription id"),
     ("oauth_url", "token URL"),
     ("ws_url", "WebSocket URL"),
+    ("api_url", "API URL"),
 )
 
 
@@ -136,6 +142,8 @@ def check_settings(
             found.append(
                 f"{label}: {_shown(name, res.values[name])} (from {res.sources.get(name, '?')})"
             )
+        elif name not in credentials.required(res.values.get("grant")):
+            found.append(f"{label}: not used ({res.values.get('grant')} grant)")
         else:
             found.append(f"{label}: missing")
     try:
@@ -225,14 +233,22 @@ async def check_token(report: Report, settings: ConnectionSettings, tokens) -> o
         )
         return None
     left = tok.expires_at - time.time()
-    report.step(
-        "ok",
-        "token request",
-        [
-            f"HTTP {tok.status} from {host}; token valid for {_fmt_age(left)}",
-            f"scopes: {' '.join(tok.scopes) or '(none listed)'}",
-        ],
-    )
+    where = tokens.cache_where
+    if tok.from_cache:
+        first = (
+            f"reused the access token shared in the {where} ({settings.grant}, from {host}); "
+            f"no new token was issued; valid for {_fmt_age(left)}"
+        )
+    else:
+        first = (
+            f"HTTP {tok.status} from {host} ({settings.grant}); token valid for {_fmt_age(left)}"
+        )
+    found = [first, f"scopes: {' '.join(tok.scopes) or '(none listed)'}"]
+    if not tok.from_cache and where:
+        found.append(f"shared with this profile's other zoomtui processes through the {where}")
+    if tok.api_url:
+        found.append(f"API host named by the token answer: {tok.api_url}")
+    report.step("ok", "token request", found)
     return tok
 
 
@@ -254,10 +270,42 @@ def check_clock(report: Report, tok) -> None:
         )
 
 
+#: (step title, what was found, what to do, exit code) of a WebSocket step that failed
+_Outcome = tuple[str, str, str, int]
+
+
+def _outcome(u: StateChanged, failure: object, connected: bool) -> _Outcome | None:
+    """The failed step a state change means (None: not a failure, go on)."""
+    from zoomtui.zoom.connection import FailureKind
+    from zoomtui.zoom.updates import ConnectionState as S
+
+    title = "heartbeat" if connected else "WebSocket handshake"
+    if u.state is S.FAILED:
+        if failure is FailureKind.SUBSCRIPTION:
+            return ("build_connection", u.reason, u.hint, EXIT_CREDENTIALS)
+        if failure is FailureKind.CREDENTIALS:
+            return ("token request", u.reason, u.hint, EXIT_CREDENTIALS)
+        return ("WebSocket handshake", u.reason, u.hint, EXIT_FAILURE)
+    if u.state is S.DISPLACED:
+        todo = (
+            "Another consumer is using this subscription and doctor did not take it back. "
+            "Use --no-connect, or a subscription of its own for monitoring."
+        )
+        return (title, u.reason, todo, EXIT_FAILURE)
+    if u.state is S.RECONNECTING and not (u.retry_in == 0 and not connected):
+        todo = (
+            "Check the network, a proxy and the WebSocket URL; a firewall must allow "
+            "outbound wss:// (443)."
+        )
+        return (title, u.reason, todo, EXIT_FAILURE)
+    return None
+
+
 async def check_websocket(
     report: Report, settings: ConnectionSettings, tokens, timeout: float = CONNECT_TIMEOUT
 ) -> None:
-    from zoomtui.zoom.connection import FailureKind, ZoomConnection
+    from zoomtui.settings import DisplacedPolicy
+    from zoomtui.zoom.connection import ZoomConnection
     from zoomtui.zoom.updates import ConnectionState as S
     from zoomtui.zoom.updates import Heartbeat, StateChanged
 
@@ -272,9 +320,12 @@ async def check_websocket(
         "Use --no-connect to skip the WebSocket steps on a production subscription.",
     )
     # No jitter: a retry_in of 0 then only means "new token, at once", which doctor lets run.
-    conn = ZoomConnection(settings, tokens, backoff_base=1.0, rng=_NoJitter())
+    # Displaced, doctor never takes the subscription back, whatever the profile says.
+    conn = ZoomConnection(
+        settings, tokens, backoff_base=1.0, rng=_NoJitter(), on_displaced=DisplacedPolicy()
+    )
     connected = False
-    outcome: tuple[str, str, str, int] | None = None  # (step title, found, todo, code)
+    outcome: _Outcome | None = None
     try:
         async with asyncio.timeout(timeout):
             async for u in conn.updates():
@@ -283,25 +334,12 @@ async def check_websocket(
                         connected = True
                         report.step("ok", "WebSocket handshake", settings.ws_url)
                         report.step("ok", "build_connection", f"accepted for subscription {sub}")
-                    elif u.state is S.FAILED:
-                        if conn.failure is FailureKind.SUBSCRIPTION:
-                            report.step("ok", "WebSocket handshake", settings.ws_url)
-                            outcome = ("build_connection", u.reason, u.hint, EXIT_CREDENTIALS)
-                        elif conn.failure is FailureKind.CREDENTIALS:
-                            outcome = ("token request", u.reason, u.hint, EXIT_CREDENTIALS)
-                        else:
-                            outcome = ("WebSocket handshake", u.reason, u.hint, EXIT_FAILURE)
-                        break
-                    elif u.state is S.RECONNECTING and not (u.retry_in == 0 and not connected):
-                        title = "heartbeat" if connected else "WebSocket handshake"
-                        outcome = (
-                            title,
-                            u.reason,
-                            "Check the network, a proxy and the "
-                            "WebSocket URL; a firewall must allow outbound wss:// (443).",
-                            EXIT_FAILURE,
-                        )
-                        break
+                    else:
+                        outcome = _outcome(u, conn.failure, connected)
+                        if outcome is not None:
+                            if outcome[0] == "build_connection":
+                                report.step("ok", "WebSocket handshake", settings.ws_url)
+                            break
                 elif isinstance(u, Heartbeat):
                     ms = u.rtt * 1000
                     report.step(

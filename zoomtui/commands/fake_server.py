@@ -120,7 +120,7 @@ def remove_env_file(path: Path, text: str) -> None:
     "--scenario",
     default="demo",
     show_default=True,
-    type=click.Choice(["demo", "quiet", "samples"]),
+    type=click.Choice(["demo", "quiet", "samples", "shapes"]),
     help="What the fake sends.",
 )
 @click.option(

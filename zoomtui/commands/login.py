@@ -22,6 +22,7 @@ from zoomtui.commands.common import (
     connection_options,
 )
 from zoomtui.credentials import (
+    DEFAULTS,
     ENV_FOR,
     LABELS,
     KeyringStatus,
@@ -29,8 +30,15 @@ from zoomtui.credentials import (
     keyring_status,
     verify_and_save,
 )
-from zoomtui.redaction import Secret, install_log_redaction
-from zoomtui.settings import ZOOM_OAUTH_URL, ZOOM_WS_URL, SettingsError, check_transport
+from zoomtui.redaction import Secret, install_log_redaction, mask_id
+from zoomtui.settings import (
+    GRANT_CLIENT,
+    ZOOM_WS_URL,
+    SettingsError,
+    check_transport,
+    cloud_hosts,
+    split_endpoint,
+)
 
 _EXIT_FOR_PROBLEM = {
     "credentials": EXIT_CREDENTIALS,
@@ -41,9 +49,10 @@ _EXIT_FOR_PROBLEM = {
 _URL_LABELS = {"oauth_url": "Token URL", "ws_url": "WebSocket URL"}
 
 _INTRO = (
-    "Enter the credentials of your Zoom Server-to-Server OAuth app (Zoom App Marketplace,\n"
-    "Manage, your app, App Credentials). The subscription id is the subscriptionId=... part\n"
-    "of the WebSocket URL Zoom shows for your event subscription.\n"
+    "Enter the credentials of your Zoom app (Zoom App Marketplace, Manage, your app, App\n"
+    "Credentials): a Server-to-Server OAuth app by default (--grant client_credentials for an\n"
+    "app-level token, with no account id). For the subscription, paste the endpoint URL Zoom\n"
+    "shows for your WebSocket event subscription (wss://...?subscriptionId=...), or its id.\n"
 )
 
 
@@ -105,6 +114,111 @@ def _print_result(result: SaveResult) -> None:
             click.echo("(`--no-verify` saves without asking Zoom.)", err=True)
 
 
+def _chosen(name: str, given: str | None, env: dict[str, str], existing: dict) -> str:
+    """The grant or the cloud: option, environment, profile, default."""
+    return str(given or env.get(ENV_FOR[name]) or existing.get(name) or DEFAULTS[name])
+
+
+def _checked_urls(
+    oauth_url: str | None,
+    ws_url: str | None,
+    cloud: str,
+    env: dict[str, str],
+    existing: dict,
+    insecure: bool,
+) -> tuple[str | None, str | None]:
+    """The token and WebSocket URLs (option, environment, else what the profile had), checked
+    before anyone types a secret that would then cross the network in clear text."""
+    oauth = oauth_url or env.get(ENV_FOR["oauth_url"]) or existing.get("oauth_url")
+    ws = ws_url or env.get(ENV_FOR["ws_url"]) or existing.get("ws_url")
+    try:
+        hosts = cloud_hosts(cloud)
+        check_transport(
+            str(oauth or hosts.oauth_url),
+            str(ws or hosts.ws_url or ZOOM_WS_URL),  # a cloud without one: asked for below
+            insecure=insecure,
+        )
+    except SettingsError as exc:
+        click.echo(f"zoomtui login: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    return (str(oauth) if oauth else None), (str(ws) if ws else None)
+
+
+def _no_keyring_policy(
+    status: KeyringStatus, env_secret: str | None, name: str, allow_insecure: bool
+) -> tuple[str, bool]:
+    """What to do without a usable keyring, said before anyone types a secret:
+    (no_keyring policy, allow_insecure_keyring).  Exits when nothing can be saved."""
+    if status.state in ("none", "error"):
+        if not env_secret:
+            click.echo(no_keyring_help(status, name), err=True)
+            click.echo("Nothing was saved.", err=True)
+            sys.exit(EXIT_CONFIG)
+        click.echo(status.message, err=True)
+        click.echo(
+            f"Using {ENV_FOR['client_secret']} from the environment; only the ids will be saved.",
+            err=True,
+        )
+        return "profile_only", allow_insecure
+    if status.state == "insecure" and not allow_insecure:
+        click.echo(status.message, err=True)
+        if not click.confirm(
+            f"Store the client secret of profile '{name}' in this plain-file keyring?",
+            default=False,
+        ):
+            click.echo(
+                "Nothing was saved. Use ZOOM_CLIENT_SECRET instead, or install an OS keyring.",
+                err=True,
+            )
+            sys.exit(EXIT_CONFIG)
+        return "refuse", True
+    return "refuse", allow_insecure
+
+
+def _ask_subscription(
+    given: str | None, ws: str | None, cloud: str, env: dict[str, str], existing: dict
+) -> tuple[str, str | None]:
+    """(subscription id, WebSocket URL): an id from the option or the environment, else the
+    one the endpoint URL names, else a prompt that takes the id or the endpoint URL as Zoom
+    shows it (the only way to a cloud without a documented WebSocket host)."""
+    var = ENV_FOR["subscription_id"]
+    if given or env.get(var):
+        return _ask("subscription_id", given, env, None), ws
+    try:
+        named = split_endpoint(ws)[1] if ws else None
+    except SettingsError as exc:
+        click.echo(f"zoomtui login: {exc}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if named:
+        click.echo(f"Subscription id: from the endpoint URL ({mask_id(named)})")
+        return "", ws
+    if ws or cloud_hosts(cloud).ws_url:
+        label = "Subscription id (or the endpoint URL Zoom shows)"
+        default = existing.get("subscription_id")
+    else:
+        label, default = "Endpoint URL (as your subscription's page shows it)", None
+    answer = str(click.prompt(label, default=default or None, show_default=bool(default))).strip()
+    return ("", answer) if "://" in answer else (answer, ws)
+
+
+def _ask_ids(
+    given: dict[str, str | None], grant: str, ws: str | None, cloud: str, env: dict, existing: dict
+) -> tuple[dict[str, str], str | None]:
+    """The ids (prompted for what the options and the environment do not give) and the
+    WebSocket URL, which a pasted endpoint URL may have given."""
+    names = ("account_id", "client_id", "subscription_id")
+    if not any(given.values()) and not all(env.get(ENV_FOR[n]) for n in names):
+        click.echo(_INTRO)
+    ids = {"account_id": ""}
+    if grant != GRANT_CLIENT:  # app-level tokens name no account
+        ids["account_id"] = _ask("account_id", given["account_id"], env, existing.get("account_id"))
+    ids["client_id"] = _ask("client_id", given["client_id"], env, existing.get("client_id"))
+    ids["subscription_id"], ws = _ask_subscription(
+        given["subscription_id"], ws, cloud, env, existing
+    )
+    return ids, ws
+
+
 @click.command()
 @connection_options
 @click.option("--no-verify", is_flag=True, help="Save without asking Zoom for a token first.")
@@ -121,15 +235,18 @@ def command(
     subscription_id: str | None,
     oauth_url: str | None,
     ws_url: str | None,
+    grant: str | None,
+    cloud: str | None,
     insecure_transport: bool,
     no_verify: bool,
     insecure_keyring: bool,
 ) -> None:
     """Save a profile: check the credentials with Zoom, keep the secret in the OS keyring.
 
-    Asks for the account id, client id, subscription id and client secret (hidden).
-    Each may come from an option or ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_SUBSCRIPTION_ID,
-    ZOOM_CLIENT_SECRET instead (for scripts). The secret is never an option.
+    Asks for the account id, client id, subscription id (or the endpoint URL Zoom shows) and
+    client secret (hidden). Each may come from an option or ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID,
+    ZOOM_SUBSCRIPTION_ID, ZOOM_CLIENT_SECRET instead (for scripts). The secret is never an
+    option. With --grant client_credentials no account id is asked.
     """
     install_log_redaction()
     env = dict(os.environ)
@@ -140,59 +257,20 @@ def command(
     except cfg.ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CONFIG)
-
-    # URLs and transport: option, environment, else what the profile already had.  Checked
-    # before anyone types a secret that would then cross the network in clear text.
-    oauth = oauth_url or env.get(ENV_FOR["oauth_url"]) or existing.get("oauth_url")
-    ws = ws_url or env.get(ENV_FOR["ws_url"]) or existing.get("ws_url")
+    grant_used = _chosen("grant", grant, env, existing)
+    cloud_used = _chosen("cloud", cloud, env, existing)
     insecure = insecure_transport  # the flag or ZOOMTUI_INSECURE_TRANSPORT, never the profile
-    try:
-        check_transport(str(oauth or ZOOM_OAUTH_URL), str(ws or ZOOM_WS_URL), insecure=insecure)
-    except SettingsError as exc:
-        click.echo(f"zoomtui login: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+    oauth, ws = _checked_urls(oauth_url, ws_url, cloud_used, env, existing, insecure)
 
     # The keyring first: on a box without one, say so before anyone types a secret.
     status = keyring_status()
     env_secret = env.get(ENV_FOR["client_secret"])
     allow_insecure = insecure_keyring or bool(existing.get("insecure_keyring"))
-    no_keyring = "refuse"
-    if status.state in ("none", "error"):
-        if not env_secret:
-            click.echo(no_keyring_help(status, name), err=True)
-            click.echo("Nothing was saved.", err=True)
-            sys.exit(EXIT_CONFIG)
-        click.echo(status.message, err=True)
-        click.echo(
-            f"Using {ENV_FOR['client_secret']} from the environment; only the ids will be saved.",
-            err=True,
-        )
-        no_keyring = "profile_only"
-    elif status.state == "insecure" and not allow_insecure:
-        click.echo(status.message, err=True)
-        if not click.confirm(
-            f"Store the client secret of profile '{name}' in this plain-file keyring?",
-            default=False,
-        ):
-            click.echo(
-                "Nothing was saved. Use ZOOM_CLIENT_SECRET instead, or install an OS keyring.",
-                err=True,
-            )
-            sys.exit(EXIT_CONFIG)
-        allow_insecure = True
+    no_keyring, allow_insecure = _no_keyring_policy(status, env_secret, name, allow_insecure)
 
     _say_urls_from_env(name, oauth_url, ws_url, env)
-    if not (account_id or client_id or subscription_id) and not all(
-        env.get(ENV_FOR[n]) for n in ("account_id", "client_id", "subscription_id")
-    ):
-        click.echo(_INTRO)
-    ids = {
-        "account_id": _ask("account_id", account_id, env, existing.get("account_id")),
-        "client_id": _ask("client_id", client_id, env, existing.get("client_id")),
-        "subscription_id": _ask(
-            "subscription_id", subscription_id, env, existing.get("subscription_id")
-        ),
-    }
+    given = {"account_id": account_id, "client_id": client_id, "subscription_id": subscription_id}
+    ids, ws = _ask_ids(given, grant_used, ws, cloud_used, env, existing)
     if env_secret:
         click.echo(f"Client secret: from {ENV_FOR['client_secret']}")
         secret = Secret(env_secret)
@@ -200,7 +278,8 @@ def command(
         secret = Secret(click.prompt("Client secret (hidden)", hide_input=True))
 
     if not no_verify:
-        click.echo(f"Checking the credentials with {oauth or ZOOM_OAUTH_URL} ...")
+        token_url = oauth or _cloud_token_url(cloud_used)
+        click.echo(f"Checking the credentials with {token_url} ({grant_used}) ...")
     result = asyncio.run(
         verify_and_save(
             name,
@@ -208,15 +287,24 @@ def command(
             ids["client_id"],
             secret,
             ids["subscription_id"],
-            str(oauth) if oauth else None,
-            str(ws) if ws else None,
+            oauth,
+            ws,
             verify=not no_verify,
             config_path=path,
             allow_insecure_keyring=allow_insecure,
             no_keyring=no_keyring,  # type: ignore[arg-type]
             insecure_transport=insecure,
+            grant=grant_used,
+            cloud=cloud_used,
         )
     )
     _print_result(result)
     if not result.ok:
         sys.exit(_EXIT_FOR_PROBLEM.get(result.problem or "", EXIT_CONFIG))
+
+
+def _cloud_token_url(cloud: str) -> str:
+    try:
+        return cloud_hosts(cloud).oauth_url
+    except SettingsError:
+        return "Zoom"

@@ -43,6 +43,11 @@ def command(profile: str | None, config_path: str | None, forget: bool) -> None:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CONFIG)
     forget_session_secret(name)
+    # The profile's shared access token goes too: it was got with the secret being removed.
+    from zoomtui.credentials.token_cache import forget_token
+
+    if forget_token(name):
+        click.echo(f"Removed the shared access token of '{name}' from the keyring.")
     failed = False
     removed = False
     try:

@@ -13,25 +13,31 @@ from zoomtui import config as cfg
 from zoomtui.commands.common import EXIT_CONFIG
 from zoomtui.credentials import (
     ENV_FOR,
+    REQUIRED,
     KeyringStatus,
     KeyringUnavailable,
     get_secret,
     keyring_status,
+    required,
     resolve,
     session_secret,
 )
 from zoomtui.redaction import install_log_redaction, mask_id
 
 _SHOW_ORDER = (
+    "grant",
+    "cloud",
     "account_id",
     "client_id",
     "client_secret",
     "subscription_id",
     "oauth_url",
     "ws_url",
+    "api_url",
     "heartbeat_interval",
     "max_frame_bytes",
     "insecure_transport",
+    "on_displaced",
     *cfg.DISPLAY_KEYS,
 )
 
@@ -198,6 +204,8 @@ def show_command(ctx: click.Context, name: str | None, config_path: str | None) 
             if key in cfg.DISPLAY_KEYS:
                 continue  # display settings the profile does not set: the front end decides
             shown = "(not set)"
+            if key not in required(res.values.get("grant")) and key in REQUIRED:
+                shown = f"(not used: {res.values.get('grant')})"
         else:
             shown = str(value)
         rows.append((key, shown, source))

@@ -19,12 +19,18 @@ from typing import Any
 import click
 
 from zoomtui.commands.archiving import history_options, plan_for, profile_values
-from zoomtui.commands.common import EXIT_CONFIG, connection_options, overrides_from
+from zoomtui.commands.common import (
+    EXIT_CONFIG,
+    connection_options,
+    on_displaced_option,
+    overrides_from,
+)
 
 
 @click.command("run")
 @connection_options
 @history_options
+@on_displaced_option
 def command(
     profile: str | None,
     config_path: str | None,
@@ -36,8 +42,9 @@ def command(
     """Open the monitor (the default command). First run: a short form, or press d for the demo."""
     from zoomtui import config as cfg
     from zoomtui import credentials
+    from zoomtui.profilestate import first_connection_of
     from zoomtui.redaction import install_log_redaction
-    from zoomtui.settings import SettingsError
+    from zoomtui.settings import SettingsError, parse_on_displaced
 
     install_log_redaction()
     overrides = overrides_from(kwargs)
@@ -60,17 +67,23 @@ def command(
         error = first_run.pop("reason", None) or str(exc)
 
     from zoomtui.tui.app import ZoomtuiApp
-    from zoomtui.tui.options import AppOptions, FirstRunOptions
+    from zoomtui.tui.options import AppOptions, ConnectionOptions, FirstRunOptions
 
     name = profile or "default"
     plan = plan_for(
         profile_values(name, path), archive=archive, history=history, no_history=no_history
     )
+    # The first connection of a profile says once that it may displace another consumer;
+    # --on-displaced also reaches a connection made from the first-run form's settings.
+    connection: dict[str, Any] = {"is_first_connection": first_connection_of}
+    if "on_displaced" in overrides:
+        connection["on_displaced"] = parse_on_displaced(overrides["on_displaced"])
     app = ZoomtuiApp(
         AppOptions(
             settings,
             profile=name,
             first_run=FirstRunOptions(reason=error or "", config_path=path, form=first_run),
+            connection=ConnectionOptions(keywords=connection),
             archive=plan,
         )
     )
@@ -106,8 +119,12 @@ def _first_run_options(
             if values.get(k)
         },
         "insecure_transport": bool(values.get("insecure_transport")),
+        "grant": values.get("grant"),
+        "cloud": values.get("cloud"),
     }
     for name in ("oauth_url", "ws_url"):
-        if values.get(name) and sources.get(name) != "default":
+        # a URL someone set, not the cloud's own (which the form's cloud choice gives)
+        source = str(sources.get(name, "default"))
+        if values.get(name) and source != "default" and not source.startswith("cloud "):
             options[name] = str(values[name])
     return options

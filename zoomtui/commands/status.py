@@ -36,12 +36,15 @@ from zoomtui.settings import ConnectionSettings, SettingsError
 
 TIMEOUT = 10.0
 _FIELDS = (
+    ("grant", "grant"),
+    ("cloud", "cloud"),
     ("account_id", "account id"),
     ("client_id", "client id"),
     ("client_secret", "client secret"),
     ("subscription_id", "subscription id"),
     ("oauth_url", "token URL"),
     ("ws_url", "WebSocket URL"),
+    ("api_url", "API URL"),
 )
 
 
@@ -88,7 +91,10 @@ def inspect_profile(
         source = res.sources.get(key, "")
         if key == "client_secret" and source == "keyring" and keyring_state == "insecure":
             source = "keyring, INSECURE plain-file backend"
-        rows.append((label, _shown(key, res.values.get(key)), source))
+        shown = _shown(key, res.values.get(key))
+        if shown == "missing" and key not in credentials.required(res.values.get("grant")):
+            shown = f"not used ({res.values.get('grant')} grant)"
+        rows.append((label, shown, source))
     try:
         settings = credentials.resolve_settings(profile=name, config_path=path, overrides=overrides)
         settings.check_transport()
@@ -129,6 +135,12 @@ async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
         todo = "Check the network, a proxy (HTTPS_PROXY) and the token URL; then try again."
         return Check("fail", found, todo, EXIT_FAILURE)
     left = max(0.0, token.expires_at - time.time())
+    if token.from_cache:
+        return Check(
+            "ok",
+            f"Zoom accepted the credentials (reused the token shared in the {tokens.cache_where}, "
+            f"valid for {left / 60:.0f} min; no new token was issued)",
+        )
     return Check("ok", f"Zoom accepted the credentials (token valid for {left / 60:.0f} min)")
 
 

@@ -13,6 +13,7 @@ lines, marked on stderr as history), then goes live.
 
 Exit codes (zoomtui.commands.common): 0 done (--count/--duration reached, or the reader
 of stdout went away), 3 settings, 4 credentials or subscription rejected, 5 given up,
+6 displaced by another consumer of the subscription (unless `--on-displaced retake`),
 130 Ctrl-C.
 """
 
@@ -35,10 +36,12 @@ from zoomtui.commands.archiving import no_archive_option
 from zoomtui.commands.common import (
     EXIT_CONFIG,
     EXIT_CREDENTIALS,
+    EXIT_DISPLACED,
     EXIT_GAVE_UP,
     EXIT_INTERRUPTED,
     EXIT_OK,
     connection_options,
+    on_displaced_option,
     overrides_from,
 )
 from zoomtui.monitor.lines import human_line, json_line, local_hms_ms
@@ -50,6 +53,11 @@ from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, TokenInfo
 
 EXIT_TERMINATED = 143  # 128 + SIGTERM
+#: what tail says to do when displaced (the connection's hint speaks of the monitor's `c`)
+DISPLACED_HINT = (
+    "run tail again to take the subscription back (that disconnects the other consumer), "
+    "or pass --on-displaced retake; a subscription of its own avoids this"
+)
 #: the kinds of archived record `--since` shows
 HISTORY_KINDS = ("event", "gap", "state")
 
@@ -59,8 +67,9 @@ def state_text(u: StateChanged) -> str:
     text = f"{u.state.value}: {u.reason}"
     if u.state is ConnectionState.RECONNECTING and u.retry_in:
         text = f"reconnecting in {u.retry_in:.1f} s: {u.reason}"
-    if u.hint:
-        text += f"\n  hint: {u.hint}"
+    hint = DISPLACED_HINT if u.state is ConnectionState.DISPLACED else u.hint
+    if hint:
+        text += f"\n  hint: {hint}"
     return text
 
 
@@ -166,6 +175,8 @@ class TailOutput(SessionSink):
         self.run.note(state_text(change))
         if change.state is ConnectionState.FAILED:
             self.run.failed()
+        elif change.state is ConnectionState.DISPLACED and change.retry_in is None:
+            self.run.stop(EXIT_DISPLACED)  # it waits for a person, and tail has none
 
     def on_gap(self, gap: Gap, live: bool) -> None:
         self.run.note(gap_text(gap) if live else "(history) " + gap_text(gap))
@@ -179,7 +190,8 @@ class TailOutput(SessionSink):
     def on_token(self, info: TokenInfo) -> None:
         left = info.expires_at - time.time()
         self.run.note(
-            f"access token obtained (expires in {left / 60:.0f} min; scopes: "
+            f"access token {'reused' if info.from_cache else 'obtained'} "
+            f"(expires in {left / 60:.0f} min; scopes: "
             f"{' '.join(info.scopes) or 'none listed'})"
         )
 
@@ -324,6 +336,19 @@ def _silence_stdout(out: IO[bytes]) -> None:
         os.close(devnull)
 
 
+def _matcher(filter_text: str | None) -> Callable[[ZoomEvent], bool] | None:
+    """--filter as the test an event must pass (None: every event passes)."""
+    if not filter_text:
+        return None
+    from zoomtui.monitor.filters import FilterError, compile_filter
+
+    try:
+        flt = compile_filter(filter_text)
+    except FilterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--filter") from None
+    return None if flt.is_empty else flt.matches_event
+
+
 @click.command()
 @connection_options
 @click.option(
@@ -369,6 +394,7 @@ def _silence_stdout(out: IO[bytes]) -> None:
     "8601), then go live.  --count counts live events only.",
 )
 @no_archive_option
+@on_displaced_option
 @click.option(
     "--heartbeat",
     type=click.FloatRange(min=0.01),
@@ -392,21 +418,13 @@ def command(
     """Print events as they arrive (stdout), and the connection's state (stderr).
 
     Exit codes: 0 done, 3 settings, 4 credentials or subscription rejected, 5 gave up,
-    130 interrupted.
+    6 displaced by another consumer of the subscription, 130 interrupted.
     """
     install_log_redaction()
     # State changes are reported on stderr already; keep logging's last-resort handler from
     # printing the same failure a second time.
     logging.getLogger("zoomtui").addHandler(logging.NullHandler())
-    matches = None
-    if filter_text:
-        from zoomtui.monitor.filters import FilterError, compile_filter
-
-        try:
-            flt = compile_filter(filter_text)
-        except FilterError as exc:
-            raise click.BadParameter(str(exc), param_hint="--filter") from None
-        matches = None if flt.is_empty else flt.matches_event
+    matches = _matcher(filter_text)
     since_at: float | None = None
     if since is not None:
         from zoomtui.monitor.when import WhenError, parse_when
@@ -432,6 +450,7 @@ def command(
         sys.exit(EXIT_CONFIG)
     from zoomtui.commands.archiving import plan_for, profile_values
     from zoomtui.monitor.archive import ArchiveReader, archive_path
+    from zoomtui.profilestate import first_connection_of
 
     plan = plan_for(profile_values(settings.profile, config_path), archive=archive)
     store = plan.open(settings.profile)
@@ -452,6 +471,7 @@ def command(
                 give_up_after=give_up_after,
                 archive=store,
                 history=history,
+                connection_kwargs={"is_first_connection": first_connection_of},
             )
         )
     except KeyboardInterrupt:  # Ctrl-C before the loop's own handler was in place

@@ -44,6 +44,7 @@ from zoomtui.credentials.resolution import (
     LABELS,
     REQUIRED,
     Resolution,
+    required,
     resolve,
     resolve_settings,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "get_secret",
     "keyring_status",
     "keyring_username",
+    "required",
     "resolve",
     "resolve_settings",
     "save_session_secret",

@@ -289,6 +289,44 @@ def delete_secret(profile: str, timeout: float = KEYRING_TIMEOUT) -> bool:
     return _guarded(delete, timeout, "delete")
 
 
+# --- other entries (the shared access token): a real keyring only -----------------
+
+
+def read_entry(user: str, timeout: float = KEYRING_TIMEOUT) -> str | None:
+    """The value of entry `user` of service `zoomtui`, or None.  Only from a real OS keyring:
+    a missing or plain-file one raises `KeyringUnavailable` (state "none" or "insecure")."""
+
+    def read(ctx: dict[str, str]) -> str | None:
+        backend, ctx["name"] = _usable_backend(False, "read it")
+        value = backend.get_password(KEYRING_SERVICE, user)  # type: ignore[attr-defined]
+        return value if isinstance(value, str) else None
+
+    return _guarded(read, timeout, "read")
+
+
+def write_entry(user: str, value: str, timeout: float = KEYRING_TIMEOUT) -> None:
+    """Store `value` as entry `user` of service `zoomtui`, in a real OS keyring only."""
+
+    def write(ctx: dict[str, str]) -> None:
+        backend, ctx["name"] = _usable_backend(False, "store it")
+        backend.set_password(KEYRING_SERVICE, user, value)  # type: ignore[attr-defined]
+
+    _guarded(write, timeout, "store", value)
+
+
+def delete_entry(user: str, timeout: float = KEYRING_TIMEOUT) -> bool:
+    """Remove entry `user` of service `zoomtui` from a real OS keyring; False when absent."""
+
+    def delete(ctx: dict[str, str]) -> bool:
+        backend, ctx["name"] = _usable_backend(False, "delete it")
+        if backend.get_password(KEYRING_SERVICE, user) is None:  # type: ignore[attr-defined]
+            return False
+        backend.delete_password(KEYRING_SERVICE, user)  # type: ignore[attr-defined]
+        return True
+
+    return _guarded(delete, timeout, "delete")
+
+
 # --- session-only secrets (no keyring on this box) --------------------------------
 
 _session_lock = threading.Lock()

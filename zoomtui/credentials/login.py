@@ -32,11 +32,14 @@ from zoomtui.credentials.keyring_store import (
 from zoomtui.credentials.resolution import LABELS
 from zoomtui.redaction import Secret, redact
 from zoomtui.settings import (
+    DEFAULT_CLOUD,
     ENV_CLIENT_SECRET,
-    ZOOM_OAUTH_URL,
-    ZOOM_WS_URL,
+    GRANT_ACCOUNT,
+    GRANT_CLIENT,
     ConnectionSettings,
     SettingsError,
+    cloud_hosts,
+    endpoint_and_subscription,
 )
 
 T = TypeVar("T")
@@ -78,7 +81,8 @@ async def _verify(
     # Imported here: the token provider sits below this layer; only login needs it.
     from zoomtui.zoom.auth import TokenProvider
 
-    async with TokenProvider(settings, timeout=min(10.0, timeout)) as provider:
+    # No shared cache: a check of the credentials asks Zoom, whatever another process holds.
+    async with TokenProvider(settings, timeout=min(10.0, timeout), cache=None) as provider:
         token = await asyncio.wait_for(provider.get(), timeout)
     return token.expires_at - time.time(), tuple(token.scopes)
 
@@ -91,7 +95,7 @@ def _auth_failure(
 
     detail = redact(exc, [settings.client_secret.reveal()]).strip()
     if isinstance(exc, auth.CredentialsRejected):
-        return ("credentials", f"{detail} {auth.CREDENTIALS_HINT} Nothing was saved.", None)
+        return ("credentials", f"{detail} {exc.hint} Nothing was saved.", None)
     if isinstance(exc, auth.RateLimited):
         return (
             "rate_limited",
@@ -137,6 +141,8 @@ async def verify_and_save(
     insecure_transport: bool = False,
     keyring_timeout: float = KEYRING_TIMEOUT,
     verify_timeout: float = 30.0,
+    grant: str | None = None,
+    cloud: str | None = None,
 ) -> SaveResult:
     """Check the credentials with Zoom's token endpoint, then store them: the secret in the
     keyring, everything else in the profile.  When anything fails, nothing is saved.
@@ -146,7 +152,10 @@ async def verify_and_save(
     and leaves the secret where it came from (ZOOM_CLIENT_SECRET); "refuse" saves nothing.
     A plain-file keyring needs `allow_insecure_keyring=True` (the user's confirmation);
     without it the result has `needs_confirmation=True` and nothing is saved.
-    `oauth_url`/`ws_url` None means Zoom's own (and removes a custom one from the profile).
+    `oauth_url`/`ws_url` None means the cloud's own (and removes a custom one from the
+    profile).  `ws_url` may be the endpoint URL Zoom shows (`...?subscriptionId=...`): its
+    subscription id is saved, and `subscription_id` may then be empty (a different one is
+    an error).  `grant`/`cloud` None: account_credentials, zoom.
     """
     login = _Login.cleaned(
         profile,
@@ -157,6 +166,8 @@ async def verify_and_save(
         path=cfg.config_path(config_path),
         insecure_transport=insecure_transport,
         keyring_timeout=keyring_timeout,
+        grant=grant or GRANT_ACCOUNT,
+        cloud=cloud or DEFAULT_CLOUD,
     )
     expires_in: float | None = None
     scopes: tuple[str, ...] = ()
@@ -167,7 +178,7 @@ async def verify_and_save(
         if verify:
             expires_in, scopes = await _verified(login, settings, status, verify_timeout)
         await _store_secret(login, store, status, verified=verify)
-        written = await _save_profile(login, store, status, verified=verify)
+        written = await _save_profile(login, settings, store, status, verified=verify)
     except _NothingSaved as stop:
         return stop.result
 
@@ -198,6 +209,8 @@ class _Login:
     path: Path
     insecure_transport: bool
     keyring_timeout: float
+    grant: str
+    cloud: str
 
     @classmethod
     def cleaned(
@@ -211,6 +224,8 @@ class _Login:
         path: Path,
         insecure_transport: bool,
         keyring_timeout: float,
+        grant: str,
+        cloud: str,
     ) -> _Login:
         secret = client_secret if isinstance(client_secret, Secret) else Secret(str(client_secret))
         if (
@@ -226,6 +241,8 @@ class _Login:
             path=path,
             insecure_transport=insecure_transport,
             keyring_timeout=keyring_timeout,
+            grant=grant,
+            cloud=cloud,
         )
 
     def failed(
@@ -257,31 +274,53 @@ class _Login:
 def _checked_settings(login: _Login) -> ConnectionSettings:
     """Every value given, a usable profile name, a safe transport, a readable config file:
     all before asking Zoom anything."""
-    ids = login.ids
-    empty = [LABELS[k] for k, v in ids.items() if not v] + (
-        [] if login.secret else ["client secret"]
-    )
     try:
         cfg.check_profile_name(login.profile)
-        if empty:
-            raise SettingsError(f"Missing {', '.join(empty)}.")
+        _check_given(login)
         settings = ConnectionSettings(
-            account_id=ids["account_id"],
-            client_id=ids["client_id"],
+            account_id=login.ids["account_id"] if login.grant != GRANT_CLIENT else "",
+            client_id=login.ids["client_id"],
             client_secret=login.secret,
-            subscription_id=ids["subscription_id"],
-            oauth_url=login.oauth_url or ZOOM_OAUTH_URL,
-            ws_url=login.ws_url or ZOOM_WS_URL,
+            subscription_id=login.ids["subscription_id"],
+            oauth_url=login.oauth_url or "",
+            ws_url=login.ws_url or "",
             profile=login.profile,
             insecure_transport=login.insecure_transport,
+            grant=login.grant,
+            cloud=login.cloud,
         )
         settings.check_transport()
         cfg.load_config(login.path)  # a broken config file: say so before asking Zoom anything
     except cfg.ConfigError as exc:
         raise login.failed("config", str(exc)) from None
     except SettingsError as exc:
-        raise login.failed("invalid" if empty else "transport", str(exc)) from None
+        raise login.failed("transport", str(exc)) from None
     return settings
+
+
+def _check_given(login: _Login) -> None:
+    """What the grant needs was given; the subscription id, or an endpoint URL naming it
+    (and the same one when both were given).  Raises the stop of an "invalid" login."""
+    try:
+        hosts = cloud_hosts(login.cloud)
+        ws_url = login.ws_url or hosts.ws_url
+        subscription = login.ids["subscription_id"]
+        if ws_url:
+            subscription = endpoint_and_subscription(ws_url, subscription)[1]
+    except SettingsError as exc:
+        raise login.failed("invalid", str(exc)) from None
+    needed = ["account_id"] if login.grant != GRANT_CLIENT else []
+    empty = [LABELS[k] for k in (*needed, "client_id") if not login.ids[k]]
+    if not login.secret:
+        empty.append("client secret")
+    if not subscription:
+        empty.append(
+            "subscription id (or the endpoint URL Zoom shows, wss://...?subscriptionId=...)"
+            if ws_url
+            else "the endpoint URL Zoom shows for the subscription (wss://...?subscriptionId=...)"
+        )
+    if empty:
+        raise login.failed("invalid", f"Missing {', '.join(empty)}.")
 
 
 async def _keyring_status(timeout: float) -> KeyringStatus:
@@ -349,14 +388,26 @@ async def _store_secret(
 
 
 async def _save_profile(
-    login: _Login, store: str, status: KeyringStatus, *, verified: bool
+    login: _Login,
+    settings: ConnectionSettings,
+    store: str,
+    status: KeyringStatus,
+    *,
+    verified: bool,
 ) -> Path:
     """The profile (no secret in it) into the config file; on failure the secret stored a
-    moment ago is taken back out, so a failure saves nothing."""
+    moment ago is taken back out, so a failure saves nothing.  Defaults are not written
+    (an old non-default value is removed): the profile follows them."""
+    own_ws = cloud_hosts(settings.cloud).ws_url
     values: dict[str, object | None] = {
-        **login.ids,
+        "account_id": settings.account_id or None,
+        "client_id": settings.client_id,
+        "subscription_id": settings.subscription_id,  # a pasted endpoint URL's, if it named one
         "oauth_url": login.oauth_url or None,
-        "ws_url": login.ws_url or None,
+        # the endpoint without the subscription (it is saved on its own line above)
+        "ws_url": settings.ws_url if login.ws_url and settings.ws_url != own_ws else None,
+        "grant": settings.grant if settings.grant != GRANT_ACCOUNT else None,
+        "cloud": settings.cloud if settings.cloud != DEFAULT_CLOUD else None,
         "insecure_transport": None,  # cleartext is for one run: an old `true` is dropped
         "insecure_keyring": True if store == "insecure keyring" else None,
     }

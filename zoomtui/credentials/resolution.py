@@ -23,16 +23,26 @@ from zoomtui.credentials.keyring_store import (
 )
 from zoomtui.redaction import Secret
 from zoomtui.settings import (
+    DEFAULT_CLOUD,
     ENV_ACCOUNT_ID,
+    ENV_API_URL,
     ENV_CLIENT_ID,
     ENV_CLIENT_SECRET,
+    ENV_CLOUD,
+    ENV_GRANT,
     ENV_OAUTH_URL,
     ENV_SUBSCRIPTION_ID,
     ENV_WS_URL,
+    GRANT_ACCOUNT,
+    GRANT_CLIENT,
+    ZOOM_API_URL,
     ZOOM_OAUTH_URL,
     ZOOM_WS_URL,
+    CloudHosts,
     ConnectionSettings,
     SettingsError,
+    endpoint_and_subscription,
+    no_ws_host_message,
 )
 
 # field -> environment variable
@@ -43,18 +53,41 @@ ENV_FOR = {
     "subscription_id": ENV_SUBSCRIPTION_ID,
     "oauth_url": ENV_OAUTH_URL,
     "ws_url": ENV_WS_URL,
+    "api_url": ENV_API_URL,
+    "grant": ENV_GRANT,
+    "cloud": ENV_CLOUD,
 }
-DEFAULTS = {"oauth_url": ZOOM_OAUTH_URL, "ws_url": ZOOM_WS_URL}
+#: the defaults of the default cloud (another cloud's URLs come from `settings.CLOUDS`)
+DEFAULTS = {
+    "grant": GRANT_ACCOUNT,
+    "cloud": DEFAULT_CLOUD,
+    "oauth_url": ZOOM_OAUTH_URL,
+    "ws_url": ZOOM_WS_URL,
+    "api_url": ZOOM_API_URL,
+}
+#: what an account_credentials profile needs (`required` says it for any grant)
 REQUIRED = ("account_id", "client_id", "client_secret", "subscription_id")
+_URL_FIELDS = ("oauth_url", "ws_url", "api_url")
 LABELS = {
     "account_id": "account id",
     "client_id": "client id",
     "client_secret": "client secret",
     "subscription_id": "subscription id",
+    "ws_url": "WebSocket endpoint URL",
 }
+
+
+def required(grant: object) -> tuple[str, ...]:
+    """The values a connection with this grant cannot do without (client_credentials
+    tokens are app-level: no account id).  The WebSocket URL always has to be known; only
+    a cloud without a documented WebSocket host leaves it missing."""
+    ids = REQUIRED[1:] if grant == GRANT_CLIENT else REQUIRED
+    return (*ids, "ws_url")
+
+
 _SETTINGS_FIELDS = {f.name: f for f in fields(ConnectionSettings)}
 #: ConnectionSettings fields a profile (or an override) may set besides the ENV_FOR ones
-_TUNABLES = ("heartbeat_interval", "max_frame_bytes", "insecure_transport")
+_TUNABLES = ("heartbeat_interval", "max_frame_bytes", "insecure_transport", "on_displaced")
 
 
 @dataclass(slots=True)
@@ -68,6 +101,9 @@ class Resolution:
     missing: tuple[str, ...]
     profile_found: bool
     profile_values: dict[str, object] = field(default_factory=dict)
+    #: why the values cannot make settings though none is missing (a typed subscription id
+    #: that is not the one in the pasted endpoint URL, a malformed URL)
+    problem: str | None = None
     #: why the keyring could not be read, when it was needed and failed
     keyring_problem: str | None = None
     keyring_state: KeyringState | None = None
@@ -105,17 +141,23 @@ def resolve(
     if "client_secret" not in result.values:
         _stored_secret(result, read_keyring, keyring_timeout)
     _tunables_and_the_rest(result, overrides)
-    result.missing = tuple(n for n in REQUIRED if not result.values.get(n))
+    _split_endpoint(result)
+    result.missing = tuple(
+        n for n in required(result.values.get("grant")) if not result.values.get(n)
+    )
     return result
 
 
 def _connection_values(
     result: Resolution, overrides: dict[str, object | None], env: Mapping[str, str]
 ) -> None:
-    """The ids and URLs: option, environment, profile, default (the secret: option or
-    environment only here).  Takes what it uses out of `overrides`."""
+    """The grant, the cloud, the ids and URLs: option, environment, profile, default (the
+    secret: option or environment only here; a URL's default: the cloud's).  Takes what it
+    uses out of `overrides`."""
     values, sources, from_profile = result.values, result.sources, result.profile_values
-    for name, var in ENV_FOR.items():
+    # The cloud first: it gives the URLs their defaults.
+    for name in ("grant", "cloud", *(n for n in ENV_FOR if n not in ("grant", "cloud"))):
+        var = ENV_FOR[name]
         opt = overrides.pop(name, None)
         if opt not in (None, ""):
             values[name], sources[name] = opt, "option"
@@ -125,8 +167,40 @@ def _connection_values(
             continue  # session / keyring: `_stored_secret`
         elif from_profile.get(name):
             values[name], sources[name] = from_profile[name], f"profile {result.profile}"
+        elif name in _URL_FIELDS:
+            _cloud_default(result, name)
         elif name in DEFAULTS:
             values[name], sources[name] = DEFAULTS[name], "default"
+
+
+def _cloud_default(result: Resolution, name: str) -> None:
+    """A URL nobody set: the cloud's (none when the cloud documents no such host)."""
+    from zoomtui import settings  # CLOUDS is read now: a test may point a cloud elsewhere
+
+    cloud = result.values.get("cloud")
+    hosts: CloudHosts | None = settings.CLOUDS.get(cloud) if isinstance(cloud, str) else None
+    url = getattr(hosts, name, None)
+    if url:
+        result.values[name] = url
+        result.sources[name] = "default" if cloud == DEFAULT_CLOUD else f"cloud {cloud}"
+
+
+def _split_endpoint(result: Resolution) -> None:
+    """Zoom's endpoint URL pasted as the WebSocket URL: its subscription id is the one used
+    when none was given, and one that was given must match it."""
+    values, sources = result.values, result.sources
+    ws_url, typed = values.get("ws_url"), values.get("subscription_id")
+    if not isinstance(ws_url, str) or "?" not in ws_url:
+        return
+    try:
+        base, subscription = endpoint_and_subscription(ws_url, str(typed or ""))
+    except SettingsError as exc:  # resolve_settings raises it; `profiles show` shows the rest
+        result.problem = str(exc)
+        return
+    values["ws_url"] = base
+    if subscription and not typed:
+        values["subscription_id"] = subscription
+        sources["subscription_id"] = f"{sources.get('ws_url', 'option')} (endpoint URL)"
 
 
 def _stored_secret(result: Resolution, read_keyring: bool, keyring_timeout: float) -> None:
@@ -187,6 +261,8 @@ def _missing_message(res: Resolution) -> str:
             parts.append(f"There are no profiles yet ({res.config_path} holds none).")
     if "client_secret" in res.missing and res.keyring_problem:
         parts.append(res.keyring_problem)
+    if "ws_url" in res.missing:
+        parts.append(no_ws_host_message(str(res.values.get("cloud"))))
     envs = ", ".join(ENV_FOR[n] for n in res.missing)
     parts.append(
         f"Run `zoomtui login --profile {res.profile}`, or set {envs}; or try `zoomtui demo`."
@@ -197,7 +273,7 @@ def _missing_message(res: Resolution) -> str:
 def resolve_settings(
     *,
     profile: str | None = None,
-    config_path: Path | None = None,
+    config_path: Path | str | None = None,
     overrides: Mapping[str, object | None] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ConnectionSettings:
@@ -212,18 +288,23 @@ def resolve_settings(
     res = resolve(profile=profile, config_path=config_path, overrides=overrides, env=env)
     if res.missing:
         raise SettingsError(_missing_message(res), missing=res.missing)
+    if res.problem:
+        raise SettingsError(res.problem)
     values = dict(res.values)
     secret = values.pop("client_secret")
     for name in cfg.DISPLAY_KEYS:
         values.pop(name, None)
     try:
         return ConnectionSettings(
-            account_id=str(values.pop("account_id")),
+            account_id=str(values.pop("account_id", "")),
             client_id=str(values.pop("client_id")),
             client_secret=secret if isinstance(secret, Secret) else Secret(str(secret)),
             subscription_id=str(values.pop("subscription_id")),
             oauth_url=str(values.pop("oauth_url")),
             ws_url=str(values.pop("ws_url")),
+            api_url=str(values.pop("api_url")),
+            grant=str(values.pop("grant")),
+            cloud=str(values.pop("cloud")),
             profile=res.profile,
             sources=dict(res.sources),
             **values,  # type: ignore[arg-type]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
+import orjson
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
@@ -27,7 +29,12 @@ class FakeConnection:
     """A client connection: accepted (build_connection success) or refused."""
 
     def __init__(
-        self, id: int, ws: ServerConnection, subscription_id: str, record_events: bool = True
+        self,
+        id: int,
+        ws: ServerConnection,
+        subscription_id: str,
+        record_events: bool = True,
+        on_activity: Callable[[], None] | None = None,
     ) -> None:
         self.id = id  # 1, 2, ... per fake, so a seeded run is the same wherever it runs
         self.ws = ws
@@ -44,7 +51,17 @@ class FakeConnection:
         self.silent = False
         #: which fault ended it, when one did: "close", "cut", "invalid_token", "displaced", ...
         self.ended_by: str | None = None
+        #: who opened it: None for a client under test, else the tag of the fake's own
+        #: production consumer (`zoomtui.fakezoom.consumer`) that did
+        self.consumer: str | None = None
         self._record = record_events
+        #: told whenever a frame is sent or received here (the fake's `wait_until`)
+        self._on_activity = on_activity
+
+    def activity(self) -> None:
+        """A frame went out or came in: whoever waits on the fake looks again."""
+        if self._on_activity is not None:
+            self._on_activity()
 
     # -- state --------------------------------------------------------------------
     @property
@@ -78,6 +95,7 @@ class FakeConnection:
         except ConnectionClosed:
             return False
         self.frames_sent += 1
+        self.activity()
         return True
 
     async def send_event(self, content: str, frame: str) -> bool:
@@ -94,9 +112,14 @@ class FakeConnection:
             self.sent_events.extend(content for content, _frame in prepared)
 
     async def send_envelope(
-        self, module: str, success: bool, content: object, *, force: bool = False
+        self, module: str, success: bool | None, content: object, *, force: bool = False
     ) -> bool:
-        return await self.send_raw(envelope_frame(module, success, content), force=force)
+        """An envelope; `success` None leaves the key out (Zoom has sent such frames)."""
+        if success is None:
+            frame = orjson.dumps({"module": module, "content": content, "header": {}}).decode()
+        else:
+            frame = envelope_frame(module, success, content)
+        return await self.send_raw(frame, force=force)
 
     async def close(self, code: int, reason: str, ended_by: str) -> None:
         if self.ended_by is None:
@@ -114,3 +137,12 @@ class FakeConnection:
         state = "open" if self.open else f"closed {self.close_code}"
         kind = "accepted" if self.accepted else f"refused {self.refused_reason!r}"
         return f"<FakeConnection #{self.id} {kind} {state} frames={self.frames_sent}>"
+
+
+def is_heartbeat(data: str | bytes) -> bool:
+    """Whether a client frame is Zoom's heartbeat request."""
+    try:
+        msg = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(msg, dict) and msg.get("module") == "heartbeat"

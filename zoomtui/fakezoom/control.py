@@ -1,7 +1,9 @@
-"""The fake's control endpoint: `POST /fakezoom/trigger` on the token endpoint's listener.
+"""The fake's control endpoint: `POST /fakezoom/trigger` and `POST /fakezoom/consumer` on
+the token endpoint's listener.
 
 `zoomtui trigger` uses it to make a running `zoomtui fake-server` send one chosen event
-to whoever is connected (docs/FAKEZOOM_API.md, "Control endpoint").  It lives on the
+to whoever is connected; `/fakezoom/consumer` starts and stops a production consumer on
+the subscription (docs/FAKEZOOM_API.md, "Control endpoint").  It lives on the
 loopback HTTP listener the fake already has, and answers only requests that carry the
 fake's per-run control token (`Authorization: Bearer <token>`): the demo credentials
 are printed everywhere, the token only to the person who started the fake.  The token
@@ -21,12 +23,15 @@ from zoomtui.fakezoom.triggers import TRIGGER_EVENTS, TriggerError, TriggerReque
 
 CONTROL_PREFIX = "/fakezoom"
 TRIGGER_PATH = CONTROL_PREFIX + "/trigger"
+CONSUMER_PATH = CONTROL_PREFIX + "/consumer"
 #: the environment variables `fake-server` exports and `trigger` reads
 ENV_CONTROL_URL = "ZOOMTUI_FAKE_CONTROL_URL"
 ENV_CONTROL_TOKEN = "ZOOMTUI_FAKE_CONTROL_TOKEN"
 
 #: sends one built event; returns the event and how many connections it reached
 Trigger = Callable[[TriggerRequest], Awaitable[tuple[dict, int]]]
+#: acts on a checked consumer request (a JSON object); returns the status and the answer
+ConsumerAction = Callable[[dict], Awaitable[tuple[int, dict]]]
 
 
 def new_control_token() -> str:
@@ -41,13 +46,18 @@ def is_control_request(req: Request) -> bool:
 class ControlEndpoint:
     """Answers the control requests; `trigger` does the sending."""
 
-    def __init__(self, token: str, trigger: Trigger) -> None:
+    def __init__(self, token: str, trigger: Trigger, consumer: ConsumerAction) -> None:
         self._token = token
         self._trigger = trigger
+        self._consumer = consumer
 
     async def handle(self, req: Request) -> Response:
-        if urlsplit(req.target).path != TRIGGER_PATH:
-            return _json(404, {"error": "not_found", "reason": f"POST {TRIGGER_PATH} only"})
+        path = urlsplit(req.target).path
+        if path not in (TRIGGER_PATH, CONSUMER_PATH):
+            return _json(
+                404,
+                {"error": "not_found", "reason": f"POST {TRIGGER_PATH} or {CONSUMER_PATH} only"},
+            )
         if req.method != "POST":
             return _json(
                 405,
@@ -64,6 +74,13 @@ class ControlEndpoint:
                 },
                 {"WWW-Authenticate": 'Bearer realm="fakezoom"'},
             )
+        if path == CONSUMER_PATH:
+            try:
+                data = _object(req.body)
+            except TriggerError as exc:
+                return _json(400, {"error": "invalid_request", "reason": str(exc)})
+            status, answer = await self._consumer(data)
+            return _json(status, answer)
         try:
             request = _parse(req.body)
         except TriggerError as exc:
@@ -79,14 +96,20 @@ class ControlEndpoint:
         )
 
 
-def _parse(body: bytes) -> TriggerRequest:
-    """The JSON body as a checked `TriggerRequest` (any type in any field is possible)."""
+def _object(body: bytes) -> dict:
+    """The body as a JSON object (`TriggerError` otherwise)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise TriggerError("the body must be a JSON object") from None
     if not isinstance(data, dict):
         raise TriggerError("the body must be a JSON object")
+    return data
+
+
+def _parse(body: bytes) -> TriggerRequest:
+    """The JSON body as a checked `TriggerRequest` (any type in any field is possible)."""
+    data = _object(body)
     unknown = sorted(str(k) for k in data if k not in ("event", "meeting_id", "name", "email"))
     if unknown:
         raise TriggerError(f"unknown field(s): {', '.join(unknown)}")

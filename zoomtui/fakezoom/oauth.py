@@ -1,9 +1,14 @@
-"""The fake token endpoint: Zoom's Server-to-Server OAuth `POST /oauth/token`.
+"""The fake token endpoint: Zoom's OAuth `POST /oauth/token`.
 
 Checks what Zoom checks (PROTOCOL.md section 1), issues opaque bearer tokens
 with a lifetime, and plays faults on demand (429 with Retry-After, 500, a slow
-answer, a dropped connection).  Tokens are kept only in memory and never
-logged or recorded: `token_requests` holds the status and time of each request.
+answer, a dropped connection).  Both grants: `account_credentials` (with the
+account id; `scope` one string) and `client_credentials` (no account id; `scope`
+an array, as in Zoom's example).  The parameters may come in the form body or in
+the query string (Zoom's own samples send the latter); `refuse_query_params`
+plays the 400 a 2022 forum thread reported for that instead.  Tokens are kept
+only in memory and never logged or recorded: `token_requests` holds the status,
+time, grant and Host of each request, `tokens_issued` counts the tokens.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable
@@ -21,17 +27,19 @@ import orjson
 
 from zoomtui.fakezoom.credentials import DemoCredentials
 from zoomtui.fakezoom.httpserver import Request, Response
+from zoomtui.settings import GRANT_ACCOUNT, GRANT_CLIENT, ZOOM_API_URL
 
 TOKEN_PATH = "/oauth/token"
 SCOPE = "meeting:read:admin user:read:admin webinar:read:admin recording:read:admin"
-API_URL = "https://api.zoom.us"
+API_URL = ZOOM_API_URL
 
 # Zoom's documented error bodies, and our picks for the undocumented ones.
 INVALID_CLIENT = {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
 UNSUPPORTED_GRANT = {"reason": "unsupported grant type", "error": "unsupported_grant_type"}
 # Undocumented by Zoom: a bad account id.  Shaped like the documented ones.
 INVALID_ACCOUNT = {"reason": "Invalid account_id", "error": "invalid_request"}
-# The forum reports 400 for parameters in the query string; the body is our pick.
+# A 2022 forum thread reports 400 for parameters in the query string (`refuse_query_params`);
+# the body is our pick.
 QUERY_PARAMS = {"reason": "Parameters must be sent in the request body", "error": "invalid_request"}
 BAD_CONTENT_TYPE = {
     "reason": "Content-Type must be application/x-www-form-urlencoded",
@@ -51,6 +59,8 @@ class TokenRequest:
     time: float  # from the fake's clock
     error: str | None = None  # the "error" field of a 4xx/5xx body
     fault: str | None = None  # the injected fault that answered, if any
+    grant: str | None = None  # the grant_type asked for, when the request got that far
+    host: str | None = None  # the Host header: which name of this endpoint was asked
 
 
 @dataclass(slots=True)
@@ -72,6 +82,7 @@ class TokenIssuer:
         clock: Callable[[], float] = time.time,
         new_token_revokes_old: bool = False,
         token_prefix: str = "fzk.",
+        refuse_query_params: bool = False,
     ) -> None:
         self.creds = creds
         self.token_ttl = token_ttl
@@ -79,8 +90,13 @@ class TokenIssuer:
         self.token_prefix = token_prefix
         self.clock = clock
         self.new_token_revokes_old = new_token_revokes_old
+        #: answer 400 to parameters in the query string (a 2022 report) instead of taking them
+        self.refuse_query_params = refuse_query_params
         self.reject_credentials = False
         self.requests: list[TokenRequest] = []
+        #: every token handed out (over HTTP or by `issue()`)
+        self.issued = 0
+        self._host: str | None = None  # the Host header of the request being answered
         # token -> expiry on the monotonic clock (expiry must not follow an injected clock)
         self._tokens: dict[str, float] = {}
         self._faults: list[_Fault] = []
@@ -107,6 +123,7 @@ class TokenIssuer:
             self._tokens.clear()
         token = self.token_prefix + secrets.token_urlsafe(32)
         self._tokens[token] = time.monotonic() + self.token_ttl
+        self.issued += 1
         return token
 
     def is_valid(self, token: str) -> bool:
@@ -120,6 +137,8 @@ class TokenIssuer:
 
     # -- HTTP --------------------------------------------------------------------
     async def handle(self, req: Request) -> Response:
+        # Set before each record, which follows without an await: requests may interleave.
+        self._host = req.headers.get("host")
         fault = self._take_fault()
         if fault is not None:
             if fault.kind == "slow":
@@ -134,11 +153,10 @@ class TokenIssuer:
                 if status == 429 and fault.retry_after is not None:
                     headers["Retry-After"] = _retry_after_text(fault.retry_after)
                 return self._json(status, body, fault=fault.kind, headers=headers)
+        self._host = req.headers.get("host")
         resp = self._answer(req)
         if fault is not None:  # "slow": the answer is right, only late
-            self.requests[-1] = TokenRequest(
-                resp.status, self.requests[-1].time, self.requests[-1].error, "slow"
-            )
+            self.requests[-1] = dataclasses.replace(self.requests[-1], fault="slow")
         return resp
 
     def _take_fault(self) -> _Fault | None:
@@ -161,34 +179,53 @@ class TokenIssuer:
                 {"reason": "Method Not Allowed", "error": "invalid_request"},
                 headers={"Allow": "POST"},
             )
-        if split.query:
+        if split.query and self.refuse_query_params:
             return self._json(400, QUERY_PARAMS)
         if self.reject_credentials or not self._auth_ok(req.headers.get("authorization", "")):
             return self._json(400, INVALID_CLIENT)
-        ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/x-www-form-urlencoded":
+        params = self._parameters(split.query, req)
+        if params is None:
             return self._json(400, BAD_CONTENT_TYPE)
-        try:
-            form = parse_qs(req.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            return self._json(400, BAD_CONTENT_TYPE)
-        if form.get("grant_type", [""])[-1] != "account_credentials":
+        grant = params.get("grant_type", [""])[-1]
+        if grant == GRANT_ACCOUNT:
+            if params.get("account_id", [""])[-1] != self.creds.account_id:
+                return self._json(400, INVALID_ACCOUNT, grant=grant)
+            scope: str | list[str] = SCOPE
+        elif grant == GRANT_CLIENT:  # an app-level token: no account; scope as an array
+            scope = SCOPE.split()
+        else:
             return self._json(400, UNSUPPORTED_GRANT)
-        if form.get("account_id", [""])[-1] != self.creds.account_id:
-            return self._json(400, INVALID_ACCOUNT)
         token = self.issue()
+        ttl = self.token_ttl
         return self._json(
             200,
             {
                 "access_token": token,
                 "token_type": "bearer",
-                "expires_in": int(self.token_ttl)
-                if float(self.token_ttl).is_integer()
-                else self.token_ttl,
-                "scope": SCOPE,
+                "expires_in": int(ttl) if float(ttl).is_integer() else ttl,
+                "scope": scope,
                 "api_url": API_URL,
             },
+            grant=grant,
         )
+
+    @staticmethod
+    def _parameters(query: str, req: Request) -> dict[str, list[str]] | None:
+        """The query string's parameters, then the form body's (a body must be a form; None
+        when it is not)."""
+        params = parse_qs(query, keep_blank_values=True)
+        if not req.body:
+            return params
+        ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            return None
+        try:
+            form = parse_qs(req.body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            return None
+        for key, values in form.items():
+            params.setdefault(key, []).extend(values)
+        return params
 
     def _auth_ok(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")
@@ -210,17 +247,27 @@ class TokenIssuer:
         *,
         fault: str | None = None,
         headers: dict[str, str] | None = None,
+        grant: str | None = None,
     ) -> Response:
-        self._record(status, body.get("error") if status != 200 else None, fault)
+        self._record(status, body.get("error") if status != 200 else None, fault, grant)
         return Response(
             status,
             orjson.dumps(body),
             {"Content-Type": "application/json;charset=UTF-8", **(headers or {})},
         )
 
-    def _record(self, status: int, error: str | None, fault: str | None) -> None:
+    def _record(
+        self, status: int, error: str | None, fault: str | None, grant: str | None = None
+    ) -> None:
         self.requests.append(
-            TokenRequest(status=status, time=self.clock(), error=error, fault=fault)
+            TokenRequest(
+                status=status,
+                time=self.clock(),
+                error=error,
+                fault=fault,
+                grant=grant,
+                host=self._host,
+            )
         )
 
 

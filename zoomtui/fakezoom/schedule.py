@@ -15,6 +15,7 @@ import asyncio
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import orjson
 from websockets.exceptions import ConnectionClosed
@@ -90,6 +91,7 @@ async def send_chunk(conn: FakeConnection, chunk: list[Prepared]) -> None:
     finally:
         conn.frames_sent += sent
         conn.record_sent(chunk[:sent] if sent < len(chunk) else chunk)
+        conn.activity()
 
 
 class Pump:
@@ -100,10 +102,12 @@ class Pump:
         source: FrameSource,
         rate: float | None,  # None = as fast as possible
         targets: Callable[[], list[FakeConnection]],
+        on_activity: Callable[[], None] = lambda: None,
     ) -> None:
         self.source = source
         self.rate = rate
         self.targets = targets
+        self._on_activity = on_activity  # told when an event is lost and when the stream ends
         self._connection_opened = asyncio.Event()
         self.lost = 0  # paced events whose time came with no connection open
         self._anchor: float | None = None  # loop time of event 0 (paced mode)
@@ -115,6 +119,7 @@ class Pump:
             await self._run_max()
         else:
             await self._run_paced(self.rate)
+        self._on_activity()
 
     def connection_opened(self) -> None:
         """Wake the pump: a connection was accepted."""
@@ -156,6 +161,35 @@ class Pump:
             conns = self.targets()
             if not conns:
                 self.lost += 1
+                self._on_activity()
                 continue
             for conn in conns:
                 await send_chunk(conn, chunk)
+
+
+def play_scenario(
+    scenario: str | None,
+    seed: int,
+    clock: Callable[[], float],
+    samples_dir: Path,
+    rate: float | None,
+    spacing: float = 1000.0,
+) -> Iterator[dict | str]:
+    """The events a named scenario sends, in order (`rate` None: a flood, stamped
+    `spacing` events per second apart)."""
+    if scenario == "samples":
+        from zoomtui.fakezoom.samples import sample_contents
+
+        yield from sample_contents(samples_dir)
+        return
+    if scenario == "shapes":
+        from zoomtui.fakezoom.shapes import shapes_events
+
+        yield from shapes_events(clock(), rate=rate or spacing)
+        return
+    from zoomtui.fakezoom.scenario import scenario_events
+
+    # A generator, so the clock is read when the first event is prepared: at the first
+    # accepted connection when paced (event_ts then matches the send time), at start()
+    # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal).
+    yield from scenario_events(seed, clock(), rate=rate or spacing)

@@ -14,18 +14,19 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import orjson
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as WsRequest
 from websockets.http11 import Response as WsResponse
 from websockets.protocol import State
 
-from zoomtui.fakezoom.connection import FakeConnection, TextBytes
+from zoomtui.fakezoom.connection import FakeConnection, is_heartbeat
+from zoomtui.fakezoom.consumer import CONSUMER_QUERY, ProductionConsumer, consumer_action
 from zoomtui.fakezoom.control import (
     CONTROL_PREFIX,
     ControlEndpoint,
@@ -34,8 +35,9 @@ from zoomtui.fakezoom.control import (
 )
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
 from zoomtui.fakezoom.httpserver import HttpServer, Request, Response
+from zoomtui.fakezoom.malformed import malformed_frame
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
-from zoomtui.fakezoom.schedule import FrameSource, Pump, prepare
+from zoomtui.fakezoom.schedule import FrameSource, Pump, play_scenario, prepare
 from zoomtui.fakezoom.triggers import TriggerRequest, build_event
 from zoomtui.redaction import RedactingFilter, Secret
 from zoomtui.settings import ConnectionSettings, is_loopback_host
@@ -59,16 +61,7 @@ CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
 # stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
-MALFORMED_KINDS = (
-    "not_json",
-    "binary",
-    "no_module",
-    "bad_content",
-    "oversize",
-    "no_event",
-    "not_utf8",
-)
-SCENARIOS = ("demo", "quiet", "samples")
+SCENARIOS = ("demo", "quiet", "samples", "shapes")
 #: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
 MAX_RATE_SPACING = 1000.0
 
@@ -82,6 +75,29 @@ def default_samples_dir() -> Path:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _check_arguments(
+    host: str,
+    allow_non_loopback: bool,
+    scenario: str | None,
+    rate: float | Literal["max"],
+    events: int | None,
+) -> None:
+    """FakeZoom's arguments, checked before anything listens."""
+    if not allow_non_loopback and not is_loopback_host(host):
+        raise ValueError(
+            f"The fake Zoom listens on loopback only; {host!r} is not a loopback address "
+            "(pass allow_non_loopback=True if you really mean it)."
+        )
+    if scenario is not None and scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+    if rate != "max" and not (isinstance(rate, (int, float)) and rate > 0):
+        raise ValueError(
+            f"rate must be a positive number of events per second or 'max', not {rate!r}"
+        )
+    if events is not None and events < 0:
+        raise ValueError("events must be >= 0")
 
 
 class FakeZoom:
@@ -113,22 +129,9 @@ class FakeZoom:
         compression: bool = False,
         token_prefix: str = "fzk.",
         control_token: str | None = None,
+        refuse_query_params: bool = False,
     ) -> None:
-        if not allow_non_loopback and not is_loopback_host(host):
-            raise ValueError(
-                f"The fake Zoom listens on loopback only; {host!r} is not a loopback address "
-                "(pass allow_non_loopback=True if you really mean it)."
-            )
-        if scenario is not None and scenario not in SCENARIOS:
-            raise ValueError(
-                f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}"
-            )
-        if rate != "max" and not (isinstance(rate, (int, float)) and rate > 0):
-            raise ValueError(
-                f"rate must be a positive number of events per second or 'max', not {rate!r}"
-            )
-        if events is not None and events < 0:
-            raise ValueError("events must be >= 0")
+        _check_arguments(host, allow_non_loopback, scenario, rate, events)
         self.host = host
         self.port = port
         self.oauth_port = oauth_port
@@ -150,13 +153,20 @@ class FakeZoom:
             clock=clock,
             new_token_revokes_old=new_token_revokes_old,
             token_prefix=token_prefix,
+            refuse_query_params=refuse_query_params,
         )
         #: opens the control endpoint (`zoomtui trigger`); random per fake unless given
         self.control_token = control_token or new_control_token()
-        self._control = ControlEndpoint(self.control_token, self.trigger)
+        self._control = ControlEndpoint(
+            self.control_token, self.trigger, partial(consumer_action, self)
+        )
         self.connections: list[FakeConnection] = []
+        #: production consumers started with `start_consumer`, oldest first
+        self.consumers: list[ProductionConsumer] = []
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
+        # replaced by a fresh one at each activity: whoever awaits the old one looks again
+        self._activity = asyncio.Event()
         self._http: HttpServer | None = None
         self._ws_server: Server | None = None
         self._pump: Pump | None = None
@@ -173,6 +183,8 @@ class FakeZoom:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for consumer in self.consumers:
+            await consumer.stop()
         await self.stop()
 
     async def start(self) -> None:
@@ -271,6 +283,8 @@ class FakeZoom:
             oauth_url=self.oauth_url,
             ws_url=self.ws_url,
             profile="demo",
+            # the fake's tokens open nothing else: never written to the user's keyring
+            keyring_token=False,
             sources={
                 k: "fake zoom"
                 for k in (
@@ -289,6 +303,11 @@ class FakeZoom:
     @property
     def token_requests(self) -> list[TokenRequest]:
         return self.issuer.requests
+
+    @property
+    def tokens_issued(self) -> int:
+        """Every token handed out so far (token requests answered 200, and `issue_token()`)."""
+        return self.issuer.issued
 
     @property
     def reject_credentials(self) -> bool:
@@ -316,6 +335,11 @@ class FakeZoom:
         return self._pump.lost if self._pump is not None else 0
 
     @property
+    def scenario_done(self) -> bool:
+        """A bounded scenario has handed out every event it had (sent, or lost if paced)."""
+        return self._pump is not None and self._pump.source.exhausted
+
+    @property
     def frames_ready(self) -> int:
         """Scenario frames serialised ahead and not sent yet (a bounded flood at rate max is
         prepared in full in the background after start(): benchmarks wait for it)."""
@@ -324,13 +348,25 @@ class FakeZoom:
     def open_connections(self) -> list[FakeConnection]:
         return [c for c in self._accepted if c.open]
 
-    async def wait_for_connection(self, n: int = 1, timeout: float = 5) -> FakeConnection:
-        """The n-th accepted connection (1-based, counted since this fake was made)."""
+    async def wait_for_connection(self, n: int = 1, timeout: float | None = None) -> FakeConnection:
+        """The n-th accepted connection (1-based, counted since this fake was made), however
+        long it takes unless `timeout` says otherwise."""
         async with asyncio.timeout(timeout):
             while len(self._accepted) < n:
                 self._accepted_changed.clear()
                 await self._accepted_changed.wait()
         return self._accepted[n - 1]
+
+    async def wait_until(self, predicate: Callable[[], object]) -> None:
+        """Wait until `predicate()` holds, looking again whenever the fake did something a
+        test can see: a connection made or refused, a frame sent or received on any of
+        them, one ended, a paced event lost.  No deadline: wrap it in one if you need it."""
+        while not predicate():
+            await self._activity.wait()
+
+    def _active(self) -> None:
+        self._activity.set()
+        self._activity = asyncio.Event()
 
     # -- injection ----------------------------------------------------------------------
     async def inject(self, event: dict | str, conn: FakeConnection | None = None) -> int:
@@ -357,6 +393,16 @@ class FakeZoom:
 
     def _targets(self, conn: FakeConnection | None) -> list[FakeConnection]:
         return [conn] if conn is not None else self.open_connections()
+
+    # -- another consumer of the subscription -------------------------------------------------
+    async def start_consumer(self, **options: Any) -> ProductionConsumer:
+        """Start a `ProductionConsumer` (`options`: its keywords, e.g. reconnect=True): it
+        knocks the current connection off, as Zoom does.  Returns once it is accepted; it
+        is stopped when the `async with` block ends."""
+        consumer = ProductionConsumer(self, **options)
+        self.consumers.append(consumer)
+        await consumer.start()
+        return consumer
 
     # -- faults ---------------------------------------------------------------------------
     def _pick(self, conn: FakeConnection | None) -> FakeConnection:
@@ -395,15 +441,28 @@ class FakeZoom:
         wording: str = INVALID_TOKEN,
         module: str = "heartbeat",
         code: int = CLOSE_REFUSED,
+        *,
+        success: bool | None = False,
+        close: bool = True,
     ) -> FakeConnection:
-        """Send a `success:false` frame saying the token is invalid, then close."""
+        """Send a frame saying the token is invalid (`success` false, true, or None: no
+        "success" key; Zoom has sent each, in several modules), then close unless told not to."""
         c = self._pick(conn)
-        await self._invalid_token(c, wording, module, code)
+        await self._invalid_token(c, wording, module, code, success, close)
         return c
 
-    async def _invalid_token(self, c: FakeConnection, wording: str, module: str, code: int) -> None:
-        await c.send_envelope(module, False, wording, force=True)  # even on a silent connection
-        await c.close(code, wording, "invalid_token")
+    async def _invalid_token(
+        self,
+        c: FakeConnection,
+        wording: str,
+        module: str,
+        code: int,
+        success: bool | None = False,
+        close: bool = True,
+    ) -> None:
+        await c.send_envelope(module, success, wording, force=True)  # even on a silent connection
+        if close:
+            await c.close(code, wording, "invalid_token")
 
     async def send_malformed(
         self, conn: FakeConnection | None = None, kind: str = "not_json", size: int | None = None
@@ -439,9 +498,15 @@ class FakeZoom:
         subscription = query.get("subscriptionId", [""])[-1]
         token = query.get("access_token", [""])[-1]
         conn = FakeConnection(
-            len(self.connections) + 1, ws, subscription, record_events=self.record_events
+            len(self.connections) + 1,
+            ws,
+            subscription,
+            record_events=self.record_events,
+            on_activity=self._active,
         )
+        conn.consumer = query.get(CONSUMER_QUERY, [None])[-1]
         self.connections.append(conn)
+        self._active()
         refusal = self._refusal(subscription, token)
         if refusal is not None:
             conn.refused_reason = refusal
@@ -457,10 +522,12 @@ class FakeZoom:
         conn.accepted = True
         self._accepted.append(conn)
         self._accepted_changed.set()
+        self._active()
         if self._pump is not None:
             self._pump.connection_opened()
         with contextlib.suppress(ConnectionClosed):
             await self._serve_client(conn, token)
+        self._active()  # it ended
 
     def _refusal(self, subscription: str, token: str) -> str | None:
         if not token:
@@ -480,10 +547,12 @@ class FakeZoom:
             except TimeoutError:
                 await conn.close(CLOSE_IDLE, REASON_IDLE, "idle")
                 return
-            if not _is_heartbeat(data):
+            if not is_heartbeat(data):
                 conn.other_frames_received += 1
+                conn.activity()
                 continue
             conn.heartbeats_received += 1
+            conn.activity()
             if conn.silent:
                 continue
             if self.check_token_on_heartbeat and not self.issuer.is_valid(token):
@@ -506,20 +575,12 @@ class FakeZoom:
     def _make_pump(self) -> Pump:
         rate = None if self.rate == "max" else float(self.rate)
         source = FrameSource(self._scenario_events(rate), limit=self.events)
-        return Pump(source, rate, self._pump_targets)
+        return Pump(source, rate, self._pump_targets, self._active)
 
     def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
-        if self.scenario == "samples":
-            from zoomtui.fakezoom.samples import sample_contents
-
-            yield from sample_contents(self.samples_dir)
-            return
-        from zoomtui.fakezoom.scenario import scenario_events
-
-        # A generator, so the clock is read when the first event is prepared: at the first
-        # accepted connection when paced (event_ts then matches the send time), at start()
-        # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal).
-        yield from scenario_events(self.seed, self.clock(), rate=rate or MAX_RATE_SPACING)
+        return play_scenario(
+            self.scenario, self.seed, self.clock, self.samples_dir, rate, MAX_RATE_SPACING
+        )
 
 
 def _ws_logger() -> logging.Logger:
@@ -529,50 +590,3 @@ def _ws_logger() -> logging.Logger:
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
     return logger
-
-
-def _is_heartbeat(data: str | bytes) -> bool:
-    try:
-        msg = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(msg, dict) and msg.get("module") == "heartbeat"
-
-
-def malformed_frame(kind: str, size: int | None = None) -> str | bytes:
-    """A frame a parser must reject, one per kind in MALFORMED_KINDS.
-
-    "oversize" is a well-formed `message` frame larger than `size` bytes (default: 1 MiB
-    plus 1 KiB, just over zoomtui's default limit and websockets' default max_size)."""
-    from zoomtui.zoom.protocol import DEFAULT_MAX_FRAME_BYTES, envelope_frame, message_frame
-
-    if kind == "not_json":
-        return '{"module":"message","success":true,"content":'  # cut off mid-frame
-    if kind == "binary":
-        return b"\x00\x01binary\xff\xfe"
-    if kind == "no_module":
-        return envelope_frame("x", True, "live").replace('"module":"x",', "")
-    if kind == "bad_content":
-        return message_frame('{"event":"meeting.started","event_ts":17')  # content is cut-off JSON
-    if kind == "no_event":
-        return message_frame({"event_ts": 1706123456789, "payload": {"object": {}}})
-    if kind == "oversize":
-        target = size if size is not None else DEFAULT_MAX_FRAME_BYTES + 1024
-        event = {
-            "event": "meeting.updated",
-            "event_ts": 1706123456789,
-            "payload": {"object": {"id": 1, "agenda": ""}},
-        }
-        filler = target - len(message_frame(event)) + 1
-        event["payload"]["object"]["agenda"] = "x" * max(filler, 0)
-        return message_frame(event)
-    if kind == "not_utf8":  # a text frame in Latin-1: "Björn" with ö as the single byte F6
-        event = {
-            "event": "meeting.participant_joined",
-            "event_ts": 1706123456789,
-            "payload": {"object": {"id": 1, "participant": {"user_name": "Björn"}}},
-        }
-        return TextBytes(message_frame(event).encode().replace("ö".encode(), b"\xf6"))
-    raise ValueError(
-        f"unknown malformed kind {kind!r}; expected one of {', '.join(MALFORMED_KINDS)}"
-    )

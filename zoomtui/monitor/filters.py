@@ -3,14 +3,16 @@
 Space-separated terms; every term must match; matching ignores case::
 
     ana                        free text: a substring of the event name, topic, meeting
-    "weekly sync"              id or uuid, participant name or email (ZoomEvent.search_text)
+    "weekly sync"              id or uuid, participant name or email, or the subject of an
+                               event not about a meeting (ZoomEvent.search_text)
     type:meeting.participant_* glob on the event name (alias ``event:``); a pattern also
                                matches the name without its family, so ``type:participant_joined``
                                finds meeting.participant_joined and webinar.participant_joined
     family:webinar             glob on the family (the part of the name before the first dot)
     meeting:85746352415        the meeting id (digits; spaces and dashes ignored, so a pasted
                                "857 4635 2415" works), else a substring of the uuid or topic
-    user:ana@example.com       a substring of the participant's name, email or participant key
+    user:ana@example.com       a substring of the participant's name, email or participant key,
+                               or of the subject (name and email) of a user.*, account.* ... event
     -term                      negation of any of the above: ``-type:*.qos``, ``-"test room"``
 
 Values may be quoted (``user:"Ana Lima"``); inside quotes ``\\"`` is a quote and ``\\\\`` a
@@ -337,6 +339,9 @@ def _user_check(term: Term) -> Check:
             email = e.participant_email
             if email is not None and v in low[email]:
                 return True
+            subject = e.subject  # user.created and the like: "Jill Chill <jchill@...>"
+            if subject is not None and v in low[subject]:
+                return True
         key = e.participant_key  # mostly unique per person: lower() beats a cache miss
         return key is not None and v in key.lower()
 
@@ -417,6 +422,7 @@ class _RowView:
         "participant_name",
         "participant_email",
         "participant_key",
+        "subject",
     )
 
     def __init__(self, name: str, text: str) -> None:
@@ -424,6 +430,7 @@ class _RowView:
         self.search_text = text.lower()
         self.meeting_id = self.meeting_uuid = self.topic = None
         self.participant_name = self.participant_email = self.participant_key = None
+        self.subject = None
 
 
 def row_view(row: object) -> _RowView:

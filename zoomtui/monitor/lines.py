@@ -49,10 +49,28 @@ def json_line(event: ZoomEvent) -> bytes:
     return body[:-1] + b',"_received_at":"' + iso_utc_ms(event.received_at).encode() + b'"}\n'
 
 
+def lag_text(lag: float) -> str:
+    """A lag in words that read at a glance: `2.5 s`, `12m 5s`, `2h 0m`, `3d 4h`."""
+    sign = "-" if lag < 0 else ""
+    a = abs(lag)
+    if a < 60:
+        return f"{sign}{a:.1f} s"
+    minutes = int(a) // 60
+    if minutes < 60:
+        return f"{sign}{minutes}m {int(a) % 60}s"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{sign}{hours}h {minutes % 60}m"
+    return f"{sign}{hours // 24}d {hours % 24}h"
+
+
 def human_line(event: ZoomEvent) -> bytes:
-    """`14:10:56.789  meeting.participant_joined  Weekly sync  Ana <ana@example.com>`"""
+    """`14:10:56.789  meeting.participant_joined  Weekly sync  Ana <ana@example.com>`
+
+    An event that is not about a meeting shows its subject where the meeting goes:
+    `user.created  Jill Chill <jchill@example.com>`."""
     parts = [local_hms_ms(event.received_at), event.name]
-    where = event.topic or event.meeting_id or event.meeting_uuid
+    where = event.topic or event.subject or event.meeting_id or event.meeting_uuid
     if where:
         parts.append(where)
     who = event.participant_name or ""
@@ -62,7 +80,7 @@ def human_line(event: ZoomEvent) -> bytes:
         parts.append(who)
     lag = event.lag
     if lag is not None and lag >= 2:
-        parts.append(f"(lag {lag:.1f} s)")
+        parts.append(f"(lag {lag_text(lag)})")
     # Names from Zoom are data: keep them on one line whatever they contain.
     line = "  ".join(parts).replace("\n", " ").replace("\r", " ")
     return line.encode("utf-8", errors="replace") + b"\n"

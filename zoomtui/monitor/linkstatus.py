@@ -17,6 +17,21 @@ from zoomtui.zoom.updates import ConnectionState, Gap, Heartbeat, StateChanged, 
 RATE_WINDOW = 60
 #: the events/s figure is the mean over this many seconds (smooths Zoom's bursts)
 RATE_SMOOTHING = 5
+#: states from which a person's connect starts a connection (the others are on the way up)
+CONNECTABLE = frozenset(
+    {
+        ConnectionState.IDLE,
+        ConnectionState.STOPPED,
+        ConnectionState.FAILED,
+        ConnectionState.DISPLACED,
+    }
+)
+#: what to ask before connecting while DISPLACED: connecting takes the subscription back
+RETAKE_QUESTION = (
+    "Another consumer is using this subscription (Zoom allows one connection per "
+    "subscription), probably your production integration. Connecting takes the "
+    "subscription back and disconnects that consumer. Connect anyway?"
+)
 
 
 class RateMeter:
@@ -83,6 +98,26 @@ class LinkStatus:
     archive_error: str = ""
     #: replaying an archive: the badge's words ("×4 · 1,234 of 5,000"); empty when live
     replay: str = ""
+
+    @property
+    def displaced(self) -> bool:
+        """Another consumer has the subscription: a connect takes it back from them (ask
+        first: `RETAKE_QUESTION`)."""
+        return self.state is ConnectionState.DISPLACED
+
+    @property
+    def can_connect(self) -> bool:
+        """A person's connect would start a connection (DISPLACED: after asking)."""
+        return self.state in CONNECTABLE
+
+    def next_try_in(self, now: float) -> float | None:
+        """Seconds until the connection tries again by itself: reconnecting, or taking the
+        subscription back (DISPLACED with `retake after`).  None: it will not by itself."""
+        if self.retry_in is None or self.since is None:
+            return None
+        if self.state not in (ConnectionState.RECONNECTING, ConnectionState.DISPLACED):
+            return None
+        return max(0.0, self.since + self.retry_in - now)
 
     def on_state(self, change: StateChanged) -> None:
         if (

@@ -62,6 +62,7 @@ LOGGED_STATES = frozenset(
     {
         ConnectionState.CONNECTED,
         ConnectionState.RECONNECTING,
+        ConnectionState.DISPLACED,
         ConnectionState.STOPPED,
         ConnectionState.FAILED,
     }

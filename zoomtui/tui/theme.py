@@ -38,6 +38,8 @@ STATE_STYLES: dict[ConnectionState, str] = {
     ConnectionState.AUTHENTICATING: "bold $text-warning",
     ConnectionState.CONNECTING: "bold $text-warning",
     ConnectionState.RECONNECTING: "bold $text-warning",
+    # not a fault of ours, but a person has to decide: apart from both warning and error
+    ConnectionState.DISPLACED: "bold reverse $text-accent",
     ConnectionState.STOPPED: "$text-muted",
     ConnectionState.FAILED: "bold $text-error",
 }
@@ -49,6 +51,7 @@ STATE_GLYPHS: dict[ConnectionState, str] = {
     ConnectionState.AUTHENTICATING: "◌",
     ConnectionState.CONNECTING: "◌",
     ConnectionState.RECONNECTING: "◌",
+    ConnectionState.DISPLACED: "⇄",  # another consumer has the subscription
     ConnectionState.STOPPED: "○",
     ConnectionState.FAILED: "✖",
 }

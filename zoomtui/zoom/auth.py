@@ -1,8 +1,19 @@
-"""Server-to-Server OAuth: one cached access token per provider, refreshed ahead of expiry.
+"""Zoom's OAuth token: one cached access token per provider, refreshed ahead of expiry.
 
-Zoom's `account_credentials` grant (PROTOCOL.md section 1): a POST with Basic
-auth and a form body; nothing goes in the query string (Zoom answers 400 to
-that now).  There is no refresh token, so "refresh" means asking again.
+Two grants (PROTOCOL.md section 1), both a POST with Basic auth:
+
+- `account_credentials` (a Server-to-Server OAuth app): the grant and the account id in a
+  form body (not the query string: a 400 has been reported for that);
+- `client_credentials` (an app-level token): `?grant_type=client_credentials` in the query
+  string, as Zoom's WebSocket docs send it, and no account id.
+
+`scope` comes as one space-separated string or as an array.  There is no refresh token,
+so "refresh" means asking again.
+
+Tokens are shared (`zoomtui.credentials.token_cache`): before asking Zoom, the provider
+takes a fresh token another zoomtui process (or provider) of the same profile and
+credentials already has, and it shares each token it gets.  A token Zoom calls invalid is
+dropped from that cache for everyone.
 
 Errors are classified for the connection, which reacts differently to each:
 
@@ -43,13 +54,39 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
 from zoomtui.redaction import Secret, redact, register_secret
-from zoomtui.settings import ConnectionSettings, is_loopback_host
+from zoomtui.settings import GRANT_CLIENT, ConnectionSettings, is_loopback_host
+from zoomtui.zoom.tokens import (
+    CLIENT_CREDENTIALS_HINT,
+    CREDENTIALS_HINT,
+    AuthError,
+    CredentialsRejected,
+    RateLimited,
+    Token,
+    TransientAuthError,
+    credentials_hint,
+)
+
+if TYPE_CHECKING:
+    from zoomtui.credentials.token_cache import TokenCache, TokenOwner
+
+__all__ = [
+    "CLIENT_CREDENTIALS_HINT",
+    "CREDENTIALS_HINT",
+    "AuthError",
+    "CredentialsRejected",
+    "RateLimited",
+    "Token",
+    "TokenProvider",
+    "TransientAuthError",
+    "credentials_hint",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,88 +108,7 @@ RETRY_PAUSE_CAP = 60.0
 MAX_TOKEN_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "zoomtui (+https://github.com/zoomtui)"
 
-CREDENTIALS_HINT = (
-    "Check the account id, the client id and the client secret of the Server-to-Server "
-    "OAuth app (Zoom App Marketplace > Manage > your app > App Credentials), that the app "
-    "is activated, and that it has the scopes your event subscription needs."
-)
-
-
-class AuthError(Exception):
-    """A token request failed. `str()` is a redacted, human sentence."""
-
-    def __init__(self, message: str, *, status: int | None = None, hint: str = "") -> None:
-        super().__init__(redact(message))
-        self.status = status
-        self.hint = hint
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class CredentialsRejected(AuthError):
-    """Zoom said no to these credentials (4xx other than 429). Needs a person, not a retry."""
-
-    def __init__(
-        self, message: str, *, status: int | None = None, error: str = "", reason: str = ""
-    ) -> None:
-        super().__init__(message, status=status, hint=CREDENTIALS_HINT)
-        self.error = error
-        self.reason = redact(reason)
-
-
-class RateLimited(AuthError):
-    """429: Zoom asks us to wait `retry_after` seconds before asking again."""
-
-    def __init__(self, message: str, *, retry_after: float, status: int | None = 429) -> None:
-        super().__init__(message, status=status)
-        self.retry_after = retry_after
-
-
-class TransientAuthError(AuthError):
-    """5xx, network error, timeout or an unreadable answer: worth retrying later."""
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    access_token: Secret
-    expires_at: float  # epoch seconds, from the provider's clock
-    obtained_at: float  # when the request was sent (conservative for expiry)
-    scopes: tuple[str, ...] = ()
-    token_type: str = "bearer"
-    api_url: str | None = None
-    #: the token endpoint's Date header, verbatim (for clock-skew checks)
-    date_header: str | None = None
-    #: local clock when the answer arrived
-    received_at: float = 0.0
-    status: int = 200
-
-    @property
-    def lifetime(self) -> float:
-        return max(0.0, self.expires_at - self.obtained_at)
-
-    def expires_in(self, now: float) -> float:
-        return self.expires_at - now
-
-    @property
-    def server_time(self) -> float | None:
-        """The token endpoint's clock (Date header) as epoch seconds, or None."""
-        if not self.date_header:
-            return None
-        try:
-            return email.utils.parsedate_to_datetime(self.date_header).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-
-    @property
-    def clock_skew(self) -> float | None:
-        """Local clock minus the server's (positive: we are ahead). Date has 1 s resolution."""
-        server = self.server_time
-        if server is None:
-            return None
-        local = (self.obtained_at + self.received_at) / 2 if self.received_at else self.obtained_at
-        return local - server
+MAX_SCOPES = 1000  # a real answer lists a few dozen
 
 
 def _retry_after(value: str | None, now: float) -> float:
@@ -222,6 +178,32 @@ def _host(url: str) -> str:
     return urlsplit(url).netloc or url
 
 
+def _scopes(scope: object) -> tuple[str, ...]:
+    """`scope` as Zoom sends it: one space-separated string (account_credentials) or an
+    array of strings (client_credentials).  Anything else lists no scope."""
+    if isinstance(scope, str):
+        words = scope.split()
+    elif isinstance(scope, list):
+        words = [w for item in scope if isinstance(item, str) for w in item.split()]
+    else:
+        words = []
+    return tuple(words[:MAX_SCOPES])
+
+
+def _shared(
+    settings: ConnectionSettings, cache: TokenCache | Literal["shared"] | None
+) -> tuple[TokenCache | None, TokenOwner | None]:
+    """The cache a provider shares its tokens through, and what they belong to."""
+    if cache is None:
+        return None, None
+    # Imported here: the cache reads the keyring (credentials), which sits above this module.
+    from zoomtui.credentials.token_cache import SharedTokenCache, TokenOwner
+
+    if cache == "shared":
+        cache = SharedTokenCache(keyring=settings.keyring_token)
+    return cache, TokenOwner.of(settings)
+
+
 class TokenProvider:
     """Gets, caches and refreshes one access token for one set of settings.
 
@@ -241,7 +223,11 @@ class TokenProvider:
         retry_pause_base: float = RETRY_PAUSE_BASE,
         retry_pause_cap: float = RETRY_PAUSE_CAP,
         monotonic: Callable[[], float] = time.monotonic,
+        cache: TokenCache | Literal["shared"] | None = "shared",
     ) -> None:
+        """`cache`: where tokens are shared with the other providers and zoomtui processes of
+        this profile ("shared": the OS keyring, else this process's memory; None: nowhere,
+        every token is asked of Zoom, as a login's check of the credentials must be)."""
         self._settings = settings
         self._client = client
         self._owns_client = client is None
@@ -261,6 +247,9 @@ class TokenProvider:
         self._last_failure_at = 0.0
         #: how many token requests were sent (doctor and tests read it)
         self.requests = 0
+        #: how many tokens were taken from the shared cache instead of asking Zoom
+        self.reused = 0
+        self._cache, self._owner = _shared(settings, cache)
         # The Basic header value is as secret as the client secret itself.
         basic = f"{settings.client_id}:{settings.client_secret.reveal()}"
         register_secret(base64.b64encode(basic.encode()).decode())
@@ -279,8 +268,14 @@ class TokenProvider:
     def is_fresh(self, token: Token | None) -> bool:
         return token is not None and self._clock() < self.refresh_due_at(token)
 
+    @property
+    def cache_where(self) -> str | None:
+        """Where tokens are shared ("OS keyring", "memory"), None when they are not."""
+        return self._cache.where if self._cache is not None else None
+
     async def get(self) -> Token:
-        """The cached token, or a new one when it is missing or about to expire."""
+        """The cached token, else a fresh one from the shared cache, else a new one from
+        Zoom when it is missing or about to expire."""
         tok = self._token
         if self.is_fresh(tok):
             return tok  # type: ignore[return-value]
@@ -288,28 +283,73 @@ class TokenProvider:
             tok = self._token
             if self.is_fresh(tok):  # another task refreshed it while we waited
                 return tok  # type: ignore[return-value]
-            return await self._fetch()
+            shared = await self._shared_token()
+            if shared is not None and self.is_fresh(shared):
+                return self._adopt(shared)
+            return await self._fetch_and_share()
 
     async def refresh(self, rejected: Token | None = None) -> Token:
         """A new token now (Zoom said ours is invalid).
 
-        With `rejected`, a token obtained by another task since then is reused
-        instead of asking again.
+        With `rejected`, a token obtained since then by another task, or shared by another
+        process, is reused instead of asking again; the rejected one is dropped from the
+        shared cache, so no other process picks it up.
         """
         async with self._lock:
             tok = self._token
             if (
                 rejected is not None
                 and tok is not None
-                and tok is not rejected
+                and tok.access_token != rejected.access_token
                 and self.is_fresh(tok)
             ):
                 return tok
-            return await self._fetch()
+            bad = rejected or tok
+            shared = await self._shared_token()
+            if shared is not None and bad is not None:
+                if shared.access_token == bad.access_token:
+                    await self._in_cache("drop", bad)
+                elif rejected is not None and self.is_fresh(shared):
+                    return self._adopt(shared)
+            return await self._fetch_and_share()
 
     def invalidate(self) -> None:
-        """Forget the cached token (the next `get()` asks Zoom)."""
+        """Forget this provider's token (the next `get()` takes a fresh shared one, or asks
+        Zoom)."""
         self._token = None
+
+    # -- the shared cache -------------------------------------------------------------
+    async def _in_cache(self, op: Literal["load", "save", "drop"], *args: object) -> object:
+        """One call on the shared cache, off the event loop.  The cache is a convenience: any
+        failure of it is a miss, never a reason to fail getting a token."""
+        if self._cache is None:
+            return None
+        try:
+            return await asyncio.to_thread(getattr(self._cache, op), self._owner, *args)
+        except Exception as exc:  # noqa: BLE001 - a keyring stack can raise anything
+            log.info(
+                "the shared token cache failed (%s): %s", op, redact(exc) or type(exc).__name__
+            )
+            return None
+
+    async def _shared_token(self) -> Token | None:
+        found = await self._in_cache("load")
+        return found if isinstance(found, Token) else None
+
+    def _adopt(self, token: Token) -> Token:
+        self._token = token
+        self.reused += 1
+        log.info(
+            "reusing the access token shared in the %s (expires in %.0f s)",
+            self.cache_where,
+            token.expires_at - self._clock(),
+        )
+        return token
+
+    async def _fetch_and_share(self) -> Token:
+        token = await self._fetch()
+        await self._in_cache("save", token)
+        return token
 
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
@@ -403,10 +443,15 @@ class TokenProvider:
 
     async def _post(self, s: ConnectionSettings) -> _Answer:
         """POST the token request; read at most `MAX_TOKEN_RESPONSE_BYTES` of the answer."""
+        if s.grant == GRANT_CLIENT:  # as Zoom's WebSocket docs send it: the query string
+            params, form = {"grant_type": GRANT_CLIENT}, None
+        else:
+            params, form = None, {"grant_type": s.grant, "account_id": s.account_id}
         async with self._http().stream(
             "POST",
             s.oauth_url,
-            data={"grant_type": "account_credentials", "account_id": s.account_id},
+            params=params,
+            data=form,
             auth=(s.client_id, s.client_secret.reveal()),
             headers={"Accept": "application/json", "Accept-Encoding": "identity"},
             timeout=self._timeout,
@@ -456,6 +501,7 @@ class TokenProvider:
                 status=status,
                 error=error,
                 reason=reason,
+                hint=credentials_hint(self._settings.grant),
             )
         raise TransientAuthError(
             f"Zoom's token endpoint answered HTTP {status}{said}; will retry.", status=status
@@ -494,8 +540,7 @@ class TokenProvider:
                 status=answer.status,
             )
         expires_in = self._lifetime(body, host)
-        scope = body.get("scope")
-        scopes = tuple(scope.split()) if isinstance(scope, str) else ()
+        scopes = _scopes(body.get("scope"))
         api_url = body.get("api_url")
         return Token(
             access_token=Secret(body["access_token"]),

@@ -1,7 +1,7 @@
 """The connection to Zoom's WebSocket: one object, one public loop, never wrong about its state.
 
     idle -> authenticating -> connecting -> connected
-         -> (reconnecting -> authenticating -> ...) | stopped | failed
+         -> (reconnecting -> authenticating -> ...) | displaced | stopped | failed
 
 `ZoomConnection.updates()` is an async generator that *is* the state machine:
 it authenticates, connects, receives, and reports everything as typed values
@@ -24,6 +24,10 @@ frame's UTF-8 as it came, see `ZoomSocket`), one clock read and one monotonic re
 `parse_text_frame()`, two counter stores and a `yield`.  No per-frame timeouts: the
 dead-link timer lives in the keeper.
 
+Displaced by another consumer of the subscription, it does not reconnect by itself unless
+the profile's `on_displaced` says so (`zoomtui.zoom.retries.Retries.displaced`): DISPLACED
+waits for `request_connect()`, which takes the subscription back.
+
 Nothing here prints or logs a token: the WebSocket URL is built at the last
 moment and every reason and log message goes through `redact()`.
 """
@@ -41,7 +45,7 @@ from urllib.parse import urlsplit
 from websockets.exceptions import ConnectionClosed
 
 from zoomtui.redaction import mask_id, redact
-from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.settings import ConnectionSettings, DisplacedPolicy, SettingsError
 from zoomtui.zoom.auth import Token, TokenProvider
 from zoomtui.zoom.control import INTERRUPTED, Action, LinkControl
 from zoomtui.zoom.drops import Drop, classify_close, fmt_seconds
@@ -103,7 +107,13 @@ class ZoomConnection:
         give_up_after: int | None = None,
         open_timeout: float = 10.0,
         close_timeout: float = 2.0,
+        on_displaced: DisplacedPolicy | None = None,
+        is_first_connection: Callable[[str], bool] | None = None,
     ) -> None:
+        """`on_displaced`: the policy after a displacement (default: the settings').
+        `is_first_connection(profile)`: asked at the first CONNECTED; True adds to its
+        reason that connecting may disconnect a consumer already using the subscription
+        (the front end remembers, per profile, that it was said)."""
         self.settings = settings
         self._owns_tokens = tokens is None
         self.tokens = tokens if tokens is not None else TokenProvider(settings, clock=clock)
@@ -111,6 +121,8 @@ class ZoomConnection:
         self._mono = monotonic
         self._autoconnect = autoconnect
         self._open_timeout = open_timeout
+        self._on_displaced = on_displaced if on_displaced is not None else settings.displaced_policy
+        self._is_first_connection = is_first_connection
         self._close_timeout = close_timeout
         self._interval = settings.heartbeat_interval
         self._max_frame = settings.max_frame_bytes
@@ -162,7 +174,8 @@ class ZoomConnection:
         return self._control.closed
 
     def request_connect(self) -> None:
-        """Connect (from IDLE, STOPPED or FAILED); while waiting to retry, retry now."""
+        """Connect (from IDLE, STOPPED, FAILED or DISPLACED: that takes the subscription
+        back from the other consumer); while waiting to retry, retry now."""
         self._control.post(Action.CONNECT, self._state)
 
     def request_disconnect(self) -> None:
@@ -277,7 +290,7 @@ class ZoomConnection:
             if self._state is not S.STOPPED:
                 return self._change(S.STOPPED, "disconnected by you")
             return None
-        if self._state in (S.FAILED, S.STOPPED, S.IDLE):
+        if self._state in (S.FAILED, S.STOPPED, S.IDLE, S.DISPLACED):
             self._retries.reset()
         self._want_up = True
         self._delay = 0.0
@@ -370,6 +383,12 @@ class ZoomConnection:
             reason = (
                 f"build_connection accepted (subscription {mask_id(self.settings.subscription_id)})"
             )
+            first = self._is_first_connection
+            if first is not None and first(self.settings.profile):
+                reason += (
+                    "; said once for this profile: Zoom allows one connection per "
+                    "subscription, so connecting may disconnect a consumer already using it"
+                )
         self._ever_connected = True
         return self._change(S.CONNECTED, reason, at=now)
 
@@ -414,8 +433,8 @@ class ZoomConnection:
             yield change
 
     def _next_after_drop(self, drop: Drop, up_for: float, token: Token) -> StateChanged | None:
-        """RECONNECTING now or after a backoff (None: a disconnect, reported as STOPPED
-        by the next pass)."""
+        """RECONNECTING now or after a backoff, or DISPLACED (None: a disconnect, reported
+        as STOPPED by the next pass)."""
         now = self._clock()
         self.stats.connected_since = None
         if self._down_since is None:
@@ -433,6 +452,8 @@ class ZoomConnection:
             drop.immediate = True
         if drop.immediate:
             return self._settle(Verdict(drop.reason, retry_in=0.0))
+        if drop.displaced:
+            return self._settle(self._retries.displaced(drop, self._on_displaced))
         return self._settle(self._retries.after_failure(drop.reason))
 
     def _closing(self) -> Iterator[Update]:
@@ -466,7 +487,7 @@ class ZoomConnection:
         reason = redact(reason)
         hint = redact(hint) if hint else ""
         self.stats.last_reason = reason
-        if state is S.FAILED:
+        if state in (S.FAILED, S.DISPLACED):  # a person has to decide
             log.warning("connection %s -> %s: %s", prev, state, reason)
         else:
             log.info("connection %s -> %s: %s", prev, state, reason)
@@ -481,9 +502,15 @@ class ZoomConnection:
         )
 
     def _settle(self, verdict: Verdict, token: Token | None = None) -> StateChanged:
-        """Act on what a failed attempt leads to: FAILED, or RECONNECTING after a delay."""
+        """Act on what a failed attempt leads to: FAILED, RECONNECTING after a delay, or
+        DISPLACED (until a person acts, or a delay)."""
         if verdict.token_refused:
             self._rejected_token = token
+        if verdict.displaced:
+            waits = verdict.wait_for_person
+            self._want_up, self._delay = not waits, verdict.retry_in
+            retry_in = None if waits else verdict.retry_in
+            return self._change(S.DISPLACED, verdict.reason, hint=verdict.hint, retry_in=retry_in)
         if verdict.failure is not None:
             self.failure = verdict.failure
             self._want_up, self._delay = False, 0.0
@@ -503,7 +530,11 @@ class ZoomConnection:
         self._announced_token = token
         self.stats.token_expires_at = token.expires_at
         return TokenInfo(
-            expires_at=token.expires_at, scopes=token.scopes, obtained_at=token.obtained_at
+            expires_at=token.expires_at,
+            scopes=token.scopes,
+            obtained_at=token.obtained_at,
+            api_url=token.api_url,
+            from_cache=token.from_cache,
         )
 
     def _token_renewed(self, token: Token) -> None:

@@ -45,6 +45,10 @@ class Drop:
     refresh_token: bool = False
     gap_start: float | None = None  # when events may have started to be lost
     invalid_token: bool = False
+    #: the server closed a healthy link as Zoom does when another consumer connects
+    displaced: bool = False
+    #: the close code and reason (`close_text`), when the server closed the link
+    close: str = ""
 
 
 def close_text(exc: ConnectionClosed) -> str:
@@ -53,6 +57,12 @@ def close_text(exc: ConnectionClosed) -> str:
     if frame is None:
         return "1006"
     return f"{int(frame.code)}: {redact(frame.reason)}" if frame.reason else f"{int(frame.code)}"
+
+
+#: close codes that name trouble on the server's side (going away, internal error, service
+#: restart, try again later, bad gateway): such a close is not another consumer's doing
+SERVER_TROUBLE_CODES = frozenset({1001, 1011, 1012, 1013, 1014})
+DISPLACED_TEXT = "possibly displaced by another connection on this subscription"
 
 
 def classify_close(
@@ -76,12 +86,19 @@ def classify_close(
         return Drop(f"Zoom sent a frame over {ws_max_size:,} bytes; reconnecting"), bad
     if rcvd is None:
         return Drop(f"connection lost without a close frame ({close_text(exc)})"), None
-    text = f"server closed the connection ({close_text(exc)})"
-    # A healthy link closed on purpose by the server: 1000, or any code without a reason
-    # (1001 "going away" is a server shutting down or restarting, not a displacement).
-    if healthy() and rcvd.code != 1001 and (rcvd.code == 1000 or not rcvd.reason):
-        text += "; possibly displaced by another connection on this subscription"
-    return Drop(text), None
+    close = close_text(exc)
+    text = f"server closed the connection ({close})"
+    # A healthy link closed on purpose by the server: 1000, or any code without a reason,
+    # unless the code itself names trouble on the server's side (1001 "going away" is a
+    # server shutting down or restarting, 1011-1014 an error or a restart: not another
+    # consumer).  Zoom documents no close codes, so this is what the symptom looks like.
+    if (
+        healthy()
+        and rcvd.code not in SERVER_TROUBLE_CODES
+        and (rcvd.code == 1000 or not rcvd.reason)
+    ):
+        return Drop(f"{text}; {DISPLACED_TEXT}", displaced=True, close=close), None
+    return Drop(text, close=close), None
 
 
 def open_error_reason(exc: BaseException, host: str) -> str:

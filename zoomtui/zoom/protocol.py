@@ -35,7 +35,7 @@ UTC = _dt.UTC
 # Envelope kinds
 KIND_BUILD_CONNECTION = "build_connection"
 KIND_HEARTBEAT = "heartbeat"
-KIND_INVALID_TOKEN = "invalid_token"
+KIND_INVALID_TOKEN = "invalid_token"  # the text, in any module, whatever "success" says
 KIND_ERROR = "error"  # success:false, not about the token
 KIND_UNKNOWN = "unknown"  # a module we do not know: kept and shown, never fatal
 
@@ -105,6 +105,7 @@ class ZoomEvent:
         "participant_key",
         "participant_name",
         "participant_email",
+        "subject",
         "_raw",
         "search_text",
         "_body",
@@ -125,6 +126,7 @@ class ZoomEvent:
         participant_email: str | None,
         raw: str | bytes,
         body: dict | None = None,
+        subject: str | None = None,
     ) -> None:
         self.name = name
         self.event_ts_ms = event_ts_ms
@@ -136,13 +138,25 @@ class ZoomEvent:
         self.participant_key = participant_key
         self.participant_name = participant_name
         self.participant_email = participant_email
+        #: who or what an event that is not about a meeting occurrence concerns (user.*,
+        #: account.*, team_chat.*, ...): "name <email>", an email or a name (None: none)
+        self.subject = subject
         self._raw: str | bytes = raw
         self._body = body
         # One lower-case haystack for free-text filter terms (see monitor.filters).
         # (filter(None, ...) rather than a generator: this runs once per received event.)
         self.search_text = "\x00".join(
             filter(
-                None, (name, topic, meeting_id, meeting_uuid, participant_name, participant_email)
+                None,
+                (
+                    name,
+                    topic,
+                    meeting_id,
+                    meeting_uuid,
+                    participant_name,
+                    participant_email,
+                    subject,
+                ),
             )
         ).lower()
 
@@ -234,6 +248,7 @@ Parsed = ZoomEvent | Envelope | MalformedFrame
 
 
 def _is_invalid_token(content: Any) -> bool:
+    """Zoom's invalid-token text, in any wording seen ("Invalid Token", "Token is invalid")."""
     if not isinstance(content, str):
         return False
     c = content.lower()
@@ -287,8 +302,10 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         return f"event is {_describe(body)}, not an object"
     get = body.get
     name = get("event")
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not (stripped := name.strip()):
         return 'event has no name ("event" missing or not a string)'
+    if stripped is not name:  # (strip() returns the very string when there is nothing to strip)
+        name = name.strip(" ")  # one of Zoom's own examples ends its event name with a space
     ts = get("event_ts")
     if ts.__class__ is not int:
         if isinstance(ts, bool):
@@ -325,6 +342,13 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         name_ = pget("user_name")
         email = pget("email")
     topic = oget("topic")
+    if topic.__class__ is not str:
+        topic = None
+        # Not a meeting occurrence (user.*, account.*, team_chat.*, ...): say who or what
+        # it is about.  Only here, so a meeting event pays one comparison for it.
+        subject = _subject_of(oget) if part is None else None
+    else:
+        subject = None
     return ZoomEvent(
         name=name,
         event_ts_ms=ts,
@@ -332,13 +356,62 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         account_id=_str_or_none(payload.get("account_id")),
         meeting_uuid=_str_or_none(oget("uuid")),
         meeting_id=_str_or_none(oget("id")),
-        topic=topic if isinstance(topic, str) else None,
+        topic=topic,
         participant_key=pkey,
         participant_name=name_ if isinstance(name_, str) else None,
         participant_email=email if isinstance(email, str) else None,
         raw=raw,
         body=body,
+        subject=subject,
     )
+
+
+#: where events that are not about a meeting keep their subject's email and name, in the
+#: order they are preferred (from Zoom's examples of each family)
+_SUBJECT_EMAILS = (
+    "email",
+    "user_email",
+    "contact_email",
+    "owner_email",
+    "host_email",
+    "visitor_email",
+)
+_SUBJECT_NAMES = (
+    "display_name",
+    "name",
+    "user_name",
+    "user_display_name",
+    "room_name",
+    "account_name",
+    "workspace_name",
+    "channel_name",
+    "whiteboard_name",
+    "session_name",
+    "space_name",
+    "visitor_name",
+)
+
+
+def _first_text(get: Any, keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        v = get(key)
+        if v.__class__ is str and v.strip():
+            return v.strip()
+    return None
+
+
+def _subject_of(get: Any) -> str | None:
+    """ "Jill Chill <jchill@example.com>", an email or a name from an event's object (its
+    `get`); None when it names none (the object id, `meeting_id`, then stands for it)."""
+    email = _first_text(get, _SUBJECT_EMAILS)
+    name = _first_text(get, _SUBJECT_NAMES)
+    if name is None:
+        first, last = get("first_name"), get("last_name")
+        full = " ".join(v.strip() for v in (first, last) if v.__class__ is str and v.strip())
+        name = full or None
+    if email is not None and name is not None:
+        return f"{name} <{email}>"
+    return email or name
 
 
 def parse_frame(
@@ -443,6 +516,8 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
             try:
                 body = orjson.loads(content)
             except orjson.JSONDecodeError as exc:
+                if _is_invalid_token(content):  # (looked for only here: an event may say it)
+                    return _envelope(data, module, success, content, header, received_at)
                 return _malformed(
                     data,
                     f"message content is not JSON: {exc.args[0] if exc.args else exc}",
@@ -456,10 +531,25 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
             )
         ev = event_from_body(body, data, received_at)
         if ev.__class__ is str:
-            return _malformed(data, ev, received_at)
-        return ev
+            if _is_invalid_token(body):  # the text as a JSON string
+                return _envelope(data, module, success, content, header, received_at)
+            return _malformed(data, ev, received_at)  # type: ignore[arg-type]
+        return ev  # type: ignore[return-value]  # (a str was returned above)
+    return _envelope(data, module, success, content, header, received_at)
 
-    if success is False and _is_invalid_token(content):
+
+def _envelope(
+    data: bytes | str,
+    module: str,
+    success: bool | None,
+    content: Any,
+    header: dict,
+    received_at: float,
+) -> Envelope:
+    """A frame that is no event, by kind.  The invalid-token text comes first, whatever
+    `success` says and in any module (ZoomNet's order): {"module":"heartbeat","content":
+    "Invalid Token"} is no healthy heartbeat, and a message frame that says it no event."""
+    if _is_invalid_token(content):
         kind = KIND_INVALID_TOKEN
     elif module == "build_connection":
         kind = KIND_BUILD_CONNECTION
@@ -476,10 +566,10 @@ def _parse_text(data: bytes | str, received_at: float, max_bytes: int) -> Parsed
         success=success,
         content=content,
         header=header,
-        raw=data,
+        raw=data,  # type: ignore[arg-type]
         received_at=received_at,
         kind=kind,
-    )  # type: ignore[arg-type]
+    )
 
 
 # ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""How the connection answers a failed attempt: FAILED, or RECONNECTING after a backoff.
+"""How the connection answers a failed attempt: FAILED, or RECONNECTING after a backoff;
+and a displacement: DISPLACED until a person acts, unless the policy says to retake.
 
 A failure a person has to fix (credentials, subscription, a wrong URL) is FAILED with a
 `FailureKind` and a hint; anything that may pass (network, a server error, a rate limit)
@@ -6,6 +7,11 @@ is retried with exponential backoff and full jitter, until `give_up_after` failu
 row.  A refused token is replaced and retried at once, the first time in a row.
 `Retries` keeps those counts and says what comes next as a `Verdict`; the connection
 acts on it.
+
+Displaced by another consumer of the subscription (PROTOCOL.md section 2), zoomtui does
+not fight for it: reconnecting would knock that consumer, usually the production
+integration, off in turn, and two clients that both reconnect fight for ever.  What
+happens instead is the profile's `on_displaced` policy (`DisplacedPolicy`).
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from dataclasses import dataclass, replace
 from websockets.exceptions import InvalidStatus, InvalidURI
 
 from zoomtui.redaction import mask_id, redact
-from zoomtui.settings import ConnectionSettings
+from zoomtui.settings import ConnectionSettings, DisplacedPolicy
 from zoomtui.zoom.auth import AuthError, CredentialsRejected, RateLimited
-from zoomtui.zoom.drops import open_error_reason
+from zoomtui.zoom.drops import Drop, fmt_seconds, open_error_reason
 from zoomtui.zoom.protocol import KIND_INVALID_TOKEN, Envelope
 
 # One logger for the whole connection, whichever of its modules speaks.
@@ -35,6 +41,13 @@ SUBSCRIPTION_HINT = (
     "Check the subscription id: in the Zoom App Marketplace open your Server-to-Server OAuth "
     "app > Feature > Event Subscriptions, pick the WebSocket subscription and copy its id; "
     "also check that the subscription belongs to this app and account."
+)
+
+
+DISPLACED_HINT = (
+    "Connect again (c in the monitor) to take the subscription back: that disconnects the "
+    "other consumer. To monitor without this, use a subscription of its own; "
+    "on_displaced = retake in the profile reconnects by itself."
 )
 
 
@@ -58,6 +71,10 @@ class Verdict:
     hint: str = ""
     #: Zoom refused the token: the next attempt asks for a new one
     token_refused: bool = False
+    #: DISPLACED: another consumer has the subscription; retake it after `retry_in` seconds,
+    #: or (`wait_for_person`) not until a person connects
+    displaced: bool = False
+    wait_for_person: bool = False
 
 
 class Retries:
@@ -119,6 +136,32 @@ class Retries:
                 hint="Press connect to try again, or check the network and Zoom's status page.",
             )
         return Verdict(reason, retry_in=delay)
+
+    def displaced(self, drop: Drop, policy: DisplacedPolicy) -> Verdict:
+        """Another consumer took the subscription: wait for a person (DISPLACED), retake it
+        later (DISPLACED, `retry_in` away), or retake it with the backoff (RECONNECTING:
+        the failures in a row grow while the two fight, and so does the wait)."""
+        if policy.retake and not policy.after:  # said as any drop is (the gap says the same)
+            return self.after_failure(drop.reason)
+        why = (
+            "another consumer most likely connected to this subscription and displaced this "
+            f"connection: Zoom closed it ({drop.close}); "
+        )
+        if not policy.retake:
+            return Verdict(
+                why + "not reconnecting by itself: connecting again would disconnect that consumer",
+                hint=DISPLACED_HINT,
+                displaced=True,
+                wait_for_person=True,
+            )
+        delay = max(policy.after, self.backoff())
+        return Verdict(
+            why + f"taking it back in {fmt_seconds(delay)} (on_displaced = {policy.text}), "
+            "which will disconnect that consumer",
+            retry_in=delay,
+            hint=DISPLACED_HINT,
+            displaced=True,
+        )
 
     def token_refused(self, reason: str) -> Verdict:
         """New token and reconnect at once; back off if the fresh token is refused too."""

@@ -25,6 +25,9 @@ class ConnectionState(enum.StrEnum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
+    #: another consumer took the subscription: no reconnect until a person connects (or,
+    #: with `on_displaced = "retake after ..."`, until `retry_in` has passed)
+    DISPLACED = "displaced"
     STOPPED = "stopped"
     FAILED = "failed"
 
@@ -43,9 +46,10 @@ class StateChanged:
     previous: ConnectionState
     reason: str
     at: float  # epoch seconds (the connection's injectable clock)
-    #: a hint for the user when the state needs a person (FAILED): what to check
+    #: a hint for the user when the state needs a person (FAILED, DISPLACED): what to do
     hint: str = ""
-    #: seconds until the next attempt, when RECONNECTING
+    #: seconds until the next attempt, when RECONNECTING, or until the subscription is
+    #: taken back, when DISPLACED (None there: not until a person connects)
     retry_in: float | None = None
     #: the connection's attempt counter (1 = first connection)
     attempt: int = 0
@@ -75,6 +79,10 @@ class TokenInfo:
     expires_at: float
     scopes: tuple[str, ...]
     obtained_at: float
+    #: the REST API host the token answer named (kept for REST calls), if any
+    api_url: str | None = None
+    #: shared by another zoomtui process or provider of this profile, not asked of Zoom
+    from_cache: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ Integration (the connection, `tail` and the TUI need only these calls)::
     archive = Archive.open(profile)          # or Archive.open("demo", demo=True); never raises
     archive.add(update, connection_id)       # on the hot ingest path: two deque appends
     archive.status, archive.error            # "open" | "failed" | "closed"; a sentence for the panel
+    archive.warning                          # None, or a sentence: the age limit held back
     archive.close()                          # flush and stop the writer (blocking, a few ms:
                                              # from async code, `await asyncio.to_thread(archive.close)`)
 
@@ -27,20 +28,28 @@ Call `archive.flush()` first to read what was just added.
 
 A disk or permission problem never raises into the caller: the archive goes to status
 "failed" with a message saying what to do, keeps counting what it is given, retries,
-and records the lost interval as a gap when it recovers.  WAL with synchronous=NORMAL
-means a committed batch survives a killed process.
+and records the lost interval as a gap when it recovers.  So does a writer that stops
+answering (the backlog waiting for it is bounded) and one that dies (it is started
+again).  WAL with synchronous=NORMAL means a committed batch survives a killed process,
+and a killed monitor loses only what it had not handed to its writer process: under
+`PACK_ROWS` (64) events, none older than one flush interval (80 ms).
 
 Where each part lives (every public name is importable from this package):
 
 - `paths`: where archive files live (`data_dir`, `archive_path`).
 - `schema`: the table, its migrations (`migrate`, `NewerSchemaError`), opening the
-  file for writing.
+  file for writing (never a file of another program: `ForeignFileError`).
 - `records`: the rows of each kind of update, written and read back (`Record`,
   `KIND_*`), the statuses and `ArchiveError`.
 - `reader`: `ArchiveReader`, the queries.
-- `core`: `WriterCore`, the batch writer with retention, in its own thread; `Retention`.
-- `pipe`: the messages from the monitor to the writer process (`pack_frames`, ...).
-- `child`: the writer process (``python -m zoomtui.monitor.archive.child``).
+- `core`: `WriterCore`, the batch writer, in its own thread.
+- `retention`: the limits (`Retention`) and the pass that applies them (`Pruner`), which
+  never trusts a wall clock that disagrees with the archive.
+- `messages`: the messages from the monitor to the writer process (`frames_payload`, ...).
+- `spool`: where the monitor hands them over: files the kernel holds for both processes,
+  so a killed monitor loses only what it had not handed over yet.
+- `child`: the writer process (``python -m zoomtui.monitor.archive.child``); `launch`:
+  starting it, and telling how it ended.
 - `process_writer`, `thread_writer`: the two kinds of writer, `ProcessWriter` (the
   default: the core in a child process, at a lower CPU priority; why, and what a hard
   kill loses, is in its module) and `ThreadWriter` (the fallback: the core in a
@@ -51,9 +60,20 @@ Where each part lives (every public name is importable from this package):
 from zoomtui.monitor.archive.core import (
     THREAD_NICENESS,
     WRITER_NICENESS,
-    Retention,
     WriterCore,
     WriterSettings,
+)
+from zoomtui.monitor.archive.messages import (
+    MSG_EVENTS,
+    MSG_FLUSH,
+    MSG_ITEMS,
+    MSG_PRUNE,
+    MSG_TICK,
+    PACK_ROWS,
+    TICK_INTERVAL,
+    frames_payload,
+    items_payload,
+    unpack,
 )
 from zoomtui.monitor.archive.paths import (
     APP_NAME,
@@ -62,19 +82,9 @@ from zoomtui.monitor.archive.paths import (
     archive_path,
     data_dir,
 )
-from zoomtui.monitor.archive.pipe import (
-    MSG_EVENTS,
-    MSG_FLUSH,
-    MSG_ITEMS,
-    MSG_PRUNE,
-    MSG_TICK,
-    PACK_ROWS,
-    TICK_INTERVAL,
-    pack_frames,
-    pack_items,
-    unpack,
-)
 from zoomtui.monitor.archive.process_writer import (
+    BACKLOG_MAX_BYTES,
+    STALL_AFTER,
     WRITER_RESTART_FIRST,
     WRITER_STABLE_AFTER,
     ProcessWriter,
@@ -94,10 +104,13 @@ from zoomtui.monitor.archive.records import (
     ArchiveError,
     Record,
 )
+from zoomtui.monitor.archive.retention import CLOCK_LEAD_SHARE, Pruner, Retention
 from zoomtui.monitor.archive.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
+    ForeignFileError,
     NewerSchemaError,
+    foreign_reason,
     migrate,
     open_for_writing,
 )
@@ -113,6 +126,8 @@ from zoomtui.monitor.archive.writable import (
 __all__ = [
     "APP_NAME",
     "ARCHIVE_CONNECTION_ID",
+    "BACKLOG_MAX_BYTES",
+    "CLOCK_LEAD_SHARE",
     "DEMO_FILENAME",
     "KIND_EVENT",
     "KIND_GAP",
@@ -128,6 +143,7 @@ __all__ = [
     "PACK_ROWS",
     "PROFILES_DIRNAME",
     "SCHEMA_VERSION",
+    "STALL_AFTER",
     "STATUS_CLOSED",
     "STATUS_FAILED",
     "STATUS_OPEN",
@@ -145,8 +161,10 @@ __all__ = [
     "ArchiveReader",
     "ArchiveWriter",
     "EventFilter",
+    "ForeignFileError",
     "NewerSchemaError",
     "ProcessWriter",
+    "Pruner",
     "Record",
     "Retention",
     "ThreadWriter",
@@ -156,7 +174,8 @@ __all__ = [
     "data_dir",
     "migrate",
     "open_for_writing",
-    "pack_frames",
-    "pack_items",
+    "foreign_reason",
+    "frames_payload",
+    "items_payload",
     "unpack",
 ]

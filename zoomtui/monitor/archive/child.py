@@ -1,18 +1,20 @@
 """The event archive's writer process: ``python -m zoomtui.monitor.archive.child ARGS``.
 
 `ProcessWriter` starts it (ARGS is a JSON object: the file, its `WriterSettings`, the
-monitor's clock and the niceness) and talks to it over a pipe: messages in on stdin (see
-`zoomtui.monitor.archive.pipe`), reports out on stdout, one JSON object per line.  It
-runs the same `WriterCore` as thread mode, so every batch, failure, retry and retention
-step behaves alike; what it changes is where the writing runs: in a process of its own
-it never takes the monitor's GIL, and at a lower CPU priority it yields to receiving
-events and drawing the screen (a backlog waits here, not in the monitor).
+monitor's clock, the niceness and the two spool files it inherits) and talks to it
+through the spool (`zoomtui.monitor.archive.spool`: the messages of
+`zoomtui.monitor.archive.messages`) and a pipe on stdin that carries only wake-ups;
+reports go out on stdout, one JSON object per line.  It runs the same `WriterCore` as
+thread mode, so every batch, failure, retry and retention step behaves alike; what it
+changes is where the writing runs: in a process of its own it never takes the monitor's
+GIL, and at a lower CPU priority it yields to receiving events and drawing the screen (a
+backlog waits in the spool, not in the monitor).
 
 It ends when its stdin does: when the monitor closes the archive, exits, or is killed.
-It commits what it has first, so a monitor killed outright loses only what it had not
-yet handed over (at most one flush interval).  Ctrl-C and a closed terminal reach the
-whole process group: the writer ignores them and lets the monitor decide; SIGTERM makes
-it commit what it has and exit.
+It reads the spool to its end and commits all of it first, however long that takes, so
+a monitor killed outright loses only what it had not yet handed over.  Ctrl-C and a
+closed terminal reach the whole process group: the writer ignores them and lets the
+monitor decide; SIGTERM makes it commit what was handed over and exit.
 
 Nothing in the package imports this module: run with ``-m``, it must be imported once,
 as ``__main__`` (its `WriterCore` and `EventFrames` come from the package, as everywhere).
@@ -23,33 +25,36 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from zoomtui.monitor.archive.core import Marker, WriterCore, WriterSettings
-from zoomtui.monitor.archive.pipe import MSG_FLUSH, MSG_PRUNE, read_message, unpack
+from zoomtui.monitor.archive.messages import MSG_FLUSH, MSG_PRUNE, unpack
+from zoomtui.monitor.archive.spool import SpoolIn
+
+#: set by SIGTERM: commit what was handed over and exit
+_stopping = threading.Event()
 
 
-class _Stop(Exception):
-    """SIGTERM: commit what has arrived and exit."""
-
-
-def _stop(_signum: int, _frame: Any) -> None:
-    raise _Stop
-
-
-def _take_signals() -> None:
-    """Leave Ctrl-C and a closed terminal to the monitor; SIGTERM stops (see `_Stop`)."""
+def _take_signals() -> int:
+    """Leave Ctrl-C and a closed terminal to the monitor; SIGTERM stops (`_stopping`).
+    Returns a file descriptor that becomes readable when a signal arrives."""
     for name in ("SIGINT", "SIGHUP"):
         sig = getattr(signal, name, None)
         if sig is not None:
             signal.signal(sig, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: _stopping.set())
+    readable, writable = os.pipe()
+    os.set_blocking(readable, False)
+    os.set_blocking(writable, False)
+    signal.set_wakeup_fd(writable)  # wakes the wait at once, not at its next timeout
+    return readable
 
 
 def _be_nicer(niceness: int) -> None:
@@ -61,8 +66,9 @@ def _be_nicer(niceness: int) -> None:
 class _Reporter:
     """Writes the writer's state to stdout, one JSON line per batch (from its thread)."""
 
-    def __init__(self, out: IO[bytes]) -> None:
+    def __init__(self, out: IO[bytes], spool: SpoolIn) -> None:
         self._out = out
+        self._spool = spool
         self._lock = threading.Lock()
         self._cpu0 = time.process_time()  # from here on: what the writing costs, not startup
         self.writer: WriterCore | None = None
@@ -75,11 +81,13 @@ class _Reporter:
             {
                 "status": w.status,
                 "error": w.error,
+                "warning": w.warning,
                 "written": w.written,
                 "dropped": w.dropped,
                 "taken": w.taken,
                 "cpu": time.process_time() - self._cpu0,
                 "done": [m.ident for m in markers],
+                "spool": [self._spool.file, self._spool.consumed],
             }
         )
         with self._lock, contextlib.suppress(OSError, ValueError):
@@ -87,23 +95,48 @@ class _Reporter:
             self._out.flush()
 
 
-def _serve(writer: WriterCore, inp: IO[bytes], set_now: Callable[[float], None]) -> None:
-    """Hand what arrives on `inp` to `writer` until the pipe ends (or SIGTERM)."""
-    try:
-        while (message := read_message(inp)) is not None:
+def _serve(
+    writer: WriterCore,
+    wake_fds: tuple[int, int],
+    spool: SpoolIn,
+    set_now: Callable[[float], None],
+) -> None:
+    """Hand what the spool holds to `writer` until the monitor is gone (the pipe from it
+    ends) or SIGTERM, then all that is left in it.  While the monitor is there,
+    the writer's queue is kept to two batches: the rest of a backlog waits in the spool,
+    where the monitor sees it and bounds it."""
+    queued = 0  # updates put in the writer's queue
+    limit = 2 * writer.batch_max
+    ended = False
+    while not ended:
+        ended = _wait(wake_fds, writer.flush_interval) or _stopping.is_set()
+        while ended or queued - writer.taken < limit:
+            message = spool.read()
+            if message is None:
+                break
             kind, count, payload, now = message
             set_now(now)
             if kind in (MSG_FLUSH, MSG_PRUNE):
                 writer.mark(Marker(retention=kind == MSG_PRUNE, ident=count))
             else:
-                writer.put_many(unpack(kind, count, payload))
-    except _Stop:
-        pass
+                items = unpack(kind, count, payload)
+                queued += count if items else 0
+                writer.put_many(items)
+
+
+def _wait(fds: tuple[int, int], timeout: float) -> bool:
+    """Wait for a wake-up on the pipe from the monitor (`fds[0]`) or a signal (`fds[1]`:
+    `signal.set_wakeup_fd`), at most `timeout` seconds.  True when the pipe has ended."""
+    ready, _, _ = select.select(fds, [], [], timeout)
+    if fds[1] in ready:
+        with contextlib.suppress(BlockingIOError):
+            os.read(fds[1], 4096)
+    return fds[0] in ready and os.read(fds[0], 4096) == b""
 
 
 def main(argv: list[str] | None = None) -> int:
     args = json.loads((argv if argv is not None else sys.argv)[1])
-    _take_signals()
+    signalled = _take_signals()
     _be_nicer(int(args.get("niceness") or 0))
 
     # The monitor's clock (tests give it their own), as read with its last message: an
@@ -113,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     def set_now(value: float) -> None:
         now[0] = value
 
-    report = _Reporter(sys.stdout.buffer)
+    spool = SpoolIn(args["spool"])
+    report = _Reporter(sys.stdout.buffer, spool)
     writer = WriterCore(
         Path(args["path"]),
         WriterSettings.from_json(args),
@@ -123,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.writer = writer
     report([])
-    _serve(writer, sys.stdin.buffer, set_now)
+    _serve(writer, (sys.stdin.fileno(), signalled), spool, set_now)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # committing now
-    writer.close()
+    writer.close(timeout=None)  # all of it, however long: nobody else will
     report([])
     return 0
 

@@ -2,7 +2,7 @@
 and applies the retention limits.
 
 The same `WriterCore` runs in the writer process (`zoomtui.monitor.archive.child`, fed
-from the pipe) or in a thread of the monitor (`ThreadWriter`, fed by `Archive.add`), so
+from the spool) or in a thread of the monitor (`ThreadWriter`, fed by `Archive.add`), so
 every batch, failure, retry and retention step behaves alike.
 
 Events go to SQLite 128 rows per INSERT statement (``VALUES (...), (...), ...``)
@@ -19,7 +19,6 @@ batches, so even a large first clean-up never stalls writes.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import sqlite3
 import sys
@@ -32,7 +31,7 @@ from itertools import chain, repeat, starmap
 from pathlib import Path
 from typing import Any
 
-from zoomtui.monitor.archive.pipe import EventFrames
+from zoomtui.monitor.archive.messages import EventFrames
 from zoomtui.monitor.archive.records import (
     ARCHIVE_CONNECTION_ID,
     EVENT_ROW_LEN,
@@ -46,12 +45,11 @@ from zoomtui.monitor.archive.records import (
     insert_events_sql,
     scrub,
 )
-from zoomtui.monitor.archive.schema import NewerSchemaError, open_for_writing
+from zoomtui.monitor.archive.retention import Pruner, Retention
+from zoomtui.monitor.archive.schema import ForeignFileError, NewerSchemaError, open_for_writing
 from zoomtui.zoom.protocol import MalformedFrame
 from zoomtui.zoom.updates import Gap, Notice, StateChanged
 
-#: bytes given back to the disk per retention step
-_VACUUM_BYTES = 1 << 20
 #: event rows inserted at a time when frames are made into rows (bounds the writer's memory)
 _RUN_MAX = 1024
 
@@ -62,19 +60,6 @@ WRITER_NICENESS = 19
 #: monitor itself: a thread holding the GIL must not wait long for a CPU (measured: 19
 #: made the thread writer worse, 10 did not)
 THREAD_NICENESS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How much history to keep. None = no limit of that kind."""
-
-    max_age_days: float | None = 30.0
-    max_size_mb: float | None = 1024.0
-    max_rows: int | None = None
-    #: seconds between checks (the first runs when the archive opens)
-    interval: float = 60.0
-    #: rows deleted per transaction: the writer flushes events between chunks
-    chunk: int = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +128,12 @@ def failure_message(path: Path, exc: BaseException, retry: float) -> str:
             f"The event archive {path} was written by a newer zoomtui ({detail}); "
             f"{shown.lower()}. Upgrade zoomtui or move the file aside."
         )
+    if isinstance(exc, ForeignFileError):
+        return (
+            f"The file {path} is not a zoomtui event archive ({detail}); zoomtui leaves it as "
+            f"it is, and {shown.lower()}. Move it aside and zoomtui starts a new archive "
+            f"there; {later}"
+        )
     if "full" in low or getattr(exc, "errno", None) == 28:
         return (
             f"The disk holding the event archive is full ({path}): {shown.lower()}. "
@@ -185,7 +176,7 @@ class WriterCore:
     columns of `records.event_row`), `EventFrames` (events as the writer process receives
     them), ``(update, connection_id)`` pairs and markers.  It wakes every
     `flush_interval`, takes what is queued and commits it in one transaction.  In the
-    writer process the pipe from the monitor feeds it; in thread mode, `ThreadWriter.add`
+    writer process the spool the monitor writes feeds it; in thread mode, `ThreadWriter.add`
     appends to `queue` itself.  `on_batch(markers)` (if given) is called after every batch
     and every retention step, from the writer thread.
     """
@@ -226,6 +217,7 @@ class WriterCore:
         self._retry_at = 0.0
         self._retention_due = 0.0  # monotonic; 0 = check as soon as the writer starts
         self._retention_busy = False
+        self._pruner: Pruner | None = None
         self._db = self._open_writer()
         self._thread = threading.Thread(
             target=self._run, name=f"zoomtui-archive:{path.name}", daemon=True
@@ -247,12 +239,17 @@ class WriterCore:
         self.mark(marker)
         return marker.done.wait(timeout)
 
-    def close(self, timeout: float = 30.0) -> None:
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Commit what is queued and stop (`timeout` None: however long that takes).  A
+        writer thread still busy after `timeout` is left to finish (with its file) if the
+        process lives on."""
         if self._closing:
             return
         self._closing = True
         self._wake.set()
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            return
         self.queue = deque(maxlen=0)
         db, self._db = self._db, None
         if db is not None:
@@ -265,9 +262,14 @@ class WriterCore:
 
     # -- opening ------------------------------------------------------------------------
     def _open_writer(self) -> sqlite3.Connection | None:
+        db = None
         try:
             db, self._rows_per_statement = open_for_writing(self.path, self._max_page_count)
+            self._pruner = Pruner(db, self.retention, self._clock)
         except (sqlite3.Error, OSError) as exc:
+            if db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    db.close()
             self._fail(exc)
             return None
         return db
@@ -459,55 +461,16 @@ class WriterCore:
     # -- retention --------------------------------------------------------------------
     def _retention_step(self) -> bool:
         """Delete one chunk of what the limits exclude. True when more is left to do."""
-        db = self._db
-        r = self.retention
-        if db is None:
+        db, pruner = self._db, self._pruner
+        if db is None or pruner is None:
             return False
-        chunk = max(1, r.chunk)
         try:
-            if r.max_age_days is not None:
-                cutoff = self._clock() - r.max_age_days * 86400.0
-                if self._delete_oldest(db, chunk, cutoff) == chunk:
-                    return True
-            if r.max_rows is not None:
-                excess = db.execute("SELECT count(*) FROM log").fetchone()[0] - r.max_rows
-                if excess > 0:
-                    self._delete_oldest(db, min(excess, chunk))
-                    return True  # the next step checks again, then gives the pages back
-            if r.max_size_mb is not None:
-                page_size = db.execute("PRAGMA page_size").fetchone()[0]
-                pages = db.execute("PRAGMA page_count").fetchone()[0]
-                free = db.execute("PRAGMA freelist_count").fetchone()[0]
-                used = (pages - free) * page_size
-                limit = r.max_size_mb * 1024 * 1024
-                if used > limit:
-                    rows = db.execute("SELECT count(*) FROM log").fetchone()[0]
-                    if rows:
-                        # Down to 90 % of the limit, so the next check has room to spare.
-                        want = math.ceil((used - 0.9 * limit) / (used / rows))
-                        self._delete_oldest(db, min(chunk, max(1, want)))
-                        return True
-            free = db.execute("PRAGMA freelist_count").fetchone()[0]
-            if free:
-                # Give deleted pages back to the disk, a few at a time.  executescript:
-                # each step frees one page, and execute() would stop after the first.
-                pages = max(1, _VACUUM_BYTES // db.execute("PRAGMA page_size").fetchone()[0])
-                db.executescript(f"PRAGMA incremental_vacuum({pages:d});")
-                return free > pages
+            return pruner.step(db)
         except sqlite3.Error as exc:
             self._fail(exc)
         return False
 
-    @staticmethod
-    def _delete_oldest(db: sqlite3.Connection, n: int, before: float | None = None) -> int:
-        if before is None:
-            cur = db.execute(
-                "DELETE FROM log WHERE seq IN (SELECT seq FROM log ORDER BY at, seq LIMIT ?)", (n,)
-            )
-        else:
-            cur = db.execute(
-                "DELETE FROM log WHERE seq IN (SELECT seq FROM log WHERE at < ? "
-                "ORDER BY at, seq LIMIT ?)",
-                (before, n),
-            )
-        return cur.rowcount
+    @property
+    def warning(self) -> str | None:
+        """Why the age limit is not applied as the wall clock says (see `retention`)."""
+        return self._pruner.warning if self._pruner is not None else None

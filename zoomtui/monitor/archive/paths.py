@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import platformdirs
@@ -10,6 +11,8 @@ APP_NAME = "zoomtui"
 DEMO_FILENAME = "demo.sqlite3"
 #: real profiles live in a sub-folder so no profile name (not even "demo") can meet the demo file
 PROFILES_DIRNAME = "archive"
+#: the longest file name (before ".sqlite3") a profile gets: far below any file system's limit
+NAME_MAX = 120
 
 
 def data_dir() -> Path:
@@ -27,11 +30,18 @@ def archive_path(profile: str = "default", *, demo: bool = False, base: Path | N
 
 
 def safe_name(profile: str) -> str:
-    """`profile` as a file name that never climbs out of its folder."""
+    """`profile` as a file name that never climbs out of its folder, and that no other
+    profile name shares."""
     # Profile names are checked by the config, but a file name must never climb
-    # out of the folder whatever it is given: anything unusual is %-escaped.
+    # out of the folder whatever it is given: anything unusual is %-escaped (and "%"
+    # is escaped itself, so two names never escape alike).
     name = "".join(
         c if (c.isascii() and (c.isalnum() or c in "_-")) or (c == "." and i) else f"%{ord(c):02X}"
         for i, c in enumerate(profile or "default")
     )
-    return name[:120]
+    if len(name) <= NAME_MAX:
+        return name
+    # Cut, and ended by a hash of the whole name: "~" is never kept by the escaping, so a
+    # cut name cannot be mistaken for one short enough to be kept whole.
+    digest = hashlib.sha256(profile.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{name[: NAME_MAX - len(digest) - 1]}~{digest}"

@@ -3,24 +3,32 @@ priority): zoomtui's default.
 
 `add()` keeps an event's frame and receive time, nothing else: the frame as the UTF-8
 bytes it came in (the connection takes text frames undecoded).  Every `PACK_ROWS` (64)
-events they are joined into one message that a feeder thread writes to the pipe every
-`flush_interval` (80 ms).  The writer parses each frame again exactly as it was parsed
-live (`parse_text_frame` of the same bytes and receive time) for the parsed columns, and
+events, `add()` itself hands them over: one message, written to the spool (see
+`spool`) in one `writev`, which never waits for the writer.  A feeder thread hands over
+what a quiet moment left behind every `flush_interval` (80 ms), and starts a writer
+that died again.  The writer parses each frame again exactly as it was parsed live
+(`parse_text_frame` of the same bytes and receive time) for the parsed columns, and
 commits each batch in one transaction.  A report reader thread takes in what the writer
-says (status, counts, answered flushes).
+says (status, counts, answered flushes, how far it has read).
 
 Why a process: measured on the ingest benchmark (`benchmarks/archive.py`), a writer
 thread cost live ingest about 19 % however it was tuned, and even a thread that threw
 its batches away cost 17 %: the rows it took from the event loop were freed on another
 core and through the same GIL and allocator, and binding parameters held the GIL.  The
-process costs about 10 % (BENCHMARKS.md).  It also changes what a hard kill loses: the
-writer outlives a killed monitor, reads the pipe to its end and commits, so only what
-the monitor had not yet handed over (at most one flush interval) is lost, however far
-the writer had fallen behind in a flood.
+process costs about 10 % (BENCHMARKS.md).
 
-A writer that dies is started again (after `WRITER_RESTART_FIRST`, twice as long after
-each death in a row, up to `retry_interval`); what was added meanwhile is counted as
-dropped and recorded in the archive as a gap.
+What a hard kill of the monitor loses: the writer outlives it, reads the spool to its
+end and commits, so only what the monitor had not handed over is lost: fewer than
+`PACK_ROWS` events, and none older than one flush interval, at any rate and however far
+the writer had fallen behind.
+
+A writer that stops answering (stopped, or stuck on a disk) is reported once nothing
+it was handed has moved for `stall_after` seconds; it may fall `backlog_max` bytes
+behind, and what arrives beyond that is counted as dropped and recorded as a gap once
+there is room again.  A writer that dies is started again (after
+`WRITER_RESTART_FIRST`, twice as long after each death in a row, up to
+`retry_interval`); what was added meanwhile is counted as dropped and recorded in the
+archive as a gap.
 """
 
 from __future__ import annotations
@@ -29,10 +37,8 @@ import contextlib
 import itertools
 import json
 import os
-import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from array import array
@@ -40,7 +46,6 @@ from collections import deque
 from collections.abc import Callable
 from itertools import repeat, starmap
 from pathlib import Path
-from typing import Any
 
 from zoomtui.monitor.archive.core import (
     THREAD_NICENESS,
@@ -50,16 +55,20 @@ from zoomtui.monitor.archive.core import (
     failure_message,
     lower_thread_priority,
 )
-from zoomtui.monitor.archive.pipe import (
+from zoomtui.monitor.archive.launch import WRITER_MODULE as WRITER_MODULE  # named here too
+from zoomtui.monitor.archive.launch import child_env as _child_env
+from zoomtui.monitor.archive.launch import close_pipes, exit_text, last_line
+from zoomtui.monitor.archive.launch import writer_command as _writer_command
+from zoomtui.monitor.archive.messages import (
+    MSG_EVENTS,
     MSG_FLUSH,
+    MSG_ITEMS,
     MSG_PRUNE,
     MSG_TICK,
     PACK_ROWS,
     TICK_INTERVAL,
-    pack_control,
-    pack_frames,
-    pack_items,
-    write_all,
+    frames_payload,
+    items_payload,
 )
 from zoomtui.monitor.archive.records import (
     ARCHIVE_CONNECTION_ID,
@@ -68,6 +77,7 @@ from zoomtui.monitor.archive.records import (
     STATUS_OPEN,
 )
 from zoomtui.monitor.archive.schema import open_for_writing
+from zoomtui.monitor.archive.spool import SpoolOut, open_spool_files
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import Gap, Notice, StateChanged, Update
 
@@ -76,24 +86,15 @@ from zoomtui.zoom.updates import Gap, Notice, StateChanged, Update
 #: counted as "in a row"
 WRITER_RESTART_FIRST = 1.0
 WRITER_STABLE_AFTER = 60.0
-#: the module the writer process runs (never imported by the package: see its docstring)
-WRITER_MODULE = "zoomtui.monitor.archive.child"
-#: what the writer never needs (it never sees a secret: frames carry none)
-_NOT_FOR_THE_WRITER = frozenset({"ZOOM_CLIENT_SECRET"})
+#: how far the writer may fall behind (bytes handed over, not yet read by it) before what
+#: arrives is dropped: about 180,000 events of Zoom's size, minutes of a busy account
+BACKLOG_MAX_BYTES = 128 << 20
+#: a writer that has moved nothing it was handed for this long is reported as not answering
+STALL_AFTER = 10.0
 #: updates other than events that are kept (heartbeats and token infos are live-only)
 _KEPT = (MalformedFrame, StateChanged, Gap, Notice)
-
-
-def _writer_command(args: dict[str, Any]) -> list[str]:
-    return [sys.executable, "-m", WRITER_MODULE, json.dumps(args)]
-
-
-def _child_env() -> dict[str, str]:
-    """The writer process imports this zoomtui, wherever the monitor found it."""
-    env = {k: v for k, v in os.environ.items() if k not in _NOT_FOR_THE_WRITER}
-    root = str(Path(__file__).resolve().parents[3])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    return env
+#: writers close() stopped waiting for: they finish by themselves (kept from the collector)
+_LEFT_RUNNING: list[subprocess.Popen[bytes]] = []
 
 
 class ProcessWriter:
@@ -101,28 +102,52 @@ class ProcessWriter:
     docstring).  Raises OSError when no process can be started (the caller falls back to
     a `ThreadWriter`)."""
 
-    def __init__(self, path: Path, settings: WriterSettings, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        settings: WriterSettings,
+        clock: Callable[[], float],
+        *,
+        backlog_max: int = BACKLOG_MAX_BYTES,
+        stall_after: float = STALL_AFTER,
+    ) -> None:
         self.path = path
         self.settings = settings
         self._clock = clock
+        self._backlog_max = backlog_max
+        self._stall_after = stall_after
         self._closing = False
         # what the writer last reported
         self._status: str = STATUS_OPEN
         self._error: str | None = None
+        self._warning: str | None = None
         self._written = self._dropped = self._dropped_here = self._taken = 0
         self._cpu = 0.0
+        self._reports = 0
         self._check_file()
-        proc = self._spawn_writer()
+        self._lock = threading.Lock()
+        proc, spool = self._spawn_writer()
         self._proc: subprocess.Popen[bytes] = proc
-        self._sent = 0  # updates packed into messages (for this writer)
+        self._spool = spool
+        self._sent = 0  # updates handed over (to this writer)
+        #: events handed over since the archive opened: beyond the reach of a kill
+        self.handed = 0
         self._frames: deque[bytes] = deque()
         self._ats: deque[float] = deque()
         self._cid: str | None = None
-        self._out: deque[tuple[int, list[bytes]]] = deque()
-        self._lock = threading.Lock()
+        self._last_sent = time.monotonic()
         self._markers: dict[int, Marker] = {}
         self._marker_ids = itertools.count(1)
         self._dead: str | None = None
+        # A writer not answering, updates dropped for want of room (from when, and why: for
+        # the gap record), a writer close() left to finish: each is said while it lasts.
+        self._not_answering = False
+        self._progress: tuple[int, int, int] = (0, 0, 0)
+        self._progress_at = time.monotonic()
+        self._lost = 0
+        self._lost_since = 0.0
+        self._lost_why = ""
+        self._left_running = ""
         # A writer that dies is started again (see _restart_writer): what the ones before
         # it did, and when the next try is due.
         self._before = {"written": 0, "dropped": 0, "cpu": 0.0}
@@ -149,24 +174,33 @@ class ProcessWriter:
             self._status = STATUS_FAILED
             self._error = failure_message(self.path, exc, self.settings.retry_interval)
 
-    def _spawn_writer(self) -> subprocess.Popen[bytes]:
+    def _spawn_writer(self) -> tuple[subprocess.Popen[bytes], SpoolOut]:
+        fds = open_spool_files()
         args = {
             "path": str(self.path),
             "now": self._clock(),
             "niceness": WRITER_NICENESS,
+            "spool": list(fds),
             **self.settings.to_json(),
         }
-        proc = subprocess.Popen(
-            _writer_command(args),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_child_env(),
-            close_fds=True,
-        )
+        try:
+            proc = subprocess.Popen(
+                _writer_command(args),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_child_env(),
+                close_fds=True,
+                pass_fds=fds,
+            )
+        except BaseException:
+            SpoolOut(fds).close()
+            raise
         assert proc.stdin is not None and proc.stdout is not None
-        self._fd = proc.stdin.fileno()
-        return proc
+        # The pipe to the writer carries nothing but wake-ups (and its end: the monitor
+        # is gone): a wake-up it has not read yet need not be sent again.
+        os.set_blocking(proc.stdin.fileno(), False)
+        return proc, SpoolOut(fds)
 
     def _start_reader(self, proc: subprocess.Popen[bytes]) -> None:
         self._reader = threading.Thread(
@@ -198,8 +232,7 @@ class ProcessWriter:
         elif update.__class__ in _KEPT:
             with self._lock:
                 self._pack_locked()
-                self._out.append((1, pack_items([(update, connection_id)], self._clock())))
-                self._sent += 1
+                self._hand_over_locked(MSG_ITEMS, 1, items_payload([(update, connection_id)]), 1)
 
     def _pack(self) -> None:
         with self._lock:
@@ -212,16 +245,67 @@ class ProcessWriter:
             # popleft one by one (add() may append meanwhile), driven from C
             taken = list(starmap(frames.popleft, repeat((), n)))
             times = array("d", starmap(self._ats.popleft, repeat((), n)))
-            self._out.append((n, pack_frames(self._cid, taken, times, self._clock())))
-            self._sent += n
+            self._hand_over_locked(MSG_EVENTS, n, frames_payload(self._cid, taken, times), n)
 
+    def _hand_over_locked(self, kind: int, count: int, payload: list[bytes], units: int) -> None:
+        """Write one message (holding `units` updates) to the spool; or, when there is no
+        writer or no room for updates, count them as dropped.  A marker always goes."""
+        if self._dead is not None:
+            self._dropped_here += units
+            return
+        spool = self._spool
+        length = sum(map(len, payload))
+        if units:
+            # Once dropping, not again until half of it is read: one gap, not a gap a message.
+            limit = self._backlog_max // 2 if self._lost else self._backlog_max
+            if spool.held and spool.held + length > limit:
+                self._lose_locked(units, behind=True)
+                return
+            if self._lost and not self._record_lost_locked():
+                self._lose_locked(units)
+                return
+        try:
+            spool.write(kind, count, self._clock(), payload, length)
+        except OSError as exc:  # no memory for the spool: nothing to do but count
+            self._lose_locked(units, why=f"could not be handed events ({exc})")
+            return
+        self._sent += units
+        if kind == MSG_EVENTS:
+            self.handed += units
+        self._last_sent = time.monotonic()
+
+    def _lose_locked(self, count: int, behind: bool = False, why: str = "") -> None:
+        """Count `count` updates as dropped (the gap record says so once there is room)."""
+        if not self._lost:
+            self._lost_since = self._clock()
+            self._lost_why = (
+                "stopped answering" if self._not_answering else "fell behind" if behind else why
+            )
+        self._lost += count
+        self._dropped_here += count
+
+    def _record_lost_locked(self) -> bool:
+        """Hand over the gap record for what was dropped. True if done."""
+        gap = Gap(
+            start=self._lost_since,
+            end=self._clock(),
+            reason=f"the archive writer {self._lost_why}: {self._lost} updates were not kept",
+        )
+        try:
+            self._spool.write(
+                MSG_ITEMS, 1, self._clock(), items_payload([(gap, ARCHIVE_CONNECTION_ID)])
+            )
+        except OSError:
+            return False
+        self._sent += 1
+        self._lost = 0
+        return True
+
+    # -- the feeder thread ------------------------------------------------------------------
     def _feed(self) -> None:
-        """The feeder thread: every flush interval (or when asked), what is packed goes
-        down the pipe; the rows add() left unpacked at a low rate are packed first."""
-        out = self._out
-        last_sent = time.monotonic()
-        # Handing over can wait a moment for receiving events and drawing the screen (the
-        # kernel copies ~70 MB/s here in a flood): measured, a little less cost to ingest.
+        """Every flush interval (or when asked): hand over what add() left unpacked at a low
+        rate, watch that the writer answers, start a dead one again."""
+        # Handing over can wait a moment for receiving events and drawing the screen.
         lower_thread_priority(THREAD_NICENESS)
         while True:
             closing = self._closing
@@ -230,31 +314,60 @@ class ProcessWriter:
                 self._feed_wake.clear()
                 if self._dead is not None and time.monotonic() >= self._restart_at:
                     self._restart_writer()
-            self._pack()
-            if not out and time.monotonic() - last_sent >= TICK_INTERVAL:
-                # the writer's clock is the monitor's (tests set their own): keep it current
-                out.append((0, pack_control(MSG_TICK, 0, self._clock())))
-            n = len(out)
-            if n:
-                last_sent = time.monotonic()
-                messages = list(starmap(out.popleft, repeat((), n)))
-                if self._dead is None:
-                    try:
-                        write_all(self._fd, [b for _count, bufs in messages for b in bufs])
-                    except OSError as exc:  # the writer is gone
-                        self._writer_gone(f"the pipe to it failed ({exc.strerror or exc})")
-                if self._dead is not None:
-                    lost = sum(count for count, _bufs in messages)
-                    with self._lock:
-                        self._dropped_here += lost
-                        self._sent -= lost  # never reaches the writer: not pending either
-                del messages
-            if closing and not out:
+            with self._lock:
+                self._pack_locked()
+                if (
+                    self._lost
+                    and self._dead is None
+                    and (self._spool.held <= self._backlog_max // 2)
+                ):
+                    self._record_lost_locked()
+                if time.monotonic() - self._last_sent >= TICK_INTERVAL and self._dead is None:
+                    # the writer's clock is the monitor's (tests set their own): keep it current
+                    self._hand_over_locked(MSG_TICK, 0, [], 0)
+            self._watch()
+            if closing:
                 break
         with contextlib.suppress(OSError):
             assert self._proc.stdin is not None
-            self._proc.stdin.close()  # the writer commits what it has, then exits
+            self._proc.stdin.close()  # the writer reads the spool to its end, commits, exits
 
+    def _watch(self) -> None:
+        """Note when the writer has moved nothing it was handed for `stall_after` s."""
+        now = time.monotonic()
+        progress = (self._taken, self._spool.consumed, self._reports)
+        waiting = self._sent > self._taken
+        if progress != self._progress or not waiting or self._dead is not None:
+            self._progress, self._progress_at = progress, now
+            self._not_answering = False
+        elif now - self._progress_at >= self._stall_after:
+            self._not_answering = True
+
+    def _trouble(self) -> str | None:
+        """What is wrong with handing over (a dead writer says so itself), as the error."""
+        if self._dead is not None:
+            return None
+        mb = f"{self._backlog_max / (1 << 20):g} MB"
+        writer = f"The event archive writer for {self.path}"
+        if self._not_answering:
+            return (
+                f"{writer} has not answered for {self._stall_after:g} s (stopped, or stuck "
+                f"on the disk?): live events are still shown, and up to {mb} of them wait for "
+                "it; beyond that they are not kept (a gap is recorded)."
+            )
+        if self._lost:
+            if self._lost_why in ("fell behind", "stopped answering"):
+                return (
+                    f"{writer} is {mb} behind: live events are still shown, but until it "
+                    "catches up they are not kept (a gap is recorded)."
+                )
+            return (
+                f"{writer} {self._lost_why}: live events are still shown but not kept "
+                "(a gap is recorded)."
+            )
+        return self._left_running or None
+
+    # -- the report reader thread -------------------------------------------------------------
     def _read_reports(self, proc: subprocess.Popen[bytes]) -> None:
         """The report reader thread (one per writer): the writer's status, counts and
         answered markers."""
@@ -268,8 +381,11 @@ class ProcessWriter:
                 continue  # a writer already replaced (it outlived the wait for it)
             if self._dead is None:
                 self._status, self._error = report["status"], report["error"]
+            self._warning = report.get("warning")
             self._written, self._dropped = report["written"], report["dropped"]
             self._taken, self._cpu = report["taken"], report["cpu"]
+            self._spool.reading, self._spool.consumed = report["spool"]
+            self._reports += 1
             for ident in report["done"]:
                 marker = self._markers.pop(ident, None)
                 if marker is not None:
@@ -278,21 +394,24 @@ class ProcessWriter:
         if not self._closing or proc.poll() not in (0, None):
             with contextlib.suppress(Exception):
                 proc.wait(5)
-            detail = _last_line(proc.stderr.read() if proc.stderr is not None else b"")
-            self._writer_gone(_exit_text(proc.returncode) + (f": {detail}" if detail else ""), proc)
+            detail = last_line(proc.stderr.read() if proc.stderr is not None else b"")
+            self._writer_gone(exit_text(proc.returncode) + (f": {detail}" if detail else ""), proc)
         for marker in list(self._markers.values()):
             marker.done.set()
         self._markers.clear()
 
+    # -- a writer that died -------------------------------------------------------------------
     def _writer_gone(self, why: str, proc: subprocess.Popen[bytes] | None = None) -> None:
-        """The writer died (seen by its report reader, or by the feeder as a broken pipe)."""
+        """The writer died (seen by its report reader)."""
         with self._lock:
             if self._dead is not None or (proc is not None and proc is not self._proc):
                 return
             if not self._restarted_blind():  # else the same outage goes on
-                self._died_at = self._clock()
+                self._died_at = self._lost_since if self._lost else self._clock()
                 self._death = why
-                self._dropped_at_death = self.dropped
+                # what was dropped before it died (it was behind) goes into the same gap
+                self._dropped_at_death = self.dropped - self._lost
+                self._lost = 0
             if proc is not None:  # its reports are all read: what it never took is lost
                 self._settle_lost()
             if time.monotonic() - self._started_at >= WRITER_STABLE_AFTER:
@@ -330,14 +449,14 @@ class ProcessWriter:
         """In the feeder thread: start a new writer after one died. Whatever the dead one had
         not committed is counted as dropped, and the new one's first record is the gap."""
         old, why = self._proc, self._death
-        if old.poll() is None:  # a broken pipe, but the process is still there: end it
+        if old.poll() is None:  # its reports ended, but the process is still there: end it
             with contextlib.suppress(Exception):
                 old.kill()
                 old.wait(5)
         self._reader.join(5)  # its last report read, its markers answered
-        _close_pipes(old)
+        close_pipes(old)
         try:
-            proc = self._spawn_writer()
+            proc, spool = self._spawn_writer()
         except OSError as exc:
             with self._lock:  # still dead: the next try waits longer
                 self._mark_dead(f"{why}; starting it again failed: {exc.strerror or exc}")
@@ -358,12 +477,12 @@ class ProcessWriter:
                 end=self._clock(),
                 reason=f"the archive writer stopped ({why}): {lost} updates were not kept",
             )
-            self._out.appendleft((1, pack_items([(gap, ARCHIVE_CONNECTION_ID)], self._clock())))
-            self._sent += 1
-            self._gap_in_flight = True
-            self._proc = proc
+            self._spool.close()
+            self._spool, self._proc = spool, proc
             self._started_at = time.monotonic()
             self._dead = None  # still "failed" until the new writer's first report
+            self._hand_over_locked(MSG_ITEMS, 1, items_payload([(gap, ARCHIVE_CONNECTION_ID)]), 1)
+            self._gap_in_flight = True
         self._start_reader(proc)
 
     # -- control ----------------------------------------------------------------------------
@@ -377,26 +496,39 @@ class ProcessWriter:
         self._markers[ident] = marker
         with self._lock:
             self._pack_locked()
-            self._out.append(
-                (0, pack_control(MSG_PRUNE if retention else MSG_FLUSH, ident, self._clock()))
-            )
-        self._feed_wake.set()
+            self._hand_over_locked(MSG_PRUNE if retention else MSG_FLUSH, ident, [], 0)
+            self._wake_writer()
         return marker.done.wait(timeout) and self._dead is None
 
+    def _wake_writer(self) -> None:
+        """Have the writer read the spool now rather than at its next flush interval."""
+        stdin = self._proc.stdin
+        with contextlib.suppress(OSError, ValueError):  # full (it has a wake-up), or gone
+            assert stdin is not None
+            os.write(stdin.fileno(), b"!")
+
     def close(self, timeout: float) -> None:
-        """Hand over what is left, let the writer commit it and exit."""
+        """Hand over what is left, let the writer commit it and exit.  A writer that does
+        not finish within `timeout` (or at once, when it has stopped answering) is left to
+        finish by itself: it holds the spool, and commits it if it ever runs again."""
         self._closing = True
         self._feed_wake.set()
         self._feeder.join(timeout)
         self._frames = deque(maxlen=0)  # from now on add() keeps nothing
         proc = self._proc  # after the feeder: it may have started a new writer
         try:
-            proc.wait(timeout)
+            proc.wait(1.0 if self._not_answering else timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        self._reader.join(5)
-        _close_pipes(proc)
+            _LEFT_RUNNING.append(proc)
+            self._left_running = (
+                f"The event archive writer for {self.path} was still committing when zoomtui "
+                f"stopped waiting for it ({timeout:g} s): it finishes by itself."
+            )
+        else:
+            self._reader.join(5)
+            close_pipes(proc)
+        with self._lock:
+            self._spool.close()  # the writer has its own copies, if it is still there
         if self._status != STATUS_FAILED:
             self._status = STATUS_CLOSED
 
@@ -411,11 +543,16 @@ class ProcessWriter:
 
     @property
     def status(self) -> str:
-        return self._status
+        return STATUS_FAILED if self._trouble() is not None else self._status
 
     @property
     def error(self) -> str | None:
-        return self._error
+        trouble = self._trouble()
+        return trouble if trouble is not None else self._error
+
+    @property
+    def warning(self) -> str | None:
+        return self._warning
 
     @property
     def written(self) -> int:
@@ -428,23 +565,3 @@ class ProcessWriter:
     @property
     def cpu(self) -> float:
         return self._before["cpu"] + self._cpu
-
-
-def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
-    """Close our ends of a writer's pipes (the feeder closed stdin already, if it could)."""
-    for stream in (proc.stdin, proc.stdout, proc.stderr):
-        if stream is not None:
-            with contextlib.suppress(OSError):
-                stream.close()
-
-
-def _exit_text(code: int | None) -> str:
-    if code is not None and code < 0:
-        with contextlib.suppress(ValueError):
-            return f"it was killed by {signal.Signals(-code).name}"
-    return f"it exited with code {code}"
-
-
-def _last_line(data: bytes) -> str:
-    lines = data.decode("utf-8", "replace").strip().splitlines()
-    return lines[-1][:300] if lines else ""

@@ -23,7 +23,7 @@ from zoomtui.monitor.archive.records import (
     Record,
     record_from_row,
 )
-from zoomtui.monitor.archive.schema import SCHEMA_VERSION
+from zoomtui.monitor.archive.schema import SCHEMA_VERSION, foreign_reason
 from zoomtui.monitor.when import as_epoch
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import Update
@@ -39,6 +39,7 @@ class ArchiveReader:
 
     status = STATUS_READ_ONLY
     error: str | None = None
+    warning: str | None = None
 
     def __init__(
         self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time
@@ -89,6 +90,17 @@ class ArchiveReader:
             raise ArchiveError(
                 f"The event archive at {self.path} was written by a newer zoomtui "
                 f"(schema {version}, this one reads {SCHEMA_VERSION}): upgrade zoomtui."
+            )
+        try:
+            foreign = foreign_reason(db)
+        except sqlite3.Error as exc:
+            db.close()
+            raise ArchiveError(f"Cannot read the event archive at {self.path}: {exc}.") from None
+        if foreign is not None:
+            db.close()
+            raise ArchiveError(
+                f"The file {self.path} is not a zoomtui event archive ({foreign}); "
+                "zoomtui leaves it as it is."
             )
         if version < SCHEMA_VERSION:
             db.close()

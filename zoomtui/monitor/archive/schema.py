@@ -3,7 +3,8 @@
 One table, `log`, for every kind of update (see `records` for what each kind fills in),
 with a view per kind for people querying the file by hand.  `PRAGMA user_version`
 counts the migrations that have run; a file from a newer zoomtui is refused
-(`NewerSchemaError`), never changed.
+(`NewerSchemaError`), and so is a SQLite file of another program (`ForeignFileError`):
+neither is ever changed.
 """
 
 from __future__ import annotations
@@ -64,6 +65,46 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+#: the columns of `log` that every version of the schema has
+LOG_COLUMNS = frozenset(
+    {
+        "seq", "kind", "at", "connection_id", "event", "event_ts", "meeting_uuid", "meeting_id",
+        "participant_key", "topic", "participant_name", "participant_email", "raw", "reason",
+        "state", "previous", "hint", "retry_in", "attempt", "gap_start",
+    }
+)  # fmt: skip
+
+
+class ForeignFileError(sqlite3.DatabaseError):
+    """The file is a SQLite database, but not a zoomtui archive: never written into."""
+
+
+def foreign_reason(db: sqlite3.Connection) -> str | None:
+    """Why the database open as `db` is not a zoomtui archive (None: it is one, an empty
+    file, or one from a newer zoomtui, which `NewerSchemaError` is about)."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        return None
+    tables = sorted(
+        name
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+        )
+    )
+    if version == 0:  # zoomtui sets the version in the transaction that makes its tables
+        if not tables:
+            return None
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        return f"it holds table{'s' if len(tables) > 1 else ''} of its own: {shown}"
+    columns = {row[1] for row in db.execute("PRAGMA table_info(log)")}
+    if not columns:
+        return "it has no table named log"
+    missing = sorted(LOG_COLUMNS - columns)
+    if missing:
+        return f"its log table has no column {', '.join(missing[:5])}"
+    return None
+
+
 class NewerSchemaError(sqlite3.DatabaseError):
     """The file was written by a newer zoomtui: it is read by none older, and never changed."""
 
@@ -109,6 +150,13 @@ def open_for_writing(
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
         if max_page_count is not None:
             db.execute(f"PRAGMA max_page_count = {int(max_page_count):d}")
+        # Whose file it is, before anything below changes it (WAL mode stays with a file).
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise NewerSchemaError(version)
+        foreign = foreign_reason(db)
+        if foreign is not None:
+            raise ForeignFileError(foreign)
         fresh = (
             db.execute("PRAGMA user_version").fetchone()[0] == 0
             and not db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()

@@ -60,6 +60,10 @@ class ThreadWriter:
         return self._core.error
 
     @property
+    def warning(self) -> str | None:
+        return self._core.warning
+
+    @property
     def written(self) -> int:
         return self._core.written
 

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from zoomtui.monitor.archive.core import Retention, WriterSettings
+from zoomtui.monitor.archive.core import WriterSettings
 from zoomtui.monitor.archive.paths import archive_path
-from zoomtui.monitor.archive.process_writer import ProcessWriter
+from zoomtui.monitor.archive.process_writer import BACKLOG_MAX_BYTES, STALL_AFTER, ProcessWriter
 from zoomtui.monitor.archive.reader import ArchiveReader
 from zoomtui.monitor.archive.records import STATUS_OPEN
+from zoomtui.monitor.archive.retention import Retention
 from zoomtui.monitor.archive.thread_writer import ThreadWriter
 from zoomtui.zoom.updates import Update
 
@@ -64,6 +65,10 @@ class ArchiveWriter(Protocol):
     def error(self) -> str | None: ...
 
     @property
+    def warning(self) -> str | None:
+        """Why the age limit is held back (see `retention`); None when it is not."""
+
+    @property
     def written(self) -> int: ...
 
     @property
@@ -75,16 +80,20 @@ class ArchiveWriter(Protocol):
 
 
 def open_writer(
-    path: Path, settings: WriterSettings, clock: Callable[[], float], writer: str | None
+    path: Path,
+    settings: WriterSettings,
+    clock: Callable[[], float],
+    writer: str | None,
+    **process_options: Any,
 ) -> ArchiveWriter:
     """The writer `writer` (or ZOOMTUI_ARCHIVE_WRITER) asks for: a process where one can
-    be started, else a thread."""
+    be started, else a thread.  `process_options` go to a `ProcessWriter`."""
     mode = writer or os.environ.get(WRITER_ENV) or WRITER_PROCESS
     if mode not in (WRITER_PROCESS, WRITER_THREAD):
         raise ValueError(f"writer must be {WRITER_PROCESS!r} or {WRITER_THREAD!r}, not {mode!r}")
     if mode == WRITER_PROCESS and sys.executable and not getattr(sys, "frozen", False):
         with contextlib.suppress(OSError):  # no child process here: the thread writer instead
-            return ProcessWriter(path, settings, clock)
+            return ProcessWriter(path, settings, clock, **process_options)
     return ThreadWriter(path, settings, clock)
 
 
@@ -92,12 +101,15 @@ class Archive(ArchiveReader):
     """An archive file open for writing. See the package docstring.
 
     The writer runs in a child process (``writer="process"``, the default): the monitor
-    keeps each event's frame (as received: UTF-8) and receive time for a moment, joins 64
-    at a time into one message (a few C calls) and a feeder thread hands the messages over
-    a pipe, so the writer's Python work (parsing, binding parameters, freeing rows) never
-    competes for this process's GIL or its memory allocator.  ``writer="thread"`` (or
-    ``ZOOMTUI_ARCHIVE_WRITER=thread``, or when a process cannot be started) runs the same
-    writer in a thread of this process.
+    keeps each event's frame (as received: UTF-8) and receive time for a moment and hands
+    64 at a time over as one message written to the spool (one `writev`; a feeder thread
+    hands over what a quiet moment leaves), so the writer's Python work (parsing, binding
+    parameters, freeing rows) never competes for this process's GIL or its memory
+    allocator, and what was handed over outlives a killed monitor.  `backlog_max_mb` is
+    how far that writer may fall behind before what arrives is dropped (and recorded as a
+    gap); `stall_after`, how long it may move nothing before it is reported as not
+    answering.  ``writer="thread"`` (or ``ZOOMTUI_ARCHIVE_WRITER=thread``, or when a
+    process cannot be started) runs the same writer in a thread of this process.
     """
 
     #: Queue one update for writing: cheap, non-blocking, never raises.  It is the writer's
@@ -115,6 +127,8 @@ class Archive(ArchiveReader):
         retry_interval: float = 30.0,
         max_page_count: int | None = None,  # tests: simulate a full disk
         writer: str | None = None,
+        backlog_max_mb: float = BACKLOG_MAX_BYTES / (1 << 20),
+        stall_after: float = STALL_AFTER,
     ) -> None:
         super().__init__(path, clock=clock)
         self.retention = retention if retention is not None else Retention()
@@ -129,7 +143,14 @@ class Archive(ArchiveReader):
             retry_interval=retry_interval,
             max_page_count=max_page_count,
         )
-        self._writer = open_writer(self.path, settings, clock, writer)
+        self._writer = open_writer(
+            self.path,
+            settings,
+            clock,
+            writer,
+            backlog_max=int(backlog_max_mb * (1 << 20)),
+            stall_after=stall_after,
+        )
         self.add = self._writer.add
         # A program that forgets close() still gets its last batch written.
         atexit.register(self.close)
@@ -186,6 +207,13 @@ class Archive(ArchiveReader):
         return self._writer.error
 
     @property
+    def warning(self) -> str | None:  # type: ignore[override]
+        """None, or a sentence for the panel: the age limit is held back because the
+        clock is far ahead of the archive (see `retention`).  Not a failure: events are
+        archived all the same."""
+        return self._writer.warning
+
+    @property
     def written(self) -> int:
         """Rows committed since the archive opened."""
         return self._writer.written
@@ -212,6 +240,7 @@ class Archive(ArchiveReader):
         return {
             "status": self.status,
             "error": self.error,
+            "warning": self.warning,
             "path": str(self.path),
             "written": self.written,
             "dropped": self.dropped,

@@ -1,6 +1,11 @@
 """First run: no usable credentials.  A short form that verifies the credentials
 with Zoom and saves them (secret to the OS keyring), or one key into the demo.
 
+Either grant (a Server-to-Server OAuth app's account token, or an app-level
+client_credentials token, which needs no account id) and either cloud; the endpoint
+URL exactly as Zoom's subscription page shows it gives the WebSocket host and the
+subscription id (the subscription id field may then stay empty).
+
 The screen dismisses with the saved `ConnectionSettings`, or with `DEMO` when
 the user chose the demo; the app connects either way.  Saving goes through
 the credentials module (`verify_and_save`), which owns profiles and keyring.
@@ -15,15 +20,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from zoomtui.redaction import Secret, redact
-from zoomtui.settings import ConnectionSettings
+from zoomtui.settings import (
+    DEFAULT_CLOUD,
+    GRANT_ACCOUNT,
+    GRANT_CLIENT,
+    ConnectionSettings,
+    SettingsError,
+    split_endpoint,
+)
 
 DEMO: Literal["demo"] = "demo"
 FirstRunResult = ConnectionSettings | Literal["demo"]
@@ -45,10 +58,27 @@ FIELDS: tuple[tuple[str, str, str, bool], ...] = (
     (
         "subscription_id",
         "Subscription ID",
-        "Feature → Event Subscriptions → your WebSocket subscription",
+        "from Event Subscriptions, or leave empty and paste the URL below",
+        False,
+    ),
+    (
+        "ws_url",
+        "Endpoint URL",
+        "wss://…?subscriptionId=… as the subscription's page shows it",
         False,
     ),
 )
+#: enter in one of these saves (the id, or the URL that holds it, is the last thing typed)
+SAVE_ON_ENTER = ("subscription_id", "ws_url")
+GRANT_CHOICES = (
+    ("Server-to-Server OAuth app (account_credentials)", GRANT_ACCOUNT),
+    ("App-level token, no account id (client_credentials)", GRANT_CLIENT),
+)
+CLOUD_CHOICES = (
+    ("Zoom (zoom.us)", "zoom"),
+    ("Zoom for Government (zoomgov.com)", "gov"),
+)
+_ACCOUNT_PLACEHOLDER = FIELDS[0][2]
 
 
 def default_saver() -> Saver:
@@ -76,6 +106,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
     FirstRunScreen .field { height: 3; }
     FirstRunScreen .field Label { width: 18; padding: 1 1 0 0; text-align: right; }
     FirstRunScreen .field Input { width: 1fr; }
+    FirstRunScreen .field Select { width: 1fr; }
     FirstRunScreen #buttons { height: 3; margin-top: 1; }
     FirstRunScreen #buttons Button { margin-right: 2; }
     FirstRunScreen #status { height: auto; margin-top: 1; }
@@ -119,6 +150,8 @@ class FirstRunScreen(Screen[FirstRunResult]):
         prefill: dict[str, str] | None = None,
         oauth_url: str | None = None,
         ws_url: str | None = None,
+        grant: str | None = None,
+        cloud: str | None = None,
         insecure_transport: bool = False,
         keyring_problem: str | None = None,
         saver: Saver | None = None,
@@ -131,6 +164,10 @@ class FirstRunScreen(Screen[FirstRunResult]):
         self.prefill = {k: v for k, v in (prefill or {}).items() if k != "client_secret" and v}
         self.oauth_url = oauth_url
         self.ws_url = ws_url
+        if ws_url and "ws_url" not in self.prefill:  # shown, so what is verified is visible
+            self.prefill["ws_url"] = ws_url
+        self.grant = grant if grant in (GRANT_ACCOUNT, GRANT_CLIENT) else GRANT_ACCOUNT
+        self.cloud = cloud if cloud in dict(CLOUD_CHOICES).values() else DEFAULT_CLOUD
         self.insecure_transport = insecure_transport
         self.keyring_problem = keyring_problem
         self._saver = saver
@@ -156,9 +193,9 @@ class FirstRunScreen(Screen[FirstRunResult]):
                 id="demo-line",
             )
             yield Static(
-                "Or connect your own Server-to-Server OAuth app (Zoom App Marketplace). "
-                "Press tab to start typing; ctrl+s or the button verifies the credentials with Zoom "
-                "and saves them.",
+                "Or connect your own Zoom app (Zoom App Marketplace): a Server-to-Server OAuth app, "
+                "or an app-level token (client_credentials). Press tab to start typing; ctrl+s or "
+                "the button verifies the credentials with Zoom and saves them.",
                 markup=False,
             )
             with Vertical(id="form"):
@@ -171,6 +208,12 @@ class FirstRunScreen(Screen[FirstRunResult]):
                             password=password,
                             id=name,
                         )
+                with Horizontal(classes="field"):
+                    yield Label("App type", markup=False)
+                    yield Select(GRANT_CHOICES, allow_blank=False, value=self.grant, id="grant")
+                with Horizontal(classes="field"):
+                    yield Label("Cloud", markup=False)
+                    yield Select(CLOUD_CHOICES, allow_blank=False, value=self.cloud, id="cloud")
             with Horizontal(id="buttons"):
                 yield Button("Verify and save", id="save", variant="primary")
                 yield Button("Try the demo", id="demo")
@@ -212,27 +255,79 @@ class FirstRunScreen(Screen[FirstRunResult]):
         self.focus_previous()
 
     def action_enter(self) -> None:
-        """Enter: on a button, press it; in a field, go to the next one; in the last, save."""
+        """Enter: on a button, press it; in a field, go to the next one; after the
+        subscription, save.  On a choice list, enter is the list's own (open, pick)."""
         focused = self.focused
         if isinstance(focused, Button):
             focused.press()
         elif isinstance(focused, Input):
-            if focused.id == FIELDS[-1][0]:
-                # Save once the field has handled the keys queued before this enter.
-                focused.call_later(self.action_save)
+            if focused.id in SAVE_ON_ENTER:
+                # Decide once the field has handled the keys queued before this enter.
+                focused.call_later(self._enter_after, focused)
             else:
                 self.focus_next()
+        else:
+            raise SkipAction()
+
+    def _enter_after(self, field: Input) -> None:
+        """Enter after the subscription: save, unless its id was left for the URL below."""
+        if field.id == "subscription_id" and not field.value.strip():
+            self.focus_next()
+        else:
+            self.action_save()
+
+    def on_mount(self) -> None:
+        self._apply_grant(self.grant)
+
+    @on(Select.Changed, "#grant")
+    def _grant_changed(self, event: Select.Changed) -> None:
+        self._apply_grant(event.value)
+
+    def _apply_grant(self, grant: object) -> None:
+        # app-level tokens name no account: the field is not asked for
+        account = self.query_one("#account_id", Input)
+        account.disabled = grant == GRANT_CLIENT
+        account.placeholder = (
+            "not used by client_credentials" if account.disabled else _ACCOUNT_PLACEHOLDER
+        )
 
     def values(self) -> dict[str, str]:
-        return {name: self.query_one(f"#{name}", Input).value.strip() for name, *_ in FIELDS}
+        values = {name: self.query_one(f"#{name}", Input).value.strip() for name, *_ in FIELDS}
+        for name in ("grant", "cloud"):
+            values[name] = str(self.query_one(f"#{name}", Select).value)
+        if values["grant"] == GRANT_CLIENT:
+            values["account_id"] = ""
+        return values
+
+    def _missing(self, values: dict[str, str]) -> list[str]:
+        """The fields still to fill in (the subscription id may come from the endpoint URL)."""
+        missing = [
+            name
+            for name in ("account_id", "client_id", "client_secret")
+            if not values[name] and not (name == "account_id" and values["grant"] == GRANT_CLIENT)
+        ]
+        if not values["subscription_id"]:
+            try:
+                named = split_endpoint(values["ws_url"])[1] if values["ws_url"] else None
+            except SettingsError:  # a malformed URL: saving says what is wrong with it
+                return missing
+            if not named:
+                missing.append("subscription_id")
+        return missing
 
     def action_save(self) -> None:
         values = self.values()
-        missing = [label for name, label, *_ in FIELDS if not values[name]]
+        if "://" in values["subscription_id"]:  # the endpoint URL pasted in the id's field
+            if values["ws_url"] and values["ws_url"] != values["subscription_id"]:
+                self._status("Paste the endpoint URL in the Endpoint URL field.", "-error")
+                return
+            values["ws_url"], values["subscription_id"] = values["subscription_id"], ""
+        missing = self._missing(values)
         if missing:
-            self._status(f"Fill in {', '.join(missing)}.", "-error")
-            first = next(name for name, label, *_ in FIELDS if label == missing[0])
-            self.set_focus(self.query_one(f"#{first}", Input))
+            labels = {name: label for name, label, *_ in FIELDS}
+            extra = " (or the endpoint URL)" if missing[-1] == "subscription_id" else ""
+            self._status(f"Fill in {', '.join(labels[m] for m in missing)}{extra}.", "-error")
+            self.set_focus(self.query_one(f"#{missing[0]}", Input))
             return
         secret = Secret(values.pop("client_secret"))
         if self._confirming_insecure:
@@ -252,10 +347,12 @@ class FirstRunScreen(Screen[FirstRunResult]):
                 secret,
                 values["subscription_id"],
                 self.oauth_url,
-                self.ws_url,
+                values["ws_url"] or None,
                 config_path=self.config_path,
                 insecure_transport=self.insecure_transport,
                 allow_insecure_keyring=self._allow_insecure_keyring,
+                grant=values["grant"],
+                cloud=values["cloud"],
             )
             if inspect.isawaitable(result):
                 result = await result
@@ -282,17 +379,17 @@ class FirstRunScreen(Screen[FirstRunResult]):
         try:
             return await asyncio.to_thread(self._resolver, self.profile, self.config_path)
         except Exception:  # noqa: BLE001 - e.g. the secret is session-only: the form has it all
-            extra: dict[str, Any] = {}
-            if self.oauth_url:
-                extra["oauth_url"] = self.oauth_url
-            if self.ws_url:
-                extra["ws_url"] = self.ws_url
             return ConnectionSettings(
+                account_id=values["account_id"],
+                client_id=values["client_id"],
                 client_secret=secret,
+                subscription_id=values["subscription_id"],
+                oauth_url=self.oauth_url or "",
+                ws_url=values["ws_url"],
+                grant=values["grant"],
+                cloud=values["cloud"],
                 profile=self.profile,
                 insecure_transport=self.insecure_transport,
-                **values,
-                **extra,
             )
 
     def _failed(self, message: str) -> None:

@@ -407,8 +407,12 @@ class InspectorScreen(ModalScreen[Row | None]):
             )
             if v
         ]
+        if ev.subject:  # user.*, account.*, ...: who or what the event is about
+            fields.append(("subject", Text(visible_text(ev.subject))))
         if meeting:
-            fields.append(("meeting", Text(visible_text(" · ".join(meeting)))))
+            # (without a topic or uuid, the id of such an event is its object's, no meeting's)
+            label = "meeting" if ev.topic or ev.meeting_uuid or not ev.subject else "object"
+            fields.append((label, Text(visible_text(" · ".join(meeting)))))
         who = [
             v
             for v in (

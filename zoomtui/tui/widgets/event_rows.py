@@ -60,7 +60,7 @@ def format_clock(epoch: float) -> str:
 
 
 def format_lag(lag: float | None) -> str:
-    """A short lag: 0.2s, 12s, 12m, 3h, 2d (negative when Zoom's clock is ahead)."""
+    """A short lag: 0.2s, 12s, 12m, 2h 0m, 3d 4h (negative when Zoom's clock is ahead)."""
     if lag is None:
         return ""
     sign = "-" if lag < 0 else ""
@@ -71,9 +71,16 @@ def format_lag(lag: float | None) -> str:
         return f"{sign}{a:.0f}s"
     if a < 3600:
         return f"{sign}{a // 60:.0f}m"
-    if a < 86400:
-        return f"{sign}{a // 3600:.0f}h"
-    return f"{sign}{a // 86400:.0f}d"
+    hours = int(a) // 3600
+    if hours < 24:
+        big, small = f"{hours}h", f"{int(a) % 3600 // 60}m"
+    else:
+        big, small = f"{hours // 24}d", f"{hours % 24}h"
+    # Both units where the column has room (an event two hours late is not "2h" from 2h 59m)
+    for text in (f"{sign}{big} {small}", f"{sign}{big}{small}"):
+        if len(text) <= Columns.LAG:
+            return text
+    return sign + big
 
 
 def format_duration(seconds: float) -> str:
@@ -133,7 +140,12 @@ def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segmen
     if type(row) is ZoomEvent:
         name = row.name
         segs = [clock, Segment(_fit(visible_text(name), c.name) + " ", s(event_style(name)))]
-        if c.meeting:
+        if c.meeting and row.subject is not None:
+            # not about a meeting (user.*, ...): its subject, "Jill Chill <jchill@...>",
+            # where the meeting goes and over the participant column (it has none)
+            width = c.meeting + 1 + c.participant
+            segs.append(Segment(_fit(visible_text(row.subject), width) + " ", base))
+        elif c.meeting:
             meeting = visible_text(row.topic or row.meeting_id or row.meeting_uuid or "")
             ident = row.meeting_id if row.topic and row.meeting_id else ""
             if ident and cell_len(meeting) + 1 + len(ident) <= c.meeting:
