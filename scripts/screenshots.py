@@ -99,6 +99,10 @@ async def settle(pilot: Pilot) -> None:
             ),
         )
         await wait_for(pilot, lambda: app.status.heartbeat_rtt is not None)
+        # The "Connected" toast is posted as a message: on a busy machine it can be taken in
+        # after freeze() cleared the toasts.  It comes once per connection: wait for it, so
+        # the clear below is the last word (Textual keeps the shown toasts in _notifications).
+        await wait_for(pilot, lambda: any(n.title == "Connected" for n in app._notifications))
         await settle_side(pilot)
     await freeze(pilot)
 
