@@ -32,6 +32,7 @@ from zoomtui.monitor.archive import Archive, archive_path
 from zoomtui.monitor.recording import ArchivePlan
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.history import HistoryBatch
+from zoomtui.tui.options import AppOptions
 from zoomtui.zoom.protocol import message_frame, parse_frame
 
 
@@ -55,9 +56,11 @@ async def measure(base: Path) -> None:
 
     async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=1, scenario=None) as fake:
         app = ZoomtuiApp(
-            fake.settings(profile="bench"),
-            profile="bench",
-            archive=ArchivePlan(base=base, history=3600),
+            AppOptions(
+                fake.settings(profile="bench"),
+                profile="bench",
+                archive=ArchivePlan(base=base, history=3600),
+            )
         )
         gaps: list[float] = []
         last = time.perf_counter()

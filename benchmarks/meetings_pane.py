@@ -92,6 +92,10 @@ class Host(App[None]):
         yield MeetingsPane(self.tracker, clock=lambda: 1_741_961_100.0, id="meetings")
         yield ParticipantPanel(self.tracker, clock=lambda: 1_741_961_100.0, id="participants")
 
+    def on_meetings_pane_meeting_selected(self, message: MeetingsPane.MeetingSelected) -> None:
+        # (what the main screen does with it)
+        self.query_one(ParticipantPanel).show_meeting(message.uuid)
+
 
 def timed(fn, repeat: int = 30) -> float:
     samples = []

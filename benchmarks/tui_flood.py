@@ -224,6 +224,11 @@ class FloodHost(App[None]):
     def on_mount(self) -> None:
         self.query_one(EventLogView).focus()
 
+    def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
+        # (what the main screen does with it)
+        bar = self.query_one(FilterBar)
+        bar.show_error(self.query_one(EventLogView).apply_filter(message.text))
+
     def ingest(self, rows: list) -> None:
         added = self.event_log.extend(rows)
         self.query_one(EventLogView).rows_added(added)
@@ -342,6 +347,7 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
     from zoomtui.redaction import Secret
     from zoomtui.settings import ConnectionSettings
     from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions
 
     ctx = mp.get_context("spawn")  # a fresh interpreter: the fake uses the other core
     urls: mp.Queue = ctx.Queue()
@@ -360,7 +366,7 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
             ws_url=ws_url,
             profile="bench",
         )
-        app = ZoomtuiApp(settings, log_limit=RETAINED)
+        app = ZoomtuiApp(AppOptions(settings, log_limit=RETAINED))
         result: dict[str, Any] = {}
         async with app.run_test(size=SIZE) as pilot:
             log = app.event_log

@@ -23,7 +23,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from zoomtui.fakezoom import DEMO_CREDENTIALS
-from zoomtui.tui.app import DemoOptions, ZoomtuiApp
+from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, Clocks, DemoOptions, FirstRunOptions
 from zoomtui.tui.widgets.meetings_pane import MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantPanel
 from zoomtui.zoom.updates import ConnectionState
@@ -64,7 +65,7 @@ def demo_app(*, events: int = EVENTS, seed: int = SEED) -> ZoomtuiApp:
         heartbeat=3600.0,
         fake_clock=StillClock(FIXED_NOW - STAMP_LEAD),
     )
-    return ZoomtuiApp(demo=options, clock=clock, monotonic=StillClock(1000.0))
+    return ZoomtuiApp(AppOptions(options, clocks=Clocks(clock, monotonic=StillClock(1000.0))))
 
 
 def first_run_app() -> ZoomtuiApp:
@@ -72,7 +73,8 @@ def first_run_app() -> ZoomtuiApp:
         "Missing account id, client id, client secret, subscription id for profile 'default'. "
         "There are no profiles yet."
     )
-    return ZoomtuiApp(settings_error=reason, clock=StillClock(FIXED_NOW))
+    clocks = Clocks(StillClock(FIXED_NOW))
+    return ZoomtuiApp(AppOptions(first_run=FirstRunOptions(reason), clocks=clocks))
 
 
 async def wait_for(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -97,6 +99,10 @@ async def settle(pilot: Pilot) -> None:
             ),
         )
         await wait_for(pilot, lambda: app.status.heartbeat_rtt is not None)
+        # The "Connected" toast is posted as a message: on a busy machine it can be taken in
+        # after freeze() cleared the toasts.  It comes once per connection: wait for it, so
+        # the clear below is the last word (Textual keeps the shown toasts in _notifications).
+        await wait_for(pilot, lambda: any(n.title == "Connected" for n in app._notifications))
         await settle_side(pilot)
     await freeze(pilot)
 
@@ -182,7 +188,7 @@ async def failed(pilot: Pilot) -> None:
     assert isinstance(app, ZoomtuiApp)
     app.fake.reject_credentials = True
     app.fake.expire_tokens()
-    app.action_reconnect()
+    app.main.action_reconnect()
     await wait_for(pilot, lambda: app.status.state is ConnectionState.FAILED)
     await freeze(pilot)
 

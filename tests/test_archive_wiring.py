@@ -46,7 +46,8 @@ from zoomtui.monitor.archive import Archive, ArchiveReader, archive_path, proces
 from zoomtui.monitor.eventlog import GapRow
 from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.monitor.recording import HistoryMark
-from zoomtui.tui.app import DemoOptions, ZoomtuiApp
+from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, ConnectionOptions, DemoOptions
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Gap, StateChanged
@@ -66,7 +67,10 @@ def settings_for(fake: FakeZoom):
 
 def tui_app(fake: FakeZoom, base: Path, **kwargs) -> ZoomtuiApp:
     kwargs.setdefault("archive", plan(base))
-    return ZoomtuiApp(settings_for(fake), profile=PROFILE, connection_options=FAST, **kwargs)
+    options = AppOptions(
+        settings_for(fake), profile=PROFILE, connection=ConnectionOptions(FAST), **kwargs
+    )
+    return ZoomtuiApp(options)
 
 
 class Printed(io.BytesIO):
@@ -399,8 +403,10 @@ async def test_history_on_start_rebuilds_the_tracker_live_had(
 async def record_demo(seconds_of_events: int = 60) -> tuple[dict, int]:
     """Drive `zoomtui demo` (the real app, archive on) for a few seconds; quit."""
     app = ZoomtuiApp(
-        demo=DemoOptions(seed=4, rate=40.0, heartbeat=CALM_HB),
-        archive=plan_for({}, archive=None, history=False),
+        AppOptions(
+            DemoOptions(seed=4, rate=40.0, heartbeat=CALM_HB),
+            archive=plan_for({}, archive=None, history=False),
+        )
     )
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_until(pilot, lambda: app.status.events >= seconds_of_events, what="demo events")
@@ -488,7 +494,7 @@ async def test_e_exports_the_filtered_view_owner_only_and_says_where(
         blocked = tmp_path / "blocked"
         blocked.write_text("")
         fallback = tmp_path / "fallback"
-        monkeypatch.setattr(app, "export_dirs", lambda: [blocked, fallback])
+        monkeypatch.setattr(app.main, "export_dirs", lambda: [blocked, fallback])
         second = int(time.time())  # the first file's name holds the second it was made in
         await wait_until(pilot, lambda: int(time.time()) > second, what="a new file name")
         await pilot.press("e")

@@ -24,6 +24,7 @@ from zoomtui import config as cfg
 from zoomtui import credentials
 from zoomtui.fakezoom import DEMO_CREDENTIALS as C
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions
 from zoomtui.zoom.updates import ConnectionState as S
 
 pytestmark = pytest.mark.timeout(120)
@@ -82,7 +83,8 @@ async def test_doctor_and_tail_beside_the_monitor_issue_no_new_token(
             },
         )
         shared_keyring.set_password("zoomtui", f"{PROFILE}:client_secret", C.client_secret)
-        app = ZoomtuiApp(credentials.resolve_settings(profile=PROFILE), profile=PROFILE)
+        settings = credentials.resolve_settings(profile=PROFILE)
+        app = ZoomtuiApp(AppOptions(settings, profile=PROFILE))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="the monitor")
             assert tf.call(lambda fake: fake.tokens_issued) == 1

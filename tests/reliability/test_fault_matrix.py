@@ -47,6 +47,7 @@ from zoomtui.monitor.eventlog import GapRow, StateRow
 from zoomtui.monitor.recording import ArchivePlan
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.messages import StateUpdated
+from zoomtui.tui.options import AppOptions, Clocks, ConnectionOptions
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Heartbeat
@@ -424,12 +425,13 @@ async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
             seen.append(message)
 
     async with FakeZoom() as fake:
-        app = ZoomtuiApp(
+        options = AppOptions(
             fake.settings(heartbeat_interval=CALM_HB),
-            rng=MaxRandom(),
-            connection_options={**FAST, "open_timeout": OPEN_TIMEOUT},
+            clocks=Clocks(rng=MaxRandom()),
+            connection=ConnectionOptions({**FAST, "open_timeout": OPEN_TIMEOUT}),
             archive=ArchivePlan(base=tmp_path, history=None, options={"flush_interval": 0.02}),
         )
+        app = ZoomtuiApp(options)
         async with app.run_test(size=(160, 40), message_hook=hook) as pilot:
             await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
             for i in range(5):

@@ -44,6 +44,7 @@ from zoomtui.cli import main
 from zoomtui.fakezoom import DemoCredentials
 from zoomtui.monitor.archive import Archive, archive_path
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, ConnectionOptions, FirstRunOptions
 from zoomtui.zoom.auth import TokenProvider
 from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
@@ -239,12 +240,18 @@ async def test_no_secret_or_token_anywhere(
             assert token.startswith(TOKEN_MARK) and token in issued  # the needles are right
 
             # the TUI: a network error carrying the URL, an export of the view, a screenshot
-            app = ZoomtuiApp(settings, profile=PROFILE, connection_factory=NetworkDiesAfterEvents)
+            app = ZoomtuiApp(
+                AppOptions(
+                    settings,
+                    profile=PROFILE,
+                    connection=ConnectionOptions(factory=NetworkDiesAfterEvents),
+                )
+            )
             async with app.run_test(size=(160, 40)) as pilot:
                 await wait_until(pilot, lambda: app.status.state is S.FAILED, what="failed")
                 await pilot.pause()
                 assert "network is unreachable" in app.status.reason
-                app.action_export_view()
+                app.main.action_export_view()
                 await wait_until(
                     pilot, lambda: list(tmp_path.glob("zoomtui-export-*.jsonl")), what="the export"
                 )
@@ -258,9 +265,10 @@ async def test_no_secret_or_token_anywhere(
                     yield ExplodingWidget(token, SECRET)
 
             with pytest.raises(RuntimeError):
-                async with CrashingApp(
-                    settings_error="(none: it crashes first)"
-                ).run_test() as pilot:
+                crashing = CrashingApp(
+                    AppOptions(first_run=FirstRunOptions(reason="(none: it crashes first)"))
+                )
+                async with crashing.run_test() as pilot:
                     await pilot.pause()
 
             # the archive, written by a connection through a token refresh and a server close

@@ -85,6 +85,7 @@ class LogHost(App[None]):
     def on_mount(self) -> None:
         self.view.focus()
         self.view.rows_added()
+        self.watch(self.view, "match_counts", self.bar.show_counts)
 
     @property
     def view(self) -> EventLogView:
@@ -100,6 +101,17 @@ class LogHost(App[None]):
 
     def action_filter(self) -> None:
         self.bar.focus_input()
+
+    # the widgets' messages, passed on as the main screen passes them on
+    def on_filter_bar_filter_changed(self, message: FilterBar.FilterChanged) -> None:
+        self.bar.show_error(self.view.apply_filter(message.text))
+
+    def on_filter_bar_closed(self) -> None:
+        self.view.focus()
+
+    def on_event_log_view_filter_requested(self, message: EventLogView.FilterRequested) -> None:
+        self.bar.show_text(message.text)
+        self.bar.show_error(self.view.apply_filter(message.text))
 
     def on_event_log_view_inspect(self, message: EventLogView.Inspect) -> None:
         self.messages.append(message)

@@ -6,6 +6,7 @@ Every wait is on a condition the app shows (tests/waits.py); no test asserts on 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 import pytest
@@ -18,10 +19,12 @@ from textual.widgets import Input, Static
 from tests.waits import awaited
 from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
 from zoomtui.monitor.eventlog import GapRow, StateRow
-from zoomtui.tui.app import DemoOptions, ZoomtuiApp
+from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.messages import RowsArrived, StateUpdated
+from zoomtui.tui.options import AppOptions, ConnectionOptions, DemoOptions, FirstRunOptions
 from zoomtui.tui.screens.first_run import FirstRunScreen
 from zoomtui.tui.screens.help import HelpScreen
+from zoomtui.tui.sources import Sources
 from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Update
@@ -40,10 +43,10 @@ def event(
     }
 
 
-def app_for(fake: FakeZoom, tui, **kwargs) -> ZoomtuiApp:
-    return ZoomtuiApp(
-        fake.settings(heartbeat_interval=tui.CALM_HB), connection_options=tui.FAST, **kwargs
-    )
+def app_for(fake: FakeZoom, tui, factory: Any = None) -> ZoomtuiApp:
+    connection = ConnectionOptions(tui.FAST, factory=factory)
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB)
+    return ZoomtuiApp(AppOptions(settings, connection=connection))
 
 
 async def test_panel_reaches_connected_and_shows_the_link(fake: FakeZoom, tui) -> None:
@@ -113,8 +116,10 @@ async def test_server_cut_shows_reconnecting_then_a_gap_then_connected(fake: Fak
 
 async def test_reconnecting_is_shown_with_its_reason_while_it_lasts(fake: FakeZoom, tui) -> None:
     app = ZoomtuiApp(
-        fake.settings(heartbeat_interval=5.0),
-        connection_options={"backoff_base": 30.0, "backoff_cap": 30.0},
+        AppOptions(
+            fake.settings(heartbeat_interval=5.0),
+            connection=ConnectionOptions({"backoff_base": 30.0, "backoff_cap": 30.0}),
+        )
     )
     async with app.run_test(size=(160, 40)) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
@@ -143,7 +148,7 @@ async def test_rejected_credentials_show_failed_and_the_fix(fake: FakeZoom, tui)
         assert any(n.title == "Connection failed" for n in app._notifications)
         assert DEMO_CREDENTIALS.client_secret not in text
         # the footer now offers connect (not disconnect); after a fix, c connects
-        assert app.check_action("connect", ()) and not app.check_action("disconnect", ())
+        assert app.main.check_action("connect", ()) and not app.main.check_action("disconnect", ())
         fake.reject_credentials = False
         await pilot.press("c")
         await tui.wait_until(
@@ -175,7 +180,7 @@ class BrokenNetwork(ZoomConnection):
 
 
 async def test_a_network_error_never_reaches_the_crash_screen(fake: FakeZoom, tui) -> None:
-    app = app_for(fake, tui, connection_factory=BrokenNetwork)
+    app = app_for(fake, tui, factory=BrokenNetwork)
     async with app.run_test(size=(160, 40)) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.FAILED, what="failed")
         await pilot.pause()
@@ -185,7 +190,7 @@ async def test_a_network_error_never_reaches_the_crash_screen(fake: FakeZoom, tu
         assert app.status.hint
         assert app.is_running and app._exception is None
         # c starts a fresh worker (the broken one is gone)
-        assert app.check_action("connect", ())
+        assert app.main.check_action("connect", ())
     assert app.return_code in (None, 0)
 
 
@@ -198,7 +203,7 @@ async def test_crash_report_has_no_locals_and_no_secret(tui, capfd) -> None:
             secret = "".join(reversed("321fedcba-TERCES-kot"))
             raise RuntimeError("boom while using access_token=" + secret)
 
-    app = Boom(settings_error="none")
+    app = Boom(AppOptions(first_run=FirstRunOptions(reason="none")))
     with pytest.raises(RuntimeError):
         async with app.run_test() as pilot:
             await pilot.pause()
@@ -211,11 +216,12 @@ async def test_crash_report_has_no_locals_and_no_secret(tui, capfd) -> None:
 async def test_first_run_form_verifies_and_saves_to_the_keyring(
     fake: FakeZoom, tui, memory_keyring, config_file
 ) -> None:
+    form = {"oauth_url": fake.oauth_url, "ws_url": fake.ws_url}
     app = ZoomtuiApp(
-        settings_error="Missing account id.",
-        config_path=config_file,
-        connection_options=tui.FAST,
-        first_run_options={"oauth_url": fake.oauth_url, "ws_url": fake.ws_url},
+        AppOptions(
+            first_run=FirstRunOptions("Missing account id.", config_path=config_file, form=form),
+            connection=ConnectionOptions(tui.FAST),
+        )
     )
     c = DEMO_CREDENTIALS
     async with app.run_test(size=(120, 40)) as pilot:
@@ -258,10 +264,11 @@ async def test_first_run_form_says_why_when_zoom_rejects(
     fake: FakeZoom, tui, memory_keyring, config_file
 ) -> None:
     fake.reject_credentials = True
+    form = {"oauth_url": fake.oauth_url, "ws_url": fake.ws_url}
     app = ZoomtuiApp(
-        settings_error="Missing account id.",
-        config_path=config_file,
-        first_run_options={"oauth_url": fake.oauth_url, "ws_url": fake.ws_url},
+        AppOptions(
+            first_run=FirstRunOptions("Missing account id.", config_path=config_file, form=form)
+        )
     )
     c = DEMO_CREDENTIALS
     async with app.run_test(size=(120, 40)) as pilot:
@@ -284,9 +291,12 @@ async def test_first_run_form_says_why_when_zoom_rejects(
 
 async def test_first_run_d_starts_the_demo(tui) -> None:
     app = ZoomtuiApp(
-        settings_error="Missing account id.",
-        connection_options=tui.FAST,
-        first_run_demo=DemoOptions(seed=3, rate=50.0, heartbeat=tui.CALM_HB),
+        AppOptions(
+            first_run=FirstRunOptions(
+                "Missing account id.", demo=DemoOptions(seed=3, rate=50.0, heartbeat=tui.CALM_HB)
+            ),
+            connection=ConnectionOptions(tui.FAST),
+        )
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -299,7 +309,7 @@ async def test_first_run_d_starts_the_demo(tui) -> None:
 
 async def test_a_flood_arrives_in_few_batches_and_nothing_is_lost(tui) -> None:
     batches: list[RowsArrived] = []
-    app = ZoomtuiApp(demo=DemoOptions(seed=2, rate="max", events=3000, heartbeat=30.0))
+    app = ZoomtuiApp(AppOptions(DemoOptions(seed=2, rate="max", events=3000, heartbeat=30.0)))
     app_hook = batches.append
 
     def hook(message: Message) -> None:
@@ -325,7 +335,7 @@ async def test_help_lists_the_bindings_and_the_filter_language(fake: FakeZoom, t
         assert isinstance(app.screen, HelpScreen)
         # every line of the help (it scrolls), as text
         text = "\n".join(str(w.content) for w in app.screen.query(Static))
-        for binding in app.BINDINGS:
+        for binding in [*app.main.BINDINGS, *app.BINDINGS]:
             if binding.action != "replay_pause":  # offered only while replaying an archive
                 assert binding.description in text
         assert "Connect / Disconnect" in text
@@ -418,8 +428,8 @@ async def test_export_view_writes_the_filtered_events(
         await fake.inject(event("meeting.started", topic="Keep me"))
         await fake.inject(event("meeting.ended", topic="Not me"))
         await tui.wait_until(pilot, lambda: app.status.events == 2, what="two events")
-        app.filter_bar.set_text("type:meeting.started")
-        app.action_export_view()
+        app.main.set_filter("type:meeting.started")
+        app.main.action_export_view()
         await app.workers.wait_for_complete([w for w in app.workers if w.group == "export"])
     (path,) = tmp_path.glob("zoomtui-export-*.jsonl")
     lines = path.read_text().splitlines()
@@ -436,7 +446,7 @@ async def test_toasts_for_connected_and_displaced_not_for_each_attempt(fake: Fak
 
     # retake: it comes back by itself (the default waits for a person: test_displaced_panel.py)
     settings = fake.settings(heartbeat_interval=5.0, on_displaced="retake")
-    app = ZoomtuiApp(settings, connection_options=tui.FAST)
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST)))
     async with app.run_test(size=(160, 40), notifications=True, message_hook=hook) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.close(code=1000, reason="")  # what a second consumer on the subscription causes
@@ -457,11 +467,12 @@ async def test_an_error_escaping_the_worker_is_still_shown_as_failed(fake: FakeZ
         conn.updates = None  # type: ignore[method-assign] - a bug: not callable
         return conn
 
-    class Unbridged(ZoomtuiApp):
+    class Unbridged(Sources):
         async def _run_connection(self, settings):  # skip the bridge's own safety net
             factory(settings).updates()
 
-    app = Unbridged(fake.settings(heartbeat_interval=tui.CALM_HB))
+    app = ZoomtuiApp(AppOptions(fake.settings(heartbeat_interval=tui.CALM_HB)))
+    app.sources = Unbridged(app)
     async with app.run_test(size=(160, 40)) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.FAILED, what="failed")
         assert "not callable" in app.status.reason and app.status.hint

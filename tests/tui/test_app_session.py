@@ -7,6 +7,7 @@ from tests.archivekit import traffic
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.session import SessionSink
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, ConnectionOptions
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import StateChanged, Update
@@ -30,7 +31,9 @@ class Heard(SessionSink):
 
 
 async def test_a_sink_on_the_apps_session_hears_what_the_log_shows(fake: FakeZoom, tui) -> None:
-    app = ZoomtuiApp(fake.settings(heartbeat_interval=30), connection_options=tui.FAST)
+    app = ZoomtuiApp(
+        AppOptions(fake.settings(heartbeat_interval=30), connection=ConnectionOptions(tui.FAST))
+    )
     sink = Heard()
     app.session.subscribe(sink)
     async with app.run_test(size=(120, 40)) as pilot:

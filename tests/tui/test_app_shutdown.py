@@ -17,6 +17,7 @@ from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.gcpolicy import YOUNG_THRESHOLD, GcPolicy
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.messages import HeartbeatAnswered, RowsArrived, StateUpdated, TokenObtained
+from zoomtui.tui.options import AppOptions, ConnectionOptions
 from zoomtui.zoom.protocol import parse_frame
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Gap, Heartbeat, StateChanged, TokenInfo
@@ -48,7 +49,9 @@ def flood_of_late_messages(app: ZoomtuiApp, n: int = 200) -> None:
 
 
 async def test_messages_arriving_while_quitting_are_ignored(fake: FakeZoom, tui) -> None:
-    app = ZoomtuiApp(fake.settings(heartbeat_interval=30), connection_options=tui.FAST)
+    app = ZoomtuiApp(
+        AppOptions(fake.settings(heartbeat_interval=30), connection=ConnectionOptions(tui.FAST))
+    )
 
     async def worker_to_the_end() -> None:
         # Like the connection worker: it posts until it is cancelled, which is after the
@@ -71,7 +74,9 @@ async def test_messages_arriving_while_quitting_are_ignored(fake: FakeZoom, tui)
 
 
 async def test_a_message_after_exit_changes_nothing(fake: FakeZoom, tui) -> None:
-    app = ZoomtuiApp(fake.settings(heartbeat_interval=30), connection_options=tui.FAST)
+    app = ZoomtuiApp(
+        AppOptions(fake.settings(heartbeat_interval=30), connection=ConnectionOptions(tui.FAST))
+    )
     async with app.run_test() as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         appended = app.event_log.appended
@@ -86,7 +91,9 @@ async def test_a_message_after_exit_changes_nothing(fake: FakeZoom, tui) -> None
 
 async def test_the_gc_policy_is_the_apps_while_it_runs(fake: FakeZoom, tui) -> None:
     before = gc.get_threshold()
-    app = ZoomtuiApp(fake.settings(heartbeat_interval=30), connection_options=tui.FAST)
+    app = ZoomtuiApp(
+        AppOptions(fake.settings(heartbeat_interval=30), connection=ConnectionOptions(tui.FAST))
+    )
     async with app.run_test() as pilot:
         await tui.wait_until(pilot, lambda: app.gc_policy.installed, what="the gc policy")
         assert gc.get_threshold()[0] == YOUNG_THRESHOLD

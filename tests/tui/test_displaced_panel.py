@@ -6,6 +6,7 @@ from __future__ import annotations
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.eventlog import StateRow
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, ConnectionOptions
 from zoomtui.tui.theme import STATE_GLYPHS, STATE_STYLES
 from zoomtui.zoom.updates import ConnectionState as S
 
@@ -19,7 +20,8 @@ def test_every_state_has_a_glyph_and_a_style_and_displaced_looks_like_no_other()
 
 async def test_the_panel_and_the_log_say_displaced_and_why(fake: FakeZoom, tui) -> None:
     # a heartbeat long enough that a loaded machine sees no dead link (the first goes at once)
-    app = ZoomtuiApp(fake.settings(heartbeat_interval=2.0), connection_options=tui.FAST)
+    settings = fake.settings(heartbeat_interval=2.0)
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST)))
     async with app.run_test(size=(200, 40)) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await tui.wait_until(pilot, lambda: app.status.heartbeat_rtt is not None, what="a beat")

@@ -8,6 +8,7 @@ from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.eventlog import GapRow
 from zoomtui.monitor.filters import compile_filter
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, ConnectionOptions
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.event_log import EventLogView
 from zoomtui.tui.widgets.filter_bar import FilterBar
@@ -54,7 +55,11 @@ async def started(fake: FakeZoom, tui, pilot, app: ZoomtuiApp, n: int) -> EventL
 
 
 def app_for(fake: FakeZoom, tui) -> ZoomtuiApp:
-    return ZoomtuiApp(fake.settings(heartbeat_interval=tui.CALM_HB), connection_options=tui.FAST)
+    return ZoomtuiApp(
+        AppOptions(
+            fake.settings(heartbeat_interval=tui.CALM_HB), connection=ConnectionOptions(tui.FAST)
+        )
+    )
 
 
 async def test_events_malformed_frames_and_gaps_appear_in_line(fake: FakeZoom, tui) -> None:

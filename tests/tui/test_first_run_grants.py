@@ -12,16 +12,19 @@ from zoomtui import config as cfg
 from zoomtui.fakezoom import DEMO_CREDENTIALS as C
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, ConnectionOptions, FirstRunOptions
 from zoomtui.tui.screens.first_run import FirstRunScreen
 from zoomtui.zoom.updates import ConnectionState as S
 
 
 def _app(fake: FakeZoom, config_file: Path, tui) -> ZoomtuiApp:
     return ZoomtuiApp(
-        settings_error="Missing client id.",
-        config_path=config_file,
-        connection_options=tui.FAST,
-        first_run_options={"oauth_url": fake.oauth_url},
+        AppOptions(
+            first_run=FirstRunOptions(
+                "Missing client id.", config_path=config_file, form={"oauth_url": fake.oauth_url}
+            ),
+            connection=ConnectionOptions(tui.FAST),
+        )
     )
 
 

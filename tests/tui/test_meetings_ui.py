@@ -21,6 +21,7 @@ from textual.widget import Widget
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.filters import quote_value
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, ConnectionOptions, FirstRunOptions
 from zoomtui.tui.widgets.meetings_pane import MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantList, ParticipantPanel
 from zoomtui.zoom.protocol import ZoomEvent
@@ -99,7 +100,11 @@ TRAP = person("pu-trap-D", "[bold]Zoë[/bold]", "markup.trap@example.com", "1677
 
 # -- helpers -------------------------------------------------------------------------------
 def app_for(fake: FakeZoom, tui: Any) -> ZoomtuiApp:
-    return ZoomtuiApp(fake.settings(heartbeat_interval=tui.CALM_HB), connection_options=tui.FAST)
+    return ZoomtuiApp(
+        AppOptions(
+            fake.settings(heartbeat_interval=tui.CALM_HB), connection=ConnectionOptions(tui.FAST)
+        )
+    )
 
 
 def crop(line: str, x: int, width: int) -> str:
@@ -526,7 +531,7 @@ async def test_m_goes_to_the_meetings_and_again_hides_the_column(fake: FakeZoom,
 
 
 def test_the_help_lists_the_pane_keys() -> None:
-    app = ZoomtuiApp(settings_error="none")
+    app = ZoomtuiApp(AppOptions(first_run=FirstRunOptions(reason="none")))
     sections = dict(app.help_sections())
     keys = {b.key for b in sections["Participants"]}  # type: ignore[union-attr]
     assert {"enter", "l", "s", "f"} <= keys

@@ -29,6 +29,7 @@ from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.archive import ArchiveReader, archive_path
 from zoomtui.monitor.eventlog import StateRow
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, ConnectionOptions
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
@@ -40,12 +41,13 @@ FILTER = "type:meeting.participant_*"
 async def recorded(tmp_path: Path) -> dict:
     """One live session, recorded: what its event list and tracker showed at the end."""
     async with FakeZoom(host="127.0.0.1", port=0, oauth_port=0, seed=1, scenario=None) as fake:
-        app = ZoomtuiApp(
+        options = AppOptions(
             fake.settings(heartbeat_interval=CALM_HB, profile="rec"),
             profile="rec",
-            connection_options=FAST,
+            connection=ConnectionOptions(FAST),
             archive=plan(tmp_path),
         )
+        app = ZoomtuiApp(options)
         async with app.run_test(size=(160, 40)) as pilot:
             await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
             for ev in traffic(60):
@@ -129,7 +131,9 @@ async def test_paced_replay_badge_recorded_time_pause_and_no_connection_keys(
         assert first <= shown <= last + 1
         assert time.strftime("%Y-%m-%d %H:%M", time.localtime(shown)) in text
         # connection keys have nothing to drive; space pauses and resumes
-        assert not app.check_action("connect", ()) and not app.check_action("reconnect", ())
+        assert not app.main.check_action("connect", ()) and not app.main.check_action(
+            "reconnect", ()
+        )
         await pilot.press("space")
         assert app.replay.paused
         played = app.replay.played

@@ -71,17 +71,15 @@ def command(
 
     from zoomtui.redaction import install_log_redaction
     from zoomtui.settings import parse_on_displaced
-    from zoomtui.tui.app import DemoOptions, ZoomtuiApp
+    from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions, ConnectionOptions, DemoOptions
 
     install_log_redaction()
     plan = plan_for(
         {}, archive=archive, history=history, no_history=no_history, default_history=None
     )
+    demo = DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat)  # type: ignore[arg-type]
     policy = {} if on_displaced is None else {"on_displaced": parse_on_displaced(on_displaced)}
-    app = ZoomtuiApp(
-        demo=DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat),  # type: ignore[arg-type]
-        archive=plan,
-        connection_options=policy,
-    )
+    app = ZoomtuiApp(AppOptions(demo, archive=plan, connection=ConnectionOptions(keywords=policy)))
     app.run()
     sys.exit(app.return_code or 0)

@@ -27,14 +27,14 @@ def replay_app(
     until: float | None = None,
     speed: float | None = 1.0,
     title: str = "",
-    **app_options: object,
 ):  # noqa: ANN201
     """The app that plays `reader`'s [since, until) (what the command runs; tests drive it)."""
     from zoomtui.monitor.replay import ReplaySource
     from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions, ReplayChoice
 
     source = ReplaySource(reader, since=since, until=until, speed=speed)
-    return ZoomtuiApp(replay=source, replay_title=title, **app_options)  # type: ignore[arg-type]
+    return ZoomtuiApp(AppOptions(ReplayChoice(source, title)))
 
 
 def describe(path: Path, *, demo: bool, profile: str, explicit: bool) -> str:

@@ -67,6 +67,7 @@ def command(
         error = first_run.pop("reason", None) or str(exc)
 
     from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions, ConnectionOptions, FirstRunOptions
 
     name = profile or "default"
     plan = plan_for(
@@ -78,13 +79,13 @@ def command(
     if "on_displaced" in overrides:
         connection["on_displaced"] = parse_on_displaced(overrides["on_displaced"])
     app = ZoomtuiApp(
-        settings,
-        settings_error=error,
-        profile=name,
-        config_path=path,
-        first_run_options=first_run,
-        archive=plan,
-        connection_options=connection,
+        AppOptions(
+            settings,
+            profile=name,
+            first_run=FirstRunOptions(reason=error or "", config_path=path, form=first_run),
+            connection=ConnectionOptions(keywords=connection),
+            archive=plan,
+        )
     )
     app.run()
     sys.exit(app.return_code or 0)

@@ -15,16 +15,16 @@ stays put and the border subtitle counts "+N new"; `f`, `G` or `end` jumps
 back and follows again.
 
 Everything that came from Zoom is drawn as plain segments (never markup),
-with control characters made visible.
+with control characters made visible (`event_rows`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events, on, scrollbar
@@ -37,112 +37,32 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from zoomtui.monitor.eventlog import EventLog, GapRow, Row, StateRow
-from zoomtui.monitor.recording import HistoryMark
-from zoomtui.tui.theme import (
-    GAP_STYLE,
-    MALFORMED_STYLE,
-    family_style,
-    rich_style_for,
+from zoomtui.monitor.eventlog import EventLog, Row
+from zoomtui.tui.theme import rich_style_for
+from zoomtui.tui.widgets.event_rows import (
+    HISTORY_STYLE,
+    Columns,
+    header_strip,
+    narrow_filter,
+    quick_filter_text,
+    row_segments,
 )
+
+# What a row shows is drawn in event_rows; these names are also read from here.
+from zoomtui.tui.widgets.event_rows import LATE_AFTER as LATE_AFTER
+from zoomtui.tui.widgets.event_rows import event_style as event_style
+from zoomtui.tui.widgets.event_rows import format_clock as format_clock
+from zoomtui.tui.widgets.event_rows import format_duration as format_duration
+from zoomtui.tui.widgets.event_rows import format_lag as format_lag
+from zoomtui.tui.widgets.event_rows import visible_text as visible_text
 from zoomtui.tui.widgets.scrolling import set_virtual_size
-from zoomtui.visible import visible_text  # re-exported: the panes import it from here
-from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
-
-#: rows loaded from the archive on start are drawn dimmed (and end at a HistoryMark line)
-HISTORY_STYLE = Style(dim=True)
-
-#: a lag at or above this many seconds is shown as late ($warning)
-LATE_AFTER = 5.0
-
-#: events whose colour says more than their family's (arrivals and departures)
-_NAME_STYLES: dict[str, str] = {
-    "participant_joined": "$text-success",
-    "participant_left": "$text-warning",
-    "participant_jbh_joined": "$text-success",
-    "participant_jbh_waiting": "$text-warning",
-    "participant_admitted": "$text-success",
-    "participant_put_in_waiting_room": "$text-warning",
-}
-
-
-def event_style(name: str) -> str:
-    """The theme style for an event name: by family, arrivals/departures stand out."""
-    _, _, action = name.partition(".")
-    return _NAME_STYLES.get(action) or family_style(family_of(name))
-
-
-def format_clock(epoch: float) -> str:
-    """HH:MM:SS.mmm in local time."""
-    ms = int(epoch * 1000) % 1000
-    return f"{time.strftime('%H:%M:%S', time.localtime(epoch))}.{ms:03d}"
-
-
-def format_lag(lag: float | None) -> str:
-    """A short lag: 0.2s, 12s, 12m, 2h 0m, 3d 4h (negative when Zoom's clock is ahead)."""
-    if lag is None:
-        return ""
-    sign = "-" if lag < 0 else ""
-    a = abs(lag)
-    if a < 10:
-        return f"{sign}{a:.1f}s"
-    if a < 60:
-        return f"{sign}{a:.0f}s"
-    if a < 3600:
-        return f"{sign}{a // 60:.0f}m"
-    hours = int(a) // 3600
-    if hours < 24:
-        big, small = f"{hours}h", f"{int(a) % 3600 // 60}m"
-    else:
-        big, small = f"{hours // 24}d", f"{hours % 24}h"
-    # Both units where the column has room (an event two hours late is not "2h" from 2h 59m)
-    for text in (f"{sign}{big} {small}", f"{sign}{big}{small}"):
-        if len(text) <= Columns.LAG:
-            return text
-    return sign + big
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
-    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
-
-
-def _fit(text: str, width: int) -> str:
-    """Pad or cut to exactly `width` cells, marking a cut with an ellipsis."""
-    if width <= 0:
-        return ""
-    if text.isascii():  # the common case: one cell per character
-        if len(text) <= width:
-            return text.ljust(width)
-        return text[: width - 1] + "…"
-    if cell_len(text) <= width:
-        return set_cell_size(text, width)
-    return set_cell_size(text, width - 1) + "…"
-
-
-class Columns:
-    """Column widths for one content width (computed once per width)."""
-
-    TIME = 12
-    LAG = 6
-
-    def __init__(self, width: int) -> None:
-        self.width = width
-        rest = max(0, width - self.TIME - 1 - self.LAG - 1)
-        self.name = min(34, max(12, rest * 35 // 100)) if rest >= 24 else rest
-        flexible = max(0, rest - self.name - 2)
-        self.meeting = flexible * 55 // 100 if rest >= 24 else 0
-        self.participant = flexible - self.meeting if rest >= 24 else 0
-        self.show_lag = width >= self.TIME + self.LAG + 14
+from zoomtui.zoom.protocol import ZoomEvent
 
 
 class EventLogView(ScrollView, can_focus=True):
     """Every retained row, filtered, newest at the bottom."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False, id="events.down"),
         Binding("up,k", "cursor_up", "Up", show=False, id="events.up"),
         Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="events.page_down"),
@@ -227,13 +147,13 @@ class EventLogView(ScrollView, can_focus=True):
             self.follow = follow
             self.pending = pending
 
-    class FilterApplied(Message):
-        """The filter text in effect changed (typed, quick filter, cleared)."""
+    class FilterRequested(Message):
+        """The list asks for this filter (a quick filter, M/P/T; escape clears): whoever
+        holds the filter text shows it and applies it (`apply_filter`)."""
 
-        def __init__(self, text: str, error: str | None) -> None:
+        def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
-            self.error = error
 
     # -- setup -----------------------------------------------------------------------
     def __init__(
@@ -286,16 +206,17 @@ class EventLogView(ScrollView, can_focus=True):
         self._strips.clear()
         self.refresh()
 
-    # -- public API (used by the app and the filter bar) ---------------------------------
+    # -- public API (used by the screen that holds the list) ------------------------------
     def mark_history(self, end_seq: int) -> None:
         """Rows before `end_seq` are history loaded from the archive: draw them dimmed."""
         self.history_end = end_seq
         self._strips.clear()
         self.refresh()
 
-    @property
-    def filter_text(self) -> str:
-        return self.applied_filter
+    def events_in_view(self) -> list[ZoomEvent]:
+        """The events the list shows now (its filter applied), oldest first: what "export
+        the view" writes.  A copy: live rows keep changing the log."""
+        return [r for r in self.event_log if type(r) is ZoomEvent]
 
     @property
     def selected_row(self) -> Row | None:
@@ -317,10 +238,9 @@ class EventLogView(ScrollView, can_focus=True):
         return log.visible_count - log.first_visible_at_or_after(self._pause_seq)
 
     def rows_added(self, count: int | None = None) -> None:
-        """Called by the app after `log.extend()`: repaint, follow, count what is new.
-
-        `count` is accepted for the contract's sake; the view works out what
-        changed from the log itself, so a merged or dropped batch cannot skew it.
+        """Called after `log.extend()`: repaint, follow, count what is new.  (`count` is
+        not needed: the view works out what changed from the log itself, so a merged or
+        dropped batch cannot skew it.)
 
         While following, repaints are coalesced to one per `FOLLOW_INTERVAL`:
         under a flood every row on screen changes with each batch, nobody reads
@@ -381,7 +301,6 @@ class EventLogView(ScrollView, can_focus=True):
                 flt = self._compiler()(text)
             except Exception as exc:  # any bad filter is a message under the input, never a crash
                 self.filter_error = str(exc) or "this filter cannot be understood"
-                self.post_message(self.FilterApplied(text, self.filter_error))
                 return self.filter_error
         keep_seq = self._cursor_seq
         self.event_log.set_filter(flt)  # type: ignore[arg-type]
@@ -401,7 +320,6 @@ class EventLogView(ScrollView, can_focus=True):
             self._select_index(0)
         self.refresh()
         self._report_follow()
-        self.post_message(self.FilterApplied(text, None))
         return None
 
     def select_row(self, row: Row) -> bool:
@@ -464,10 +382,10 @@ class EventLogView(ScrollView, can_focus=True):
                 severity="warning",
             )
             return
-        self.apply_filter(narrow_filter(self.applied_filter, text))
+        self.post_message(self.FilterRequested(narrow_filter(self.applied_filter, text)))
 
     def action_clear_filter(self) -> None:
-        self.apply_filter("")
+        self.post_message(self.FilterRequested(""))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
@@ -644,7 +562,7 @@ class EventLogView(ScrollView, can_focus=True):
             columns = self._columns = Columns(width)
             self._strips.clear()
         if y == 0:
-            return self._header_strip(columns)
+            return header_strip(columns, self._style("event-log--header"), self._style("base"))
         index = self.scroll_offset.y + y - 1
         log = self.event_log
         if index >= log.visible_count:
@@ -655,7 +573,11 @@ class EventLogView(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             row = log.row_by_seq(seq)
-            segments = self._row_segments(row, columns, selected) if row is not None else []
+            segments = (
+                row_segments(row, columns, lambda key: self._style(key, selected))
+                if row is not None
+                else []
+            )
             used = sum(cell_len(text) for text, _, _ in segments)
             if used != width:  # narrow screens, or a row kind that does not fill the width
                 strip = Strip(segments, used).adjust_cell_length(
@@ -667,114 +589,3 @@ class EventLogView(ScrollView, can_focus=True):
                 strip = strip.apply_style(HISTORY_STYLE)
             self._strips[key] = strip
         return strip
-
-    def _header_strip(self, c: Columns) -> Strip:
-        style = self._style("event-log--header")
-        parts = [_fit("received", c.TIME), " ", _fit("event", c.name)]
-        if c.meeting:
-            parts += [" ", _fit("meeting", c.meeting), " ", _fit("participant", c.participant)]
-        if c.show_lag:
-            parts += [" ", "lag".rjust(c.LAG)]
-        return Strip([Segment("".join(parts), style)]).adjust_cell_length(
-            c.width, self._style("base")
-        )
-
-    def _row_segments(self, row: Row, c: Columns, selected: bool) -> list[Segment]:
-        def s(key: str) -> Style:
-            return self._style(key, selected)
-
-        base = s("base")
-        # Each column carries its separating space: fewer segments per row is less
-        # work in every later stage of Textual's line pipeline.
-        clock = Segment(_fit(format_clock(row.received_at), c.TIME) + " ", s("event-log--time"))
-        rest = max(0, c.width - c.TIME - 1)
-        if type(row) is ZoomEvent:
-            name = row.name
-            segs = [clock, Segment(_fit(visible_text(name), c.name) + " ", s(event_style(name)))]
-            if c.meeting and row.subject is not None:
-                # not about a meeting (user.*, ...): its subject, "Jill Chill <jchill@...>",
-                # where the meeting goes and over the participant column (it has none)
-                width = c.meeting + 1 + c.participant
-                segs.append(Segment(_fit(visible_text(row.subject), width) + " ", base))
-            elif c.meeting:
-                meeting = visible_text(row.topic or row.meeting_id or row.meeting_uuid or "")
-                ident = row.meeting_id if row.topic and row.meeting_id else ""
-                if ident and cell_len(meeting) + 1 + len(ident) <= c.meeting:
-                    # the topic, then the meeting number dimmed, when both fit
-                    segs += [
-                        Segment(meeting + " ", base),
-                        Segment(
-                            _fit(ident, c.meeting - cell_len(meeting) - 1) + " ",
-                            s("event-log--dim"),
-                        ),
-                    ]
-                else:
-                    segs.append(Segment(_fit(meeting, c.meeting) + " ", base))
-                who = row.participant_name or row.participant_email or row.participant_key or ""
-                segs.append(Segment(_fit(visible_text(who), c.participant) + " ", base))
-            if c.show_lag:
-                lag = row.lag
-                late = lag is not None and lag >= LATE_AFTER
-                lag_text = format_lag(lag).rjust(c.LAG)[-c.LAG :]
-                if not c.meeting:
-                    lag_text = " " * max(0, c.width - c.TIME - 1 - c.name - 1 - c.LAG) + lag_text
-                segs.append(Segment(lag_text, s("event-log--late" if late else "event-log--dim")))
-            return segs
-        if isinstance(row, GapRow):
-            text = (
-                f"⚠ gap {format_clock(row.start)[:8]}–{format_clock(row.end)[:8]} "
-                f"({format_duration(row.seconds)}): events in this window were not delivered"
-            )
-            if row.reason:
-                text += f" · {visible_text(row.reason)}"
-            return [clock, Segment(_fit(text, rest), s(GAP_STYLE))]
-        if isinstance(row, MalformedFrame):
-            text = f"✗ malformed: {visible_text(row.reason)} · {visible_text(row.preview)}"
-            return [clock, Segment(_fit(text, rest), s(MALFORMED_STYLE))]
-        if isinstance(row, StateRow):
-            text = f"● {row.state}" + (f" · {visible_text(row.reason)}" if row.reason else "")
-            return [clock, Segment(_fit(text, rest), s("event-log--state"))]
-        if isinstance(row, HistoryMark):
-            text = f"── {visible_text(row.text)} "
-            text += "─" * max(0, rest - cell_len(text))  # a rule to the edge, no "…"
-            return [clock, Segment(_fit(text, rest), s("event-log--state"))]
-        return [clock, Segment(_fit(visible_text(repr(row)), rest), base)]
-
-
-def quick_filter_text(kind: str, row: Row) -> str | None:
-    """The filter term for "same meeting / participant / type as this row" (None: not applicable)."""
-    from zoomtui.monitor import filters
-
-    if kind == "type":
-        return filters.filter_for_type(row)
-    if not isinstance(row, ZoomEvent):
-        return None
-    if kind == "meeting":
-        return filters.filter_for_meeting(row)
-    if kind == "participant":
-        return filters.filter_for_participant(row)
-    return None
-
-
-def narrow_filter(current: str, term: str) -> str:
-    """`current` narrowed by a quick-filter `term`, replacing a term on the same field.
-
-    So T then M means "this type in this meeting", and M on another row moves
-    to that row's meeting instead of asking for two meetings at once.
-    """
-    from zoomtui.monitor.filters import FilterError, compile_filter
-
-    current = current.strip()
-    if not current:
-        return term
-    try:
-        terms = compile_filter(current).terms
-        (new,) = compile_filter(term).terms
-    except (FilterError, ValueError):
-        return term
-    if any(t.field == new.field and not t.negated for t in terms):
-        kept = [t.describe() for t in terms if t.field != new.field or t.negated]
-        return " ".join([*kept, term])
-    if any(t == new for t in terms):
-        return current
-    return f"{current} {term}"

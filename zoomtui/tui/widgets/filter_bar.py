@@ -1,24 +1,33 @@
 """The filter input above the event list: type to narrow, see how many rows match.
 
-The bar drives an `EventLogView` (found by selector, `#events` by default):
-each change of the text re-filters the view, throttled so a burst of
-keystrokes costs one re-filter per `THROTTLE` seconds (the first keystroke
-applies at once, the last one always applies).  A filter that cannot be
-understood is shown as an error under the input and the view keeps the last
-good result.
+The bar owns the filter text; it does not know the list.  It posts what it wants and
+its screen routes it (`zoomtui.tui.screens.main.MainScreen`):
+
+- `FilterChanged(text)`: apply this filter.  Posted as the text changes, throttled so
+  a burst of keystrokes costs one re-filter per `THROTTLE` seconds (the first keystroke
+  applies at once, the last one always applies);
+- `Closed`: the user left the input (escape, enter, down): back to the list.
+
+The screen tells it back what it shows: `show_error` (a filter that cannot be
+understood: the list keeps the last good result), `show_counts` ("1,234 of 100,000"),
+and `show_text` when the filter was set elsewhere (a quick filter or a clear from the
+list, a meeting or a person from the side panes).
+
+The input's text is only ever what the person typed or what `show_text` put there:
+an applied filter is never written back into it.  (Writing it back raced with typing:
+`Input.Changed` reaches the bar after later keys already changed the input, so the
+filter applied for the first keystroke replaced what came after it.)
 
 Escape, in two steps, like backing out of layers:
     escape in the input   back to the event list, the filter stays;
     escape in the list    clears the filter (the list's own binding).
 Enter (or down) in the input applies at once and goes back to the list.
-
-The bar also follows the view: a quick filter (M/P/T on a row) or a clear
-from the list shows up in the input.
 """
 
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -29,8 +38,6 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
-
-from zoomtui.tui.widgets.event_log import EventLogView
 
 #: at most one re-filter per this many seconds while typing
 THROTTLE = 0.06
@@ -52,9 +59,9 @@ Terms (all must match, any case): ana  "two words"  type:meeting.participant_*
 
 
 class FilterBar(Widget):
-    """An input, a match count and an error line, bound to an `EventLogView`."""
+    """An input, a match count and an error line; the filter of an event list."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back to the list", id="filter.close"),
         Binding("down", "close", "Back to the list", show=False, id="filter.down"),
     ]
@@ -72,30 +79,32 @@ class FilterBar(Widget):
     }
     """
 
-    class Changed(Message):
-        """The filter text in the input changed (applied or not: see the view)."""
+    class FilterChanged(Message):
+        """Apply this filter text (typed, throttled; or set with `set_text`)."""
 
-        def __init__(self, text: str) -> None:
+        def __init__(self, bar: FilterBar, text: str) -> None:
             super().__init__()
+            self.bar = bar
             self.text = text
 
+        @property
+        def control(self) -> FilterBar:
+            return self.bar
+
     class Closed(Message):
-        """The user left the input (escape, enter, down); focus went to the list."""
+        """The user left the input (escape, enter, down): focus goes back to the list."""
 
     #: the error under the input, "" when the filter is good
     error: reactive[str] = reactive("", init=False)
 
     def __init__(
         self,
-        target: EventLogView | str = "#events",
         *,
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's parameter name
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._target = target
-        self._view: EventLogView | None = target if isinstance(target, EventLogView) else None
         self._pending_text: str | None = None
         self._last_apply = 0.0
         self._timer: Timer | None = None
@@ -108,24 +117,6 @@ class FilterBar(Widget):
             yield Static("", id="filter-count")
         yield Static("", id="filter-error")
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._bind_view)
-
-    def _bind_view(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        self.watch(view, "match_counts", self._show_counts)
-        self.watch(view, "applied_filter", self._show_applied)
-
-    # -- the view ----------------------------------------------------------------------
-    @property
-    def view(self) -> EventLogView | None:
-        if self._view is None and isinstance(self._target, str):
-            found = self.screen.query(self._target)
-            self._view = found.first(EventLogView) if found else None
-        return self._view
-
     @property
     def input(self) -> Input:
         return self.query_one("#filter-input", Input)
@@ -135,9 +126,18 @@ class FilterBar(Widget):
         return self.input.value
 
     def set_text(self, text: str) -> None:
-        """Replace the filter text and apply it now."""
-        self.input.value = text
-        self._apply(text)
+        """Replace the filter text and ask for it to be applied now."""
+        self.show_text(text)
+        self._request(text)
+
+    def show_text(self, text: str) -> None:
+        """Show a filter set elsewhere (it is applied already): the input holds it, no
+        typed text still waiting to be applied overrides it."""
+        self._cancel_pending()
+        field = self.input
+        with field.prevent(Input.Changed):
+            field.value = text
+        field.cursor_position = len(text)
 
     def focus_input(self) -> None:
         """Focus the input with the cursor at the end (what `/` does)."""
@@ -156,7 +156,10 @@ class FilterBar(Widget):
     # -- typing ------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(event.value))
+        if event.value != event.input.value:
+            # Stale: the input changed again since (a later Changed carries what it holds
+            # now) or `show_text` replaced it (and that filter is applied already).
+            return
         self._pending_text = event.value
         now = time.monotonic()
         wait = self._last_apply + THROTTLE - now
@@ -173,32 +176,36 @@ class FilterBar(Widget):
         self._timer = None
         text, self._pending_text = self._pending_text, None
         if text is not None:
-            self._apply(text)
+            self._request(text)
 
-    def _apply(self, text: str) -> None:
+    def _cancel_pending(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._pending_text = None
+
+    def _request(self, text: str) -> None:
         self._last_apply = time.monotonic()
-        view = self.view
-        if view is None:
-            return
-        error = view.apply_filter(text)
-        self.error = error or ""
+        self.post_message(self.FilterChanged(self, text))
 
     def action_close(self) -> None:
         """Back to the list, keeping the filter (apply what is typed first)."""
         if self._timer is not None:
             self._timer.stop()
             self._flush()
-        view = self.view
-        if view is not None:
-            view.focus()
         self.post_message(self.Closed())
 
     # -- showing results ---------------------------------------------------------------
+    def show_error(self, error: str | None) -> None:
+        """The error of the filter just applied (None: it was good)."""
+        self.error = error or ""
+
     def watch_error(self, error: str) -> None:
         self.set_class(bool(error), "-error")
         self.query_one("#filter-error", Static).update(Text(f"✗ {error}" if error else ""))
 
-    def _show_counts(self, counts: tuple[int, int]) -> None:
+    def show_counts(self, counts: tuple[int, int]) -> None:
+        """(rows shown, rows retained) of the list."""
         visible, total = counts
         label = self.query_one("#filter-count", Static)
         narrowed = visible != total
@@ -207,12 +214,3 @@ class FilterBar(Widget):
         label.update(
             Text(f"{visible:,} of {total:,}" if narrowed else f"{total:,} events"), layout=False
         )
-
-    def _show_applied(self, applied: str) -> None:
-        # A quick filter or a clear from the list: show it, unless it is what is typed.
-        field = self.input
-        if field.value.strip() != applied and self._pending_text is None:
-            with field.prevent(Input.Changed):
-                field.value = applied
-            field.cursor_position = len(applied)
-            self.error = ""

@@ -10,7 +10,7 @@ parsed as markup, and styles come from the theme through component classes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -54,7 +54,7 @@ class LineList(ScrollView, can_focus=True):
     the cursor skips) and draw a line in `line_pieces(payload, width, selected)`.
     """
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),

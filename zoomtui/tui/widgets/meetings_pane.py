@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -29,14 +29,13 @@ from textual.widget import Widget
 
 from zoomtui.monitor.filters import quote_value
 from zoomtui.monitor.meetings import Meeting, MeetingTracker
-from zoomtui.tui.widgets.event_log import visible_text
 from zoomtui.tui.widgets.line_list import (
     LineList,
     Pieces,
-    focus_now,
     joined,
     right_aligned,
 )
+from zoomtui.visible import visible_text
 
 #: how often the panes look at the tracker's version (seconds): at most this many rebuilds
 REFRESH_INTERVAL = 0.25
@@ -147,7 +146,7 @@ class MeetingRow:
 
 
 class LogFilterRequested(Message):
-    """A side pane asks the app to filter the event log (the app owns the filter bar)."""
+    """A side pane asks for the event log to be filtered (its screen holds the filter)."""
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -170,19 +169,34 @@ def filter_log(widget: Widget, text: str, what: str) -> None:
 class MeetingsPane(LineList):
     """Meetings from the tracker: live first (newest start first), then recently ended."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         # keys that move the focus are priority bindings: they run when the key arrives, so
         # keys typed right after them already go to the newly focused widget
+        # (moving between panes is the screen's: it holds them; `screen.` runs its action
+        # while the key is handled, so the next key already goes where the focus went)
         Binding("enter", "open", "Participants", id="meetings.open", priority=True),
         Binding("l", "filter_log", "Log: this meeting", id="meetings.filter_log"),
         Binding(
-            "escape", "leave", "Back to events", show=False, id="meetings.leave", priority=True
+            "escape",
+            "screen.focus_events",
+            "Back to events",
+            show=False,
+            id="meetings.leave",
+            priority=True,
         ),
     ]
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
 
     empty_text = "No meetings yet: they appear as events arrive."
+
+    class MeetingSelected(Message):
+        """The cursor is on another meeting (uuid None: none); the participant panel
+        shows the selected one."""
+
+        def __init__(self, uuid: str | None) -> None:
+            super().__init__()
+            self.uuid = uuid
 
     def __init__(
         self,
@@ -216,6 +230,10 @@ class MeetingsPane(LineList):
     def selected_meeting(self) -> Meeting | None:
         key = self.cursor_key
         return None if key is None else self.tracker.get(key)
+
+    def watch_cursor_key(self) -> None:
+        super().watch_cursor_key()
+        self.post_message(self.MeetingSelected(self.cursor_key))
 
     # -- keeping up with the tracker ---------------------------------------------------
     def _poll(self) -> None:
@@ -297,18 +315,16 @@ class MeetingsPane(LineList):
         return left
 
     # -- actions -----------------------------------------------------------------------
-    def action_open(self) -> None:
+    async def action_open(self) -> None:
         """Enter: to the participant panel of the meeting under the cursor."""
         if self.cursor_key is None:
             self.app.bell()
             return
-        for panel in self.screen.query("#participants"):
-            panel.focus()  # the panel passes it on to its list, at once
-            break
+        await self.run_action("screen.focus_participants")
 
-    def on_line_list_activated(self, message: LineList.Activated) -> None:
+    async def on_line_list_activated(self, message: LineList.Activated) -> None:
         message.stop()
-        self.action_open()
+        await self.action_open()
 
     def action_filter_log(self) -> None:
         m = self.selected_meeting
@@ -316,8 +332,3 @@ class MeetingsPane(LineList):
             self.app.bell()
             return
         filter_log(self, meeting_filter(m), f"Only the events of “{meeting_title(m)}”")
-
-    def action_leave(self) -> None:
-        for view in self.screen.query("#events"):
-            focus_now(view)
-            break

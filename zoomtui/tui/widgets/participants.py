@@ -26,11 +26,10 @@ text pieces, never markup).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -41,27 +40,29 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from zoomtui.monitor.filters import quote_value
-from zoomtui.monitor.meetings import (
-    FLAG_LABELS,
-    Meeting,
-    MeetingTracker,
-    Participant,
-    Presence,
-)
-from zoomtui.tui.widgets.event_log import visible_text
+from zoomtui.monitor.meetings import FLAG_LABELS, Meeting, MeetingTracker, Presence
 from zoomtui.tui.widgets.line_list import LineList, Pieces, fit, focus_now, right_aligned
 from zoomtui.tui.widgets.meetings_pane import (
     REFRESH_INTERVAL,
     TICK_INTERVAL,
     clock_hm,
     filter_log,
-    local_clock,
     meeting_filter,
     meeting_title,
     span,
 )
+from zoomtui.tui.widgets.people import (
+    SECTION_TITLES,
+    PersonRow,
+    clock_hms,
+    matches,
+    participant_filter,
+    person_name,
+    short_reason,
+    sorted_people,
+)
 from zoomtui.tui.widgets.scrolling import show_text
+from zoomtui.visible import visible_text
 
 #: from this list width on, rows show the email beside the name
 WIDE = 50
@@ -71,56 +72,7 @@ RIGHT_COLUMN = 17
 REBUILD_SHARE = 10
 SORT_MODES = ("time", "name")
 SORT_LABELS = {"time": "by join time", "name": "by name"}
-SECTION_TITLES = {Presence.IN: "In the meeting", Presence.WAITING: "Waiting", Presence.LEFT: "Left"}
 GLYPHS = {Presence.IN: ("● ", "ok"), Presence.WAITING: ("◌ ", "warn"), Presence.LEFT: ("○ ", "dim")}
-
-
-class PersonRow(NamedTuple):
-    """What the panel shows of one participant, copied from the tracker at one moment
-    (the attribute names are `Participant`'s).  A tuple: a webinar's thousands of rows
-    are copied on each rebuild, and a tuple is the cheapest copy."""
-
-    key: str
-    status: Presence
-    name: str | None
-    email: str | None
-    display_name: str
-    detail: str
-    join_ms: int | None
-    first_join_ms: int | None
-    leave_ms: int | None
-    rejoin_count: int
-    flags: frozenset[str]
-    stay: float  # seconds in the meeting at `at`
-    at: float
-
-    @classmethod
-    def of(cls, p: Participant, now: float) -> PersonRow:
-        return cls(
-            p.key,
-            p.status,
-            p.name,
-            p.email,
-            p.name or p.email or p.key,
-            p.detail,
-            p.join_ms,
-            p.first_join_ms,
-            p.leave_ms,
-            max(0, p.entries - 1),
-            p.flags,
-            p.time_in_meeting(now),
-            now,
-        )
-
-    @property
-    def leave_reason(self) -> str | None:
-        return self.detail if self.status is Presence.LEFT else None
-
-    def time_in_meeting(self, now: float) -> float:
-        """Seconds in the meeting, the clock moving on while they are in."""
-        if self.status is Presence.IN:
-            return self.stay + max(0.0, now - self.at)
-        return self.stay
 
 
 def _show_rows(widget: Static, content: Content) -> None:
@@ -128,83 +80,26 @@ def _show_rows(widget: Static, content: Content) -> None:
     show_text(widget, content, content.plain.count("\n"))
 
 
-def clock_hms(epoch_ms: int | None) -> str:
-    """HH:MM:SS in local time ('--:--:--' when unknown)."""
-    return local_clock(epoch_ms, "%H:%M:%S")
-
-
-def person_name(p: Participant | PersonRow) -> str:
-    return visible_text(p.display_name)
-
-
-def short_reason(reason: str | None) -> str:
-    """Zoom's leave reason in a word, for the list (the detail line has it whole)."""
-    text = (reason or "").lower()
-    if "network" in text or "connection" in text or "disconnect" in text:
-        return "network"
-    if "ended" in text:
-        return "ended"
-    if "removed" in text or "expel" in text:
-        return "removed"
-    if "waiting" in text:
-        return "wait room"
-    if text in ("", "left") or text.startswith("left"):
-        return "left"
-    return visible_text(reason or "")[:9]
-
-
-def participant_filter(m: Meeting, p: Participant | PersonRow) -> str:
-    """The event-log filter for one person's events in one meeting.
-
-    `user:` is what `filters.filter_for_participant` gives for their events: the
-    participant key (participant_uuid, else id, else user_id), which the tracker keys
-    people by too; `meeting:` keeps the same user's other meetings out.
-    """
-    return f"{meeting_filter(m)} user:{quote_value(p.key)}"
-
-
-def sorted_people(m: Meeting, by: str) -> dict[Presence, list[Participant]]:
-    """The meeting's participants by status; by join time (the tracker's order) or by name."""
-    groups: dict[Presence, list[Participant]] = {s: [] for s in SECTION_TITLES}
-    for p in m.ordered_participants():  # in by earliest join, waiting, left by latest leave
-        groups[p.status].append(p)
-    if by == "name":
-        for people in groups.values():
-            people.sort(key=lambda p: (name_key(p.display_name), p.key))
-    return groups
-
-
-_LEADING_MARKS = re.compile(r"^\W+")
-
-
-def name_key(name: str) -> str:
-    """Sort key for a name: '[Ops] Priya' and '+1 555' sort by their first letter or digit."""
-    return _LEADING_MARKS.sub("", name.casefold()) or name.casefold()
-
-
-def matches(p: Participant | PersonRow, query: str) -> bool:
-    q = query.casefold()
-    return any(v and q in v.casefold() for v in (p.name, p.email, p.key))
-
-
 class FindInput(Input):
     """The find box: escape, enter or down go back to the list (the text stays)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back to the list", id="participants.find_back", priority=True),
         Binding("down", "back", "Back to the list", show=False, priority=True),
     ]
 
+    def __init__(self, back_to: Widget, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.back_to = back_to  # the list beside it in the panel
+
     def action_back(self) -> None:
-        for lst in self.screen.query("#participant-list"):
-            focus_now(lst)
-            break
+        focus_now(self.back_to)
 
 
 class ParticipantList(LineList):
     """The people of one meeting, in sections (in, waiting, left)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "filter_person", "Log: this person", id="participants.filter_person"),
         Binding("l", "filter_meeting", "Log: this meeting", id="participants.filter_meeting"),
         Binding("s", "sort", "Sort", id="participants.sort"),
@@ -212,9 +107,10 @@ class ParticipantList(LineList):
         # priority: the focus moves when the key arrives, so a name typed right after f
         # lands in the find box (see MeetingsPane.BINDINGS)
         Binding("f", "find", "Find person", id="participants.find", priority=True),
+        # (back to the meetings pane: the screen's, it holds the panes; see MeetingsPane)
         Binding(
             "escape",
-            "leave",
+            "screen.focus_meetings",
             "Back to meetings",
             show=False,
             id="participants.leave",
@@ -283,19 +179,14 @@ class ParticipantList(LineList):
         field.add_class("-shown")
         focus_now(field)
 
-    def action_leave(self) -> None:
-        for pane in self.screen.query("#meetings"):
-            focus_now(pane)
-            break
-
     def on_line_list_activated(self, message: LineList.Activated) -> None:
         message.stop()
         self.action_filter_person()
 
 
 class ParticipantPanel(Widget):
-    """Summary, find box, the list and the selected person's details, for the meeting
-    under the cursor of the meetings pane (found by selector, `#meetings` by default)."""
+    """Summary, find box, the list and the selected person's details, for one meeting
+    (`show_meeting`: the screen passes on the meetings pane's `MeetingSelected`)."""
 
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
 
@@ -304,7 +195,6 @@ class ParticipantPanel(Widget):
         tracker: MeetingTracker,
         *,
         clock: Callable[[], float] = time.time,
-        source: str = "#meetings",
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's parameter name
         classes: str | None = None,
@@ -312,12 +202,10 @@ class ParticipantPanel(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.tracker = tracker
         self.clock = clock
-        self._source = source
         self.meeting_uuid: str | None = None
         self.sort_by = "time"
         self.query_text = ""
         self._seen: tuple[Any, ...] | None = None
-        self._bound: Any = None  # the meetings pane whose cursor picks the meeting
         self._rows: dict[str, PersonRow] = {}  # the people as of the last rebuild
         self._last_rebuild = 0.0
         self._rebuild_cost = 0.0
@@ -325,6 +213,7 @@ class ParticipantPanel(Widget):
         self._timer: Timer | None = None
         self._list = ParticipantList(self, id="participant-list")
         self._find = FindInput(
+            self._list,
             placeholder="find: name or email",
             id="participants-find",
             compact=True,
@@ -341,14 +230,7 @@ class ParticipantPanel(Widget):
         self.border_title = "participants"
         self.border_subtitle = Text(SORT_LABELS[self.sort_by])
         self.rebuild()
-        self.call_after_refresh(self._bind_source)
         self._timer = self.set_interval(REFRESH_INTERVAL, self._poll, name="participants-poll")
-
-    def _bind_source(self) -> None:
-        for pane in self.screen.query(self._source):
-            self._bound = pane
-            self.watch(pane, "cursor_key", self.show_meeting)
-            break
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -372,9 +254,7 @@ class ParticipantPanel(Widget):
     @property
     def up_to_date(self) -> bool:
         """True when the panel shows its meeting as the tracker has it (tests wait for it)."""
-        pane = self._bound
-        following = pane is None or pane.cursor_key == self.meeting_uuid
-        return following and self._seen == self._state()
+        return self._seen == self._state()
 
     def now(self) -> float:
         return self.clock()
@@ -385,7 +265,7 @@ class ParticipantPanel(Widget):
         return self
 
     def show_meeting(self, uuid: str | None) -> None:
-        """Show this meeting's people (the meetings pane's cursor calls this)."""
+        """Show this meeting's people (the meeting under the meetings pane's cursor)."""
         if uuid == self.meeting_uuid:
             return
         self.meeting_uuid = uuid

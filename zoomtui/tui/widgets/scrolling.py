@@ -10,7 +10,9 @@ times a second; only a scrollbar appearing or going changes anyone's geometry.
 `set_virtual_size` sets the size without the layout and updates the scrollbars the way a
 layout would (Textual's own `_scroll_update`: visibility, thumb, scroll offset clamped);
 when a scrollbar appears or goes, that change (`show_vertical_scrollbar`, a layout
-reactive) lays the screen out as before.  Checked against Textual 8.2.
+reactive) lays the screen out as before.  `_scroll_update` is private to Textual: checked
+against Textual 8.2.8 (pyproject pins textual to 8.2.x); the event-list and meetings tests
+fail if a later Textual changes what it does.
 
 `show_text` updates a `Static` only when what it shows changed, and asks for a layout
 only when its size may have: panels rebuilt several times a second under a flood would
@@ -33,7 +35,8 @@ def set_virtual_size(view: Widget, size: Size) -> None:
         view.virtual_size = size  # not laid out yet: the first layout takes it
         return
     view.set_reactive(Widget.virtual_size, size)
-    view._scroll_update(size)  # scrollbars (a visibility change lays out), offsets clamped
+    # private (Textual 8.2.8): scrollbars (a visibility change lays out), offsets clamped
+    view._scroll_update(size)
     view.refresh()
 
 

@@ -1,0 +1,58 @@
+"""The monitor's own commands in the command palette (ctrl+p): the main screen's actions
+and the app's, by name, from whichever screen the palette was opened on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from zoomtui.tui.app import ZoomtuiApp
+
+
+class ZoomtuiCommands(Provider):
+    """Connect, disconnect, filters, export, theme, meetings, help."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app: ZoomtuiApp = self.app  # type: ignore[assignment]
+        main = app.main
+        return [
+            ("Connect", "Connect to Zoom (or start again after a failure)", main.action_connect),
+            (
+                "Disconnect",
+                "Close the connection; events sent meanwhile are lost",
+                main.action_disconnect,
+            ),
+            (
+                "Reconnect now",
+                "Drop the connection and connect again, skipping any wait",
+                main.action_reconnect,
+            ),
+            ("Clear filter", "Show every event again", main.action_clear_filter),
+            ("Follow", "Stick to the newest event", main.action_follow),
+            (
+                "Export view",
+                "Write the events in the current view to a JSON Lines file",
+                main.action_export_view,
+            ),
+            (
+                "Toggle dark mode",
+                "Switch between the light and the dark theme",
+                app.action_toggle_dark,
+            ),
+            ("Meetings", "Show or hide the meetings pane", main.action_meetings),
+            ("Help", "Every key, and the filter language", app.action_help),
+        ]
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -1,0 +1,280 @@
+"""The main screen: connection panel (top), filter bar and event list (left), meetings and
+participants (right; `m` shows and hides them), footer.
+
+The screen owns the layout, the keys that act on it (filter, connect / disconnect /
+reconnect, meetings, export the view, pause a replay) and the wiring between its
+widgets.  They never look each other up: each posts what it wants and the screen passes
+it on (messages up, method calls down):
+
+    FilterBar.FilterChanged       the list applies it; the bar shows the error, if any
+    FilterBar.Closed              focus back to the list
+    EventLogView.FilterRequested  (M / P / T, escape) the bar shows it, the list applies it
+    LogFilterRequested            (a meeting, a person in the side panes) the same
+    EventLogView.Inspect          the inspector opens on the row
+    MeetingsPane.MeetingSelected  the participant panel shows that meeting
+
+Moving between the panes is the screen's too (`focus_events`, `focus_meetings`,
+`focus_participants`): the panes' keys name these actions, and an action runs while its
+key is handled, so keys typed right after it already reach the newly focused pane.
+
+The app feeds it what the session applied (`show_rows`, `refresh_panel_for`).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, TextArea
+
+from zoomtui.monitor.export import (
+    ExportError,
+    export_to_first_folder,
+    view_export_folders,
+    view_export_name,
+)
+from zoomtui.monitor.session import Applied
+from zoomtui.tui.screens.inspector import InspectorScreen
+from zoomtui.tui.widgets.connection_panel import ConnectionPanel
+from zoomtui.tui.widgets.event_log import EventLogView
+from zoomtui.tui.widgets.filter_bar import FilterBar
+from zoomtui.tui.widgets.line_list import focus_now
+from zoomtui.tui.widgets.meetings_pane import LogFilterRequested, MeetingsPane
+from zoomtui.tui.widgets.participants import ParticipantPanel
+from zoomtui.zoom.protocol import ZoomEvent
+from zoomtui.zoom.updates import ConnectionState
+
+if TYPE_CHECKING:
+    from zoomtui.monitor.eventlog import Row
+    from zoomtui.tui.app import ZoomtuiApp
+
+#: actions that drive a live connection (a replay has none)
+CONNECTION_ACTIONS = frozenset({"connect", "disconnect", "reconnect"})
+#: the panel re-renders at most this often because of arriving events (state changes: at once)
+PANEL_REFRESH_INTERVAL = 0.25
+
+
+class MainScreen(Screen[None]):
+    """The monitor's one screen of its own; the inspector, help and first run go on top."""
+
+    # (Textual loads a CSS_PATH only for screens it pushes, not for the default screen)
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # j/k, g/G, enter, f (follow), escape (clear filter) belong to the event list
+        # priority: checked when the key arrives, before it travels to the focused widget and
+        # back, so keys typed right after `/` (fast, pasted, tmux send-keys) reach the input
+        Binding("slash", "filter", "Filter", id="app.filter", priority=True),
+        Binding("c", "connect", "Connect", id="connection.connect"),
+        Binding("c", "disconnect", "Disconnect", id="connection.disconnect"),
+        Binding("r", "reconnect", "Reconnect", id="connection.reconnect"),
+        Binding("m", "meetings", "Meetings", id="view.meetings"),
+        # not in the footer (full already): in the help screen and the palette
+        Binding("e", "export_view", "Export view", id="view.export", show=False),
+        Binding("space", "replay_pause", "Pause/resume", id="replay.pause"),
+    ]
+
+    #: the event list has the focus when the screen first shows (not the filter input)
+    AUTO_FOCUS = "#events"
+
+    def __init__(self, app: ZoomtuiApp) -> None:
+        super().__init__()
+        self._panel_refreshed = 0.0
+        # Built now, not in compose(): the app sets the panel's title as it starts a source,
+        # which may be before this screen is composed.
+        self.panel = ConnectionPanel(app.status, clock=app.clock)
+        self.filter_bar = FilterBar(id="filter")
+        self.event_view = EventLogView(app.event_log, id="events")
+        self.meetings_pane = MeetingsPane(app.meetings, clock=app.clock, id="meetings")
+        self.participants = ParticipantPanel(app.meetings, clock=app.clock, id="participants")
+
+    @property
+    def monitor(self) -> ZoomtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- layout ----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield self.panel
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield self.filter_bar
+                yield self.event_view
+            with Vertical(id="side"):
+                yield self.meetings_pane
+                yield self.participants
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.event_view, "match_counts", self.filter_bar.show_counts)
+        self.monitor.start()  # the source, the first-run form: now that there is a screen
+
+    def show_source(self, title: str) -> None:
+        """Say in the panel's border what the monitor shows (a profile, the demo, a replay)."""
+        self.panel.border_title = title
+
+    def focus_log(self) -> None:
+        if self.event_view.is_attached:
+            self.event_view.focus()
+
+    # -- what the session applied ------------------------------------------------------
+    def show_rows(self, applied: Applied) -> None:
+        if applied.rows and self.event_view.is_attached:
+            self.event_view.rows_added(applied.visible)
+
+    def refresh_panel_for(self, applied: Applied) -> None:
+        """The panel's counters move with every batch: re-rendered at most every
+        PANEL_REFRESH_INTERVAL, but at once for a gap."""
+        mono = time.monotonic()
+        if applied.gaps or mono - self._panel_refreshed >= PANEL_REFRESH_INTERVAL:
+            self._panel_refreshed = mono
+            self.panel.refresh_status()
+
+    def mark_history(self, boundary: int) -> None:
+        if self.event_view.is_attached:
+            self.event_view.mark_history(boundary)
+
+    # -- the filter: the bar holds the text, the list applies it -----------------------
+    def set_filter(self, text: str) -> None:
+        """Filter the list now (a quick filter, a side pane, the palette): the bar shows it."""
+        self.filter_bar.show_text(text)
+        self._apply_filter(text)
+
+    def _apply_filter(self, text: str) -> None:
+        self.filter_bar.show_error(self.event_view.apply_filter(text))
+
+    @on(FilterBar.FilterChanged)
+    def _filter_typed(self, message: FilterBar.FilterChanged) -> None:
+        message.stop()
+        self._apply_filter(message.text)
+
+    @on(FilterBar.Closed)
+    def _filter_closed(self, message: FilterBar.Closed) -> None:
+        message.stop()
+        self.event_view.focus()
+
+    @on(EventLogView.FilterRequested)
+    @on(LogFilterRequested)
+    def _filter_requested(self, message: EventLogView.FilterRequested) -> None:
+        message.stop()
+        self.set_filter(message.text)
+
+    # -- the other widgets -----------------------------------------------------------
+    @on(EventLogView.Inspect)
+    def _inspect(self, message: EventLogView.Inspect) -> None:
+        message.stop()
+
+        def shown_last(row: Row | None) -> None:
+            # The inspector steps with n/p: leave the list on the row last shown.
+            if row is not None:
+                self.event_view.select_row(row)
+
+        self.app.push_screen(InspectorScreen(self.monitor.event_log, message.row), shown_last)
+
+    @on(MeetingsPane.MeetingSelected)
+    def _meeting_selected(self, message: MeetingsPane.MeetingSelected) -> None:
+        message.stop()
+        self.participants.show_meeting(message.uuid)
+
+    # -- actions -----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        sources = self.monitor.sources
+        if action == "replay_pause":
+            return sources.can_pause()
+        if action in CONNECTION_ACTIONS and sources.replay is not None:
+            return False  # a replay has no connection to drive
+        if action in ("filter", "export_view") and self.app.screen is not self:
+            return False  # the inspector or help is open (the inspector exports its own event)
+        if action == "filter" and isinstance(self.focused, (Input, TextArea)):
+            return False  # a `/` typed in a field (a uuid has them) is text
+        if action in ("connect", "disconnect"):
+            up = sources.alive() and self.monitor.status.state not in (
+                ConnectionState.STOPPED,
+                ConnectionState.FAILED,
+            )
+            return up if action == "disconnect" else not up
+        return True
+
+    def action_connect(self) -> None:
+        self.monitor.sources.connect()
+
+    def action_disconnect(self) -> None:
+        self.monitor.sources.disconnect()
+
+    def action_reconnect(self) -> None:
+        self.monitor.sources.reconnect()
+
+    def action_replay_pause(self) -> None:
+        self.monitor.sources.toggle_pause()
+
+    def action_filter(self) -> None:
+        # Focus now, not via Widget.focus() (which waits for the message queue): see BINDINGS.
+        field = self.filter_bar.input
+        self.set_focus(field)
+        field.cursor_position = len(field.value)
+
+    def action_clear_filter(self) -> None:
+        self.set_filter("")
+
+    def action_follow(self) -> None:
+        self.event_view.action_follow()
+        self.focus_log()
+
+    def action_meetings(self) -> None:
+        """m: to the meetings pane (showing the side column); from it, hide the column."""
+        side = self.query_one("#side")
+        if self.focused is self.meetings_pane:
+            side.add_class("-hidden")
+            self.set_focus(self.event_view)  # at once (focus() waits for the message queue)
+        else:
+            side.remove_class("-hidden")
+            self.set_focus(self.meetings_pane)
+
+    def action_focus_events(self) -> None:
+        focus_now(self.event_view)
+
+    def action_focus_meetings(self) -> None:
+        focus_now(self.meetings_pane)
+
+    def action_focus_participants(self) -> None:
+        self.participants.focus()  # the panel passes it on to its list, at once
+
+    # -- export ------------------------------------------------------------------------
+    def action_export_view(self) -> None:
+        """e: the events of the current (filtered) view to a new owner-only JSON Lines file."""
+        name = view_export_name(time.time())
+        # The view as it is now, taken here, on the UI thread: live rows keep changing it.
+        rows = self.event_view.events_in_view()
+        if not rows:
+            self.notify("Nothing to export: no events in the current view.", severity="warning")
+            return
+        self.run_worker(
+            partial(self._export, rows, name, self.export_dirs()),
+            thread=True,
+            group="export",
+            exit_on_error=False,
+        )
+
+    def export_dirs(self) -> list[Path]:
+        """Where `e` writes: the current folder, else (read-only, e.g. /) the data folder."""
+        return view_export_folders()
+
+    def _export(self, rows: list[ZoomEvent], name: str, folders: list[Path]) -> None:
+        # The same writer as `zoomtui export` (tail --json lines, an owner-only new file).
+        app: Any = self.app
+        try:
+            count, path = export_to_first_folder(rows, name, folders)
+        except ExportError as error:
+            app.call_from_thread(
+                app.notify, str(error), title="Export failed", severity="error", markup=False
+            )
+            return
+        app.call_from_thread(
+            app.notify, f"{count:,} events written to {path}", title="Exported", markup=False
+        )

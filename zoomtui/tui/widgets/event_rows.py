@@ -1,0 +1,221 @@
+"""How a row of the event list is drawn, and the filter terms a row gives.
+
+Everything that came from Zoom is drawn as plain segments (never markup), with control
+characters made visible (`visible_text`).  The columns (`Columns`) are worked out once
+per width; `row_segments` draws one row with the styles the list resolved for it.
+`quick_filter_text` and `narrow_filter` are the list's M / P / T keys.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from zoomtui.monitor.eventlog import GapRow, Row, StateRow
+from zoomtui.monitor.recording import HistoryMark
+from zoomtui.tui.theme import GAP_STYLE, MALFORMED_STYLE, family_style
+from zoomtui.visible import visible_text
+from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
+
+#: rows loaded from the archive on start are drawn dimmed (and end at a HistoryMark line)
+HISTORY_STYLE = Style(dim=True)
+
+#: a lag at or above this many seconds is shown as late ($warning)
+LATE_AFTER = 5.0
+
+#: events whose colour says more than their family's (arrivals and departures)
+_NAME_STYLES: dict[str, str] = {
+    "participant_joined": "$text-success",
+    "participant_left": "$text-warning",
+    "participant_jbh_joined": "$text-success",
+    "participant_jbh_waiting": "$text-warning",
+    "participant_admitted": "$text-success",
+    "participant_put_in_waiting_room": "$text-warning",
+}
+
+
+def event_style(name: str) -> str:
+    """The theme style for an event name: by family, arrivals/departures stand out."""
+    _, _, action = name.partition(".")
+    return _NAME_STYLES.get(action) or family_style(family_of(name))
+
+
+def format_clock(epoch: float) -> str:
+    """HH:MM:SS.mmm in local time."""
+    ms = int(epoch * 1000) % 1000
+    return f"{time.strftime('%H:%M:%S', time.localtime(epoch))}.{ms:03d}"
+
+
+def format_lag(lag: float | None) -> str:
+    """A short lag: 0.2s, 12s, 12m, 2h 0m, 3d 4h (negative when Zoom's clock is ahead)."""
+    if lag is None:
+        return ""
+    sign = "-" if lag < 0 else ""
+    a = abs(lag)
+    if a < 10:
+        return f"{sign}{a:.1f}s"
+    if a < 60:
+        return f"{sign}{a:.0f}s"
+    if a < 3600:
+        return f"{sign}{a // 60:.0f}m"
+    hours = int(a) // 3600
+    if hours < 24:
+        big, small = f"{hours}h", f"{int(a) % 3600 // 60}m"
+    else:
+        big, small = f"{hours // 24}d", f"{hours % 24}h"
+    # Both units where the column has room (an event two hours late is not "2h" from 2h 59m)
+    for text in (f"{sign}{big} {small}", f"{sign}{big}{small}"):
+        if len(text) <= Columns.LAG:
+            return text
+    return sign + big
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
+
+
+def _fit(text: str, width: int) -> str:
+    """Pad or cut to exactly `width` cells, marking a cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    if text.isascii():  # the common case: one cell per character
+        if len(text) <= width:
+            return text.ljust(width)
+        return text[: width - 1] + "…"
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"
+
+
+class Columns:
+    """Column widths for one content width (computed once per width)."""
+
+    TIME = 12
+    LAG = 6
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        rest = max(0, width - self.TIME - 1 - self.LAG - 1)
+        self.name = min(34, max(12, rest * 35 // 100)) if rest >= 24 else rest
+        flexible = max(0, rest - self.name - 2)
+        self.meeting = flexible * 55 // 100 if rest >= 24 else 0
+        self.participant = flexible - self.meeting if rest >= 24 else 0
+        self.show_lag = width >= self.TIME + self.LAG + 14
+
+
+def header_strip(c: Columns, style: Style, base: Style) -> Strip:
+    """The column titles (virtual line 0)."""
+    parts = [_fit("received", c.TIME), " ", _fit("event", c.name)]
+    if c.meeting:
+        parts += [" ", _fit("meeting", c.meeting), " ", _fit("participant", c.participant)]
+    if c.show_lag:
+        parts += [" ", "lag".rjust(c.LAG)]
+    return Strip([Segment("".join(parts), style)]).adjust_cell_length(c.width, base)
+
+
+def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segment]:
+    """One row as segments, one per column (`s`: a style key to the resolved style)."""
+    base = s("base")
+    # Each column carries its separating space: fewer segments per row is less
+    # work in every later stage of Textual's line pipeline.
+    clock = Segment(_fit(format_clock(row.received_at), c.TIME) + " ", s("event-log--time"))
+    rest = max(0, c.width - c.TIME - 1)
+    if type(row) is ZoomEvent:
+        name = row.name
+        segs = [clock, Segment(_fit(visible_text(name), c.name) + " ", s(event_style(name)))]
+        if c.meeting and row.subject is not None:
+            # not about a meeting (user.*, ...): its subject, "Jill Chill <jchill@...>",
+            # where the meeting goes and over the participant column (it has none)
+            width = c.meeting + 1 + c.participant
+            segs.append(Segment(_fit(visible_text(row.subject), width) + " ", base))
+        elif c.meeting:
+            meeting = visible_text(row.topic or row.meeting_id or row.meeting_uuid or "")
+            ident = row.meeting_id if row.topic and row.meeting_id else ""
+            if ident and cell_len(meeting) + 1 + len(ident) <= c.meeting:
+                # the topic, then the meeting number dimmed, when both fit
+                segs += [
+                    Segment(meeting + " ", base),
+                    Segment(
+                        _fit(ident, c.meeting - cell_len(meeting) - 1) + " ",
+                        s("event-log--dim"),
+                    ),
+                ]
+            else:
+                segs.append(Segment(_fit(meeting, c.meeting) + " ", base))
+            who = row.participant_name or row.participant_email or row.participant_key or ""
+            segs.append(Segment(_fit(visible_text(who), c.participant) + " ", base))
+        if c.show_lag:
+            lag = row.lag
+            late = lag is not None and lag >= LATE_AFTER
+            lag_text = format_lag(lag).rjust(c.LAG)[-c.LAG :]
+            if not c.meeting:
+                lag_text = " " * max(0, c.width - c.TIME - 1 - c.name - 1 - c.LAG) + lag_text
+            segs.append(Segment(lag_text, s("event-log--late" if late else "event-log--dim")))
+        return segs
+    if isinstance(row, GapRow):
+        text = (
+            f"⚠ gap {format_clock(row.start)[:8]}–{format_clock(row.end)[:8]} "
+            f"({format_duration(row.seconds)}): events in this window were not delivered"
+        )
+        if row.reason:
+            text += f" · {visible_text(row.reason)}"
+        return [clock, Segment(_fit(text, rest), s(GAP_STYLE))]
+    if isinstance(row, MalformedFrame):
+        text = f"✗ malformed: {visible_text(row.reason)} · {visible_text(row.preview)}"
+        return [clock, Segment(_fit(text, rest), s(MALFORMED_STYLE))]
+    if isinstance(row, StateRow):
+        text = f"● {row.state}" + (f" · {visible_text(row.reason)}" if row.reason else "")
+        return [clock, Segment(_fit(text, rest), s("event-log--state"))]
+    if isinstance(row, HistoryMark):
+        text = f"── {visible_text(row.text)} "
+        text += "─" * max(0, rest - cell_len(text))  # a rule to the edge, no "…"
+        return [clock, Segment(_fit(text, rest), s("event-log--state"))]
+    return [clock, Segment(_fit(visible_text(repr(row)), rest), base)]
+
+
+def quick_filter_text(kind: str, row: Row) -> str | None:
+    """The filter term for "same meeting / participant / type as this row" (None: not applicable)."""
+    from zoomtui.monitor import filters
+
+    if kind == "type":
+        return filters.filter_for_type(row)
+    if not isinstance(row, ZoomEvent):
+        return None
+    if kind == "meeting":
+        return filters.filter_for_meeting(row)
+    if kind == "participant":
+        return filters.filter_for_participant(row)
+    return None
+
+
+def narrow_filter(current: str, term: str) -> str:
+    """`current` narrowed by a quick-filter `term`, replacing a term on the same field.
+
+    So T then M means "this type in this meeting", and M on another row moves
+    to that row's meeting instead of asking for two meetings at once.
+    """
+    from zoomtui.monitor.filters import FilterError, compile_filter
+
+    current = current.strip()
+    if not current:
+        return term
+    try:
+        terms = compile_filter(current).terms
+        (new,) = compile_filter(term).terms
+    except (FilterError, ValueError):
+        return term
+    if any(t.field == new.field and not t.negated for t in terms):
+        kept = [t.describe() for t in terms if t.field != new.field or t.negated]
+        return " ".join([*kept, term])
+    if any(t == new for t in terms):
+        return current
+    return f"{current} {term}"
