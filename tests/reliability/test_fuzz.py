@@ -601,11 +601,12 @@ async def test_the_tui_meets_hostile_frames_inspector_and_copy_included(
     """Every row through the inspector (raw, expand, copy both ways), then an export of the
     view: nothing reaches Textual's crash screen."""
     from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions
     from zoomtui.tui.screens.inspector import InspectorScreen
 
     monkeypatch.chdir(tmp_path)
     async with FakeZoom() as fake:
-        app = ZoomtuiApp(fake.settings(heartbeat_interval=CALM_HB))
+        app = ZoomtuiApp(AppOptions(fake.settings(heartbeat_interval=CALM_HB)))
         async with app.run_test(size=(160, 40), notifications=True) as pilot:
             await wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
             for frame in HOSTILE_FOR_THE_TUI:

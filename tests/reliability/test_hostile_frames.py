@@ -430,13 +430,16 @@ async def test_the_tuis_view_export_writes_deep_events_whole_and_a_deep_refusal_
     """Before: `e` failed silently (no toast, no file); a refusal nesting deep gave
     "unexpected error ... This is a bug in zoomtui" and no more retries."""
     from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions, ConnectionOptions
 
     monkeypatch.chdir(tmp_path)
     texts = [deep_event_text(d, seq=d) for d in (300, 1024)]
     async with FakeZoom() as fake:
         app = ZoomtuiApp(
-            fake.settings(heartbeat_interval=CALM_HB),
-            connection_options={"backoff_base": 0.01, "backoff_cap": 0.05},
+            AppOptions(
+                fake.settings(heartbeat_interval=CALM_HB),
+                connection=ConnectionOptions({"backoff_base": 0.01, "backoff_cap": 0.05}),
+            )
         )
         async with app.run_test(size=(160, 40), notifications=True) as pilot:
             await wait_until(pilot, lambda: app.status.state is S.CONNECTED, "connected")

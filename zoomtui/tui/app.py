@@ -97,6 +97,9 @@ class ZoomtuiApp(App[int]):
 
     def __init__(self, options: AppOptions | None = None) -> None:
         super().__init__()
+        if options is not None and not isinstance(options, AppOptions):
+            # the constructor once took settings and 21 keywords; say what it takes now
+            raise TypeError(f"ZoomtuiApp takes AppOptions, not {type(options).__name__}")
         self.options = options = options or AppOptions()
         self.clock = options.clock
         self.monotonic = options.clocks.monotonic
