@@ -259,6 +259,23 @@ async def test_silent_server_is_a_dead_link() -> None:
         await rec.close()
 
 
+async def test_a_stall_of_the_monitor_itself_is_not_a_dead_link() -> None:
+    """Before: a loop blocked for longer than 1.5 intervals (a loaded machine, a long
+    garbage collection) woke the dead-link timer late; it read its own stall as Zoom's
+    silence and dropped the link, and the events in flight with it."""
+    async with FakeZoom() as fake:
+        rec = Recorder(make(fake, heartbeat_interval=HB))
+        await rec.wait_state(S.CONNECTED)
+        await rec.wait_for(lambda items: rec.of(Heartbeat), "a heartbeat answered")
+        answered = len(rec.of(Heartbeat))
+        time.sleep(4 * HB)  # the whole process stalls: no frame is read, no heartbeat sent
+        # the link proves itself alive again: a heartbeat answered after the stall
+        await rec.wait_for(lambda items: len(rec.of(Heartbeat)) > answered + 1, "answers after")
+        assert S.RECONNECTING not in [s.state for s in rec.states], rec.states
+        assert rec.gaps == []
+        await rec.close()
+
+
 async def test_displacement_by_another_connection_is_reported() -> None:
     async with FakeZoom() as fake:
         # retake: the drop is reported as today (the default policy is tests/test_displacement.py's)

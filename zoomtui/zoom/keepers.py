@@ -1,7 +1,8 @@
 """The helpers that run beside the receive loop while a link is up, and the tasks they run in.
 
 `Heartbeats.keep` sends Zoom's heartbeat every interval and aborts a link that stays
-silent for 1.5 intervals; the receive loop tells it when it is waiting for a frame
+silent for 1.5 intervals (a silence while the monitor itself was stalled is not Zoom's: the
+timer knows it woke late, and the link gets a heartbeat and a grace first); the receive loop tells it when it is waiting for a frame
 (`waiting_since`), so the dead-link timer costs the hot path two attribute stores and
 no timeout per frame.  `renew_token_ahead` gets a new access token before the old one
 expires, without dropping the link.  Neither touches the consumer: they interrupt the
@@ -33,6 +34,10 @@ log = logging.getLogger("zoomtui.zoom.connection")
 #: how many heartbeat intervals without any frame mean the link is dead (ZoomNet: 45 s / 30 s)
 DEAD_AFTER_INTERVALS = 1.5
 NOT_WAITING = float("inf")
+#: the dead-link timer waking this late (a fraction of the limit) means the monitor stalled
+STALL_SLACK = 0.25
+#: ...and the link then gets this long (a fraction of the limit) to prove itself alive
+STALL_GRACE = 0.5
 
 
 class Interrupt(Protocol):
@@ -85,9 +90,22 @@ class Heartbeats:
         limit = interval * DEAD_AFTER_INTERVALS
         mono = self.mono
         next_hb = mono()  # first heartbeat at once: an RTT on screen right away
+        wake_at = next_hb
+        grace_until = -NOT_WAITING
         try:
             while True:
                 now = mono()
+                if now - wake_at > limit * STALL_SLACK:
+                    # This timer woke late: the monitor itself was stalled (a loaded
+                    # machine, a long garbage collection), not Zoom.  What Zoom sent
+                    # meanwhile may sit unread, and no heartbeat went out to be answered:
+                    # the silence is ours.  Send one now and give the link a short grace.
+                    grace_until = now + limit * STALL_GRACE
+                    next_hb = min(next_hb, now)
+                    log.debug(
+                        "the monitor stalled for %s; the link gets a grace",
+                        fmt_seconds(now - wake_at),
+                    )
                 if now >= next_hb:
                     self.sent.append(now)
                     try:
@@ -100,7 +118,7 @@ class Heartbeats:
                     next_hb = max(next_hb + interval, now + interval / 2)
                     now = mono()
                 waiting_since = self.waiting_since
-                if now - waiting_since >= limit:
+                if now - waiting_since >= limit and now >= grace_until:
                     silent = now - waiting_since
                     interrupt(
                         f"no frame from Zoom for {fmt_seconds(silent)}",
@@ -108,7 +126,8 @@ class Heartbeats:
                         gap_start=clock() - silent,
                     )
                     return
-                await asyncio.sleep(max(0.0, min(next_hb, waiting_since + limit) - now))
+                wake_at = min(next_hb, max(waiting_since + limit, grace_until))
+                await asyncio.sleep(max(0.0, wake_at - now))
         except ConnectionClosed:
             return
 
