@@ -33,6 +33,7 @@ from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.visible import visible_lines
 
 if TYPE_CHECKING:
+    from zoomtui.zoom.auth import Token, TokenProvider
     from zoomtui.zoom.updates import StateChanged
 
 CONNECT_TIMEOUT = 20.0
@@ -206,7 +207,9 @@ def check_keyring(report: Report, settings: ConnectionSettings | None) -> None:
         )
 
 
-async def check_token(report: Report, settings: ConnectionSettings, tokens) -> object | None:
+async def check_token(
+    report: Report, settings: ConnectionSettings, tokens: TokenProvider
+) -> Token | None:
     from zoomtui.zoom.auth import CredentialsRejected, RateLimited
 
     host = settings.oauth_url
@@ -255,7 +258,7 @@ async def check_token(report: Report, settings: ConnectionSettings, tokens) -> o
     return tok
 
 
-def check_clock(report: Report, tok) -> None:
+def check_clock(report: Report, tok: Token) -> None:
     skew = tok.clock_skew
     if skew is None:
         report.step("warn", "clock", "the token endpoint sent no usable Date header; skew unknown")
@@ -305,7 +308,10 @@ def _outcome(u: StateChanged, failure: object, connected: bool) -> _Outcome | No
 
 
 async def check_websocket(
-    report: Report, settings: ConnectionSettings, tokens, timeout: float = CONNECT_TIMEOUT
+    report: Report,
+    settings: ConnectionSettings,
+    tokens: TokenProvider,
+    timeout: float = CONNECT_TIMEOUT,
 ) -> None:
     from zoomtui.settings import DisplacedPolicy
     from zoomtui.zoom.connection import ZoomConnection
@@ -383,11 +389,14 @@ async def run_doctor(
     connect: bool = True,
     timeout: float = CONNECT_TIMEOUT,
 ) -> None:
+    from zoomtui.credentials.token_cache import shared_token_cache
     from zoomtui.zoom.auth import TokenProvider
 
     # --timeout bounds the token request too (its deadline covers the whole request, not
-    # each read: an endpoint trickling bytes cannot hold doctor).
-    async with TokenProvider(settings, timeout=min(TOKEN_TIMEOUT, timeout)) as tokens:
+    # each read: an endpoint trickling bytes cannot hold doctor).  The token is the one the
+    # other zoomtui processes of this profile share, if they have one.
+    cache = shared_token_cache(settings)
+    async with TokenProvider(settings, timeout=min(TOKEN_TIMEOUT, timeout), cache=cache) as tokens:
         tok = await check_token(report, settings, tokens)
         if tok is None:
             return

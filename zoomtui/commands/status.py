@@ -108,11 +108,13 @@ def inspect_profile(
 
 async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
     """One token request; of the token, only its lifetime is told."""
+    from zoomtui.credentials.token_cache import shared_token_cache
     from zoomtui.zoom.auth import AuthError, CredentialsRejected, RateLimited, TokenProvider
 
     url = settings.oauth_url
+    cache = shared_token_cache(settings)  # shared with the other zoomtui processes of this profile
     try:
-        async with TokenProvider(settings, timeout=timeout) as tokens:
+        async with TokenProvider(settings, timeout=timeout, cache=cache) as tokens:
             async with asyncio.timeout(timeout + 1):
                 token = await tokens.get()
     except CredentialsRejected as exc:
@@ -147,9 +149,9 @@ async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
 
 async def check_all(reports: list[ProfileReport], timeout: float) -> dict[str, Check]:
     """The token checks of every usable profile, at the same time."""
-    usable = [r for r in reports if r.settings is not None]
-    checks = await asyncio.gather(*(check_token(r.settings, timeout) for r in usable))  # type: ignore[arg-type]
-    return {r.name: c for r, c in zip(usable, checks, strict=True)}
+    usable = [(r.name, r.settings) for r in reports if r.settings is not None]
+    checks = await asyncio.gather(*(check_token(settings, timeout) for _, settings in usable))
+    return {name: c for (name, _), c in zip(usable, checks, strict=True)}
 
 
 class Printer:

@@ -261,6 +261,7 @@ async def run_tail(
     `archive`: an `Archive` every update goes to (closed at the end); `history`:
     (a reader, since) whose events are printed first.
     """
+    from zoomtui.credentials.token_cache import shared_token_cache
     from zoomtui.zoom.connection import ZoomConnection
 
     out = out if out is not None else sys.stdout.buffer
@@ -276,9 +277,9 @@ async def run_tail(
             await asyncio.to_thread(show_history, session, reader, since, until, output)
         if not output.stdout_gone:
             session.record_to(archive)
-            conn = ZoomConnection(
-                settings, give_up_after=give_up_after, **(connection_kwargs or {})
-            )
+            # the token is shared with the other zoomtui processes of this profile
+            kwargs = {"token_cache": shared_token_cache(settings), **(connection_kwargs or {})}
+            conn = ZoomConnection(settings, give_up_after=give_up_after, **kwargs)
             run.failure = lambda: conn.failure
             await stream(conn, session, run, duration=duration, handle_signals=handle_signals)
     finally:

@@ -15,9 +15,8 @@ why a link ended, in words (`zoomtui.zoom.drops`), how a failure is answered, ba
 included (`zoomtui.zoom.retries`), and the two helper tasks that run while connected
 (`zoomtui.zoom.keepers`): the heartbeat keeper (detects a dead link) and the token
 keeper (renews the token before it expires, without dropping the connection).
-They never touch the consumer directly; they interrupt the socket (the loop
-then sees a close with a reason already chosen) or queue an update that the
-loop hands out after the next frame.
+They never touch the consumer directly; they interrupt the socket (the loop then sees a close
+with a reason already chosen) or queue an update that the loop hands out after the next frame.
 
 The receive path is kept lean on purpose: per frame it calls `recv(False)` (the
 frame's UTF-8 as it came, see `ZoomSocket`), one clock read and one monotonic read,
@@ -49,7 +48,7 @@ from websockets.exceptions import ConnectionClosed
 
 from zoomtui.redaction import HeldSecrets, mask_id, redact
 from zoomtui.settings import ConnectionSettings, DisplacedPolicy, SettingsError
-from zoomtui.zoom.auth import Token, TokenProvider
+from zoomtui.zoom.auth import Token, TokenCache, TokenProvider
 from zoomtui.zoom.control import INTERRUPTED, Action, LinkControl
 from zoomtui.zoom.drops import Drop, classify_close, fmt_seconds
 from zoomtui.zoom.frames import ConnectionStats, OtherFrames
@@ -113,14 +112,16 @@ class ZoomConnection:
         close_timeout: float = 2.0,
         on_displaced: DisplacedPolicy | None = None,
         is_first_connection: Callable[[str], bool] | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
-        """`on_displaced`: the policy after a displacement (default: the settings').
+        """`token_cache`: where the connection's own provider shares tokens (None: nowhere).
+        `on_displaced`: the policy after a displacement (default: the settings').
         `is_first_connection(profile)`: asked at the first CONNECTED; True adds to its
         reason that connecting may disconnect a consumer already using the subscription
         (the front end remembers, per profile, that it was said)."""
         self.settings = settings
         self._owns_tokens = tokens is None
-        self.tokens = tokens if tokens is not None else TokenProvider(settings, clock=clock)
+        self.tokens = tokens or TokenProvider(settings, clock=clock, cache=token_cache)
         self._clock = clock
         self._mono = monotonic
         self._autoconnect = autoconnect
@@ -563,7 +564,7 @@ class ZoomConnection:
             return f"getting a new access token from {host} (Zoom said the old one is invalid)"
         tok = self.tokens.token
         if self.tokens.is_fresh(tok):
-            left = tok.expires_at - self._clock()  # type: ignore[union-attr]
+            left = tok.expires_at - self._clock()
             return f"reusing the access token (expires in {fmt_seconds(left)})"
         return f"getting an access token from {host}"
 
