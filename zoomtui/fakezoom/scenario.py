@@ -32,6 +32,7 @@ import random
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS
 
@@ -383,7 +384,7 @@ class _World:
     def recording_completed(self, m: Meeting, *, late_ms: int = 0) -> list[dict]:
         rng = self.rng
         host = next(h for h in self.hosts if h[0] == m.host_id)
-        files = []
+        files: list[dict[str, Any]] = []
         for rtype, ftype in (("shared_screen_with_speaker_view", "MP4"), ("audio_only", "M4A")):
             fid = (
                 f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-"

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -480,6 +480,7 @@ class FakeZoom:
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
+        assert ws.request is not None  # set once the handshake is done, before the handler runs
         query = parse_qs(urlsplit(ws.request.path).query, keep_blank_values=True)
         subscription = query.get("subscriptionId", [""])[-1]
         token = query.get("access_token", [""])[-1]
@@ -571,7 +572,7 @@ class FakeZoom:
             elif await conn.send_envelope(_HEARTBEAT_ANSWER_MODULE, True, "live"):
                 conn.heartbeats_answered += 1
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -122,11 +122,11 @@ class PresenceFold:
 
     def _close(self, until: int, key: Key) -> None:
         """The open stay ends at `key` (time `until`)."""
-        self.closed += max(0, until - self.in_since)  # type: ignore[operator]
+        self.closed += max(0, until - self.in_since)  # type: ignore[operator]  # a stay is open
         points = self.points
         if points is None:
             points = self.points = []
-        points.append(pack_key(self.in_key) * 2 + 1)  # type: ignore[arg-type]
+        points.append(pack_key(self.in_key) * 2 + 1)  # type: ignore[arg-type]  # (so it has a key)
         points.append(pack_key(key) * 2)  # at one key an end sorts before a start
         self.in_since = None
 

@@ -17,7 +17,7 @@ expanded event of 20,000 lines opens and scrolls as fast as a small one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from rich.style import Style
@@ -238,7 +238,7 @@ def escaped_bytes(data: bytes) -> str:
 class InspectorScreen(ModalScreen[Row | None]):
     """One row in full. Dismisses with the row last shown (so the list can select it)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="inspector.close"),
         Binding("n,j", "step(1)", "Next", id="inspector.next"),
         Binding("p,k", "step(-1)", "Previous", id="inspector.previous"),
