@@ -1,10 +1,9 @@
 """`FakeZoom`: a faithful local stand-in for Zoom's token endpoint and WebSocket.
 
-Two listeners, like Zoom's two hosts: the token endpoint (`oauth.py` on a tiny
-asyncio HTTP server) and the WebSocket `/ws` (the `websockets` asyncio
-server).  Everything runs on the caller's event loop.  The Python API is the
-contract in docs/FAKEZOOM_API.md; wire behaviour follows PROTOCOL.md, and the
-choices PROTOCOL.md leaves open are the constants below.
+Two listeners, like Zoom's two hosts: the token endpoint (`oauth.py` on a tiny asyncio HTTP
+server) and the WebSocket `/ws` (the `websockets` asyncio server).  Everything runs on the
+caller's event loop.  The Python API is the contract in docs/FAKEZOOM_API.md; wire behaviour
+follows PROTOCOL.md, and the choices PROTOCOL.md leaves open are the constants below.
 """
 
 from __future__ import annotations
