@@ -509,8 +509,14 @@ class _World:
         if due:
             self.pending_recordings.remove(due[0])
             return self.recording_completed(due[0][1])
-        meetings = [m for m in self.live if m.kind == "meeting"]
         roll = rng.random()
+        scheduled = self._schedule_step(roll)
+        return scheduled if scheduled is not None else self._room_step(roll)
+
+    def _schedule_step(self, roll: float) -> list[dict] | None:
+        """A meeting starts, or one is scheduled, changed or deleted (None: none is)."""
+        rng = self.rng
+        meetings = [m for m in self.live if m.kind == "meeting"]
         if len(meetings) < 2 or (roll < 0.02 and len(meetings) < 4):
             if self.scheduled and rng.random() < 0.5:
                 m = self.scheduled.popleft()
@@ -528,6 +534,11 @@ class _World:
             return self.deleted(rng.choice(list(self.scheduled)))
         elif roll < 0.065:
             return self.user_created()
+        return None
+
+    def _room_step(self, roll: float) -> list[dict]:
+        """Someone joins or leaves a live meeting (or rejoins, or the room empties)."""
+        rng = self.rng
         m = rng.choice(self.live)
         inside = list(m.in_room)
         if roll < 0.085 and inside:

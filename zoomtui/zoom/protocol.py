@@ -340,6 +340,18 @@ def _describe(v: Any) -> str:
     }.get(type(v), type(v).__name__)
 
 
+def _odd_event_ts(ts: Any) -> int | None | str:
+    """An `event_ts` that is not an int, as milliseconds (None: unusable), or why the event
+    cannot be read.  Apart from `event_from_body`: almost every event's is an int."""
+    if isinstance(ts, bool):
+        return "event_ts is a boolean, not milliseconds"
+    if isinstance(ts, float):
+        return int(ts) if ts == ts and abs(ts) < 1e16 else None
+    if isinstance(ts, str):
+        return int(ts) if ts.isdigit() else None
+    return ts if isinstance(ts, int) else None
+
+
 def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEvent | str:
     """Build a `ZoomEvent` from a decoded event object, or return a reason why not."""
     # Hot path (once per received event): exact-type checks first (`type(x) is dict` is
@@ -354,14 +366,9 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
         name = name.strip(" ")  # one of Zoom's own examples ends its event name with a space
     ts = get("event_ts")
     if ts.__class__ is not int:
-        if isinstance(ts, bool):
-            return "event_ts is a boolean, not milliseconds"
-        if isinstance(ts, float):
-            ts = int(ts) if ts == ts and abs(ts) < 1e16 else None
-        elif isinstance(ts, str):
-            ts = int(ts) if ts.isdigit() else None
-        elif not isinstance(ts, int):
-            ts = None
+        ts = _odd_event_ts(ts)
+        if isinstance(ts, str):
+            return ts
     if ts is not None and not (0 <= ts < 32503680000000):  # year 3000
         ts = None
     payload = get("payload")

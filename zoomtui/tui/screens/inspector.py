@@ -115,54 +115,65 @@ class JsonPrinter:
         if indent >= MAX_DEPTH and isinstance(value, (dict, list)) and value:
             self.too_deep += 1  # folded: the printer calls itself once per level
             put("{…}" if isinstance(value, dict) else "[…]", s["fold"])
-            return
-        if isinstance(value, dict):
-            if not value:
-                put("{}")
-                return
-            put("{")
-            for n, (key, item) in enumerate(value.items()):
-                if not self._newline(indent + 1):
-                    return
-                put(_json_string(str(key)), s["key"])
-                put(": ")
-                self._value(item, indent + 1)
-                if n < len(value) - 1:
-                    put(",")
-            if self._newline(indent):
-                put("}")
+        elif isinstance(value, dict):
+            self._dict(value, indent)
         elif isinstance(value, list):
-            if not value:
-                put("[]")
-                return
-            shown = value if self.expand or len(value) <= FOLD_AT else value[:FOLD_SHOW]
-            put("[")
-            for n, item in enumerate(shown):
-                if not self._newline(indent + 1):
-                    return
-                self._value(item, indent + 1)
-                if n < len(value) - 1:
-                    put(",")
-            if len(shown) < len(value):
-                self.folded += 1
-                if not self._newline(indent + 1):
-                    return
-                put(f"… {len(value) - len(shown):,} more items (e expands)", s["fold"])
-            if self._newline(indent):
-                put("]")
+            self._list(value, indent)
         elif isinstance(value, str):
-            if not self.expand and len(value) > LONG_STRING:
-                self.folded += 1
-                put(_json_string(value[:LONG_STRING]), s["string"])
-                put(f" … {len(value) - LONG_STRING:,} more characters (e expands)", s["fold"])
-            else:
-                put(_json_string(value), s["string"])
+            self._string(value)
         elif value is None or isinstance(value, bool):
             put(orjson.dumps(value).decode(), s["literal"])
         elif isinstance(value, (int, float)):
             put(orjson.dumps(value).decode(), s["number"])
         else:
             put(visible_text(repr(value)))
+
+    def _dict(self, value: dict, indent: int) -> None:
+        put, s = self._put, self.styles
+        if not value:
+            put("{}")
+            return
+        put("{")
+        for n, (key, item) in enumerate(value.items()):
+            if not self._newline(indent + 1):
+                return
+            put(_json_string(str(key)), s["key"])
+            put(": ")
+            self._value(item, indent + 1)
+            if n < len(value) - 1:
+                put(",")
+        if self._newline(indent):
+            put("}")
+
+    def _list(self, value: list, indent: int) -> None:
+        put, s = self._put, self.styles
+        if not value:
+            put("[]")
+            return
+        shown = value if self.expand or len(value) <= FOLD_AT else value[:FOLD_SHOW]
+        put("[")
+        for n, item in enumerate(shown):
+            if not self._newline(indent + 1):
+                return
+            self._value(item, indent + 1)
+            if n < len(value) - 1:
+                put(",")
+        if len(shown) < len(value):
+            self.folded += 1
+            if not self._newline(indent + 1):
+                return
+            put(f"… {len(value) - len(shown):,} more items (e expands)", s["fold"])
+        if self._newline(indent):
+            put("]")
+
+    def _string(self, value: str) -> None:
+        put, s = self._put, self.styles
+        if not self.expand and len(value) > LONG_STRING:
+            self.folded += 1
+            put(_json_string(value[:LONG_STRING]), s["string"])
+            put(f" … {len(value) - LONG_STRING:,} more characters (e expands)", s["fold"])
+        else:
+            put(_json_string(value), s["string"])
 
 
 class TextLines(ScrollView, can_focus=True):
