@@ -28,7 +28,8 @@ from zoomtui.commands.common import (
     connection_options,
     overrides_from,
 )
-from zoomtui.redaction import install_log_redaction, mask_id, redact
+from zoomtui.commands.reports import SETTING_LABELS, marks_for, quiet_logging, worse_exit
+from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.visible import visible_lines
 
@@ -41,18 +42,6 @@ CONNECT_TIMEOUT = 20.0
 TOKEN_TIMEOUT = 10.0
 SKEW_WARN = 2.0  # Date has a 1 s resolution: below this is noise
 
-_FIELD_LABELS = (
-    ("grant", "grant"),
-    ("cloud", "cloud"),
-    ("account_id", "account id"),
-    ("client_id", "client id"),
-    ("client_secret", "client secret"),
-    ("subscription_id", "subscription id"),
-    ("oauth_url", "token URL"),
-    ("ws_url", "WebSocket URL"),
-    ("api_url", "API URL"),
-)
-
 
 class _NoJitter(random.Random):
     def uniform(self, a: float, b: float) -> float:
@@ -64,12 +53,7 @@ class Report:
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
-        enc = getattr(out, "encoding", None) or "utf-8"
-        try:
-            "✓✗!→".encode(enc)
-            self.marks = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-", "todo": "→"}
-        except (UnicodeEncodeError, LookupError):
-            self.marks = {"ok": "OK", "fail": "FAIL", "warn": "WARN", "skip": "-", "todo": "->"}
+        self.marks = marks_for(out)
         self.failed: list[str] = []
         self.code = EXIT_OK
 
@@ -92,8 +76,7 @@ class Report:
             self._write(f"    {self.marks['todo']} {todo}")
         if status == "fail":
             self.failed.append(title)
-            if self.code in (EXIT_OK, EXIT_FAILURE):
-                self.code = code
+            self.code = worse_exit(self.code, code)
 
     def line(self, text: str = "") -> None:
         self._write(text)
@@ -141,7 +124,7 @@ def check_settings(
         )
         return None
     found = [f"profile {res.profile} (config {res.config_path})"]
-    for name, label in _FIELD_LABELS:
+    for name, label in SETTING_LABELS:
         if res.values.get(name):
             found.append(
                 f"{label}: {_shown(name, res.values[name])} (from {res.sources.get(name, '?')})"
@@ -457,10 +440,7 @@ def command(
 
     Exit codes: 0 all passed, 1 a check failed, 3 settings, 4 credentials or subscription.
     """
-    install_log_redaction()
-    import logging
-
-    logging.getLogger("zoomtui").addHandler(logging.NullHandler())  # the report says it all
+    quiet_logging()
     code = doctor(
         profile,
         config_path,

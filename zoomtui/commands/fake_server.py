@@ -50,7 +50,7 @@ def export_lines(fake: FakeZoom) -> list[str]:
     """The shell lines that point a zoomtui client (or anything else) at `fake`, then the
     two that `zoomtui trigger` reads."""
     from zoomtui import settings as s
-    from zoomtui.fakezoom.control import ENV_CONTROL_TOKEN, ENV_CONTROL_URL
+    from zoomtui.fakezoom.names import ENV_CONTROL_TOKEN, ENV_CONTROL_URL
 
     c = fake.credentials
     pairs = [

@@ -31,22 +31,12 @@ from zoomtui.commands.common import (
     overrides_from,
 )
 from zoomtui.commands.profiles import SECRET_SET, keyring_line
-from zoomtui.redaction import install_log_redaction, mask_id, redact
+from zoomtui.commands.reports import SETTING_LABELS, marks_for, quiet_logging, worse_exit
+from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.visible import visible_lines
 
 TIMEOUT = 10.0
-_FIELDS = (
-    ("grant", "grant"),
-    ("cloud", "cloud"),
-    ("account_id", "account id"),
-    ("client_id", "client id"),
-    ("client_secret", "client secret"),
-    ("subscription_id", "subscription id"),
-    ("oauth_url", "token URL"),
-    ("ws_url", "WebSocket URL"),
-    ("api_url", "API URL"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +78,7 @@ def inspect_profile(
 
     res = credentials.resolve(profile=name, config_path=path, overrides=overrides)
     rows = []
-    for key, label in _FIELDS:
+    for key, label in SETTING_LABELS:
         source = res.sources.get(key, "")
         if key == "client_secret" and source == "keyring" and keyring_state == "insecure":
             source = "keyring, INSECURE plain-file backend"
@@ -159,11 +149,7 @@ class Printer:
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
-        try:
-            "✓✗→".encode(getattr(out, "encoding", None) or "utf-8")
-            self.marks = {"ok": "✓", "fail": "✗", "skip": "-", "todo": "→"}
-        except (UnicodeEncodeError, LookupError):
-            self.marks = {"ok": "OK", "fail": "FAIL", "skip": "-", "todo": "->"}
+        self.marks = marks_for(out)
 
     def line(self, text: str = "") -> None:
         # A check's finding holds the token endpoint's words: shown, never sent raw.
@@ -194,11 +180,6 @@ def _names(config: cfg.Config, selected: str, only: bool, overrides: dict[str, A
     return names
 
 
-def _worse(current: int, new: int) -> int:
-    # As doctor: a settings or credentials failure says more than a generic one.
-    return new if current in (EXIT_OK, EXIT_FAILURE) else current
-
-
 @click.command("status")
 @connection_options
 @click.option("--no-check", is_flag=True, help="Do not ask Zoom for a token (offline).")
@@ -224,10 +205,7 @@ def command(
     subscription). --profile NAME shows only that one. Exit codes: 0 fine, 1 a check
     failed, 3 settings missing or invalid, 4 Zoom rejected the credentials.
     """
-    install_log_redaction()
-    import logging
-
-    logging.getLogger("zoomtui").addHandler(logging.NullHandler())  # the report says it all
+    quiet_logging()
     overrides = overrides_from(kwargs)
     out = Printer(sys.stdout)
     try:
@@ -270,7 +248,7 @@ def _report(
         check = (
             report.problem or checks.get(report.name) or Check("skip", "not checked (--no-check)")
         )
-        code = _worse(code, check.code) if check.state == "fail" else code
+        code = worse_exit(code, check.code) if check.state == "fail" else code
         out.line()
         notes = ["selected"] if report.name == selected else []
         if report.name not in config.profiles:
