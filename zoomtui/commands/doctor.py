@@ -31,6 +31,7 @@ from zoomtui.commands.common import (
 from zoomtui.commands.reports import SETTING_LABELS, marks_for, quiet_logging, worse_exit
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.timefmt import duration_short
 from zoomtui.visible import visible_lines
 
 if TYPE_CHECKING:
@@ -86,14 +87,6 @@ class Report:
         # in it reaches the terminal.
         self.out.write(visible_lines(redact(text)) + "\n")
         self.out.flush()
-
-
-def _fmt_age(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 120:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
 
 
 def _shown(name: str, value: object) -> str:
@@ -226,12 +219,10 @@ async def check_token(
     if tok.from_cache:
         first = (
             f"reused the access token shared in the {where} ({settings.grant}, from {host}); "
-            f"no new token was issued; valid for {_fmt_age(left)}"
+            f"no new token was issued; valid for {duration_short(left)}"
         )
     else:
-        first = (
-            f"HTTP {tok.status} from {host} ({settings.grant}); token valid for {_fmt_age(left)}"
-        )
+        first = f"HTTP {tok.status} from {host} ({settings.grant}); token valid for {duration_short(left)}"
     found = [first, f"scopes: {' '.join(tok.scopes) or '(none listed)'}"]
     if not tok.from_cache and where:
         found.append(f"shared with this profile's other zoomtui processes through the {where}")

@@ -34,6 +34,7 @@ from zoomtui.commands.profiles import SECRET_SET, keyring_line
 from zoomtui.commands.reports import SETTING_LABELS, marks_for, quiet_logging, worse_exit
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.timefmt import duration_short
 from zoomtui.visible import visible_lines
 
 TIMEOUT = 10.0
@@ -132,9 +133,9 @@ async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
         return Check(
             "ok",
             f"Zoom accepted the credentials (reused the token shared in the {tokens.cache_where}, "
-            f"valid for {left / 60:.0f} min; no new token was issued)",
+            f"valid for {duration_short(left)}; no new token was issued)",
         )
-    return Check("ok", f"Zoom accepted the credentials (token valid for {left / 60:.0f} min)")
+    return Check("ok", f"Zoom accepted the credentials (token valid for {duration_short(left)})")
 
 
 async def check_all(reports: list[ProfileReport], timeout: float) -> dict[str, Check]:

@@ -3,12 +3,11 @@
     idle -> authenticating -> connecting -> connected
          -> (reconnecting -> authenticating -> ...) | displaced | stopped | failed
 
-`ZoomConnection.updates()` is an async generator that *is* the state machine:
-it authenticates, connects, receives, and reports everything as typed values
-(`zoomtui.zoom.updates`).  It runs one phase at a time: between links
-(`_until_connected`: `_after_drop` when a link has just dropped, then for each attempt
-the user's action and the wait before trying, `_authenticate`, and `_open`, the socket
-and build_connection), then receiving until the link drops.
+`ZoomConnection.updates()` is an async generator that *is* the state machine: it authenticates,
+connects, receives, and reports everything as typed values (`zoomtui.zoom.updates`). It runs one
+phase at a time: between links (`_until_connected`: `_after_drop` when a link has just dropped,
+then for each attempt the user's action and the wait before trying, `_authenticate`, and
+`_open`, the socket and build_connection), then receiving until the link drops.
 
 Its parts live beside it: the socket, opening and closing it (`zoomtui.zoom.zoomsocket`),
 why a link ended, in words (`zoomtui.zoom.drops`), how a failure is answered, backoff
@@ -48,9 +47,10 @@ from websockets.exceptions import ConnectionClosed
 
 from zoomtui.redaction import HeldSecrets, mask_id, redact
 from zoomtui.settings import ConnectionSettings, DisplacedPolicy, SettingsError
+from zoomtui.timefmt import duration_short
 from zoomtui.zoom.auth import Token, TokenCache, TokenProvider
 from zoomtui.zoom.control import INTERRUPTED, Action, LinkControl
-from zoomtui.zoom.drops import Drop, classify_close, fmt_seconds
+from zoomtui.zoom.drops import Drop, classify_close
 from zoomtui.zoom.frames import ConnectionStats, OtherFrames
 from zoomtui.zoom.keepers import DEAD_AFTER_INTERVALS, NOT_WAITING, Heartbeats, renew_token_ahead
 from zoomtui.zoom.protocol import ZoomEvent, parse_text_frame
@@ -565,7 +565,7 @@ class ZoomConnection:
         tok = self.tokens.token
         if self.tokens.is_fresh(tok):
             left = tok.expires_at - self._clock()
-            return f"reusing the access token (expires in {fmt_seconds(left)})"
+            return f"reusing the access token (expires in {duration_short(left)})"
         return f"getting an access token from {host}"
 
     def _ws_host(self) -> str:
