@@ -51,9 +51,6 @@ from zoomtui.tui.widgets.event_rows import (
 # What a row shows is drawn in event_rows; these names are also read from here.
 from zoomtui.tui.widgets.event_rows import LATE_AFTER as LATE_AFTER
 from zoomtui.tui.widgets.event_rows import event_style as event_style
-from zoomtui.tui.widgets.event_rows import format_clock as format_clock
-from zoomtui.tui.widgets.event_rows import format_duration as format_duration
-from zoomtui.tui.widgets.event_rows import format_lag as format_lag
 from zoomtui.tui.widgets.event_rows import visible_text as visible_text
 from zoomtui.tui.widgets.scrolling import set_virtual_size
 from zoomtui.zoom.protocol import ZoomEvent
