@@ -237,7 +237,7 @@ def show_history(
     if downtime is not None and downtime.seconds >= 1:
         note(
             f"nothing recorded from {clock_ms(downtime.start)[:8]} until now "
-            f"({downtime.seconds:.0f} s): {visible_text(downtime.reason)}"
+            f"({duration_words(downtime.seconds)}): {visible_text(downtime.reason)}"
         )
 
 
