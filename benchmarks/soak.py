@@ -59,6 +59,17 @@ INTRUDER = "intruder=1"  # query marker of the displacing connection (not ours)
 #: frames the monitor reports and reads past (a frame over the hard size limit is a fault
 #: of its own: the WebSocket layer fails the connection, and what is behind it is lost)
 MALFORMED = tuple(k for k in MALFORMED_KINDS if k != "oversize")
+#: the commands that break the link or the token endpoint (`_FakeSide._fault`)
+_FAULTS = (
+    "close",
+    "cut",
+    "silent",
+    "invalid_token",
+    "expire",
+    "oauth_fault",
+    "malformed",
+    "oversize",
+)
 
 
 # ================================================================================ the fake
@@ -101,6 +112,8 @@ class _FakeSide:
 
     async def _do(self, name: str, *args: Any) -> Any:
         fake = self.fake
+        if name in _FAULTS:
+            return await self._fault(name, *args)
         if name == "info":
             c = fake.credentials
             return {
@@ -112,6 +125,22 @@ class _FakeSide:
             return await fake.start()
         if name == "stop":
             return await fake.stop()
+        if name == "displace":
+            return self._spawn(self._intruder(args[0]))
+        if name == "settle":
+            return self._settle()
+        if name == "summary":
+            return {
+                "events_lost": fake.events_lost,
+                "token_requests": len(fake.token_requests),
+                "connections": len(fake.connections),
+                "accepted": len(fake.accepted_connections),
+            }
+        raise ValueError(f"unknown command {name}")
+
+    async def _fault(self, name: str, *args: Any) -> Any:
+        """One of `_FAULTS` on the fake's link or token endpoint."""
+        fake = self.fake
         if name == "close":
             return (await fake.close(code=args[0], reason=args[1])).id
         if name == "cut":
@@ -129,22 +158,9 @@ class _FakeSide:
             for kind in args[0]:
                 await fake.send_malformed(kind=kind)
             return None
-        if name == "oversize":
-            c = fake.open_connections()[-1]
-            self.oversized.add(c.id)
-            return (await fake.send_malformed(c, kind="oversize", size=args[0])).id
-        if name == "displace":
-            return self._spawn(self._intruder(args[0]))
-        if name == "settle":
-            return self._settle()
-        if name == "summary":
-            return {
-                "events_lost": fake.events_lost,
-                "token_requests": len(fake.token_requests),
-                "connections": len(fake.connections),
-                "accepted": len(fake.accepted_connections),
-            }
-        raise ValueError(f"unknown command {name}")
+        c = fake.open_connections()[-1]  # "oversize"
+        self.oversized.add(c.id)
+        return (await fake.send_malformed(c, kind="oversize", size=args[0])).id
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)

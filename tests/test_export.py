@@ -20,7 +20,8 @@ from zoomtui.cli import main
 from zoomtui.commands.export import ExportError, export_events
 from zoomtui.fakezoom import scenario_events
 from zoomtui.monitor.archive import Archive, ArchiveReader, Retention
-from zoomtui.monitor.lines import iso_utc_ms, json_line
+from zoomtui.monitor.lines import json_line
+from zoomtui.timefmt import iso_utc_ms
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 from zoomtui.zoom.updates import Gap
 

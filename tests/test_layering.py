@@ -24,6 +24,7 @@ CORE = [
     "zoomtui.monitor.lines",
     "zoomtui.monitor.export",
     "zoomtui.fakezoom",
+    "zoomtui.fakezoom.server",  # (the package itself loads its parts when asked)
     "zoomtui.settings",
     "zoomtui.credentials",
     "zoomtui.credentials.token_cache",

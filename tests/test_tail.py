@@ -20,7 +20,8 @@ from tests.waits import HANG_GUARD, awaited
 from zoomtui.commands.tail import command, run_tail
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.filters import compile_filter
-from zoomtui.monitor.lines import human_line, iso_utc_ms, json_line, lag_text
+from zoomtui.monitor.lines import human_line, json_line
+from zoomtui.timefmt import iso_utc_ms, lag_words
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 
@@ -71,7 +72,7 @@ def test_human_line_shows_a_long_lag_in_units_that_read(lag: float, shown: str |
         assert "lag" not in line
     else:
         assert line.endswith(f"  {shown}\n"), line
-    assert lag_text(-7200) == "-2h 0m"
+    assert lag_words(-7200) == "-2h 0m"
 
 
 async def test_tail_shows_every_real_shape_the_fake_plays() -> None:

@@ -23,15 +23,16 @@ from zoomtui.credentials.token_cache import (
     IN_KEYRING,
     IN_MEMORY,
     MemoryTokenCache,
-    TokenOwner,
     decode_entry,
     encode_entry,
+    shared_token_cache,
 )
 from zoomtui.fakezoom import DEMO_CREDENTIALS as C
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.redaction import Secret, forget_secrets, redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.zoom.auth import TokenProvider
+from zoomtui.zoom.tokens import TokenOwner
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -43,11 +44,16 @@ def shared(fake: FakeZoom, **changes: object) -> ConnectionSettings:
     return fake.settings(keyring_token=True, **changes)
 
 
+def provider(settings: ConnectionSettings) -> TokenProvider:
+    """A token provider as the front ends build one: sharing through the profile's cache."""
+    return TokenProvider(settings, cache=shared_token_cache(settings))
+
+
 async def test_a_second_provider_reuses_the_token_from_the_keyring(
     memory_keyring: MemoryKeyring,
 ) -> None:
     async with FakeZoom() as fake:
-        async with TokenProvider(shared(fake)) as first:
+        async with provider(shared(fake)) as first:
             issued = await first.get()
         assert not issued.from_cache and first.cache_where == IN_KEYRING
         entry = orjson.loads(memory_keyring.passwords[ENTRY])
@@ -56,7 +62,7 @@ async def test_a_second_provider_reuses_the_token_from_the_keyring(
         assert entry["grant"] == "account_credentials" and entry["oauth_url"] == fake.oauth_url
         assert entry["expires_at"] == pytest.approx(issued.expires_at)
         assert C.client_secret not in memory_keyring.passwords[ENTRY]
-        async with TokenProvider(shared(fake)) as second:
+        async with provider(shared(fake)) as second:
             again = await second.get()
         assert again.from_cache and second.reused == 1 and second.requests == 0
         assert again.access_token == issued.access_token
@@ -72,7 +78,7 @@ async def test_a_token_is_never_reused_by_other_credentials(
     change: str, memory_keyring: MemoryKeyring
 ) -> None:
     async with FakeZoom() as fake:
-        async with TokenProvider(shared(fake)) as first:
+        async with provider(shared(fake)) as first:
             await first.get()
         other = {
             "secret": {"client_secret": Secret("another-secret-of-the-same-client")},
@@ -93,7 +99,7 @@ async def test_without_a_usable_keyring_the_token_is_shared_in_memory_only(
     fail_keyring: object,
 ) -> None:
     async with FakeZoom() as fake:
-        async with TokenProvider(shared(fake)) as first, TokenProvider(shared(fake)) as second:
+        async with provider(shared(fake)) as first, provider(shared(fake)) as second:
             a = await first.get()
             b = await second.get()
         assert b.from_cache and b.access_token == a.access_token
@@ -105,7 +111,7 @@ async def test_a_plain_file_keyring_never_holds_a_token(tmp_path: Path) -> None:
     store = tmp_path / "plain.json"
     keyring.set_keyring(PlaintextKeyring(store))
     async with FakeZoom() as fake:
-        async with TokenProvider(shared(fake)) as first:
+        async with provider(shared(fake)) as first:
             token = (await first.get()).access_token.reveal()
         assert first.cache_where == IN_MEMORY
         assert not store.exists() or token not in store.read_text()
@@ -136,7 +142,7 @@ class BrokenKeyring(KeyringBackend):
 async def test_a_failing_keyring_costs_one_call_and_the_token_still_comes() -> None:
     broken = BrokenKeyring()
     keyring.set_keyring(broken)
-    async with FakeZoom() as fake, TokenProvider(shared(fake)) as tokens:
+    async with FakeZoom() as fake, provider(shared(fake)) as tokens:
         assert (await tokens.get()).access_token
         assert tokens.cache_where == IN_MEMORY
         await tokens.refresh()
@@ -147,7 +153,7 @@ async def test_garbage_in_the_keyring_is_not_a_token(memory_keyring: MemoryKeyri
     async with FakeZoom() as fake:
         for junk in ("not json", "[]", '{"v": 1}', '{"v": 2, "access_token": "x"}', "x" * 70_000):
             memory_keyring.passwords[ENTRY] = junk
-            async with TokenProvider(shared(fake)) as tokens:
+            async with provider(shared(fake)) as tokens:
                 assert not (await tokens.get()).from_cache
         assert fake.tokens_issued == 5
         # the last one replaced the junk with a real entry
@@ -156,7 +162,7 @@ async def test_garbage_in_the_keyring_is_not_a_token(memory_keyring: MemoryKeyri
 
 async def test_an_invalid_token_is_dropped_for_everyone(memory_keyring: MemoryKeyring) -> None:
     async with FakeZoom() as fake:
-        async with TokenProvider(shared(fake)) as monitor, TokenProvider(shared(fake)) as tail:
+        async with provider(shared(fake)) as monitor, provider(shared(fake)) as tail:
             old = await monitor.get()
             assert (await tail.get()).from_cache
             fake.oauth_fault("500")  # the new token cannot be had at once ...
@@ -179,7 +185,7 @@ async def test_a_token_read_from_the_keyring_is_redacted_everywhere(
     async with FakeZoom() as fake:
         settings = shared(fake)
         value = fake.issue_token()  # a live token this process has never wrapped
-        async with TokenProvider(settings) as tokens:
+        async with provider(settings) as tokens:
             owner_token = await tokens.get()
         entry = orjson.loads(encode_entry(TokenOwner.of(settings), owner_token))
         entry["access_token"] = value
@@ -187,7 +193,7 @@ async def test_a_token_read_from_the_keyring_is_redacted_everywhere(
         forget_secrets()
         assert redact(f"token {value}") == f"token {value}"  # not known yet
         MemoryTokenCache.clear()
-        async with TokenProvider(settings) as tokens:
+        async with provider(settings) as tokens:
             got = await tokens.get()
         assert got.from_cache and got.access_token.reveal() == value
         assert value not in redact(f"token {value}") and value not in repr(got)
@@ -197,7 +203,7 @@ async def test_a_logins_check_asks_zoom_whatever_is_shared(
     memory_keyring: MemoryKeyring,
 ) -> None:
     async with FakeZoom() as fake:
-        async with TokenProvider(fake.settings(profile="work", keyring_token=True)) as tokens:
+        async with provider(fake.settings(profile="work", keyring_token=True)) as tokens:
             await tokens.get()
         result = await credentials.verify_and_save(
             "work",

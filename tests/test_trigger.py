@@ -56,6 +56,28 @@ def test_the_command_and_the_fake_agree_on_names_and_variables() -> None:
     )
 
 
+def test_the_command_reads_the_names_without_loading_the_fake() -> None:
+    # The names have one home (zoomtui.fakezoom.names) that `zoomtui --help` and
+    # `zoomtui trigger` import without starting the fake's modules.
+    code = (
+        "import sys, zoomtui.commands.trigger\n"
+        "print(sorted(m for m in sys.modules if m.startswith('zoomtui.fakezoom')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['zoomtui.fakezoom', 'zoomtui.fakezoom.names']"
+
+
+def test_every_public_name_of_the_fake_package_loads() -> None:
+    import zoomtui.fakezoom as fakezoom
+
+    for name in fakezoom.__all__:
+        assert getattr(fakezoom, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = fakezoom.NoSuchName  # type: ignore[attr-defined]
+
+
 def test_help_lists_every_event() -> None:
     out = run(["--help"]).output
     listed = out.split("Events:")[1]

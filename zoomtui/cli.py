@@ -118,7 +118,7 @@ def main(ctx: click.Context) -> None:
     Try `zoomtui demo` to see it against a built-in fake Zoom, no account needed.
     """
     if ctx.invoked_subcommand is None:
-        run = LazyGroup.get_command(main, ctx, DEFAULT_COMMAND)  # type: ignore[arg-type]
+        run = LazyGroup.get_command(main, ctx, DEFAULT_COMMAND)
         assert run is not None
         ctx.invoke(run)
 

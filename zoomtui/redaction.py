@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any, NoReturn
 
 MASK = "***"
 
@@ -62,7 +63,7 @@ class Secret:
     def __hash__(self) -> int:
         return hash(("Secret", self._value))
 
-    def __reduce__(self):  # pickling would write the value somewhere
+    def __reduce__(self) -> NoReturn:  # pickling would write the value somewhere
         raise TypeError("Secret values cannot be pickled")
 
     def masked(self, keep: int = 0) -> str:
@@ -208,7 +209,7 @@ def _redact_record(record: logging.LogRecord) -> None:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
-    record._zoomtui_redacted = True  # type: ignore[attr-defined]
+    record._zoomtui_redacted = True
 
 
 class RedactingFilter(logging.Filter):
@@ -259,12 +260,12 @@ def _install_record_factory() -> None:
     if getattr(old, "_zoomtui_redacting", False):
         return
 
-    def factory(*args, **kwargs) -> logging.LogRecord:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = old(*args, **kwargs)
         _redact_record(record)
         return record
 
-    factory._zoomtui_redacting = True  # type: ignore[attr-defined]
+    factory._zoomtui_redacting = True  # type: ignore[attr-defined]  # a mark on the function
     logging.setLogRecordFactory(factory)
 
 

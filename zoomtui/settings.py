@@ -13,6 +13,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from zoomtui.redaction import Secret, mask_id, redact
@@ -324,7 +325,7 @@ class ConnectionSettings:
         """`on_displaced` as the policy the connection follows."""
         return parse_on_displaced(self.on_displaced)
 
-    def replace(self, **changes) -> ConnectionSettings:
+    def replace(self, **changes: Any) -> ConnectionSettings:
         return dataclasses.replace(self, **changes)
 
     def check_transport(self) -> None:

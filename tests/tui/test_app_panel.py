@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from zoomtui.monitor.linkstatus import LinkStatus, RateMeter
-from zoomtui.tui.widgets.connection_panel import (
-    format_age,
-    format_duration,
-    format_expiry,
-    format_rtt,
-    metrics_line,
-    state_line,
-)
+from zoomtui.timefmt import age, duration_hms, expiry, milliseconds
+from zoomtui.tui.widgets.connection_panel import metrics_line, state_line
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Gap, StateChanged
 
@@ -24,12 +18,12 @@ def change(
 
 
 def test_formats() -> None:
-    assert format_duration(0) == "00:00:00"
-    assert format_duration(41 * 60 + 7 + 3600) == "01:41:07"
-    assert format_duration(86400 + 5) == "1d 00:00:05"
-    assert [format_age(s) for s in (0.21, 14, 180, 7300)] == ["0.2s", "14s", "3m", "2h"]
-    assert [format_expiry(s) for s in (-1, 90, 3120)] == ["expired", "90s", "52m"]
-    assert [format_rtt(s) for s in (0.0004, 0.038)] == ["0.4 ms", "38 ms"]
+    assert duration_hms(0) == "00:00:00"
+    assert duration_hms(41 * 60 + 7 + 3600) == "01:41:07"
+    assert duration_hms(86400 + 5) == "1d 00:00:05"
+    assert [age(s) for s in (0.21, 14, 180, 7300)] == ["0.2s", "14s", "3m", "2h"]
+    assert [expiry(s) for s in (-1, 90, 3120)] == ["expired", "90s", "52m"]
+    assert [milliseconds(s) for s in (0.0004, 0.038)] == ["0.4 ms", "38 ms"]
 
 
 def test_rate_meter_keeps_sixty_seconds() -> None:

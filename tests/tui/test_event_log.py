@@ -11,8 +11,9 @@ from textual.widgets import Input, Static
 from tests.tui.conftest import wait_until
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.filters import compile_filter
+from zoomtui.timefmt import clock_ms, lag_cell
 from zoomtui.tui.screens.inspector import InspectorScreen
-from zoomtui.tui.widgets.event_log import Columns, EventLogView, format_clock, format_lag
+from zoomtui.tui.widgets.event_log import Columns, EventLogView
 
 SIZE = (160, 48)
 USERS = ["Ana Lima", "Bo Chen", "Cy [bold]Dee[/bold]", "Dana"]
@@ -59,7 +60,7 @@ async def test_rows_render_columns_gap_malformed_and_state() -> None:
         header = lines[0]
         for title in ("received", "event", "meeting", "participant", "lag"):
             assert title in header
-        assert lines[1].startswith(format_clock(first.received_at))
+        assert lines[1].startswith(clock_ms(first.received_at))
         assert "meeting.participant_joined" in lines[1]
         # Zoom text is data: brackets stay as typed, control characters are made visible
         assert "Weekly [sync] 85746352400" in lines[1] and "Ana [b]Lima[/b]" in lines[1]
@@ -93,7 +94,7 @@ async def test_rows_fill_the_width_exactly_at_any_width() -> None:
 
 
 def test_lag_format() -> None:
-    assert [format_lag(x) for x in (None, 0.04, 0.2, 12.4, 720, 7200, -0.3)] == [
+    assert [lag_cell(x, Columns.LAG) for x in (None, 0.04, 0.2, 12.4, 720, 7200, -0.3)] == [
         "",
         "0.0s",
         "0.2s",
@@ -104,14 +105,14 @@ def test_lag_format() -> None:
     ]
     # Hours and days keep their second unit (an event 2 h late is not "2h" from 2 h 59);
     # squeezed, then dropped, so the text fits the lag column
-    assert [format_lag(x) for x in (7260, 86399, 90000, -86000, 10**7)] == [
+    assert [lag_cell(x, Columns.LAG) for x in (7260, 86399, 90000, -86000, 10**7)] == [
         "2h 1m",
         "23h59m",
         "1d 1h",
         "-23h",
         "115d",
     ]
-    assert all(len(format_lag(x)) <= Columns.LAG for x in range(-(10**6), 10**6, 997))
+    assert all(len(lag_cell(x, Columns.LAG)) <= Columns.LAG for x in range(-(10**6), 10**6, 997))
 
 
 async def test_late_lag_is_styled_as_a_warning() -> None:

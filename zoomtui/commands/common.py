@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -83,7 +84,7 @@ def connection_options(func: Callable) -> Callable:
         "(else ZOOMTUI_INSECURE_TRANSPORT=1; never from a profile).",
     )
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
     return wrapper

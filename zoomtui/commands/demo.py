@@ -13,6 +13,7 @@ and two runs of them would merge into one roster (`--history 1h` shows it anyway
 from __future__ import annotations
 
 import sys
+from typing import Literal
 
 import click
 
@@ -20,9 +21,9 @@ from zoomtui.commands.archiving import history_options, plan_for
 from zoomtui.commands.common import on_displaced_option
 
 
-def _rate(value: str) -> float | str:
+def _rate(value: str) -> float | Literal["max"]:
     if value == "max":
-        return value
+        return "max"
     try:
         rate = float(value)
     except ValueError:
@@ -78,7 +79,7 @@ def command(
     plan = plan_for(
         {}, archive=archive, history=history, no_history=no_history, default_history=None
     )
-    demo = DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat)  # type: ignore[arg-type]
+    demo = DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat)
     policy = {} if on_displaced is None else {"on_displaced": parse_on_displaced(on_displaced)}
     app = ZoomtuiApp(AppOptions(demo, archive=plan, connection=ConnectionOptions(keywords=policy)))
     app.run()

@@ -28,29 +28,20 @@ from zoomtui.commands.common import (
     connection_options,
     overrides_from,
 )
-from zoomtui.redaction import install_log_redaction, mask_id, redact
+from zoomtui.commands.reports import SETTING_LABELS, marks_for, quiet_logging, worse_exit
+from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.timefmt import duration_short
 from zoomtui.visible import visible_lines
 
 if TYPE_CHECKING:
+    from zoomtui.zoom.auth import Token, TokenProvider
     from zoomtui.zoom.updates import StateChanged
 
 CONNECT_TIMEOUT = 20.0
 #: the token request's deadline, unless --timeout is shorter
 TOKEN_TIMEOUT = 10.0
 SKEW_WARN = 2.0  # Date has a 1 s resolution: below this is noise
-
-_FIELD_LABELS = (
-    ("grant", "grant"),
-    ("cloud", "cloud"),
-    ("account_id", "account id"),
-    ("client_id", "client id"),
-    ("client_secret", "client secret"),
-    ("subscription_id", "subscription id"),
-    ("oauth_url", "token URL"),
-    ("ws_url", "WebSocket URL"),
-    ("api_url", "API URL"),
-)
 
 
 class _NoJitter(random.Random):
@@ -63,12 +54,7 @@ class Report:
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
-        enc = getattr(out, "encoding", None) or "utf-8"
-        try:
-            "✓✗!→".encode(enc)
-            self.marks = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-", "todo": "→"}
-        except (UnicodeEncodeError, LookupError):
-            self.marks = {"ok": "OK", "fail": "FAIL", "warn": "WARN", "skip": "-", "todo": "->"}
+        self.marks = marks_for(out)
         self.failed: list[str] = []
         self.code = EXIT_OK
 
@@ -91,8 +77,7 @@ class Report:
             self._write(f"    {self.marks['todo']} {todo}")
         if status == "fail":
             self.failed.append(title)
-            if self.code in (EXIT_OK, EXIT_FAILURE):
-                self.code = code
+            self.code = worse_exit(self.code, code)
 
     def line(self, text: str = "") -> None:
         self._write(text)
@@ -102,14 +87,6 @@ class Report:
         # in it reaches the terminal.
         self.out.write(visible_lines(redact(text)) + "\n")
         self.out.flush()
-
-
-def _fmt_age(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 120:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
 
 
 def _shown(name: str, value: object) -> str:
@@ -140,7 +117,7 @@ def check_settings(
         )
         return None
     found = [f"profile {res.profile} (config {res.config_path})"]
-    for name, label in _FIELD_LABELS:
+    for name, label in SETTING_LABELS:
         if res.values.get(name):
             found.append(
                 f"{label}: {_shown(name, res.values[name])} (from {res.sources.get(name, '?')})"
@@ -206,7 +183,9 @@ def check_keyring(report: Report, settings: ConnectionSettings | None) -> None:
         )
 
 
-async def check_token(report: Report, settings: ConnectionSettings, tokens) -> object | None:
+async def check_token(
+    report: Report, settings: ConnectionSettings, tokens: TokenProvider
+) -> Token | None:
     from zoomtui.zoom.auth import CredentialsRejected, RateLimited
 
     host = settings.oauth_url
@@ -240,12 +219,10 @@ async def check_token(report: Report, settings: ConnectionSettings, tokens) -> o
     if tok.from_cache:
         first = (
             f"reused the access token shared in the {where} ({settings.grant}, from {host}); "
-            f"no new token was issued; valid for {_fmt_age(left)}"
+            f"no new token was issued; valid for {duration_short(left)}"
         )
     else:
-        first = (
-            f"HTTP {tok.status} from {host} ({settings.grant}); token valid for {_fmt_age(left)}"
-        )
+        first = f"HTTP {tok.status} from {host} ({settings.grant}); token valid for {duration_short(left)}"
     found = [first, f"scopes: {' '.join(tok.scopes) or '(none listed)'}"]
     if not tok.from_cache and where:
         found.append(f"shared with this profile's other zoomtui processes through the {where}")
@@ -255,7 +232,7 @@ async def check_token(report: Report, settings: ConnectionSettings, tokens) -> o
     return tok
 
 
-def check_clock(report: Report, tok) -> None:
+def check_clock(report: Report, tok: Token) -> None:
     skew = tok.clock_skew
     if skew is None:
         report.step("warn", "clock", "the token endpoint sent no usable Date header; skew unknown")
@@ -305,7 +282,10 @@ def _outcome(u: StateChanged, failure: object, connected: bool) -> _Outcome | No
 
 
 async def check_websocket(
-    report: Report, settings: ConnectionSettings, tokens, timeout: float = CONNECT_TIMEOUT
+    report: Report,
+    settings: ConnectionSettings,
+    tokens: TokenProvider,
+    timeout: float = CONNECT_TIMEOUT,
 ) -> None:
     from zoomtui.settings import DisplacedPolicy
     from zoomtui.zoom.connection import ZoomConnection
@@ -383,11 +363,14 @@ async def run_doctor(
     connect: bool = True,
     timeout: float = CONNECT_TIMEOUT,
 ) -> None:
+    from zoomtui.credentials.token_cache import shared_token_cache
     from zoomtui.zoom.auth import TokenProvider
 
     # --timeout bounds the token request too (its deadline covers the whole request, not
-    # each read: an endpoint trickling bytes cannot hold doctor).
-    async with TokenProvider(settings, timeout=min(TOKEN_TIMEOUT, timeout)) as tokens:
+    # each read: an endpoint trickling bytes cannot hold doctor).  The token is the one the
+    # other zoomtui processes of this profile share, if they have one.
+    cache = shared_token_cache(settings)
+    async with TokenProvider(settings, timeout=min(TOKEN_TIMEOUT, timeout), cache=cache) as tokens:
         tok = await check_token(report, settings, tokens)
         if tok is None:
             return
@@ -448,10 +431,7 @@ def command(
 
     Exit codes: 0 all passed, 1 a check failed, 3 settings, 4 credentials or subscription.
     """
-    install_log_redaction()
-    import logging
-
-    logging.getLogger("zoomtui").addHandler(logging.NullHandler())  # the report says it all
+    quiet_logging()
     code = doctor(
         profile,
         config_path,

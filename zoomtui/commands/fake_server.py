@@ -19,16 +19,22 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from zoomtui.commands.common import EXIT_INTERRUPTED, EXIT_USAGE
 
+if TYPE_CHECKING:
+    from zoomtui.fakezoom import FakeZoom
+
 
 class _Rate(click.ParamType):
     name = "rate"
 
-    def convert(self, value, param, ctx):
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float | Literal["max"]:
         if isinstance(value, (int, float)) or value == "max":
             return value
         try:
@@ -40,11 +46,11 @@ class _Rate(click.ParamType):
         return rate
 
 
-def export_lines(fake) -> list[str]:
+def export_lines(fake: FakeZoom) -> list[str]:
     """The shell lines that point a zoomtui client (or anything else) at `fake`, then the
     two that `zoomtui trigger` reads."""
     from zoomtui import settings as s
-    from zoomtui.fakezoom.control import ENV_CONTROL_TOKEN, ENV_CONTROL_URL
+    from zoomtui.fakezoom.names import ENV_CONTROL_TOKEN, ENV_CONTROL_URL
 
     c = fake.credentials
     pairs = [
@@ -148,7 +154,7 @@ def command(
     port: int,
     oauth_port: int,
     seed: int,
-    rate,
+    rate: float | Literal["max"],
     events: int | None,
     scenario: str,
     token_ttl: float,
@@ -203,7 +209,7 @@ class _EnvFileError(Exception):
     pass
 
 
-async def _serve(fake, env_file: Path | None) -> None:
+async def _serve(fake: FakeZoom, env_file: Path | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

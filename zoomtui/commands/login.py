@@ -26,6 +26,7 @@ from zoomtui.credentials import (
     ENV_FOR,
     LABELS,
     KeyringStatus,
+    NoKeyringPolicy,
     SaveResult,
     keyring_status,
     verify_and_save,
@@ -147,7 +148,7 @@ def _checked_urls(
 
 def _no_keyring_policy(
     status: KeyringStatus, env_secret: str | None, name: str, allow_insecure: bool
-) -> tuple[str, bool]:
+) -> tuple[NoKeyringPolicy, bool]:
     """What to do without a usable keyring, said before anyone types a secret:
     (no_keyring policy, allow_insecure_keyring).  Exits when nothing can be saved."""
     if status.state in ("none", "error"):
@@ -293,7 +294,7 @@ def command(
             verify=not no_verify,
             config_path=path,
             allow_insecure_keyring=allow_insecure,
-            no_keyring=no_keyring,  # type: ignore[arg-type]
+            no_keyring=no_keyring,
             insecure_transport=insecure,
             grant=grant_used,
             cloud=cloud_used,

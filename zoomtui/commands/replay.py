@@ -13,11 +13,15 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from zoomtui.monitor.archive import ArchiveError, ArchiveReader
 from zoomtui.monitor.when import HELP as WHEN_HELP
+
+if TYPE_CHECKING:
+    from zoomtui.tui.app import ZoomtuiApp
 
 
 def replay_app(
@@ -27,10 +31,10 @@ def replay_app(
     until: float | None = None,
     speed: float | None = 1.0,
     title: str = "",
-):  # noqa: ANN201
+) -> ZoomtuiApp:
     """The app that plays `reader`'s [since, until) (what the command runs; tests drive it)."""
     from zoomtui.monitor.replay import ReplaySource
-    from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.app import ZoomtuiApp  # (Textual loads only when a replay runs)
     from zoomtui.tui.options import AppOptions, ReplayChoice
 
     source = ReplaySource(reader, since=since, until=until, speed=speed)

@@ -31,22 +31,13 @@ from zoomtui.commands.common import (
     overrides_from,
 )
 from zoomtui.commands.profiles import SECRET_SET, keyring_line
-from zoomtui.redaction import install_log_redaction, mask_id, redact
+from zoomtui.commands.reports import SETTING_LABELS, marks_for, quiet_logging, worse_exit
+from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.timefmt import duration_short
 from zoomtui.visible import visible_lines
 
 TIMEOUT = 10.0
-_FIELDS = (
-    ("grant", "grant"),
-    ("cloud", "cloud"),
-    ("account_id", "account id"),
-    ("client_id", "client id"),
-    ("client_secret", "client secret"),
-    ("subscription_id", "subscription id"),
-    ("oauth_url", "token URL"),
-    ("ws_url", "WebSocket URL"),
-    ("api_url", "API URL"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +79,7 @@ def inspect_profile(
 
     res = credentials.resolve(profile=name, config_path=path, overrides=overrides)
     rows = []
-    for key, label in _FIELDS:
+    for key, label in SETTING_LABELS:
         source = res.sources.get(key, "")
         if key == "client_secret" and source == "keyring" and keyring_state == "insecure":
             source = "keyring, INSECURE plain-file backend"
@@ -108,11 +99,13 @@ def inspect_profile(
 
 async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
     """One token request; of the token, only its lifetime is told."""
+    from zoomtui.credentials.token_cache import shared_token_cache
     from zoomtui.zoom.auth import AuthError, CredentialsRejected, RateLimited, TokenProvider
 
     url = settings.oauth_url
+    cache = shared_token_cache(settings)  # shared with the other zoomtui processes of this profile
     try:
-        async with TokenProvider(settings, timeout=timeout) as tokens:
+        async with TokenProvider(settings, timeout=timeout, cache=cache) as tokens:
             async with asyncio.timeout(timeout + 1):
                 token = await tokens.get()
     except CredentialsRejected as exc:
@@ -140,16 +133,16 @@ async def check_token(settings: ConnectionSettings, timeout: float) -> Check:
         return Check(
             "ok",
             f"Zoom accepted the credentials (reused the token shared in the {tokens.cache_where}, "
-            f"valid for {left / 60:.0f} min; no new token was issued)",
+            f"valid for {duration_short(left)}; no new token was issued)",
         )
-    return Check("ok", f"Zoom accepted the credentials (token valid for {left / 60:.0f} min)")
+    return Check("ok", f"Zoom accepted the credentials (token valid for {duration_short(left)})")
 
 
 async def check_all(reports: list[ProfileReport], timeout: float) -> dict[str, Check]:
     """The token checks of every usable profile, at the same time."""
-    usable = [r for r in reports if r.settings is not None]
-    checks = await asyncio.gather(*(check_token(r.settings, timeout) for r in usable))  # type: ignore[arg-type]
-    return {r.name: c for r, c in zip(usable, checks, strict=True)}
+    usable = [(r.name, r.settings) for r in reports if r.settings is not None]
+    checks = await asyncio.gather(*(check_token(settings, timeout) for _, settings in usable))
+    return {name: c for (name, _), c in zip(usable, checks, strict=True)}
 
 
 class Printer:
@@ -157,11 +150,7 @@ class Printer:
 
     def __init__(self, out: IO[str]) -> None:
         self.out = out
-        try:
-            "✓✗→".encode(getattr(out, "encoding", None) or "utf-8")
-            self.marks = {"ok": "✓", "fail": "✗", "skip": "-", "todo": "→"}
-        except (UnicodeEncodeError, LookupError):
-            self.marks = {"ok": "OK", "fail": "FAIL", "skip": "-", "todo": "->"}
+        self.marks = marks_for(out)
 
     def line(self, text: str = "") -> None:
         # A check's finding holds the token endpoint's words: shown, never sent raw.
@@ -192,11 +181,6 @@ def _names(config: cfg.Config, selected: str, only: bool, overrides: dict[str, A
     return names
 
 
-def _worse(current: int, new: int) -> int:
-    # As doctor: a settings or credentials failure says more than a generic one.
-    return new if current in (EXIT_OK, EXIT_FAILURE) else current
-
-
 @click.command("status")
 @connection_options
 @click.option("--no-check", is_flag=True, help="Do not ask Zoom for a token (offline).")
@@ -222,10 +206,7 @@ def command(
     subscription). --profile NAME shows only that one. Exit codes: 0 fine, 1 a check
     failed, 3 settings missing or invalid, 4 Zoom rejected the credentials.
     """
-    install_log_redaction()
-    import logging
-
-    logging.getLogger("zoomtui").addHandler(logging.NullHandler())  # the report says it all
+    quiet_logging()
     overrides = overrides_from(kwargs)
     out = Printer(sys.stdout)
     try:
@@ -268,7 +249,7 @@ def _report(
         check = (
             report.problem or checks.get(report.name) or Check("skip", "not checked (--no-check)")
         )
-        code = _worse(code, check.code) if check.state == "fail" else code
+        code = worse_exit(code, check.code) if check.state == "fail" else code
         out.line()
         notes = ["selected"] if report.name == selected else []
         if report.name not in config.profiles:

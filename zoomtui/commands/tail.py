@@ -44,11 +44,12 @@ from zoomtui.commands.common import (
     on_displaced_option,
     overrides_from,
 )
-from zoomtui.monitor.lines import human_line, json_line, local_hms_ms
+from zoomtui.monitor.lines import human_line, json_line
 from zoomtui.monitor.session import MonitorSession, SessionSink
 from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import install_log_redaction, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.timefmt import clock_ms, duration_short, duration_words
 from zoomtui.visible import visible_lines, visible_text
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, TokenInfo
@@ -77,7 +78,7 @@ def state_text(u: StateChanged) -> str:
 
 def gap_text(g: Gap) -> str:
     return (
-        f"gap {local_hms_ms(g.start)}–{local_hms_ms(g.end)} ({g.seconds:.1f} s): events in this "
+        f"gap {clock_ms(g.start)}–{clock_ms(g.end)} ({duration_words(g.seconds)}): events in this "
         f"window were not received and Zoom does not replay them ({visible_text(g.reason)})"
     )
 
@@ -197,7 +198,7 @@ class TailOutput(SessionSink):
         left = info.expires_at - time.time()
         self.run.note(
             f"access token {'reused' if info.from_cache else 'obtained'} "
-            f"(expires in {left / 60:.0f} min; scopes: "
+            f"(expires in {duration_short(left)}; scopes: "
             f"{visible_text(' '.join(info.scopes)) or 'none listed'})"
         )
 
@@ -231,12 +232,12 @@ def show_history(
         return
     shown = output.history_shown
     if seen.count:
-        where = f"since {local_hms_ms(since)[:8]}"
+        where = f"since {clock_ms(since)[:8]}"
         note(f"{shown} archived event{'s' if shown != 1 else ''} {where} (history); live from here")
     if downtime is not None and downtime.seconds >= 1:
         note(
-            f"nothing recorded from {local_hms_ms(downtime.start)[:8]} until now "
-            f"({downtime.seconds:.0f} s): {visible_text(downtime.reason)}"
+            f"nothing recorded from {clock_ms(downtime.start)[:8]} until now "
+            f"({duration_words(downtime.seconds)}): {visible_text(downtime.reason)}"
         )
 
 
@@ -261,6 +262,7 @@ async def run_tail(
     `archive`: an `Archive` every update goes to (closed at the end); `history`:
     (a reader, since) whose events are printed first.
     """
+    from zoomtui.credentials.token_cache import shared_token_cache
     from zoomtui.zoom.connection import ZoomConnection
 
     out = out if out is not None else sys.stdout.buffer
@@ -276,9 +278,9 @@ async def run_tail(
             await asyncio.to_thread(show_history, session, reader, since, until, output)
         if not output.stdout_gone:
             session.record_to(archive)
-            conn = ZoomConnection(
-                settings, give_up_after=give_up_after, **(connection_kwargs or {})
-            )
+            # the token is shared with the other zoomtui processes of this profile
+            kwargs = {"token_cache": shared_token_cache(settings), **(connection_kwargs or {})}
+            conn = ZoomConnection(settings, give_up_after=give_up_after, **kwargs)
             run.failure = lambda: conn.failure
             await stream(conn, session, run, duration=duration, handle_signals=handle_signals)
     finally:

@@ -23,24 +23,10 @@ import click
 
 from zoomtui.commands.common import EXIT_CONFIG, EXIT_FAILURE, EXIT_USAGE
 
-# Kept here too so `zoomtui --help` does not import the fake; a test checks they agree.
-EVENTS = (
-    "meeting.started",
-    "meeting.ended",
-    "meeting.participant_joined",
-    "meeting.participant_left",
-    "meeting.created",
-    "meeting.updated",
-    "meeting.deleted",
-    "webinar.started",
-    "webinar.ended",
-    "webinar.participant_joined",
-    "webinar.participant_left",
-    "recording.completed",
-    "user.created",
-)
-ENV_CONTROL_URL = "ZOOMTUI_FAKE_CONTROL_URL"
-ENV_CONTROL_TOKEN = "ZOOMTUI_FAKE_CONTROL_TOKEN"
+# (the names only: importing zoomtui.fakezoom does not load the fake)
+from zoomtui.fakezoom.names import ENV_CONTROL_TOKEN, ENV_CONTROL_URL
+from zoomtui.fakezoom.names import TRIGGER_EVENTS as EVENTS
+
 TIMEOUT = 10.0
 
 

@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from zoomtui import config as cfg
 from zoomtui.redaction import Secret, redact
@@ -70,7 +70,7 @@ def _call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
     A locked keyring can block forever waiting for an unlock prompt nobody sees
     (SSH session, no D-Bus).  A daemon thread (not an executor) so a hung call
     never keeps the process from exiting."""
-    box: dict[str, object] = {}
+    box: dict[str, Any] = {}  # "value": what fn returned (a T), or "error": what it raised
     done = threading.Event()
 
     def run() -> None:
@@ -89,8 +89,9 @@ def _call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
             "error",
         )
     if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+        raise box["error"]
+    result: T = box["value"]
+    return result
 
 
 def _backend_name(backend: object) -> str:
@@ -180,7 +181,7 @@ def _explain(exc: BaseException, name: str, secret: str | None = None) -> Keyrin
     return KeyringUnavailable(state_message("error", name, detail + "."), "error")
 
 
-def _get_backend() -> object:
+def _get_backend() -> Any:  # keyring ships no type information
     # keyring is imported only when used (about 45 ms, and it may probe D-Bus backends):
     # commands that get the secret from the environment never pay for it.
     import keyring
@@ -198,7 +199,7 @@ def keyring_status(timeout: float = KEYRING_TIMEOUT) -> KeyringStatus:
         state, name = _classify(backend)
         if state == "none":
             return KeyringStatus("none", name, state_message("none", name))
-        backend.get_password(KEYRING_SERVICE, _PROBE_USER)  # type: ignore[attr-defined]
+        backend.get_password(KEYRING_SERVICE, _PROBE_USER)
         return KeyringStatus(state, name, state_message(state, name))
 
     try:
@@ -210,7 +211,7 @@ def keyring_status(timeout: float = KEYRING_TIMEOUT) -> KeyringStatus:
         return KeyringStatus(err.state, name, err.message)
 
 
-def _usable_backend(allow_insecure: bool, for_what: str) -> tuple[object, str]:
+def _usable_backend(allow_insecure: bool, for_what: str) -> tuple[Any, str]:
     backend = _get_backend()
     state, name = _classify(backend)
     if state == "none":
@@ -244,7 +245,7 @@ def get_secret(
 
     def read(ctx: dict[str, str]) -> Secret | None:
         backend, ctx["name"] = _usable_backend(allow_insecure, "read the secret")
-        value = backend.get_password(KEYRING_SERVICE, keyring_username(profile))  # type: ignore[attr-defined]
+        value = backend.get_password(KEYRING_SERVICE, keyring_username(profile))
         return Secret(value) if value else None
 
     return _guarded(read, timeout, "read")
@@ -261,8 +262,8 @@ def set_secret(
 
     def write(ctx: dict[str, str]) -> str:
         backend, ctx["name"] = _usable_backend(allow_insecure, "store the secret")
-        backend.set_password(KEYRING_SERVICE, user, value)  # type: ignore[attr-defined]
-        if backend.get_password(KEYRING_SERVICE, user) != value:  # type: ignore[attr-defined]
+        backend.set_password(KEYRING_SERVICE, user, value)
+        if backend.get_password(KEYRING_SERVICE, user) != value:
             raise KeyringUnavailable(
                 state_message(
                     "error", ctx["name"], "it accepted the secret but does not give it back."
@@ -281,9 +282,9 @@ def delete_secret(profile: str, timeout: float = KEYRING_TIMEOUT) -> bool:
 
     def delete(ctx: dict[str, str]) -> bool:
         backend, ctx["name"] = _usable_backend(True, "delete the secret")
-        if backend.get_password(KEYRING_SERVICE, user) is None:  # type: ignore[attr-defined]
+        if backend.get_password(KEYRING_SERVICE, user) is None:
             return False
-        backend.delete_password(KEYRING_SERVICE, user)  # type: ignore[attr-defined]
+        backend.delete_password(KEYRING_SERVICE, user)
         return True
 
     return _guarded(delete, timeout, "delete")
@@ -298,7 +299,7 @@ def read_entry(user: str, timeout: float = KEYRING_TIMEOUT) -> str | None:
 
     def read(ctx: dict[str, str]) -> str | None:
         backend, ctx["name"] = _usable_backend(False, "read it")
-        value = backend.get_password(KEYRING_SERVICE, user)  # type: ignore[attr-defined]
+        value = backend.get_password(KEYRING_SERVICE, user)
         return value if isinstance(value, str) else None
 
     return _guarded(read, timeout, "read")
@@ -309,7 +310,7 @@ def write_entry(user: str, value: str, timeout: float = KEYRING_TIMEOUT) -> None
 
     def write(ctx: dict[str, str]) -> None:
         backend, ctx["name"] = _usable_backend(False, "store it")
-        backend.set_password(KEYRING_SERVICE, user, value)  # type: ignore[attr-defined]
+        backend.set_password(KEYRING_SERVICE, user, value)
 
     _guarded(write, timeout, "store", value)
 
@@ -319,9 +320,9 @@ def delete_entry(user: str, timeout: float = KEYRING_TIMEOUT) -> bool:
 
     def delete(ctx: dict[str, str]) -> bool:
         backend, ctx["name"] = _usable_backend(False, "delete it")
-        if backend.get_password(KEYRING_SERVICE, user) is None:  # type: ignore[attr-defined]
+        if backend.get_password(KEYRING_SERVICE, user) is None:
             return False
-        backend.delete_password(KEYRING_SERVICE, user)  # type: ignore[attr-defined]
+        backend.delete_password(KEYRING_SERVICE, user)
         return True
 
     return _guarded(delete, timeout, "delete")

@@ -41,6 +41,7 @@ from zoomtui.settings import (
     cloud_hosts,
     endpoint_and_subscription,
 )
+from zoomtui.timefmt import duration_short
 
 T = TypeVar("T")
 #: the stores that are a keyring (the secret is written there, and taken back on failure)
@@ -453,9 +454,7 @@ def _checked_message(verify: bool, expires_in: float | None, scopes: tuple[str, 
         return "Saved without checking the credentials with Zoom."
     checked = "Zoom accepted the credentials"
     if expires_in is not None:
-        checked += (
-            f" (token valid {expires_in / 60:.0f} min; scopes: {' '.join(scopes) or 'none listed'})"
-        )
+        checked += f" (token valid {duration_short(expires_in)}; scopes: {' '.join(scopes) or 'none listed'})"
     return checked + "."
 
 

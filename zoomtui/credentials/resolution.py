@@ -307,7 +307,7 @@ def resolve_settings(
             cloud=str(values.pop("cloud")),
             profile=res.profile,
             sources=dict(res.sources),
-            **values,  # type: ignore[arg-type]
+            **values,  # type: ignore[arg-type]  # any type: a wrong one is the TypeError below
         )
     except TypeError as exc:  # a value of the wrong type from an override
         raise SettingsError(f"Invalid setting: {exc}.") from None

@@ -21,12 +21,11 @@ The token is a `Secret` from the moment it is read (registered with `redact()`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
-from dataclasses import dataclass, fields
-from typing import ClassVar, Protocol
+from dataclasses import fields
+from typing import ClassVar
 
 import orjson
 
@@ -38,8 +37,8 @@ from zoomtui.credentials.keyring_store import (
     write_entry,
 )
 from zoomtui.redaction import Secret
-from zoomtui.settings import GRANT_ACCOUNT, ConnectionSettings
-from zoomtui.zoom.tokens import Token
+from zoomtui.settings import ConnectionSettings
+from zoomtui.zoom.tokens import Token, TokenOwner
 
 log = logging.getLogger(__name__)
 
@@ -53,32 +52,6 @@ IN_MEMORY = "memory"
 
 def token_username(profile: str) -> str:
     return f"{profile}:access_token"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenOwner:
-    """What a token belongs to: settings that differ in any of these get another token."""
-
-    profile: str
-    grant: str
-    oauth_url: str
-    client_id: str
-    account_id: str  # "" for client_credentials (app-level tokens name no account)
-    secret_fingerprint: str
-
-    @classmethod
-    def of(cls, settings: ConnectionSettings) -> TokenOwner:
-        digest = hashlib.sha256()
-        for part in ("zoomtui token owner", settings.client_id, settings.client_secret.reveal()):
-            digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
-        return cls(
-            profile=settings.profile,
-            grant=settings.grant,
-            oauth_url=settings.oauth_url,
-            client_id=settings.client_id,
-            account_id=settings.account_id if settings.grant == GRANT_ACCOUNT else "",
-            secret_fingerprint=digest.hexdigest(),
-        )
 
 
 _OWNER_FIELDS = tuple(f.name for f in fields(TokenOwner))
@@ -126,13 +99,15 @@ def decode_entry(text: object, owner: TokenOwner) -> Token | None:
         return None
     access_token = entry.get("access_token")
     expires_at, obtained_at = _number(entry.get("expires_at")), _number(entry.get("obtained_at"))
-    if not isinstance(access_token, str) or not access_token or None in (expires_at, obtained_at):
+    if not isinstance(access_token, str) or not access_token:
+        return None
+    if expires_at is None or obtained_at is None:
         return None
     scopes = entry.get("scopes")
     return Token(
         access_token=Secret(access_token),
-        expires_at=expires_at,  # type: ignore[arg-type]
-        obtained_at=obtained_at,  # type: ignore[arg-type]
+        expires_at=expires_at,
+        obtained_at=obtained_at,
         scopes=tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else (),
         token_type=_text(entry.get("token_type")) or "bearer",
         api_url=_text(entry.get("api_url")),
@@ -140,19 +115,6 @@ def decode_entry(text: object, owner: TokenOwner) -> Token | None:
         received_at=_number(entry.get("received_at")) or 0.0,
         from_cache=True,
     )
-
-
-class TokenCache(Protocol):
-    """Where a `TokenProvider` shares its token.  Blocking calls: run them in a thread."""
-
-    @property
-    def where(self) -> str: ...
-
-    def load(self, owner: TokenOwner) -> Token | None: ...
-
-    def save(self, owner: TokenOwner, token: Token) -> None: ...
-
-    def drop(self, owner: TokenOwner, token: Token) -> None: ...
 
 
 class MemoryTokenCache:
@@ -186,7 +148,10 @@ class MemoryTokenCache:
 
 
 class SharedTokenCache:
-    """The OS keyring when a real one answers; else (or once it fails) this process's memory."""
+    """The OS keyring when a real one answers; else (or once it fails) this process's memory.
+
+    A `zoomtui.zoom.tokens.TokenCache`: the front ends hand one to each `TokenProvider`
+    (`shared_token_cache`)."""
 
     def __init__(self, timeout: float = KEYRING_TIMEOUT, *, keyring: bool = True) -> None:
         self._timeout = timeout
@@ -245,6 +210,12 @@ class SharedTokenCache:
             else:
                 return
         self._memory.drop(owner, token)
+
+
+def shared_token_cache(settings: ConnectionSettings) -> SharedTokenCache:
+    """The cache the providers of these settings share their token through: the OS keyring
+    unless the profile keeps tokens out of it, else this process's memory."""
+    return SharedTokenCache(keyring=settings.keyring_token)
 
 
 def forget_token(profile: str, timeout: float = KEYRING_TIMEOUT) -> bool:

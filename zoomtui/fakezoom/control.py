@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 import orjson
 
 from zoomtui.fakezoom.httpserver import Request, Response
-from zoomtui.fakezoom.triggers import TRIGGER_EVENTS, TriggerError, TriggerRequest
+from zoomtui.fakezoom.names import ENV_CONTROL_TOKEN as ENV_CONTROL_TOKEN
+from zoomtui.fakezoom.names import ENV_CONTROL_URL as ENV_CONTROL_URL
+from zoomtui.fakezoom.names import TRIGGER_EVENTS
+from zoomtui.fakezoom.triggers import TriggerError, TriggerRequest
 
 CONTROL_PREFIX = "/fakezoom"
 TRIGGER_PATH = CONTROL_PREFIX + "/trigger"
 CONSUMER_PATH = CONTROL_PREFIX + "/consumer"
-#: the environment variables `fake-server` exports and `trigger` reads
-ENV_CONTROL_URL = "ZOOMTUI_FAKE_CONTROL_URL"
-ENV_CONTROL_TOKEN = "ZOOMTUI_FAKE_CONTROL_TOKEN"
 
 #: sends one built event; returns the event and how many connections it reached
 Trigger = Callable[[TriggerRequest], Awaitable[tuple[dict, int]]]

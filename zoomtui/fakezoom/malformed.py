@@ -35,13 +35,14 @@ def malformed_frame(kind: str, size: int | None = None) -> str | bytes:
         return message_frame({"event_ts": 1706123456789, "payload": {"object": {}}})
     if kind == "oversize":
         target = size if size is not None else DEFAULT_MAX_FRAME_BYTES + 1024
+        meeting: dict[str, object] = {"id": 1, "agenda": ""}
         event = {
             "event": "meeting.updated",
             "event_ts": 1706123456789,
-            "payload": {"object": {"id": 1, "agenda": ""}},
+            "payload": {"object": meeting},
         }
         filler = target - len(message_frame(event)) + 1
-        event["payload"]["object"]["agenda"] = "x" * max(filler, 0)
+        meeting["agenda"] = "x" * max(filler, 0)
         return message_frame(event)
     if kind == "not_utf8":  # a text frame in Latin-1: "Björn" with ö as the single byte F6
         event = {

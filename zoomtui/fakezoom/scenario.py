@@ -32,6 +32,7 @@ import random
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS
 
@@ -383,7 +384,7 @@ class _World:
     def recording_completed(self, m: Meeting, *, late_ms: int = 0) -> list[dict]:
         rng = self.rng
         host = next(h for h in self.hosts if h[0] == m.host_id)
-        files = []
+        files: list[dict[str, Any]] = []
         for rtype, ftype in (("shared_screen_with_speaker_view", "MP4"), ("audio_only", "M4A")):
             fid = (
                 f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-4{rng.getrandbits(12):03x}-"
@@ -508,8 +509,14 @@ class _World:
         if due:
             self.pending_recordings.remove(due[0])
             return self.recording_completed(due[0][1])
-        meetings = [m for m in self.live if m.kind == "meeting"]
         roll = rng.random()
+        scheduled = self._schedule_step(roll)
+        return scheduled if scheduled is not None else self._room_step(roll)
+
+    def _schedule_step(self, roll: float) -> list[dict] | None:
+        """A meeting starts, or one is scheduled, changed or deleted (None: none is)."""
+        rng = self.rng
+        meetings = [m for m in self.live if m.kind == "meeting"]
         if len(meetings) < 2 or (roll < 0.02 and len(meetings) < 4):
             if self.scheduled and rng.random() < 0.5:
                 m = self.scheduled.popleft()
@@ -527,6 +534,11 @@ class _World:
             return self.deleted(rng.choice(list(self.scheduled)))
         elif roll < 0.065:
             return self.user_created()
+        return None
+
+    def _room_step(self, roll: float) -> list[dict]:
+        """Someone joins or leaves a live meeting (or rejoins, or the room empties)."""
+        rng = self.rng
         m = rng.choice(self.live)
         inside = list(m.in_room)
         if roll < 0.085 and inside:

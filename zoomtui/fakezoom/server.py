@@ -1,10 +1,9 @@
 """`FakeZoom`: a faithful local stand-in for Zoom's token endpoint and WebSocket.
 
-Two listeners, like Zoom's two hosts: the token endpoint (`oauth.py` on a tiny
-asyncio HTTP server) and the WebSocket `/ws` (the `websockets` asyncio
-server).  Everything runs on the caller's event loop.  The Python API is the
-contract in docs/FAKEZOOM_API.md; wire behaviour follows PROTOCOL.md, and the
-choices PROTOCOL.md leaves open are the constants below.
+Two listeners, like Zoom's two hosts: the token endpoint (`oauth.py` on a tiny asyncio HTTP
+server) and the WebSocket `/ws` (the `websockets` asyncio server).  Everything runs on the
+caller's event loop.  The Python API is the contract in docs/FAKEZOOM_API.md; wire behaviour
+follows PROTOCOL.md, and the choices PROTOCOL.md leaves open are the constants below.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -480,6 +479,7 @@ class FakeZoom:
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
+        assert ws.request is not None  # set once the handshake is done, before the handler runs
         query = parse_qs(urlsplit(ws.request.path).query, keep_blank_values=True)
         subscription = query.get("subscriptionId", [""])[-1]
         token = query.get("access_token", [""])[-1]
@@ -571,7 +571,7 @@ class FakeZoom:
             elif await conn.send_envelope(_HEARTBEAT_ANSWER_MODULE, True, "live"):
                 conn.heartbeats_answered += 1
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -15,24 +15,9 @@ import re
 from dataclasses import dataclass
 
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS
+from zoomtui.fakezoom.names import TRIGGER_EVENTS
 from zoomtui.fakezoom.scenario import REASON_LEFT, Meeting, Person, _user_id, _World
 
-#: every event `trigger` can send, in the order `--help` lists them
-TRIGGER_EVENTS: tuple[str, ...] = (
-    "meeting.started",
-    "meeting.ended",
-    "meeting.participant_joined",
-    "meeting.participant_left",
-    "meeting.created",
-    "meeting.updated",
-    "meeting.deleted",
-    "webinar.started",
-    "webinar.ended",
-    "webinar.participant_joined",
-    "webinar.participant_left",
-    "recording.completed",
-    "user.created",
-)
 #: Zoom's ids fit in a signed 64-bit integer; anything above would not be one of theirs
 MAX_MEETING_ID = 2**63 - 1
 #: longer names or emails than this are refused (a trigger is typed, not generated)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from itertools import compress, repeat
@@ -271,8 +271,8 @@ class EventLog:
             return compress(seqs, map(_row_predicate(flt), rows))
         lo = bisect_left(self._others, first_seq, self._ohead)
         hi = bisect_left(self._others, first_seq + len(rows), lo)
-        required = getattr(flt, "required_substrings", ())
-        users = getattr(flt, "user_values", ())
+        required: Sequence[str] = getattr(flt, "required_substrings", ())
+        users: Sequence[str] = getattr(flt, "user_values", ())
         if at is not None and (required or users) and len(rows) >= _PREFILTER_MIN:
             texts = self._texts[at : at + len(rows)]
             # events whose text holds the word (a user: value: or whose key does), then the
@@ -305,7 +305,7 @@ class EventLog:
     # -- reading ---------------------------------------------------------------------
     def visible(self, i: int) -> Row:
         """The i-th row of the filtered view (negative counts from the newest)."""
-        return self._rows[self.seq_at(i) - self._base]  # type: ignore[return-value]
+        return self._rows[self.seq_at(i) - self._base]  # type: ignore[return-value]  # rows are Rows
 
     def seq_at(self, i: int) -> int:
         """The seq of the i-th row of the filtered view."""
@@ -429,7 +429,7 @@ def _compact_event(event: ZoomEvent, intern: Callable[[str], str] = sys.intern) 
         event.participant_email = intern(v)
 
 
-def _row_predicate(flt: RowFilter) -> Callable[[object], bool]:
+def _row_predicate(flt: RowFilter) -> Callable[[Row], bool]:
     """`flt.matches`, except that gap rows pass unless the filter names them in a negation.
 
     Events go straight to `matches_event` when the filter has one (it skips the
@@ -440,7 +440,7 @@ def _row_predicate(flt: RowFilter) -> Callable[[object], bool]:
     gaps_visible = not _negates_gaps(flt)
     event_cls, gap_cls = ZoomEvent, GapRow
 
-    def keep(row: object) -> bool:
+    def keep(row: Row) -> bool:
         cls = row.__class__
         if cls is event_cls:
             return match_event(row)

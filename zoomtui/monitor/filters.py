@@ -475,7 +475,7 @@ def _any_row(pred: Check, terms: tuple[Term, ...]) -> Callable[[object], bool]:
 
         def matches_word(row: object) -> bool:
             if row.__class__ is event_cls:
-                return w in row.search_text  # type: ignore[attr-defined]
+                return w in row.search_text
             return w in row_view(row).search_text
 
         return matches_word

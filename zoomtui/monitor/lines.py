@@ -15,11 +15,9 @@ leading ``'``.
 
 from __future__ import annotations
 
-import datetime as dt
-import time
-
 import orjson
 
+from zoomtui.timefmt import clock_ms, iso_utc_ms, lag_words
 from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.rawjson import event_text, with_member
@@ -37,17 +35,6 @@ CSV_COLUMNS = (
 )
 
 
-def iso_utc_ms(ts: float) -> str:
-    """`2024-01-24T19:10:56.789Z`"""
-    d = dt.datetime.fromtimestamp(ts, tz=dt.UTC)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
-
-
-def local_hms_ms(ts: float) -> str:
-    """`14:10:56.789` in local time."""
-    return time.strftime("%H:%M:%S", time.localtime(ts)) + f".{int(ts * 1000) % 1000:03d}"
-
-
 def json_line(event: ZoomEvent) -> bytes:
     """The event object as Zoom sent it, plus `_received_at`, as one line of JSON."""
     received = b'"' + iso_utc_ms(event.received_at).encode() + b'"'
@@ -58,27 +45,12 @@ def json_line(event: ZoomEvent) -> bytes:
     return with_member(text, "_received_at", received) + b"\n"
 
 
-def lag_text(lag: float) -> str:
-    """A lag in words that read at a glance: `2.5 s`, `12m 5s`, `2h 0m`, `3d 4h`."""
-    sign = "-" if lag < 0 else ""
-    a = abs(lag)
-    if a < 60:
-        return f"{sign}{a:.1f} s"
-    minutes = int(a) // 60
-    if minutes < 60:
-        return f"{sign}{minutes}m {int(a) % 60}s"
-    hours = minutes // 60
-    if hours < 24:
-        return f"{sign}{hours}h {minutes % 60}m"
-    return f"{sign}{hours // 24}d {hours % 24}h"
-
-
 def human_line(event: ZoomEvent) -> bytes:
     """`14:10:56.789  meeting.participant_joined  Weekly sync  Ana <ana@example.com>`
 
     An event that is not about a meeting shows its subject where the meeting goes:
     `user.created  Jill Chill <jchill@example.com>`."""
-    parts = [local_hms_ms(event.received_at), event.name]
+    parts = [clock_ms(event.received_at), event.name]
     where = event.topic or event.subject or event.meeting_id or event.meeting_uuid
     if where:
         parts.append(where)
@@ -89,7 +61,7 @@ def human_line(event: ZoomEvent) -> bytes:
         parts.append(who)
     lag = event.lag
     if lag is not None and lag >= 2:
-        parts.append(f"(lag {lag_text(lag)})")
+        parts.append(f"(lag {lag_words(lag)})")
     # Names from Zoom are data: on one line, and no escape sequence reaches the terminal.
     line = visible_text("  ".join(parts))
     return line.encode("utf-8", errors="replace") + b"\n"

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from zoomtui.monitor.archive import Archive, ArchiveError, ArchiveReader, Record, Retention
 from zoomtui.monitor.source import UpdateSource
+from zoomtui.timefmt import clock_hm
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, Update
 
@@ -283,7 +284,7 @@ def describe_span(
     start: float, end: float, clock_format: Callable[[float], str] | None = None
 ) -> str:
     """``14:03–15:03`` (with the date when the span is not today)."""
-    fmt = clock_format or (lambda t: _dt.datetime.fromtimestamp(t).strftime("%H:%M"))
+    fmt = clock_format or (lambda t: clock_hm(int(t * 1000)))
     day = _dt.datetime.fromtimestamp(start).date()
     prefix = "" if day == _dt.date.today() else f"{day.isoformat()} "
     return f"{prefix}{fmt(start)}–{fmt(end)}"

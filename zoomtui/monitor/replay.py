@@ -147,8 +147,7 @@ class ReplaySource:
         try:
             self.total = await loop.run_in_executor(pool, count)
             pending: asyncio.Future[Any] = loop.run_in_executor(pool, next_chunk)
-            base_at: float | None = None  # recorded time that plays at wall time base_wall
-            base_wall = 0.0
+            pace: tuple[float, float] | None = None  # (recorded time, the wall time it played)
             while not self.closed:
                 try:
                     chunk = await pending
@@ -163,21 +162,7 @@ class ReplaySource:
                         break
                     at = record.at
                     if self.speed is not None:
-                        if base_at is None:
-                            base_at, base_wall = at, self._mono()
-                        self._next_at = at
-                        while not self.closed:
-                            if not self._running.is_set():
-                                paused_from = self._mono()
-                                await self._running.wait()
-                                base_wall += self._mono() - paused_from
-                            wait = base_wall + (at - base_at) / self.speed - self._mono()
-                            if wait > self.max_idle:  # a long silence: skip most of it
-                                base_wall -= wait - self.max_idle
-                                wait = self.max_idle
-                            if wait <= 0:
-                                break
-                            await self._sleep(wait)
+                        pace = await self._until_due(at, self.speed, pace)
                     elif not self._running.is_set():
                         await self._running.wait()
                     if self.closed:
@@ -194,6 +179,28 @@ class ReplaySource:
             # generator's SQLite connection belongs to that thread.
             pool.submit(chunks.close)
             pool.shutdown(wait=False)
+
+    async def _until_due(
+        self, at: float, speed: float, pace: tuple[float, float] | None
+    ) -> tuple[float, float]:
+        """Wait (through pauses) until recorded time `at` is due at `speed`.  `pace`: the
+        recorded time that played at a wall (monotonic) time, None before the first record;
+        returns it as it is now (pauses and skipped silences move its wall time)."""
+        base_at, base_wall = pace if pace is not None else (at, self._mono())
+        self._next_at = at
+        while not self.closed:
+            if not self._running.is_set():
+                paused_from = self._mono()
+                await self._running.wait()
+                base_wall += self._mono() - paused_from
+            wait = base_wall + (at - base_at) / speed - self._mono()
+            if wait > self.max_idle:  # a long silence: skip most of it
+                base_wall -= wait - self.max_idle
+                wait = self.max_idle
+            if wait <= 0:
+                break
+            await self._sleep(wait)
+        return base_at, base_wall
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()

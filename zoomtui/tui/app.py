@@ -39,6 +39,7 @@ from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.monitor.session import MonitorSession
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
+from zoomtui.timefmt import minutes_or_hours
 from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history
 from zoomtui.tui.messages import (
     HeartbeatAnswered,
@@ -377,7 +378,7 @@ class ZoomtuiApp(App[int]):
         self.main.show_rows(end.applied)
         self.main.refresh_panel_for(end.applied)
         seen = message.seen
-        window = _span_words(self._history_window)
+        window = minutes_or_hours(self._history_window)
         if message.error:
             self.notify(
                 f"The history could not be read: {message.error}",
@@ -482,10 +483,3 @@ class ZoomtuiApp(App[int]):
         sections.append(("Meetings (m)", MeetingsPane.BINDINGS))
         sections.append(("Participants", ParticipantList.BINDINGS))
         return sections
-
-
-def _span_words(seconds: float) -> str:
-    """3600 -> "60 min", 7200 -> "2 h"."""
-    if seconds >= 7200 and seconds % 3600 == 0:
-        return f"{seconds / 3600:g} h"
-    return f"{seconds / 60:g} min"

@@ -16,7 +16,7 @@ class ZoomtuiCommands(Provider):
     """Connect, disconnect, filters, export, theme, meetings, help."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        app: ZoomtuiApp = self.app  # type: ignore[assignment]
+        app: ZoomtuiApp = self.app  # type: ignore[assignment]  # Textual: App[Any]; always ours
         main = app.main
         return [
             ("Connect", "Connect to Zoom (or start again after a failure)", main.action_connect),

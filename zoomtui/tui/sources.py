@@ -131,11 +131,17 @@ class Sources:
     async def _run_connection(self, settings: ConnectionSettings) -> None:
         options = self.app.options
         try:
+            from zoomtui.credentials.token_cache import shared_token_cache
             from zoomtui.zoom.connection import ZoomConnection
 
             factory = options.connection.factory or ZoomConnection
             clocks = options.clocks
-            kwargs: dict[str, Any] = {"clock": self.app.clock, "monotonic": clocks.monotonic}
+            kwargs: dict[str, Any] = {
+                "clock": self.app.clock,
+                "monotonic": clocks.monotonic,
+                # the token is shared with the other zoomtui processes of this profile
+                "token_cache": shared_token_cache(settings),
+            }
             if clocks.rng is not None:
                 kwargs["rng"] = clocks.rng
             kwargs.update(options.connection.keywords)

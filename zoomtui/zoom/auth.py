@@ -10,10 +10,11 @@ Two grants (PROTOCOL.md section 1), both a POST with Basic auth:
 `scope` comes as one space-separated string or as an array.  There is no refresh token,
 so "refresh" means asking again.
 
-Tokens are shared (`zoomtui.credentials.token_cache`): before asking Zoom, the provider
-takes a fresh token another zoomtui process (or provider) of the same profile and
-credentials already has, and it shares each token it gets.  A token Zoom calls invalid is
-dropped from that cache for everyone.
+Tokens are shared through the `TokenCache` the front end hands in (the keyring-backed
+`zoomtui.credentials.token_cache.SharedTokenCache`): before asking Zoom, the provider takes a
+fresh token another zoomtui process (or provider) of the same profile and credentials
+already has, and it shares each token it gets.  A token Zoom calls invalid is dropped from
+that cache for everyone.
 
 Errors are classified for the connection, which reacts differently to each:
 
@@ -54,7 +55,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, TypeGuard
 from urllib.parse import urlsplit
 
 import httpx
@@ -69,12 +70,11 @@ from zoomtui.zoom.tokens import (
     CredentialsRejected,
     RateLimited,
     Token,
+    TokenCache,
+    TokenOwner,
     TransientAuthError,
     credentials_hint,
 )
-
-if TYPE_CHECKING:
-    from zoomtui.credentials.token_cache import TokenCache, TokenOwner
 
 __all__ = [
     "CLIENT_CREDENTIALS_HINT",
@@ -83,6 +83,7 @@ __all__ = [
     "CredentialsRejected",
     "RateLimited",
     "Token",
+    "TokenCache",
     "TokenProvider",
     "TransientAuthError",
     "credentials_hint",
@@ -190,20 +191,6 @@ def _scopes(scope: object) -> tuple[str, ...]:
     return tuple(words[:MAX_SCOPES])
 
 
-def _shared(
-    settings: ConnectionSettings, cache: TokenCache | Literal["shared"] | None
-) -> tuple[TokenCache | None, TokenOwner | None]:
-    """The cache a provider shares its tokens through, and what they belong to."""
-    if cache is None:
-        return None, None
-    # Imported here: the cache reads the keyring (credentials), which sits above this module.
-    from zoomtui.credentials.token_cache import SharedTokenCache, TokenOwner
-
-    if cache == "shared":
-        cache = SharedTokenCache(keyring=settings.keyring_token)
-    return cache, TokenOwner.of(settings)
-
-
 class TokenProvider:
     """Gets, caches and refreshes one access token for one set of settings.
 
@@ -223,11 +210,12 @@ class TokenProvider:
         retry_pause_base: float = RETRY_PAUSE_BASE,
         retry_pause_cap: float = RETRY_PAUSE_CAP,
         monotonic: Callable[[], float] = time.monotonic,
-        cache: TokenCache | Literal["shared"] | None = "shared",
+        cache: TokenCache | None = None,
     ) -> None:
         """`cache`: where tokens are shared with the other providers and zoomtui processes of
-        this profile ("shared": the OS keyring, else this process's memory; None: nowhere,
-        every token is asked of Zoom, as a login's check of the credentials must be)."""
+        this profile (the front ends hand in `credentials.token_cache.shared_token_cache`: the
+        OS keyring, else this process's memory); None: nowhere, every token is asked of
+        Zoom, as a login's check of the credentials must be."""
         self._settings = settings
         self._client = client
         self._owns_client = client is None
@@ -249,7 +237,8 @@ class TokenProvider:
         self.requests = 0
         #: how many tokens were taken from the shared cache instead of asking Zoom
         self.reused = 0
-        self._cache, self._owner = _shared(settings, cache)
+        self._cache = cache
+        self._owner = TokenOwner.of(settings) if cache is not None else None
         # The Basic header value is as secret as the client secret itself.
         basic = f"{settings.client_id}:{settings.client_secret.reveal()}"
         register_secret(base64.b64encode(basic.encode()).decode())
@@ -265,7 +254,7 @@ class TokenProvider:
         margin = min(self._refresh_margin, token.lifetime / 5)
         return token.expires_at - margin
 
-    def is_fresh(self, token: Token | None) -> bool:
+    def is_fresh(self, token: Token | None) -> TypeGuard[Token]:
         return token is not None and self._clock() < self.refresh_due_at(token)
 
     @property
@@ -278,11 +267,11 @@ class TokenProvider:
         Zoom when it is missing or about to expire."""
         tok = self._token
         if self.is_fresh(tok):
-            return tok  # type: ignore[return-value]
+            return tok
         async with self._lock:
             tok = self._token
             if self.is_fresh(tok):  # another task refreshed it while we waited
-                return tok  # type: ignore[return-value]
+                return tok
             shared = await self._shared_token()
             if shared is not None and self.is_fresh(shared):
                 return self._adopt(shared)

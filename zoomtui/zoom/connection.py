@@ -3,21 +3,19 @@
     idle -> authenticating -> connecting -> connected
          -> (reconnecting -> authenticating -> ...) | displaced | stopped | failed
 
-`ZoomConnection.updates()` is an async generator that *is* the state machine:
-it authenticates, connects, receives, and reports everything as typed values
-(`zoomtui.zoom.updates`).  It runs one phase at a time: between links
-(`_until_connected`: `_after_drop` when a link has just dropped, then for each attempt
-the user's action and the wait before trying, `_authenticate`, and `_open`, the socket
-and build_connection), then receiving until the link drops.
+`ZoomConnection.updates()` is an async generator that *is* the state machine: it authenticates,
+connects, receives, and reports everything as typed values (`zoomtui.zoom.updates`). It runs one
+phase at a time: between links (`_until_connected`: `_after_drop` when a link has just dropped,
+then for each attempt the user's action and the wait before trying, `_authenticate`, and
+`_open`, the socket and build_connection), then receiving until the link drops.
 
 Its parts live beside it: the socket, opening and closing it (`zoomtui.zoom.zoomsocket`),
 why a link ended, in words (`zoomtui.zoom.drops`), how a failure is answered, backoff
 included (`zoomtui.zoom.retries`), and the two helper tasks that run while connected
 (`zoomtui.zoom.keepers`): the heartbeat keeper (detects a dead link) and the token
 keeper (renews the token before it expires, without dropping the connection).
-They never touch the consumer directly; they interrupt the socket (the loop
-then sees a close with a reason already chosen) or queue an update that the
-loop hands out after the next frame.
+They never touch the consumer directly; they interrupt the socket (the loop then sees a close
+with a reason already chosen) or queue an update that the loop hands out after the next frame.
 
 The receive path is kept lean on purpose: per frame it calls `recv(False)` (the
 frame's UTF-8 as it came, see `ZoomSocket`), one clock read and one monotonic read,
@@ -49,9 +47,10 @@ from websockets.exceptions import ConnectionClosed
 
 from zoomtui.redaction import HeldSecrets, mask_id, redact
 from zoomtui.settings import ConnectionSettings, DisplacedPolicy, SettingsError
-from zoomtui.zoom.auth import Token, TokenProvider
+from zoomtui.timefmt import duration_short
+from zoomtui.zoom.auth import Token, TokenCache, TokenProvider
 from zoomtui.zoom.control import INTERRUPTED, Action, LinkControl
-from zoomtui.zoom.drops import Drop, classify_close, fmt_seconds
+from zoomtui.zoom.drops import Drop, classify_close
 from zoomtui.zoom.frames import ConnectionStats, OtherFrames
 from zoomtui.zoom.keepers import DEAD_AFTER_INTERVALS, NOT_WAITING, Heartbeats, renew_token_ahead
 from zoomtui.zoom.protocol import ZoomEvent, parse_text_frame
@@ -113,14 +112,16 @@ class ZoomConnection:
         close_timeout: float = 2.0,
         on_displaced: DisplacedPolicy | None = None,
         is_first_connection: Callable[[str], bool] | None = None,
+        token_cache: TokenCache | None = None,
     ) -> None:
-        """`on_displaced`: the policy after a displacement (default: the settings').
+        """`token_cache`: where the connection's own provider shares tokens (None: nowhere).
+        `on_displaced`: the policy after a displacement (default: the settings').
         `is_first_connection(profile)`: asked at the first CONNECTED; True adds to its
         reason that connecting may disconnect a consumer already using the subscription
         (the front end remembers, per profile, that it was said)."""
         self.settings = settings
         self._owns_tokens = tokens is None
-        self.tokens = tokens if tokens is not None else TokenProvider(settings, clock=clock)
+        self.tokens = tokens or TokenProvider(settings, clock=clock, cache=token_cache)
         self._clock = clock
         self._mono = monotonic
         self._autoconnect = autoconnect
@@ -563,8 +564,8 @@ class ZoomConnection:
             return f"getting a new access token from {host} (Zoom said the old one is invalid)"
         tok = self.tokens.token
         if self.tokens.is_fresh(tok):
-            left = tok.expires_at - self._clock()  # type: ignore[union-attr]
-            return f"reusing the access token (expires in {fmt_seconds(left)})"
+            left = tok.expires_at - self._clock()
+            return f"reusing the access token (expires in {duration_short(left)})"
         return f"getting an access token from {host}"
 
     def _ws_host(self) -> str:

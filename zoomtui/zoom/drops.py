@@ -20,20 +20,12 @@ from websockets.exceptions import (
 )
 
 from zoomtui.redaction import redact
+from zoomtui.timefmt import duration_short
 from zoomtui.zoom.protocol import MalformedFrame
 from zoomtui.zoom.zoomsocket import NoBuildConnection
 
 # One logger for the whole connection, whichever of its modules speaks.
 log = logging.getLogger("zoomtui.zoom.connection")
-
-
-def fmt_seconds(s: float) -> str:
-    """`45 s`, `0.3 s`, `2 min`: short and human."""
-    if s >= 120:
-        return f"{s / 60:.0f} min"
-    if s >= 10 or float(s).is_integer():
-        return f"{s:.0f} s"
-    return f"{s:.2g} s"
 
 
 @dataclass(slots=True)
@@ -104,7 +96,7 @@ def classify_close(
 def open_error_reason(exc: BaseException, host: str) -> str:
     """Why opening the WebSocket to `host` failed, in plain words."""
     if isinstance(exc, NoBuildConnection):
-        return f"no build_connection answer from {host} within {fmt_seconds(exc.seconds)}"
+        return f"no build_connection answer from {host} within {duration_short(exc.seconds)}"
     if isinstance(exc, ConnectionClosed):
         return f"{host} closed the connection before build_connection ({close_text(exc)})"
     if isinstance(exc, InvalidStatus):

@@ -23,8 +23,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from zoomtui.redaction import redact
+from zoomtui.timefmt import duration_short
 from zoomtui.zoom.auth import AuthError, RateLimited, Token, TokenProvider
-from zoomtui.zoom.drops import fmt_seconds
 from zoomtui.zoom.protocol import HEARTBEAT_REQUEST
 from zoomtui.zoom.updates import Heartbeat
 
@@ -121,7 +121,7 @@ class Heartbeats:
                 if now - waiting_since >= limit and now >= grace_until:
                     silent = now - waiting_since
                     interrupt(
-                        f"no frame from Zoom for {fmt_seconds(silent)}",
+                        f"no frame from Zoom for {duration_short(silent)}",
                         abort=True,
                         gap_start=clock() - silent,
                     )

@@ -25,8 +25,9 @@ from websockets.exceptions import InvalidStatus, InvalidURI
 
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, DisplacedPolicy
+from zoomtui.timefmt import duration_short
 from zoomtui.zoom.auth import AuthError, CredentialsRejected, RateLimited
-from zoomtui.zoom.drops import Drop, fmt_seconds, open_error_reason
+from zoomtui.zoom.drops import Drop, open_error_reason
 from zoomtui.zoom.protocol import KIND_INVALID_TOKEN, Envelope
 
 # One logger for the whole connection, whichever of its modules speaks.
@@ -156,7 +157,7 @@ class Retries:
             )
         delay = max(policy.after, self.backoff())
         return Verdict(
-            why + f"taking it back in {fmt_seconds(delay)} (on_displaced = {policy.text}), "
+            why + f"taking it back in {duration_short(delay)} (on_displaced = {policy.text}), "
             "which will disconnect that consumer",
             retry_in=delay,
             hint=DISPLACED_HINT,

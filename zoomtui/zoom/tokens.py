@@ -1,13 +1,19 @@
 """What the token endpoint gives (`Token`) and how asking it fails (`AuthError` and its
-kinds), with what to tell the user.  `zoomtui.zoom.auth` asks; these are its answers."""
+kinds), with what to tell the user.  `zoomtui.zoom.auth` asks; these are its answers.
+
+Also the shape of a shared token cache (`TokenCache`) and what a token belongs to
+(`TokenOwner`): the provider is handed a cache by the front end (the keyring-backed one is
+`zoomtui.credentials.token_cache.SharedTokenCache`), so this layer never reads the keyring."""
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 from zoomtui.redaction import Secret, redact
-from zoomtui.settings import GRANT_CLIENT
+from zoomtui.settings import GRANT_ACCOUNT, GRANT_CLIENT, ConnectionSettings
 
 CREDENTIALS_HINT = (
     "Check the account id, the client id and the client secret of the Server-to-Server "
@@ -110,3 +116,42 @@ class Token:
             return None
         local = (self.obtained_at + self.received_at) / 2 if self.received_at else self.obtained_at
         return local - server
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """What a token belongs to: settings that differ in any of these get another token."""
+
+    profile: str
+    grant: str
+    oauth_url: str
+    client_id: str
+    account_id: str  # "" for client_credentials (app-level tokens name no account)
+    secret_fingerprint: str
+
+    @classmethod
+    def of(cls, settings: ConnectionSettings) -> TokenOwner:
+        digest = hashlib.sha256()
+        for part in ("zoomtui token owner", settings.client_id, settings.client_secret.reveal()):
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        return cls(
+            profile=settings.profile,
+            grant=settings.grant,
+            oauth_url=settings.oauth_url,
+            client_id=settings.client_id,
+            account_id=settings.account_id if settings.grant == GRANT_ACCOUNT else "",
+            secret_fingerprint=digest.hexdigest(),
+        )
+
+
+class TokenCache(Protocol):
+    """Where a `TokenProvider` shares its token.  Blocking calls: run them in a thread."""
+
+    @property
+    def where(self) -> str: ...
+
+    def load(self, owner: TokenOwner) -> Token | None: ...
+
+    def save(self, owner: TokenOwner, token: Token) -> None: ...
+
+    def drop(self, owner: TokenOwner, token: Token) -> None: ...

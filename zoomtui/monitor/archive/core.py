@@ -326,35 +326,10 @@ class WriterCore:
         db = self._db
         assert db is not None
         markers: list[Marker] = []
-        rows = units = 0
-        event_row = EVENT_ROW_LEN
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                run: list[Any] = []
-                for item in batch:
-                    if type(item) is EventFrames:  # from the monitor: rows made here
-                        run.extend(item.rows())
-                        units += item.count
-                        if len(run) >= _RUN_MAX:
-                            rows += self._insert_events(db, run)
-                            run = []
-                        continue
-                    if len(item) == event_row:  # an event's row
-                        run.append(item)
-                        units += 1
-                        continue
-                    if run:
-                        rows += self._insert_events(db, run)
-                        run = []
-                    update, cid = item
-                    if type(update) is Marker:
-                        markers.append(update)
-                    else:
-                        units += 1
-                        rows += self._insert_other(db, update, cid)
-                if run:
-                    rows += self._insert_events(db, run)
+                rows, units = self._insert_batch(db, batch, markers)
                 if self.status == STATUS_FAILED:
                     rows += self._record_own_gap(db)
                 db.execute("COMMIT")
@@ -381,6 +356,39 @@ class WriterCore:
                 while self._retention_step():
                     pass
         return markers
+
+    def _insert_batch(
+        self, db: sqlite3.Connection, batch: list[Any], markers: list[Marker]
+    ) -> tuple[int, int]:
+        """Insert `batch` (in the open transaction); its markers go to `markers`.  Returns
+        (rows written, updates taken)."""
+        rows = units = 0
+        event_row = EVENT_ROW_LEN
+        run: list[Any] = []
+        for item in batch:
+            if type(item) is EventFrames:  # from the monitor: rows made here
+                run.extend(item.rows())
+                units += item.count
+                if len(run) >= _RUN_MAX:
+                    rows += self._insert_events(db, run)
+                    run = []
+                continue
+            if len(item) == event_row:  # an event's row
+                run.append(item)
+                units += 1
+                continue
+            if run:
+                rows += self._insert_events(db, run)
+                run = []
+            update, cid = item
+            if type(update) is Marker:
+                markers.append(update)
+            else:
+                units += 1
+                rows += self._insert_other(db, update, cid)
+        if run:
+            rows += self._insert_events(db, run)
+        return rows, units
 
     def _insert_events(self, db: sqlite3.Connection, rows: list[Any]) -> int:
         # Statements of 128, 64, ..., 1 rows: any batch is a few of them, all kept

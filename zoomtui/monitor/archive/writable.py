@@ -160,7 +160,7 @@ class Archive(ArchiveReader):
         cls,
         profile: str = "default",
         *,
-        demo: bool = False,  # type: ignore[override]
+        demo: bool = False,
         base: Path | None = None,
         **options: Any,
     ) -> Archive:
@@ -198,6 +198,7 @@ class Archive(ArchiveReader):
         self._writer.close(timeout)
 
     # -- what the writer says -----------------------------------------------------------
+    # (read-only views of the writer's state, where the reader has plain attributes)
     @property
     def status(self) -> str:  # type: ignore[override]
         return self._writer.status

@@ -122,37 +122,45 @@ class PresenceFold:
 
     def _close(self, until: int, key: Key) -> None:
         """The open stay ends at `key` (time `until`)."""
-        self.closed += max(0, until - self.in_since)  # type: ignore[operator]
+        self.closed += max(0, until - self.in_since)  # type: ignore[operator]  # a stay is open
         points = self.points
         if points is None:
             points = self.points = []
-        points.append(pack_key(self.in_key) * 2 + 1)  # type: ignore[arg-type]
+        points.append(pack_key(self.in_key) * 2 + 1)  # type: ignore[arg-type]  # (so it has a key)
         points.append(pack_key(key) * 2)  # at one key an end sorts before a start
         self.in_since = None
+
+    def _reach_end(self, end: Key) -> None:
+        """The meeting ended (at `end`) before this transition: whoever is in leaves."""
+        self.ended = True
+        status = self.status
+        if status is Presence.IN:
+            self._close(end[0], end)
+            self.leave = end[0]
+        if status is not None and status is not Presence.LEFT:
+            self.status = Presence.LEFT
+            self.detail, self.synthetic_end = "meeting ended", True
+
+    def _step_after_end(self, t: int, rank: int, text: str) -> None:
+        """After the end only exits make sense; a leave's reason beats "meeting ended"."""
+        if rank == JOIN:
+            self.flags |= _JOIN_AFTER_END
+        elif rank == LEAVE:
+            if self.status is None:
+                self.status, self.leave, self.detail = Presence.LEFT, t, text
+                self.flags |= _LEFT_WITHOUT_JOIN
+            elif self.synthetic_end:
+                self.detail, self.synthetic_end = text, False
 
     def step(self, tr: Transition, end: Key | None) -> None:
         """Fold one more transition (the newest so far) given the meeting's end."""
         t, ets, rank, text = tr
-        status = self.status
         if end is not None and not self.ended and (t, ets, rank) > end:
-            self.ended = True
-            if status is Presence.IN:
-                self._close(end[0], end)
-                self.leave = end[0]
-            if status is not None and status is not Presence.LEFT:
-                status = self.status = Presence.LEFT
-                self.detail, self.synthetic_end = "meeting ended", True
+            self._reach_end(end)
         if self.ended:
-            # After the end only exits make sense; a leave's reason beats "meeting ended".
-            if rank == JOIN:
-                self.flags |= _JOIN_AFTER_END
-            elif rank == LEAVE:
-                if status is None:
-                    self.status, self.leave, self.detail = Presence.LEFT, t, text
-                    self.flags |= _LEFT_WITHOUT_JOIN
-                elif self.synthetic_end:
-                    self.detail, self.synthetic_end = text, False
+            self._step_after_end(t, rank, text)
             return
+        status = self.status
         if rank == JOIN:
             if status is not Presence.IN:
                 self.status, self.detail = Presence.IN, ""

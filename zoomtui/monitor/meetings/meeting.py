@@ -426,7 +426,7 @@ class Meeting:
         own_pu = pu or next((r.participant_uuid for r in found if r.participant_uuid), None)
         found = [r for r in found if r.participant_uuid is None or r.participant_uuid == own_pu]
         if not found:
-            key: str = pu or ref or uid  # type: ignore[assignment]
+            key: str = pu or ref or uid  # type: ignore[assignment]  # the caller gave one of them
             if key in self.participants:
                 # Another person's id of another kind with the same text (seen only in
                 # made-up data): never overwrite their record.

@@ -113,6 +113,7 @@ class Participant:
     def has_newer_summary_than(self, other: Participant) -> bool:
         """Their oldest transitions were summarised, and later than `other`'s (if at all)."""
         return self._base is not None and (
+            # (a summary has a key: _base and _base_key are set together)
             other._base_key is None or self._base_key > other._base_key  # type: ignore[operator]
         )
 
@@ -215,14 +216,14 @@ class Participant:
         closed, in_since, flags = run.closed, run.in_since, run.flags
         stay: tuple[Key, Key | None] | None = None
         if end is not None and not run.ended and status is not None and status is not Presence.LEFT:
-            if status is Presence.IN:
+            if status is Presence.IN:  # (IN: in_since and in_key are set; not checked per event)
                 closed += max(0, end[0] - in_since)  # type: ignore[operator]
                 stay = (run.in_key, end)  # type: ignore[assignment]
                 in_since = None
                 leave = end[0]
             status, detail = Presence.LEFT, "meeting ended"
         if status is Presence.IN:
-            stay = (run.in_key, None)  # type: ignore[assignment]
+            stay = (run.in_key, None)  # type: ignore[assignment]  # IN: in_key is set
         if status is None and "join after end" in flags:
             detail = "joined after the meeting ended"
         self.status = status if status is not None else Presence.LEFT

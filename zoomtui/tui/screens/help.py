@@ -49,12 +49,12 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[Binding]:
             by_action[key] = binding
     by_keys: dict[str, Binding] = {}
     for binding in by_action.values():
-        prev = by_keys.get(binding.key)
-        if prev is None:
+        same_keys = by_keys.get(binding.key)
+        if same_keys is None:
             by_keys[binding.key] = binding
         else:
             by_keys[binding.key] = dataclasses.replace(
-                prev, description=f"{prev.description} / {binding.description}"
+                same_keys, description=f"{same_keys.description} / {binding.description}"
             )
     return list(by_keys.values())
 

@@ -16,8 +16,7 @@ expanded event of 20,000 lines opens and scrolls as fast as a small one.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from rich.style import Style
@@ -33,13 +32,9 @@ from textual.strip import Strip
 from textual.widgets import ContentSwitcher, Footer, Static
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, Row, StateRow
+from zoomtui.timefmt import date_clock_ms_zone, duration_words, lag_cell, utc_clock_ms
 from zoomtui.tui.theme import rich_style_for
-from zoomtui.tui.widgets.event_log import (
-    LATE_AFTER,
-    event_style,
-    format_duration,
-    format_lag,
-)
+from zoomtui.tui.widgets.event_log import LATE_AFTER, Columns, event_style
 from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rawjson import event_text, pretty_json
@@ -65,17 +60,6 @@ JSON_STYLES = {
     "literal": "$text-secondary",
     "fold": "italic $text-warning",
 }
-
-
-def full_clock(epoch: float) -> str:
-    """Local date and time with milliseconds, and the zone's name."""
-    d = dt.datetime.fromtimestamp(epoch).astimezone()
-    return f"{d:%Y-%m-%d %H:%M:%S}.{d.microsecond // 1000:03d} {d:%Z}"
-
-
-def utc_clock(epoch: float) -> str:
-    d = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    return f"{d:%H:%M:%S}.{d.microsecond // 1000:03d} UTC"
 
 
 class JsonPrinter:
@@ -115,54 +99,65 @@ class JsonPrinter:
         if indent >= MAX_DEPTH and isinstance(value, (dict, list)) and value:
             self.too_deep += 1  # folded: the printer calls itself once per level
             put("{…}" if isinstance(value, dict) else "[…]", s["fold"])
-            return
-        if isinstance(value, dict):
-            if not value:
-                put("{}")
-                return
-            put("{")
-            for n, (key, item) in enumerate(value.items()):
-                if not self._newline(indent + 1):
-                    return
-                put(_json_string(str(key)), s["key"])
-                put(": ")
-                self._value(item, indent + 1)
-                if n < len(value) - 1:
-                    put(",")
-            if self._newline(indent):
-                put("}")
+        elif isinstance(value, dict):
+            self._dict(value, indent)
         elif isinstance(value, list):
-            if not value:
-                put("[]")
-                return
-            shown = value if self.expand or len(value) <= FOLD_AT else value[:FOLD_SHOW]
-            put("[")
-            for n, item in enumerate(shown):
-                if not self._newline(indent + 1):
-                    return
-                self._value(item, indent + 1)
-                if n < len(value) - 1:
-                    put(",")
-            if len(shown) < len(value):
-                self.folded += 1
-                if not self._newline(indent + 1):
-                    return
-                put(f"… {len(value) - len(shown):,} more items (e expands)", s["fold"])
-            if self._newline(indent):
-                put("]")
+            self._list(value, indent)
         elif isinstance(value, str):
-            if not self.expand and len(value) > LONG_STRING:
-                self.folded += 1
-                put(_json_string(value[:LONG_STRING]), s["string"])
-                put(f" … {len(value) - LONG_STRING:,} more characters (e expands)", s["fold"])
-            else:
-                put(_json_string(value), s["string"])
+            self._string(value)
         elif value is None or isinstance(value, bool):
             put(orjson.dumps(value).decode(), s["literal"])
         elif isinstance(value, (int, float)):
             put(orjson.dumps(value).decode(), s["number"])
         else:
             put(visible_text(repr(value)))
+
+    def _dict(self, value: dict, indent: int) -> None:
+        put, s = self._put, self.styles
+        if not value:
+            put("{}")
+            return
+        put("{")
+        for n, (key, item) in enumerate(value.items()):
+            if not self._newline(indent + 1):
+                return
+            put(_json_string(str(key)), s["key"])
+            put(": ")
+            self._value(item, indent + 1)
+            if n < len(value) - 1:
+                put(",")
+        if self._newline(indent):
+            put("}")
+
+    def _list(self, value: list, indent: int) -> None:
+        put, s = self._put, self.styles
+        if not value:
+            put("[]")
+            return
+        shown = value if self.expand or len(value) <= FOLD_AT else value[:FOLD_SHOW]
+        put("[")
+        for n, item in enumerate(shown):
+            if not self._newline(indent + 1):
+                return
+            self._value(item, indent + 1)
+            if n < len(value) - 1:
+                put(",")
+        if len(shown) < len(value):
+            self.folded += 1
+            if not self._newline(indent + 1):
+                return
+            put(f"… {len(value) - len(shown):,} more items (e expands)", s["fold"])
+        if self._newline(indent):
+            put("]")
+
+    def _string(self, value: str) -> None:
+        put, s = self._put, self.styles
+        if not self.expand and len(value) > LONG_STRING:
+            self.folded += 1
+            put(_json_string(value[:LONG_STRING]), s["string"])
+            put(f" … {len(value) - LONG_STRING:,} more characters (e expands)", s["fold"])
+        else:
+            put(_json_string(value), s["string"])
 
 
 class TextLines(ScrollView, can_focus=True):
@@ -238,7 +233,7 @@ def escaped_bytes(data: bytes) -> str:
 class InspectorScreen(ModalScreen[Row | None]):
     """One row in full. Dismisses with the row last shown (so the list can select it)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="inspector.close"),
         Binding("n,j", "step(1)", "Next", id="inspector.next"),
         Binding("p,k", "step(-1)", "Previous", id="inspector.previous"),
@@ -352,7 +347,7 @@ class InspectorScreen(ModalScreen[Row | None]):
             summary = _fields(
                 [
                     ("malformed", Text(visible_text(row.reason), style="bold")),
-                    ("received", Text(full_clock(row.received_at))),
+                    ("received", Text(date_clock_ms_zone(row.received_at))),
                     ("size", Text(f"{row.size:,} bytes")),
                 ]
             )
@@ -364,8 +359,14 @@ class InspectorScreen(ModalScreen[Row | None]):
         if isinstance(row, GapRow):
             summary = _fields(
                 [
-                    ("gap", Text(f"{full_clock(row.start)} – {full_clock(row.end)}", style="bold")),
-                    ("length", Text(format_duration(row.seconds))),
+                    (
+                        "gap",
+                        Text(
+                            f"{date_clock_ms_zone(row.start)} – {date_clock_ms_zone(row.end)}",
+                            style="bold",
+                        ),
+                    ),
+                    ("length", Text(duration_words(row.seconds))),
                     ("reason", Text(visible_text(row.reason or "not connected"))),
                 ]
             )
@@ -378,7 +379,7 @@ class InspectorScreen(ModalScreen[Row | None]):
             summary = _fields(
                 [
                     ("state", Text(row.state, style="bold")),
-                    ("at", Text(full_clock(row.at))),
+                    ("at", Text(date_clock_ms_zone(row.at))),
                     ("reason", Text(visible_text(row.reason))),
                 ]
             )
@@ -390,18 +391,20 @@ class InspectorScreen(ModalScreen[Row | None]):
         name_style = rich_style_for(event_style(ev.name), variables)
         fields: list[tuple[str, Text]] = [
             ("event", Text(visible_text(ev.name), style=name_style + Style(bold=True))),
-            ("received", Text(full_clock(ev.received_at))),
+            ("received", Text(date_clock_ms_zone(ev.received_at))),
         ]
         if ev.event_ts_ms is not None:
             stamp = ev.event_ts_ms / 1000
-            fields.append(("event time", Text(f"{full_clock(stamp)} · {utc_clock(stamp)}")))
+            fields.append(
+                ("event time", Text(f"{date_clock_ms_zone(stamp)} · {utc_clock_ms(stamp)}"))
+            )
             lag = ev.lag
             late = lag is not None and lag >= LATE_AFTER
             fields.append(
                 (
                     "lag",
                     Text(
-                        format_lag(lag) + (" late" if late else ""),
+                        lag_cell(lag, Columns.LAG) + (" late" if late else ""),
                         style=rich_style_for("$text-warning", variables) if late else "",
                     ),
                 )
@@ -505,12 +508,12 @@ class InspectorScreen(ModalScreen[Row | None]):
             what = "malformed frame"
         elif isinstance(row, GapRow):
             text = (
-                f"gap {full_clock(row.start)} – {full_clock(row.end)} "
-                f"({format_duration(row.seconds)}): {row.reason}"
+                f"gap {date_clock_ms_zone(row.start)} – {date_clock_ms_zone(row.end)} "
+                f"({duration_words(row.seconds)}): {row.reason}"
             )
             what = "gap"
         elif isinstance(row, StateRow):
-            text = f"{full_clock(row.at)} {row.state}: {row.reason}"
+            text = f"{date_clock_ms_zone(row.at)} {row.state}: {row.reason}"
             what = "state change"
         else:
             return

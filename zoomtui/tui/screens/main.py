@@ -97,7 +97,7 @@ class MainScreen(Screen[None]):
 
     @property
     def monitor(self) -> ZoomtuiApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types it App[Any]; always ours
 
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:

@@ -23,46 +23,12 @@ from textual.widgets import Sparkline, Static
 
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.redaction import mask_id
+from zoomtui.timefmt import age, date_clock, duration_hms, expiry, milliseconds
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.scrolling import show_text
 from zoomtui.zoom.updates import ConnectionState
 
 # -- formatting (pure, so tests can check it without an app) ----------------------------
-
-
-def format_duration(seconds: float) -> str:
-    """00:41:07 style, days when long (the time in the current state)."""
-    s = max(0, int(seconds))
-    days, s = divmod(s, 86400)
-    h, s = divmod(s, 3600)
-    m, s = divmod(s, 60)
-    text = f"{h:02d}:{m:02d}:{s:02d}"
-    return f"{days}d {text}" if days else text
-
-
-def format_age(seconds: float) -> str:
-    """A short age: 0.2s, 14s, 3m, 2h."""
-    s = max(0.0, seconds)
-    if s < 10:
-        return f"{s:.1f}s"
-    if s < 120:
-        return f"{int(s)}s"
-    if s < 7200:
-        return f"{int(s // 60)}m"
-    return f"{int(s // 3600)}h"
-
-
-def format_rtt(seconds: float) -> str:
-    ms = seconds * 1000
-    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
-
-
-def format_expiry(seconds: float) -> str:
-    if seconds <= 0:
-        return "expired"
-    if seconds < 120:
-        return f"{int(seconds)}s"
-    return f"{int(seconds // 60)}m"
 
 
 def state_line(status: LinkStatus, now: float) -> Content:
@@ -72,7 +38,7 @@ def state_line(status: LinkStatus, now: float) -> Content:
     if status.replay:
         # A replay must never pass for a live link: a badge, and the recorded moment
         # (`now` is the replay's clock) where a live panel has no time of day at all.
-        recorded = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+        recorded = date_clock(now)
         parts += [
             (" REPLAY ", "reverse $text-accent"),
             (f" {recorded} ", "bold"),
@@ -80,7 +46,7 @@ def state_line(status: LinkStatus, now: float) -> Content:
         ]
     parts.append((f"{STATE_GLYPHS.get(state, '●')} {state.value}", style))
     if status.since is not None:
-        parts.append((f" {format_duration(now - status.since)}", "$text-muted"))
+        parts.append((f" {duration_hms(now - status.since)}", "$text-muted"))
     if status.reason:
         parts += [(" · ", "$text-muted"), status.reason]
     if (
@@ -124,16 +90,14 @@ def metrics_line(status: LinkStatus, now: float) -> Content:
         item("token", "–")
     else:
         left = status.token_expires_at - now
-        item("token", format_expiry(left), "$text-warning" if left < 300 else "")
+        item("token", expiry(left), "$text-warning" if left < 300 else "")
     if status.heartbeat_rtt is None or status.heartbeat_at is None:
         item("hb", "–")
     else:
-        item(
-            "hb", f"{format_rtt(status.heartbeat_rtt)} {format_age(now - status.heartbeat_at)} ago"
-        )
+        item("hb", f"{milliseconds(status.heartbeat_rtt)} {age(now - status.heartbeat_at)} ago")
     item(
         "last event",
-        "–" if status.last_event_at is None else format_age(now - status.last_event_at),
+        "–" if status.last_event_at is None else age(now - status.last_event_at),
     )
     item("events", f"{status.events:,}")
     item("ev/s", f"{status.rate.rate(now):.1f}")

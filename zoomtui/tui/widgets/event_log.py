@@ -37,7 +37,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from zoomtui.monitor.eventlog import EventLog, Row
+from zoomtui.monitor.eventlog import EventLog, Row, RowFilter
 from zoomtui.tui.theme import rich_style_for
 from zoomtui.tui.widgets.event_rows import (
     HISTORY_STYLE,
@@ -51,9 +51,6 @@ from zoomtui.tui.widgets.event_rows import (
 # What a row shows is drawn in event_rows; these names are also read from here.
 from zoomtui.tui.widgets.event_rows import LATE_AFTER as LATE_AFTER
 from zoomtui.tui.widgets.event_rows import event_style as event_style
-from zoomtui.tui.widgets.event_rows import format_clock as format_clock
-from zoomtui.tui.widgets.event_rows import format_duration as format_duration
-from zoomtui.tui.widgets.event_rows import format_lag as format_lag
 from zoomtui.tui.widgets.event_rows import visible_text as visible_text
 from zoomtui.tui.widgets.scrolling import set_virtual_size
 from zoomtui.zoom.protocol import ZoomEvent
@@ -160,7 +157,7 @@ class EventLogView(ScrollView, can_focus=True):
         self,
         log: EventLog,
         *,
-        compile_filter: Callable[[str], object] | None = None,
+        compile_filter: Callable[[str], RowFilter] | None = None,
         name: str | None = None,
         id: str | None = None,  # noqa: A002 - Textual's parameter name
         classes: str | None = None,
@@ -303,7 +300,7 @@ class EventLogView(ScrollView, can_focus=True):
                 self.filter_error = str(exc) or "this filter cannot be understood"
                 return self.filter_error
         keep_seq = self._cursor_seq
-        self.event_log.set_filter(flt)  # type: ignore[arg-type]
+        self.event_log.set_filter(flt)
         self._seen_vdropped = self.event_log.visible_dropped
         self.applied_filter = text
         self.filter_error = None
@@ -526,7 +523,7 @@ class EventLogView(ScrollView, can_focus=True):
             self._last_follow_report = state
             self.post_message(self.FollowChanged(*state))
 
-    def _compiler(self) -> Callable[[str], object]:
+    def _compiler(self) -> Callable[[str], RowFilter]:
         if self._compile_filter is None:
             from zoomtui.monitor.filters import compile_filter
 

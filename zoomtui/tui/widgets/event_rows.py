@@ -8,7 +8,6 @@ per width; `row_segments` draws one row with the styles the list resolved for it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from rich.cells import cell_len, set_cell_size
@@ -18,6 +17,7 @@ from textual.strip import Strip
 
 from zoomtui.monitor.eventlog import GapRow, Row, StateRow
 from zoomtui.monitor.recording import HistoryMark
+from zoomtui.timefmt import clock_ms, duration_words, lag_cell
 from zoomtui.tui.theme import GAP_STYLE, MALFORMED_STYLE, family_style
 from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
@@ -43,44 +43,6 @@ def event_style(name: str) -> str:
     """The theme style for an event name: by family, arrivals/departures stand out."""
     _, _, action = name.partition(".")
     return _NAME_STYLES.get(action) or family_style(family_of(name))
-
-
-def format_clock(epoch: float) -> str:
-    """HH:MM:SS.mmm in local time."""
-    ms = int(epoch * 1000) % 1000
-    return f"{time.strftime('%H:%M:%S', time.localtime(epoch))}.{ms:03d}"
-
-
-def format_lag(lag: float | None) -> str:
-    """A short lag: 0.2s, 12s, 12m, 2h 0m, 3d 4h (negative when Zoom's clock is ahead)."""
-    if lag is None:
-        return ""
-    sign = "-" if lag < 0 else ""
-    a = abs(lag)
-    if a < 10:
-        return f"{sign}{a:.1f}s"
-    if a < 60:
-        return f"{sign}{a:.0f}s"
-    if a < 3600:
-        return f"{sign}{a // 60:.0f}m"
-    hours = int(a) // 3600
-    if hours < 24:
-        big, small = f"{hours}h", f"{int(a) % 3600 // 60}m"
-    else:
-        big, small = f"{hours // 24}d", f"{hours % 24}h"
-    # Both units where the column has room (an event two hours late is not "2h" from 2h 59m)
-    for text in (f"{sign}{big} {small}", f"{sign}{big}{small}"):
-        if len(text) <= Columns.LAG:
-            return text
-    return sign + big
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
-    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
 
 
 def _fit(text: str, width: int) -> str:
@@ -127,7 +89,7 @@ def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segmen
     base = s("base")
     # Each column carries its separating space: fewer segments per row is less
     # work in every later stage of Textual's line pipeline.
-    clock = Segment(_fit(format_clock(row.received_at), c.TIME) + " ", s("event-log--time"))
+    clock = Segment(_fit(clock_ms(row.received_at), c.TIME) + " ", s("event-log--time"))
     rest = max(0, c.width - c.TIME - 1)
     if type(row) is ZoomEvent:
         name = row.name
@@ -156,15 +118,15 @@ def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segmen
         if c.show_lag:
             lag = row.lag
             late = lag is not None and lag >= LATE_AFTER
-            lag_text = format_lag(lag).rjust(c.LAG)[-c.LAG :]
+            lag_text = lag_cell(lag, c.LAG).rjust(c.LAG)[-c.LAG :]
             if not c.meeting:
                 lag_text = " " * max(0, c.width - c.TIME - 1 - c.name - 1 - c.LAG) + lag_text
             segs.append(Segment(lag_text, s("event-log--late" if late else "event-log--dim")))
         return segs
     if isinstance(row, GapRow):
         text = (
-            f"⚠ gap {format_clock(row.start)[:8]}–{format_clock(row.end)[:8]} "
-            f"({format_duration(row.seconds)}): events in this window were not delivered"
+            f"⚠ gap {clock_ms(row.start)[:8]}–{clock_ms(row.end)[:8]} "
+            f"({duration_words(row.seconds)}): events in this window were not delivered"
         )
         if row.reason:
             text += f" · {visible_text(row.reason)}"

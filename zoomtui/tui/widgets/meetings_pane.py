@@ -29,6 +29,7 @@ from textual.widget import Widget
 
 from zoomtui.monitor.filters import quote_value
 from zoomtui.monitor.meetings import Meeting, MeetingTracker
+from zoomtui.timefmt import clock_hm, duration_compact
 from zoomtui.tui.widgets.line_list import (
     LineList,
     Pieces,
@@ -46,35 +47,6 @@ ENDED_SHOWN = 50
 
 
 # -- formatting ------------------------------------------------------------------------
-def local_clock(epoch_ms: int | None, fmt: str = "%H:%M") -> str:
-    """`epoch_ms` in local time as `fmt`; dashes in its shape when unknown or out of range."""
-    if epoch_ms is not None:
-        try:
-            return time.strftime(fmt, time.localtime(epoch_ms / 1000))
-        except (OverflowError, OSError, ValueError):
-            pass
-    return "--:--:--" if "%S" in fmt else "--:--"
-
-
-def clock_hm(epoch_ms: int | None) -> str:
-    """HH:MM in local time ('--:--' when unknown)."""
-    return local_clock(epoch_ms, "%H:%M")
-
-
-def span(seconds: float | None) -> str:
-    """A short duration: 12s, 41m, 1h05, 3d4h ('' when unknown)."""
-    if seconds is None:
-        return ""
-    s = int(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}"
-    return f"{s // 86400}d{s % 86400 // 3600}h"
-
-
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -296,13 +268,18 @@ class MeetingsPane(LineList):
             parts.append(("webinar", "accent" if live else "ended"))
         duration = m.duration_at(now)
         if live:
-            parts.append((span(duration) if duration is not None else "start time unknown", muted))
+            parts.append(
+                (
+                    duration_compact(duration) if duration is not None else "start time unknown",
+                    muted,
+                )
+            )
             if m.waiting:
                 parts.append((f"{m.waiting} waiting", "warn"))
         else:
             parts.append(("deleted" if m.deleted_only else f"ended {clock_hm(m.end_ms)}", muted))
             if duration is not None:
-                parts.append((f"ran {span(duration)}", muted))
+                parts.append((f"ran {duration_compact(duration)}", muted))
         if not m.start_seen:
             parts.append(("⚠ start not seen", "warn" if live else "ended"))
         if m.problems:

@@ -41,20 +41,18 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from zoomtui.monitor.meetings import FLAG_LABELS, Meeting, MeetingTracker, Presence
+from zoomtui.timefmt import clock_hm, clock_hms, duration_compact
 from zoomtui.tui.widgets.line_list import LineList, Pieces, fit, focus_now, right_aligned
 from zoomtui.tui.widgets.meetings_pane import (
     REFRESH_INTERVAL,
     TICK_INTERVAL,
-    clock_hm,
     filter_log,
     meeting_filter,
     meeting_title,
-    span,
 )
 from zoomtui.tui.widgets.people import (
     SECTION_TITLES,
     PersonRow,
-    clock_hms,
     matches,
     participant_filter,
     person_name,
@@ -144,7 +142,10 @@ class ParticipantList(LineList):
             right.append(("⚠ ", "warn"))
         if p.status is Presence.IN:
             right.append(
-                (f"{clock_hm(p.join_ms)} {span(p.time_in_meeting(self.panel.now())):>4}", "dim")
+                (
+                    f"{clock_hm(p.join_ms)} {duration_compact(p.time_in_meeting(self.panel.now())):>4}",
+                    "dim",
+                )
             )
         elif p.status is Presence.WAITING:
             right.append((visible_text(p.detail or "waiting"), "warn"))
@@ -450,11 +451,11 @@ class ParticipantPanel(Widget):
             else:
                 head.append("start unknown" if compact else "start time unknown")
             if duration is not None:
-                head.append(span(duration))
+                head.append(duration_compact(duration))
         else:
             head.append("deleted" if m.deleted and not m.ended else f"ended {clock_hm(m.end_ms)}")
             if duration is not None:
-                head.append(f"ran {span(duration)}")
+                head.append(f"ran {duration_compact(duration)}")
         return " · ".join(head)
 
     def on_resize(self) -> None:
@@ -477,7 +478,7 @@ class ParticipantPanel(Widget):
             wide = cell_len(name) + 3 + cell_len(email) <= (detail.content_region.width or 40)
             parts.append((" · " if wide else "\n") + email)
         # the full times here (to the second): the list only has room for HH:MM
-        stay = span(p.time_in_meeting(now))
+        stay = duration_compact(p.time_in_meeting(now))
         if p.status is Presence.IN:
             now_line = f"in since {clock_hms(p.join_ms)} ({stay})"
         elif p.status is Presence.WAITING:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from zoomtui.monitor.filters import quote_value
 from zoomtui.monitor.meetings import Meeting, Participant, Presence
-from zoomtui.tui.widgets.meetings_pane import local_clock, meeting_filter
+from zoomtui.tui.widgets.meetings_pane import meeting_filter
 from zoomtui.visible import visible_text
 
 SECTION_TITLES = {Presence.IN: "In the meeting", Presence.WAITING: "Waiting", Presence.LEFT: "Left"}
@@ -61,11 +61,6 @@ class PersonRow(NamedTuple):
         if self.status is Presence.IN:
             return self.stay + max(0.0, now - self.at)
         return self.stay
-
-
-def clock_hms(epoch_ms: int | None) -> str:
-    """HH:MM:SS in local time ('--:--:--' when unknown)."""
-    return local_clock(epoch_ms, "%H:%M:%S")
 
 
 def person_name(p: Participant | PersonRow) -> str:

@@ -49,5 +49,5 @@ def show_text(widget: Static, content: Content, size: object = None) -> None:
     if shown is not None and shown[0] == key:
         return
     layout = shown is None or size is None or shown[1] != size
-    widget._zoomtui_shown = (key, size)  # type: ignore[attr-defined]
+    widget._zoomtui_shown = (key, size)  # type: ignore[attr-defined]  # our mark on any Static
     widget.update(content, layout=layout)
