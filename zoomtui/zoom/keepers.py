@@ -104,7 +104,7 @@ class Heartbeats:
                     next_hb = min(next_hb, now)
                     log.debug(
                         "the monitor stalled for %s; the link gets a grace",
-                        fmt_seconds(now - wake_at),
+                        duration_short(now - wake_at),
                     )
                 if now >= next_hb:
                     self.sent.append(now)
