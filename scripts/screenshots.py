@@ -131,8 +131,14 @@ async def freeze(pilot: Pilot) -> None:
     if isinstance(app, ZoomtuiApp) and app.is_mounted and app.screen_stack[0].is_attached:
         app.panel.refresh_status()
     await pilot.pause()
-    app.clear_notifications()
-    await pilot.pause()
+    # A toast being mounted when the clear comes can outlive it (Textual's toast rack mounts
+    # and removes toasts later): clear until no toast is on the screen.
+    while True:
+        app.clear_notifications()
+        await pilot.pause()
+        if not app.screen.query("Toast"):
+            break
+        await pilot.pause(0.02)
 
 
 # -- scenes: (file name, app factory, what to do before the shot) ------------------------
