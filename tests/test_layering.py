@@ -24,6 +24,7 @@ CORE = [
     "zoomtui.monitor.lines",
     "zoomtui.monitor.export",
     "zoomtui.fakezoom",
+    "zoomtui.forward",
     "zoomtui.settings",
     "zoomtui.credentials",
     "zoomtui.credentials.token_cache",
