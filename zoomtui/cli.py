@@ -15,6 +15,7 @@ COMMANDS = {
     "run": "run",
     "demo": "demo",
     "tail": "tail",
+    "forward": "forward",
     "status": "status",
     "doctor": "doctor",
     "login": "login",

@@ -124,11 +124,18 @@ async def read_answer(response: httpx.Response) -> HandlerResponse:
 
 
 async def post_signed(
-    client: httpx.AsyncClient, url: str, body: bytes, secret: Secret | None, timeout: float
+    client: httpx.AsyncClient,
+    url: str,
+    body: bytes,
+    secret: Secret | None,
+    timeout: float,
+    now: float | None = None,
 ) -> tuple[SentRequest, HandlerResponse | None, str, float]:
-    """POST `body` to `url` as Zoom would, signed now.  Returns (the request, the answer
-    or None, why there is none, seconds taken).  Never raises but for cancellation."""
-    headers = webhook_headers(body, secret.reveal() if secret is not None else None)
+    """POST `body` to `url` as Zoom would, signed at `now` (epoch seconds; default: the
+    clock's now).  Returns (the request, the answer or None, why there is none, seconds
+    taken).  Never raises but for cancellation."""
+    stamp = int(time.time() if now is None else now)
+    headers = webhook_headers(body, secret.reveal() if secret is not None else None, stamp)
     request = SentRequest(
         url=url,
         headers=tuple(headers.items()),
@@ -160,10 +167,13 @@ class Forwarder:
         on_result: Callable[[Delivery], None] | None = None,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.options = options
         self.on_result = on_result
         self.clock = clock
+        #: what each request is signed with (`x-zm-request-timestamp`): now, at each attempt
+        self.wall_clock = wall_clock
         self._client = client
         self._own_client = client is None
         self._waiting: deque[_Job] = deque()
@@ -286,7 +296,7 @@ class Forwarder:
         body = event_body(job.event)
         assert self._client is not None  # started
         request, answer, error, latency = await post_signed(
-            self._client, job.url, body, options.secret, options.timeout
+            self._client, job.url, body, options.secret, options.timeout, self.wall_clock()
         )
         ok = answer is not None and 200 <= answer.status < 300
         return Delivery(
