@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 
 import orjson
 from click.testing import CliRunner, Result
 
 from tests.connhelpers import CALM_HB, meeting_event
 from tests.waits import awaited, until
-from tests.webhookkit import Handler
+from tests.webhookkit import Handler, down_url, zoom_signature
 from zoomtui.cli import main
 from zoomtui.commands.forward import run_forward
+from zoomtui.commands.resend import archived_events, run_resend
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.forward import ForwardOptions, Routes
 from zoomtui.monitor.archive import Archive, ArchiveReader, archive_path
@@ -146,3 +148,87 @@ def test_check_passes_a_right_handler_and_fails_a_wrong_token_and_a_late_answer(
 def test_check_needs_the_token() -> None:
     result = cli(["forward", "--check", "--to", "http://127.0.0.1:9/validate"])
     assert result.exit_code == 3 and "No webhook secret token" in result.stderr
+
+
+# -- resend ------------------------------------------------------------------------------------
+async def test_resend_delivers_what_the_archive_kept_signed_with_a_new_timestamp() -> None:
+    """Forwarded to a handler that was down, archived; resent later once it is up: the
+    same bytes, signed afresh (an hour later here, by the clock the resend is given)."""
+    archive = Archive(archive_path("default"), flush_interval=0.02)
+    async with Handler(SECRET) as handler, FakeZoom() as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        task = asyncio.create_task(
+            run_forward(
+                fake.settings(heartbeat_interval=CALM_HB),
+                options(down_url()),
+                out=out,
+                err=err,
+                as_json=True,
+                count=3,
+                handle_signals=False,
+                archive=archive,
+            )
+        )
+        await fake.wait_for_connection()
+        for i in range(3):
+            await fake.inject(meeting_event(i))
+        assert await awaited(task, "forward to stop after 3 failed deliveries") == 0
+        first = [orjson.loads(line) for line in out.getvalue().splitlines()]
+        sent = fake.connections[0].sent_events
+        reader = ArchiveReader(archive_path("default"))
+        later = time.time() + 3600
+        out2, err2 = io.BytesIO(), io.StringIO()
+        code = await run_resend(
+            archived_events(reader, time.time() - 600, None, None),
+            options(handler.url("/ok")),
+            out=out2,
+            err=err2,
+            wall_clock=lambda: later,
+        )
+        received = await handler.wait_for(3)
+    assert [o["outcome"] for o in first] == ["failed"] * 3
+    assert code == 0, err2.getvalue()
+    assert [r.body for r in received] != [] and sorted(r.body for r in received) == sorted(
+        c.encode() for c in sent
+    )
+    for r in received:
+        assert r.verified
+        assert r.timestamp == int(later)
+        assert r.timestamp >= max(o["timestamp"] for o in first) + 3599
+        sig = zoom_signature(SECRET, str(r.timestamp), r.body)
+        assert r.headers["x-zm-signature"] == sig
+    assert "resent 3 archived events: 3 delivered, 0 failed" in err2.getvalue()
+
+
+def test_resend_command_filters_the_archive_and_reports_failures() -> None:
+    archive = Archive(archive_path("default"), flush_interval=0.02)
+
+    async def fill() -> None:
+        from zoomtui.zoom.protocol import message_frame, parse_text_frame
+
+        for i in range(4):
+            event = parse_text_frame(message_frame(meeting_event(i)).encode(), time.time())
+            archive.add(event)
+        archive.add(
+            parse_text_frame(
+                message_frame({"event": "recording.completed", "event_ts": 1}).encode(),
+                time.time(),
+            )
+        )
+
+    asyncio.run(fill())
+    archive.close()
+    with Handler(SECRET) as handler:
+        ok = cli(
+            ["resend", "--since", "1h", "--filter", "type:recording.*", "--json"]
+            + ["--to", handler.url("/ok")],
+            env=ENV,
+        )
+        failing = cli(["resend", "--since", "1h", "--to", handler.url("/fail")], env=ENV)
+    assert ok.exit_code == 0, ok.output
+    (line,) = ok.stdout.splitlines()
+    assert orjson.loads(line)["event"] == "recording.completed"
+    assert failing.exit_code == 1
+    assert len(failing.stdout.splitlines()) == 5
+    assert "5 failed" in failing.stderr
+    assert all(r.verified for r in handler.received)

@@ -16,6 +16,7 @@ COMMANDS = {
     "demo": "demo",
     "tail": "tail",
     "forward": "forward",
+    "resend": "resend",
     "status": "status",
     "doctor": "doctor",
     "login": "login",
