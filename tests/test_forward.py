@@ -296,3 +296,23 @@ def test_plain_http_goes_only_to_loopback_unless_allowed() -> None:
         parse_route("meeting.*=http://127.example.com/zoom")
     assert parse_route("http://hooks.example.com/zoom", insecure=True).pattern == "*"
     assert parse_route("http://[::1]:8080/zoom").url == "http://[::1]:8080/zoom"
+
+
+async def test_a_handler_that_refused_a_connection_is_not_hammered() -> None:
+    """After a refused connection the next deliveries to that handler fail at once (one
+    real attempt per pause), each still reported and counted."""
+    deliveries = Deliveries()
+    frozen = 100.0  # the forwarder's clock stands still: the pause never ends here
+    fwd = Forwarder(options(down_url()), on_result=deliveries, clock=lambda: frozen)
+    async with fwd:
+        event = parse_text_frame(message_frame(meeting_event(1)).encode(), 1.0)
+        assert isinstance(event, ZoomEvent)
+        fwd.submit(event)
+        await deliveries.wait(1)
+        for _ in range(3):
+            fwd.submit(event)
+        await deliveries.wait(4)
+    first, *rest = deliveries.items
+    assert first.error.startswith("cannot connect (") and "not sent" not in first.error
+    assert all("not sent: the handler refused a connection 0.0 s ago" in d.error for d in rest)
+    assert fwd.failed == 4
