@@ -25,6 +25,7 @@ CORE = [
     "zoomtui.monitor.export",
     "zoomtui.fakezoom",
     "zoomtui.fakezoom.server",  # (the package itself loads its parts when asked)
+    "zoomtui.forward",
     "zoomtui.settings",
     "zoomtui.credentials",
     "zoomtui.credentials.token_cache",

@@ -15,6 +15,8 @@ COMMANDS = {
     "run": "run",
     "demo": "demo",
     "tail": "tail",
+    "forward": "forward",
+    "resend": "resend",
     "status": "status",
     "doctor": "doctor",
     "login": "login",

@@ -18,13 +18,15 @@ from typing import Any, NoReturn
 
 MASK = "***"
 
-_TOKEN_QUERY = re.compile(r"(?i)((?:access_token|token|client_secret)=)[^&\s\"'<>]+")
+_TOKEN_QUERY = re.compile(r"(?i)((?:access_token|token|client_secret|secret_token)=)[^&\s\"'<>]+")
 _AUTH_HEADER = re.compile(
     r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?\s*(?:basic|bearer)\s+)[A-Za-z0-9._~+/=-]+"
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _BASIC = re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/=]{8,}")
-_JSON_TOKEN = re.compile(r"(?i)([\"']access_token[\"']\s*:\s*[\"'])[^\"']+")
+_JSON_TOKEN = re.compile(
+    r"(?i)([\"'](?:access_token|secret_token|webhook_secret_token)[\"']\s*:\s*[\"'])[^\"']+"
+)
 
 _known_lock = threading.Lock()
 _known_secrets: set[str] = set()
@@ -245,6 +247,7 @@ _OWN_LOGGERS = (
     "zoomtui",
     "zoomtui.zoom.auth",
     "zoomtui.zoom.connection",
+    "zoomtui.forward",
 )
 _installed = False
 

@@ -1,7 +1,8 @@
 """`zoomtui login`: ask for the credentials, check them with Zoom, save them.
 
 The ids go to the profile in the config file, the client secret to the OS
-keyring.  Every value may come from an option or the environment instead of a
+keyring, and so does the webhook secret token `zoomtui forward` signs with (asked
+separately, optional).  Every value may come from an option or the environment instead of a
 prompt (for scripts); the secret only from the environment or a hidden prompt,
 never an option (shell history, `ps`).
 """
@@ -26,13 +27,16 @@ from zoomtui.credentials import (
     ENV_FOR,
     LABELS,
     KeyringStatus,
+    KeyringUnavailable,
     NoKeyringPolicy,
     SaveResult,
     keyring_status,
+    save_webhook_secret,
     verify_and_save,
 )
 from zoomtui.redaction import Secret, install_log_redaction, mask_id
 from zoomtui.settings import (
+    ENV_WEBHOOK_SECRET_TOKEN,
     GRANT_CLIENT,
     ZOOM_WS_URL,
     SettingsError,
@@ -221,9 +225,55 @@ def _ask_ids(
     return ids, ws
 
 
+def _ask_webhook_secret(asked: bool | None, env: dict[str, str]) -> Secret | None:
+    """The webhook secret token `zoomtui forward` signs with: from the environment, else a
+    separate hidden prompt that may be left empty.  Asked on a terminal unless
+    --no-webhook-secret; elsewhere (a script) only with --webhook-secret."""
+    var = ENV_WEBHOOK_SECRET_TOKEN
+    if asked is False:
+        return None
+    if env.get(var):
+        click.echo(f"Webhook secret token: from {var}")
+        return Secret(env[var])
+    if asked is None and not sys.stdin.isatty():
+        return None
+    value = click.prompt(
+        "Webhook secret token, for `zoomtui forward` (hidden; Enter to skip)",
+        default="",
+        show_default=False,
+        hide_input=True,
+    )
+    return Secret(value.strip()) if value.strip() else None
+
+
+def _keep_webhook_secret(name: str, token: Secret, result: SaveResult) -> None:
+    """Keep the token where the client secret went (only ever a keyring)."""
+    store = result.secret_store or ""
+    if store not in ("keyring", "insecure keyring"):
+        click.echo(
+            f"The webhook secret token was not stored (no keyring): set "
+            f"{ENV_WEBHOOK_SECRET_TOKEN} when you run `zoomtui forward`.",
+            err=True,
+        )
+        return
+    try:
+        save_webhook_secret(name, token, allow_insecure=store == "insecure keyring")
+    except KeyringUnavailable as exc:
+        click.echo(f"The webhook secret token was not stored: {exc.message}", err=True)
+        sys.exit(EXIT_CONFIG)
+    click.echo(f"Saved the webhook secret token of '{name}' in the {store}.")
+
+
 @click.command()
 @connection_options
 @click.option("--no-verify", is_flag=True, help="Save without asking Zoom for a token first.")
+@click.option(
+    "--webhook-secret/--no-webhook-secret",
+    "webhook_secret",
+    default=None,
+    help="Ask for the webhook secret token `zoomtui forward` signs with (default: asked on a "
+    "terminal, may be left empty; ZOOM_WEBHOOK_SECRET_TOKEN gives it without asking).",
+)
 @click.option(
     "--insecure-keyring",
     is_flag=True,
@@ -241,6 +291,7 @@ def command(
     cloud: str | None,
     insecure_transport: bool,
     no_verify: bool,
+    webhook_secret: bool | None,
     insecure_keyring: bool,
 ) -> None:
     """Save a profile: check the credentials with Zoom, keep the secret in the OS keyring.
@@ -278,6 +329,7 @@ def command(
         secret = Secret(env_secret)
     else:
         secret = Secret(click.prompt("Client secret (hidden)", hide_input=True))
+    webhook_token = _ask_webhook_secret(webhook_secret, env)
 
     if not no_verify:
         token_url = oauth or _cloud_token_url(cloud_used)
@@ -303,6 +355,8 @@ def command(
     _print_result(result)
     if not result.ok:
         sys.exit(_EXIT_FOR_PROBLEM.get(result.problem or "", EXIT_CONFIG))
+    if webhook_token is not None:
+        _keep_webhook_secret(name, webhook_token, result)
 
 
 def _cloud_token_url(cloud: str) -> str:

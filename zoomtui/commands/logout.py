@@ -1,5 +1,5 @@
-"""`zoomtui logout`: remove a profile's client secret from the keyring (and, with
---forget, the profile itself)."""
+"""`zoomtui logout`: remove a profile's client secret (and webhook secret token) from the
+keyring (and, with --forget, the profile itself)."""
 
 from __future__ import annotations
 
@@ -68,6 +68,8 @@ def command(profile: str | None, config_path: str | None, forget: bool) -> None:
             )
         elif name in known:
             click.echo(f"No client secret of '{name}' was stored in the keyring.")
+    if _forget_webhook_secret(name):
+        removed = True
     if name not in known and not removed:
         # A typo must not look like a successful logout.
         there = f" Profiles there: {', '.join(known)}." if known else " It holds no profiles."
@@ -90,3 +92,19 @@ def command(profile: str | None, config_path: str | None, forget: bool) -> None:
         )
     if failed:
         sys.exit(EXIT_CONFIG)
+
+
+def _forget_webhook_secret(name: str) -> bool:
+    """The webhook secret token (`zoomtui forward`) goes with the client secret."""
+    from zoomtui.credentials import delete_webhook_secret, webhook_username
+
+    try:
+        removed = delete_webhook_secret(name)
+    except KeyringUnavailable:
+        return False  # the client secret's removal already said what the keyring is
+    if removed:
+        click.echo(
+            f"Removed the webhook secret token of '{name}' from the keyring "
+            f"(zoomtui / {webhook_username(name)})."
+        )
+    return removed

@@ -48,6 +48,14 @@ from zoomtui.credentials.resolution import (
     resolve,
     resolve_settings,
 )
+from zoomtui.credentials.webhook import (
+    WebhookSecret,
+    delete_webhook_secret,
+    no_webhook_secret_help,
+    resolve_webhook_secret,
+    save_webhook_secret,
+    webhook_username,
+)
 
 __all__ = [
     "DEFAULTS",
@@ -62,16 +70,22 @@ __all__ = [
     "NoKeyringPolicy",
     "Resolution",
     "SaveResult",
+    "WebhookSecret",
     "delete_secret",
+    "delete_webhook_secret",
     "forget_session_secret",
     "get_secret",
     "keyring_status",
     "keyring_username",
+    "no_webhook_secret_help",
     "required",
     "resolve",
     "resolve_settings",
+    "resolve_webhook_secret",
     "save_session_secret",
+    "save_webhook_secret",
     "session_secret",
     "set_secret",
     "verify_and_save",
+    "webhook_username",
 ]

@@ -239,26 +239,37 @@ def _guarded(
 
 
 def get_secret(
-    profile: str, timeout: float = KEYRING_TIMEOUT, *, allow_insecure: bool = False
+    profile: str,
+    timeout: float = KEYRING_TIMEOUT,
+    *,
+    allow_insecure: bool = False,
+    user: str | None = None,
 ) -> Secret | None:
-    """The stored client secret of `profile`, or None when there is none."""
+    """The stored client secret of `profile` (or another secret of it: `user`, the
+    entry's name), or None when there is none."""
+    entry = user or keyring_username(profile)
 
     def read(ctx: dict[str, str]) -> Secret | None:
         backend, ctx["name"] = _usable_backend(allow_insecure, "read the secret")
-        value = backend.get_password(KEYRING_SERVICE, keyring_username(profile))
+        value = backend.get_password(KEYRING_SERVICE, entry)
         return Secret(value) if value else None
 
     return _guarded(read, timeout, "read")
 
 
 def set_secret(
-    profile: str, secret: Secret, timeout: float = KEYRING_TIMEOUT, *, allow_insecure: bool = False
+    profile: str,
+    secret: Secret,
+    timeout: float = KEYRING_TIMEOUT,
+    *,
+    allow_insecure: bool = False,
+    user: str | None = None,
 ) -> str:
-    """Store the secret; returns the backend's name.  Reads it back, because some backends
-    accept a write and keep nothing."""
+    """Store the secret (the client secret, or the entry `user`); returns the backend's
+    name.  Reads it back, because some backends accept a write and keep nothing."""
     cfg.check_profile_name(profile)
     value = secret.reveal()
-    user = keyring_username(profile)
+    user = user or keyring_username(profile)
 
     def write(ctx: dict[str, str]) -> str:
         backend, ctx["name"] = _usable_backend(allow_insecure, "store the secret")
@@ -275,10 +286,12 @@ def set_secret(
     return _guarded(write, timeout, "store", value)
 
 
-def delete_secret(profile: str, timeout: float = KEYRING_TIMEOUT) -> bool:
-    """Remove the stored secret; False when none was stored.  Removing is allowed from
-    any backend, insecure ones included."""
-    user = keyring_username(profile)
+def delete_secret(
+    profile: str, timeout: float = KEYRING_TIMEOUT, *, user: str | None = None
+) -> bool:
+    """Remove the stored secret (the client secret, or the entry `user`); False when none
+    was stored.  Removing is allowed from any backend, insecure ones included."""
+    user = user or keyring_username(profile)
 
     def delete(ctx: dict[str, str]) -> bool:
         backend, ctx["name"] = _usable_backend(True, "delete the secret")
