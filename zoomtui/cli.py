@@ -15,6 +15,7 @@ COMMANDS = {
     "run": "run",
     "demo": "demo",
     "tail": "tail",
+    "watch": "watch",
     "status": "status",
     "doctor": "doctor",
     "login": "login",
