@@ -87,7 +87,10 @@ def _bad(rule_lines: str) -> str:
 @pytest.mark.parametrize(
     ("lines", "says"),
     [
-        ('name = "late"\nlag_abve = 30', ["line 6", "'late'", "lag_abve", "did you mean lag_above"]),
+        (
+            'name = "late"\nlag_abve = 30',
+            ["line 6", "'late'", "lag_abve", "did you mean lag_above"],
+        ),
         ('name = "late"\nlag_above = "soon"', ["line 6", "'late'", "lag_above must be a duration"]),
         ('name = "late"\nlag_above = -1', ["'late'", "lag_above"]),
         ('name = "two"\nlag_above = 3\nsilent_for = 60', ["'two'", "exactly one condition"]),
@@ -96,8 +99,14 @@ def _bad(rule_lines: str) -> str:
         ('name = "all"\nevent = "   "', ["'all'", "event must be a filter"]),
         ('name = "s"\nreconnects = 3', ["'s'", "reconnects needs within"]),
         ('name = "s"\nsilent_for = 60\nwithin = "1m"', ["'s'", "within goes with reconnects"]),
-        ('name = "c"\nsilent_for = 60\ncommand = "page me"', ["line 7", "'c'", "list of arguments"]),
-        ('name = "p"\nsilent_for = 60\npost = "http://hooks.example.com/x"', ["'p'", "non-loopback"]),
+        (
+            'name = "c"\nsilent_for = 60\ncommand = "page me"',
+            ["line 7", "'c'", "list of arguments"],
+        ),
+        (
+            'name = "p"\nsilent_for = 60\npost = "http://hooks.example.com/x"',
+            ["'p'", "non-loopback"],
+        ),
         ('name = "p"\nsilent_for = 60\nslack = true', ["'p'", "slack goes with post"]),
         ('name = "d"\ndisplaced = false', ["'d'", "displaced must be true"]),
         ("silent_for = 60", ["alert rule #1", "needs a name"]),

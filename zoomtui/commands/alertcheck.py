@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from zoomtui.commands.common import EXIT_CONFIG
 from zoomtui.settings import SettingsError
 
 if TYPE_CHECKING:
+    from zoomtui.alerts.rules import Rule
     from zoomtui.commands.doctor import Report
 
 
@@ -35,7 +37,7 @@ def check_alerts(
         test_alerts(report, rules)
 
 
-def test_alerts(report: Report, rules: list) -> None:
+def test_alerts(report: Report, rules: Sequence[Rule]) -> None:
     """A test alert through every action of every rule, now (blocking, each bounded)."""
     from zoomtui.alerts.actions import AlertDispatcher
     from zoomtui.alerts.engine import AlertEngine
