@@ -155,3 +155,17 @@ def test_durations_read_the_way_people_say_them() -> None:
     assert format_duration(7260) == "2 h 1 min"
     assert format_duration(0.4) == "0.4 s"
     assert format_duration(90061) == "1 d 1 h"
+
+
+def test_the_monitor_refuses_to_open_with_a_bad_rule(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from zoomtui.cli import main
+
+    path = tmp_path / "config.toml"
+    path.write_text('[profiles.default]\n\n[[profiles.default.alerts]]\nname = "vip"\nevnt = "x"\n')
+    result = CliRunner().invoke(main, ["run", "--config", str(path)])
+    assert result.exit_code == 3
+    assert "line 5: alert rule 'vip': 'evnt' is not a rule field (did you mean event?)" in (
+        result.output
+    )
