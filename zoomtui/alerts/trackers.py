@@ -17,7 +17,7 @@ engine passes `now` (its injectable clock) to `tick`, and updates carry their ti
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -214,21 +214,24 @@ class Duplicate(Tracker):
 
     def __init__(self, rule: Rule, emit: Emit, next_id: Callable[[], int], now: float) -> None:
         super().__init__(rule, emit, next_id, now)
-        self.seen: OrderedDict[int, float] = OrderedDict()
+        #: content -> when it was first received (within the window)
+        self.seen: dict[int, float] = {}
+        #: (when, content), oldest first: what leaves the window next
+        self.order: deque[tuple[float, int]] = deque()
 
     def on_event(self, event: ZoomEvent, now: float) -> None:
-        window = self.rule.condition.seconds
         at = event.received_at
-        seen = self.seen
-        while seen:  # forget what left the window (oldest first: received in order)
-            key, first = next(iter(seen.items()))
-            if at - first <= window and len(seen) < MAX_REMEMBERED:
-                break
-            del seen[key]
+        seen, order = self.seen, self.order
+        cutoff = at - self.rule.condition.seconds
+        while order and (order[0][0] < cutoff or len(order) >= MAX_REMEMBERED):
+            first, old = order.popleft()
+            if seen.get(old) == first:
+                del seen[old]
         key = hash(event.stored_raw)
         first_at = seen.get(key)
         if first_at is None:
             seen[key] = at
+            order.append((at, key))
             return
         text = f"{describe_event(event)} received again {format_duration(at - first_at)} after the first"
         self._occurred(now, text, event)
