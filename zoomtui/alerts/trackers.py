@@ -269,12 +269,13 @@ _DOWN = (
 
 
 class LinkDown(Tracker):
-    """Down from start until connected, and from any drop until connected again; a stop
-    asked for is not down.  Clears at the gap that follows the reconnect."""
+    """Down from the first attempt until connected, and from any drop until connected
+    again; a stop asked for is not down, nor a monitor that has not started connecting (a
+    first-run form).  Clears at the gap that follows the reconnect."""
 
     def __init__(self, rule: Rule, emit: Emit, next_id: Callable[[], int], now: float) -> None:
         super().__init__(rule, emit, next_id, now)
-        self.down_since: float | None = now
+        self.down_since: float | None = None
         self.reason = "not connected yet"
         self.back_at: float | None = None
 
@@ -391,18 +392,26 @@ class Displaced(Tracker):
 
 
 class Silence(Tracker):
+    """No events for a while, counted from the source's first state change (a monitor on
+    its first-run form is not silent, it has not started)."""
+
     def __init__(self, rule: Rule, emit: Emit, next_id: Callable[[], int], now: float) -> None:
         super().__init__(rule, emit, next_id, now)
-        self.last = now
+        self.last: float | None = None
+
+    def on_state(self, change: StateChanged, now: float) -> None:
+        if self.last is None:
+            self.last = now
 
     def on_event(self, event: ZoomEvent, now: float) -> None:
-        if self.open is not None:
+        if self.open is not None and self.last is not None:
             self._end(now, f"events again after {format_duration(now - self.last)}")
         self.last = now
 
     def tick(self, now: float) -> None:
-        if self.open is None and now - self.last > self.rule.condition.seconds:
-            self._start(now, f"no events for {format_duration(now - self.last)}")
+        last = self.last
+        if last is not None and self.open is None and now - last > self.rule.condition.seconds:
+            self._start(now, f"no events for {format_duration(now - last)}")
         super().tick(now)
 
 
