@@ -52,3 +52,12 @@ def test_doctor_refuses_a_bad_rule_naming_it() -> None:
     assert f"✗ alert rules: {path}, line 5: alert rule 'vip'" in result.output
     assert result.exit_code == 3
     assert "alert rules" in result.output.rstrip().splitlines()[-1]  # among the failed checks
+
+
+def test_test_alerts_say_when_the_desktop_has_no_notifications(monkeypatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    _config('[[profiles.default.alerts]]\nname = "down"\ndisplaced = true\ndesktop = true\n')
+    result = CliRunner().invoke(command, ["--no-connect", "--test-alerts"], env={})
+    assert "✓ test alert 'down': sent: desktop notification (this machine has no desktop" in (
+        result.output
+    )

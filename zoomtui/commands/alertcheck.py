@@ -39,7 +39,7 @@ def check_alerts(
 
 def test_alerts(report: Report, rules: Sequence[Rule]) -> None:
     """A test alert through every action of every rule, now (blocking, each bounded)."""
-    from zoomtui.alerts.actions import AlertDispatcher
+    from zoomtui.alerts.actions import AlertDispatcher, desktop_command
     from zoomtui.alerts.engine import AlertEngine
 
     engine = AlertEngine(rules)
@@ -54,4 +54,7 @@ def test_alerts(report: Report, rules: Sequence[Rule]) -> None:
             report.step("fail", f"test alert {rule.name!r}", failures, "Fix the action, then run "
                         "`zoomtui doctor --test-alerts` again.")  # fmt: skip
         else:
-            report.step("ok", f"test alert {rule.name!r}", f"sent: {', '.join(actions)}")
+            found = f"sent: {', '.join(actions)}"
+            if rule.desktop and desktop_command("zoomtui", "test") is None:
+                found += " (this machine has no desktop notifications: that one was skipped)"
+            report.step("ok", f"test alert {rule.name!r}", found)
