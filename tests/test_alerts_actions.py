@@ -95,7 +95,7 @@ def test_event_data_never_reaches_a_shell_and_secrets_stay_out_of_its_env(
     out = tmp_path / "env.json"
     code = f"import os, json; open({str(out)!r}, 'w').write(json.dumps(dict(os.environ)))"
     rule = _rule(f"silent_for = 9\ncommand = {json.dumps([sys.executable, '-c', code])}")
-    hostile = Alert(**{**_alert_fields(), "message": "$(touch /tmp/pwned); `id`"})
+    hostile = Alert(**{**_alert_fields(), "message": "$(touch pwned); `id`"})
     AlertDispatcher([rule], workers=0).run_actions(rule, hostile)
     env = json.loads(out.read_text())
     assert "ZOOM_CLIENT_SECRET" not in env and "s3cr3t-never-passed" not in out.read_text()
