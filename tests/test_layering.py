@@ -26,6 +26,10 @@ CORE = [
     "zoomtui.fakezoom",
     "zoomtui.fakezoom.server",  # (the package itself loads its parts when asked)
     "zoomtui.forward",
+    "zoomtui.alerts",
+    "zoomtui.alerts.engine",
+    "zoomtui.alerts.actions",
+    "zoomtui.alerts.metrics",
     "zoomtui.settings",
     "zoomtui.credentials",
     "zoomtui.credentials.token_cache",

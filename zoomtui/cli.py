@@ -17,6 +17,7 @@ COMMANDS = {
     "tail": "tail",
     "forward": "forward",
     "resend": "resend",
+    "watch": "watch",
     "status": "status",
     "doctor": "doctor",
     "login": "login",

@@ -108,6 +108,9 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "archive_max_size_mb": (0, 1 << 20, "a number of MB from 0 (no limit) to 1048576"),
     "history_minutes": (0, 525_600, "a number of minutes from 0 (none) to 525600 (a year)"),
 }
+#: tables inside a profile that zoomtui reads elsewhere and keeps when it rewrites the file:
+#: `[[profiles.NAME.alerts]]` (checked by `zoomtui.alerts.rules` when a front end starts)
+PROFILE_TABLES = ("alerts",)
 #: keys that take one of a few words.  A function: `CLOUDS` is read when a value is checked.
 CHOICES = {"grant": lambda: GRANTS, "cloud": lambda: tuple(CLOUDS)}
 #: text keys whose value must parse: key -> the parser (its ValueError says what is allowed)
@@ -305,6 +308,9 @@ def _profile_values(
                 continue
             values[key] = checked
             continue
+        if key in PROFILE_TABLES:
+            extra[key] = value  # kept as written; its reader checks it
+            continue
         line = _line_of(text, table, key) or _line_of(text, None, f"{table}.{key}")
         warnings.append(_unknown(path, line, key, list(PROFILE_KEYS)))
         if isinstance(value, str | int | float | bool):
@@ -410,6 +416,8 @@ def _toml_value(value: object) -> str:
         return repr(value)
     if isinstance(value, str):
         return _toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     raise ConfigError(f"A {type(value).__name__} value cannot be stored in the config file.")
 
 
@@ -418,10 +426,20 @@ def dump_config(profiles: Mapping[str, Mapping[str, object]]) -> str:
     parts = [_HEADER]
     for name in sorted(profiles):
         parts.append(f"\n[profiles.{_toml_key(name)}]\n")
+        tables: list[tuple[str, list]] = []
         for key, value in profiles[name].items():
             if value is None:
                 continue
+            if key in PROFILE_TABLES and isinstance(value, list):
+                tables.append((key, value))  # after the scalars: TOML wants them last
+                continue
             parts.append(f"{_toml_key(key)} = {_toml_value(value)}\n")
+        for key, items in tables:
+            for item in items:
+                if not isinstance(item, Mapping):
+                    continue
+                parts.append(f"\n[[profiles.{_toml_key(name)}.{key}]]\n")
+                parts.extend(f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in item.items())
     return "".join(parts)
 
 

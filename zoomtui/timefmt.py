@@ -17,6 +17,7 @@ Times of day (epoch seconds unless the parameter says milliseconds):
 Lengths of time (seconds):
 
     duration_words      45 s · 12 min 3 s · 1 h 5 min     (a gap's length)
+    duration_plain      0.4 s · 3 min 12 s · 5 min · 1 d 1 h (a rule's window, an alert's)
     duration_hms        00:41:07 · 1d 00:00:05            (time in the link's state)
     duration_compact    12s · 41m · 1h05 · 3d4h           (a meeting's or a stay's length)
     duration_short      0.3 s · 45 s · 2 min              (waits, timeouts, a token's life)
@@ -95,6 +96,24 @@ def duration_words(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60} min {s % 60} s"
     return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+def duration_plain(seconds: float) -> str:
+    """`192` -> "3 min 12 s", `300` -> "5 min" (zero parts left out: a rule's cooldown, an
+    alert's length), `7260` -> "2 h 1 min", `90000` -> "1 d 1 h", `0.4` -> "0.4 s"."""
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f} s"
+    total = int(round(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
 
 
 def duration_hms(seconds: float) -> str:

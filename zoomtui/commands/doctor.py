@@ -1,7 +1,8 @@
 """`zoomtui doctor`: the preflight. Each step says what it found and, when it fails, what to do.
 
-Steps: settings (and where each came from), transport, keyring, token request,
-clock skew, WebSocket handshake + build_connection, one heartbeat round trip.
+Steps: settings (and where each came from), transport, the alert rules (`--test-alerts`
+fires a test alert through each action), keyring, token request, clock skew, WebSocket
+handshake + build_connection, one heartbeat round trip.
 Plain text, no colours, no TTY needed; never prints the secret or a token.
 
 Exit codes: 0 all passed, 1 a check failed, 3 settings missing or invalid,
@@ -390,10 +391,14 @@ def doctor(
     out: IO[str],
     timeout: float = CONNECT_TIMEOUT,
     runner: Callable = asyncio.run,
+    test_alerts: bool = False,
 ) -> int:
+    from zoomtui.commands.alertcheck import check_alerts
+
     report = Report(out)
     report.line("zoomtui doctor")
     settings = check_settings(report, profile, config_path, overrides)
+    check_alerts(report, profile, config_path, test=test_alerts)
     check_keyring(report, settings)
     if settings is not None:
         try:
@@ -424,8 +429,19 @@ def doctor(
     show_default=True,
     help="Seconds to wait for the token request (at most 10), the WebSocket and the heartbeat.",
 )
+@click.option(
+    "--test-alerts",
+    is_flag=True,
+    default=False,
+    help="Fire a test alert through each action of each alert rule (desktop, command, POST).",
+)
 def command(
-    profile: str | None, config_path: str | None, no_connect: bool, timeout: float, **kwargs: object
+    profile: str | None,
+    config_path: str | None,
+    no_connect: bool,
+    timeout: float,
+    test_alerts: bool,
+    **kwargs: object,
 ) -> None:
     """Check a setup step by step: settings, keyring, token, clock, WebSocket, heartbeat.
 
@@ -439,5 +455,6 @@ def command(
         connect=not no_connect,
         out=sys.stdout,
         timeout=timeout,
+        test_alerts=test_alerts,
     )
     sys.exit(code)

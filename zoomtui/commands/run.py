@@ -70,6 +70,12 @@ def command(
     from zoomtui.tui.options import AppOptions, ConnectionOptions, FirstRunOptions
 
     name = profile or "default"
+    try:
+        from zoomtui.alerts.rules import load_rules
+
+        rules = load_rules(cfg.config_path(path), name).rules
+    except SettingsError as exc:  # a rule that cannot work is refused, never skipped
+        raise click.exceptions.Exit(_fail(str(exc))) from None
     plan = plan_for(
         profile_values(name, path), archive=archive, history=history, no_history=no_history
     )
@@ -85,6 +91,7 @@ def command(
             first_run=FirstRunOptions(reason=error or "", config_path=path, form=first_run),
             connection=ConnectionOptions(keywords=connection),
             archive=plan,
+            alerts=rules,
         )
     )
     app.run()

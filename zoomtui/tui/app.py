@@ -32,6 +32,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
+from zoomtui.alerts.alert import Alert
 from zoomtui.monitor.eventlog import EventLog
 from zoomtui.monitor.gcpolicy import FULL_INTERVAL, GcPolicy
 from zoomtui.monitor.linkstatus import LinkStatus
@@ -40,6 +41,7 @@ from zoomtui.monitor.session import MonitorSession
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.timefmt import minutes_or_hours
+from zoomtui.tui.alerting import TuiAlerts
 from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history
 from zoomtui.tui.messages import (
     HeartbeatAnswered,
@@ -94,6 +96,7 @@ class ZoomtuiApp(App[int]):
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("exclamation_mark", "alerts", "Alerts", id="app.alerts", show=False),
     ]
 
     def __init__(self, options: AppOptions | None = None) -> None:
@@ -118,6 +121,8 @@ class ZoomtuiApp(App[int]):
         #: the garbage collector tuned for a large, acyclic working set (see gcpolicy)
         self.gc_policy = GcPolicy()
         self.sources = Sources(self)
+        #: the profile's alert rules at work (a sink of the session), and their alerts
+        self.alerts = TuiAlerts(self, options.alerts)
         #: the one screen of the app's own (made when Textual asks for it, at start)
         self.main: MainScreen
         self._notices_seen: set[str] = set()
@@ -249,6 +254,7 @@ class ZoomtuiApp(App[int]):
                 self._first_run_done,
             )
         self.set_interval(PRUNE_INTERVAL, self._prune_meetings, name="meetings-prune")
+        self.alerts.start()
         # Once the first screen is up: what is alive then is the app itself, frozen.
         self.call_after_refresh(self._install_gc_policy)
 
@@ -275,6 +281,7 @@ class ZoomtuiApp(App[int]):
         # Say in the record that the monitor stopped (the cancelled worker cannot).
         self.session.record_stop("zoomtui quit")
         await self.sources.stop()
+        await asyncio.to_thread(self.alerts.close)
         if self.archive is not None:
             # The writer's last batch and its join: a few ms, off the event loop.
             await asyncio.to_thread(self.session.close_archive)
@@ -456,6 +463,16 @@ class ZoomtuiApp(App[int]):
         )
 
     # -- the global keys ---------------------------------------------------------------
+    def action_alerts(self) -> None:
+        """The alerts of this run; the one chosen opens its event or gap."""
+        from zoomtui.tui.screens.alerts import AlertsScreen
+
+        self.push_screen(AlertsScreen(self.alerts.alerts, self.alerts.rules), self._open_alert)
+
+    def _open_alert(self, alert: Alert | None) -> None:
+        if alert is not None:
+            self.alerts.open(alert)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
 

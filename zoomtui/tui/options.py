@@ -26,6 +26,7 @@ from zoomtui.monitor.recording import ArchivePlan
 from zoomtui.settings import ConnectionSettings
 
 if TYPE_CHECKING:
+    from zoomtui.alerts.rules import Rule
     from zoomtui.monitor.replay import ReplaySource
     from zoomtui.tui.screens.first_run import Saver
 
@@ -106,6 +107,8 @@ class AppOptions:
     archive: ArchivePlan | None = None
     #: rows the event list keeps in memory
     log_limit: int = DEFAULT_LOG_LIMIT
+    #: the profile's alert rules (a toast and the bell for each alert, and their actions)
+    alerts: tuple[Rule, ...] = ()
 
     @property
     def replay(self) -> ReplaySource | None:

@@ -43,6 +43,11 @@ class ZoomtuiCommands(Provider):
                 app.action_toggle_dark,
             ),
             ("Meetings", "Show or hide the meetings pane", main.action_meetings),
+            (
+                "Alerts",
+                "The alerts of this run; Enter opens an alert's event or gap",
+                app.action_alerts,
+            ),
             ("Help", "Every key, and the filter language", app.action_help),
         ]
 
