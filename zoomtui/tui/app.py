@@ -40,6 +40,7 @@ from zoomtui.monitor.session import MonitorSession
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history
+from zoomtui.tui.linkwords import DISPLACED_TITLE, displaced_toast
 from zoomtui.tui.messages import (
     HeartbeatAnswered,
     NoticeReceived,
@@ -426,7 +427,15 @@ class ZoomtuiApp(App[int]):
         elif change.state is ConnectionState.FAILED:
             text = reason + (f"\n{self.status.hint}" if self.status.hint else "")
             self.notify(text, title="Connection failed", severity="error", timeout=12, markup=False)
-        elif "displaced" in reason.lower():
+        elif change.state is ConnectionState.DISPLACED:
+            self.notify(
+                displaced_toast(self.status, self.clock()),
+                title=DISPLACED_TITLE,
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+        elif "displaced" in reason.lower():  # `retake`: it reconnects, and says why
             self.notify(reason, title="Displaced?", severity="warning", timeout=8, markup=False)
 
     @on(HeartbeatAnswered)

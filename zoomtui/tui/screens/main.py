@@ -23,6 +23,7 @@ The app feeds it what the session applied (`show_rows`, `refresh_panel_for`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -41,6 +42,8 @@ from zoomtui.monitor.export import (
     view_export_name,
 )
 from zoomtui.monitor.session import Applied
+from zoomtui.tui.linkwords import RETAKE
+from zoomtui.tui.screens.confirm import ConfirmScreen, Question
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel
 from zoomtui.tui.widgets.event_log import EventLogView
@@ -194,21 +197,38 @@ class MainScreen(Screen[None]):
         if action == "filter" and isinstance(self.focused, (Input, TextArea)):
             return False  # a `/` typed in a field (a uuid has them) is text
         if action in ("connect", "disconnect"):
+            # displaced: the link is down, and `c` offers to take the subscription back
             up = sources.alive() and self.monitor.status.state not in (
                 ConnectionState.STOPPED,
                 ConnectionState.FAILED,
+                ConnectionState.DISPLACED,
             )
             return up if action == "disconnect" else not up
         return True
 
     def action_connect(self) -> None:
-        self.monitor.sources.connect()
+        if self.monitor.status.displaced:  # that knocks the other consumer off: ask first
+            self.ask(RETAKE, self.monitor.sources.connect)
+        else:
+            self.monitor.sources.connect()
 
     def action_disconnect(self) -> None:
         self.monitor.sources.disconnect()
 
     def action_reconnect(self) -> None:
-        self.monitor.sources.reconnect()
+        if self.monitor.status.displaced:
+            self.ask(RETAKE, self.monitor.sources.reconnect)
+        else:
+            self.monitor.sources.reconnect()
+
+    def ask(self, question: Question, then: Callable[[], None]) -> None:
+        """Ask `question` in a modal; `then()` only when the person confirms."""
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                then()
+
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     def action_replay_pause(self) -> None:
         self.monitor.sources.toggle_pause()

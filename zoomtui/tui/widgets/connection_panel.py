@@ -23,6 +23,7 @@ from textual.widgets import Sparkline, Static
 
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.redaction import mask_id
+from zoomtui.tui.linkwords import displaced_plan
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.scrolling import show_text
 from zoomtui.zoom.updates import ConnectionState
@@ -81,6 +82,9 @@ def state_line(status: LinkStatus, now: float) -> Content:
     parts.append((f"{STATE_GLYPHS.get(state, '●')} {state.value}", style))
     if status.since is not None:
         parts.append((f" {format_duration(now - status.since)}", "$text-muted"))
+    plan = displaced_plan(status, now)
+    if plan:  # before the (long) reason, so a narrow panel still shows it
+        parts += [(" · ", "$text-muted"), (plan, "bold")]
     if status.reason:
         parts += [(" · ", "$text-muted"), status.reason]
     if (
@@ -242,6 +246,9 @@ class ConnectionPanel(Widget):
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
         if st.replay:
             self.border_subtitle = "replay ended" if "ended" in st.replay else "space pause/resume"
+            return
+        if st.displaced:
+            self.border_subtitle = "c take the subscription back (asks first)"
             return
         self.border_subtitle = (
             "c connect"
