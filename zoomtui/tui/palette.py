@@ -23,7 +23,8 @@ class ZoomtuiCommands(Provider):
             (
                 "Disconnect",
                 "Close the connection; events sent meanwhile are lost",
-                main.action_disconnect,
+                # chosen by name, not a stray key: no question (`c` asks)
+                app.sources.disconnect,
             ),
             (
                 "Reconnect now",

@@ -42,7 +42,7 @@ from zoomtui.monitor.export import (
     view_export_name,
 )
 from zoomtui.monitor.session import Applied
-from zoomtui.tui.linkwords import RETAKE
+from zoomtui.tui.linkwords import DISCONNECT, RETAKE
 from zoomtui.tui.screens.confirm import ConfirmScreen, Question
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel
@@ -213,7 +213,8 @@ class MainScreen(Screen[None]):
             self.monitor.sources.connect()
 
     def action_disconnect(self) -> None:
-        self.monitor.sources.disconnect()
+        # `c` is one key, typed by accident or pasted into the wrong pane: ask first
+        self.ask(DISCONNECT, self.monitor.sources.disconnect)
 
     def action_reconnect(self) -> None:
         if self.monitor.status.displaced:
