@@ -471,6 +471,8 @@ class ZoomtuiApp(App[int]):
             # a replay has no connection to drive, a live run nothing to pause
             if b.action == "replay_pause":
                 return replaying
+            if b.action == "pause_view":  # a replay's space pauses the replay
+                return not replaying
             return not (replaying and b.action in CONNECTION_ACTIONS)
 
         keys = [*MainScreen.BINDINGS, *self.BINDINGS]

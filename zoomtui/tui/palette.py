@@ -34,6 +34,11 @@ class ZoomtuiCommands(Provider):
             ("Clear filter", "Show every event again", main.action_clear_filter),
             ("Follow", "Stick to the newest event", main.action_follow),
             (
+                "Pause or follow the list",
+                "Hold the event list still; events still arrive (space)",
+                main.event_view.toggle_follow,
+            ),
+            (
                 "Export view",
                 "Write the events in the current view to a JSON Lines file",
                 main.action_export_view,

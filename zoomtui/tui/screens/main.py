@@ -2,7 +2,7 @@
 participants (right; `m` shows and hides them), footer.
 
 The screen owns the layout, the keys that act on it (filter, connect / disconnect /
-reconnect, meetings, export the view, pause a replay) and the wiring between its
+reconnect, meetings, export the view, pause the list or a replay) and the wiring between its
 widgets.  They never look each other up: each posts what it wants and the screen passes
 it on (messages up, method calls down):
 
@@ -82,6 +82,8 @@ class MainScreen(Screen[None]):
         # not in the footer (full already): in the help screen and the palette
         Binding("e", "export_view", "Export view", id="view.export", show=False),
         Binding("space", "replay_pause", "Pause/resume", id="replay.pause"),
+        # live: hold the list still while events keep arriving (the border says which)
+        Binding("space", "pause_view", "Pause / follow the list", id="view.pause", show=False),
     ]
 
     #: the event list has the focus when the screen first shows (not the filter input)
@@ -95,6 +97,8 @@ class MainScreen(Screen[None]):
         self.panel = ConnectionPanel(app.status, clock=app.clock)
         self.filter_bar = FilterBar(id="filter")
         self.event_view = EventLogView(app.event_log, id="events")
+        if app.replay is None:  # (a replay's space pauses the replay itself)
+            self.event_view.follow_keys = ("space", "space or f")
         self.meetings_pane = MeetingsPane(app.meetings, clock=app.clock, id="meetings")
         self.participants = ParticipantPanel(app.meetings, clock=app.clock, id="participants")
 
@@ -190,6 +194,8 @@ class MainScreen(Screen[None]):
         sources = self.monitor.sources
         if action == "replay_pause":
             return sources.can_pause()
+        if action == "pause_view":
+            return sources.replay is None
         if action in CONNECTION_ACTIONS and sources.replay is not None:
             return False  # a replay has no connection to drive
         if action in ("filter", "export_view") and self.app.screen is not self:
@@ -233,6 +239,11 @@ class MainScreen(Screen[None]):
 
     def action_replay_pause(self) -> None:
         self.monitor.sources.toggle_pause()
+
+    def action_pause_view(self) -> None:
+        """space, live: hold the list where it is (events still go into the log and are
+        counted as new), or jump back to the newest and follow."""
+        self.event_view.toggle_follow()
 
     def action_filter(self) -> None:
         # Focus now, not via Widget.focus() (which waits for the message queue): see BINDINGS.
