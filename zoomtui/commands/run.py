@@ -113,6 +113,7 @@ def _first_run_options(
     options: dict[str, Any] = {
         "reason": reason + (f" {res.keyring_problem}" if res.keyring_problem else ""),
         "keyring_problem": res.keyring_problem,
+        "keyring_state": res.keyring_state,
         "prefill": {
             k: str(values[k])
             for k in ("account_id", "client_id", "subscription_id")

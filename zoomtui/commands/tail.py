@@ -50,6 +50,7 @@ from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import install_log_redaction, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.visible import visible_lines, visible_text
+from zoomtui.words import counted
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, TokenInfo
 
@@ -80,6 +81,33 @@ def gap_text(g: Gap) -> str:
         f"gap {local_hms_ms(g.start)}–{local_hms_ms(g.end)} ({g.seconds:.1f} s): events in this "
         f"window were not received and Zoom does not replay them ({visible_text(g.reason)})"
     )
+
+
+def _settings(
+    profile: str | None, config_path: Path | None, overrides: dict[str, object]
+) -> ConnectionSettings:
+    """The connection settings.  A broken config file stops tail only when tail needs it:
+    with every setting in the environment and the options, it warns and goes on (a broken
+    file must not silence a pipe that never read it)."""
+    from zoomtui.config import ConfigError
+    from zoomtui.credentials import resolve_settings
+
+    try:
+        return resolve_settings(profile=profile, config_path=config_path, overrides=overrides)
+    except ConfigError as exc:
+        broken = exc
+    try:
+        settings = resolve_settings(
+            profile=profile, config_path=config_path, overrides=overrides, skip_config=True
+        )
+    except SettingsError:
+        raise broken from None
+    click.echo(
+        f"zoomtui tail: warning: {redact(broken)} Going on without it: the environment and the "
+        "options hold every setting needed.",
+        err=True,
+    )
+    return settings
 
 
 # -- one run --------------------------------------------------------------------------------
@@ -186,7 +214,7 @@ class TailOutput(SessionSink):
 
     def on_malformed(self, frame: MalformedFrame, live: bool) -> None:
         self.run.note(
-            f"malformed frame ({frame.size:,} bytes): "
+            f"malformed frame ({counted(frame.size, 'byte')}): "
             f"{visible_text(frame.reason)}: {visible_text(frame.preview)}"
         )
 
@@ -443,13 +471,7 @@ def command(
     if heartbeat is not None:
         overrides["heartbeat_interval"] = heartbeat
     try:
-        from zoomtui.credentials import resolve_settings
-
-        settings = resolve_settings(
-            profile=profile,
-            config_path=Path(config_path) if config_path else None,
-            overrides=overrides,
-        )
+        settings = _settings(profile, Path(config_path) if config_path else None, overrides)
         settings.check_transport()
     except SettingsError as exc:
         click.echo(f"zoomtui tail: {redact(exc)}", err=True)

@@ -60,6 +60,7 @@ from zoomtui.tui.widgets.filter_bar import FilterBar
 from zoomtui.tui.widgets.meetings_pane import MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantList
 from zoomtui.tui.worker import CRASH_HINT
+from zoomtui.words import counted
 from zoomtui.zoom.updates import ConnectionState, StateChanged, Update
 
 __all__ = ["AppOptions", "DemoOptions", "ZoomtuiApp"]
@@ -386,7 +387,7 @@ class ZoomtuiApp(App[int]):
             )
         elif seen.events:
             self.notify(
-                f"{seen.events:,} events from the last {window}, dimmed above the line.",
+                f"{counted(seen.events, 'event')} from the last {window}, dimmed above the line.",
                 title="History",
                 timeout=4,
                 markup=False,

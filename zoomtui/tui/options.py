@@ -63,7 +63,7 @@ class FirstRunOptions:
     #: how the form stores what it verified (None: the keyring and config file)
     saver: Saver | None = None
     #: further `FirstRunScreen` keywords: prefill, oauth_url, ws_url, insecure_transport,
-    #: keyring_problem, resolver
+    #: keyring_problem, keyring_state, resolver
     form: Mapping[str, Any] = field(default_factory=dict)
     #: what `d` on the form starts
     demo: DemoOptions = DemoOptions()

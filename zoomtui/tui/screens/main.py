@@ -51,6 +51,7 @@ from zoomtui.tui.widgets.filter_bar import FilterBar
 from zoomtui.tui.widgets.line_list import focus_now
 from zoomtui.tui.widgets.meetings_pane import LogFilterRequested, MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantPanel
+from zoomtui.words import counted
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState
 
@@ -308,5 +309,8 @@ class MainScreen(Screen[None]):
             )
             return
         app.call_from_thread(
-            app.notify, f"{count:,} events written to {path}", title="Exported", markup=False
+            app.notify,
+            f"{counted(count, 'event')} written to {path}",
+            title="Exported",
+            markup=False,
         )
