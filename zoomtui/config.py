@@ -9,6 +9,9 @@ The file lives at `platformdirs.user_config_dir("zoomtui")/config.toml` unless
     subscription_id = "..."
     heartbeat_interval = 30.0
 
+    [ui]
+    theme = "nord"        # the monitor's theme, as last chosen in it (ctrl+p, "theme")
+
 It is read with `tomllib` and written by the small writer below (the values are
 flat strings, numbers and booleans, so a dependency would buy nothing).  Writes
 are atomic (temp file in the same directory, then `os.replace`) with mode 0600,
@@ -108,6 +111,12 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "archive_max_size_mb": (0, 1 << 20, "a number of MB from 0 (no limit) to 1048576"),
     "history_minutes": (0, 525_600, "a number of minutes from 0 (none) to 525600 (a year)"),
 }
+#: the `[ui]` table: the monitor's own preferences, for every profile.  A theme is a name
+#: (which names exist is Textual's business: the monitor falls back to its default).
+UI_KEYS: dict[str, type] = {"theme": str}
+_THEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+THEME_ALLOWED = "a theme name: lower-case letters, digits, '-' or '_' (at most 64)"
+
 #: keys that take one of a few words.  A function: `CLOUDS` is read when a value is checked.
 CHOICES = {"grant": lambda: GRANTS, "cloud": lambda: tuple(CLOUDS)}
 #: text keys whose value must parse: key -> the parser (its ValueError says what is allowed)
@@ -152,6 +161,8 @@ class Config:
     extra: dict[str, dict[str, object]] = field(default_factory=dict)
     #: what was read but not used (unknown keys, ignored values), each naming file and line
     warnings: tuple[str, ...] = ()
+    #: the `[ui]` table, checked (UI_KEYS)
+    ui: dict[str, object] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return sorted(self.profiles)
@@ -323,8 +334,8 @@ def parse_config(text: str, path: Path) -> Config:
         # but a secret is not, wherever it is.
         if key != "profiles" and is_secret_key(key):
             raise _secret_in_file(path, _line_of(text, None, key), key)
-        if key != "profiles":
-            warnings.append(_unknown(path, _line_of(text, None, key), key, ["profiles"]))
+        if key not in ("profiles", "ui"):
+            warnings.append(_unknown(path, _line_of(text, None, key), key, ["profiles", "ui"]))
     raw_profiles = data.get("profiles", {})
     if not isinstance(raw_profiles, dict):
         raise ConfigError(
@@ -338,7 +349,42 @@ def parse_config(text: str, path: Path) -> Config:
         profiles[name], unknown = _profile_values(path, text, name, raw, warnings)
         if unknown:
             extra[name] = unknown
-    return Config(path=path, profiles=profiles, exists=True, extra=extra, warnings=tuple(warnings))
+    ui = _ui_values(path, text, data.get("ui", {}), warnings)
+    return Config(
+        path=path,
+        profiles=profiles,
+        exists=True,
+        extra=extra,
+        warnings=tuple(warnings),
+        ui=ui,
+    )
+
+
+def check_ui_value(key: str, value: object) -> object:
+    """A `[ui]` value as the file holds it; `ValueNotAllowed` says what is allowed."""
+    if not isinstance(value, str) or not _THEME_NAME.match(value):
+        shown = repr(value[:40]) if isinstance(value, str) else type(value).__name__
+        raise ValueNotAllowed(f"{THEME_ALLOWED}, not {shown}")
+    return value
+
+
+def _ui_values(path: Path, text: str, raw: object, warnings: list[str]) -> dict[str, object]:
+    if not isinstance(raw, dict):
+        where = _where(path, _line_of(text, None, "ui"))
+        raise ConfigError(f"{where}: 'ui' must be a [ui] table.")
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        line = _line_of(text, "ui", key)
+        if key not in UI_KEYS:
+            warnings.append(_unknown(path, line, key, list(UI_KEYS)))
+            continue
+        try:
+            values[key] = check_ui_value(key, value)
+        except ValueNotAllowed as exc:
+            raise ConfigError(
+                f"{_where(path, line)}: {key} must be {exc}. Fix or delete that line."
+            ) from None
+    return values
 
 
 def _secret_in_file(path: Path, line: int | None, key: str) -> ConfigError:
@@ -413,9 +459,14 @@ def _toml_value(value: object) -> str:
     raise ConfigError(f"A {type(value).__name__} value cannot be stored in the config file.")
 
 
-def dump_config(profiles: Mapping[str, Mapping[str, object]]) -> str:
-    """Render profiles as TOML (what `tomllib` reads back to the same values)."""
+def dump_config(
+    profiles: Mapping[str, Mapping[str, object]], ui: Mapping[str, object] | None = None
+) -> str:
+    """Render profiles (and the `[ui]` table) as TOML (`tomllib` reads back the same)."""
     parts = [_HEADER]
+    if ui:
+        parts.append("\n[ui]\n")
+        parts += [f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in ui.items()]
     for name in sorted(profiles):
         parts.append(f"\n[profiles.{_toml_key(name)}]\n")
         for key, value in profiles[name].items():
@@ -450,9 +501,13 @@ def _check_values(values: Mapping[str, object]) -> dict[str, object]:
     return clean
 
 
-def write_config(path: Path, profiles: Mapping[str, Mapping[str, object]]) -> None:
+def write_config(
+    path: Path,
+    profiles: Mapping[str, Mapping[str, object]],
+    ui: Mapping[str, object] | None = None,
+) -> None:
     """Write the whole file atomically, mode 0600, creating missing directories with 0700."""
-    text = dump_config(profiles)
+    text = dump_config(profiles, ui)
     parent = path.parent
     try:
         if not parent.exists():
@@ -499,7 +554,27 @@ def save_profile(
             current[key] = value
     profiles = {n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items()}
     profiles[name] = {**({} if replace else config.extra.get(name, {})), **_check_values(current)}
-    write_config(path, profiles)
+    write_config(path, profiles, config.ui)
+    return path
+
+
+def save_ui(values: Mapping[str, object | None], path: Path | None = None) -> Path:
+    """Set (None: remove) `[ui]` values, keeping the profiles as they are."""
+    path = path or config_path()
+    config = load_config(path)
+    ui = dict(config.ui)
+    for key, value in values.items():
+        if key not in UI_KEYS:
+            raise ConfigError(f"'{key}' is not a [ui] setting (known: {', '.join(UI_KEYS)}).")
+        if value is None:
+            ui.pop(key, None)
+        else:
+            try:
+                ui[key] = check_ui_value(key, value)
+            except ValueNotAllowed as exc:
+                raise ConfigError(f"{key} must be {exc}.") from None
+    profiles = {n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items()}
+    write_config(path, profiles, ui)
     return path
 
 
@@ -512,5 +587,5 @@ def delete_profile(name: str, path: Path | None = None) -> bool:
     profiles = {
         n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items() if n != name
     }
-    write_config(path, profiles)
+    write_config(path, profiles, config.ui)
     return True

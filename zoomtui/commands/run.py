@@ -24,6 +24,8 @@ from zoomtui.commands.common import (
     connection_options,
     on_displaced_option,
     overrides_from,
+    theme_keywords,
+    theme_option,
 )
 
 
@@ -31,12 +33,14 @@ from zoomtui.commands.common import (
 @connection_options
 @history_options
 @on_displaced_option
+@theme_option
 def command(
     profile: str | None,
     config_path: str | None,
     archive: bool | None,
     history: float | None,
     no_history: bool,
+    theme: str | None,
     **kwargs: Any,
 ) -> None:
     """Open the monitor (the default command). First run: a short form, or press d for the demo."""
@@ -85,6 +89,7 @@ def command(
             first_run=FirstRunOptions(reason=error or "", config_path=path, form=first_run),
             connection=ConnectionOptions(keywords=connection),
             archive=plan,
+            **theme_keywords(theme, path),
         )
     )
     app.run()

@@ -23,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from zoomtui.monitor.eventlog import EventLog
@@ -123,6 +124,10 @@ class ZoomtuiApp(App[int]):
         self._history_stop = threading.Event()
         self._history_window = 0.0
         self._gc_was_enabled = True
+        if options.theme in self.available_themes:  # (else Textual's default)
+            self.theme = options.theme
+        #: the theme as started or last kept: a change from it is the person's choice
+        self._theme_kept = self.theme
 
     def get_default_screen(self) -> MainScreen:
         self.main = MainScreen(self)
@@ -247,8 +252,34 @@ class ZoomtuiApp(App[int]):
                 self._first_run_done,
             )
         self.set_interval(PRUNE_INTERVAL, self._prune_meetings, name="meetings-prune")
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         # Once the first screen is up: what is alive then is the app itself, frozen.
         self.call_after_refresh(self._install_gc_policy)
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        """A theme picked in the monitor (ctrl+p, "theme") is kept for the next run."""
+        store = self.options.theme_store
+        if store is None or theme.name == self._theme_kept:
+            return
+        self._theme_kept = theme.name
+        self.run_worker(
+            partial(self._keep_theme, store, theme.name),
+            thread=True,
+            group="theme",
+            exit_on_error=False,
+        )
+
+    def _keep_theme(self, store: Callable[[str], None], name: str) -> None:
+        try:
+            store(name)
+        except Exception as exc:  # noqa: BLE001 - a preference not kept: said, never a crash
+            self.call_from_thread(
+                self.notify,
+                redact(str(exc)),
+                title="The theme is not kept for the next run",
+                severity="warning",
+                markup=False,
+            )
 
     def _install_gc_policy(self) -> None:
         if self.gc_policy.install():

@@ -106,6 +106,10 @@ class AppOptions:
     archive: ArchivePlan | None = None
     #: rows the event list keeps in memory
     log_limit: int = DEFAULT_LOG_LIMIT
+    #: the theme to start with (None, or a name Textual does not know: its default)
+    theme: str | None = None
+    #: keeps a theme the person chose in the monitor for later runs (None: not kept)
+    theme_store: Callable[[str], None] | None = None
 
     @property
     def replay(self) -> ReplaySource | None:
