@@ -149,6 +149,11 @@ class ConfigError(SettingsError):
     The message names the file (and line, when known) and what to do."""
 
 
+class ConfigUnreadable(ConfigError):
+    """The file cannot be read as a config file at all (not TOML, not UTF-8, unreadable):
+    nothing in it can be meant for a run whose settings all come from elsewhere."""
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """The parsed file: profile name -> its values (only known keys, typed)."""
@@ -287,12 +292,12 @@ def _read_toml(text: str, path: Path) -> dict[str, object]:
         m = _LINE_IN_ERROR.search(str(exc))
         reason = _LINE_IN_ERROR.sub("", str(exc)).strip()
         line = f", line {m.group(1)}, column {m.group(2)}" if m else ""
-        raise ConfigError(
+        raise ConfigUnreadable(
             f"The config file {path}{line} is not valid TOML ({reason}). "
             "Fix that line, or move the file away and run `zoomtui login` again."
         ) from None
     except RecursionError:  # arrays or tables nested thousands deep: no config is like that
-        raise ConfigError(
+        raise ConfigUnreadable(
             f"The config file {path} is nested too deeply to read (arrays or tables inside "
             "each other thousands of times). Move it away and run `zoomtui login` again."
         ) from None
@@ -403,11 +408,13 @@ def load_config(path: Path | None = None) -> Config:
     except FileNotFoundError:
         return Config(path=path)
     except UnicodeDecodeError:
-        raise ConfigError(
+        raise ConfigUnreadable(
             f"The config file {path} is not UTF-8 text. Move it away and run `zoomtui login` again."
         ) from None
     except OSError as exc:
-        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror or exc}.") from None
+        raise ConfigUnreadable(
+            f"Cannot read the config file {path}: {exc.strerror or exc}."
+        ) from None
     return parse_config(text, path)
 
 

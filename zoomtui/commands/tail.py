@@ -86,15 +86,16 @@ def gap_text(g: Gap) -> str:
 def _settings(
     profile: str | None, config_path: Path | None, overrides: dict[str, object]
 ) -> ConnectionSettings:
-    """The connection settings.  A broken config file stops tail only when tail needs it:
-    with every setting in the environment and the options, it warns and goes on (a broken
-    file must not silence a pipe that never read it)."""
-    from zoomtui.config import ConfigError
+    """The connection settings.  A config file that cannot be read at all (not TOML...)
+    stops tail only when tail needs it: with every setting in the environment and the
+    options, it warns and goes on (such a file must not silence a pipe that never read
+    it).  A wrong value in a readable file stops it, as it stops every command."""
+    from zoomtui.config import ConfigUnreadable
     from zoomtui.credentials import resolve_settings
 
     try:
         return resolve_settings(profile=profile, config_path=config_path, overrides=overrides)
-    except ConfigError as exc:
+    except ConfigUnreadable as exc:
         broken = exc
     try:
         settings = resolve_settings(
