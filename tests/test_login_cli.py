@@ -429,3 +429,47 @@ def test_login_says_when_it_saves_urls_from_the_shell(
     # given as options, the URLs are what the user typed: nothing to point out
     again = run(["login", "--profile", "work", *urls(fake)], input=PROMPTS)
     assert again.exit_code == 0 and "from ZOOMTUI_" not in again.output
+
+
+def test_a_wrong_secret_asks_again_for_what_zoom_rejected_only(
+    memory_keyring: MemoryKeyring, fake: FakeZoom
+) -> None:
+    typed = f"{C.account_id}\n{C.client_id}\n{C.subscription_id}\nwrong-secret-0042\n"
+    again = f"\n{C.client_secret}\n"  # enter keeps the client id shown; the secret again
+    result = run(["login", "--profile", "work", *urls(fake)], input=typed + again)
+    assert result.exit_code == 0, result.output
+    assert "Zoom rejected the credentials" in result.stderr
+    assert (
+        "Enter the client id and the client secret again (the account id and the "
+        "subscription are kept)" in result.stderr
+    )
+    # each of the kept values was asked once; the rejected ones twice
+    assert result.output.count("Account id:") == 1
+    assert result.output.count("Subscription id") == 1
+    assert result.output.count(f"Client id [{C.client_id}]:") == 1
+    assert result.output.count("Client secret (hidden):") == 2
+    assert memory_keyring.passwords == {("zoomtui", USER): C.client_secret}
+    assert [r.status for r in fake.token_requests] == [400, 200]
+    assert_no_secret_anywhere(result, "wrong-secret-0042")
+
+
+def test_a_wrong_account_id_asks_for_it_alone_and_keeps_the_secret(
+    memory_keyring: MemoryKeyring, fake: FakeZoom
+) -> None:
+    typed = f"wrong-account\n{C.client_id}\n{C.subscription_id}\n{C.client_secret}\n"
+    result = run(["login", "--profile", "work", *urls(fake)], input=typed + f"{C.account_id}\n")
+    assert result.exit_code == 0, result.output
+    assert "Enter the account id again" in result.stderr
+    assert result.output.count("Client secret (hidden):") == 1
+    assert cfg.get_profile("work")["account_id"] == C.account_id
+
+
+def test_a_rejected_value_from_the_environment_is_not_asked_for(
+    memory_keyring: MemoryKeyring, fake: FakeZoom
+) -> None:
+    typed = f"{C.account_id}\n{C.client_id}\n{C.subscription_id}\n"
+    env = {"ZOOM_CLIENT_SECRET": "wrong-secret-0042"}
+    result = run(["login", "--profile", "work", *urls(fake)], input=typed, env=env)
+    assert result.exit_code == 4
+    assert "again" not in result.stderr  # fix it where it came from
+    assert len(fake.token_requests) == 1

@@ -260,3 +260,19 @@ def test_broken_pipe_from_head_ends_quietly() -> None:
     assert len(head.stdout.splitlines()) == 3
     assert tail.returncode == 0
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+def test_a_broken_config_file_warns_and_tail_goes_on_from_the_environment(tmp_path) -> None:
+    broken = tmp_path / "config.toml"
+    broken.write_text("this is = = not toml [[[\n", encoding="utf-8")
+    runner = CliRunner()
+    with ThreadedFake(scenario="demo", rate=200, seed=5) as tf:
+        env = tf.env(ZOOMTUI_CONFIG=str(broken))
+        r = runner.invoke(command, ["--count", "2"], env=env)
+        assert r.exit_code == 0, r.output
+        assert "warning:" in r.stderr and str(broken) in r.stderr and "not valid TOML" in r.stderr
+        assert "Going on without it" in r.stderr
+        assert len(r.stdout.splitlines()) == 2
+        # what the environment lacks, the broken file cannot give: that stays an error
+        r = runner.invoke(command, ["--count", "2"], env={**env, "ZOOM_SUBSCRIPTION_ID": ""})
+        assert r.exit_code == 3 and "not valid TOML" in r.stderr and "Going on" not in r.stderr

@@ -9,6 +9,9 @@ The file lives at `platformdirs.user_config_dir("zoomtui")/config.toml` unless
     subscription_id = "..."
     heartbeat_interval = 30.0
 
+    [ui]
+    theme = "nord"        # the monitor's theme, as last chosen in it (ctrl+p, "theme")
+
 It is read with `tomllib` and written by the small writer below (the values are
 flat strings, numbers and booleans, so a dependency would buy nothing).  Writes
 are atomic (temp file in the same directory, then `os.replace`) with mode 0600,
@@ -52,6 +55,7 @@ from zoomtui.settings import (
     check_url,
     parse_on_displaced,
 )
+from zoomtui.tomltext import toml_string, toml_value
 
 APP_NAME = "zoomtui"
 CONFIG_FILENAME = "config.toml"
@@ -111,6 +115,12 @@ RANGES: dict[str, tuple[float, float, str]] = {
 #: tables inside a profile that zoomtui reads elsewhere and keeps when it rewrites the file:
 #: `[[profiles.NAME.alerts]]` (checked by `zoomtui.alerts.rules` when a front end starts)
 PROFILE_TABLES = ("alerts",)
+#: the `[ui]` table: the monitor's own preferences, for every profile.  A theme is a name
+#: (which names exist is Textual's business: the monitor falls back to its default).
+UI_KEYS: dict[str, type] = {"theme": str}
+_THEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+THEME_ALLOWED = "a theme name: lower-case letters, digits, '-' or '_' (at most 64)"
+
 #: keys that take one of a few words.  A function: `CLOUDS` is read when a value is checked.
 CHOICES = {"grant": lambda: GRANTS, "cloud": lambda: tuple(CLOUDS)}
 #: text keys whose value must parse: key -> the parser (its ValueError says what is allowed)
@@ -143,6 +153,11 @@ class ConfigError(SettingsError):
     The message names the file (and line, when known) and what to do."""
 
 
+class ConfigUnreadable(ConfigError):
+    """The file cannot be read as a config file at all (not TOML, not UTF-8, unreadable):
+    nothing in it can be meant for a run whose settings all come from elsewhere."""
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """The parsed file: profile name -> its values (only known keys, typed)."""
@@ -155,6 +170,8 @@ class Config:
     extra: dict[str, dict[str, object]] = field(default_factory=dict)
     #: what was read but not used (unknown keys, ignored values), each naming file and line
     warnings: tuple[str, ...] = ()
+    #: the `[ui]` table, checked (UI_KEYS)
+    ui: dict[str, object] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return sorted(self.profiles)
@@ -279,12 +296,12 @@ def _read_toml(text: str, path: Path) -> dict[str, object]:
         m = _LINE_IN_ERROR.search(str(exc))
         reason = _LINE_IN_ERROR.sub("", str(exc)).strip()
         line = f", line {m.group(1)}, column {m.group(2)}" if m else ""
-        raise ConfigError(
+        raise ConfigUnreadable(
             f"The config file {path}{line} is not valid TOML ({reason}). "
             "Fix that line, or move the file away and run `zoomtui login` again."
         ) from None
     except RecursionError:  # arrays or tables nested thousands deep: no config is like that
-        raise ConfigError(
+        raise ConfigUnreadable(
             f"The config file {path} is nested too deeply to read (arrays or tables inside "
             "each other thousands of times). Move it away and run `zoomtui login` again."
         ) from None
@@ -329,8 +346,8 @@ def parse_config(text: str, path: Path) -> Config:
         # but a secret is not, wherever it is.
         if key != "profiles" and is_secret_key(key):
             raise _secret_in_file(path, _line_of(text, None, key), key)
-        if key != "profiles":
-            warnings.append(_unknown(path, _line_of(text, None, key), key, ["profiles"]))
+        if key not in ("profiles", "ui"):
+            warnings.append(_unknown(path, _line_of(text, None, key), key, ["profiles", "ui"]))
     raw_profiles = data.get("profiles", {})
     if not isinstance(raw_profiles, dict):
         raise ConfigError(
@@ -344,7 +361,42 @@ def parse_config(text: str, path: Path) -> Config:
         profiles[name], unknown = _profile_values(path, text, name, raw, warnings)
         if unknown:
             extra[name] = unknown
-    return Config(path=path, profiles=profiles, exists=True, extra=extra, warnings=tuple(warnings))
+    ui = _ui_values(path, text, data.get("ui", {}), warnings)
+    return Config(
+        path=path,
+        profiles=profiles,
+        exists=True,
+        extra=extra,
+        warnings=tuple(warnings),
+        ui=ui,
+    )
+
+
+def check_ui_value(key: str, value: object) -> object:
+    """A `[ui]` value as the file holds it; `ValueNotAllowed` says what is allowed."""
+    if not isinstance(value, str) or not _THEME_NAME.match(value):
+        shown = repr(value[:40]) if isinstance(value, str) else type(value).__name__
+        raise ValueNotAllowed(f"{THEME_ALLOWED}, not {shown}")
+    return value
+
+
+def _ui_values(path: Path, text: str, raw: object, warnings: list[str]) -> dict[str, object]:
+    if not isinstance(raw, dict):
+        where = _where(path, _line_of(text, None, "ui"))
+        raise ConfigError(f"{where}: 'ui' must be a [ui] table.")
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        line = _line_of(text, "ui", key)
+        if key not in UI_KEYS:
+            warnings.append(_unknown(path, line, key, list(UI_KEYS)))
+            continue
+        try:
+            values[key] = check_ui_value(key, value)
+        except ValueNotAllowed as exc:
+            raise ConfigError(
+                f"{_where(path, line)}: {key} must be {exc}. Fix or delete that line."
+            ) from None
+    return values
 
 
 def _secret_in_file(path: Path, line: int | None, key: str) -> ConfigError:
@@ -363,11 +415,13 @@ def load_config(path: Path | None = None) -> Config:
     except FileNotFoundError:
         return Config(path=path)
     except UnicodeDecodeError:
-        raise ConfigError(
+        raise ConfigUnreadable(
             f"The config file {path} is not UTF-8 text. Move it away and run `zoomtui login` again."
         ) from None
     except OSError as exc:
-        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror or exc}.") from None
+        raise ConfigUnreadable(
+            f"Cannot read the config file {path}: {exc.strerror or exc}."
+        ) from None
     return parse_config(text, path)
 
 
@@ -378,52 +432,28 @@ def get_profile(name: str, path: Path | None = None) -> dict[str, object] | None
 # --- writing ----------------------------------------------------------------------
 
 
+_toml_string = toml_string  # (the fuzz tests read config through it)
+
+
 def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _toml_string(key)
-
-
-def _toml_string(value: str) -> str:
-    out = ['"']
-    for ch in value:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    return key if _BARE_KEY.match(key) else toml_string(key)
 
 
 def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ConfigError(
-                f"{value!r} cannot be stored in the config file; use a finite number."
-            )
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    raise ConfigError(f"A {type(value).__name__} value cannot be stored in the config file.")
+    try:
+        return toml_value(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
-def dump_config(profiles: Mapping[str, Mapping[str, object]]) -> str:
-    """Render profiles as TOML (what `tomllib` reads back to the same values)."""
+def dump_config(
+    profiles: Mapping[str, Mapping[str, object]], ui: Mapping[str, object] | None = None
+) -> str:
+    """Render profiles (and the `[ui]` table) as TOML (`tomllib` reads back the same)."""
     parts = [_HEADER]
+    if ui:
+        parts.append("\n[ui]\n")
+        parts += [f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in ui.items()]
     for name in sorted(profiles):
         parts.append(f"\n[profiles.{_toml_key(name)}]\n")
         tables: list[tuple[str, list]] = []
@@ -468,9 +498,13 @@ def _check_values(values: Mapping[str, object]) -> dict[str, object]:
     return clean
 
 
-def write_config(path: Path, profiles: Mapping[str, Mapping[str, object]]) -> None:
+def write_config(
+    path: Path,
+    profiles: Mapping[str, Mapping[str, object]],
+    ui: Mapping[str, object] | None = None,
+) -> None:
     """Write the whole file atomically, mode 0600, creating missing directories with 0700."""
-    text = dump_config(profiles)
+    text = dump_config(profiles, ui)
     parent = path.parent
     try:
         if not parent.exists():
@@ -517,7 +551,27 @@ def save_profile(
             current[key] = value
     profiles = {n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items()}
     profiles[name] = {**({} if replace else config.extra.get(name, {})), **_check_values(current)}
-    write_config(path, profiles)
+    write_config(path, profiles, config.ui)
+    return path
+
+
+def save_ui(values: Mapping[str, object | None], path: Path | None = None) -> Path:
+    """Set (None: remove) `[ui]` values, keeping the profiles as they are."""
+    path = path or config_path()
+    config = load_config(path)
+    ui = dict(config.ui)
+    for key, value in values.items():
+        if key not in UI_KEYS:
+            raise ConfigError(f"'{key}' is not a [ui] setting (known: {', '.join(UI_KEYS)}).")
+        if value is None:
+            ui.pop(key, None)
+        else:
+            try:
+                ui[key] = check_ui_value(key, value)
+            except ValueNotAllowed as exc:
+                raise ConfigError(f"{key} must be {exc}.") from None
+    profiles = {n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items()}
+    write_config(path, profiles, ui)
     return path
 
 
@@ -530,5 +584,5 @@ def delete_profile(name: str, path: Path | None = None) -> bool:
     profiles = {
         n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items() if n != name
     }
-    write_config(path, profiles)
+    write_config(path, profiles, config.ui)
     return True

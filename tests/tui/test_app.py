@@ -22,6 +22,7 @@ from zoomtui.monitor.eventlog import GapRow, StateRow
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.messages import RowsArrived, StateUpdated
 from zoomtui.tui.options import AppOptions, ConnectionOptions, DemoOptions, FirstRunOptions
+from zoomtui.tui.screens.confirm import ConfirmScreen
 from zoomtui.tui.screens.first_run import FirstRunScreen
 from zoomtui.tui.screens.help import HelpScreen
 from zoomtui.tui.sources import Sources
@@ -161,11 +162,33 @@ async def test_c_disconnects_and_connects_again(fake: FakeZoom, tui) -> None:
     app = app_for(fake, tui)
     async with app.run_test(size=(160, 40)) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
-        await pilot.press("c")
+        await pilot.press("c")  # asks first (test_c_asks_before_disconnecting)
+        await tui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="asked")
+        await pilot.press("tab", "enter")
         await tui.wait_until(pilot, lambda: app.status.state is S.STOPPED, what="stopped")
         assert "○ stopped" in tui.screen_text(app)
         await pilot.press("c")
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected again")
+
+
+async def test_c_asks_before_disconnecting_and_a_stray_key_keeps_the_link(
+    fake: FakeZoom, tui
+) -> None:
+    app = app_for(fake, tui)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        # text pasted into the wrong pane arrives as keys: `c`, then more letters, then enter
+        await pilot.press("c", *"yolo", "enter")
+        await tui.wait_until(pilot, lambda: app.screen is app.main, what="question answered")
+        await pilot.press("c")
+        await tui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="asked")
+        text = tui.screen_text(app)
+        assert "Disconnect from Zoom?" in text and "those events are lost" in text
+        await pilot.press("escape")
+        await tui.wait_until(pilot, lambda: app.screen is app.main, what="question answered")
+        await pilot.pause()
+        assert app.status.state is S.CONNECTED
+        assert len(fake.accepted_connections) == 1
 
 
 class BrokenNetwork(ZoomConnection):

@@ -142,5 +142,33 @@ async def test_paused_list_counts_new_events_and_f_follows_again(fake: FakeZoom,
         assert "+3 new" in str(view.border_subtitle)
         await pilot.press("f")
         await pilot.pause()
-        assert view.follow and view.border_subtitle is None
+        assert view.follow and "following · space pauses" in str(view.border_subtitle)
+        assert "new" not in str(view.border_subtitle)
         assert view.selected_row is app.event_log.visible(-1)
+
+
+async def test_space_pauses_the_live_list_nothing_is_lost_and_space_follows_again(
+    fake: FakeZoom, tui
+) -> None:
+    app = app_for(fake, tui)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await started(fake, tui, pilot, app, 5)
+        assert "following · space pauses" in str(view.border_subtitle)
+        newest = view.selected_row
+        top = view.scroll_offset.y
+        await pilot.press("space")
+        assert not view.follow
+        assert "paused · space or f follows" in str(view.border_subtitle)
+        for i in range(5, 40):  # more than a screenful arrives while paused
+            await fake.inject(joined(i))
+        await tui.wait_until(pilot, lambda: view.pending == 35, what="35 pending")
+        assert "paused · +35 new · space or f follows" in str(view.border_subtitle)
+        # the view held still; every event is in the log and the model
+        assert view.selected_row is newest and view.scroll_offset.y == top
+        assert app.status.events == 40
+        assert app.event_log.visible_count == app.event_log.total
+        await pilot.press("space")
+        await pilot.pause()
+        assert view.follow and view.pending == 0
+        assert view.selected_row is app.event_log.visible(-1)
+        assert view.scroll_offset.y == view.max_scroll_y > top

@@ -149,6 +149,14 @@ async def test_paced_replay_badge_recorded_time_pause_and_no_connection_keys(
         assert without_quit(visible_rows(app.event_log)) == recorded["rows"]
         assert tracker_summary(app.meetings) == recorded["tracker"]
         assert "ended" in app.status.replay
+        # three counts on screen, each saying what it counts
+        total = app.replay.total
+        assert app.status.replay.endswith(f"{total:,} of {total:,} records")
+        app.panel.refresh_status()
+        await pilot.pause()
+        text = screen_text(app)
+        assert f"events {app.status.events:,}" in text
+        assert f"{app.event_log.total:,} rows" in text
 
 
 async def test_a_window_replays_only_what_it_holds(recorded: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -126,3 +127,49 @@ def overrides_from(kwargs: dict) -> dict:
     if kwargs.pop("insecure_transport", False):
         out["insecure_transport"] = True
     return out
+
+
+def _theme(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from textual.theme import BUILTIN_THEMES
+
+    if value not in BUILTIN_THEMES:
+        names = ", ".join(sorted(BUILTIN_THEMES))
+        raise click.BadParameter(f"there is no theme {value!r}; the themes are: {names}")
+    return value
+
+
+def theme_option(func: Callable) -> Callable:
+    """--theme NAME: the monitor's theme for this run."""
+    return click.option(
+        "--theme",
+        "theme",
+        default=None,
+        metavar="NAME",
+        callback=_theme,
+        help="The monitor's theme for this run (nord, dracula, textual-light, ...). A theme "
+        "chosen in the monitor (ctrl+p, then 'theme') is kept in the config file for later runs.",
+    )(func)
+
+
+def theme_keywords(theme: str | None, config_path: str | Path | None = None) -> dict[str, Any]:
+    """`AppOptions` keywords: the theme (--theme, else the one kept in the config file's
+    [ui] table) and how the monitor keeps a theme chosen in it."""
+    from zoomtui import config as cfg
+
+    path = cfg.config_path(config_path)
+    if theme is None:
+        try:
+            kept = cfg.load_config(path).ui.get("theme")
+        except cfg.ConfigError:  # said by whoever reads the profiles; the theme is no reason
+            kept = None
+        theme = kept if isinstance(kept, str) else None
+    return {"theme": theme, "theme_store": functools.partial(keep_theme, path)}
+
+
+def keep_theme(path: Path, name: str) -> None:
+    """Write the chosen theme to the config file's [ui] table (a `ConfigError` says why not)."""
+    from zoomtui import config as cfg
+
+    cfg.save_ui({"theme": name}, path)

@@ -18,7 +18,7 @@ from typing import Literal
 import click
 
 from zoomtui.commands.archiving import history_options, plan_for
-from zoomtui.commands.common import on_displaced_option
+from zoomtui.commands.common import on_displaced_option, theme_keywords, theme_option
 
 
 def _rate(value: str) -> float | Literal["max"]:
@@ -58,6 +58,7 @@ def _rate(value: str) -> float | Literal["max"]:
 )
 @history_options(default="none: every demo plays the same meetings again")
 @on_displaced_option
+@theme_option
 def command(
     seed: int,
     rate: str,
@@ -66,6 +67,7 @@ def command(
     history: float | None,
     no_history: bool,
     on_displaced: str | None,
+    theme: str | None,
 ) -> None:
     """Try zoomtui against a built-in fake Zoom: made-up meetings, no account needed."""
     parsed = _rate(rate)
@@ -81,6 +83,13 @@ def command(
     )
     demo = DemoOptions(seed=seed, rate=parsed, heartbeat=heartbeat)
     policy = {} if on_displaced is None else {"on_displaced": parse_on_displaced(on_displaced)}
-    app = ZoomtuiApp(AppOptions(demo, archive=plan, connection=ConnectionOptions(keywords=policy)))
+    app = ZoomtuiApp(
+        AppOptions(
+            demo,
+            archive=plan,
+            connection=ConnectionOptions(keywords=policy),
+            **theme_keywords(theme),
+        )
+    )
     app.run()
     sys.exit(app.return_code or 0)

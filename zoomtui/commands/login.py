@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Any
 
 import click
 
@@ -53,6 +56,8 @@ _EXIT_FOR_PROBLEM = {
 }
 
 _URL_LABELS = {"oauth_url": "Token URL", "ws_url": "WebSocket URL"}
+#: tries of the credentials in one `login` (Zoom rejected them: ask again what it rejected)
+TRIES = 3
 
 _INTRO = (
     "Enter the credentials of your Zoom app (Zoom App Marketplace, Manage, your app, App\n"
@@ -330,33 +335,79 @@ def command(
     else:
         secret = Secret(click.prompt("Client secret (hidden)", hide_input=True))
     webhook_token = _ask_webhook_secret(webhook_secret, env)
+    # what a person typed here may be typed again; an option or a variable may not
+    typed = {n for n, v in given.items() if not v and not env.get(ENV_FOR[n])}
+    typed |= set() if env_secret else {"client_secret"}
 
     if not no_verify:
         token_url = oauth or _cloud_token_url(cloud_used)
         click.echo(f"Checking the credentials with {token_url} ({grant_used}) ...")
-    result = asyncio.run(
-        verify_and_save(
-            name,
-            ids["account_id"],
-            ids["client_id"],
-            secret,
-            ids["subscription_id"],
-            oauth,
-            ws,
-            verify=not no_verify,
-            config_path=path,
-            allow_insecure_keyring=allow_insecure,
-            no_keyring=no_keyring,
-            insecure_transport=insecure,
-            grant=grant_used,
-            cloud=cloud_used,
-        )
+    save = partial(
+        verify_and_save,
+        name,
+        oauth_url=oauth,
+        ws_url=ws,
+        verify=not no_verify,
+        config_path=path,
+        allow_insecure_keyring=allow_insecure,
+        no_keyring=no_keyring,
+        insecure_transport=insecure,
+        grant=grant_used,
+        cloud=cloud_used,
     )
-    _print_result(result)
+    result = _save_asking_again(save, ids, secret, typed)
     if not result.ok:
         sys.exit(_EXIT_FOR_PROBLEM.get(result.problem or "", EXIT_CONFIG))
     if webhook_token is not None:
         _keep_webhook_secret(name, webhook_token, result)
+
+
+def _save_asking_again(
+    save: Callable[..., Coroutine[Any, Any, SaveResult]],
+    ids: dict[str, str],
+    secret: Secret,
+    typed: set[str],
+) -> SaveResult:
+    """Check and save; when Zoom rejects what the person typed, ask again for just that
+    (up to `TRIES` times in all)."""
+    for _attempt in range(TRIES):
+        result = asyncio.run(
+            save(ids["account_id"], ids["client_id"], secret, ids["subscription_id"])
+        )
+        _print_result(result)
+        again = None if result.ok else _ask_rejected_again(result, ids, secret, typed)
+        if again is None:
+            break
+        secret = again
+    return result
+
+
+def _ask_rejected_again(
+    result: SaveResult, ids: dict[str, str], secret: Secret, typed: set[str]
+) -> Secret | None:
+    """Zoom rejected the credentials: ask again only for what its answer points at (the
+    ids in place in `ids`; the secret, new or kept, returned), typed ids as defaults.
+    None: not that problem, a value came from an option or the environment (fix it there),
+    or the person stopped (end of input)."""
+    names = result.rejected
+    if result.problem != "credentials" or not names or not set(names) <= typed:
+        return None
+    kept = [LABELS[n] for n in ("account_id", "client_id", "client_secret") if n not in names]
+    click.echo(
+        f"Enter the {' and the '.join(LABELS[n] for n in names)} again"
+        + (f" (the {' and the '.join(kept)} and the subscription are kept)" if kept else "")
+        + "; enter keeps an id as shown, Ctrl-D stops:",
+        err=True,
+    )
+    try:
+        for n in names:
+            if n == "client_secret":
+                secret = Secret(click.prompt("Client secret (hidden)", hide_input=True))
+            else:
+                ids[n] = str(click.prompt(LABELS[n].capitalize(), default=ids[n])).strip()
+        return secret
+    except click.Abort:
+        return None
 
 
 def _cloud_token_url(cloud: str) -> str:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from zoomtui.commands.common import theme_keywords, theme_option
 from zoomtui.monitor.archive import ArchiveError, ArchiveReader
 from zoomtui.monitor.when import HELP as WHEN_HELP
 
@@ -31,6 +32,7 @@ def replay_app(
     until: float | None = None,
     speed: float | None = 1.0,
     title: str = "",
+    theme: dict[str, Any] | None = None,
 ) -> ZoomtuiApp:
     """The app that plays `reader`'s [since, until) (what the command runs; tests drive it)."""
     from zoomtui.monitor.replay import ReplaySource
@@ -38,7 +40,7 @@ def replay_app(
     from zoomtui.tui.options import AppOptions, ReplayChoice
 
     source = ReplaySource(reader, since=since, until=until, speed=speed)
-    return ZoomtuiApp(AppOptions(ReplayChoice(source, title)))
+    return ZoomtuiApp(AppOptions(ReplayChoice(source, title), **(theme or {})))
 
 
 def describe(path: Path, *, demo: bool, profile: str, explicit: bool) -> str:
@@ -78,6 +80,7 @@ def describe(path: Path, *, demo: bool, profile: str, explicit: bool) -> str:
     help="Recorded seconds played per second (silences over a few seconds are cut short).",
 )
 @click.option("--instant", is_flag=True, help="Load the whole window at once, no pacing.")
+@theme_option
 def command(
     profile: str | None,
     demo: bool,
@@ -86,6 +89,7 @@ def command(
     until: str | None,
     speed: float,
     instant: bool,
+    theme: str | None,
 ) -> None:
     """Replay archived events in the monitor: what was received, when, and the gaps."""
     from zoomtui.commands.archiving import archive_to_read, time_bounds
@@ -125,6 +129,7 @@ def command(
         until=bounds["until"],
         speed=None if instant else speed,
         title=title,
+        theme=theme_keywords(theme),
     )
     app.run()
     sys.exit(app.return_code or 0)

@@ -24,6 +24,8 @@ from zoomtui.commands.common import (
     connection_options,
     on_displaced_option,
     overrides_from,
+    theme_keywords,
+    theme_option,
 )
 
 
@@ -31,12 +33,14 @@ from zoomtui.commands.common import (
 @connection_options
 @history_options
 @on_displaced_option
+@theme_option
 def command(
     profile: str | None,
     config_path: str | None,
     archive: bool | None,
     history: float | None,
     no_history: bool,
+    theme: str | None,
     **kwargs: Any,
 ) -> None:
     """Open the monitor (the default command). First run: a short form, or press d for the demo."""
@@ -92,6 +96,7 @@ def command(
             connection=ConnectionOptions(keywords=connection),
             archive=plan,
             alerts=rules,
+            **theme_keywords(theme, path),
         )
     )
     app.run()
@@ -120,6 +125,7 @@ def _first_run_options(
     options: dict[str, Any] = {
         "reason": reason + (f" {res.keyring_problem}" if res.keyring_problem else ""),
         "keyring_problem": res.keyring_problem,
+        "keyring_state": res.keyring_state,
         "prefill": {
             k: str(values[k])
             for k in ("account_id", "client_id", "subscription_id")

@@ -51,6 +51,7 @@ from zoomtui.redaction import install_log_redaction, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.timefmt import clock_ms, duration_short, duration_words
 from zoomtui.visible import visible_lines, visible_text
+from zoomtui.words import counted
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, TokenInfo
 
@@ -81,6 +82,34 @@ def gap_text(g: Gap) -> str:
         f"gap {clock_ms(g.start)}–{clock_ms(g.end)} ({duration_words(g.seconds)}): events in this "
         f"window were not received and Zoom does not replay them ({visible_text(g.reason)})"
     )
+
+
+def _settings(
+    profile: str | None, config_path: Path | None, overrides: dict[str, object]
+) -> ConnectionSettings:
+    """The connection settings.  A config file that cannot be read at all (not TOML...)
+    stops tail only when tail needs it: with every setting in the environment and the
+    options, it warns and goes on (such a file must not silence a pipe that never read
+    it).  A wrong value in a readable file stops it, as it stops every command."""
+    from zoomtui.config import ConfigUnreadable
+    from zoomtui.credentials import resolve_settings
+
+    try:
+        return resolve_settings(profile=profile, config_path=config_path, overrides=overrides)
+    except ConfigUnreadable as exc:
+        broken = exc
+    try:
+        settings = resolve_settings(
+            profile=profile, config_path=config_path, overrides=overrides, skip_config=True
+        )
+    except SettingsError:
+        raise broken from None
+    click.echo(
+        f"zoomtui tail: warning: {redact(broken)} Going on without it: the environment and the "
+        "options hold every setting needed.",
+        err=True,
+    )
+    return settings
 
 
 # -- one run --------------------------------------------------------------------------------
@@ -187,7 +216,7 @@ class TailOutput(SessionSink):
 
     def on_malformed(self, frame: MalformedFrame, live: bool) -> None:
         self.run.note(
-            f"malformed frame ({frame.size:,} bytes): "
+            f"malformed frame ({counted(frame.size, 'byte')}): "
             f"{visible_text(frame.reason)}: {visible_text(frame.preview)}"
         )
 
@@ -445,13 +474,7 @@ def command(
     if heartbeat is not None:
         overrides["heartbeat_interval"] = heartbeat
     try:
-        from zoomtui.credentials import resolve_settings
-
-        settings = resolve_settings(
-            profile=profile,
-            config_path=Path(config_path) if config_path else None,
-            overrides=overrides,
-        )
+        settings = _settings(profile, Path(config_path) if config_path else None, overrides)
         settings.check_transport()
     except SettingsError as exc:
         click.echo(f"zoomtui tail: {redact(exc)}", err=True)

@@ -218,7 +218,8 @@ def _usable_backend(allow_insecure: bool, for_what: str) -> tuple[Any, str]:
         raise KeyringUnavailable(state_message("none", name), "none")
     if state == "insecure" and not allow_insecure:
         raise KeyringUnavailable(
-            state_message("insecure", name) + f" Not used to {for_what} without that confirmation.",
+            state_message("insecure", name)
+            + f" Without that confirmation it is not used to {for_what}.",
             "insecure",
         )
     return backend, name

@@ -68,6 +68,9 @@ class SaveResult:
     token_expires_in: float | None = None
     scopes: tuple[str, ...] = ()
     retry_after: float | None = None
+    #: problem "credentials": the values Zoom's answer points at (the others were not
+    #: refused: a person need not type them again)
+    rejected: tuple[str, ...] = ()
 
 
 NoKeyringPolicy = Literal["session", "profile_only", "refuse"]
@@ -255,6 +258,7 @@ class _Login:
         keyring: KeyringStatus | None = None,
         verified: bool = False,
         retry_after: float | None = None,
+        rejected: tuple[str, ...] = (),
     ) -> _NothingSaved:
         """The stop of a failed step, for it to raise."""
         return _NothingSaved(
@@ -268,6 +272,7 @@ class _Login:
                 config_path=self.path,
                 keyring=keyring,
                 retry_after=retry_after,
+                rejected=rejected,
             )
         )
 
@@ -362,7 +367,23 @@ async def _verified(
         return await _verify(settings, timeout)
     except Exception as exc:
         problem, message, retry = _auth_failure(exc, settings, timeout)
-        raise login.failed(problem, message, keyring=status, retry_after=retry) from None
+        rejected = rejected_values(exc, settings.grant) if problem == "credentials" else ()
+        raise login.failed(
+            problem, message, keyring=status, retry_after=retry, rejected=rejected
+        ) from None
+
+
+def rejected_values(exc: BaseException, grant: str) -> tuple[str, ...]:
+    """The values a token endpoint's refusal points at: its words name the account id, or
+    the client id and secret (Zoom's usual "invalid_client"); naming neither, all of them.
+    The subscription id is never part of a token request, so never among them."""
+    said = f"{getattr(exc, 'error', '')} {getattr(exc, 'reason', '')}".lower()
+    with_account = grant != GRANT_CLIENT  # app-level tokens send no account id
+    if "account" in said and with_account:
+        return ("account_id",)
+    if "client" in said:
+        return ("client_id", "client_secret")
+    return (*(("account_id",) if with_account else ()), "client_id", "client_secret")
 
 
 async def _store_secret(

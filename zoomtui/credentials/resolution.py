@@ -118,13 +118,16 @@ def resolve(
     env: Mapping[str, str] | None = None,
     read_keyring: bool = True,
     keyring_timeout: float = KEYRING_TIMEOUT,
+    skip_config: bool = False,
 ) -> Resolution:
-    """Find every value without failing on missing ones (`resolve_settings` does that)."""
+    """Find every value without failing on missing ones (`resolve_settings` does that).
+    `skip_config`: as if the config file did not exist (it is broken, and what is needed
+    may come from the environment and the options alone)."""
     env = os.environ if env is None else env
     overrides = dict(overrides or {})
     profile = cfg.selected_profile(profile, env)
     path = cfg.config_path(config_path, env)
-    config = cfg.load_config(path)
+    config = cfg.Config(path=path) if skip_config else cfg.load_config(path)
     stored = config.profiles.get(profile)
     from_profile = dict(stored or {})
     result = Resolution(
@@ -276,6 +279,7 @@ def resolve_settings(
     config_path: Path | str | None = None,
     overrides: Mapping[str, object | None] | None = None,
     env: Mapping[str, str] | None = None,
+    skip_config: bool = False,
 ) -> ConnectionSettings:
     """Resolve every setting and remember where it came from.
 
@@ -285,7 +289,13 @@ def resolve_settings(
     (a `config.ConfigError` for a bad config file) naming what is missing
     and how to provide it.
     """
-    res = resolve(profile=profile, config_path=config_path, overrides=overrides, env=env)
+    res = resolve(
+        profile=profile,
+        config_path=config_path,
+        overrides=overrides,
+        env=env,
+        skip_config=skip_config,
+    )
     if res.missing:
         raise SettingsError(_missing_message(res), missing=res.missing)
     if res.problem:

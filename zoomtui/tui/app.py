@@ -23,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from zoomtui.alerts.alert import Alert
@@ -43,6 +44,7 @@ from zoomtui.settings import ConnectionSettings
 from zoomtui.timefmt import minutes_or_hours
 from zoomtui.tui.alerting import TuiAlerts
 from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history
+from zoomtui.tui.linkwords import DISPLACED_TITLE, displaced_toast
 from zoomtui.tui.messages import (
     HeartbeatAnswered,
     NoticeReceived,
@@ -62,6 +64,7 @@ from zoomtui.tui.widgets.filter_bar import FilterBar
 from zoomtui.tui.widgets.meetings_pane import MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantList
 from zoomtui.tui.worker import CRASH_HINT
+from zoomtui.words import counted
 from zoomtui.zoom.updates import ConnectionState, StateChanged, Update
 
 __all__ = ["AppOptions", "DemoOptions", "ZoomtuiApp"]
@@ -130,6 +133,10 @@ class ZoomtuiApp(App[int]):
         self._history_stop = threading.Event()
         self._history_window = 0.0
         self._gc_was_enabled = True
+        if options.theme in self.available_themes:  # (else Textual's default)
+            self.theme = options.theme
+        #: the theme as started or last kept: a change from it is the person's choice
+        self._theme_kept = self.theme
 
     def get_default_screen(self) -> MainScreen:
         self.main = MainScreen(self)
@@ -255,8 +262,34 @@ class ZoomtuiApp(App[int]):
             )
         self.set_interval(PRUNE_INTERVAL, self._prune_meetings, name="meetings-prune")
         self.alerts.start()
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         # Once the first screen is up: what is alive then is the app itself, frozen.
         self.call_after_refresh(self._install_gc_policy)
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        """A theme picked in the monitor (ctrl+p, "theme") is kept for the next run."""
+        store = self.options.theme_store
+        if store is None or theme.name == self._theme_kept:
+            return
+        self._theme_kept = theme.name
+        self.run_worker(
+            partial(self._keep_theme, store, theme.name),
+            thread=True,
+            group="theme",
+            exit_on_error=False,
+        )
+
+    def _keep_theme(self, store: Callable[[str], None], name: str) -> None:
+        try:
+            store(name)
+        except Exception as exc:  # noqa: BLE001 - a preference not kept: said, never a crash
+            self.call_from_thread(
+                self.notify,
+                redact(str(exc)),
+                title="The theme is not kept for the next run",
+                severity="warning",
+                markup=False,
+            )
 
     def _install_gc_policy(self) -> None:
         if self.gc_policy.install():
@@ -396,7 +429,7 @@ class ZoomtuiApp(App[int]):
             )
         elif seen.events:
             self.notify(
-                f"{seen.events:,} events from the last {window}, dimmed above the line.",
+                f"{counted(seen.events, 'event')} from the last {window}, dimmed above the line.",
                 title="History",
                 timeout=4,
                 markup=False,
@@ -437,7 +470,15 @@ class ZoomtuiApp(App[int]):
         elif change.state is ConnectionState.FAILED:
             text = reason + (f"\n{self.status.hint}" if self.status.hint else "")
             self.notify(text, title="Connection failed", severity="error", timeout=12, markup=False)
-        elif "displaced" in reason.lower():
+        elif change.state is ConnectionState.DISPLACED:
+            self.notify(
+                displaced_toast(self.status, self.clock()),
+                title=DISPLACED_TITLE,
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+        elif "displaced" in reason.lower():  # `retake`: it reconnects, and says why
             self.notify(reason, title="Displaced?", severity="warning", timeout=8, markup=False)
 
     @on(HeartbeatAnswered)
@@ -483,6 +524,8 @@ class ZoomtuiApp(App[int]):
             # a replay has no connection to drive, a live run nothing to pause
             if b.action == "replay_pause":
                 return replaying
+            if b.action == "pause_view":  # a replay's space pauses the replay
+                return not replaying
             return not (replaying and b.action in CONNECTION_ACTIONS)
 
         keys = [*MainScreen.BINDINGS, *self.BINDINGS]

@@ -64,7 +64,7 @@ class FirstRunOptions:
     #: how the form stores what it verified (None: the keyring and config file)
     saver: Saver | None = None
     #: further `FirstRunScreen` keywords: prefill, oauth_url, ws_url, insecure_transport,
-    #: keyring_problem, resolver
+    #: keyring_problem, keyring_state, resolver
     form: Mapping[str, Any] = field(default_factory=dict)
     #: what `d` on the form starts
     demo: DemoOptions = DemoOptions()
@@ -109,6 +109,10 @@ class AppOptions:
     log_limit: int = DEFAULT_LOG_LIMIT
     #: the profile's alert rules (a toast and the bell for each alert, and their actions)
     alerts: tuple[Rule, ...] = ()
+    #: the theme to start with (None, or a name Textual does not know: its default)
+    theme: str | None = None
+    #: keeps a theme the person chose in the monitor for later runs (None: not kept)
+    theme_store: Callable[[str], None] | None = None
 
     @property
     def replay(self) -> ReplaySource | None:

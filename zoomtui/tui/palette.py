@@ -23,7 +23,8 @@ class ZoomtuiCommands(Provider):
             (
                 "Disconnect",
                 "Close the connection; events sent meanwhile are lost",
-                main.action_disconnect,
+                # chosen by name, not a stray key: no question (`c` asks)
+                app.sources.disconnect,
             ),
             (
                 "Reconnect now",
@@ -32,6 +33,11 @@ class ZoomtuiCommands(Provider):
             ),
             ("Clear filter", "Show every event again", main.action_clear_filter),
             ("Follow", "Stick to the newest event", main.action_follow),
+            (
+                "Pause or follow the list",
+                "Hold the event list still; events still arrive (space)",
+                main.event_view.toggle_follow,
+            ),
             (
                 "Export view",
                 "Write the events in the current view to a JSON Lines file",

@@ -25,6 +25,7 @@ from zoomtui.settings import ConnectionSettings
 from zoomtui.tui.messages import StateUpdated
 from zoomtui.tui.options import DemoOptions, ReplayChoice
 from zoomtui.tui.worker import ConnectionBridge
+from zoomtui.words import counted
 from zoomtui.zoom.updates import ConnectionState, StateChanged
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ class Sources:
             )
         elif source.finished:
             app.notify(
-                f"{source.played:,} recorded updates played. The panes show the record "
+                f"{counted(source.played, 'recorded update')} played. The panes show the record "
                 "as it stood at its end.",
                 title="Replay finished",
                 timeout=6,
@@ -248,8 +249,11 @@ class Sources:
         if source is None:
             return ""
         speed = "instant" if source.speed is None else f"×{source.speed:g}"
-        total = f" of {source.total:,}" if source.total is not None else ""
-        where = f"{source.played:,}{total}"
+        # records: events, state changes, gaps... (the panel counts events, the list rows)
+        if source.total is None:
+            where = counted(source.played, "record")
+        else:
+            where = f"{source.played:,} of {counted(source.total, 'record')}"
         if source.finished or source.error:
             return f"{speed} · ended · {where}"
         return f"{speed} · {'paused · ' if source.paused else ''}{where}"

@@ -155,6 +155,12 @@ def failure_message(path: Path, exc: BaseException, retry: float) -> str:
     )
 
 
+def not_kept(lost: int) -> str:
+    """The end of a gap's reason: "1 update was not kept", "1744 updates were not kept"
+    (no thousands separator: the archive's words stay as they were recorded)."""
+    return f"{lost} update was not kept" if lost == 1 else f"{lost} updates were not kept"
+
+
 def tally(batch: list[Any]) -> tuple[int, list[Marker]]:
     """(updates in `batch`, its markers)."""
     units = 0
@@ -462,7 +468,7 @@ class WriterCore:
         """After a failure, say in the record itself which interval is missing."""
         if not self._dropped_in_gap or self._lost_since is None:
             return 0
-        reason = f"the archive could not be written: {self._dropped_in_gap} updates were not kept"
+        reason = f"the archive could not be written: {not_kept(self._dropped_in_gap)}"
         db.execute(INSERT_GAP, (ARCHIVE_CONNECTION_ID, self._clock(), self._lost_since, reason))
         return 1
 

@@ -54,6 +54,7 @@ from zoomtui.monitor.archive.core import (
     WriterSettings,
     failure_message,
     lower_thread_priority,
+    not_kept,
 )
 from zoomtui.monitor.archive.launch import WRITER_MODULE as WRITER_MODULE  # named here too
 from zoomtui.monitor.archive.launch import child_env as _child_env
@@ -289,7 +290,7 @@ class ProcessWriter:
         gap = Gap(
             start=self._lost_since,
             end=self._clock(),
-            reason=f"the archive writer {self._lost_why}: {self._lost} updates were not kept",
+            reason=f"the archive writer {self._lost_why}: {not_kept(self._lost)}",
         )
         try:
             self._spool.write(
@@ -475,7 +476,7 @@ class ProcessWriter:
             gap = Gap(
                 start=self._died_at,
                 end=self._clock(),
-                reason=f"the archive writer stopped ({why}): {lost} updates were not kept",
+                reason=f"the archive writer stopped ({why}): {not_kept(lost)}",
             )
             self._spool.close()
             self._spool, self._proc = spool, proc

@@ -154,6 +154,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
         cloud: str | None = None,
         insecure_transport: bool = False,
         keyring_problem: str | None = None,
+        keyring_state: str | None = None,
         saver: Saver | None = None,
         resolver: Callable[[str, Path | None], ConnectionSettings] | None = None,
     ) -> None:
@@ -170,6 +171,8 @@ class FirstRunScreen(Screen[FirstRunResult]):
         self.cloud = cloud if cloud in dict(CLOUD_CHOICES).values() else DEFAULT_CLOUD
         self.insecure_transport = insecure_transport
         self.keyring_problem = keyring_problem
+        #: "insecure": the only keyring is a plain file (used once the person confirms)
+        self.keyring_state = keyring_state
         self._saver = saver
         self._resolver = resolver or default_resolver
         # set when the only keyring is a plain file and the user confirms by saving again
@@ -179,7 +182,8 @@ class FirstRunScreen(Screen[FirstRunResult]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("Welcome to zoomtui", id="title")
-            why = f"No usable Zoom credentials for profile “{self.profile}”."
+            # (the profile is named once, quoted as the command line quotes it)
+            why = f"No usable Zoom credentials for profile '{self.profile}'."
             if self.reason:
                 why += " " + redact(self.reason)
             yield Static(why, id="why", markup=False)
@@ -218,20 +222,28 @@ class FirstRunScreen(Screen[FirstRunResult]):
                 yield Button("Verify and save", id="save", variant="primary")
                 yield Button("Try the demo", id="demo")
             yield Static("", id="status", markup=False)
-            where = (
-                "the secret is kept for this session only (no usable keyring here: next time, "
-                "enter it again or set ZOOM_CLIENT_SECRET)"
-                if self.keyring_problem
-                else "the secret in your OS keyring, never in a file"
-            )
             yield Static(
-                f"Saved as profile “{self.profile}”: ids in the config file, {where}. Environment "
-                "variables (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, ZOOM_SUBSCRIPTION_ID) "
-                "work too and win over a profile.",
+                f"Saved in that profile: the ids in the config file, {self._secret_goes()}. "
+                "Environment variables (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, "
+                "ZOOM_SUBSCRIPTION_ID) work too and win over a profile.",
                 id="note",
                 markup=False,
             )
         yield Footer()
+
+    def _secret_goes(self) -> str:
+        """Where saving puts the secret, as the keyring found at start allows."""
+        if self.keyring_state == "insecure":
+            return (
+                "the secret in the only keyring here, a plain file any program running as you "
+                "can read, and only once you confirm it (saving asks)"
+            )
+        if self.keyring_problem:
+            return (
+                "the secret kept for this session only (no usable keyring here: next time, "
+                "enter it again or set ZOOM_CLIENT_SECRET)"
+            )
+        return "the secret in your OS keyring, never in a file"
 
     # -- actions ---------------------------------------------------------------------
     def action_demo(self) -> None:
@@ -363,7 +375,10 @@ class FirstRunScreen(Screen[FirstRunResult]):
             message = redact(getattr(result, "message", "")) or "Saving failed."
             if getattr(result, "needs_confirmation", False):
                 self._confirming_insecure = True
-                message += " Press ctrl+s again to store the secret there anyway."
+                message += (
+                    " To store the secret in that file, press ctrl+s again; to keep it out of "
+                    "files, quit and set ZOOM_CLIENT_SECRET instead."
+                )
             self._failed(message)
             return
         self.query_one("#client_secret", Input).value = ""

@@ -16,6 +16,7 @@ expanded event of 20,000 lines opens and scrolls as fast as a small one.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 import orjson
@@ -36,6 +37,7 @@ from zoomtui.timefmt import date_clock_ms_zone, duration_words, lag_cell, utc_cl
 from zoomtui.tui.theme import rich_style_for
 from zoomtui.tui.widgets.event_log import LATE_AFTER, Columns, event_style
 from zoomtui.visible import visible_text
+from zoomtui.words import counted
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rawjson import event_text, pretty_json
 
@@ -60,6 +62,14 @@ JSON_STYLES = {
     "literal": "$text-secondary",
     "fold": "italic $text-warning",
 }
+
+
+def _local_and_utc(epoch: float) -> str:
+    """The local time, and the same in UTC unless local time is UTC (said once, then)."""
+    local = date_clock_ms_zone(epoch)
+    if dt.datetime.fromtimestamp(epoch).astimezone().utcoffset() != dt.timedelta(0):
+        return f"{local} · {utc_clock_ms(epoch)}"
+    return local if local.endswith(" UTC") else f"{local} (UTC)"
 
 
 class JsonPrinter:
@@ -146,7 +156,7 @@ class JsonPrinter:
             self.folded += 1
             if not self._newline(indent + 1):
                 return
-            put(f"… {len(value) - len(shown):,} more items (e expands)", s["fold"])
+            put(f"… {counted(len(value) - len(shown), 'more item')} (e expands)", s["fold"])
         if self._newline(indent):
             put("]")
 
@@ -155,7 +165,7 @@ class JsonPrinter:
         if not self.expand and len(value) > LONG_STRING:
             self.folded += 1
             put(_json_string(value[:LONG_STRING]), s["string"])
-            put(f" … {len(value) - LONG_STRING:,} more characters (e expands)", s["fold"])
+            put(f" … {counted(len(value) - LONG_STRING, 'more character')} (e expands)", s["fold"])
         else:
             put(_json_string(value), s["string"])
 
@@ -221,7 +231,7 @@ def hex_dump(data: bytes, limit: int = HEX_SHOW) -> str:
         ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         lines.append(f"{off:08x}  {hexes:<47}  {ascii_}")
     if len(data) > limit:
-        lines.append(f"… {len(data) - limit:,} more bytes (Y copies them all)")
+        lines.append(f"… {counted(len(data) - limit, 'more byte')} (Y copies them all)")
     return "\n".join(lines)
 
 
@@ -348,13 +358,14 @@ class InspectorScreen(ModalScreen[Row | None]):
                 [
                     ("malformed", Text(visible_text(row.reason), style="bold")),
                     ("received", Text(date_clock_ms_zone(row.received_at))),
-                    ("size", Text(f"{row.size:,} bytes")),
+                    ("size", Text(counted(row.size, "byte"))),
                 ]
             )
             text = escaped_bytes(row.raw[:RAW_SHOW])
             lines = [Text(line, end="") for line in text.split("␊")]  # newlines were made visible
             if len(row.raw) > RAW_SHOW:
-                lines.append(Text(f"… {len(row.raw) - RAW_SHOW:,} more bytes (Y copies them all)"))
+                more = counted(len(row.raw) - RAW_SHOW, "more byte")
+                lines.append(Text(f"… {more} (Y copies them all)"))
             return summary, lines, "the frame as text", "hex dump", Text(hex_dump(row.raw))
         if isinstance(row, GapRow):
             summary = _fields(
@@ -395,9 +406,7 @@ class InspectorScreen(ModalScreen[Row | None]):
         ]
         if ev.event_ts_ms is not None:
             stamp = ev.event_ts_ms / 1000
-            fields.append(
-                ("event time", Text(f"{date_clock_ms_zone(stamp)} · {utc_clock_ms(stamp)}"))
-            )
+            fields.append(("event time", Text(_local_and_utc(stamp))))
             lag = ev.lag
             late = lag is not None and lag >= LATE_AFTER
             fields.append(
@@ -459,7 +468,7 @@ class InspectorScreen(ModalScreen[Row | None]):
                 )
             ev.release()  # the log keeps events compact; the body was needed only to draw
         raw_text = ev.raw if len(ev.raw) <= RAW_SHOW else ev.raw[:RAW_SHOW] + "…"
-        raw_label = f"raw frame ({len(ev.raw.encode('utf-8', 'surrogatepass')):,} bytes)"
+        raw_label = f"raw frame ({counted(len(ev.raw.encode('utf-8', 'surrogatepass')), 'byte')})"
         return _fields(fields), body, "event JSON", raw_label, Text(visible_text(raw_text))
 
     # -- actions -----------------------------------------------------------------------
@@ -531,7 +540,7 @@ class InspectorScreen(ModalScreen[Row | None]):
     def _copy(self, text: str, what: str) -> None:
         self.app.copy_to_clipboard(text)
         self.notify(
-            f"{len(text):,} characters of {what} (if your terminal allows OSC 52).",
+            f"{counted(len(text), 'character')} of {what} (if your terminal allows OSC 52).",
             title="Copied to the clipboard",
         )
 

@@ -2,7 +2,7 @@
 participants (right; `m` shows and hides them), footer.
 
 The screen owns the layout, the keys that act on it (filter, connect / disconnect /
-reconnect, meetings, export the view, pause a replay) and the wiring between its
+reconnect, meetings, export the view, pause the list or a replay) and the wiring between its
 widgets.  They never look each other up: each posts what it wants and the screen passes
 it on (messages up, method calls down):
 
@@ -23,6 +23,7 @@ The app feeds it what the session applied (`show_rows`, `refresh_panel_for`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -41,6 +42,8 @@ from zoomtui.monitor.export import (
     view_export_name,
 )
 from zoomtui.monitor.session import Applied
+from zoomtui.tui.linkwords import DISCONNECT, RETAKE
+from zoomtui.tui.screens.confirm import ConfirmScreen, Question
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel
 from zoomtui.tui.widgets.event_log import EventLogView
@@ -48,6 +51,7 @@ from zoomtui.tui.widgets.filter_bar import FilterBar
 from zoomtui.tui.widgets.line_list import focus_now
 from zoomtui.tui.widgets.meetings_pane import LogFilterRequested, MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantPanel
+from zoomtui.words import counted
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState
 
@@ -79,6 +83,8 @@ class MainScreen(Screen[None]):
         # not in the footer (full already): in the help screen and the palette
         Binding("e", "export_view", "Export view", id="view.export", show=False),
         Binding("space", "replay_pause", "Pause/resume", id="replay.pause"),
+        # live: hold the list still while events keep arriving (the border says which)
+        Binding("space", "pause_view", "Pause / follow the list", id="view.pause", show=False),
     ]
 
     #: the event list has the focus when the screen first shows (not the filter input)
@@ -92,6 +98,8 @@ class MainScreen(Screen[None]):
         self.panel = ConnectionPanel(app.status, clock=app.clock)
         self.filter_bar = FilterBar(id="filter")
         self.event_view = EventLogView(app.event_log, id="events")
+        if app.replay is None:  # (a replay's space pauses the replay itself)
+            self.event_view.follow_keys = ("space", "space or f")
         self.meetings_pane = MeetingsPane(app.meetings, clock=app.clock, id="meetings")
         self.participants = ParticipantPanel(app.meetings, clock=app.clock, id="participants")
 
@@ -187,6 +195,8 @@ class MainScreen(Screen[None]):
         sources = self.monitor.sources
         if action == "replay_pause":
             return sources.can_pause()
+        if action == "pause_view":
+            return sources.replay is None
         if action in CONNECTION_ACTIONS and sources.replay is not None:
             return False  # a replay has no connection to drive
         if action in ("filter", "export_view") and self.app.screen is not self:
@@ -194,24 +204,47 @@ class MainScreen(Screen[None]):
         if action == "filter" and isinstance(self.focused, (Input, TextArea)):
             return False  # a `/` typed in a field (a uuid has them) is text
         if action in ("connect", "disconnect"):
+            # displaced: the link is down, and `c` offers to take the subscription back
             up = sources.alive() and self.monitor.status.state not in (
                 ConnectionState.STOPPED,
                 ConnectionState.FAILED,
+                ConnectionState.DISPLACED,
             )
             return up if action == "disconnect" else not up
         return True
 
     def action_connect(self) -> None:
-        self.monitor.sources.connect()
+        if self.monitor.status.displaced:  # that knocks the other consumer off: ask first
+            self.ask(RETAKE, self.monitor.sources.connect)
+        else:
+            self.monitor.sources.connect()
 
     def action_disconnect(self) -> None:
-        self.monitor.sources.disconnect()
+        # `c` is one key, typed by accident or pasted into the wrong pane: ask first
+        self.ask(DISCONNECT, self.monitor.sources.disconnect)
 
     def action_reconnect(self) -> None:
-        self.monitor.sources.reconnect()
+        if self.monitor.status.displaced:
+            self.ask(RETAKE, self.monitor.sources.reconnect)
+        else:
+            self.monitor.sources.reconnect()
+
+    def ask(self, question: Question, then: Callable[[], None]) -> None:
+        """Ask `question` in a modal; `then()` only when the person confirms."""
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                then()
+
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     def action_replay_pause(self) -> None:
         self.monitor.sources.toggle_pause()
+
+    def action_pause_view(self) -> None:
+        """space, live: hold the list where it is (events still go into the log and are
+        counted as new), or jump back to the newest and follow."""
+        self.event_view.toggle_follow()
 
     def action_filter(self) -> None:
         # Focus now, not via Widget.focus() (which waits for the message queue): see BINDINGS.
@@ -276,5 +309,8 @@ class MainScreen(Screen[None]):
             )
             return
         app.call_from_thread(
-            app.notify, f"{count:,} events written to {path}", title="Exported", markup=False
+            app.notify,
+            f"{counted(count, 'event')} written to {path}",
+            title="Exported",
+            markup=False,
         )

@@ -24,6 +24,7 @@ from textual.widgets import Sparkline, Static
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.redaction import mask_id
 from zoomtui.timefmt import age, date_clock, duration_hms, expiry, milliseconds
+from zoomtui.tui.linkwords import displaced_plan
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.scrolling import show_text
 from zoomtui.zoom.updates import ConnectionState
@@ -47,6 +48,9 @@ def state_line(status: LinkStatus, now: float) -> Content:
     parts.append((f"{STATE_GLYPHS.get(state, '●')} {state.value}", style))
     if status.since is not None:
         parts.append((f" {duration_hms(now - status.since)}", "$text-muted"))
+    plan = displaced_plan(status, now)
+    if plan:  # before the (long) reason, so a narrow panel still shows it
+        parts += [(" · ", "$text-muted"), (plan, "bold")]
     if status.reason:
         parts += [(" · ", "$text-muted"), status.reason]
     if (
@@ -206,6 +210,9 @@ class ConnectionPanel(Widget):
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
         if st.replay:
             self.border_subtitle = "replay ended" if "ended" in st.replay else "space pause/resume"
+            return
+        if st.displaced:
+            self.border_subtitle = "c take the subscription back (asks first)"
             return
         self.border_subtitle = (
             "c connect"

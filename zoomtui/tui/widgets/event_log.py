@@ -9,9 +9,10 @@ row, so a repaint after a batch only renders the rows that are new on screen.
 Line 0 is a fixed header with the column titles; row i of the filtered view
 is drawn at virtual line i + 1.
 
-Follow mode keeps the cursor on the newest row and the view at the bottom.
-Moving up (keys, wheel, scrollbar, click) pauses it; while paused the view
-stays put and the border subtitle counts "+N new"; `f`, `G` or `end` jumps
+Follow mode keeps the cursor on the newest row and the view at the bottom; the
+border says "following".  Moving up (keys, wheel, scrollbar, click) or the screen's
+pause key (`toggle_follow`) pauses it; while paused the view stays put (rows still
+arrive in the log) and the border counts "paused · +N new"; `f`, `G` or `end` jumps
 back and follows again.
 
 Everything that came from Zoom is drawn as plain segments (never markup),
@@ -30,6 +31,7 @@ from rich.text import Text
 from textual import events, on, scrollbar
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
+from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -116,6 +118,8 @@ class EventLogView(ScrollView, can_focus=True):
     FOLLOW_INTERVAL = 0.1
 
     follow: reactive[bool] = reactive(True, init=False)
+    #: the keys the border names: to pause ("": none named), to follow again
+    follow_keys: tuple[str, str] = ("", "f")
     #: (visible rows, retained rows), for the filter bar's "1,234 of 100,000"
     match_counts: reactive[tuple[int, int]] = reactive((0, 0), init=False, repaint=False)
     #: the filter text in effect (the last good one)
@@ -173,7 +177,7 @@ class EventLogView(ScrollView, can_focus=True):
         self._last_follow_report: tuple[bool, int] | None = None
         self._strips: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
         self._follow_timer: Timer | None = None
-        self._subtitle: Text | None = None
+        self._subtitle: Content | None = None
         self._last_follow_apply = 0.0
         self._columns: Columns | None = None
         self._styles: dict[tuple[str, bool], Style] = {}
@@ -355,6 +359,10 @@ class EventLogView(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.action_follow()
 
+    def toggle_follow(self) -> None:
+        """Hold the view where it is (rows still arrive), or jump to the newest and follow."""
+        self._pause() if self.follow else self.action_follow()
+
     def action_follow(self) -> None:
         """Jump to the newest row and stick to it."""
         self.follow = True
@@ -508,13 +516,13 @@ class EventLogView(ScrollView, can_focus=True):
         self.match_counts = (log.visible_count, log.total)
 
     def _report_follow(self) -> None:
-        pending = self.pending
+        pending, (pause_key, follow_key) = self.pending, self.follow_keys
         if self.follow:
-            subtitle = None
-        elif pending:
-            subtitle = Text(f"+{pending:,} new · f follows")
+            words = f"following · {pause_key} pauses" if pause_key else "following"
+            subtitle: Content = Content.styled(words, "not bold $text-muted")
         else:
-            subtitle = Text("paused · f follows")
+            new = f"+{pending:,} new · " if pending else ""
+            subtitle = Content(f"paused · {new}{follow_key} follows")
         if subtitle != self._subtitle:  # a border repaint only when the words change
             self._subtitle = subtitle
             self.border_subtitle = subtitle

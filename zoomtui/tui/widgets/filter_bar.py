@@ -39,10 +39,13 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from zoomtui.words import counted
+
 #: at most one re-filter per this many seconds while typing
 THROTTLE = 0.06
 
-PLACEHOLDER = "filter: ana  type:meeting.participant_*  meeting:857…  user:bo@x.com  -type:*.qos"
+#: a hint, never mistaken for a filter in effect: says the key, "e.g.", dim and in italics
+PLACEHOLDER = "/ to filter — e.g. type:meeting.participant_*  user:ana  -type:*.qos"
 
 #: for the help screen
 FILTER_HELP = """\
@@ -71,6 +74,7 @@ class FilterBar(Widget):
         height: auto;
         & > Horizontal { height: 1; }
         & Input { width: 1fr; border: none; height: 1; padding: 0 1; }
+        & Input > .input--placeholder { color: $text-muted 70%; text-style: italic; }
         & #filter-count { width: 26; text-align: right; color: $text-muted; padding: 0 1; }
         & #filter-count.-narrowed { color: $text-accent; }
         & #filter-error { color: $text-error; padding: 0 1; display: none; }
@@ -205,12 +209,13 @@ class FilterBar(Widget):
         self.query_one("#filter-error", Static).update(Text(f"✗ {error}" if error else ""))
 
     def show_counts(self, counts: tuple[int, int]) -> None:
-        """(rows shown, rows retained) of the list."""
+        """(rows shown, rows retained) of the list: rows, not events (state changes, gaps
+        and malformed frames are rows too; the panel counts the events)."""
         visible, total = counts
         label = self.query_one("#filter-count", Static)
         narrowed = visible != total
         label.set_class(narrowed, "-narrowed")
         # A fixed width, so a changing count repaints the label only (no screen layout).
         label.update(
-            Text(f"{visible:,} of {total:,}" if narrowed else f"{total:,} events"), layout=False
+            Text(f"{visible:,} of {total:,}" if narrowed else counted(total, "row")), layout=False
         )
