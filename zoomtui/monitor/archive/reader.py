@@ -102,14 +102,11 @@ class ArchiveReader:
                 f"The file {self.path} is not a zoomtui event archive ({foreign}); "
                 "zoomtui leaves it as it is."
             )
-        if version < SCHEMA_VERSION:
+        if version == 0:
             db.close()
-            if version == 0:
-                raise ArchiveError(f"The event archive at {self.path} is empty (never written).")
-            raise ArchiveError(
-                f"The event archive at {self.path} uses an older schema "
-                f"({version}); open it once with the monitor to upgrade it."
-            )
+            raise ArchiveError(f"The event archive at {self.path} is empty (never written).")
+        # An older schema (1: no search index yet) reads the same: its log table is the
+        # one every version has, and a search scans what the index does not cover.
         return db
 
     def _bounds(self, since: Any, until: Any) -> tuple[float | None, float | None]:

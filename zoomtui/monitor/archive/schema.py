@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zoomtui.monitor.archive.records import EVENT_ROW_LEN, ROWS_PER_STATEMENT
+from zoomtui.monitor.archive.searchindex import create_search_index
 
 
 def _schema_v1(db: sqlite3.Connection) -> None:
@@ -59,9 +60,15 @@ def _schema_v1(db: sqlite3.Connection) -> None:
         raw FROM log WHERE kind = 'notice'""")
 
 
+def _schema_v2(db: sqlite3.Connection) -> None:
+    # The search index (`searchindex`): its tables start empty, so this step is instant
+    # on any archive; the writer fills them behind the writes, resumably.
+    create_search_index(db)
+
+
 #: Schema migrations, in order. `PRAGMA user_version` is how many have run.
 #: To change the schema, append a function; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1, _schema_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
