@@ -22,6 +22,7 @@ COMMANDS = {
     "profiles": "profiles",
     "replay": "replay",
     "export": "export",
+    "search": "search",
     "fake-server": "fake_server",
     "trigger": "trigger",
 }

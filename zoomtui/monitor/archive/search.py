@@ -177,7 +177,10 @@ def plan_search(db: sqlite3.Connection, flt: Filter) -> SearchPlan:
         plans.append(p)
     counted = [p for p in plans if p.candidates is not None]
     driver = min(counted, key=lambda p: p.candidates or 0, default=None)
-    if driver is not None and (driver.candidates or 0) <= CANDIDATE_CAP:
+    # The rows the index does not cover are read whole and sorted with the candidates
+    # in the index plan: past the cap (an archive being upgraded), walk instead.
+    small_tail = progress.pending_rows <= CANDIDATE_CAP
+    if driver is not None and (driver.candidates or 0) <= CANDIDATE_CAP and small_tail:
         return SearchPlan(flt, progress, tuple(plans), "index", driver)
     return SearchPlan(flt, progress, tuple(plans), "walk")
 
@@ -299,9 +302,14 @@ def explain_lines(plan: SearchPlan) -> list[str]:
             f"({plan.driver.candidates:,} indexed rows), read by seq and sorted by time."
         )
     elif plan.mode == "walk":
+        why = (
+            f"no term narrows the archive to {CANDIDATE_CAP:,} rows"
+            if pr.pending_rows <= CANDIDATE_CAP
+            else f"over {CANDIDATE_CAP:,} rows are not indexed yet"
+        )
         lines.append(
-            f"Plan: no term narrows the archive to {CANDIDATE_CAP:,} rows: the archive is "
-            "walked in time order, the exact index tests applied on the way."
+            f"Plan: {why}: the archive is walked in time order, the exact index tests "
+            "applied on the way."
         )
     else:
         lines.append("Plan: scan in time order.")
