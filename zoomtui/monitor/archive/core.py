@@ -75,6 +75,8 @@ class WriterSettings:
     batch_max: int
     retry_interval: float
     max_page_count: int | None = None  # tests: simulate a full disk
+    #: build the search index behind the writes (off: benchmarks measure the rows alone)
+    search_index: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """As JSON values (for the writer process's arguments)."""
@@ -89,6 +91,7 @@ class WriterSettings:
             batch_max=int(args["batch_max"]),
             retry_interval=float(args["retry_interval"]),
             max_page_count=args.get("max_page_count"),
+            search_index=bool(args.get("search_index", True)),
         )
 
 
@@ -222,7 +225,8 @@ class WriterCore:
         self._retention_due = 0.0  # monotonic; 0 = check as soon as the writer starts
         self._retention_busy = False
         self._index_due = 0.0  # monotonic: when to look for rows to index again
-        self._index_busy = True  # until a step finds nothing left to index
+        self._index_busy = settings.search_index  # until a step finds nothing left to index
+        self._search_index = settings.search_index
         self._pruner: Pruner | None = None
         self._db = self._open_writer()
         self._thread = threading.Thread(
@@ -325,7 +329,7 @@ class WriterCore:
                         self._retention_due = now + self.retention.interval
                     if report is not None:
                         report([])
-                elif self._index_busy or now >= self._index_due:
+                elif self._search_index and (self._index_busy or now >= self._index_due):
                     # Indexing comes last: only once what was given is committed and
                     # retention is done (a flood is written first, indexed after).
                     self._index_busy = not q and self._index_step()

@@ -50,9 +50,11 @@ from zoomtui.monitor.filters import (
 from zoomtui.zoom.protocol import ZoomEvent, parse_frame
 
 #: more candidates than this from the most selective term: walk the archive in time
-#: order instead (sorting them would take longer than the walk, and the first result
-#: comes at once in a walk)
-CANDIDATE_CAP = 200_000
+#: order instead (sorting their times would take seconds before the first result, which
+#: a walk gives at once)
+CANDIDATE_CAP = 1_000_000
+#: rows read by seq at a time
+_FETCH = 256
 #: more distinct event names than this (hostile data): globs are checked row by row
 NAME_CAP = 5_000
 
@@ -227,17 +229,18 @@ def plan_sql(plan: SearchPlan, lo: float | None, hi: float | None) -> Sql:
             f"SELECT seq, at, raw FROM log WHERE kind = 'event'{t.text} ORDER BY at, seq", t.params
         )
     if plan.mode == "index":
+        # Only (at, seq) are sorted: the frames are read afterwards, by seq (`_by_seq`).
         assert plan.driver is not None and plan.driver.source is not None
         src, keys, t = plan.driver.source, _key_tests(plan, True), _time_sql("l.", lo, hi)
         tail_t = _time_sql("+", lo, hi)  # "+": the seq range, not the time index
         return Sql(
-            f"SELECT seq, at, raw FROM ("
-            f"SELECT l.seq AS seq, l.at AS at, l.raw AS raw FROM ({src.text}) AS c "
+            f"SELECT seq FROM ("
+            f"SELECT l.seq AS seq, l.at AS at FROM ({src.text}) AS c "
             "CROSS JOIN search_keys AS k ON k.seq = c.seq "
             "CROSS JOIN log AS l ON l.seq = k.seq "
             f"WHERE l.seq <= ? AND l.kind = 'event'{t.text}{keys.text} "
             "UNION ALL "
-            f"SELECT seq, at, raw FROM log WHERE seq > ? AND kind = 'event'{tail_t.text}"
+            f"SELECT seq, at FROM log WHERE seq > ? AND kind = 'event'{tail_t.text}"
             ") ORDER BY at, seq",
             (*src.params, upto, *t.params, *keys.params, upto, *tail_t.params),
         )
@@ -267,7 +270,9 @@ def run_plan(
     event_cls = ZoomEvent
     n = 0
     cursor = db.execute(sql.text, sql.params)
-    while rows := cursor.fetchmany(512):
+    cursor.arraysize = 512
+    rows_of = _by_seq(db, cursor) if plan.mode == "index" else iter(cursor.fetchmany, [])
+    for rows in rows_of:
         for _seq, at, raw in rows:
             ev = parse_frame(raw, at)  # exactly as a scan rebuilds it
             if ev.__class__ is not event_cls or not matches(ev):  # type: ignore[arg-type]
@@ -276,6 +281,20 @@ def run_plan(
             n += 1
             if limit is not None and n >= limit:
                 return
+
+
+_BY_SEQ = "SELECT seq, at, raw FROM log WHERE seq IN (SELECT value FROM json_each(?))"
+
+
+def _by_seq(db: sqlite3.Connection, cursor: sqlite3.Cursor) -> Iterator[list[Any]]:
+    """(seq, at, raw) of the seqs `cursor` gives, in its order, a few hundred at a time.
+    The seqs are all taken first (1,000,000 of them are a few megabytes): the sort is
+    done before the frames are read."""
+    seqs = [seq for (seq,) in cursor]
+    for i in range(0, len(seqs), _FETCH):
+        chunk = seqs[i : i + _FETCH]
+        found = {row[0]: row for row in db.execute(_BY_SEQ, (json.dumps(chunk),))}
+        yield [found[seq] for seq in chunk if seq in found]
 
 
 # ---------------------------------------------------------------------------------------
