@@ -218,6 +218,9 @@ class WriterCore:
         self.cpu = 0.0
         #: what is waiting to be written (thread mode: `ThreadWriter.add` appends here)
         self.queue: deque[Any] = deque()
+        #: whether more is waiting to be queued (the writer process: in the spool); the
+        #: search index is built only when nothing is
+        self.backlog: Callable[[], bool] = lambda: False
         self._wake = threading.Event()
         self._closing = False
         self._lost_since: float | None = None
@@ -332,7 +335,7 @@ class WriterCore:
                 elif self._search_index and (self._index_busy or now >= self._index_due):
                     # Indexing comes last: only once what was given is committed and
                     # retention is done (a flood is written first, indexed after).
-                    self._index_busy = not q and self._index_step()
+                    self._index_busy = not q and not self.backlog() and self._index_step()
                     if not self._index_busy:
                         self._index_due = now + self.flush_interval * _INDEX_EVERY
 

@@ -53,6 +53,9 @@ from zoomtui.zoom.protocol import ZoomEvent, parse_frame
 #: order instead (sorting their times would take seconds before the first result, which
 #: a walk gives at once)
 CANDIDATE_CAP = 1_000_000
+#: another positive term's candidates, up to this many, are intersected in SQL (past
+#: it, building the set costs more than checking the driver's rows in Python)
+INTERSECT_CAP = 100_000
 #: rows read by seq at a time
 _FETCH = 256
 #: more distinct event names than this (hostile data): globs are checked row by row
@@ -167,11 +170,11 @@ def plan_search(db: sqlite3.Connection, flt: Filter) -> SearchPlan:
     """The plan for `flt` on the archive open as `db` (read in the caller's transaction)."""
     progress = index_progress(db)
     if not progress.usable:
-        plans = tuple(TermPlan(t, "no search index: scanned") for t in flt.terms)
-        return SearchPlan(flt, progress, plans, "scan")
+        scanned = tuple(TermPlan(t, "no search index: scanned") for t in flt.terms)
+        return SearchPlan(flt, progress, scanned, "scan")
     needs_names = any(t.field in ("type", "family") for t in flt.terms)
     names = _distinct_names(db) if needs_names else None
-    plans = []
+    plans: list[TermPlan] = []
     for term in flt.terms:
         p = _term_plan(term, names)
         if p.source is not None:
@@ -192,7 +195,7 @@ def plan_search(db: sqlite3.Connection, flt: Filter) -> SearchPlan:
 
 
 def _time_sql(alias: str, lo: float | None, hi: float | None) -> Sql:
-    text, params = "", []
+    text, params = "", list[float]()
     if lo is not None:
         text += f" AND {alias}at >= ?"
         params.append(lo)
@@ -204,14 +207,14 @@ def _time_sql(alias: str, lo: float | None, hi: float | None) -> Sql:
 
 def _key_tests(plan: SearchPlan, cap_others: bool) -> Sql:
     """The exact tests on indexed rows (alias k), and the other small candidate sets."""
-    text, params = "", []
+    text, params = "", list[Any]()
     for p in plan.terms:
         if p is plan.driver:
             continue
         if p.condition is not None:
             text += f" AND {p.condition.text}"
             params.extend(p.condition.params)
-        elif cap_others and p.source is not None and (p.candidates or 0) <= CANDIDATE_CAP:
+        elif cap_others and p.source is not None and (p.candidates or 0) <= INTERSECT_CAP:
             text += f" AND k.seq IN ({p.source.text})"
             params.extend(p.source.params)
         if p.exclusion is not None:
@@ -275,9 +278,9 @@ def run_plan(
     for rows in rows_of:
         for _seq, at, raw in rows:
             ev = parse_frame(raw, at)  # exactly as a scan rebuilds it
-            if ev.__class__ is not event_cls or not matches(ev):  # type: ignore[arg-type]
+            if not isinstance(ev, event_cls) or not matches(ev):
                 continue
-            yield ev  # type: ignore[misc]
+            yield ev
             n += 1
             if limit is not None and n >= limit:
                 return
