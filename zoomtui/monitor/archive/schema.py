@@ -1,7 +1,8 @@
 """The archive file's schema, its migrations, and opening the file for writing.
 
 One table, `log`, for every kind of update (see `records` for what each kind fills in),
-with a view per kind for people querying the file by hand.  `PRAGMA user_version`
+with a view per kind for people querying the file by hand; since schema 2, the search
+index's tables beside it (`searchindex`).  `PRAGMA user_version`
 counts the migrations that have run; a file from a newer zoomtui is refused
 (`NewerSchemaError`), and so is a SQLite file of another program (`ForeignFileError`):
 neither is ever changed.
