@@ -144,7 +144,7 @@ def queries(reader: ArchiveReader) -> list[tuple[str, str]]:
         ("meeting:<id>", f"meeting:{meeting.meeting_id}"),
         ("type:<glob> -user:<x>", "type:meeting.end* -user:ana"),
         ("free word", word),
-        ("user:<name> (a frequent person)", "user:00000"),
+        ("user:<name> (the most frequent person)", f'user:"{person(0)[0]}"'),
     ]
 
 
