@@ -25,6 +25,7 @@ COMMANDS = {
     "profiles": "profiles",
     "replay": "replay",
     "export": "export",
+    "search": "search",
     "fake-server": "fake_server",
     "trigger": "trigger",
 }

@@ -22,7 +22,8 @@ Integration (the connection, `tail` and the TUI need only these calls)::
 so a replay can tell connections apart.
 
 Reading (`ArchiveReader`, and `Archive` itself): `iter_events()`,
-`iter_updates()`, `iter_records()`, `count()`.  Events are rebuilt with
+`iter_updates()`, `iter_records()`, `count()`; `search(filter)` (what `iter_events`
+does for zoomtui's own filter), `explain_search()`, `index_progress()`.  Events are rebuilt with
 `parse_frame(raw, received_at)`, so a replayed event is exactly a live one.
 Call `archive.flush()` first to read what was just added.
 
@@ -43,6 +44,10 @@ Where each part lives (every public name is importable from this package):
   `KIND_*`), the statuses and `ArchiveError`.
 - `reader`: `ArchiveReader`, the queries.
 - `core`: `WriterCore`, the batch writer, in its own thread.
+- `searchindex`: the search index (event names, meeting ids, a trigram full-text index)
+  and `index_step`, which the writer runs behind the writes (and which upgrades an
+  archive of schema 1 in place, resumably); `search`: the planner, a filter as SQL over
+  the index where it can be, every row then checked with the filter itself.
 - `retention`: the limits (`Retention`) and the pass that applies them (`Pruner`), which
   never trusts a wall clock that disagrees with the archive.
 - `messages`: the messages from the monitor to the writer process (`frames_payload`, ...).

@@ -108,10 +108,13 @@ def _serve(
     queued = 0  # updates put in the writer's queue
     limit = 2 * writer.batch_max
     ended = False
+    drained = [False]  # the last read found the spool empty
+    writer.backlog = lambda: not drained[0]
     while not ended:
         ended = _wait(wake_fds, writer.flush_interval) or _stopping.is_set()
         while ended or queued - writer.taken < limit:
             message = spool.read()
+            drained[0] = message is None
             if message is None:
                 break
             kind, count, payload, now = message

@@ -47,11 +47,15 @@ from zoomtui.monitor.archive.records import (
 )
 from zoomtui.monitor.archive.retention import Pruner, Retention
 from zoomtui.monitor.archive.schema import ForeignFileError, NewerSchemaError, open_for_writing
+from zoomtui.monitor.archive.searchindex import index_step
 from zoomtui.zoom.protocol import MalformedFrame
 from zoomtui.zoom.updates import Gap, Notice, StateChanged
 
 #: event rows inserted at a time when frames are made into rows (bounds the writer's memory)
 _RUN_MAX = 1024
+
+#: flush intervals between looks for rows to index, once the index has caught up
+_INDEX_EVERY = 4
 
 #: how much nicer (lower priority) the writer process is than the monitor: in a flood it
 #: falls behind and catches up afterwards, its backlog held as bytes in its own memory
@@ -71,6 +75,8 @@ class WriterSettings:
     batch_max: int
     retry_interval: float
     max_page_count: int | None = None  # tests: simulate a full disk
+    #: build the search index behind the writes (off: benchmarks measure the rows alone)
+    search_index: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """As JSON values (for the writer process's arguments)."""
@@ -85,6 +91,7 @@ class WriterSettings:
             batch_max=int(args["batch_max"]),
             retry_interval=float(args["retry_interval"]),
             max_page_count=args.get("max_page_count"),
+            search_index=bool(args.get("search_index", True)),
         )
 
 
@@ -217,12 +224,18 @@ class WriterCore:
         self.cpu = 0.0
         #: what is waiting to be written (thread mode: `ThreadWriter.add` appends here)
         self.queue: deque[Any] = deque()
+        #: whether more is waiting to be queued (the writer process: in the spool); the
+        #: search index is built only when nothing is
+        self.backlog: Callable[[], bool] = lambda: False
         self._wake = threading.Event()
         self._closing = False
         self._lost_since: float | None = None
         self._retry_at = 0.0
         self._retention_due = 0.0  # monotonic; 0 = check as soon as the writer starts
         self._retention_busy = False
+        self._index_due = 0.0  # monotonic: when to look for rows to index again
+        self._index_busy = settings.search_index  # until a step finds nothing left to index
+        self._search_index = settings.search_index
         self._pruner: Pruner | None = None
         self._db = self._open_writer()
         self._thread = threading.Thread(
@@ -295,7 +308,8 @@ class WriterCore:
         report = self._on_batch
         while True:
             if not self._closing:
-                self._wake.wait(0.005 if self._retention_busy else self.flush_interval)
+                busy = self._retention_busy or self._index_busy
+                self._wake.wait(0.005 if busy else self.flush_interval)
                 self._wake.clear()
             n = len(q)
             while n > 0:
@@ -324,6 +338,12 @@ class WriterCore:
                         self._retention_due = now + self.retention.interval
                     if report is not None:
                         report([])
+                elif self._search_index and (self._index_busy or now >= self._index_due):
+                    # Indexing comes last: only once what was given is committed and
+                    # retention is done (a flood is written first, indexed after).
+                    self._index_busy = not q and not self.backlog() and self._index_step()
+                    if not self._index_busy:
+                        self._index_due = now + self.flush_interval * _INDEX_EVERY
 
     def _write(self, batch: list[Any]) -> list[Marker]:
         """Commit `batch`; the markers in it, to answer once the caller has reported."""
@@ -481,6 +501,20 @@ class WriterCore:
         try:
             return pruner.step(db)
         except sqlite3.Error as exc:
+            self._fail(exc)
+        return False
+
+    # -- the search index -------------------------------------------------------------
+    def _index_step(self) -> bool:
+        """Index one chunk of rows not yet in the search index. True when more are left."""
+        db = self._db
+        if db is None:
+            return False
+        try:
+            return index_step(db)
+        except sqlite3.Error as exc:
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                return False  # another zoomtui's writer is at it: the next check goes on
             self._fail(exc)
         return False
 

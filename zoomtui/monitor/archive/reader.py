@@ -24,6 +24,9 @@ from zoomtui.monitor.archive.records import (
     record_from_row,
 )
 from zoomtui.monitor.archive.schema import SCHEMA_VERSION, foreign_reason
+from zoomtui.monitor.archive.search import plan_search, run_plan
+from zoomtui.monitor.archive.searchindex import IndexProgress, index_progress
+from zoomtui.monitor.filters import Filter, compile_filter
 from zoomtui.monitor.when import as_epoch
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import Update
@@ -102,14 +105,11 @@ class ArchiveReader:
                 f"The file {self.path} is not a zoomtui event archive ({foreign}); "
                 "zoomtui leaves it as it is."
             )
-        if version < SCHEMA_VERSION:
+        if version == 0:
             db.close()
-            if version == 0:
-                raise ArchiveError(f"The event archive at {self.path} is empty (never written).")
-            raise ArchiveError(
-                f"The event archive at {self.path} uses an older schema "
-                f"({version}); open it once with the monitor to upgrade it."
-            )
+            raise ArchiveError(f"The event archive at {self.path} is empty (never written).")
+        # An older schema (1: no search index yet) reads the same: its log table is the
+        # one every version has, and a search scans what the index does not cover.
         return db
 
     def _bounds(self, since: Any, until: Any) -> tuple[float | None, float | None]:
@@ -175,6 +175,10 @@ class ArchiveReader:
         flt = _compile(filter)
         if limit is not None and limit <= 0:
             return
+        if isinstance(flt, Filter) and not flt.is_empty:
+            # zoomtui's own filter: answered from the search index where it can be
+            yield from self.search(flt, since, until, limit)
+            return
         # zoomtui's Filter has a faster entry point for rows known to be events
         matches = getattr(flt, "matches_event", None) or getattr(flt, "matches", None)
         n = 0
@@ -188,6 +192,55 @@ class ArchiveReader:
             n += 1
             if limit is not None and n >= limit:
                 return
+
+    def search(
+        self,
+        flt: str | Filter,
+        since: Any = None,
+        until: Any = None,
+        limit: int | None = None,
+    ) -> Iterator[ZoomEvent]:
+        """The events `flt` (filter-language text, or a compiled `Filter`) matches, in time
+        order: the same events `iter_events` gives a scan, found through the search index
+        where the filter allows (`search.plan_search`).  Raises `FilterError` on bad
+        text, `ArchiveError` when the archive cannot be read."""
+        compiled = flt if isinstance(flt, Filter) else compile_filter(flt)
+        lo, hi = self._bounds(since, until)
+        db = self._connect_ro()
+        try:
+            try:
+                db.execute("BEGIN")  # one snapshot: the plan's progress mark and the rows
+                plan = plan_search(db, compiled)
+                yield from run_plan(db, plan, lo, hi, limit)
+            except sqlite3.Error as exc:
+                raise ArchiveError(
+                    f"Searching the event archive at {self.path} failed: {exc}."
+                ) from None
+        finally:
+            db.close()
+
+    def explain_search(self, flt: str | Filter) -> list[str]:
+        """How `search(flt)` would answer, in lines for people: what is indexed, what is
+        scanned."""
+        compiled = flt if isinstance(flt, Filter) else compile_filter(flt)
+        db = self._connect_ro()
+        try:
+            db.execute("BEGIN")
+            return plan_search(db, compiled).explain()
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"Reading the event archive at {self.path} failed: {exc}.") from None
+        finally:
+            db.close()
+
+    def index_progress(self) -> IndexProgress:
+        """How much of the archive the search index covers."""
+        db = self._connect_ro()
+        try:
+            return index_progress(db)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"Reading the event archive at {self.path} failed: {exc}.") from None
+        finally:
+            db.close()
 
     def count(self, kind: str | None = KIND_EVENT, since: Any = None, until: Any = None) -> int:
         """How many rows of `kind` (None: all kinds) are stored in the window."""
@@ -229,7 +282,5 @@ def _compile(flt: str | EventFilter | None) -> EventFilter | None:
     if flt is None or (isinstance(flt, str) and not flt.strip()):
         return None
     if isinstance(flt, str):
-        from zoomtui.monitor.filters import compile_filter  # raises FilterError on bad text
-
-        return compile_filter(flt)
+        return compile_filter(flt)  # raises FilterError on bad text
     return flt

@@ -1,7 +1,8 @@
 """The archive file's schema, its migrations, and opening the file for writing.
 
 One table, `log`, for every kind of update (see `records` for what each kind fills in),
-with a view per kind for people querying the file by hand.  `PRAGMA user_version`
+with a view per kind for people querying the file by hand; since schema 2, the search
+index's tables beside it (`searchindex`).  `PRAGMA user_version`
 counts the migrations that have run; a file from a newer zoomtui is refused
 (`NewerSchemaError`), and so is a SQLite file of another program (`ForeignFileError`):
 neither is ever changed.
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zoomtui.monitor.archive.records import EVENT_ROW_LEN, ROWS_PER_STATEMENT
+from zoomtui.monitor.archive.searchindex import create_search_index
 
 
 def _schema_v1(db: sqlite3.Connection) -> None:
@@ -59,9 +61,15 @@ def _schema_v1(db: sqlite3.Connection) -> None:
         raw FROM log WHERE kind = 'notice'""")
 
 
+def _schema_v2(db: sqlite3.Connection) -> None:
+    # The search index (`searchindex`): its tables start empty, so this step is instant
+    # on any archive; the writer fills them behind the writes, resumably.
+    create_search_index(db)
+
+
 #: Schema migrations, in order. `PRAGMA user_version` is how many have run.
 #: To change the schema, append a function; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1, _schema_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

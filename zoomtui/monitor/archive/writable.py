@@ -129,6 +129,7 @@ class Archive(ArchiveReader):
         writer: str | None = None,
         backlog_max_mb: float = BACKLOG_MAX_BYTES / (1 << 20),
         stall_after: float = STALL_AFTER,
+        search_index: bool = True,  # benchmarks: the write cost without the index
     ) -> None:
         super().__init__(path, clock=clock)
         self.retention = retention if retention is not None else Retention()
@@ -142,6 +143,7 @@ class Archive(ArchiveReader):
             batch_max=self.batch_max,
             retry_interval=retry_interval,
             max_page_count=max_page_count,
+            search_index=search_index,
         )
         self._writer = open_writer(
             self.path,
