@@ -40,7 +40,7 @@ def fake_settings(
     c: DemoCredentials, oauth_url: str, ws_url: str, api_url: str, changes: Mapping[str, object]
 ) -> ConnectionSettings:
     """ConnectionSettings for credentials `c` at a fake's URLs (`changes` applied on top)."""
-    urls = {"oauth_url": oauth_url, "ws_url": ws_url, "api_url": api_url}
+    urls = ("oauth_url", "ws_url", "api_url")
     s = ConnectionSettings(
         account_id=c.account_id,
         client_id=c.client_id,
@@ -53,6 +53,8 @@ def fake_settings(
             k: "fake zoom"
             for k in ("account_id", "client_id", "client_secret", "subscription_id", *urls)
         },
-        **urls,
+        oauth_url=oauth_url,
+        ws_url=ws_url,
+        api_url=api_url,
     )
     return s.replace(**changes) if changes else s

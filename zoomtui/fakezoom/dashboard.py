@@ -161,7 +161,8 @@ class DashboardApi:
                 return self._answer(split.path, 500, SERVER_ERROR, fault="500")
         status, body = self._route(req, split.path, query)
         size = _page_size(query)
-        return self._answer(split.path, status, body, fault=fault and fault.kind, page_size=size)
+        kind = fault.kind if fault is not None else None
+        return self._answer(split.path, status, body, fault=kind, page_size=size)
 
     def _take_fault(self) -> _Fault | None:
         while self._faults:
@@ -189,7 +190,8 @@ class DashboardApi:
             if not self.plan_has_dashboard:
                 return 400, NO_DASHBOARD
             if len(parts) == 2:
-                return self._page(kind + "s", query, lambda: self._live(kind, query))
+                listed = self._live(kind, query)
+                return self._page(kind + "s", query, lambda: listed)
             return self._participants(kind, parts[2], query)
         if len(parts) == 2 and parts[0] in ("meetings", "webinars"):
             if not self.details_allowed:
