@@ -19,7 +19,8 @@ missing-scope error (400, code 4711), `plan_has_dashboard` False the answer of a
 whose plan has no Dashboard (our pick of shape: 400, code 200, Zoom's "No permission"
 family), `details_allowed` False the same 4711 for `GET /v2/meetings/{id}`; `fault("429",
 retry_after=2)`, `fault("500")`, `fault("slow", delay=1)` answer the next calls so; `hold()`
-keeps every answer back until `release()` (a test injects events meanwhile).
+keeps answers (made when the call arrived) back until `release()`: a test injects events
+meanwhile, which reach the client before the answer does.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ class DashboardApi:
         self.held_now = 0
         self._open = asyncio.Event()
         self._open.set()
+        self._hold_fragment = ""
         self._faults: list[_Fault] = []
         self._cursors: OrderedDict[str, tuple[str, list[dict[str, Any]], int]] = OrderedDict()
         self._cursor_ids = itertools.count(1)
@@ -126,8 +128,10 @@ class DashboardApi:
             raise ValueError(f"unknown API fault {kind!r}; expected one of {FAULT_KINDS}")
         self._faults.append(_Fault(kind, times, retry_after, delay))
 
-    def hold(self) -> None:
-        """Keep every answer back until `release()`."""
+    def hold(self, fragment: str = "") -> None:
+        """Keep the answers to calls whose path holds `fragment` (every call: "") back until
+        `release()`.  Each answer is made when its call arrives, then held."""
+        self._hold_fragment = fragment
         self._open.clear()
 
     def release(self) -> None:
@@ -141,13 +145,6 @@ class DashboardApi:
     async def handle(self, req: Request) -> Response:
         split = urlsplit(req.target)
         query = parse_qs(split.query, keep_blank_values=True)
-        if not self._open.is_set():
-            self.held_now += 1
-            self._on_activity()
-            try:
-                await self._open.wait()
-            finally:
-                self.held_now -= 1
         fault = self._take_fault()
         if fault is not None:
             if fault.kind == "slow":
@@ -160,6 +157,15 @@ class DashboardApi:
             else:
                 return self._answer(split.path, 500, SERVER_ERROR, fault="500")
         status, body = self._route(req, split.path, query)
+        if not self._open.is_set() and self._hold_fragment in split.path:
+            # The answer is Zoom's state when the call arrived; it reaches the client later
+            # (events that happen meanwhile reach it first).
+            self.held_now += 1
+            self._on_activity()
+            try:
+                await self._open.wait()
+            finally:
+                self.held_now -= 1
         size = _page_size(query)
         kind = fault.kind if fault is not None else None
         return self._answer(split.path, status, body, fault=kind, page_size=size)
