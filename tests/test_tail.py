@@ -106,7 +106,8 @@ async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
         out, err = io.BytesIO(), io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                fake.settings(heartbeat_interval=CALM_HB),
+                # (hydration off: its records are about rosters, tested in test_hydration_tail)
+                fake.settings(heartbeat_interval=CALM_HB, hydrate=False),
                 as_json=True,
                 count=12,
                 out=out,
@@ -224,6 +225,8 @@ def _tail(env: dict[str, str], *args: str, **kw) -> subprocess.Popen:
 
 def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
     with ThreadedFake(scenario="demo", rate=200, seed=5) as tf:
+        # an account without the Dashboard: no roster record, stdout is the events alone
+        tf.call(lambda fake: setattr(fake.dashboard, "plan_has_dashboard", False))
         proc = _tail(tf.env(), "--json", "--count", "25")
         out, err = proc.communicate(timeout=HANG_GUARD)
         assert proc.returncode == 0, err
