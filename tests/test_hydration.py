@@ -38,7 +38,7 @@ class Monitor:
     def __init__(self, fake: FakeZoom, **changes: object) -> None:
         self.changed = asyncio.Event()
         self.session = MonitorSession(meetings=MeetingTracker())
-        self.settings = fake.settings(heartbeat_interval=CALM_HB, **changes)
+        self.settings = fake.settings(heartbeat_interval=CALM_HB, **{"hydrate": True, **changes})
         self.conn = ZoomConnection(self.settings, backoff_base=0.05, backoff_cap=0.2)
         self.updates: list[Update] = []
         self.hydrator = Hydrator.start_for(

@@ -22,7 +22,7 @@ async def _tail(fake: FakeZoom, count: int, **kw) -> tuple[list[bytes], str]:
     out, err = io.BytesIO(), io.StringIO()
     task = asyncio.create_task(
         run_tail(
-            fake.settings(heartbeat_interval=CALM_HB),
+            fake.settings(heartbeat_interval=CALM_HB, hydrate=True),
             as_json=True,
             count=count,
             out=out,

@@ -106,8 +106,7 @@ async def test_tail_prints_every_event_as_json_and_news_on_stderr() -> None:
         out, err = io.BytesIO(), io.StringIO()
         task = asyncio.create_task(
             run_tail(
-                # (hydration off: its records are about rosters, tested in test_hydration_tail)
-                fake.settings(heartbeat_interval=CALM_HB, hydrate=False),
+                fake.settings(heartbeat_interval=CALM_HB),
                 as_json=True,
                 count=12,
                 out=out,

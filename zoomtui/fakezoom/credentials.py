@@ -39,7 +39,9 @@ DEMO_CREDENTIALS = DemoCredentials(
 def fake_settings(
     c: DemoCredentials, oauth_url: str, ws_url: str, api_url: str, changes: Mapping[str, object]
 ) -> ConnectionSettings:
-    """ConnectionSettings for credentials `c` at a fake's URLs (`changes` applied on top)."""
+    """ConnectionSettings for credentials `c` at a fake's URLs (`changes` applied on top).
+    Hydration is off unless `changes` turn it on: a test about events sees only the events
+    it plays, and the demo and the hydration tests ask for it (`hydrate=True`)."""
     urls = ("oauth_url", "ws_url", "api_url")
     s = ConnectionSettings(
         account_id=c.account_id,
@@ -49,6 +51,7 @@ def fake_settings(
         profile="demo",
         # the fake's tokens open nothing else: never written to the user's keyring
         keyring_token=False,
+        hydrate=False,
         sources={
             k: "fake zoom"
             for k in ("account_id", "client_id", "client_secret", "subscription_id", *urls)

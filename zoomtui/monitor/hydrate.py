@@ -159,6 +159,13 @@ class Hydrator(SessionSink):
             if self._ask is None:
                 self._idle.set()
 
+    async def hydrate_once(self, since: float | None = None) -> RosterSnapshot | None:
+        """Ask now, whatever the link does (benchmarks, tests): the snapshot (not delivered),
+        or None when there was nothing new to say."""
+        now = self.clock()
+        trigger = TRIGGER_START if since is None else TRIGGER_GAP
+        return await self._hydrate(_Ask(trigger, since, now))
+
     async def wait_idle(self) -> None:
         """Until no hydration is asked for or running (tests and benchmarks)."""
         await self._idle.wait()

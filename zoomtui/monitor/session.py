@@ -361,7 +361,8 @@ class MonitorSession:
             self.last_roster = u
             if self.meetings is not None:
                 self.meetings.hydrate(u)
-            keep(RosterMark(roster_summary(u), u.at))
+            if u.meetings or u.problem:  # (nothing live, nothing wrong: nothing to show)
+                keep(RosterMark(roster_summary(u), u.at))
             if fan.on_roster:
                 self._tell(fan.on_roster, u, live)
         # anything else: a newer engine may report more; nothing to apply

@@ -122,7 +122,7 @@ class Sources:
             return
         self.fake = fake
         try:
-            settings = fake.settings(heartbeat_interval=options.heartbeat)
+            settings = fake.settings(heartbeat_interval=options.heartbeat, hydrate=options.hydrate)
             self.settings = settings
             self.app.status.subscription_id = settings.subscription_id
             await self._run_connection(settings)

@@ -142,6 +142,8 @@ class ParticipantList(LineList):
             right.append((f"↻{p.rejoin_count} ", "accent"))
         if p.flags:
             right.append(("⚠ ", "warn"))
+        if p.origin is not None:  # not seen live: from Zoom's API, or inferred after a gap
+            right.append((p.origin.mark + " ", "warn" if p.origin.inferred else "dim"))
         if p.status is Presence.IN:
             right.append(
                 (f"{clock_hm(p.join_ms)} {span(p.time_in_meeting(self.panel.now())):>4}", "dim")
@@ -494,4 +496,9 @@ class ParticipantPanel(Widget):
             parts += ["\n", (" · ".join(history), "$text-muted")]
         if p.flags:
             parts += ["\n", ("⚠ " + " · ".join(sorted(p.flags)), "$text-warning")]
+        if p.origin is not None:
+            parts += [
+                "\n",
+                (p.origin.text, "$text-warning" if p.origin.inferred else "$text-muted"),
+            ]
         _show_rows(detail, Content.assemble(*parts))
