@@ -64,6 +64,8 @@ def demo_app(*, events: int = EVENTS, seed: int = SEED) -> ZoomtuiApp:
         events=events,
         heartbeat=3600.0,
         fake_clock=StillClock(FIXED_NOW - STAMP_LEAD),
+        # (the flood and the Dashboard's answer would race: the picture must be one picture)
+        hydrate=False,
     )
     return ZoomtuiApp(AppOptions(options, clocks=Clocks(clock, monotonic=StillClock(1000.0))))
 

@@ -191,6 +191,7 @@ class ThreadedFake:
             "ZOOM_SUBSCRIPTION_ID": c.subscription_id,
             "ZOOMTUI_OAUTH_URL": self.fake.oauth_url,
             "ZOOMTUI_WS_URL": self.fake.ws_url,
+            "ZOOMTUI_API_URL": self.fake.api_url,
         }
         env.update(changes)
         return env

@@ -291,3 +291,22 @@ def test_insecure_transport_true_in_a_profile_is_ignored_and_said(config_file: P
     assert "--insecure-transport" in warning and "ZOOMTUI_INSECURE_TRANSPORT=1" in warning
     with pytest.raises(cfg.ConfigError, match="--insecure-transport"):
         cfg.save_profile("work", {"insecure_transport": True}, config_file)
+
+
+def test_hydrate_is_a_checked_profile_setting(tmp_path) -> None:
+    """`hydrate = false` in a profile turns hydration off; anything but true or false is
+    refused with the line and what is allowed."""
+    from zoomtui import credentials as cred
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[profiles.work]\naccount_id = "a"\nclient_id = "c"\nsubscription_id = "s"\n'
+        "hydrate = false\n"
+    )
+    settings = cred.resolve_settings(
+        profile="work", config_path=path, env={"ZOOM_CLIENT_SECRET": "x"}
+    )
+    assert settings.hydrate is False and settings.sources["hydrate"] == "profile work"
+    path.write_text('[profiles.work]\naccount_id = "a"\nhydrate = "no"\n')
+    with pytest.raises(cfg.ConfigError, match=r"line 3.*hydrate must be true or false"):
+        cfg.load_config(path)

@@ -71,6 +71,7 @@ def test_profile_and_keyring_supply_everything(memory_keyring: MemoryKeyring) ->
         "max_frame_bytes": "default",
         "insecure_transport": "default",
         "on_displaced": "default",
+        "hydrate": "default",
     }
 
 

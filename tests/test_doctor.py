@@ -98,3 +98,19 @@ def test_timeout_bounds_the_token_step_too(tf: ThreadedFake) -> None:
         r = run(tf.env(ZOOMTUI_OAUTH_URL=endpoint.url), "--timeout", "1")
     assert r.exit_code == 1, r.output
     assert "✗ token request" in r.output and "timed out after 1 s" in r.output
+
+
+def test_checks_the_dashboard_scope_with_one_call(tf: ThreadedFake) -> None:
+    r = run(tf.env(), "--no-connect")
+    assert "✓ Dashboard API (hydration): live meetings and rosters can be read" in r.output
+    before = tf.call(lambda fake: len(fake.dashboard.calls))
+    tf.call(lambda fake: setattr(fake.dashboard, "scope_granted", False))
+    try:
+        r = run(tf.env(), "--no-connect")
+    finally:
+        tf.call(lambda fake: setattr(fake.dashboard, "scope_granted", True))
+    assert r.exit_code == 0, r.output  # a warning: the monitor works without it
+    assert "! Dashboard API (hydration)" in r.output and "4711" in r.output
+    assert "dashboard_meetings:read:admin" in r.output and "hydrate = false" in r.output
+    calls = tf.call(lambda fake: fake.dashboard.calls[before:])
+    assert [(c.path, c.page_size) for c in calls] == [("/v2/metrics/meetings", 1)]

@@ -225,6 +225,8 @@ def _tail(env: dict[str, str], *args: str, **kw) -> subprocess.Popen:
 
 def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
     with ThreadedFake(scenario="demo", rate=200, seed=5) as tf:
+        # an account without the Dashboard: no roster record, stdout is the events alone
+        tf.call(lambda fake: setattr(fake.dashboard, "plan_has_dashboard", False))
         proc = _tail(tf.env(), "--json", "--count", "25")
         out, err = proc.communicate(timeout=HANG_GUARD)
         assert proc.returncode == 0, err

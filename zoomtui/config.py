@@ -80,6 +80,8 @@ PROFILE_KEYS: dict[str, type] = {
     "insecure_transport": bool,
     #: after another consumer displaced the connection: wait, retake, retake after <duration>
     "on_displaced": str,
+    #: ask Zoom's Dashboard API who is in each live meeting at the start and after each gap
+    "hydrate": bool,
     #: the user confirmed storing this profile's secret in a plain-file keyring backend
     "insecure_keyring": bool,
     "log_limit": int,

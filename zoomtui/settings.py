@@ -274,13 +274,15 @@ class ConnectionSettings:
     grant: str = GRANT_ACCOUNT
     #: which Zoom cloud (CLOUDS) gives the default hosts
     cloud: str = DEFAULT_CLOUD
-    #: the REST API's base URL (no REST call is made yet; the token answer names one too)
+    #: the REST API's base URL (hydration's; when not set, the token answer's, else the cloud's)
     api_url: str = ""
     #: share the access token with this profile's other zoomtui processes through the OS
     #: keyring (False: within this process only, as for the fake Zoom's worthless tokens)
     keyring_token: bool = True
     #: after another consumer displaced the connection: wait, retake, retake after <duration>
     on_displaced: str = "wait"
+    #: ask Zoom's Dashboard API who is in each live meeting at the start and after each gap
+    hydrate: bool = True
     #: where each value came from: field name -> "option", "env ZOOM_CLIENT_ID", "keyring", "profile work", "default"
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -317,6 +319,8 @@ class ConnectionSettings:
         size = self.max_frame_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
             raise SettingsError(f"max_frame_bytes must be a whole number above 0, not {size!r}.")
+        if not isinstance(self.hydrate, bool):
+            raise SettingsError(f"hydrate must be true or false, not {_shown(str(self.hydrate))}.")
         try:
             parse_on_displaced(self.on_displaced)
         except ValueError as exc:

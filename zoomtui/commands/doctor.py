@@ -1,7 +1,8 @@
 """`zoomtui doctor`: the preflight. Each step says what it found and, when it fails, what to do.
 
 Steps: settings (and where each came from), transport, the alert rules (`--test-alerts`
-fires a test alert through each action), keyring, token request, clock skew, WebSocket
+fires a test alert through each action), keyring, token request, clock skew, the Dashboard
+API hydration reads (one call: its scope and the plan), WebSocket
 handshake + build_connection, one heartbeat round trip.
 Plain text, no colours, no TTY needed; never prints the secret or a token.
 
@@ -251,6 +252,35 @@ def check_clock(report: Report, tok: Token) -> None:
         )
 
 
+async def check_dashboard(
+    report: Report, settings: ConnectionSettings, tokens: object, timeout: float
+) -> None:
+    """One call to the Dashboard's live meetings (page_size 1): does the token's scope, and
+    the account's plan, let hydration ask who is in each meeting?  A warning, not a failure:
+    the monitor works without it."""
+    from zoomtui.zoom.rest import ApiError, ZoomRest
+
+    title = "Dashboard API (hydration)"
+    if not settings.hydrate:
+        report.step("skip", title, "skipped: hydrate = false in the profile")
+        return
+    rest = ZoomRest(settings, tokens, timeout=timeout)  # type: ignore[arg-type]
+    try:
+        async with asyncio.timeout(timeout):
+            body = await rest.get("/v2/metrics/meetings", {"type": "live", "page_size": "1"})
+    except ApiError as exc:
+        report.step("warn", title, str(exc), exc.hint or "Rosters stay as events built them.")
+        return
+    except TimeoutError:
+        report.step("warn", title, f"no answer within {timeout:g} s")
+        return
+    finally:
+        await rest.aclose()
+    total = body.get("total_records")
+    live = f" ({total} live now)" if isinstance(total, int) and not isinstance(total, bool) else ""
+    report.step("ok", title, f"live meetings and rosters can be read{live}")
+
+
 #: (step title, what was found, what to do, exit code) of a WebSocket step that failed
 _Outcome = tuple[str, str, str, int]
 
@@ -376,6 +406,7 @@ async def run_doctor(
         if tok is None:
             return
         check_clock(report, tok)
+        await check_dashboard(report, settings, tokens, timeout)
         if connect:
             await check_websocket(report, settings, tokens, timeout)
         else:

@@ -60,6 +60,7 @@ def export_lines(fake: FakeZoom) -> list[str]:
         (s.ENV_SUBSCRIPTION_ID, c.subscription_id),
         (s.ENV_OAUTH_URL, fake.oauth_url),
         (s.ENV_WS_URL, fake.ws_url),
+        (s.ENV_API_URL, fake.api_url),  # the Dashboard answers there, not at api.zoom.us
         (ENV_CONTROL_URL, fake.control_url),
         (ENV_CONTROL_TOKEN, fake.control_token),  # opens only this fake's control endpoint
     ]

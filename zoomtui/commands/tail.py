@@ -5,6 +5,12 @@ stdout carries events only (one line each, flushed): a human line by default, or
 the connection (state changes with reasons, gaps, malformed frames, notices) goes to
 stderr, so `zoomtui tail --json | jq` sees clean JSON and still shows gaps on the terminal.
 
+Hydration (`zoomtui.monitor.hydrate`, unless the profile says `hydrate = false`): at the
+start and after each gap, who is in each live meeting is asked of Zoom's Dashboard API.
+Each answer is a line on stderr and, with `--json`, a record of its own on stdout:
+`{"_record": "roster", "_received_at": ..., "meetings": [...]}`, with no `event` member, so
+it never passes for an event Zoom sent.
+
 tail drives a `MonitorSession` (no event log, no meeting tracker): its printing is a
 sink of the session (`TailOutput`), and the session's recorder archives everything the
 connection reports (the profile's archive; `--no-archive` turns it off).  `--since 30m`
@@ -45,6 +51,7 @@ from zoomtui.commands.common import (
     overrides_from,
 )
 from zoomtui.monitor.lines import human_line, json_line
+from zoomtui.monitor.rosterlines import roster_json_line, roster_summary
 from zoomtui.monitor.session import MonitorSession, SessionSink
 from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import install_log_redaction, redact
@@ -53,6 +60,7 @@ from zoomtui.timefmt import clock_ms, duration_short, duration_words
 from zoomtui.visible import visible_lines, visible_text
 from zoomtui.words import counted
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, TokenInfo
 
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -62,7 +70,7 @@ DISPLACED_HINT = (
     "or pass --on-displaced retake; a subscription of its own avoids this"
 )
 #: the kinds of archived record `--since` shows
-HISTORY_KINDS = ("event", "gap", "state")
+HISTORY_KINDS = ("event", "gap", "state", "roster")
 
 
 # -- formatting (stderr) ------------------------------------------------------------------
@@ -170,6 +178,7 @@ class TailOutput(SessionSink):
         self.run = run
         self._write, self._flush = out.write, out.flush
         self._format = json_line if as_json else human_line
+        self.as_json = as_json
         self.matches = matches
         self.count = count
         #: live events printed (what --count counts), and history events printed
@@ -222,6 +231,20 @@ class TailOutput(SessionSink):
 
     def on_notice(self, notice: Notice) -> None:
         self.run.note(f"notice: {visible_text(notice.text)}")
+
+    def on_roster(self, snapshot: RosterSnapshot, live: bool) -> None:
+        """A hydration: a line on stderr; with --json also its own record on stdout (never
+        an event: `_record` says "roster").  One that could not be done is news for a
+        person: stderr only."""
+        self.run.note(roster_summary(snapshot) if live else "(history) " + roster_summary(snapshot))
+        failed = bool(snapshot.problem) and not snapshot.kinds
+        if self.as_json and live and not failed and not self.stdout_gone and self.run.code is None:
+            try:
+                self._write(roster_json_line(snapshot))
+                self._flush()
+            except BrokenPipeError:
+                self.stdout_gone = True
+                self.run.stop(EXIT_OK)
 
     def on_token(self, info: TokenInfo) -> None:
         left = info.expires_at - time.time()
@@ -311,7 +334,14 @@ async def run_tail(
             kwargs = {"token_cache": shared_token_cache(settings), **(connection_kwargs or {})}
             conn = ZoomConnection(settings, give_up_after=give_up_after, **kwargs)
             run.failure = lambda: conn.failure
-            await stream(conn, session, run, duration=duration, handle_signals=handle_signals)
+            from zoomtui.monitor.hydrate import Hydrator
+
+            hydrator = Hydrator.start_for(session, conn, settings, session.receive)
+            try:
+                await stream(conn, session, run, duration=duration, handle_signals=handle_signals)
+            finally:
+                if hydrator is not None:
+                    await hydrator.close()
     finally:
         if output.stdout_gone:
             _silence_stdout(out)

@@ -87,7 +87,13 @@ def required(grant: object) -> tuple[str, ...]:
 
 _SETTINGS_FIELDS = {f.name: f for f in fields(ConnectionSettings)}
 #: ConnectionSettings fields a profile (or an override) may set besides the ENV_FOR ones
-_TUNABLES = ("heartbeat_interval", "max_frame_bytes", "insecure_transport", "on_displaced")
+_TUNABLES = (
+    "heartbeat_interval",
+    "max_frame_bytes",
+    "insecure_transport",
+    "on_displaced",
+    "hydrate",
+)
 
 
 @dataclass(slots=True)

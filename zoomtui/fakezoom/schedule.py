@@ -103,8 +103,11 @@ class Pump:
         rate: float | None,  # None = as fast as possible
         targets: Callable[[], list[FakeConnection]],
         on_activity: Callable[[], None] = lambda: None,
+        on_handed: Callable[[list[str]], None] = lambda contents: None,
     ) -> None:
         self.source = source
+        # told the contents of the events whose time came, sent or lost (Zoom's own state)
+        self._handed = on_handed
         self.rate = rate
         self.targets = targets
         self._on_activity = on_activity  # told when an event is lost and when the stream ends
@@ -139,6 +142,7 @@ class Pump:
             chunk = self.source.take(MAX_RATE_BATCH)
             if not chunk:
                 return
+            self._handed([content for content, _frame in chunk])
             for conn in conns:
                 await send_chunk(conn, chunk)
             await asyncio.sleep(0)  # let heartbeats and the other side of the loop run
@@ -158,6 +162,7 @@ class Pump:
                 await asyncio.sleep(delay)
             elif index % MAX_RATE_BATCH == 0:
                 await asyncio.sleep(0)  # running late (or a huge rate): still let the loop breathe
+            self._handed([chunk[0][0]])
             conns = self.targets()
             if not conns:
                 self.lost += 1

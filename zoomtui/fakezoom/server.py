@@ -35,13 +35,15 @@ from zoomtui.fakezoom.control import (
     is_control_request,
     new_control_token,
 )
-from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials
+from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS, DemoCredentials, fake_settings
+from zoomtui.fakezoom.dashboard import API_PREFIX, DashboardApi
 from zoomtui.fakezoom.httpserver import HttpServer, Request, Response
 from zoomtui.fakezoom.malformed import malformed_frame
 from zoomtui.fakezoom.oauth import TOKEN_PATH, TokenIssuer, TokenRequest
 from zoomtui.fakezoom.schedule import FrameSource, Pump, play_scenario, prepare
 from zoomtui.fakezoom.triggers import TriggerRequest, build_event
-from zoomtui.redaction import RedactingFilter, Secret
+from zoomtui.fakezoom.truth import LiveTruth
+from zoomtui.redaction import RedactingFilter
 from zoomtui.settings import ConnectionSettings
 
 WS_PATH = "/ws"
@@ -132,6 +134,12 @@ class FakeZoom:
         self.control_token = control_token or new_control_token()
         self._control = ControlEndpoint(
             self.control_token, self.trigger, partial(consumer_action, self)
+        )
+        #: who is in which live meeting, folded from every event whose time came (heard or not)
+        self.truth = LiveTruth()
+        #: the REST API (Dashboard, meeting details) on the token endpoint's listener
+        self.dashboard = DashboardApi(
+            self.truth, self.issuer, clock=clock, on_activity=self._active
         )
         self.connections: list[FakeConnection] = []
         #: build_connection answers played instead of Zoom's, one per new connection
@@ -231,6 +239,11 @@ class FakeZoom:
         return f"ws://{_url_host(self.host)}:{self.port}{WS_PATH}"
 
     @property
+    def api_url(self) -> str:
+        """The REST API's base URL (on the token endpoint's listener, as `/v2/...`)."""
+        return f"http://{_url_host(self.host)}:{self.oauth_port}"
+
+    @property
     def control_url(self) -> str:
         """The control endpoint's base URL (on the token endpoint's listener)."""
         return f"http://{_url_host(self.host)}:{self.oauth_port}{CONTROL_PREFIX}"
@@ -238,6 +251,8 @@ class FakeZoom:
     async def _http_request(self, req: Request) -> Response:
         if is_control_request(req):  # never a token request: no fault, not recorded
             return await self._control.handle(req)
+        if req.target.startswith(API_PREFIX):
+            return await self.dashboard.handle(req)
         return await self.issuer.handle(req)
 
     def issue_token(self) -> str:
@@ -251,30 +266,7 @@ class FakeZoom:
 
     def settings(self, **changes: object) -> ConnectionSettings:
         """ConnectionSettings for the demo credentials at these URLs (`changes` are applied on top)."""
-        c = self.credentials
-        s = ConnectionSettings(
-            account_id=c.account_id,
-            client_id=c.client_id,
-            client_secret=Secret(c.client_secret),
-            subscription_id=c.subscription_id,
-            oauth_url=self.oauth_url,
-            ws_url=self.ws_url,
-            profile="demo",
-            # the fake's tokens open nothing else: never written to the user's keyring
-            keyring_token=False,
-            sources={
-                k: "fake zoom"
-                for k in (
-                    "account_id",
-                    "client_id",
-                    "client_secret",
-                    "subscription_id",
-                    "oauth_url",
-                    "ws_url",
-                )
-            },
-        )
-        return s.replace(**changes) if changes else s
+        return fake_settings(self.credentials, self.oauth_url, self.ws_url, self.api_url, changes)
 
     # -- what happened ----------------------------------------------------------------
     @property
@@ -350,6 +342,7 @@ class FakeZoom:
         """Send one event as a `message` frame (content a JSON string) to `conn` or every open
         connection. Returns how many connections it was sent to."""
         content, frame = prepare(event)
+        self.truth.handed([content])  # it happened, whoever hears it
         sent = 0
         for c in self._targets(conn):
             sent += await c.send_event(content, frame)
@@ -583,7 +576,7 @@ class FakeZoom:
     def _make_pump(self) -> Pump:
         rate = None if self.rate == "max" else float(self.rate)
         source = FrameSource(self._scenario_events(rate), limit=self.events)
-        return Pump(source, rate, self._pump_targets, self._active)
+        return Pump(source, rate, self._pump_targets, self._active, self.truth.handed)
 
     def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
         return play_scenario(

@@ -39,8 +39,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.monitor.recording import Downtime, HistoryMark, HistoryTracker, Recorder, new_run_id
+from zoomtui.monitor.rosterlines import RosterMark, roster_summary
 from zoomtui.redaction import redact
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import (
     ConnectionState,
     Gap,
@@ -148,6 +150,10 @@ class SessionSink:
     def on_notice(self, notice: Notice) -> None:
         """A well-formed frame that is neither an event nor a heartbeat."""
 
+    def on_roster(self, snapshot: RosterSnapshot, live: bool) -> None:
+        """What Zoom's REST API said about live meetings (after the tracker merged it), or
+        why it could not be asked (`snapshot.problem`)."""
+
 
 #: the typed methods of `SessionSink`, in the order `_Fanout` keeps them
 _TYPED = (
@@ -158,6 +164,7 @@ _TYPED = (
     "on_heartbeat",
     "on_token",
     "on_notice",
+    "on_roster",
 )
 
 
@@ -183,6 +190,7 @@ class _Fanout:
     on_heartbeat: list[Callable[[Heartbeat], None]]
     on_token: list[Callable[[TokenInfo], None]]
     on_notice: list[Callable[[Notice], None]]
+    on_roster: list[Callable[[RosterSnapshot, bool], None]]
 
 
 def _owner_name(method: Callable[..., object]) -> str:
@@ -220,6 +228,8 @@ class MonitorSession:
         #: live updates waiting for the history to be in (None: not waiting)
         self._held: list[Update] | None = None
         self.history_state: HistoryState = "none"
+        #: the last hydration applied (None: none yet)
+        self.last_roster: RosterSnapshot | None = None
         self._last_logged: tuple[ConnectionState, str] | None = None
 
     # -- sinks --------------------------------------------------------------------------
@@ -346,6 +356,15 @@ class MonitorSession:
                 self._tell(fan.on_token, u)
         elif type(u) is Notice and fan.on_notice:
             self._tell(fan.on_notice, u)
+        elif type(u) is RosterSnapshot:
+            # Zoom's roster (or why there is none): merged, and shown as a line of its own
+            self.last_roster = u
+            if self.meetings is not None:
+                self.meetings.hydrate(u)
+            if u.meetings or u.problem:  # (nothing live, nothing wrong: nothing to show)
+                keep(RosterMark(roster_summary(u), u.at))
+            if fan.on_roster:
+                self._tell(fan.on_roster, u, live)
         # anything else: a newer engine may report more; nothing to apply
 
     def _link(self, u: Update) -> None:

@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from textual.message import Message
 
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import Gap, Heartbeat, Notice, StateChanged, TokenInfo, Update
 
-#: what a batch carries, in arrival order (gaps sit between the events they separate)
-BatchRow = ZoomEvent | MalformedFrame | Gap
+#: what a batch carries, in arrival order (gaps sit between the events they separate; a
+#: hydration between the events that came before and after it)
+BatchRow = ZoomEvent | MalformedFrame | Gap | RosterSnapshot
 
 
 class ZoomMessage(Message, bubble=False):

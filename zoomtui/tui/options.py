@@ -43,6 +43,8 @@ class DemoOptions:
     token_ttl: float = 3600
     #: the fake's clock (stamps event_ts); None: the app's clock
     fake_clock: Callable[[], float] | None = None
+    #: ask the fake's Dashboard who is in each meeting (off: a flood and the answer race)
+    hydrate: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,8 @@ class Sources:
         #: the archive being played (None: live)
         self.replay: ReplaySource | None = None
         self._restart: Callable[[], None] | None = None  # how `c` starts it again
+        #: asks Zoom's API who is in each meeting beside a live connection (None: off)
+        self.hydrator: Any = None
 
     def start(self, source: ConnectionSettings | DemoOptions | ReplayChoice) -> None:
         if isinstance(source, ReplayChoice):
@@ -121,7 +123,7 @@ class Sources:
             return
         self.fake = fake
         try:
-            settings = fake.settings(heartbeat_interval=options.heartbeat)
+            settings = fake.settings(heartbeat_interval=options.heartbeat, hydrate=options.hydrate)
             self.settings = settings
             self.app.status.subscription_id = settings.subscription_id
             await self._run_connection(settings)
@@ -152,7 +154,7 @@ class Sources:
         except Exception as exc:  # noqa: BLE001 - bad settings etc: FAILED with the message
             self.failed(exc, "Check the settings (`zoomtui doctor` explains each one).")
             return
-        await self._run_source(connection)
+        await self._run_source(connection, settings)
 
     async def _run_replay(self, source: ReplaySource) -> None:
         app = self.app
@@ -173,16 +175,31 @@ class Sources:
                 timeout=6,
             )
 
-    async def _run_source(self, source: UpdateSource) -> None:
+    async def _run_source(
+        self, source: UpdateSource, settings: ConnectionSettings | None = None
+    ) -> None:
         """Drive `source` until it ends: each update to the session's raw tap (the archive),
-        then to the app as messages."""
+        then to the app as messages.  A live connection (`settings`) is hydrated beside it
+        (who is in each meeting, from Zoom's API) through the same bridge."""
+        from zoomtui.monitor.hydrate import Hydrator
+
         app = self.app
         self.connection = source
         bridge = ConnectionBridge(
             source, app.post_message, observe=app.session.observe, clock=app.clock
         )
         self.bridge = bridge
-        await bridge.run()
+        hydrator = None
+        if settings is not None:
+            hydrator = Hydrator.start_for(
+                app.session, source, settings, bridge.deliver, clock=app.clock
+            )
+        self.hydrator = hydrator
+        try:
+            await bridge.run()
+        finally:
+            if hydrator is not None:
+                await hydrator.close()
 
     def failed(self, exc: BaseException, hint: str) -> None:
         """Show a source that could not run as FAILED, with what to check."""

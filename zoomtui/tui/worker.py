@@ -29,6 +29,7 @@ from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import redact
 from zoomtui.tui.messages import BatchRow, RowsArrived, StateUpdated, message_for
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged, Update
 
 log = logging.getLogger("zoomtui.tui.worker")
@@ -106,7 +107,7 @@ class ConnectionBridge:
         # Rows first: they are nearly every update.
         if isinstance(update, (ZoomEvent, MalformedFrame)):
             self._add(update)
-        elif isinstance(update, Gap):
+        elif isinstance(update, Gap | RosterSnapshot):
             # Rare, and it closes a reconnect: show it together with the state change.
             self._add(update)
             self.flush()
@@ -119,6 +120,13 @@ class ConnectionBridge:
                 self._post(message)
             else:  # a newer engine may report more: ignore, never crash
                 log.debug("ignored update of type %s", type(update).__name__)
+
+    def deliver(self, update: Update) -> None:
+        """An update from beside the source (a hydration), in order with the source's own:
+        to the raw tap, then batched or posted like them."""
+        if self._observe is not None:
+            self._observe(update)
+        self._route(update)
 
     # -- batching --------------------------------------------------------------------
     def _add(self, row: BatchRow) -> None:

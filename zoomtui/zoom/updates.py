@@ -9,6 +9,10 @@ The connection's public loop yields a stream of `Update` values:
 - `Heartbeat`     a heartbeat answer with its round-trip time;
 - `TokenInfo`     a token was obtained (expiry and scopes; never the token itself);
 - `Notice`        an unknown module or other frame worth showing, never fatal.
+
+Not from the connection, but in the same stream: `RosterSnapshot` (`zoomtui.zoom.rosters`),
+what Zoom's REST API said about live meetings and their rosters (a hydration, or why there
+could be none); front ends hand it to the session like any update.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import enum
 from dataclasses import dataclass
 
 from zoomtui.zoom.protocol import Envelope, MalformedFrame, ZoomEvent
+from zoomtui.zoom.rosters import RosterSnapshot
 
 
 class ConnectionState(enum.StrEnum):
@@ -93,4 +98,13 @@ class Notice:
     text: str
 
 
-Update = StateChanged | ZoomEvent | MalformedFrame | Gap | Heartbeat | TokenInfo | Notice
+Update = (
+    StateChanged
+    | ZoomEvent
+    | MalformedFrame
+    | Gap
+    | Heartbeat
+    | TokenInfo
+    | Notice
+    | RosterSnapshot
+)

@@ -38,6 +38,7 @@ from zoomtui.monitor.archive.records import (
     INSERT_GAP,
     INSERT_MALFORMED,
     INSERT_NOTICE,
+    INSERT_ROSTER,
     INSERT_STATE,
     STATUS_CLOSED,
     STATUS_FAILED,
@@ -49,6 +50,7 @@ from zoomtui.monitor.archive.retention import Pruner, Retention
 from zoomtui.monitor.archive.schema import ForeignFileError, NewerSchemaError, open_for_writing
 from zoomtui.monitor.archive.searchindex import index_step
 from zoomtui.zoom.protocol import MalformedFrame
+from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import Gap, Notice, StateChanged
 
 #: event rows inserted at a time when frames are made into rows (bounds the writer's memory)
@@ -459,6 +461,9 @@ class WriterCore:
         elif kind is Notice:
             env = update.envelope
             db.execute(INSERT_NOTICE, (cid, env.received_at, update.text, env.raw))
+        elif kind is RosterSnapshot:
+            row = (cid, update.at, update.since, update.problem, update.to_json())
+            db.execute(INSERT_ROSTER, row)
         else:  # Heartbeat, TokenInfo: live-only information
             return 0
         return 1

@@ -80,6 +80,7 @@ from zoomtui.monitor.archive.records import (
 from zoomtui.monitor.archive.schema import open_for_writing
 from zoomtui.monitor.archive.spool import SpoolOut, open_spool_files
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
+from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import Gap, Notice, StateChanged, Update
 
 #: a writer process that dies is started again after this many seconds, twice as long after
@@ -93,7 +94,7 @@ BACKLOG_MAX_BYTES = 128 << 20
 #: a writer that has moved nothing it was handed for this long is reported as not answering
 STALL_AFTER = 10.0
 #: updates other than events that are kept (heartbeats and token infos are live-only)
-_KEPT = (MalformedFrame, StateChanged, Gap, Notice)
+_KEPT = (MalformedFrame, StateChanged, Gap, Notice, RosterSnapshot)
 #: writers close() stopped waiting for: they finish by themselves (kept from the collector)
 _LEFT_RUNNING: list[subprocess.Popen[bytes]] = []
 

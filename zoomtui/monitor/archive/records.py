@@ -14,6 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 from zoomtui.zoom.protocol import Envelope, MalformedFrame, parse_frame
+from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, Update
 
 STATUS_OPEN = "open"
@@ -26,6 +27,8 @@ KIND_MALFORMED = "malformed"
 KIND_STATE = "state"
 KIND_GAP = "gap"
 KIND_NOTICE = "notice"
+#: a hydration: what Zoom's REST API said about live meetings (raw: its JSON), never an event
+KIND_ROSTER = "roster"
 
 #: the connection id of gaps the archive records about itself (it could not write)
 ARCHIVE_CONNECTION_ID = "archive"
@@ -102,6 +105,10 @@ INSERT_GAP = (
 INSERT_NOTICE = (
     "INSERT INTO log (kind, connection_id, at, reason, raw) VALUES ('notice', ?, ?, ?, ?)"
 )
+INSERT_ROSTER = (
+    "INSERT INTO log (kind, connection_id, at, gap_start, reason, raw) "
+    "VALUES ('roster', ?, ?, ?, ?, ?)"
+)
 
 
 def scrub(value: Any) -> Any:
@@ -151,6 +158,10 @@ def record_from_row(row: tuple) -> Record | None:
         if not isinstance(env, Envelope):
             return None
         update = Notice(envelope=env, text=reason or "")
+    elif kind == KIND_ROSTER:
+        update = RosterSnapshot.from_json(raw) if isinstance(raw, bytes | str) else None
+        if update is None:
+            return None
     else:
         return None
     return Record(seq=seq, at=at, connection_id=cid, update=update)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zoomtui.monitor.meetings.fold import END, Key, Presence, Transition
+from zoomtui.monitor.meetings.origin import Origin
 from zoomtui.monitor.meetings.participant import ALREADY_THERE, TOO_OLD, Participant
 from zoomtui.monitor.meetings.payload import datetime_of_ms, iso_ms, zoom_id
 
@@ -78,6 +79,8 @@ class Meeting:
     flags: Counter[str] = field(default_factory=Counter)
     #: bumped on every visible change of this meeting (for UI caches)
     version: int = 0
+    #: known from Zoom's API, or its end inferred after a gap (None: seen live)
+    origin: Origin | None = None
     _topic_key: tuple[int, str] = (-(2**62), "")
     _start_rank: tuple[bool, int] | None = None
     _end_key: Key | None = None
@@ -312,10 +315,13 @@ class Meeting:
         self._note_order(key)
         return True
 
-    def record_presence(self, p: Participant, tr: Transition, max_transitions: int) -> bool:
+    def record_presence(
+        self, p: Participant, tr: Transition, max_transitions: int, *, from_event: bool = True
+    ) -> bool:
         """One presence transition of `p` (join, leave, waiting room); False when it was
         there already (the same transition from another event).  Past `max_transitions`,
-        the person's oldest half is summarised."""
+        the person's oldest half is summarised.  `from_event` False: from Zoom's API, which
+        describes the past and is never "out of order"."""
         trs = p.transitions
         if not trs or tr > trs[-1]:
             self._refold(p, tr)  # the newest: appended, one step of the fold
@@ -323,7 +329,8 @@ class Meeting:
             placed = p.insert(tr)
             if placed == ALREADY_THERE:
                 return False
-            self.flags["out of order"] += 1
+            if from_event:
+                self.flags["out of order"] += 1
             if placed == TOO_OLD:
                 return True  # too late to place: counted, not applied
             self._refold(p)

@@ -12,6 +12,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from zoomtui.monitor.meetings.fold import Key, Presence, PresenceFold, Transition, pack_key
+from zoomtui.monitor.meetings.origin import Origin
 from zoomtui.monitor.meetings.payload import datetime_of_ms
 
 __all__ = ["ALREADY_THERE", "INSERTED", "TOO_OLD", "Participant"]
@@ -45,6 +46,8 @@ class Participant:
     leave_ms: int | None = None
     entries: int = 0  # times they went from outside to inside
     flags: frozenset[str] = frozenset()
+    #: where their state shown comes from when not from an event seen live (None: seen live)
+    origin: Origin | None = None
     #: the newest transitions, in time order (older ones are summarised in `_base`)
     transitions: list[Transition] = field(default_factory=list)
     _closed_ms: int = 0  # in-meeting time of finished stays

@@ -14,8 +14,9 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-from zoomtui.monitor.meetings.fold import JOIN, LEAVE, UNWAIT, WAIT, Transition
+from zoomtui.monitor.meetings.fold import JOIN, LEAVE, UNWAIT, WAIT, Presence, Transition
 from zoomtui.monitor.meetings.meeting import Meeting
+from zoomtui.monitor.meetings.participant import Participant
 from zoomtui.monitor.meetings.payload import (
     clean_leave_reason,
     event_ts_of,
@@ -25,6 +26,7 @@ from zoomtui.monitor.meetings.payload import (
     zoom_id,
 )
 from zoomtui.zoom.protocol import ZoomEvent
+from zoomtui.zoom.rosters import RosterSnapshot
 
 __all__ = [
     "DEFAULT_FORGET_AFTER_GAP",
@@ -136,6 +138,9 @@ class MeetingTracker:
         self._tombstones: OrderedDict[str, None] = OrderedDict()
         #: finished meetings, in the order we learned they finished
         self._finished: OrderedDict[str, None] = OrderedDict()
+        #: per live meeting, who was in (or waiting) when the last gap closed: whom a
+        #: hydration may find gone (roster.py); kept until one has looked
+        self.present_at_gap: dict[str, list[Participant]] = {}
 
     # -- reading -----------------------------------------------------------------------
     def ordered(self) -> list[Meeting]:
@@ -190,12 +195,20 @@ class MeetingTracker:
             return {m.uuid}
         return set()
 
+    def hydrate(self, snapshot: RosterSnapshot) -> set[str]:
+        """Merge what Zoom's REST API said (see roster.py); the meetings that changed."""
+        from zoomtui.monitor.meetings.roster import merge_roster
+
+        return merge_roster(self, snapshot)
+
     def note_gap(self, start: float, end: float) -> set[str]:
         """The connection was down from `start` to `end`: flag the meetings live in it."""
         changed = set()
         for m in self.meetings.values():
             if m.is_live and m.first_seen_at <= end:
                 m.note_gap(end)
+                people = m.participants.values()
+                self.present_at_gap[m.uuid] = [p for p in people if p.status is not Presence.LEFT]
                 m.mark_changed()
                 changed.add(m.uuid)
         if changed:
@@ -238,6 +251,7 @@ class MeetingTracker:
         """Forget a meeting, and ignore stray events for it from now on (no zombies)."""
         m = self.meetings.pop(uuid)
         self._finished.pop(uuid, None)
+        self.present_at_gap.pop(uuid, None)
         if m.id is not None:
             ids = self._by_id.get(m.id)
             if ids is not None:
@@ -373,7 +387,10 @@ class MeetingTracker:
         if rank == LEAVE:
             detail = clean_leave_reason(part.get("leave_reason"))
         tr: Transition = (t, ets, rank, detail)
-        return m.record_presence(p, tr, self.max_transitions)
+        changed = m.record_presence(p, tr, self.max_transitions)
+        if p.origin is not None and p.newest_transition == tr:
+            p.origin = None  # seen live again: no longer known from the API or inferred
+        return changed
 
     def _updated(self, event: ZoomEvent) -> set[str] | None:
         """meeting.updated: the object holds only the changed fields (and the id)."""

@@ -87,6 +87,8 @@ class MeetingRow:
     deleted_only: bool  # deleted without an end seen
     duration: float | None  # at `at`
     at: float
+    #: where it is known from when not seen live ("api 14:02", "≈ ended in gap"; "": live)
+    origin_mark: str = ""
 
     @classmethod
     def of(cls, m: Meeting, now: float) -> MeetingRow:
@@ -108,6 +110,7 @@ class MeetingRow:
             deleted_only=m.deleted and not m.ended,
             duration=m.duration(now),
             at=now,
+            origin_mark=m.origin.mark if m.origin is not None else "",
         )
 
     def duration_at(self, now: float) -> float | None:
@@ -284,6 +287,8 @@ class MeetingsPane(LineList):
             parts.append(("⚠ start not seen", "warn" if live else "ended"))
         if m.problems:
             parts.append((f"⚠ {plural(m.problems, 'problem')}", "warn" if live else "ended"))
+        if m.origin_mark:
+            parts.append((m.origin_mark, muted))
         left = [("  ", "base"), *joined(parts)]
         # the number tells apart two occurrences with one topic (Zoom reuses topics freely)
         ident = m.id or ""

@@ -140,6 +140,8 @@ class ParticipantList(LineList):
             right.append((f"↻{p.rejoin_count} ", "accent"))
         if p.flags:
             right.append(("⚠ ", "warn"))
+        if p.origin is not None:  # not seen live: from Zoom's API, or inferred after a gap
+            right.append((p.origin.mark + " ", "warn" if p.origin.inferred else "dim"))
         if p.status is Presence.IN:
             right.append(
                 (
@@ -495,4 +497,9 @@ class ParticipantPanel(Widget):
             parts += ["\n", (" · ".join(history), "$text-muted")]
         if p.flags:
             parts += ["\n", ("⚠ " + " · ".join(sorted(p.flags)), "$text-warning")]
+        if p.origin is not None:
+            parts += [
+                "\n",
+                (p.origin.text, "$text-warning" if p.origin.inferred else "$text-muted"),
+            ]
         _show_rows(detail, Content.assemble(*parts))

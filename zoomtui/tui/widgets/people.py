@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from zoomtui.monitor.filters import quote_value
 from zoomtui.monitor.meetings import Meeting, Participant, Presence
+from zoomtui.monitor.meetings.origin import Origin
 from zoomtui.tui.widgets.meetings_pane import meeting_filter
 from zoomtui.visible import visible_text
 
@@ -33,6 +34,8 @@ class PersonRow(NamedTuple):
     flags: frozenset[str]
     stay: float  # seconds in the meeting at `at`
     at: float
+    #: known from Zoom's API, or inferred after a gap (None: seen live)
+    origin: Origin | None = None
 
     @classmethod
     def of(cls, p: Participant, now: float) -> PersonRow:
@@ -50,6 +53,7 @@ class PersonRow(NamedTuple):
             p.flags,
             p.time_in_meeting(now),
             now,
+            p.origin,
         )
 
     @property

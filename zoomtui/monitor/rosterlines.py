@@ -1,0 +1,52 @@
+"""A hydration (`RosterSnapshot`) in words and as a record: the event log's line, `tail`'s
+stderr line and its `--json` record.  Never an event: the record's ``_record`` says what it
+is, and it has no ``event`` member, so a script reading events skips it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import orjson
+
+from zoomtui.monitor.lines import iso_utc_ms
+from zoomtui.monitor.recording import HistoryMark
+from zoomtui.timefmt import clock_hms
+from zoomtui.zoom.rosters import TRIGGER_GAP, RosterSnapshot
+
+#: the `_record` member of a hydration's JSON line
+RECORD_KIND = "roster"
+
+
+def roster_summary(snap: RosterSnapshot) -> str:
+    """One line: what was learned from Zoom's API, or why nothing could be."""
+    if snap.problem and not snap.meetings:
+        text = f"no roster from Zoom's API: {snap.problem}"
+        return f"{text} {snap.hint}".strip()
+    live = sum(1 for m in snap.meetings if m.listed)
+    after = ""
+    if snap.trigger == TRIGGER_GAP and snap.since is not None:
+        after = f" after the gap {clock_hms(round(snap.since * 1000))}–{clock_hms(round(snap.until * 1000))}"
+    text = (
+        f"roster from Zoom's API at {clock_hms(round(snap.at * 1000))}{after}: {live} live meeting"
+        f"{'s' if live != 1 else ''}, {snap.people} people ({snap.calls} calls)"
+    )
+    if snap.trigger == TRIGGER_GAP:
+        text += "; changes while the link was down are marked ≈ (inferred)"
+    if snap.problem:
+        text += f"; in part only: {snap.problem} {snap.hint}".rstrip()
+    return text
+
+
+def roster_json_line(snap: RosterSnapshot) -> bytes:
+    """`tail --json`'s record of a hydration (one line)."""
+    body = {"_record": RECORD_KIND, "_received_at": iso_utc_ms(snap.at), **snap.as_dict()}
+    return orjson.dumps(body) + b"\n"
+
+
+@dataclass(frozen=True, slots=True)
+class RosterMark(HistoryMark):
+    """The event log's line for a hydration (drawn as a rule with its text, like the line
+    between history and live; ``type:roster`` in the filter language)."""
+
+    filter_name: ClassVar[str] = "roster"
