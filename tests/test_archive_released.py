@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.waits import HANG_GUARD
 from zoomtui.monitor.archive import Archive, Retention
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
@@ -29,7 +30,7 @@ def test_released_and_fresh_events_are_archived_alike(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "a.sqlite3", retention=Retention(None, None))
     for ev in fresh + released:
         archive.add(ev, "run:1")
-    assert archive.flush()
+    assert archive.flush(timeout=HANG_GUARD)
     back = list(archive.iter_events())
     archive.close()
     assert [e.raw for e in back] == [e.raw for e in fresh + released]

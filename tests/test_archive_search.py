@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.waits import poll_until
+from tests.waits import HANG_GUARD, poll_until
 from zoomtui.monitor.archive import Archive, ArchiveReader, Retention, migrate
 from zoomtui.monitor.archive import search as search_mod
 from zoomtui.monitor.archive.schema import MIGRATIONS
@@ -265,7 +265,7 @@ def test_the_writer_indexes_what_it_wrote_and_retention_takes_index_rows_along(
     a = Archive(path, retention=Retention(max_age_days=None, max_size_mb=None, max_rows=200))
     for ev in events_of(500):
         a.add(ev, "c1")
-    assert a.flush()
+    assert a.flush(timeout=HANG_GUARD)
     assert a.run_retention()  # down to 200 rows: their index rows go with them
     reader = ArchiveReader(path)
     # the writer indexes once it has nothing else to do

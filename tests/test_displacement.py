@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.connhelpers import HB, MaxRandom, Recorder, ThreadedFake, content_of, meeting_event
+from tests.waits import HANG_GUARD
 from zoomtui.commands.common import EXIT_DISPLACED, EXIT_OK
 from zoomtui.commands.tail import DISPLACED_HINT, run_tail
 from zoomtui.fakezoom import FakeZoom
@@ -244,7 +245,7 @@ async def test_the_archive_records_the_displaced_state_and_the_gap(tmp_path: Pat
             rec.conn.request_connect()
             await rec.wait_state(S.CONNECTED, 2)
             await rec.close()
-            assert archive.flush()
+            assert archive.flush(timeout=HANG_GUARD)
     records = [r.update for r in ArchiveReader(path).iter_records()]
     states = [u for u in records if isinstance(u, StateChanged)]
     displaced = next(s for s in states if s.state is S.DISPLACED)

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from tests.connhelpers import CALM_HB, meeting_event
-from tests.waits import awaited
+from tests.waits import HANG_GUARD, awaited
 from zoomtui.commands.tail import run_tail
 from zoomtui.fakezoom import FakeZoom, TriggerRequest
 from zoomtui.monitor.archive.records import KIND_ROSTER, record_from_row
@@ -149,7 +149,7 @@ def test_a_roster_is_archived_as_its_own_kind_and_never_exported_as_an_event(
     try:
         arch.add(event, "run:1")
         arch.add(snap, "run:1")
-        assert arch.flush()
+        assert arch.flush(timeout=HANG_GUARD)
         records = list(arch.iter_records())
         assert [type(r.update).__name__ for r in records] == ["ZoomEvent", "RosterSnapshot"]
         assert records[1].update == snap

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 
 from tests._zoom_events import T0, joined, left, started
+from tests.waits import HANG_GUARD
 from zoomtui.monitor.archive import Archive, ArchiveReader, Record, Retention
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.meetings import MeetingTracker
@@ -256,7 +257,7 @@ def test_a_sink_that_raises_never_breaks_the_session_or_the_sinks_after_it(
         with caplog.at_level(logging.ERROR, logger="zoomtui.monitor.session"):
             for ev in events:
                 session.receive(ev)
-        assert archive.flush()
+        assert archive.flush(timeout=HANG_GUARD)
     assert [h[1] for h in after.applied()] == events
     assert [h[1] for h in after.heard if h[0] == "raw"] == events
     assert session.event_log is not None and list(session.event_log) == events
@@ -314,7 +315,7 @@ def test_record_stop_says_in_the_archive_that_the_monitor_stopped(tmp_path: Path
         session.receive(state(S.CONNECTED, attempt=2))
         session.record_stop("zoomtui quit")
         session.receive(started(1))  # after the stop: not recorded
-        assert archive.flush()
+        assert archive.flush(timeout=HANG_GUARD)
     kept = list(ArchiveReader(tmp_path / "a.sqlite3").iter_records())
     assert [type(r.update) for r in kept] == [StateChanged, StateChanged]
     last = kept[-1]

@@ -49,7 +49,7 @@ from tests.test_filters import filter_texts
 from tests.test_meetings_props import check_invariants, nonsense
 from tests.test_protocol import json_values
 from tests.tui.conftest import wait_until
-from tests.waits import awaited
+from tests.waits import HANG_GUARD, awaited
 from zoomtui import config as cfg
 from zoomtui.commands.tail import TailOutput, TailRun
 from zoomtui.credentials import resolve_settings
@@ -329,7 +329,7 @@ class Monitor:
             assert log.visible_index_of_seq(seq) == i
 
     def check_archive(self) -> None:
-        assert self.archive.flush(), self.archive.error
+        assert self.archive.flush(timeout=HANG_GUARD), self.archive.error
         back = [r.update for r in self.archive.iter_records()]
         assert [_key(u) for u in back] == [_key(u) for u in self.archived]
 
