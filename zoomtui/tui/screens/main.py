@@ -90,7 +90,7 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#events"
 
     #: the screen has the class -narrow below SIDE_PANE_FROM columns (main.tcss)
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (SIDE_PANE_FROM, "-wide"),
     ]
