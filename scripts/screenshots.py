@@ -24,10 +24,11 @@ from textual.widgets import Input
 
 from zoomtui.fakezoom import DEMO_CREDENTIALS
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.messages import HeartbeatAnswered
 from zoomtui.tui.options import AppOptions, Clocks, DemoOptions, FirstRunOptions
 from zoomtui.tui.widgets.meetings_pane import MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantPanel
-from zoomtui.zoom.updates import ConnectionState
+from zoomtui.zoom.updates import ConnectionState, Heartbeat
 
 SIZE = (160, 48)
 #: 2025-03-14 14:03:12 UTC
@@ -54,15 +55,15 @@ def demo_app(*, events: int = EVENTS, seed: int = SEED) -> ZoomtuiApp:
     """The demo, deterministic: all `events` arrive at once (rate max) at a still clock.
 
     The monotonic clock stands still too, so the heartbeat round trip reads 0.0 ms instead
-    of whatever the machine measured; the heartbeat interval is long, so only the first
-    one (sent on connect) is ever answered.
+    of whatever the machine measured, and only the first heartbeat (sent on connect) is
+    ever sent: the next is due when that clock has moved on by Zoom's 30 s interval.
     """
     clock = StillClock(FIXED_NOW)
     options = DemoOptions(
         seed=seed,
         rate="max",
         events=events,
-        heartbeat=3600.0,
+        heartbeat=30.0,
         fake_clock=StillClock(FIXED_NOW - STAMP_LEAD),
     )
     return ZoomtuiApp(AppOptions(options, clocks=Clocks(clock, monotonic=StillClock(1000.0))))
@@ -167,6 +168,7 @@ async def meetings_scene(pilot: Pilot) -> None:
     app = pilot.app
     assert isinstance(app, ZoomtuiApp) and isinstance(app.clock, StillClock)
     app.clock.now += MEETING_AGE
+    await answered_heartbeat(pilot)
     pane, panel = app.query_one(MeetingsPane), app.query_one(ParticipantPanel)
     await pilot.press("m")
     await wait_for(pilot, lambda: pane.up_to_date)
@@ -179,6 +181,17 @@ async def meetings_scene(pilot: Pilot) -> None:
     await pilot.press("enter")
     await wait_for(pilot, lambda: pane.up_to_date and panel.up_to_date)
     await freeze(pilot)
+
+
+async def answered_heartbeat(pilot: Pilot) -> None:
+    """The answer to the heartbeat of a moment ago, as the connection reports one: a link
+    up for minutes has its heartbeats answered every 30 s (time standing still, none is
+    sent), and "connected" beside a 12-minute-old answer is a stalled link."""
+    app = pilot.app
+    assert isinstance(app, ZoomtuiApp)
+    now = app.clock()
+    app.post_message(HeartbeatAnswered(Heartbeat(rtt=0.0, at=now)))
+    await wait_for(pilot, lambda: app.status.heartbeat_at == now)
 
 
 async def failed(pilot: Pilot) -> None:

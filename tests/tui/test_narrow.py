@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.tui.conftest import screen_text, wait_until
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.screens.main import SIDE_PANE_FROM
@@ -107,3 +109,48 @@ async def test_a_pane_hidden_on_a_wide_screen_stays_hidden_when_it_narrows() -> 
         assert not main.side_pane_shown
         await pilot.press("m")
         await wait_until(pilot, lambda: bool(main.meetings_pane.region), "the pane back")
+
+
+def panel_lines(app: ZoomtuiApp) -> list[str]:
+    """The connection panel's rows as shown (borders and all)."""
+    region = app.main.panel.region
+    rows = screen_text(app).splitlines()[region.y : region.bottom]
+    return [row[region.x : region.right] for row in rows]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)])
+async def test_the_panel_keeps_state_reconnects_and_gaps_at_80_and_60_columns(
+    size: tuple[int, int],
+) -> None:
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        _, state, figures, _ = panel_lines(app)
+        assert "● connected" in state
+        assert "reconnects 0" in figures and "gaps 0" in figures
+        assert "hb 0.0 ms 0.0s ago" in figures  # the heartbeat stays too
+        assert "ev/s" not in figures  # it gave way
+        assert figures.rstrip(" │").endswith("gaps 0")  # nothing cut
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)])
+async def test_a_stalled_link_is_never_shown_as_plainly_connected(size: tuple[int, int]) -> None:
+    """Connected, and the last heartbeat answer is 12 minutes old (the dead-link limit is
+    45 s): the panel says the link looks stalled, at 80 and at 60 columns."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        app.clock.now += 12 * 60
+        app.panel.refresh_status()
+        await wait_until(pilot, lambda: "stalled" in "".join(panel_lines(app)), "the flag")
+        _, state, figures, _ = panel_lines(app)
+        assert "● connected 00:12:00 · ⚠ link looks stalled" in state
+        assert "hb 0.0 ms 12m ago" in figures
+        assert app.panel.has_class("-stalled")
+        # a fresh answer: healthy again
+        await shots.answered_heartbeat(pilot)
+        app.panel.refresh_status()
+        await wait_until(pilot, lambda: "stalled" not in "".join(panel_lines(app)), "clear")
+        assert not app.panel.has_class("-stalled")

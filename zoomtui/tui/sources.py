@@ -67,6 +67,7 @@ class Sources:
         app = self.app
         self.settings = settings
         app.status.subscription_id = settings.subscription_id
+        app.status.heartbeat_interval = settings.heartbeat_interval
         if self.demo is None:  # which account this is: on-call may have several profiles
             app.main.show_source(f"connection · profile {settings.profile}")
         self._restart = partial(self.connect_to, settings)
@@ -123,6 +124,7 @@ class Sources:
             settings = fake.settings(heartbeat_interval=options.heartbeat)
             self.settings = settings
             self.app.status.subscription_id = settings.subscription_id
+            self.app.status.heartbeat_interval = settings.heartbeat_interval
             await self._run_connection(settings)
         finally:
             with contextlib.suppress(Exception, asyncio.CancelledError):  # quitting anyway
