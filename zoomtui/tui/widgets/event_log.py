@@ -39,6 +39,7 @@ from textual.timer import Timer
 
 from zoomtui.monitor.eventlog import EventLog, Row
 from zoomtui.tui.theme import rich_style_for
+from zoomtui.tui.widgets.event_names import WidestName
 from zoomtui.tui.widgets.event_rows import (
     HISTORY_STYLE,
     Columns,
@@ -57,12 +58,6 @@ from zoomtui.tui.widgets.event_rows import format_lag as format_lag
 from zoomtui.tui.widgets.event_rows import visible_text as visible_text
 from zoomtui.tui.widgets.scrolling import set_virtual_size
 from zoomtui.zoom.protocol import ZoomEvent
-
-#: event names remembered for the column width (Zoom has a few hundred; hostile streams
-#: with endless made-up names stop widening it there)
-MAX_NAMES_SEEN = 2048
-#: the event column never asks for more than this, however long a name
-MAX_NAME_COLUMN = 64
 
 
 class EventLogView(ScrollView, can_focus=True):
@@ -185,11 +180,7 @@ class EventLogView(ScrollView, can_focus=True):
         self._subtitle: Text | None = None
         self._last_follow_apply = 0.0
         self._columns: Columns | None = None
-        # The widest event name seen (cells), for the event column; names are looked at
-        # once, as rows arrive (rows before `_names_seen_to` were looked at).
-        self._widest_name = 0
-        self._names_seen: set[str] = set()
-        self._names_seen_to = 0
+        self._names = WidestName()  # the event column fits the widest name seen
         self._styles: dict[tuple[str, bool], Style] = {}
         self.border_title = "events"
         #: rows with a smaller seq came from the archive (history on start): drawn dimmed
@@ -520,30 +511,13 @@ class EventLogView(ScrollView, can_focus=True):
         log = self.event_log
         set_virtual_size(self, Size(width, log.visible_count + 1))
         self.match_counts = (log.visible_count, log.total)
-        self._note_names()
-
-    def _note_names(self) -> None:
-        """Widen the event column for a name wider than any seen (a new event type: rare,
-        so the rows drawn so far are drawn again only then)."""
-        log = self.event_log
-        end = log.appended
-        start = self._names_seen_to if self._names_seen_to <= end else 0  # (0: log cleared)
-        start = max(start, log.dropped)
-        self._names_seen_to = end
-        seen, widest = self._names_seen, self._widest_name
-        for seq in range(start, end):
-            row = log.row_by_seq(seq)
-            if type(row) is ZoomEvent and row.name not in seen and len(seen) < MAX_NAMES_SEEN:
-                seen.add(row.name)
-                widest = max(widest, min(MAX_NAME_COLUMN, cell_len(visible_text(row.name))))
-        if widest != self._widest_name:
-            self._widest_name = widest
+        if self._names.note(log):  # a new, wider event type: rare, the rows are drawn again
             self.refresh()
 
     @property
     def widest_name(self) -> int:
         """The widest event name seen so far, in cells (the event column fits it when it can)."""
-        return self._widest_name
+        return self._names.cells
 
     def _report_follow(self) -> None:
         pending = self.pending
@@ -593,8 +567,8 @@ class EventLogView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         columns = self._columns
-        if columns is None or columns.width != width or columns.widest_name != self._widest_name:
-            columns = self._columns = Columns(width, self._widest_name)
+        if columns is None or columns.width != width or columns.widest_name != self.widest_name:
+            columns = self._columns = Columns(width, self.widest_name)
             self._strips.clear()
         if y == 0:
             return header_strip(columns, self._style("event-log--header"), self._style("base"))

@@ -22,11 +22,24 @@ the same event is drawn the same way on every row, whatever else the log holds.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 
+from zoomtui.visible import visible_text
+from zoomtui.zoom.protocol import ZoomEvent
+
+if TYPE_CHECKING:
+    from zoomtui.monitor.eventlog import EventLog
+
 #: names longer than this (never Zoom's own) are cut at the end, not taken apart
 LONGEST_SHORTENED = 120
+
+#: event names remembered for the column width (Zoom has a few hundred; a hostile stream
+#: of endless made-up names stops widening it there)
+MAX_NAMES_SEEN = 2048
+#: the event column never asks for more than this, however long a name
+MAX_NAME_COLUMN = 64
 
 #: inner words of actions, and families, as people abbreviate them; other inner words
 #: longer than WORD_WHOLE letters are cut to WORD_KEEP (caller and callee, server and
@@ -156,3 +169,30 @@ def short_name(name: str, width: int) -> str:
     if width == 1:
         return ELLIPSIS
     return set_cell_size(forms[-1], width)  # "…joi": still not "…lef"
+
+
+class WidestName:
+    """The widest event name a log has held (in cells, at most MAX_NAME_COLUMN): the
+    event column fits it when there is room.  Each row is looked at once, as it arrives."""
+
+    __slots__ = ("_seen", "_seen_to", "cells")
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self._seen: set[str] = set()
+        self._seen_to = 0  # rows before this seq were looked at
+
+    def note(self, log: EventLog) -> bool:
+        """Look at the rows added since the last call; True when the widest name grew."""
+        end = log.appended
+        start = self._seen_to if self._seen_to <= end else 0  # (0: the log was cleared)
+        self._seen_to = end
+        seen, widest = self._seen, self.cells
+        for seq in range(max(start, log.dropped), end):
+            row = log.row_by_seq(seq)
+            if type(row) is ZoomEvent and row.name not in seen and len(seen) < MAX_NAMES_SEEN:
+                seen.add(row.name)
+                widest = max(widest, min(MAX_NAME_COLUMN, cell_len(visible_text(row.name))))
+        grew = widest != self.cells
+        self.cells = widest
+        return grew
