@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events, on, scrollbar
@@ -46,7 +45,7 @@ from zoomtui.tui.widgets.event_rows import (
     header_strip,
     narrow_filter,
     quick_filter_text,
-    row_segments,
+    row_strip,
 )
 
 # What a row shows is drawn in event_rows; these names are also read from here.
@@ -230,6 +229,12 @@ class EventLogView(ScrollView, can_focus=True):
         if self._cursor_seq is None:
             return None
         return self.event_log.visible_index_of_seq(self._cursor_seq)
+
+    @property
+    def up_to_date(self) -> bool:
+        """Every row of the log is applied, no repaint waiting (screenshots wait for it)."""
+        log = self.event_log
+        return self._follow_timer is None and self.match_counts == (log.visible_count, log.total)
 
     @property
     def pending(self) -> int:
@@ -515,8 +520,7 @@ class EventLogView(ScrollView, can_focus=True):
             self.refresh()
 
     @property
-    def widest_name(self) -> int:
-        """The widest event name seen so far, in cells (the event column fits it when it can)."""
+    def widest_name(self) -> int:  # in cells: the event column fits it when it can
         return self._names.cells
 
     def _report_follow(self) -> None:
@@ -582,18 +586,7 @@ class EventLogView(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             row = log.row_by_seq(seq)
-            segments = (
-                row_segments(row, columns, lambda key: self._style(key, selected))
-                if row is not None
-                else []
-            )
-            used = sum(cell_len(text) for text, _, _ in segments)
-            if used != width:  # narrow screens, or a row kind that does not fill the width
-                strip = Strip(segments, used).adjust_cell_length(
-                    width, self._style("base", selected)
-                )
-            else:
-                strip = Strip(segments, width)
+            strip = row_strip(row, columns, lambda key: self._style(key, selected))
             if seq < self.history_end:
                 strip = strip.apply_style(HISTORY_STYLE)
             self._strips[key] = strip

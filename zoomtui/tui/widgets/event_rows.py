@@ -142,6 +142,15 @@ def header_strip(c: Columns, style: Style, base: Style) -> Strip:
     return Strip([Segment("".join(parts), style)]).adjust_cell_length(c.width, base)
 
 
+def row_strip(row: Row | None, c: Columns, s: Callable[[str], Style]) -> Strip:
+    """One row as a strip of exactly the list's width (None: a row gone, drawn blank)."""
+    segments = row_segments(row, c, s) if row is not None else []
+    used = sum(cell_len(text) for text, _, _ in segments)
+    if used != c.width:  # narrow screens, or a row kind that does not fill the width
+        return Strip(segments, used).adjust_cell_length(c.width, s("base"))
+    return Strip(segments, c.width)
+
+
 def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segment]:
     """One row as segments, one per column (`s`: a style key to the resolved style)."""
     base = s("base")
