@@ -272,6 +272,9 @@ async def render(scene: Scene) -> str:
     app = scene.make_app()
     async with app.run_test(size=scene.size) as pilot:
         await scene.run_before(pilot)
+        if app.status.heartbeat_overdue(app.clock()) is not None:
+            # the panel would say so, but a README scene of a healthy link must be one
+            raise SystemExit(f"{scene.name}: the link looks stalled (an old heartbeat answer)")
         svg = app.export_screenshot(title=f"zoomtui: {scene.name}")
         tokens = [t.access_token.reveal() for t in _issued_tokens(app)]
     check_clean(svg, scene.name)

@@ -69,3 +69,12 @@ def test_no_snapshot_holds_a_secret_or_a_token() -> None:
         svg = path.read_text(encoding="utf-8")
         for needle in screenshots.FORBIDDEN:
             assert needle not in svg, f"{path.name} contains {needle[:12]!r}"
+
+
+def test_the_readme_shows_every_scene_and_every_screenshot_is_a_scene() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shots = {p.name for p in (root / "screenshots").glob("*.svg")}
+    assert shots == {f"{name}.svg" for name in SCENES}
+    for name in shots:
+        assert f"](screenshots/{name})" in readme, name
