@@ -173,3 +173,10 @@ async def test_the_list_widens_the_event_column_for_a_new_wider_name() -> None:
                 "webinar.participant_joined " in view.render_line(y).text for y in range(6)
             ),
         )
+
+
+def test_without_the_lag_column_the_name_has_its_cells() -> None:
+    """A 30-column log (the side pane open at 60 columns): no lag, the name gets the room."""
+    narrow = Columns(26)
+    assert not narrow.show_lag and narrow.name == 26 - Columns.TIME - 2
+    assert short_name("meeting.participant_joined", narrow.name) == "mtg.p_joined"

@@ -130,6 +130,8 @@ class Columns:
         else:
             self.name, self.meeting, self.participant = rest, 0, 0
         self.show_lag = width >= self.TIME + self.LAG + 14
+        if not self.show_lag:  # the lag's cells go to the name (the side pane beside a narrow log)
+            self.name = max(0, width - self.TIME - 2)
 
 
 def header_strip(c: Columns, style: Style, base: Style) -> Strip:
