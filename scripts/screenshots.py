@@ -2,8 +2,10 @@
 
 Each scene runs the real app against the in-process fake Zoom (real token request, real
 WebSocket) with a fixed seed, a fixed clock (time stands still at 2025-03-14 14:03:12
-UTC, so every time and age on screen is stable), a fixed size (160x48), UTC, no cursor
-blink, no toasts.  The SVG snapshot tests (tests/tui/test_snapshots.py) use these same
+UTC, so every time and age on screen is stable), a fixed size (160x48 unless the scene
+says), UTC, no cursor blink, no toasts.  A scene waits for what the app signals (every
+event applied and painted, the panes up to date, the "Connected" toast in, a filter
+applied, a screen open), never for time to pass, so a loaded machine shoots the same.  The SVG snapshot tests (tests/tui/test_snapshots.py) use these same
 scenes, so what the README shows is what the tests check.
 
 No SVG may contain the client secret or a token; each file is checked before it is kept.
@@ -24,10 +26,13 @@ from textual.widgets import Input
 
 from zoomtui.fakezoom import DEMO_CREDENTIALS
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.messages import HeartbeatAnswered
 from zoomtui.tui.options import AppOptions, Clocks, DemoOptions, FirstRunOptions
+from zoomtui.tui.screens.help import HelpScreen
+from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.meetings_pane import MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantPanel
-from zoomtui.zoom.updates import ConnectionState
+from zoomtui.zoom.updates import ConnectionState, Heartbeat
 
 SIZE = (160, 48)
 #: 2025-03-14 14:03:12 UTC
@@ -54,15 +59,15 @@ def demo_app(*, events: int = EVENTS, seed: int = SEED) -> ZoomtuiApp:
     """The demo, deterministic: all `events` arrive at once (rate max) at a still clock.
 
     The monotonic clock stands still too, so the heartbeat round trip reads 0.0 ms instead
-    of whatever the machine measured; the heartbeat interval is long, so only the first
-    one (sent on connect) is ever answered.
+    of whatever the machine measured, and only the first heartbeat (sent on connect) is
+    ever sent: the next is due when that clock has moved on by Zoom's 30 s interval.
     """
     clock = StillClock(FIXED_NOW)
     options = DemoOptions(
         seed=seed,
         rate="max",
         events=events,
-        heartbeat=3600.0,
+        heartbeat=30.0,
         fake_clock=StillClock(FIXED_NOW - STAMP_LEAD),
         # (the flood and the Dashboard's answer would race: the picture must be one picture)
         hydrate=False,
@@ -79,11 +84,17 @@ def first_run_app() -> ZoomtuiApp:
     return ZoomtuiApp(AppOptions(first_run=FirstRunOptions(reason), clocks=clocks))
 
 
-async def wait_for(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
+#: seconds after which a scene that has not settled is declared hung: a guard against a
+#: hang, not a time budget (a loaded machine only takes longer)
+HANG_GUARD = 300.0
+
+
+async def wait_for(pilot: Pilot, predicate: Callable[[], bool]) -> None:
+    """Let the app run until `predicate()` (a condition the app signals) holds."""
+    deadline = time.monotonic() + HANG_GUARD
     while not predicate():
         if time.monotonic() > deadline:
-            raise TimeoutError("the scene did not settle in time")
+            raise TimeoutError(f"the scene did not settle in {HANG_GUARD:g} s: it never will")
         await pilot.pause(0.02)
 
 
@@ -91,8 +102,11 @@ async def settle(pilot: Pilot) -> None:
     """Wait until every demo event arrived, then freeze what moves (blink, toasts, animation)."""
     app = pilot.app
     assert isinstance(app, ZoomtuiApp)
-    events = app.demo.events if app.demo else None
-    if events is not None:
+    # From the options, not `app.demo`: the demo starts as the main screen mounts, which
+    # a loaded machine may not have done yet when the scene begins.
+    demo = app.options.source
+    if isinstance(demo, DemoOptions) and demo.events is not None:
+        events = demo.events
         await wait_for(
             pilot,
             lambda: (
@@ -101,6 +115,8 @@ async def settle(pilot: Pilot) -> None:
             ),
         )
         await wait_for(pilot, lambda: app.status.heartbeat_rtt is not None)
+        # every row applied to the list (its repaint waits for a timer while it follows)
+        await wait_for(pilot, lambda: app.main.event_view.up_to_date)
         # The "Connected" toast is posted as a message: on a busy machine it can be taken in
         # after freeze() cleared the toasts.  It comes once per connection: wait for it, so
         # the clear below is the last word (Textual keeps the shown toasts in _notifications).
@@ -125,12 +141,13 @@ async def settle_side(pilot: Pilot) -> None:
 
 
 async def freeze(pilot: Pilot) -> None:
+    """Stop what moves, clear the toasts, and let every widget take in what is queued."""
     app = pilot.app
     app.animation_level = "none"
     for screen in app.screen_stack:
         for field in screen.query(Input):
             field.cursor_blink = False
-    if isinstance(app, ZoomtuiApp) and app.is_mounted and app.screen_stack[0].is_attached:
+    if isinstance(app, ZoomtuiApp) and app.screen_stack[0].is_attached:
         app.panel.refresh_status()
     await pilot.pause()
     # A toast being mounted when the clear comes can outlive it (Textual's toast rack mounts
@@ -150,22 +167,33 @@ async def main_screen(pilot: Pilot) -> None:
     await settle(pilot)
 
 
+async def filter_to(pilot: Pilot, text: str) -> None:
+    """Type a filter as a person would, and wait until the list applied it."""
+    app = pilot.app
+    assert isinstance(app, ZoomtuiApp)
+    await pilot.press("slash", *text, "enter")
+    view = app.main.event_view
+    await wait_for(pilot, lambda: view.applied_filter == text and view.up_to_date)
+
+
 async def filtered_log(pilot: Pilot) -> None:
     await settle(pilot)
-    await pilot.press("slash", *"type:participant_joined -user:guest", "enter")
+    await filter_to(pilot, "type:participant_joined -user:guest")
     await freeze(pilot)
 
 
 async def inspector(pilot: Pilot) -> None:
     await settle(pilot)
-    await pilot.press("slash", *"type:meeting.participant_joined", "enter")
+    await filter_to(pilot, "type:meeting.participant_joined")
     await pilot.press("k", "k", "enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, InspectorScreen))
     await freeze(pilot)
 
 
 async def help_screen(pilot: Pilot) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
     await freeze(pilot)
 
 
@@ -175,6 +203,7 @@ async def meetings_scene(pilot: Pilot) -> None:
     app = pilot.app
     assert isinstance(app, ZoomtuiApp) and isinstance(app.clock, StillClock)
     app.clock.now += MEETING_AGE
+    await answered_heartbeat(pilot)
     pane, panel = app.query_one(MeetingsPane), app.query_one(ParticipantPanel)
     await pilot.press("m")
     await wait_for(pilot, lambda: pane.up_to_date)
@@ -187,6 +216,17 @@ async def meetings_scene(pilot: Pilot) -> None:
     await pilot.press("enter")
     await wait_for(pilot, lambda: pane.up_to_date and panel.up_to_date)
     await freeze(pilot)
+
+
+async def answered_heartbeat(pilot: Pilot) -> None:
+    """The answer to the heartbeat of a moment ago, as the connection reports one: a link
+    up for minutes has its heartbeats answered every 30 s (time standing still, none is
+    sent), and "connected" beside a 12-minute-old answer is a stalled link."""
+    app = pilot.app
+    assert isinstance(app, ZoomtuiApp)
+    now = app.clock()
+    app.post_message(HeartbeatAnswered(Heartbeat(rtt=0.0, at=now)))
+    await wait_for(pilot, lambda: app.status.heartbeat_at == now)
 
 
 async def failed(pilot: Pilot) -> None:
@@ -210,10 +250,13 @@ class Scene:
     name: str
     make_app: Callable[[], ZoomtuiApp]
     run_before: Callable[[Pilot], Awaitable[None]]
+    size: tuple[int, int] = SIZE
 
 
 SCENES: tuple[Scene, ...] = (
     Scene("main", demo_app, main_screen),
+    # a laptop's terminal: the side pane steps aside, names keep what tells them apart
+    Scene("main-80x24", demo_app, main_screen, (80, 24)),
     Scene("filtered", demo_app, filtered_log),
     Scene("inspector", demo_app, inspector),
     Scene("help", demo_app, help_screen),
@@ -234,8 +277,11 @@ def check_clean(svg: str, name: str) -> None:
 
 async def render(scene: Scene) -> str:
     app = scene.make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=scene.size) as pilot:
         await scene.run_before(pilot)
+        if app.status.heartbeat_overdue(app.clock()) is not None:
+            # the panel would say so, but a README scene of a healthy link must be one
+            raise SystemExit(f"{scene.name}: the link looks stalled (an old heartbeat answer)")
         svg = app.export_screenshot(title=f"zoomtui: {scene.name}")
         tokens = [t.access_token.reveal() for t in _issued_tokens(app)]
     check_clean(svg, scene.name)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from zoomtui.monitor.linkstatus import LinkStatus, RateMeter
 from zoomtui.timefmt import age, duration_hms, expiry, milliseconds
-from zoomtui.tui.widgets.connection_panel import metrics_line, state_line
+from zoomtui.tui.widgets.connection_panel import (
+    counter_figures,
+    figures_content,
+    fit_figures,
+    link_figures,
+    metrics_line,
+    state_line,
+)
 from zoomtui.zoom.updates import ConnectionState as S
-from zoomtui.zoom.updates import Gap, StateChanged
+from zoomtui.zoom.updates import Gap, Heartbeat, StateChanged, TokenInfo
 
 
 def change(
@@ -76,3 +83,75 @@ def test_lines_show_state_time_and_a_masked_subscription() -> None:
     metrics = metrics_line(st, now=102.0).plain
     assert "sub 9fX…k2" in metrics and "9fXabcdefk2" not in metrics
     assert "hb –" in metrics and "token –" in metrics
+
+
+# -- a heartbeat answer overdue, and a narrow panel --------------------------------------
+def connected_at(at: float, interval: float = 30.0) -> LinkStatus:
+    st = LinkStatus(subscription_id="9fXabcdefk2", heartbeat_interval=interval)
+    st.on_state(change(S.CONNECTED, reason="build_connection accepted", at=at))
+    return st
+
+
+def test_a_heartbeat_answer_past_the_dead_link_limit_is_overdue() -> None:
+    st = connected_at(100.0)
+    st.on_heartbeat(Heartbeat(rtt=0.04, at=110.0))
+    assert st.heartbeat_overdue(155.0) is None  # 45 s: the limit (1.5 intervals of 30 s)
+    assert st.heartbeat_overdue(155.5) == 45.5
+    assert st.heartbeat_overdue(110.0 + 12 * 60) == 12 * 60
+    # reconnected since that answer: the new link counts from its start
+    st.on_state(change(S.RECONNECTING, at=300.0))
+    assert st.heartbeat_overdue(400.0) is None  # not "connected": nothing to contradict
+    st.on_state(change(S.CONNECTED, at=400.0))
+    assert st.heartbeat_overdue(440.0) is None and st.heartbeat_overdue(446.0) == 46.0
+    st.replay = "×1 · 3 of 10"  # a replay's heartbeats were never recorded
+    assert st.heartbeat_overdue(1000.0) is None
+
+
+def test_connected_is_never_shown_beside_an_overdue_answer_without_the_stall() -> None:
+    st = connected_at(100.0)
+    st.on_heartbeat(Heartbeat(rtt=0.0, at=100.0))
+    for silent in (1, 30, 44, 46, 90, 12 * 60, 5 * 3600):
+        now = 100.0 + silent
+        state = state_line(st, now).plain
+        assert state.startswith("● connected")
+        metrics = metrics_line(st, now).plain
+        stalled = "link looks stalled" in state
+        assert stalled == (silent > 45), silent
+        if stalled:  # first after the state and its time: a narrow panel still shows it
+            assert state.index("stalled") < state.index("build_connection")
+            assert f"no heartbeat answer for {age(silent)}" in state
+            assert f"hb 0.0 ms {age(silent)} ago" in metrics
+
+
+def test_a_narrow_panel_keeps_the_counters_and_drops_the_lesser_figures_first() -> None:
+    st = connected_at(100.0)
+    st.on_heartbeat(Heartbeat(rtt=0.04, at=101.0))
+    st.on_token(TokenInfo(expires_at=4000.0, scopes=(), obtained_at=100.0))
+    st.on_rows(1566, 2, [Gap(10.0, 17.0, "server closed 1006")], last_event_at=101.0, now=101.0)
+    st.reconnects = 3
+    figures, counters = link_figures(st, 102.0), counter_figures(st)
+    assert [c.label for c in counters] == ["reconnects", "gaps", "malformed"]
+    order = ["ev/s", "last event", "sub", "events", "token", "hb"]  # the first goes first
+    cells = {f.label: len(figures_content([f]).plain) for f in figures}
+    for width in range(200, 20, -1):
+        kept, spark = fit_figures(figures, counters, width)
+        labels = [f.label for f in kept]
+        assert labels == [f.label for f in figures if f.label in labels]  # in their order
+        line = figures_content(kept).plain + " · " + figures_content(counters).plain
+        assert len(line) <= width or labels == []
+        if len(labels) < len(figures):
+            assert spark == 0
+        else:
+            assert spark == 0 or len(line) - len(" · ") + 2 + spark <= width
+        # a lesser figure stays only where a greater one went for want of room and the
+        # lesser, shorter, still fits
+        for gone in set(order) - set(labels):
+            for label in labels:
+                assert order.index(label) > order.index(gone) or cells[label] < cells[gone]
+    # 80 columns (76 cells inside the panel): the state's figures and every counter
+    kept, _ = fit_figures(figures, counters, 76)
+    assert {"hb", "token"} <= {f.label for f in kept}
+    # overdue: the heartbeat stays to the end
+    stalled = link_figures(st, 101.0 + 600)
+    kept, _ = fit_figures(stalled, counters, 40)
+    assert [f.label for f in kept] == ["hb"]

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from zoomtui.redaction import redact
+from zoomtui.zoom.keepers import DEAD_AFTER_INTERVALS
 from zoomtui.zoom.updates import ConnectionState, Gap, Heartbeat, StateChanged, TokenInfo
 
 #: seconds of history behind the events/s sparkline
@@ -85,6 +86,9 @@ class LinkStatus:
     token_expires_at: float | None = None
     heartbeat_rtt: float | None = None
     heartbeat_at: float | None = None
+    #: the connection's heartbeat interval (seconds; set as a source starts): an answer
+    #: older than its dead-link limit (`heartbeat_overdue`) means the link looks stalled
+    heartbeat_interval: float = 30.0
     last_event_at: float | None = None
     events: int = 0
     malformed: int = 0
@@ -118,6 +122,20 @@ class LinkStatus:
         if self.state not in (ConnectionState.RECONNECTING, ConnectionState.DISPLACED):
             return None
         return max(0.0, self.since + self.retry_in - now)
+
+    def heartbeat_overdue(self, now: float) -> float | None:
+        """Seconds since the link last proved alive (a heartbeat answer, or connecting),
+        when that is past the connection's dead-link limit while it says connected; None
+        while all is well.  The connection drops a link that stays silent that long, so a
+        "connected" with only older answers is stalled somewhere (this process frozen, a
+        laptop asleep, a loop too busy to read): never show it as healthy."""
+        if self.state is not ConnectionState.CONNECTED or self.replay:
+            return None
+        proofs = [t for t in (self.heartbeat_at, self.since) if t is not None]
+        if not proofs:
+            return None
+        age = now - max(proofs)
+        return age if age > self.heartbeat_interval * DEAD_AFTER_INTERVALS else None
 
     def on_state(self, change: StateChanged) -> None:
         if (

@@ -70,6 +70,7 @@ class Sources:
         app = self.app
         self.settings = settings
         app.status.subscription_id = settings.subscription_id
+        app.status.heartbeat_interval = settings.heartbeat_interval
         if self.demo is None:  # which account this is: on-call may have several profiles
             app.main.show_source(f"connection · profile {settings.profile}")
         self._restart = partial(self.connect_to, settings)
@@ -126,6 +127,7 @@ class Sources:
             settings = fake.settings(heartbeat_interval=options.heartbeat, hydrate=options.hydrate)
             self.settings = settings
             self.app.status.subscription_id = settings.subscription_id
+            self.app.status.heartbeat_interval = settings.heartbeat_interval
             await self._run_connection(settings)
         finally:
             with contextlib.suppress(Exception, asyncio.CancelledError):  # quitting anyway

@@ -1,5 +1,6 @@
 """The main screen: connection panel (top), filter bar and event list (left), meetings and
-participants (right; `m` shows and hides them), footer.
+participants (right; `m` shows and hides them; below SIDE_PANE_FROM columns they start
+hidden and the event list has the width), footer.
 
 The screen owns the layout, the keys that act on it (filter, connect / disconnect /
 reconnect, meetings, export the view, pause the list or a replay) and the wiring between its
@@ -63,6 +64,10 @@ if TYPE_CHECKING:
 CONNECTION_ACTIONS = frozenset({"connect", "disconnect", "reconnect"})
 #: the panel re-renders at most this often because of arriving events (state changes: at once)
 PANEL_REFRESH_INTERVAL = 0.25
+#: below this many columns the side pane (meetings, participants) starts hidden and the
+#: event log has the width (`m` brings the pane back, beside the log): a narrower log
+#: would lose its meeting and participant columns, and the pane would be cramped anyway
+SIDE_PANE_FROM = 110
 
 
 class MainScreen(Screen[None]):
@@ -89,6 +94,12 @@ class MainScreen(Screen[None]):
 
     #: the event list has the focus when the screen first shows (not the filter input)
     AUTO_FOCUS = "#events"
+
+    #: the screen has the class -narrow below SIDE_PANE_FROM columns (main.tcss)
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (SIDE_PANE_FROM, "-wide"),
+    ]
 
     def __init__(self, app: ZoomtuiApp) -> None:
         super().__init__()
@@ -260,14 +271,34 @@ class MainScreen(Screen[None]):
         self.focus_log()
 
     def action_meetings(self) -> None:
-        """m: to the meetings pane (showing the side column); from it, hide the column."""
+        """m: to the meetings pane (showing the side column); from it, hide the column.
+
+        The column's classes say what the user chose: -hidden (hidden at any width until
+        `m` again), -shown (shown on a narrow screen too, where it starts hidden)."""
         side = self.query_one("#side")
         if self.focused is self.meetings_pane:
-            side.add_class("-hidden")
+            side.set_classes("-hidden")
             self.set_focus(self.event_view)  # at once (focus() waits for the message queue)
         else:
             side.remove_class("-hidden")
+            if self.has_class("-narrow"):
+                side.add_class("-shown")
             self.set_focus(self.meetings_pane)
+
+    @property
+    def side_pane_shown(self) -> bool:
+        """Whether the meetings pane and participants are on screen (by width or by `m`)."""
+        side = self.query_one("#side")
+        if side.has_class("-hidden"):
+            return False
+        return side.has_class("-shown") or not self.has_class("-narrow")
+
+    def on_resize(self) -> None:
+        # (the breakpoint classes are set by now: Screen._on_resize runs first)
+        if not self.side_pane_shown and self.focused is not None:
+            side = self.query_one("#side")
+            if side in self.focused.ancestors:  # the pane it was in went away
+                self.set_focus(self.event_view)
 
     def action_focus_events(self) -> None:
         focus_now(self.event_view)

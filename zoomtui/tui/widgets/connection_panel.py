@@ -5,6 +5,11 @@
 sub dem…01 · token 52m · hb 38 ms 3s ago · last event 0.2s · 12.4 ev/s ▁▂▅▇▅▂ · reconnects 0 · gaps 0
 ```
 
+On a narrow panel the lesser figures give way (ev/s and the sparkline first, see
+`link_figures`); the state, reconnects, gaps and malformed frames always show.  A
+heartbeat answer older than the connection's dead-link limit while "connected" is said
+first on the state line (`stall_words`) and turns the border to a warning.
+
 `LinkStatus` (zoomtui.monitor.linkstatus) is the plain model: the monitor session
 keeps it up to date and the panel renders it.  Ages ("3s ago") are recomputed from the
 injectable clock by a 1 s timer, which only re-renders two short lines.
@@ -14,7 +19,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -28,6 +35,13 @@ from zoomtui.tui.linkwords import displaced_plan
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.scrolling import show_text
 from zoomtui.zoom.updates import ConnectionState
+
+SEPARATOR = " · "
+#: the sparkline of events per second: this wide where there is room, left out below SPARK_MIN
+SPARK_WIDTH = 30
+SPARK_MIN = 8
+#: a heartbeat answer older than the dead-link limit while "connected"
+STALL_STYLE = "bold $text-warning"
 
 # -- formatting (pure, so tests can check it without an app) ----------------------------
 
@@ -51,6 +65,10 @@ def state_line(status: LinkStatus, now: float) -> Content:
     plan = displaced_plan(status, now)
     if plan:  # before the (long) reason, so a narrow panel still shows it
         parts += [(" · ", "$text-muted"), (plan, "bold")]
+    overdue = status.heartbeat_overdue(now)
+    if overdue is not None:
+        # first after the state: it must show on the narrowest panel too
+        parts += [(" · ", "$text-muted"), (stall_words(overdue), STALL_STYLE)]
     if status.reason:
         parts += [(" · ", "$text-muted"), status.reason]
     if (
@@ -78,47 +96,119 @@ def hint_line(status: LinkStatus) -> Content:
     return Content.assemble(("→ ", "$text-error"), (status.hint, "$text-error"))
 
 
-def metrics_line(status: LinkStatus, now: float) -> Content:
-    muted = "$text-muted"
-    sep = (" · ", muted)
-    parts: list[tuple[str, str] | str] = []
+def stall_words(overdue: float) -> str:
+    """What the state line says beside "connected" when heartbeats stopped being answered."""
+    return f"⚠ link looks stalled: no heartbeat answer for {age(overdue)}"
 
-    def item(label: str, value: str, value_style: str = "") -> None:
-        if parts:
-            parts.append(sep)
-        parts.append((f"{label} ", muted))
-        parts.append((value, value_style) if value_style else value)
 
-    item("sub", mask_id(status.subscription_id) if status.subscription_id else "–")
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One figure of the panel's second line: `label value`.  `gives_way`: how early it
+    is left out on a narrow panel (the highest first; 0: never)."""
+
+    label: str
+    value: str
+    style: str = ""
+    gives_way: int = 0
+
+
+def link_figures(status: LinkStatus, now: float) -> list[Figure]:
+    """The link's vital signs, left to right: sub, token, hb, last event, events, ev/s.
+
+    On a narrow panel ev/s goes first, then the last event's age, the subscription
+    (the state line names it while connecting), the event count, the token (kept while
+    it runs out) and the heartbeat (kept while it is overdue)."""
+    sub = mask_id(status.subscription_id) if status.subscription_id else "–"
     if status.token_expires_at is None:
-        item("token", "–")
+        token = Figure("token", "–", gives_way=2)
     else:
         left = status.token_expires_at - now
-        item("token", expiry(left), "$text-warning" if left < 300 else "")
+        low = left < 300
+        token = Figure("token", expiry(left), "$text-warning" if low else "", 0 if low else 2)
     if status.heartbeat_rtt is None or status.heartbeat_at is None:
-        item("hb", "–")
+        hb = Figure("hb", "–", gives_way=1)
     else:
-        item("hb", f"{milliseconds(status.heartbeat_rtt)} {age(now - status.heartbeat_at)} ago")
-    item(
-        "last event",
-        "–" if status.last_event_at is None else age(now - status.last_event_at),
-    )
-    item("events", f"{status.events:,}")
-    item("ev/s", f"{status.rate.rate(now):.1f}")
+        ago = f"{milliseconds(status.heartbeat_rtt)} {age(now - status.heartbeat_at)} ago"
+        overdue = status.heartbeat_overdue(now) is not None
+        hb = Figure("hb", ago, STALL_STYLE if overdue else "", 0 if overdue else 1)
+    last = "–" if status.last_event_at is None else age(now - status.last_event_at)
+    return [
+        Figure("sub", sub, gives_way=4),
+        token,
+        hb,
+        Figure("last event", last, gives_way=5),
+        Figure("events", f"{status.events:,}", gives_way=3),
+        Figure("ev/s", f"{status.rate.rate(now):.1f}", gives_way=6),
+    ]
+
+
+def counter_figures(status: LinkStatus) -> list[Figure]:
+    """Reconnects, gaps and malformed frames: never left out (what went wrong, and how often)."""
+    figures = [
+        Figure("reconnects", str(status.reconnects)),
+        Figure("gaps", str(status.gaps), "$text-warning" if status.gaps else ""),
+    ]
+    if status.malformed:
+        figures.append(Figure("malformed", str(status.malformed), "$text-error"))
+    return figures
+
+
+def figures_width(figures: list[Figure]) -> int:
+    """Cells taken by `figures` joined with " · "."""
+    cells = sum(len(f.label) + 1 + cell_len(f.value) for f in figures)
+    return cells + len(SEPARATOR) * max(0, len(figures) - 1)
+
+
+def fit_figures(
+    figures: list[Figure], counters: list[Figure], width: int | None
+) -> tuple[list[Figure], int]:
+    """The figures that fit in `width` cells beside the counters (None: no limit), in
+    their order, and the width left for the sparkline between them (0: none).
+
+    Those that give way most go first until the line fits; then any that fits again in
+    what is left comes back (a short one after a long one went).  The sparkline shows
+    only with every figure, in at least SPARK_MIN cells."""
+    if width is None:
+        return list(figures), SPARK_WIDTH
+
+    def need(shown: list[Figure]) -> int:
+        return figures_width(shown) + len(SEPARATOR) + figures_width(counters)
+
+    kept = list(figures)
+    dropped: list[Figure] = []
+    while need(kept) > width and any(f.gives_way for f in kept):
+        dropped.append(max((f for f in kept if f.gives_way), key=lambda f: f.gives_way))
+        kept.remove(dropped[-1])
+    for figure in reversed(dropped):
+        trial = [f for f in figures if f in kept or f is figure]
+        if need(trial) <= width:
+            kept = trial
+    if len(kept) < len(figures):
+        return kept, 0
+    # the sparkline takes the separator's place, with a cell of margin on each side
+    room = width - need(kept) + len(SEPARATOR) - 2
+    return kept, min(SPARK_WIDTH, room) if room >= SPARK_MIN else 0
+
+
+def figures_content(figures: list[Figure], *, lead: bool = False) -> Content:
+    """`figures` as one line; `lead`: start with a separator (they follow other figures)."""
+    muted = "$text-muted"
+    parts: list[tuple[str, str] | str] = []
+    for f in figures:
+        if parts or lead:
+            parts.append((SEPARATOR, muted))
+        parts.append((f"{f.label} ", muted))
+        parts.append((f.value, f.style) if f.style else f.value)
     return Content.assemble(*parts)
+
+
+def metrics_line(status: LinkStatus, now: float) -> Content:
+    """Every vital sign on one line (as on a wide panel)."""
+    return figures_content(link_figures(status, now))
 
 
 def counters_line(status: LinkStatus) -> Content:
-    muted = "$text-muted"
-    parts: list[tuple[str, str] | str] = [
-        ("reconnects ", muted),
-        str(status.reconnects),
-        (" · gaps ", muted),
-    ]
-    parts.append((str(status.gaps), "$text-warning") if status.gaps else "0")
-    if status.malformed:
-        parts += [(" · malformed ", muted), (str(status.malformed), "$text-error")]
-    return Content.assemble(*parts)
+    return figures_content(counter_figures(status))
 
 
 class ConnectionPanel(Widget):
@@ -133,6 +223,7 @@ class ConnectionPanel(Widget):
     }
     ConnectionPanel.-failed { border: round $error; }
     ConnectionPanel.-connected { border: round $success 60%; }
+    ConnectionPanel.-connected.-stalled { border: round $warning; }
     ConnectionPanel #state-line { width: 1fr; height: 1; }
     ConnectionPanel #hint-line { height: auto; display: none; }
     ConnectionPanel.-has-hint #hint-line { display: block; }
@@ -141,6 +232,7 @@ class ConnectionPanel(Widget):
     ConnectionPanel #metrics { height: 1; }
     ConnectionPanel #metrics-line { width: auto; height: 1; }
     ConnectionPanel #rate-spark { width: 30; height: 1; margin: 0 1; }
+    ConnectionPanel #metrics-line, ConnectionPanel #counters-line { text-wrap: nowrap; }
     ConnectionPanel #counters-line { width: auto; height: 1; }
     """
 
@@ -155,6 +247,7 @@ class ConnectionPanel(Widget):
         super().__init__(id=id, classes=classes)
         self.status = status
         self._clock = clock
+        self._spark_width = SPARK_WIDTH
         self.border_title = "connection"
 
     def compose(self) -> ComposeResult:
@@ -190,6 +283,28 @@ class ConnectionPanel(Widget):
             size = content.cell_length
         show_text(line, content, size)
 
+    def on_resize(self) -> None:
+        self.refresh_status()  # what fits on the second line depends on the width
+
+    def _show_figures(self, st: LinkStatus, now: float) -> None:
+        """The second line: the figures that fit the panel's width (lesser ones give way),
+        the sparkline where there is room, the counters always."""
+        width = self.content_region.width if self.size.width else None  # (None: not laid out)
+        figures, spark_width = fit_figures(link_figures(st, now), counter_figures(st), width)
+        self._show(self._metrics_line, figures_content(figures))
+        counters = figures_content(counter_figures(st), lead=bool(figures) and not spark_width)
+        self._show(self._counters_line, counters)
+        spark = self._spark
+        if spark_width != self._spark_width:
+            self._spark_width = spark_width
+            spark.display = bool(spark_width)
+            if spark_width:
+                spark.styles.width = spark_width
+        if spark_width:
+            series = st.rate.series(now)
+            if series != spark.data:
+                spark.data = series
+
     def refresh_status(self) -> None:
         """Re-render from `status` (call after changing it; the timer calls it every second)."""
         if not self.is_mounted or not self.is_attached:
@@ -199,15 +314,12 @@ class ConnectionPanel(Widget):
         self._show(self._state_line, state_line(st, now))
         self._show(self._hint_line, hint_line(st))
         self._show(self._archive_line, archive_line(st))
-        self._show(self._metrics_line, metrics_line(st, now))
-        self._show(self._counters_line, counters_line(st))
-        series = st.rate.series(now)
-        if series != self._spark.data:
-            self._spark.data = series
+        self._show_figures(st, now)
         self.set_class(bool(st.hint), "-has-hint")
         self.set_class(bool(st.archive_error), "-archive-failed")
         self.set_class(st.state is ConnectionState.FAILED, "-failed")
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
+        self.set_class(st.heartbeat_overdue(now) is not None, "-stalled")
         if st.replay:
             self.border_subtitle = "replay ended" if "ended" in st.replay else "space pause/resume"
             return

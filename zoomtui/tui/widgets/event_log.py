@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events, on, scrollbar
@@ -41,13 +40,14 @@ from textual.timer import Timer
 
 from zoomtui.monitor.eventlog import EventLog, Row, RowFilter
 from zoomtui.tui.theme import rich_style_for
+from zoomtui.tui.widgets.event_names import WidestName
 from zoomtui.tui.widgets.event_rows import (
     HISTORY_STYLE,
     Columns,
     header_strip,
     narrow_filter,
     quick_filter_text,
-    row_segments,
+    row_strip,
 )
 
 # What a row shows is drawn in event_rows; these names are also read from here.
@@ -180,6 +180,7 @@ class EventLogView(ScrollView, can_focus=True):
         self._subtitle: Content | None = None
         self._last_follow_apply = 0.0
         self._columns: Columns | None = None
+        self._names = WidestName()  # the event column fits the widest name seen
         self._styles: dict[tuple[str, bool], Style] = {}
         self.border_title = "events"
         #: rows with a smaller seq came from the archive (history on start): drawn dimmed
@@ -229,6 +230,12 @@ class EventLogView(ScrollView, can_focus=True):
         if self._cursor_seq is None:
             return None
         return self.event_log.visible_index_of_seq(self._cursor_seq)
+
+    @property
+    def up_to_date(self) -> bool:
+        """Every row of the log is applied, no repaint waiting (screenshots wait for it)."""
+        log = self.event_log
+        return self._follow_timer is None and self.match_counts == (log.visible_count, log.total)
 
     @property
     def pending(self) -> int:
@@ -514,6 +521,12 @@ class EventLogView(ScrollView, can_focus=True):
         log = self.event_log
         set_virtual_size(self, Size(width, log.visible_count + 1))
         self.match_counts = (log.visible_count, log.total)
+        if self._names.note(log):  # a new, wider event type: rare, the rows are drawn again
+            self.refresh()
+
+    @property
+    def widest_name(self) -> int:  # in cells: the event column fits it when it can
+        return self._names.cells
 
     def _report_follow(self) -> None:
         pending, (pause_key, follow_key) = self.pending, self.follow_keys
@@ -563,8 +576,8 @@ class EventLogView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         columns = self._columns
-        if columns is None or columns.width != width:
-            columns = self._columns = Columns(width)
+        if columns is None or columns.width != width or columns.widest_name != self.widest_name:
+            columns = self._columns = Columns(width, self.widest_name)
             self._strips.clear()
         if y == 0:
             return header_strip(columns, self._style("event-log--header"), self._style("base"))
@@ -578,18 +591,7 @@ class EventLogView(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             row = log.row_by_seq(seq)
-            segments = (
-                row_segments(row, columns, lambda key: self._style(key, selected))
-                if row is not None
-                else []
-            )
-            used = sum(cell_len(text) for text, _, _ in segments)
-            if used != width:  # narrow screens, or a row kind that does not fill the width
-                strip = Strip(segments, used).adjust_cell_length(
-                    width, self._style("base", selected)
-                )
-            else:
-                strip = Strip(segments, width)
+            strip = row_strip(row, columns, lambda key: self._style(key, selected))
             if seq < self.history_end:
                 strip = strip.apply_style(HISTORY_STYLE)
             self._strips[key] = strip

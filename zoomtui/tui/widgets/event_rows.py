@@ -2,7 +2,9 @@
 
 Everything that came from Zoom is drawn as plain segments (never markup), with control
 characters made visible (`visible_text`).  The columns (`Columns`) are worked out once
-per width; `row_segments` draws one row with the styles the list resolved for it.
+per width and widest event name; `row_segments` draws one row with the styles the list
+resolved for it, an event name too wide for its column shortened from the middle
+(`event_names.short_name`: `meeting.participant_joined` -> `mtg.ptcp_joined`).
 `quick_filter_text` and `narrow_filter` are the list's M / P / T keys.
 """
 
@@ -19,6 +21,7 @@ from zoomtui.monitor.eventlog import GapRow, Row, StateRow
 from zoomtui.monitor.recording import HistoryMark
 from zoomtui.timefmt import clock_ms, duration_words, lag_cell
 from zoomtui.tui.theme import GAP_STYLE, MALFORMED_STYLE, family_style
+from zoomtui.tui.widgets.event_names import short_name
 from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
 
@@ -59,19 +62,38 @@ def _fit(text: str, width: int) -> str:
 
 
 class Columns:
-    """Column widths for one content width (computed once per width)."""
+    """Column widths for one content width and the widest event name present (worked out
+    once per pair).
+
+    The event column fits the widest name present when there is room (up to half of
+    what the time and lag leave); names wider than the column are shortened from the
+    middle (`short_name`).  The meeting and participant columns share what is left, and
+    are left out when they would get fewer than SIDE_COLUMNS_MIN cells together: the
+    event column then has all the room.
+    """
 
     TIME = 12
     LAG = 6
+    #: the event column is at least this wide while the meeting and participant show
+    NAME_MIN = 12
+    #: the meeting and participant columns show only with this many cells between them
+    SIDE_COLUMNS_MIN = 20
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, widest_name: int = NAME_MIN) -> None:
         self.width = width
+        self.widest_name = widest_name
         rest = max(0, width - self.TIME - 1 - self.LAG - 1)
-        self.name = min(34, max(12, rest * 35 // 100)) if rest >= 24 else rest
-        flexible = max(0, rest - self.name - 2)
-        self.meeting = flexible * 55 // 100 if rest >= 24 else 0
-        self.participant = flexible - self.meeting if rest >= 24 else 0
+        name = min(max(self.NAME_MIN, widest_name), max(self.NAME_MIN, rest // 2))
+        flexible = rest - name - 2
+        if flexible >= self.SIDE_COLUMNS_MIN:
+            self.name = name
+            self.meeting = flexible * 55 // 100
+            self.participant = flexible - self.meeting
+        else:
+            self.name, self.meeting, self.participant = rest, 0, 0
         self.show_lag = width >= self.TIME + self.LAG + 14
+        if not self.show_lag:  # the lag's cells go to the name (the side pane beside a narrow log)
+            self.name = max(0, width - self.TIME - 2)
 
 
 def header_strip(c: Columns, style: Style, base: Style) -> Strip:
@@ -84,6 +106,15 @@ def header_strip(c: Columns, style: Style, base: Style) -> Strip:
     return Strip([Segment("".join(parts), style)]).adjust_cell_length(c.width, base)
 
 
+def row_strip(row: Row | None, c: Columns, s: Callable[[str], Style]) -> Strip:
+    """One row as a strip of exactly the list's width (None: a row gone, drawn blank)."""
+    segments = row_segments(row, c, s) if row is not None else []
+    used = sum(cell_len(text) for text, _, _ in segments)
+    if used != c.width:  # narrow screens, or a row kind that does not fill the width
+        return Strip(segments, used).adjust_cell_length(c.width, s("base"))
+    return Strip(segments, c.width)
+
+
 def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segment]:
     """One row as segments, one per column (`s`: a style key to the resolved style)."""
     base = s("base")
@@ -93,7 +124,8 @@ def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segmen
     rest = max(0, c.width - c.TIME - 1)
     if type(row) is ZoomEvent:
         name = row.name
-        segs = [clock, Segment(_fit(visible_text(name), c.name) + " ", s(event_style(name)))]
+        shown = short_name(visible_text(name), c.name)
+        segs = [clock, Segment(_fit(shown, c.name) + " ", s(event_style(name)))]
         if c.meeting and row.subject is not None:
             # not about a meeting (user.*, ...): its subject, "Jill Chill <jchill@...>",
             # where the meeting goes and over the participant column (it has none)

@@ -1,0 +1,156 @@
+"""The main screen at narrow and wide sizes: what must stay readable at 80 and 60 columns.
+
+The demo (fixed seed, time standing still, every event at once) as scripts/screenshots.py
+shoots it; every wait is on a condition the app signals (`settle`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.tui.conftest import screen_text, wait_until
+from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.screens.main import SIDE_PANE_FROM
+
+_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screenshots.py"
+
+
+def screenshots() -> Any:
+    name = "zoomtui_screenshots"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, _SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def log_lines(app: ZoomtuiApp) -> list[str]:
+    view = app.main.event_view
+    return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
+
+
+async def test_at_80_columns_the_side_pane_steps_aside_and_m_brings_it_back() -> None:
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shots.settle(pilot)
+        main = app.main
+        assert not main.side_pane_shown and not main.meetings_pane.region
+        assert main.event_view.region.width == 80  # the log has the room
+        header, *rows = log_lines(app)
+        for title in ("event", "meeting", "participant", "lag"):
+            assert title in header
+        # whole names: joined and left read apart
+        assert any("meeting.participant_joined " in row for row in rows)
+        assert any("participant_left " in row for row in rows)
+        assert not any("partici…" in row for row in rows)
+
+        await pilot.press("m")
+        await wait_until(pilot, lambda: bool(main.meetings_pane.region), "the side pane")
+        assert app.focused is main.meetings_pane and main.side_pane_shown
+        assert main.event_view.region.width == 40
+        # beside the pane the names are shortened, the action kept
+        await wait_until(pilot, lambda: any("ptcp_" in r for r in log_lines(app)), "short names")
+        assert not any("partici…" in row for row in log_lines(app))
+
+        await pilot.press("m")
+        await wait_until(pilot, lambda: not main.meetings_pane.region, "the pane to go")
+        assert app.focused is main.event_view
+
+
+async def test_at_60_columns_names_are_whole_and_the_pane_shares_the_width() -> None:
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=(60, 18)) as pilot:
+        await shots.settle(pilot)
+        header, *rows = log_lines(app)
+        assert "participant" not in header  # no room: time, event and lag
+        assert any("meeting.participant_joined " in row for row in rows)
+        await pilot.press("m")
+        await wait_until(pilot, lambda: bool(app.main.meetings_pane.region), "the side pane")
+        assert app.main.meetings_pane.region.width >= 28
+
+
+async def test_wide_shows_the_side_pane_and_narrowing_takes_the_focus_back() -> None:
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await shots.settle(pilot)
+        main = app.main
+        assert main.side_pane_shown and main.meetings_pane.region
+        await pilot.press("m", "enter")
+        assert app.focused is main.participants.participant_list
+        await pilot.resize_terminal(SIDE_PANE_FROM - 1, 30)
+        await wait_until(pilot, lambda: not main.meetings_pane.region, "the pane to step aside")
+        assert app.focused is main.event_view  # not a hidden list
+        assert "meeting" in screen_text(app)
+        await pilot.resize_terminal(SIDE_PANE_FROM, 30)
+        await wait_until(pilot, lambda: bool(main.meetings_pane.region), "the pane back")
+
+
+async def test_a_pane_hidden_on_a_wide_screen_stays_hidden_when_it_narrows() -> None:
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await shots.settle(pilot)
+        main = app.main
+        await pilot.press("m", "m")
+        await wait_until(pilot, lambda: not main.meetings_pane.region, "the pane to go")
+        await pilot.resize_terminal(80, 24)
+        await pilot.resize_terminal(160, 48)
+        assert not main.side_pane_shown
+        await pilot.press("m")
+        await wait_until(pilot, lambda: bool(main.meetings_pane.region), "the pane back")
+
+
+def panel_lines(app: ZoomtuiApp) -> list[str]:
+    """The connection panel's rows as shown (borders and all)."""
+    region = app.main.panel.region
+    rows = screen_text(app).splitlines()[region.y : region.bottom]
+    return [row[region.x : region.right] for row in rows]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)])
+async def test_the_panel_keeps_state_reconnects_and_gaps_at_80_and_60_columns(
+    size: tuple[int, int],
+) -> None:
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        _, state, figures, _ = panel_lines(app)
+        assert "● connected" in state
+        assert "reconnects 0" in figures and "gaps 0" in figures
+        assert "hb 0.0 ms 0.0s ago" in figures  # the heartbeat stays too
+        assert "ev/s" not in figures  # it gave way
+        assert figures.rstrip(" │").endswith("gaps 0")  # nothing cut
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)])
+async def test_a_stalled_link_is_never_shown_as_plainly_connected(size: tuple[int, int]) -> None:
+    """Connected, and the last heartbeat answer is 12 minutes old (the dead-link limit is
+    45 s): the panel says the link looks stalled, at 80 and at 60 columns."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        app.clock.now += 12 * 60
+        app.panel.refresh_status()
+        await wait_until(pilot, lambda: "stalled" in "".join(panel_lines(app)), "the flag")
+        _, state, figures, _ = panel_lines(app)
+        assert "● connected 00:12:00 · ⚠ link looks stalled" in state
+        assert "hb 0.0 ms 12m ago" in figures
+        assert app.panel.has_class("-stalled")
+        # a fresh answer: healthy again
+        await shots.answered_heartbeat(pilot)
+        app.panel.refresh_status()
+        await wait_until(pilot, lambda: "stalled" not in "".join(panel_lines(app)), "clear")
+        assert not app.panel.has_class("-stalled")
