@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -72,7 +73,24 @@ def demo_app(*, events: int = EVENTS, seed: int = SEED) -> ZoomtuiApp:
         # (the flood and the Dashboard's answer would race: the picture must be one picture)
         hydrate=False,
     )
-    return ZoomtuiApp(AppOptions(options, clocks=Clocks(clock, monotonic=StillClock(1000.0))))
+    app = ZoomtuiApp(AppOptions(options, clocks=Clocks(clock, monotonic=StillClock(1000.0))))
+    record_toasts(app)
+    return app
+
+
+def record_toasts(app: ZoomtuiApp) -> None:
+    """Keep the title of every toast the app asks for (`app.scene_toasts`): a toast is a
+    message taken in later, and it times out on the real clock, so on a loaded machine the
+    shown ones may not hold it yet, or not any more."""
+    titles: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: Any) -> None:
+        titles.append(str(kwargs.get("title", "")))
+        notify(message, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
+    app.scene_toasts = titles  # type: ignore[attr-defined]
 
 
 def first_run_app() -> ZoomtuiApp:
@@ -118,9 +136,10 @@ async def settle(pilot: Pilot) -> None:
         # every row applied to the list (its repaint waits for a timer while it follows)
         await wait_for(pilot, lambda: app.main.event_view.up_to_date)
         # The "Connected" toast is posted as a message: on a busy machine it can be taken in
-        # after freeze() cleared the toasts.  It comes once per connection: wait for it, so
-        # the clear below is the last word (Textual keeps the shown toasts in _notifications).
-        await wait_for(pilot, lambda: any(n.title == "Connected" for n in app._notifications))
+        # after freeze() cleared the toasts.  It comes once per connection: wait until it
+        # was asked for and taken in, so the clear below is the last word.
+        await wait_for(pilot, lambda: "Connected" in getattr(app, "scene_toasts", ["Connected"]))
+        await pilot.pause()
         await settle_side(pilot)
     await freeze(pilot)
 
