@@ -878,17 +878,18 @@ def test_retention_by_row_count_keeps_the_newest(path: Path):
     a.close()
 
 
-def test_retention_by_size_keeps_the_file_under_its_limit(path: Path):
-    limit_mb = 0.25
-    a = Archive(path, retention=Retention(max_age_days=None, max_size_mb=limit_mb, chunk=50))
-    for i in range(2000):  # ~1 KB each: about 2 MB
+SIZE_LIMIT_MB = 0.25
+
+
+def _fill_for_size_limit(a: Archive) -> None:
+    for i in range(2000):  # ~1 KB each, twice in the search index: several MB
         a.add(event(i, topic="x" * 700))
     assert a.flush(timeout=HANG_GUARD)
-    # the search index is built behind the writes and counts toward the size: let it catch
-    # up first (on a loaded machine it could otherwise grow the file after the pruning)
-    poll_until(lambda: a.index_progress().pending_rows == 0, "the index to catch up")
-    assert a.run_retention(timeout=HANG_GUARD)
-    a.close()
+
+
+def _assert_under_size_limit_with_the_newest(path: Path) -> list[str]:
+    """The file after `close()`: its used pages within the limit, the oldest rows gone and
+    the newest kept, the space given back to the disk.  Returns the kept keys."""
     db = sqlite3.connect(path)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page, pages, free = (
@@ -897,9 +898,59 @@ def test_retention_by_size_keeps_the_file_under_its_limit(path: Path):
     )
     kept = [r[0] for r in db.execute("SELECT participant_key FROM events ORDER BY seq")]
     db.close()
-    assert (pages - free) * page <= limit_mb * 1024 * 1024
+    assert (pages - free) * page <= SIZE_LIMIT_MB * 1024 * 1024
     assert 0 < len(kept) < 2000 and kept[-1] == "pu-1999"  # the oldest went, the newest stayed
-    assert path.stat().st_size <= limit_mb * 1024 * 1024 * 1.2  # pages given back (auto_vacuum)
+    assert path.stat().st_size <= SIZE_LIMIT_MB * 1024 * 1024 * 1.2  # pages given back
+    return kept
+
+
+def _assert_the_index_answers_exactly(a: Archive, kept: list[str]) -> None:
+    progress = a.index_progress()
+    assert progress.complete and progress.pending_rows == 0
+    newest = kept[-1]
+    assert [e.participant_key for e in a.search(f"user:{newest}")] == [newest]
+    assert [e.participant_key for e in a.search("xxxxx")] == kept  # the index, every row
+    assert list(a.search("user:pu-0 ")) == []  # the oldest are gone from the index too
+
+
+def test_retention_by_size_counts_the_built_index_and_keeps_the_newest(path: Path):
+    # The index caught up before the pass: deleting rows leaves delete markers in the
+    # full-text index until its segments are merged, so the pass merges before it measures.
+    retention = Retention(max_age_days=None, max_size_mb=SIZE_LIMIT_MB, chunk=50)
+    a = Archive(path, retention=retention)
+    _fill_for_size_limit(a)
+    poll_until(lambda: a.index_progress().pending_rows == 0, "the index to catch up")
+    assert a.run_retention(timeout=HANG_GUARD)
+    kept = [e.participant_key for e in a.iter_events()]
+    _assert_the_index_answers_exactly(a, kept)
+    a.close()
+    assert _assert_under_size_limit_with_the_newest(path) == kept
+
+
+def test_retention_by_size_with_the_search_index_off(path: Path):
+    retention = Retention(max_age_days=None, max_size_mb=SIZE_LIMIT_MB, chunk=50)
+    a = Archive(path, retention=retention, search_index=False)
+    _fill_for_size_limit(a)
+    assert a.run_retention(timeout=HANG_GUARD)
+    a.close()
+    _assert_under_size_limit_with_the_newest(path)
+
+
+def test_retention_by_size_before_the_index_is_built_leaves_room_for_it(path: Path):
+    # Rows written without the index, then opened with it: the writer applies the limits
+    # when it opens, before it indexes a row, so the pass must leave room for the index
+    # of the rows it keeps.
+    a = Archive(path, retention=Retention(max_age_days=None, max_size_mb=None), search_index=False)
+    _fill_for_size_limit(a)
+    a.close()
+    retention = Retention(max_age_days=None, max_size_mb=SIZE_LIMIT_MB, chunk=50)
+    b = Archive(path, retention=retention)
+    assert b.run_retention(timeout=HANG_GUARD)
+    poll_until(lambda: b.index_progress().pending_rows == 0, "the index to catch up")
+    kept = [e.participant_key for e in b.iter_events()]
+    _assert_the_index_answers_exactly(b, kept)
+    b.close()
+    assert _assert_under_size_limit_with_the_newest(path) == kept
 
 
 def test_retention_runs_by_itself_in_the_background(path: Path):
