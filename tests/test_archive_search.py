@@ -270,7 +270,7 @@ def test_the_writer_indexes_what_it_wrote_and_retention_takes_index_rows_along(
     for ev in events_of(500):
         a.add(ev, "c1")
     assert a.flush(timeout=HANG_GUARD)
-    assert a.run_retention()  # down to 200 rows: their index rows go with them
+    assert a.run_retention(timeout=HANG_GUARD)  # down to 200 rows: their index rows go with them
     reader = ArchiveReader(path)
     # the writer indexes once it has nothing else to do
     poll_until(lambda: reader.index_progress().complete, "the writer's index to catch up")
