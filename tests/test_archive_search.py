@@ -22,7 +22,7 @@ from tests.waits import HANG_GUARD, poll_until
 from zoomtui.monitor.archive import Archive, ArchiveReader, Retention, migrate
 from zoomtui.monitor.archive import search as search_mod
 from zoomtui.monitor.archive.schema import MIGRATIONS
-from zoomtui.monitor.archive.searchindex import index_progress, index_step
+from zoomtui.monitor.archive.searchindex import index_progress, index_step, merge_index_step
 from zoomtui.monitor.filters import Filter, FilterError, compile_filter, quote_value
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, message_frame, parse_frame
 from zoomtui.zoom.updates import Gap
@@ -77,7 +77,8 @@ def make_body(rng: random.Random, i: int) -> dict[str, Any]:
 
 def build_archive(path: Path, seed: int, n: int) -> list[ZoomEvent]:
     """An archive of `n` generated events (times shuffled a little: not in seq order),
-    with malformed frames and gaps among them, partly indexed, some rows deleted."""
+    with malformed frames and gaps among them, partly indexed, some rows deleted; for an
+    odd `seed`, the index then merged (as retention by size merges it)."""
     rng = random.Random(seed)
     events: list[ZoomEvent] = []
     a = Archive(path, retention=KEEP_ALL, writer="thread", flush_interval=3600)
@@ -98,6 +99,9 @@ def build_archive(path: Path, seed: int, n: int) -> list[ZoomEvent]:
         for _ in range(rng.randrange(0, 5)):
             index_step(db, chunk=rng.randrange(1, n // 2))
         db.execute("DELETE FROM log WHERE seq % 17 = ?", (rng.randrange(17),))
+        start = True  # the deleted rows' entries and their delete markers merged away
+        while seed % 2 and merge_index_step(db, start, pages=rng.choice([1, 100])):
+            start = False
     finally:
         db.close()
     return events
@@ -266,7 +270,7 @@ def test_the_writer_indexes_what_it_wrote_and_retention_takes_index_rows_along(
     for ev in events_of(500):
         a.add(ev, "c1")
     assert a.flush(timeout=HANG_GUARD)
-    assert a.run_retention()  # down to 200 rows: their index rows go with them
+    assert a.run_retention(timeout=HANG_GUARD)  # down to 200 rows: their index rows go with them
     reader = ArchiveReader(path)
     # the writer indexes once it has nothing else to do
     poll_until(lambda: reader.index_progress().complete, "the writer's index to catch up")
@@ -324,7 +328,7 @@ def schema_1_archive(path: Path, n: int) -> None:
 UPGRADE = """
 import sqlite3, sys
 from zoomtui.monitor.archive import migrate
-from zoomtui.monitor.archive.searchindex import index_progress, index_step
+from zoomtui.monitor.archive.searchindex import index_progress, index_step, merge_index_step
 
 class Stalling(sqlite3.Connection):
     # Once 700 rows are indexed, the next chunk stops before its commit, and says so.

@@ -36,7 +36,7 @@ from tests.archivekit import (
     wait_until,
 )
 from tests.connhelpers import ThreadedFake
-from tests.waits import awaited, until
+from tests.waits import HANG_GUARD, awaited, until
 from zoomtui.cli import main
 from zoomtui.commands.archiving import plan_for, profile_values
 from zoomtui.commands.replay import replay_app
@@ -342,7 +342,7 @@ async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
         events = traffic(30)
         await inject_all(fake, events[:10])
         await wait_until(pilot, lambda: app.status.events == 10, what="events")
-        await asyncio.to_thread(archive.flush)
+        await asyncio.to_thread(archive.flush, timeout=HANG_GUARD)
         os.kill(archive.writer_pid, signal.SIGKILL)
         await wait_until(pilot, lambda: app.panel.has_class("-archive-failed"), what="the line")
         await pilot.pause()
@@ -355,7 +355,7 @@ async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(
         assert "Events are archived again" in toasts
         await inject_all(fake, events[20:])
         await wait_until(pilot, lambda: app.status.events == 30, what="the rest")
-        assert await asyncio.to_thread(archive.flush)
+        assert await asyncio.to_thread(archive.flush, timeout=HANG_GUARD)
     kept = archived_contents(tmp_path)
     sent = sent_contents(fake)
     assert kept[:10] == sent[:10] and kept[-10:] == sent[20:]

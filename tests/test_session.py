@@ -299,7 +299,7 @@ def test_the_archive_change_is_reported_once_each_way(tmp_path: Path) -> None:
         # The writer tries again on its next batch once `retry_interval` has passed.
         for i in range(10_000):
             session.receive(started(i))
-            if archive.flush():
+            if archive.flush(timeout=HANG_GUARD):
                 break
         assert session.check_archive() == ArchiveChange("")
         assert session.status.archive_error == ""

@@ -289,7 +289,7 @@ class WriterCore:
         db = None
         try:
             db, self._rows_per_statement = open_for_writing(self.path, self._max_page_count)
-            self._pruner = Pruner(db, self.retention, self._clock)
+            self._pruner = Pruner(db, self.retention, self._clock, search_index=self._search_index)
         except (sqlite3.Error, OSError) as exc:
             if db is not None:
                 with contextlib.suppress(sqlite3.Error):

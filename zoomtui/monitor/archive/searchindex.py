@@ -27,6 +27,12 @@ resumably: stopped at any point (even killed), it goes on from the last committe
 Deleting a row of `log` (retention) deletes its index rows in the same transaction (a
 trigger), and keeps ``search_index_upto`` at most the highest seq left, so a seq SQLite
 hands out again after the table was emptied is never taken for an indexed one.
+
+FTS5 does not delete in place: a deleted row's entries stay in their segment beside a
+delete marker, so deleting rows makes the full-text index larger, not smaller, until a
+merge of every segment drops both.  Retention by size therefore merges it
+(`merge_index_step`, a chunk per transaction) before it measures the file, and counts
+the index the rows not yet indexed will need (`unindexed_bytes`).
 """
 
 from __future__ import annotations
@@ -49,6 +55,24 @@ FIELD_SEPARATOR = "\n"
 #: event rows indexed per transaction: a few tens of milliseconds of the writer's time,
 #: so new events wait at most that long behind the indexing
 INDEX_CHUNK = 1000
+#: FTS5 leaf pages (about 4 KB each) one merge step writes: a few tens of milliseconds of
+#: the writer's time, like an indexing chunk
+MERGE_PAGES = 100
+#: bytes the index takes per byte of an event's indexed text (its name, meeting, topic,
+#: names, emails, keys): the text itself in `search_keys`, its two B-tree entries and the
+#: trigram postings.  Measured 1.3 (one long topic) to 2.5 (the fake Zoom's scenario);
+#: taken high, so retention keeps room for the index of rows it has not indexed yet.
+INDEX_BYTES_PER_TEXT_BYTE = 3.0
+#: the length of an event row's indexed text, from the columns `log` keeps of it
+_TEXT_LENGTH = " + ".join(
+    f"coalesce(length({c}), 0)"
+    for c in (
+        "event", "topic", "meeting_id", "meeting_uuid", "participant_name",
+        "participant_email", "participant_key", "participant_key",
+    )
+)  # fmt: skip
+#: newest rows above the index's mark whose text `unindexed_bytes` measures
+_SAMPLE_ROWS = 1000
 
 
 def create_search_index(db: sqlite3.Connection) -> None:
@@ -195,3 +219,36 @@ def index_step(db: sqlite3.Connection, chunk: int = INDEX_CHUNK) -> bool:
         db.execute("ROLLBACK")
         raise
     return more
+
+
+def merge_index_step(db: sqlite3.Connection, start: bool, pages: int = MERGE_PAGES) -> bool:
+    """Merge the full-text index's segments by about `pages` pages, in one transaction
+    (`db` in autocommit mode).  `start`: begin a merge of every segment into one (what
+    frees the space of deleted rows); later steps go on with it even if indexing added
+    segments meanwhile (FTS5's incremental "optimize").  True while there is more to
+    merge.  Raises sqlite3.Error."""
+    before = db.total_changes
+    db.execute(
+        "INSERT INTO search_text(search_text, rank) VALUES('merge', ?)",
+        (-pages if start else pages,),
+    )
+    # FTS5's own test: a step that merged nothing changed less than two rows
+    return db.total_changes - before >= 2
+
+
+def unindexed_bytes(db: sqlite3.Connection) -> float:
+    """About how many bytes the index of the rows above its mark will take: their
+    number times the indexed text of the newest of them times `INDEX_BYTES_PER_TEXT_BYTE`
+    (0 when the index is complete or in a layout this zoomtui does not build)."""
+    progress = index_progress(db)
+    if not progress.usable or progress.pending_rows == 0:
+        return 0.0
+    # The seqs above the mark, or the rows left when retention took most of them.
+    rows = db.execute("SELECT count(*) FROM log").fetchone()[0]
+    pending = min(progress.pending_rows, rows)
+    text = db.execute(
+        f"SELECT avg({_TEXT_LENGTH}) FROM (SELECT * FROM log WHERE seq > ? AND kind = ? "
+        "ORDER BY seq DESC LIMIT ?)",
+        (progress.upto, KIND_EVENT, _SAMPLE_ROWS),
+    ).fetchone()[0]
+    return float(text or 0.0) * INDEX_BYTES_PER_TEXT_BYTE * pending
