@@ -26,6 +26,8 @@ COMMANDS = {
     "export": "export",
     "fake-server": "fake_server",
     "trigger": "trigger",
+    "collect": "collect",
+    "hub-login": "hub_login",
 }
 
 #: what `zoomtui` does with no command

@@ -8,7 +8,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from tests.waits import until
+from tests.waits import awaited, until
+from zoomtui.hub.client import LinkChange
 from zoomtui.hub.collector import HubLink, SubscriptionCollector
 from zoomtui.hub.settings import HubSettings
 from zoomtui.hub.source import HubSource
@@ -75,6 +76,14 @@ class Viewer:
         self.watch = watch
         self.updates: list[Update] = []
         self.done = False
+        told = source.on_link
+
+        def link(change: LinkChange) -> None:
+            if told is not None:
+                told(change)
+            watch.changed.set()
+
+        source.on_link = link
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
@@ -92,9 +101,14 @@ class Viewer:
 
     async def ready(self) -> None:
         """Its consumer is in place: what is published from now on reaches it."""
-        await self.watch.until(
-            lambda: self.source.caught_up.is_set() or self.done, "the viewer's consumer"
-        )
+        caught_up = asyncio.ensure_future(self.source.caught_up.wait())
+        try:
+            await awaited(
+                asyncio.wait({caught_up, self.task}, return_when=asyncio.FIRST_COMPLETED),
+                "the viewer's consumer",
+            )
+        finally:
+            caught_up.cancel()
 
     async def close(self) -> None:
         await self.source.close()

@@ -28,7 +28,11 @@ from zoomtui.hub.client import HubError, LinkCallback, LinkChange, connect_hub
 from zoomtui.hub.settings import HubSettings
 from zoomtui.hub.subjects import ROOT
 from zoomtui.hub.wire import decode
+from zoomtui.redaction import redact
 from zoomtui.zoom.updates import Update
+
+#: how often a viewer looks for the stream before any collector has made it (seconds)
+STREAM_LOOK = 1.0
 
 
 class HubSource:
@@ -94,25 +98,62 @@ class HubSource:
             config = ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=start
             )
+        if not await self._stream_there(js):
+            return None
         try:
             sub = await js.subscribe(
                 self.subject, stream=self.settings.stream, ordered_consumer=True, config=config
             )
-            pending = (await sub.consumer_info()).num_pending
+            info = await sub.consumer_info()
+            # Nothing left to send, and nothing sent yet (the server may already have pushed
+            # the whole window to us, which also leaves nothing pending).
+            pending = info.num_pending or (info.delivered.consumer_seq if info.delivered else 0)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - no stream yet, no JetStream...
-            self.error = (
-                f"The hub at {self.settings.url} has no zoomtui stream to read ({exc}): has a "
-                "collector (`zoomtui collect --hub ...`) run there?"
-            )
+        except Exception as exc:  # noqa: BLE001 - JetStream refused the consumer
+            self.error = f"The hub at {self.settings.url} cannot be read: {redact(str(exc))}"
             self.error_kind = "jetstream"
+            self._link(LinkChange("closed", self.error))
             return None
         if not pending:
             self.caught_up.set()
             if self.until is not None:  # nothing stored in the window, and no live part
                 return None
         return sub
+
+    async def _stream_there(self, js: Any) -> bool:
+        """Wait (looking once a second) until a collector has made the stream; False when
+        closed first, or when the hub has no JetStream at all."""
+        from nats.js.errors import NotFoundError, ServiceUnavailableError
+
+        said = False
+        while not self._closing.is_set():
+            try:
+                await js.stream_info(self.settings.stream)
+                return True
+            except asyncio.CancelledError:
+                raise
+            except NotFoundError:
+                if not said:
+                    said = True
+                    self._link(
+                        LinkChange(
+                            "connected",
+                            "no collector has published to this hub yet: waiting for one "
+                            "(`zoomtui collect --hub ...`)",
+                        )
+                    )
+            except (ServiceUnavailableError, Exception) as exc:  # noqa: BLE001
+                self.error = (
+                    f"The hub at {self.settings.url} cannot be read ({redact(str(exc))}): is "
+                    "JetStream enabled there (`nats-server -js`)?"
+                )
+                self.error_kind = "jetstream"
+                self._link(LinkChange("closed", self.error))
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), STREAM_LOOK)
+        return False
 
     async def _read(self, sub: Any) -> AsyncIterator[Update]:
         until = self.until
