@@ -28,6 +28,8 @@ COMMANDS = {
     "search": "search",
     "fake-server": "fake_server",
     "trigger": "trigger",
+    "collect": "collect",
+    "hub-login": "hub_login",
 }
 
 #: what `zoomtui` does with no command

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from zoomtui.commands.common import theme_keywords, theme_option
+from zoomtui.commands.hubbing import hub_from, hub_options
 from zoomtui.monitor.archive import ArchiveError, ArchiveReader
 from zoomtui.monitor.when import HELP as WHEN_HELP
 
@@ -41,6 +42,19 @@ def replay_app(
 
     source = ReplaySource(reader, since=since, until=until, speed=speed)
     return ZoomtuiApp(AppOptions(ReplayChoice(source, title), **(theme or {})))
+
+
+def _replay_hub(hub: Any, since: float | None, until: float | None, now: float) -> None:
+    """The hub's [since, until) in the monitor, as fast as it is read (default: the last
+    hour, up to now)."""
+    from zoomtui.hub.source import HubSource
+    from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions, HubChoice
+
+    source = HubSource(hub, since=since if since is not None else now - 3600.0, until=until or now)
+    app = ZoomtuiApp(AppOptions(HubChoice(source, f"{hub.url} (replay)")))
+    app.run()
+    sys.exit(app.return_code or 0)
 
 
 def describe(path: Path, *, demo: bool, profile: str, explicit: bool) -> str:
@@ -81,6 +95,7 @@ def describe(path: Path, *, demo: bool, profile: str, explicit: bool) -> str:
 )
 @click.option("--instant", is_flag=True, help="Load the whole window at once, no pacing.")
 @theme_option
+@hub_options
 def command(
     profile: str | None,
     demo: bool,
@@ -90,8 +105,10 @@ def command(
     speed: float,
     instant: bool,
     theme: str | None,
+    **kwargs: Any,
 ) -> None:
-    """Replay archived events in the monitor: what was received, when, and the gaps."""
+    """Replay archived events in the monitor: what was received, when, and the gaps.
+    With --hub, the team hub's window (--since, default the last hour) instead."""
     from zoomtui.commands.archiving import archive_to_read, time_bounds
     from zoomtui.monitor.recording import describe_span
     from zoomtui.redaction import install_log_redaction
@@ -99,6 +116,10 @@ def command(
     install_log_redaction()
     now = time.time()
     bounds = time_bounds(since, until, now)
+    hub = hub_from(kwargs, required=False)
+    if hub is not None:
+        _replay_hub(hub, bounds["since"], bounds["until"], now)
+        return
     path, name = archive_to_read(archive_file, profile, demo)
     reader = ArchiveReader(path)
     try:

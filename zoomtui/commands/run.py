@@ -27,6 +27,7 @@ from zoomtui.commands.common import (
     theme_keywords,
     theme_option,
 )
+from zoomtui.commands.hubbing import hub_from, hub_options
 
 
 @click.command("run")
@@ -34,6 +35,7 @@ from zoomtui.commands.common import (
 @history_options
 @on_displaced_option
 @theme_option
+@hub_options
 def command(
     profile: str | None,
     config_path: str | None,
@@ -51,6 +53,10 @@ def command(
     from zoomtui.settings import SettingsError, parse_on_displaced
 
     install_log_redaction()
+    hub = hub_from(kwargs, required=False)
+    if hub is not None:
+        _run_hub(hub, history)
+        return
     overrides = overrides_from(kwargs)
     path = Path(config_path) if config_path else None
     settings = None
@@ -99,6 +105,20 @@ def command(
             **theme_keywords(theme, path),
         )
     )
+    app.run()
+    sys.exit(app.return_code or 0)
+
+
+def _run_hub(hub: Any, history: float | None) -> None:
+    """The monitor over the team hub: the last `history` seconds (default an hour), then live."""
+    import time
+
+    from zoomtui.hub.source import HubSource
+    from zoomtui.tui.app import ZoomtuiApp
+    from zoomtui.tui.options import AppOptions, HubChoice
+
+    since = time.time() - (history if history is not None else 3600.0)
+    app = ZoomtuiApp(AppOptions(HubChoice(HubSource(hub, since=since), hub.url)))
     app.run()
     sys.exit(app.return_code or 0)
 

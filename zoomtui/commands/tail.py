@@ -50,6 +50,7 @@ from zoomtui.commands.common import (
     on_displaced_option,
     overrides_from,
 )
+from zoomtui.commands.hubbing import hub_from, hub_options
 from zoomtui.monitor.lines import human_line, json_line
 from zoomtui.monitor.rosterlines import roster_json_line, roster_summary
 from zoomtui.monitor.session import MonitorSession, SessionSink
@@ -403,6 +404,26 @@ def _silence_stdout(out: IO[bytes]) -> None:
         os.close(devnull)
 
 
+def _hub_tail(
+    hub: Any,
+    matches: Callable[[ZoomEvent], bool] | None,
+    as_json: bool,
+    count: int | None,
+    duration: float | None,
+    since: float | None,
+) -> int:
+    from zoomtui.commands.hubtail import run_hub_tail
+
+    try:
+        return asyncio.run(
+            run_hub_tail(
+                hub, matches=matches, as_json=as_json, count=count, duration=duration, since=since
+            )
+        )
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
 def _matcher(filter_text: str | None) -> Callable[[ZoomEvent], bool] | None:
     """--filter as the test an event must pass (None: every event passes)."""
     if not filter_text:
@@ -457,11 +478,12 @@ def _matcher(filter_text: str | None) -> Callable[[ZoomEvent], bool] | None:
     "since",
     default=None,
     metavar="WHEN",
-    help="First print what the archive holds from WHEN on (30m, 2h, 14:05, ISO "
-    "8601), then go live.  --count counts live events only.",
+    help="First print what the archive (or with --hub, the hub) holds from WHEN on (30m, "
+    "2h, 14:05, ISO 8601), then go live.  --count counts live events only.",
 )
 @no_archive_option
 @on_displaced_option
+@hub_options
 @click.option(
     "--heartbeat",
     type=click.FloatRange(min=0.01),
@@ -492,6 +514,7 @@ def command(
     # printing the same failure a second time.
     logging.getLogger("zoomtui").addHandler(logging.NullHandler())
     matches = _matcher(filter_text)
+    hub = hub_from(kwargs, required=False)
     since_at: float | None = None
     if since is not None:
         from zoomtui.monitor.when import WhenError, parse_when
@@ -500,6 +523,8 @@ def command(
             since_at = parse_when(since, time.time())
         except WhenError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
+    if hub is not None:  # a viewer of the team hub: no Zoom connection, no archive
+        sys.exit(_hub_tail(hub, matches, as_json, count, duration, since_at))
     overrides = overrides_from(kwargs)
     if heartbeat is not None:
         overrides["heartbeat_interval"] = heartbeat

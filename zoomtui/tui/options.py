@@ -57,6 +57,16 @@ class ReplayChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class HubChoice:
+    """`zoomtui --hub` / `replay --hub`: read the team hub (a `zoomtui.hub.source.HubSource`)
+    instead of connecting to Zoom."""
+
+    source: Any
+    #: which hub, for the panel and the title
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FirstRunOptions:
     """The first-run form, shown when there are no usable settings (`source` None)."""
 
@@ -99,7 +109,7 @@ class AppOptions:
     """Everything `ZoomtuiApp` is started with."""
 
     #: what to show; None: no usable settings, the first-run form opens
-    source: ConnectionSettings | DemoOptions | ReplayChoice | None = None
+    source: ConnectionSettings | DemoOptions | ReplayChoice | HubChoice | None = None
     #: the profile in use (the archive's name, the first-run form's target)
     profile: str = "default"
     first_run: FirstRunOptions = FirstRunOptions()

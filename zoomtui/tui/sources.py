@@ -23,7 +23,7 @@ from zoomtui.monitor.source import UpdateSource
 from zoomtui.redaction import redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.tui.messages import StateUpdated
-from zoomtui.tui.options import DemoOptions, ReplayChoice
+from zoomtui.tui.options import DemoOptions, HubChoice, ReplayChoice
 from zoomtui.tui.worker import ConnectionBridge
 from zoomtui.words import counted
 from zoomtui.zoom.updates import ConnectionState, StateChanged
@@ -56,9 +56,11 @@ class Sources:
         #: asks Zoom's API who is in each meeting beside a live connection (None: off)
         self.hydrator: Any = None
 
-    def start(self, source: ConnectionSettings | DemoOptions | ReplayChoice) -> None:
+    def start(self, source: ConnectionSettings | DemoOptions | ReplayChoice | HubChoice) -> None:
         if isinstance(source, ReplayChoice):
             self.start_replay(source)
+        elif isinstance(source, HubChoice):
+            self.start_hub(source)
         elif isinstance(source, DemoOptions):
             self.start_demo(source)
         else:
@@ -97,6 +99,28 @@ class Sources:
         app.main.show_source(f"connection · REPLAY of {title}" if title else "connection · REPLAY")
         app.set_interval(REPLAY_TICK, self.replay_tick, name="replay-badge")
         self._run_in_worker(self._run_replay(choice.source), "zoom-replay")
+
+    def start_hub(self, choice: HubChoice) -> None:
+        """Read the team hub: the panel shows the collector's link as it reported it; this
+        app's own link to the hub is said in notifications."""
+        app = self.app
+        self._restart = None
+        app.sub_title = f"hub: {choice.title}"
+        app.main.show_source(f"connection · hub {choice.title} · the collector's link")
+        choice.source.on_link = self._hub_link
+        self._run_in_worker(self._run_hub(choice.source), "zoom-hub")
+
+    def _hub_link(self, change: Any) -> None:
+        text = change.detail or change.state
+        if change.state == "connected":
+            self.app.notify(text, title="Link to the hub", markup=False)
+        else:
+            self.app.notify(text, title="Link to the hub", severity="warning", markup=False)
+
+    async def _run_hub(self, source: Any) -> None:
+        await self._run_source(source)
+        if source.error and not self.app.exiting:
+            self.app.notify(source.error, title="Hub", severity="error", timeout=15, markup=False)
 
     def _run_in_worker(self, work: Any, name: str) -> None:
         self.app.run_worker(work, name=name, group="zoom", exclusive=True, exit_on_error=False)

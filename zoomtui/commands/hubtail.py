@@ -1,0 +1,69 @@
+"""`tail --hub`: a viewer printing what the team hub holds, as `tail` prints Zoom.
+
+A viewer says two links apart on stderr: `collector: ...` is the collector's link to Zoom as
+the collector reported it (its states and gaps, read from the stream), `hub: ...` is this
+process's own link to the hub.  A collector's FAILED or DISPLACED state is news for a viewer,
+never a reason to stop: another collector may take over.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING
+
+from zoomtui.commands.common import EXIT_OK
+from zoomtui.commands.hubbing import hub_exit_code
+from zoomtui.commands.tail import TailOutput, TailRun, gap_text, state_text, stream
+from zoomtui.monitor.session import MonitorSession
+from zoomtui.zoom.protocol import ZoomEvent
+from zoomtui.zoom.updates import Gap, StateChanged
+
+if TYPE_CHECKING:
+    from zoomtui.hub import HubSettings
+
+
+class HubTailOutput(TailOutput):
+    """tail's output for a viewer: the collector's states and gaps marked as the
+    collector's, and never an end of the run."""
+
+    def on_state(self, change: StateChanged, live: bool) -> None:
+        self.run.note(f"collector: {state_text(change)}")
+
+    def on_gap(self, gap: Gap, live: bool) -> None:
+        self.run.note(f"collector: {gap_text(gap)}")
+
+
+async def run_hub_tail(
+    hub: HubSettings,
+    *,
+    matches: Callable[[ZoomEvent], bool] | None = None,
+    as_json: bool = False,
+    count: int | None = None,
+    duration: float | None = None,
+    since: float | None = None,
+    out: IO[bytes] | None = None,
+    err: IO[str] | None = None,
+    handle_signals: bool = True,
+) -> int:
+    """Print what the hub holds from `since` (None: from now), then live."""
+    from zoomtui.hub.source import HubSource
+
+    run = TailRun(err if err is not None else sys.stderr)
+    output = HubTailOutput(
+        run,
+        out if out is not None else sys.stdout.buffer,
+        matches=matches,
+        as_json=as_json,
+        count=count,
+    )
+    session = MonitorSession(clock=time.time)
+    session.subscribe(output)
+    source = HubSource(
+        hub, since=since, on_link=lambda change: run.note(f"hub: {change.detail or change.state}")
+    )
+    await stream(source, session, run, duration=duration, handle_signals=handle_signals)
+    if source.error:
+        return hub_exit_code(source.error_kind)
+    return EXIT_OK if run.code is None else run.code

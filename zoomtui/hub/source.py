@@ -1,0 +1,204 @@
+"""The hub's stream as an `UpdateSource`: what the viewers (`tail --hub`, `replay --hub`, the
+monitor with `--hub`) read instead of a Zoom connection.
+
+`HubSource` reads the subscriptions' subjects (`zoom.>`, or one subscription's) through an
+ordered consumer (JetStream's in-order, gap-detecting push consumer: no state on the server
+to clean up), from `since` (by the server's time of each message) or from now on, and yields
+each message decoded (`wire.decode`): the events exactly as the collector received them,
+and the collector's link as the collector reported it (states, gaps, heartbeats).  With
+`until` it stops at the first message stored at or after it (a replay of a window);
+without, it goes on live.
+
+This process's own link to the hub is another matter: `link` holds its last change and
+`on_link` hears each (connected, disconnected and reconnecting, closed).  A hub that cannot
+be reached or refuses the credentials ends `updates()` with `error` set (its `HubError`
+kind in `error_kind`), and yields nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as _dt
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from zoomtui.hub.client import HubError, LinkCallback, LinkChange, connect_hub
+from zoomtui.hub.settings import HubSettings
+from zoomtui.hub.subjects import ROOT
+from zoomtui.hub.wire import decode
+from zoomtui.redaction import redact
+from zoomtui.zoom.updates import Update
+
+#: how often a viewer looks for the stream before any collector has made it (seconds)
+STREAM_LOOK = 1.0
+
+
+class HubSource:
+    """Updates from the hub's stream in [since, until), in the order they were stored."""
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        subject: str = f"{ROOT}.>",
+        on_link: LinkCallback | None = None,
+    ) -> None:
+        self.settings = settings
+        self.since = since
+        self.until = until
+        self.subject = subject
+        self.on_link = on_link
+        #: this process's own link to the hub, as last changed (None: not tried yet)
+        self.link: LinkChange | None = None
+        #: why the hub could not be read ("" while it can), and the `HubError` kind
+        self.error = ""
+        self.error_kind = ""
+        #: messages read, and whether the stored ones are all in (what follows is live)
+        self.received = 0
+        self.caught_up = asyncio.Event()
+        self.closed = False
+        self._closing = asyncio.Event()
+        self._nc: Any = None
+
+    def _link(self, change: LinkChange) -> None:
+        self.link = change
+        if self.on_link is not None:
+            self.on_link(change)
+
+    async def updates(self) -> AsyncIterator[Update]:
+        try:
+            nc = await connect_hub(self.settings, self._link)
+        except HubError as exc:
+            self.error, self.error_kind = str(exc), exc.kind
+            self._link(LinkChange("closed", self.error))
+            return
+        self._nc = nc
+        try:
+            sub = await self._subscribe(nc.jetstream())
+            if sub is None:
+                return
+            async for update in self._read(sub):
+                yield update
+        finally:
+            self.caught_up.set()
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+    async def _subscribe(self, js: Any) -> Any:
+        from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        if self.since is None:
+            config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
+        else:
+            start = _dt.datetime.fromtimestamp(self.since, _dt.UTC)
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=start
+            )
+        if not await self._stream_there(js):
+            return None
+        try:
+            sub = await js.subscribe(
+                self.subject, stream=self.settings.stream, ordered_consumer=True, config=config
+            )
+            info = await sub.consumer_info()
+            # Nothing left to send, and nothing sent yet (the server may already have pushed
+            # the whole window to us, which also leaves nothing pending).
+            pending = info.num_pending or (info.delivered.consumer_seq if info.delivered else 0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - JetStream refused the consumer
+            self.error = f"The hub at {self.settings.url} cannot be read: {redact(str(exc))}"
+            self.error_kind = "jetstream"
+            self._link(LinkChange("closed", self.error))
+            return None
+        if not pending:
+            self.caught_up.set()
+            if self.until is not None:  # nothing stored in the window, and no live part
+                return None
+        return sub
+
+    async def _stream_there(self, js: Any) -> bool:
+        """Wait (looking once a second) until a collector has made the stream; False when
+        closed first, or when the hub has no JetStream at all."""
+        from nats.js.errors import NotFoundError, ServiceUnavailableError
+
+        said = False
+        while not self._closing.is_set():
+            try:
+                await js.stream_info(self.settings.stream)
+                return True
+            except asyncio.CancelledError:
+                raise
+            except NotFoundError:
+                if not said:
+                    said = True
+                    self._link(
+                        LinkChange(
+                            "connected",
+                            "no collector has published to this hub yet: waiting for one "
+                            "(`zoomtui collect --hub ...`)",
+                        )
+                    )
+            except (ServiceUnavailableError, Exception) as exc:  # noqa: BLE001
+                self.error = (
+                    f"The hub at {self.settings.url} cannot be read ({redact(str(exc))}): is "
+                    "JetStream enabled there (`nats-server -js`)?"
+                )
+                self.error_kind = "jetstream"
+                self._link(LinkChange("closed", self.error))
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), STREAM_LOOK)
+        return False
+
+    async def _read(self, sub: Any) -> AsyncIterator[Update]:
+        until = self.until
+        messages = sub.messages.__aiter__()
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            while True:
+                nxt = asyncio.ensure_future(messages.__anext__())
+                done, _ = await asyncio.wait({nxt, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if nxt not in done:
+                    nxt.cancel()
+                    return
+                try:
+                    msg = nxt.result()
+                except StopAsyncIteration:
+                    return
+                meta = msg.metadata
+                stored_at = meta.timestamp.timestamp() if meta is not None else time.time()
+                if until is not None and stored_at >= until:
+                    return
+                self.received += 1
+                yield decode(msg.data, msg.headers, stored_at)
+                if meta is not None and meta.num_pending == 0:
+                    self.caught_up.set()
+                    if until is not None:
+                        return
+        finally:
+            closing.cancel()
+
+    # -- the UpdateSource calls (a hub cannot be connected to or left by a viewer's key) --
+    def request_connect(self) -> None:
+        return
+
+    def request_disconnect(self) -> None:
+        return
+
+    def request_reconnect(self) -> None:
+        return
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._closing.set()
+        nc = self._nc
+        if nc is not None:
+            with contextlib.suppress(Exception):
+                await nc.close()
