@@ -154,6 +154,7 @@ class ZoomEvent:
         "_raw",
         "search_text",
         "_body",
+        "duplicate_after",
     )
 
     def __init__(
@@ -188,6 +189,9 @@ class ZoomEvent:
         self.subject = subject
         self._raw: str | bytes = raw
         self._body = body
+        #: a live frame received again: seconds after its first copy (None: not seen as
+        #: one).  Set by the monitor session, which tells duplicates (the log marks them).
+        self.duplicate_after: float | None = None
         # One lower-case haystack for free-text filter terms (see monitor.filters).
         # (filter(None, ...) rather than a generator: this runs once per received event.)
         self.search_text = "\x00".join(
