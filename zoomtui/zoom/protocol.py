@@ -189,8 +189,7 @@ class ZoomEvent:
         self.subject = subject
         self._raw: str | bytes = raw
         self._body = body
-        #: a live frame received again: seconds after its first copy (None: not seen as
-        #: one).  Set by the monitor session, which tells duplicates (the log marks them).
+        #: seconds since this frame's first copy, set by the session on a duplicate (None: none)
         self.duplicate_after: float | None = None
         # One lower-case haystack for free-text filter terms (see monitor.filters).
         # (filter(None, ...) rather than a generator: this runs once per received event.)
