@@ -22,6 +22,7 @@ Textual paints at most 60 times a second, so ~16 ms is the floor).
 
     python benchmarks/tui_flood.py                 # 60 s at 5,000 events/s
     python benchmarks/tui_flood.py --quick         # 10 s
+    python benchmarks/tui_flood.py --quick --rules # 10 s with ten alert rules at work
     python benchmarks/tui_flood.py --source host --duration 20 --rate 8000
 """
 
@@ -366,7 +367,8 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
             ws_url=ws_url,
             profile="bench",
         )
-        app = ZoomtuiApp(AppOptions(settings, log_limit=RETAINED))
+        rules = ten_rules() if args.rules else ()
+        app = ZoomtuiApp(AppOptions(settings, log_limit=RETAINED, alerts=rules))
         result: dict[str, Any] = {}
         async with app.run_test(size=SIZE) as pilot:
             log = app.event_log
@@ -393,9 +395,10 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
             GC.active = False
             result["cpu"] = (cpu_seconds() - cpu0) / elapsed
             result.update(ingested=log.appended - first, seconds=elapsed, probe=probe)
+            result["alerts"] = len(app.alerts.alerts)
             slowest = min((b - a) / 1.0 for a, b in _per_second(samples)) if samples else 0
             result["slowest_second"] = slowest
-            app.action_disconnect()  # the flood ends; the filter figures are taken in quiet
+            app.sources.disconnect()  # the flood ends; the filter figures are taken in quiet
             await pilot.pause(0.3)
             top_up(log, None, view, args.seed)
             result.update(await measure_filters(pilot, log, view))
@@ -405,6 +408,16 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
         proc.join(10)
         if proc.is_alive():
             proc.kill()
+
+
+def ten_rules() -> tuple:
+    """The ten alert rules `benchmarks/alerts.py` measures (every kind; one runs `true`)."""
+    from benchmarks.alerts import RULES
+    from zoomtui.alerts.rules import parse_rules
+
+    rules = parse_rules(RULES, Path("config.toml"), "default").rules
+    assert len(rules) == 10
+    return tuple(rules)
 
 
 def _per_second(samples: list[tuple[float, int]]) -> list[tuple[int, int]]:
@@ -426,6 +439,9 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         f"source: {args.source}   gc: {args.gc_policy}   target: {args.rate:,.0f} events/s for {args.duration:.0f} s   "
         f"screen {SIZE[0]}x{SIZE[1]}"
     )
+    if "alerts" in r:
+        rules = "ten (benchmarks/alerts.py)" if args.rules else "none"
+        print(f"alert rules: {rules}; alerts made during the run: {r['alerts']}")
     print(
         f"ingested: {r['ingested']:,} events in {r['seconds']:.1f} s = {rate:,.0f} events/s"
         + (f" (slowest whole second: {r['slowest_second']:,.0f})" if "slowest_second" in r else "")
@@ -478,6 +494,11 @@ def main() -> None:
         help="app: the app's own; python: CPython's defaults; see install_gc_policy",
     )
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the whole run to FILE")
+    ap.add_argument(
+        "--rules",
+        action="store_true",
+        help="the app runs the ten alert rules of benchmarks/alerts.py (--source fake)",
+    )
     args = ap.parse_args()
     if args.quick:
         args.duration = 10.0

@@ -131,7 +131,16 @@ def test_a_narrow_panel_keeps_the_counters_and_drops_the_lesser_figures_first() 
     st.reconnects = 3
     figures, counters = link_figures(st, 102.0), counter_figures(st)
     assert [c.label for c in counters] == ["reconnects", "gaps", "malformed"]
-    order = ["ev/s", "last event", "sub", "events", "token", "hb"]  # the first goes first
+    order = [
+        "dups",
+        "lag",
+        "ev/s",
+        "last event",
+        "sub",
+        "events",
+        "token",
+        "hb",
+    ]  # first goes first
     cells = {f.label: len(figures_content([f]).plain) for f in figures}
     for width in range(200, 20, -1):
         kept, spark = fit_figures(figures, counters, width)

@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from zoomtui.alerts.alert import Alert, AlertState, one_line
 from zoomtui.alerts.rules import Rule
 from zoomtui.monitor.filters import compile_filter
+from zoomtui.monitor.quality import DuplicateWindow
 from zoomtui.timefmt import clock_ms, duration_plain
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, Heartbeat, StateChanged
 
 Emit = Callable[[Alert], None]
-#: remembered event contents for duplicate rules (a bound: Zoom's data is hostile)
-MAX_REMEMBERED = 200_000
 
 
 @dataclass(slots=True)
@@ -207,32 +206,20 @@ class LateEvent(Tracker):
 
 
 class Duplicate(Tracker):
-    """The same frame twice within the window (Zoom's frames carry no delivery id: the
-    same bytes are the same event sent again)."""
+    """The same frame twice within the rule's window (`DuplicateWindow`, the one the
+    session counts duplicates with, here with the rule's own window)."""
 
     occurrences = True
 
     def __init__(self, rule: Rule, emit: Emit, next_id: Callable[[], int], now: float) -> None:
         super().__init__(rule, emit, next_id, now)
-        #: content -> when it was first received (within the window)
-        self.seen: dict[int, float] = {}
-        #: (when, content), oldest first: what leaves the window next
-        self.order: deque[tuple[float, int]] = deque()
+        self.window = DuplicateWindow(rule.condition.seconds)
 
     def on_event(self, event: ZoomEvent, now: float) -> None:
-        at = event.received_at
-        seen, order = self.seen, self.order
-        cutoff = at - self.rule.condition.seconds
-        while order and (order[0][0] < cutoff or len(order) >= MAX_REMEMBERED):
-            first, old = order.popleft()
-            if seen.get(old) == first:
-                del seen[old]
-        key = hash(event.stored_raw)
-        first_at = seen.get(key)
+        first_at = self.window.first_seen(event)
         if first_at is None:
-            seen[key] = at
-            order.append((at, key))
             return
+        at = event.received_at
         text = f"{describe_event(event)} received again {duration_plain(at - first_at)} after the first"
         self._occurred(now, text, event)
 

@@ -1,5 +1,6 @@
-"""The health of the link, as a front end shows it (no Textual): `LinkStatus` and the
-events-per-second `RateMeter` behind its sparkline.
+"""The health of the link, as a front end shows it (no Textual): `LinkStatus`, the
+events-per-second `RateMeter` behind its sparkline, and (`zoomtui.monitor.quality`) the
+lag percentiles and the duplicates counted.
 
 The session (`zoomtui.monitor.session.MonitorSession`) keeps one `LinkStatus` up to
 date from the updates it applies; the TUI's connection panel renders it.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from zoomtui.monitor.quality import LagWindow
 from zoomtui.redaction import redact
 from zoomtui.zoom.keepers import DEAD_AFTER_INTERVALS
 from zoomtui.zoom.updates import ConnectionState, Gap, Heartbeat, StateChanged, TokenInfo
@@ -98,6 +100,10 @@ class LinkStatus:
     gaps: int = 0
     gap_seconds: float = 0.0
     rate: RateMeter = field(default_factory=RateMeter)
+    #: lag (receive time minus Zoom's event_ts) over the last minute, live events only
+    lag: LagWindow = field(default_factory=LagWindow)
+    #: live events received again within the session's duplicate window
+    duplicates: int = 0
     #: the archive cannot be written: what happened and what to do (empty: all is well)
     archive_error: str = ""
     #: replaying an archive: the badge's words ("×4 · 1,234 of 5,000"); empty when live

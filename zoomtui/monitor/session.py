@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.linkstatus import LinkStatus
+from zoomtui.monitor.quality import DUPLICATE_WINDOW, DuplicateWindow
 from zoomtui.monitor.recording import Downtime, HistoryMark, HistoryTracker, Recorder, new_run_id
 from zoomtui.monitor.rosterlines import RosterMark, roster_summary
 from zoomtui.redaction import redact
@@ -217,6 +218,8 @@ class MonitorSession:
         self.meetings = meetings
         #: the link's state and vital signs (always kept: cheap)
         self.status = LinkStatus(subscription_id=subscription_id)
+        #: live frames received lately: a second copy is marked and counted (`_note_live`)
+        self.duplicates = DuplicateWindow(DUPLICATE_WINDOW)
         #: where every update is recorded (None: not recorded)
         self.archive: Archive | None = None
         self._recorder: Recorder | None = None
@@ -311,11 +314,15 @@ class MonitorSession:
         events = malformed = 0
         gaps: list[Gap] = []
         last_event_at: float | None = None
+        now = self.clock() if live else 0.0
+        note = self._note_live(now) if live else None
         for u in updates:
             # Events first: they are nearly every update.
             if type(u) is ZoomEvent:
                 events += 1
                 last_event_at = u.received_at
+                if note is not None:
+                    note(u)
                 keep(u)
                 if track is not None:
                     track(u)
@@ -336,8 +343,28 @@ class MonitorSession:
             else:
                 self._dispatch_rare(u, keep, fan, live=live, link=link)
         if live and (events or malformed or gaps):
-            self.status.on_rows(events, malformed, gaps, last_event_at, self.clock())
+            self.status.on_rows(events, malformed, gaps, last_event_at, now)
         return self._log(rows, len(gaps))
+
+    def _note_live(self, now: float) -> Callable[[ZoomEvent], None]:
+        """What a live event adds to the link's quality: its lag to the last minute's, and
+        a second copy of a frame marked (`ZoomEvent.duplicate_after`) and counted."""
+        status = self.status
+        lags = status.lag
+        lags.roll(now)
+        add_lag = lags.add
+        first_seen = self.duplicates.first_seen
+
+        def note(event: ZoomEvent) -> None:
+            ts = event.event_ts_ms
+            if ts is not None:
+                add_lag(event.received_at - ts / 1000)
+            first_at = first_seen(event)
+            if first_at is not None:
+                event.duplicate_after = event.received_at - first_at
+                status.duplicates += 1
+
+        return note
 
     def _dispatch_rare(
         self, u: Update, keep: Callable[[Any], None], fan: _Fanout, *, live: bool, link: bool

@@ -154,6 +154,7 @@ class ZoomEvent:
         "_raw",
         "search_text",
         "_body",
+        "duplicate_after",
     )
 
     def __init__(
@@ -188,6 +189,8 @@ class ZoomEvent:
         self.subject = subject
         self._raw: str | bytes = raw
         self._body = body
+        #: seconds since this frame's first copy, set by the session on a duplicate (None: none)
+        self.duplicate_after: float | None = None
         # One lower-case haystack for free-text filter terms (see monitor.filters).
         # (filter(None, ...) rather than a generator: this runs once per received event.)
         self.search_text = "\x00".join(

@@ -2,11 +2,12 @@
 
 ```
 ● connected 00:41:07 · server accepted the connection
-sub dem…01 · token 52m · hb 38 ms 3s ago · last event 0.2s · 12.4 ev/s ▁▂▅▇▅▂ · reconnects 0 · gaps 0
+sub dem…01 · token 52m · hb 38 ms 3s ago · last event 0.2s · events 1,204 · lag p50 0.2s p95 1.4s · dups 0 · ev/s 12.4 ▁▂▅▇▅▂ · reconnects 0 · gaps 0
 ```
 
-On a narrow panel the lesser figures give way (ev/s and the sparkline first, see
-`link_figures`); the state, reconnects, gaps and malformed frames always show.  A
+On a narrow panel the lesser figures give way (no duplicates, the lag, ev/s and the
+sparkline first, see `link_figures`); the state, reconnects, gaps and malformed frames
+always show.  A
 heartbeat answer older than the connection's dead-link limit while "connected" is said
 first on the state line (`stall_words`) and turns the border to a warning.
 
@@ -30,9 +31,10 @@ from textual.widgets import Sparkline, Static
 
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.redaction import mask_id
-from zoomtui.timefmt import age, date_clock, duration_hms, expiry, milliseconds
+from zoomtui.timefmt import age, date_clock, duration_hms, expiry, lag_cell, milliseconds
 from zoomtui.tui.linkwords import displaced_plan
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
+from zoomtui.tui.widgets.event_rows import LATE_AFTER
 from zoomtui.tui.widgets.scrolling import show_text
 from zoomtui.zoom.updates import ConnectionState
 
@@ -113,11 +115,13 @@ class Figure:
 
 
 def link_figures(status: LinkStatus, now: float) -> list[Figure]:
-    """The link's vital signs, left to right: sub, token, hb, last event, events, ev/s.
+    """The link's vital signs, left to right: sub, token, hb, last event, events, lag,
+    dups, ev/s.
 
-    On a narrow panel ev/s goes first, then the last event's age, the subscription
-    (the state line names it while connecting), the event count, the token (kept while
-    it runs out) and the heartbeat (kept while it is overdue)."""
+    On a narrow panel a zero dups goes first, then the lag, ev/s, the last event's age,
+    the subscription (the state line names it while connecting), the event count, the
+    token (kept while it runs out), duplicates counted and the heartbeat (kept while it
+    is overdue)."""
     sub = mask_id(status.subscription_id) if status.subscription_id else "–"
     if status.token_expires_at is None:
         token = Figure("token", "–", gives_way=2)
@@ -138,8 +142,24 @@ def link_figures(status: LinkStatus, now: float) -> list[Figure]:
         hb,
         Figure("last event", last, gives_way=5),
         Figure("events", f"{status.events:,}", gives_way=3),
+        *quality_figures(status, now),
         Figure("ev/s", f"{status.rate.rate(now):.1f}", gives_way=6),
     ]
+
+
+def quality_figures(status: LinkStatus, now: float) -> list[Figure]:
+    """Lag p50/p95 over the last minute ($warning when the p95 is late) and duplicates
+    (kept longer once there are some).  Both give way before ev/s, no duplicates first."""
+    lags = status.lag.percentiles(now, 0.5, 0.95)
+    if lags is None:
+        lag = Figure("lag", "–", gives_way=7)
+    else:
+        p50, p95 = (lag_cell(x, 6) for x in lags)
+        late = lags[1] >= LATE_AFTER
+        lag = Figure("lag", f"p50 {p50} p95 {p95}", "$text-warning" if late else "", 7)
+    n = status.duplicates
+    dups = Figure("dups", f"{n:,}", "$text-warning" if n else "", 2 if n else 8)
+    return [lag, dups]
 
 
 def counter_figures(status: LinkStatus) -> list[Figure]:

@@ -30,6 +30,8 @@ HISTORY_STYLE = Style(dim=True)
 
 #: a lag at or above this many seconds is shown as late ($warning)
 LATE_AFTER = 5.0
+#: in the lag cell of a frame received a second time (Zoom sent the same event again)
+DUPLICATE_MARK = "⧉"
 
 #: events whose colour says more than their family's (arrivals and departures)
 _NAME_STYLES: dict[str, str] = {
@@ -150,10 +152,16 @@ def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segmen
         if c.show_lag:
             lag = row.lag
             late = lag is not None and lag >= LATE_AFTER
-            lag_text = lag_cell(lag, c.LAG).rjust(c.LAG)[-c.LAG :]
-            if not c.meeting:
-                lag_text = " " * max(0, c.width - c.TIME - 1 - c.name - 1 - c.LAG) + lag_text
-            segs.append(Segment(lag_text, s("event-log--late" if late else "event-log--dim")))
+            # a frame received a second time: its mark right before the lag, in its cell
+            dup = row.duplicate_after is not None
+            value = lag_cell(lag, c.LAG - dup)[dup - c.LAG :]
+            cell = c.LAG if c.meeting else max(c.LAG, c.width - c.TIME - 1 - c.name - 1)
+            lag_style = s("event-log--late" if late else "event-log--dim")
+            if dup:
+                mark = " " * (cell - len(value) - 1) + DUPLICATE_MARK
+                segs += [Segment(mark, s("event-log--late")), Segment(value, lag_style)]
+            else:
+                segs.append(Segment(value.rjust(cell), lag_style))
         return segs
     if isinstance(row, GapRow):
         text = (

@@ -1,0 +1,77 @@
+"""Lag and duplicates in the monitor: a frame received twice is marked in the log (at 80
+columns too), and the panel shows the lag's p50/p95 over the last minute and the
+duplicates counted, figures that give way on a narrow panel before the counters."""
+
+from __future__ import annotations
+
+from zoomtui.fakezoom import FakeZoom
+from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, Clocks, ConnectionOptions
+from zoomtui.tui.widgets.event_rows import DUPLICATE_MARK
+from zoomtui.zoom.updates import ConnectionState as S
+
+#: the app's standing clock (tests/tui/conftest.py's FIXED_NOW)
+NOW = 1741960992.0
+
+
+def _started(meeting: str, lag: float) -> dict:
+    """A meeting.started stamped `lag` seconds before the app's (standing) clock."""
+    return {
+        "event": "meeting.started",
+        "event_ts": round((NOW - lag) * 1000),
+        "payload": {"account_id": "acc", "object": {"id": meeting, "topic": f"Topic {meeting}"}},
+    }
+
+
+def _panel_lines(app: ZoomtuiApp, text: str) -> list[str]:
+    region = app.main.panel.region
+    return [row[region.x : region.right] for row in text.splitlines()[region.y : region.bottom]]
+
+
+def _log_rows(app: ZoomtuiApp, text: str, topic: str) -> list[str]:
+    """The event list's rows about `topic`, as shown (the side pane cut off)."""
+    region = app.event_view.region
+    rows = [row[region.x : region.right] for row in text.splitlines()[region.y : region.bottom]]
+    return [row.rstrip(" │▏▕▐▌") for row in rows if topic in row]
+
+
+async def test_a_duplicate_is_marked_and_the_panel_counts_it_with_the_lag(
+    fake: FakeZoom, tui
+) -> None:
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB)
+    clocks = Clocks(wall=tui.FixedClock(NOW))
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST), clocks=clocks))
+    async with app.run_test(size=(200, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        once = _started("111", lag=0.2)
+        for event in (once, _started("222", 0.2), _started("333", 30), _started("444", 30)):
+            await fake.inject(event)
+        await tui.wait_until(pilot, lambda: app.status.events == 4, what="four events")
+        text = tui.screen_text(app)
+        assert DUPLICATE_MARK not in text and "dups 0" in text
+        await fake.inject(once)  # the very frame again
+        await tui.wait_until(pilot, lambda: app.status.events == 5, what="the copy")
+        await tui.wait_until(
+            pilot, lambda: "dups 1" in tui.screen_text(app), what="the panel counting it"
+        )
+        text = tui.screen_text(app)
+        first, copy = _log_rows(app, text, "Topic 111")
+        assert DUPLICATE_MARK not in first and first.endswith("0.2s")
+        assert copy.endswith(f"{DUPLICATE_MARK}0.2s")
+        assert all(DUPLICATE_MARK not in r for r in _log_rows(app, text, "Topic 333"))
+        # lags 0.2, 0.2, 30, 30 and the copy's 0.2 (its event_ts is the first's)
+        (figures,) = [line for line in _panel_lines(app, text) if "dups" in line]
+        assert "lag p50 0.2s p95 30s" in figures and "dups 1" in figures
+
+        await pilot.resize_terminal(80, 24)
+        await tui.wait_until(pilot, lambda: app.size.width == 80, what="80 columns")
+        await tui.wait_until(
+            pilot,
+            lambda: "lag p50" not in tui.screen_text(app),
+            what="the lag giving way on a narrow panel",
+        )
+        text = tui.screen_text(app)
+        panel = "\n".join(_panel_lines(app, text))
+        assert "reconnects 0" in panel and "gaps 0" in panel and "dups 1" in panel
+        (copy,) = [r for r in _log_rows(app, text, "Topic 111") if DUPLICATE_MARK in r]
+        assert copy.endswith(f"{DUPLICATE_MARK}0.2s")
