@@ -27,6 +27,7 @@ from zoomtui.commands.common import (
     theme_keywords,
     theme_option,
 )
+from zoomtui.commands.forwarding import monitor_forward_options, monitor_forwarding
 
 
 @click.command("run")
@@ -34,6 +35,7 @@ from zoomtui.commands.common import (
 @history_options
 @on_displaced_option
 @theme_option
+@monitor_forward_options
 def command(
     profile: str | None,
     config_path: str | None,
@@ -41,9 +43,14 @@ def command(
     history: float | None,
     no_history: bool,
     theme: str | None,
+    forward_to: tuple[str, ...],
+    unsigned: bool,
     **kwargs: Any,
 ) -> None:
-    """Open the monitor (the default command). First run: a short form, or press d for the demo."""
+    """Open the monitor (the default command). First run: a short form, or press d for the demo.
+
+    With --forward-to URL each live event also goes to your webhook handler, signed as
+    Zoom signs webhooks; each row shows the handler's answer."""
     from zoomtui import config as cfg
     from zoomtui import credentials
     from zoomtui.profilestate import first_connection_of
@@ -51,6 +58,14 @@ def command(
     from zoomtui.settings import SettingsError, parse_on_displaced
 
     install_log_redaction()
+    forward = monitor_forwarding(
+        "run",
+        forward_to,
+        unsigned=unsigned,
+        profile=profile,
+        config_path=config_path,
+        insecure=bool(kwargs.get("insecure_transport")),
+    )
     overrides = overrides_from(kwargs)
     path = Path(config_path) if config_path else None
     settings = None
@@ -96,6 +111,7 @@ def command(
             connection=ConnectionOptions(keywords=connection),
             archive=plan,
             alerts=rules,
+            forward=forward,
             **theme_keywords(theme, path),
         )
     )

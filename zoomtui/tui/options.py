@@ -9,7 +9,8 @@ each build one and hand it to `ZoomtuiApp`.  Grouped by what they are for:
 - `clocks`: every time the app shows or stamps, injectable so tests and screenshots show
   stable times;
 - `connection`: how a connection is built (backoff and timeouts; a test's subclass);
-- `archive`: what is recorded and how much history is shown on start.
+- `archive`: what is recorded and how much history is shown on start;
+- `forward`: where live events are forwarded (`--forward-to`), signed as Zoom signs.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from zoomtui.settings import ConnectionSettings
 
 if TYPE_CHECKING:
     from zoomtui.alerts.rules import Rule
+    from zoomtui.forward import ForwardOptions
     from zoomtui.monitor.replay import ReplaySource
     from zoomtui.tui.screens.first_run import Saver
 
@@ -115,6 +117,8 @@ class AppOptions:
     theme: str | None = None
     #: keeps a theme the person chose in the monitor for later runs (None: not kept)
     theme_store: Callable[[str], None] | None = None
+    #: `--forward-to`: each live event to a webhook handler too (None: not forwarded)
+    forward: ForwardOptions | None = None
 
     @property
     def replay(self) -> ReplaySource | None:
