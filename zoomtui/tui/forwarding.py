@@ -56,8 +56,8 @@ def mark_for(delivery: Delivery) -> Mark:
 class _Sink(ForwardSink):
     """`ForwardSink` that also remembers which events it queued and which it dropped."""
 
-    def __init__(self, forwarding: TuiForwarding) -> None:
-        super().__init__(forwarding.forwarder)
+    def __init__(self, forwarding: TuiForwarding, forwarder: Forwarder) -> None:
+        super().__init__(forwarder)
         self.forwarding = forwarding
 
     def on_event(self, event: ZoomEvent, live: bool) -> None:
@@ -96,7 +96,7 @@ class TuiForwarding:
             # (never a replay's recorded time: a request is signed with the time it is sent)
             wall_clock=app.options.clocks.wall,
         )
-        app.session.subscribe(_Sink(self))
+        app.session.subscribe(_Sink(self, self.forwarder))
 
     @property
     def enabled(self) -> bool:
@@ -109,6 +109,8 @@ class TuiForwarding:
             return
         self.app.run_worker(self.forwarder.start(), group="forward", exit_on_error=False)
         self.app.set_interval(REPAINT_INTERVAL, self._repaint, name="forward-marks")
+        self.app.main.event_view.show_marks(self.mark_of)
+        self.app.main.panel.more_figures = self.figures
 
     async def aclose(self) -> None:
         if self.forwarder is not None:
@@ -196,5 +198,5 @@ class TuiForwarding:
         if not self._dirty or self.app.exiting:
             return
         self._dirty = False
-        self.app.main.event_view.refresh()
+        self.app.main.event_view.show_marks(self.mark_of)  # (the rows on screen drawn again)
         self.app.main.panel.refresh_status()
