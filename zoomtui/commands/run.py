@@ -49,8 +49,7 @@ def command(
 ) -> None:
     """Open the monitor (the default command). First run: a short form, or press d for the demo.
 
-    With --forward-to URL each live event also goes to your webhook handler, signed as
-    Zoom signs webhooks; each row shows the handler's answer."""
+    --forward-to URL: each live event to your webhook handler too, signed as Zoom signs."""
     from zoomtui import config as cfg
     from zoomtui import credentials
     from zoomtui.profilestate import first_connection_of

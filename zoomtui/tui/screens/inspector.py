@@ -481,11 +481,16 @@ class InspectorScreen(ModalScreen[Row | None]):
         self.show_raw = False
         self._switch()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_forward", "resend"):  # (offered when forwarding is on)
+            return self.forwarding is not None
+        return True
+
     def action_resend(self) -> None:
         """R: the event to its handler again, signed afresh (a new timestamp)."""
         row = self.row
         if not isinstance(row, ZoomEvent) or self.forwarding is None:
-            self.notify("Start the monitor with --forward-to URL to forward events.")
+            self.app.bell()
             return
         problem = self.forwarding.resend(row)
         if problem:
