@@ -22,6 +22,8 @@ from zoomtui.forward import Delivery, Forwarder, ForwardOptions, ForwardSink
 from zoomtui.zoom.protocol import ZoomEvent
 
 if TYPE_CHECKING:
+    import httpx
+
     from zoomtui.tui.app import ZoomtuiApp
     from zoomtui.tui.widgets.connection_panel import Figure
 
@@ -79,6 +81,7 @@ class TuiForwarding:
         self.app = app
         self.options = options
         self.forwarder: Forwarder | None = None
+        self._client: httpx.AsyncClient | None = None
         #: id(event) -> (the event, its mark): the event is held so its id stays its own
         self._marks: OrderedDict[int, tuple[ZoomEvent, Mark]] = OrderedDict()
         self._deliveries: OrderedDict[int, Delivery] = OrderedDict()
@@ -89,9 +92,13 @@ class TuiForwarding:
         self.listeners: list[Callable[[Delivery], None]] = []
         if options is None:
             return
+        make_client = app.options.forward_client
+        #: a client from the options, closed here (the forwarder closes only its own)
+        self._client = make_client() if make_client is not None else None
         self.forwarder = Forwarder(
             options,
             on_result=self._delivered,
+            client=self._client,
             clock=app.options.clocks.monotonic,
             # (never a replay's recorded time: a request is signed with the time it is sent)
             wall_clock=app.options.clocks.wall,
@@ -115,6 +122,8 @@ class TuiForwarding:
     async def aclose(self) -> None:
         if self.forwarder is not None:
             await self.forwarder.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # -- what the rows, the inspector and the panel show -----------------------------------
     def mark_of(self, row: object) -> Mark | None:

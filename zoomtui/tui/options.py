@@ -27,6 +27,8 @@ from zoomtui.monitor.recording import ArchivePlan
 from zoomtui.settings import ConnectionSettings
 
 if TYPE_CHECKING:
+    import httpx
+
     from zoomtui.alerts.rules import Rule
     from zoomtui.forward import ForwardOptions
     from zoomtui.monitor.replay import ReplaySource
@@ -119,6 +121,9 @@ class AppOptions:
     theme_store: Callable[[str], None] | None = None
     #: `--forward-to`: each live event to a webhook handler too (None: not forwarded)
     forward: ForwardOptions | None = None
+    #: builds the forwarder's HTTP client (None: its own; the screenshots' handler listens
+    #: on a Unix socket, so the URL on screen stays the same from run to run)
+    forward_client: Callable[[], httpx.AsyncClient] | None = None
 
     @property
     def replay(self) -> ReplaySource | None:
