@@ -220,3 +220,24 @@ async def test_marks_keep_the_narrow_columns(fake: FakeZoom, tui, size) -> None:
             line = lines[0]
             assert "participant_joined" in line  # the name keeps what happened
             assert len(line.rstrip()) <= size[0]
+
+
+@pytest.mark.parametrize("command", ["run", "demo"])
+def test_forward_to_follows_forwards_rules_before_the_monitor_opens(command: str) -> None:
+    """The transport rule, --unsigned only with --forward-to, and no secret token without
+    --unsigned: each refused with exit code 3 and said, before any screen opens."""
+    from click.testing import CliRunner
+
+    from zoomtui.cli import main
+
+    def run(*args: str) -> tuple[int, str]:
+        env = {"ZOOM_WEBHOOK_SECRET_TOKEN": ""}
+        result = CliRunner().invoke(main, [command, *args], env=env, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    code, out = run("--forward-to", "http://example.com/zoom")
+    assert code == 3 and "non-loopback host" in out
+    code, out = run("--unsigned")
+    assert code == 3 and "--unsigned is for --forward-to" in out
+    code, out = run("--forward-to", "http://127.0.0.1:3000/zoom")
+    assert code == 3 and "webhook secret token" in out.lower() and "--unsigned" in out
