@@ -1,4 +1,5 @@
-"""Render the README screenshots: `python scripts/screenshots.py [OUT_DIR]` (default screenshots/).
+"""Render the README screenshots: `python scripts/screenshots.py [OUT_DIR [SCENE...]]`
+(default screenshots/, every scene).
 
 Each scene runs the real app against the in-process fake Zoom (real token request, real
 WebSocket) with a fixed seed, a fixed clock (time stands still at 2025-03-14 14:03:12
@@ -14,18 +15,30 @@ No SVG may contain the client secret or a token; each file is checked before it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import os
+import socketserver
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 
+import httpx
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from zoomtui.fakezoom import DEMO_CREDENTIALS
+from zoomtui.forward import ForwardOptions, Routes
+from zoomtui.forward import forwarder as forwarder_module
+from zoomtui.redaction import Secret
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.messages import HeartbeatAnswered
 from zoomtui.tui.options import AppOptions, Clocks, DemoOptions, FirstRunOptions
@@ -91,6 +104,94 @@ def record_toasts(app: ZoomtuiApp) -> None:
 
     app.notify = recording  # type: ignore[method-assign]
     app.scene_toasts = titles  # type: ignore[attr-defined]
+
+
+#: the forwarded scene's handler URL (it listens on a Unix socket: the port never changes)
+HANDLER_URL = "http://127.0.0.1:3000/zoom"
+#: a made-up webhook secret token for the forwarded scene (never shown: only signatures are)
+SCENE_WEBHOOK_SECRET = "scene-webhook-secret-token"
+#: the forwarded scene's handler, by the id of its app (stopped once the scene is set)
+_HANDLERS: dict[int, SceneHandler] = {}
+
+
+class SceneHandler:
+    """A webhook handler (standard library) on a Unix socket in a thread: 200 and a short
+    JSON answer, with no Date or Server header, so every shot is the same."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="zoomtui-shot-")
+        self.path = os.path.join(self.folder.name, "handler.sock")
+
+        class Answer(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+                self.rfile.read(int(self.headers.get("content-length", "0")))
+                body = b'{"received": true}'
+                self.send_response_only(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        self.server = Server(self.path, Answer)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=self.path))
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.folder.cleanup()
+
+
+def forwarding_app() -> ZoomtuiApp:
+    """The demo, each event forwarded (signed) to a handler started for the scene."""
+    handler = SceneHandler()
+    app = demo_app()
+    options = app.options
+    forward = ForwardOptions(Routes.parse([HANDLER_URL]), Secret(SCENE_WEBHOOK_SECRET))
+    app = ZoomtuiApp(
+        AppOptions(
+            options.source,
+            clocks=options.clocks,
+            forward=forward,
+            forward_client=handler.client,
+        )
+    )
+    record_toasts(app)
+    _HANDLERS[id(app)] = handler
+    return app
+
+
+@contextlib.contextmanager
+def stable_requests() -> Iterator[None]:
+    """Requests whose ids come from their body, and an answer timed on a clock that stands
+    still (0.0 ms, as the heartbeat's), so each shot shows the same headers."""
+    real = forwarder_module.webhook_headers
+
+    def headers(body: bytes, secret: str | None, timestamp: int | None = None) -> dict:
+        out = real(body, secret, timestamp)
+        digest = hashlib.sha256(body).hexdigest()
+        out["x-zm-request-id"] = digest[:32]
+        out["x-zm-trackingid"] = f"v=2.0;clid=zoomtui;rid={digest[:32]}"
+        out["traceparent"] = f"00-{digest[32:64]}-{digest[:16]}-01"
+        return out
+
+    still = SimpleNamespace(perf_counter=StillClock(1000.0), time=time.time)
+    with (
+        mock.patch.object(forwarder_module, "webhook_headers", headers),
+        mock.patch.object(forwarder_module, "time", still),
+    ):
+        yield
 
 
 def first_run_app() -> ZoomtuiApp:
@@ -209,6 +310,30 @@ async def inspector(pilot: Pilot) -> None:
     await freeze(pilot)
 
 
+async def forwarded(pilot: Pilot) -> None:
+    """An event forwarded to the handler: the request sent (signature and all) and the
+    handler's answer, in the inspector (`f`)."""
+    app = pilot.app
+    assert isinstance(app, ZoomtuiApp)
+    try:
+        with stable_requests():
+            await settle(pilot)
+            fwd = app.forwarding.forwarder
+            assert fwd is not None
+            await wait_for(pilot, lambda: fwd.delivered + fwd.failed >= EVENTS)
+        await wait_for(pilot, lambda: not app.forwarding._dirty)
+        await filter_to(pilot, "type:meeting.participant_joined")
+        await pilot.press("k", "k", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectorScreen))
+        await pilot.press("f")
+        await wait_for(pilot, lambda: getattr(app.screen, "show_forward", False))
+    finally:
+        handler = _HANDLERS.pop(id(app), None)
+        if handler is not None:
+            await asyncio.to_thread(handler.stop)
+    await freeze(pilot)
+
+
 async def help_screen(pilot: Pilot) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
@@ -278,6 +403,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("main-80x24", demo_app, main_screen, (80, 24)),
     Scene("filtered", demo_app, filtered_log),
     Scene("inspector", demo_app, inspector),
+    Scene("forwarded", forwarding_app, forwarded),
     Scene("help", demo_app, help_screen),
     Scene("failed", demo_app, failed),
     Scene("meetings", demo_app, meetings_scene),
@@ -285,7 +411,13 @@ SCENES: tuple[Scene, ...] = (
 )
 
 #: what must never appear in a screenshot (demo values are fake, but the check is the point)
-FORBIDDEN = (DEMO_CREDENTIALS.client_secret, "access_token=", "Bearer ", "Basic ")
+FORBIDDEN = (
+    DEMO_CREDENTIALS.client_secret,
+    SCENE_WEBHOOK_SECRET,
+    "access_token=",
+    "Bearer ",
+    "Basic ",
+)
 
 
 def check_clean(svg: str, name: str) -> None:
@@ -323,10 +455,16 @@ def use_utc() -> None:
         time.tzset()
 
 
-async def main(out: Path) -> None:
+async def main(out: Path, names: list[str]) -> None:
+    """Render every scene, or the ones named."""
     use_utc()
     out.mkdir(parents=True, exist_ok=True)
+    unknown = set(names) - {scene.name for scene in SCENES}
+    if unknown:
+        raise SystemExit(f"no such scene: {', '.join(sorted(unknown))}")
     for scene in SCENES:
+        if names and scene.name not in names:
+            continue
         svg = await render(scene)
         path = out / f"{scene.name}.svg"
         path.write_text(svg, encoding="utf-8")
@@ -334,4 +472,6 @@ async def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("screenshots")))
+    # python scripts/screenshots.py [OUT_DIR [SCENE...]]
+    args = sys.argv[1:]
+    asyncio.run(main(Path(args[0]) if args else Path("screenshots"), args[1:]))

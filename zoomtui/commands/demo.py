@@ -19,6 +19,7 @@ import click
 
 from zoomtui.commands.archiving import history_options, plan_for
 from zoomtui.commands.common import on_displaced_option, theme_keywords, theme_option
+from zoomtui.commands.forwarding import monitor_forward_options, monitor_forwarding
 
 
 def _rate(value: str) -> float | Literal["max"]:
@@ -59,6 +60,7 @@ def _rate(value: str) -> float | Literal["max"]:
 @history_options(default="none: every demo plays the same meetings again")
 @on_displaced_option
 @theme_option
+@monitor_forward_options
 def command(
     seed: int,
     rate: str,
@@ -68,9 +70,17 @@ def command(
     no_history: bool,
     on_displaced: str | None,
     theme: str | None,
+    forward_to: tuple[str, ...],
+    unsigned: bool,
 ) -> None:
-    """Try zoomtui against a built-in fake Zoom: made-up meetings, no account needed."""
+    """Try zoomtui against a built-in fake Zoom: made-up meetings, no account needed.
+
+    --forward-to http://127.0.0.1:3000/zoom tries your webhook handler on the demo's events
+    (signed with your webhook secret token, or --unsigned)."""
     parsed = _rate(rate)
+    forward = monitor_forwarding(
+        "demo", forward_to, unsigned=unsigned, profile=None, config_path=None, insecure=False
+    )
 
     from zoomtui.redaction import install_log_redaction
     from zoomtui.settings import parse_on_displaced
@@ -88,6 +98,7 @@ def command(
             demo,
             archive=plan,
             connection=ConnectionOptions(keywords=policy),
+            forward=forward,
             **theme_keywords(theme),
         )
     )

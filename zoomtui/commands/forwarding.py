@@ -90,6 +90,54 @@ def delivery_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def monitor_forward_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--forward-to [GLOB=]URL (repeatable) and --unsigned: forwarding while monitoring,
+    with `forward --to`'s routes, transport rule and webhook secret token."""
+
+    @click.option(
+        "--forward-to",
+        "forward_to",
+        multiple=True,
+        metavar="[GLOB=]URL",
+        help="Also forward each live event to this webhook handler, signed as Zoom signs "
+        "(as `zoomtui forward --to`): a URL, or 'GLOB=URL' for the events whose name matches. "
+        "Repeatable; the first match wins. http:// only to this machine.",
+    )
+    @click.option(
+        "--unsigned",
+        is_flag=True,
+        help="With --forward-to: send without x-zm-signature when there is no webhook secret "
+        "token.",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def monitor_forwarding(
+    command: str,
+    forward_to: tuple[str, ...],
+    *,
+    unsigned: bool,
+    profile: str | None,
+    config_path: str | None,
+    insecure: bool,
+) -> ForwardOptions | None:
+    """What `--forward-to` asks for (None: no forwarding).  A route the transport rule
+    refuses, or no webhook secret token without `--unsigned`: says why and exits (3)."""
+    if not forward_to:
+        if unsigned:
+            fail(command, "--unsigned is for --forward-to: there is nothing to forward.")
+        return None
+    routes = routes_from(command, forward_to, insecure)
+    secret = webhook_secret_for(command, profile, config_path, unsigned=unsigned)
+    return forward_options_from(
+        routes, secret, timeout=DEFAULT_TIMEOUT, concurrency=DEFAULT_CONCURRENCY
+    )
+
+
 def fail(command: str, message: str, code: int = EXIT_CONFIG) -> None:
     click.echo(f"zoomtui {command}: {message}", err=True)
     sys.exit(code)

@@ -27,6 +27,7 @@ from zoomtui.commands.common import (
     theme_keywords,
     theme_option,
 )
+from zoomtui.commands.forwarding import monitor_forward_options, monitor_forwarding
 from zoomtui.commands.hubbing import hub_from, hub_options
 
 
@@ -36,6 +37,7 @@ from zoomtui.commands.hubbing import hub_from, hub_options
 @on_displaced_option
 @theme_option
 @hub_options
+@monitor_forward_options
 def command(
     profile: str | None,
     config_path: str | None,
@@ -43,9 +45,13 @@ def command(
     history: float | None,
     no_history: bool,
     theme: str | None,
+    forward_to: tuple[str, ...],
+    unsigned: bool,
     **kwargs: Any,
 ) -> None:
-    """Open the monitor (the default command). First run: a short form, or press d for the demo."""
+    """Open the monitor (the default command). First run: a short form, or press d for the demo.
+
+    --forward-to URL: each live event to your webhook handler too, signed as Zoom signs."""
     from zoomtui import config as cfg
     from zoomtui import credentials
     from zoomtui.profilestate import first_connection_of
@@ -57,6 +63,14 @@ def command(
     if hub is not None:
         _run_hub(hub, history)
         return
+    forward = monitor_forwarding(
+        "run",
+        forward_to,
+        unsigned=unsigned,
+        profile=profile,
+        config_path=config_path,
+        insecure=bool(kwargs.get("insecure_transport")),
+    )
     overrides = overrides_from(kwargs)
     path = Path(config_path) if config_path else None
     settings = None
@@ -80,12 +94,7 @@ def command(
     from zoomtui.tui.options import AppOptions, ConnectionOptions, FirstRunOptions
 
     name = profile or "default"
-    try:
-        from zoomtui.alerts.rules import load_rules
-
-        rules = load_rules(cfg.config_path(path), name).rules
-    except SettingsError as exc:  # a rule that cannot work is refused, never skipped
-        raise click.exceptions.Exit(_fail(str(exc))) from None
+    rules = _alert_rules(path, name)
     plan = plan_for(
         profile_values(name, path), archive=archive, history=history, no_history=no_history
     )
@@ -102,11 +111,24 @@ def command(
             connection=ConnectionOptions(keywords=connection),
             archive=plan,
             alerts=rules,
+            forward=forward,
             **theme_keywords(theme, path),
         )
     )
     app.run()
     sys.exit(app.return_code or 0)
+
+
+def _alert_rules(path: Path | None, profile: str) -> tuple[Any, ...]:
+    """The profile's alert rules; a rule that cannot work is refused (exit 3), never skipped."""
+    from zoomtui import config as cfg
+    from zoomtui.alerts.rules import load_rules
+    from zoomtui.settings import SettingsError
+
+    try:
+        return tuple(load_rules(cfg.config_path(path), profile).rules)
+    except SettingsError as exc:
+        raise click.exceptions.Exit(_fail(str(exc))) from None
 
 
 def _run_hub(hub: Any, history: float | None) -> None:

@@ -43,6 +43,7 @@ from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.timefmt import minutes_or_hours
 from zoomtui.tui.alerting import TuiAlerts
+from zoomtui.tui.forwarding import TuiForwarding
 from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history
 from zoomtui.tui.linkwords import DISPLACED_TITLE, displaced_toast
 from zoomtui.tui.messages import (
@@ -126,6 +127,8 @@ class ZoomtuiApp(App[int]):
         self.sources = Sources(self)
         #: the profile's alert rules at work (a sink of the session), and their alerts
         self.alerts = TuiAlerts(self, options.alerts)
+        #: `--forward-to`: live events to a webhook handler (a sink of the session)
+        self.forwarding = TuiForwarding(self, options.forward)
         #: the one screen of the app's own (made when Textual asks for it, at start)
         self.main: MainScreen
         self._notices_seen: set[str] = set()
@@ -262,6 +265,7 @@ class ZoomtuiApp(App[int]):
             )
         self.set_interval(PRUNE_INTERVAL, self._prune_meetings, name="meetings-prune")
         self.alerts.start()
+        self.forwarding.start()
         self.theme_changed_signal.subscribe(self, self._theme_chosen)
         # Once the first screen is up: what is alive then is the app itself, frozen.
         self.call_after_refresh(self._install_gc_policy)
@@ -314,6 +318,7 @@ class ZoomtuiApp(App[int]):
         # Say in the record that the monitor stopped (the cancelled worker cannot).
         self.session.record_stop("zoomtui quit")
         await self.sources.stop()
+        await self.forwarding.aclose()
         await asyncio.to_thread(self.alerts.close)
         if self.archive is not None:
             # The writer's last batch and its join: a few ms, off the event loop.

@@ -9,7 +9,8 @@ each build one and hand it to `ZoomtuiApp`.  Grouped by what they are for:
 - `clocks`: every time the app shows or stamps, injectable so tests and screenshots show
   stable times;
 - `connection`: how a connection is built (backoff and timeouts; a test's subclass);
-- `archive`: what is recorded and how much history is shown on start.
+- `archive`: what is recorded and how much history is shown on start;
+- `forward`: where live events are forwarded (`--forward-to`), signed as Zoom signs.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from zoomtui.monitor.recording import ArchivePlan
 from zoomtui.settings import ConnectionSettings
 
 if TYPE_CHECKING:
+    import httpx
+
     from zoomtui.alerts.rules import Rule
+    from zoomtui.forward import ForwardOptions
     from zoomtui.monitor.replay import ReplaySource
     from zoomtui.tui.screens.first_run import Saver
 
@@ -125,6 +129,11 @@ class AppOptions:
     theme: str | None = None
     #: keeps a theme the person chose in the monitor for later runs (None: not kept)
     theme_store: Callable[[str], None] | None = None
+    #: `--forward-to`: each live event to a webhook handler too (None: not forwarded)
+    forward: ForwardOptions | None = None
+    #: builds the forwarder's HTTP client (None: its own; the screenshots' handler listens
+    #: on a Unix socket, so the URL on screen stays the same from run to run)
+    forward_client: Callable[[], httpx.AsyncClient] | None = None
 
     @property
     def replay(self) -> ReplaySource | None:

@@ -17,29 +17,30 @@ expanded event of 20,000 lines opens and scrolls as fast as a small one.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.containers import Vertical, VerticalScroll
-from textual.geometry import Size
 from textual.screen import ModalScreen
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 from textual.widgets import ContentSwitcher, Footer, Static
 
 from zoomtui.monitor.eventlog import EventLog, GapRow, Row, StateRow
 from zoomtui.timefmt import date_clock_ms_zone, duration_words, lag_cell, utc_clock_ms
 from zoomtui.tui.theme import rich_style_for
 from zoomtui.tui.widgets.event_log import LATE_AFTER, Columns, event_style
+from zoomtui.tui.widgets.text_lines import TextLines as TextLines
 from zoomtui.visible import visible_text
 from zoomtui.words import counted
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rawjson import event_text, pretty_json
+
+if TYPE_CHECKING:
+    from zoomtui.forward import Delivery
+    from zoomtui.tui.forwarding import TuiForwarding
 
 #: arrays longer than this are folded to their first FOLD_SHOW items until expanded
 FOLD_AT = 20
@@ -170,54 +171,6 @@ class JsonPrinter:
             put(_json_string(value), s["string"])
 
 
-class TextLines(ScrollView, can_focus=True):
-    """Read-only lines of Rich text on the Line API: only what is on screen is rendered.
-
-    A Static holding an expanded event of 8,000 lines takes a quarter of a
-    second to lay out; this takes the same time for 8 lines or 20,000.
-    Lines are not wrapped: long ones scroll sideways (left/right).
-    """
-
-    DEFAULT_CSS = """
-    TextLines { overflow: auto; }
-    """
-
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(id=id)
-        self.lines: list[Text] = []
-        self._strips: LRUCache[int, Strip] = LRUCache(512)
-
-    def set_lines(self, lines: list[Text]) -> None:
-        self.lines = lines
-        self._strips.clear()
-        width = max((line.cell_len for line in lines), default=0)
-        self.virtual_size = Size(width, len(lines))
-        self.scroll_to(0, 0, animate=False, force=True)
-        self.refresh()
-
-    @property
-    def plain(self) -> str:
-        return "\n".join(line.plain for line in self.lines)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips.clear()
-
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        if index >= len(self.lines):
-            return Strip.blank(width, base)
-        strip = self._strips.get(index)
-        if strip is None:
-            line = self.lines[index]
-            strip = Strip(line.render(self.app.console), line.cell_len).apply_style(base)
-            self._strips[index] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
-
-
 def _json_string(value: str) -> str:
     # orjson escapes control characters, so the terminal sees none of them raw.
     return orjson.dumps(value).decode()
@@ -251,6 +204,8 @@ class InspectorScreen(ModalScreen[Row | None]):
         Binding("e", "toggle_expand", "Expand/fold", id="inspector.expand"),
         Binding("y,c", "copy_event", "Copy JSON", id="inspector.copy"),
         Binding("Y", "copy_raw", "Copy raw frame", id="inspector.copy_raw"),
+        Binding("f", "toggle_forward", "Forwarded", id="inspector.forwarded"),
+        Binding("R", "resend", "Resend", id="inspector.resend"),
     ]
 
     DEFAULT_CSS = """
@@ -273,10 +228,13 @@ class InspectorScreen(ModalScreen[Row | None]):
     }
     """
 
-    def __init__(self, log: EventLog, row: Row) -> None:
+    def __init__(self, log: EventLog, row: Row, forwarding: TuiForwarding | None = None) -> None:
         super().__init__()
         self.event_log = log
         self.row = row
+        #: `--forward-to`: the request and answer of a forwarded row (`f`), resend (`R`)
+        self.forwarding = forwarding if forwarding is not None and forwarding.enabled else None
+        self.show_forward = False
         self._seq = log.seq_of(row)
         self.expand = False
         self.show_raw = False
@@ -291,10 +249,17 @@ class InspectorScreen(ModalScreen[Row | None]):
                 yield TextLines(id="inspector-json")
                 with VerticalScroll(id="inspector-raw-pane"):
                     yield Static(id="inspector-raw")
+                yield TextLines(id="inspector-forward")
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.forwarding is not None:
+            self.forwarding.listeners.append(self._delivered)
         self._show()
+
+    def on_unmount(self) -> None:
+        if self.forwarding is not None and self._delivered in self.forwarding.listeners:
+            self.forwarding.listeners.remove(self._delivered)
 
     # -- for tests and callers -----------------------------------------------------------
     @property
@@ -305,6 +270,11 @@ class InspectorScreen(ModalScreen[Row | None]):
     @property
     def raw_text(self) -> str:
         return str(self.query_one("#inspector-raw", Static).render())
+
+    @property
+    def forward_text(self) -> str:
+        """What the forwarding pane shows (the request and the answer), as plain text."""
+        return self.query_one("#inspector-forward", TextLines).plain
 
     # -- showing -----------------------------------------------------------------------
     def _styles(self) -> dict[str, Style]:
@@ -333,20 +303,42 @@ class InspectorScreen(ModalScreen[Row | None]):
         self.query_one("#inspector-raw", Static).update(raw)
         if not raw_label:
             self.show_raw = False
+        self.show_forward = self.show_forward and self._show_delivery()
         self._switch()
 
+    def _show_delivery(self) -> bool:
+        """Fill the forwarding pane from the row's latest delivery; False: there is none."""
+        delivery = self._delivery()
+        if delivery is None:
+            return False
+        from zoomtui.tui.screens.delivery_view import STYLES, delivery_lines
+
+        variables = self.app.theme_variables or self.app.get_css_variables()
+        styles = {k: rich_style_for(v, variables) for k, v in STYLES.items()}
+        self.query_one("#inspector-forward", TextLines).set_lines(delivery_lines(delivery, styles))
+        return True
+
+    def _delivery(self) -> Delivery | None:
+        if self.forwarding is None or not isinstance(self.row, ZoomEvent):
+            return None
+        return self.forwarding.delivery_of(self.row)
+
     def _switch(self) -> None:
-        """Show the body or the raw pane, and say how to reach the other one."""
+        """Show the body, the raw or the forwarding pane, and say how to reach the others."""
         pane = "inspector-raw-pane" if self.show_raw else "inspector-json"
+        if self.show_forward:
+            pane = "inspector-forward"
         self.query_one(ContentSwitcher).current = pane
-        if self.show_raw:
+        if self.show_forward:
+            heading = f"request sent and the handler's answer · f shows the {self._body_label}"
+        elif self.show_raw:
             heading = f"{self._raw_label} · r shows the {self._body_label}"
         elif self._raw_label:
             heading = f"{self._body_label} · r shows the {self._raw_label}"
         else:
             heading = self._body_label
         self.query_one("#inspector-heading", Static).update(Text(heading))
-        focus = self.query_one("#inspector-raw-pane" if self.show_raw else "#inspector-json")
+        focus = self.query_one(f"#{pane}")
         focus.scroll_home(animate=False)
         focus.focus()
 
@@ -448,6 +440,10 @@ class InspectorScreen(ModalScreen[Row | None]):
             fields.append(("participant", Text(visible_text(" ".join(who)))))
         if ev.account_id:
             fields.append(("account", Text(visible_text(ev.account_id))))
+        if self.forwarding is not None:
+            from zoomtui.tui.screens.delivery_view import forward_field
+
+            fields.append(("forwarded", forward_field(self.forwarding, ev, variables)))
         try:
             body_value: Any = ev.body
         except Exception as exc:  # the raw text parsed once; still, never crash the screen
@@ -471,7 +467,37 @@ class InspectorScreen(ModalScreen[Row | None]):
         raw_label = f"raw frame ({counted(len(ev.raw.encode('utf-8', 'surrogatepass')), 'byte')})"
         return _fields(fields), body, "event JSON", raw_label, Text(visible_text(raw_text))
 
+    def _delivered(self, delivery: Delivery) -> None:
+        """A delivery came back: show it if it is this row's."""
+        if delivery.event is self.row and self.is_attached:
+            self._show()
+
     # -- actions -----------------------------------------------------------------------
+    def action_toggle_forward(self) -> None:
+        if not self.show_forward and not self._show_delivery():
+            self.app.bell()
+            return
+        self.show_forward = not self.show_forward
+        self.show_raw = False
+        self._switch()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_forward", "resend"):  # (offered when forwarding is on)
+            return self.forwarding is not None
+        return True
+
+    def action_resend(self) -> None:
+        """R: the event to its handler again, signed afresh (a new timestamp)."""
+        row = self.row
+        if not isinstance(row, ZoomEvent) or self.forwarding is None:
+            self.app.bell()
+            return
+        problem = self.forwarding.resend(row)
+        if problem:
+            self.notify(problem, title="Not resent", severity="warning")
+            return
+        self._show()
+
     def action_close(self) -> None:
         self.dismiss(self.row)
 
@@ -501,6 +527,7 @@ class InspectorScreen(ModalScreen[Row | None]):
             self.app.bell()
             return
         self.show_raw = not self.show_raw
+        self.show_forward = False
         self._switch()
 
     def action_toggle_expand(self) -> None:

@@ -194,7 +194,10 @@ class MainScreen(Screen[None]):
             if row is not None:
                 self.event_view.select_row(row)
 
-        self.app.push_screen(InspectorScreen(self.monitor.event_log, message.row), shown_last)
+        inspector = InspectorScreen(
+            self.monitor.event_log, message.row, forwarding=self.monitor.forwarding
+        )
+        self.app.push_screen(inspector, shown_last)
 
     @on(MeetingsPane.MeetingSelected)
     def _meeting_selected(self, message: MeetingsPane.MeetingSelected) -> None:

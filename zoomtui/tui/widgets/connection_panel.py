@@ -269,6 +269,8 @@ class ConnectionPanel(Widget):
         self._clock = clock
         self._spark_width = SPARK_WIDTH
         self.border_title = "connection"
+        #: figures after the link's (forwarding's counts), each giving way as it says
+        self.more_figures: Callable[[float], list[Figure]] | None = None
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: refresh_status runs often and must work while the app shuts down.
@@ -310,7 +312,10 @@ class ConnectionPanel(Widget):
         """The second line: the figures that fit the panel's width (lesser ones give way),
         the sparkline where there is room, the counters always."""
         width = self.content_region.width if self.size.width else None  # (None: not laid out)
-        figures, spark_width = fit_figures(link_figures(st, now), counter_figures(st), width)
+        figures = link_figures(st, now)
+        if self.more_figures is not None:
+            figures += self.more_figures(now)
+        figures, spark_width = fit_figures(figures, counter_figures(st), width)
         self._show(self._metrics_line, figures_content(figures))
         counters = figures_content(counter_figures(st), lead=bool(figures) and not spark_width)
         self._show(self._counters_line, counters)

@@ -1,22 +1,18 @@
 """The event list: a virtualised view over `EventLog` on Textual's Line API.
 
-Modelled on Toolong's `LogLines`: a `ScrollView` whose `render_line(y)`
-returns one `Strip`, so only the rows on screen are ever rendered, however
-many are retained.  Rendered rows are kept in an LRU cache keyed by the row's
-sequence number (a stable identity), the width, and whether it is the cursor
-row, so a repaint after a batch only renders the rows that are new on screen.
+Modelled on Toolong's `LogLines`: a `ScrollView` whose `render_line(y)` returns one
+`Strip`, so only the rows on screen are ever rendered, however many are retained.
+Rendered rows are kept in an LRU cache keyed by the row's sequence number (a stable
+identity), the width, and whether it is the cursor row, so a repaint after a batch only
+renders the rows that are new on screen.  Line 0 is a fixed header with the column
+titles; row i of the filtered view is drawn at virtual line i + 1.
 
-Line 0 is a fixed header with the column titles; row i of the filtered view
-is drawn at virtual line i + 1.
+Follow mode keeps the cursor on the newest row and the view at the bottom ("following");
+moving up (keys, wheel, scrollbar, click) or the pause key (`toggle_follow`) holds the view
+still while rows arrive ("paused · +N new"); `f`, `G` or `end` jumps back and follows.
 
-Follow mode keeps the cursor on the newest row and the view at the bottom; the
-border says "following".  Moving up (keys, wheel, scrollbar, click) or the screen's
-pause key (`toggle_follow`) pauses it; while paused the view stays put (rows still
-arrive in the log) and the border counts "paused · +N new"; `f`, `G` or `end` jumps
-back and follows again.
-
-Everything that came from Zoom is drawn as plain segments (never markup),
-with control characters made visible (`event_rows`).
+Everything that came from Zoom is drawn as plain segments (never markup), with control
+characters made visible (`event_rows`); `show_marks` adds a mark at each row's end.
 """
 
 from __future__ import annotations
@@ -44,6 +40,7 @@ from zoomtui.tui.widgets.event_names import WidestName
 from zoomtui.tui.widgets.event_rows import (
     HISTORY_STYLE,
     Columns,
+    MarkOf,
     header_strip,
     narrow_filter,
     quick_filter_text,
@@ -124,6 +121,7 @@ class EventLogView(ScrollView, can_focus=True):
     match_counts: reactive[tuple[int, int]] = reactive((0, 0), init=False, repaint=False)
     #: the filter text in effect (the last good one)
     applied_filter: reactive[str] = reactive("", init=False, repaint=False)
+    row_mark: MarkOf | None = None  # (`show_marks`)
 
     # -- messages ----------------------------------------------------------------------
     class Inspect(Message):
@@ -212,8 +210,12 @@ class EventLogView(ScrollView, can_focus=True):
     def mark_history(self, end_seq: int) -> None:
         """Rows before `end_seq` are history loaded from the archive: draw them dimmed."""
         self.history_end = end_seq
-        self._strips.clear()
-        self.refresh()
+        self._restyle()
+
+    def show_marks(self, mark_of: MarkOf | None) -> None:
+        """Draw `mark_of(row)` at each row's end (None: no marks); again when they changed."""
+        self.row_mark, self._columns = mark_of, None
+        self._restyle()
 
     def events_in_view(self) -> list[ZoomEvent]:
         """The events the list shows now (its filter applied), oldest first: what "export
@@ -577,7 +579,7 @@ class EventLogView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         columns = self._columns
         if columns is None or columns.width != width or columns.widest_name != self.widest_name:
-            columns = self._columns = Columns(width, self.widest_name)
+            columns = self._columns = Columns(width, self.widest_name, self.row_mark)
             self._strips.clear()
         if y == 0:
             return header_strip(columns, self._style("event-log--header"), self._style("base"))

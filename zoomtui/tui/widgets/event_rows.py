@@ -6,11 +6,16 @@ per width and widest event name; `row_segments` draws one row with the styles th
 resolved for it, an event name too wide for its column shortened from the middle
 (`event_names.short_name`: `meeting.participant_joined` -> `mtg.ptcp_joined`).
 `quick_filter_text` and `narrow_filter` are the list's M / P / T keys.
+
+A list given a `mark_of` (forwarding's handler answers) keeps `MARK_CELLS` at each row's
+right end for its mark (`→200`, `→ERR`), the columns sharing what is left; below
+`MARK_MIN_WIDTH` there are no marks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -42,6 +47,28 @@ _NAME_STYLES: dict[str, str] = {
     "participant_admitted": "$text-success",
     "participant_put_in_waiting_room": "$text-warning",
 }
+
+
+#: cells a row's mark takes at the list's right end (` →200`, ` →ERR`, ` →full`)
+MARK_CELLS = 6
+#: a list narrower than this draws no marks: its own columns need every cell
+MARK_MIN_WIDTH = 40
+#: the mark column's title
+MARK_TITLE = "fwd"
+
+
+class RowMark(Protocol):
+    """What a row's mark shows: a few cells of text in a theme style."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def style(self) -> str: ...
+
+
+#: a row's mark (None: none)
+MarkOf = Callable[[Row], RowMark | None]
 
 
 def event_style(name: str) -> str:
@@ -81,9 +108,14 @@ class Columns:
     #: the meeting and participant columns show only with this many cells between them
     SIDE_COLUMNS_MIN = 20
 
-    def __init__(self, width: int, widest_name: int = NAME_MIN) -> None:
+    def __init__(
+        self, width: int, widest_name: int = NAME_MIN, mark_of: MarkOf | None = None
+    ) -> None:
         self.width = width
         self.widest_name = widest_name
+        #: with marks, the columns of what the mark leaves (`with_marks` draws them)
+        self.mark_of = mark_of if width >= MARK_MIN_WIDTH else None
+        self.unmarked = Columns(width - MARK_CELLS, widest_name) if self.mark_of else self
         rest = max(0, width - self.TIME - 1 - self.LAG - 1)
         name = min(max(self.NAME_MIN, widest_name), max(self.NAME_MIN, rest // 2))
         flexible = rest - name - 2
@@ -100,6 +132,9 @@ class Columns:
 
 def header_strip(c: Columns, style: Style, base: Style) -> Strip:
     """The column titles (virtual line 0)."""
+    if c.unmarked is not c:
+        title = Segment(_fit(f" {MARK_TITLE}", MARK_CELLS), style)
+        return Strip.join([header_strip(c.unmarked, style, base), Strip([title], MARK_CELLS)])
     parts = [_fit("received", c.TIME), " ", _fit("event", c.name)]
     if c.meeting:
         parts += [" ", _fit("meeting", c.meeting), " ", _fit("participant", c.participant)]
@@ -110,11 +145,21 @@ def header_strip(c: Columns, style: Style, base: Style) -> Strip:
 
 def row_strip(row: Row | None, c: Columns, s: Callable[[str], Style]) -> Strip:
     """One row as a strip of exactly the list's width (None: a row gone, drawn blank)."""
+    if c.mark_of is not None:
+        mark = c.mark_of(row) if row is not None else None
+        return Strip.join([row_strip(row, c.unmarked, s), mark_strip(mark, s)])
     segments = row_segments(row, c, s) if row is not None else []
     used = sum(cell_len(text) for text, _, _ in segments)
     if used != c.width:  # narrow screens, or a row kind that does not fill the width
         return Strip(segments, used).adjust_cell_length(c.width, s("base"))
     return Strip(segments, c.width)
+
+
+def mark_strip(mark: RowMark | None, s: Callable[[str], Style]) -> Strip:
+    """A row's mark in its `MARK_CELLS` (None: blank cells)."""
+    if mark is None:
+        return Strip([Segment(" " * MARK_CELLS, s("base"))], MARK_CELLS)
+    return Strip([Segment(_fit(f" {visible_text(mark.text)}", MARK_CELLS), s(mark.style))])
 
 
 def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segment]:
