@@ -194,6 +194,55 @@ def stable_requests() -> Iterator[None]:
         yield
 
 
+#: the hydrated scene's meeting, and its story (UTC): it began at 13:40 and two people joined
+#: before the monitor started at 14:01 (nobody heard them: Zoom's API tells), two joined
+#: live, then the link was down from 14:01:40 to 14:03:12, and meanwhile one of those left
+#: and one more joined
+HYDRATED_MEETING = 85746352410
+BEFORE_START = (("Priya Raman", 13 * 3600 + 41 * 60), ("Kenji Watanabe", 13 * 3600 + 42 * 60))
+LIVE = (("Ana Souza", 14 * 3600 + 60 + 20), ("Bo Lindqvist", 14 * 3600 + 60 + 25))
+IN_GAP = (
+    ("meeting.participant_left", "Bo Lindqvist", 14 * 3600 + 2 * 60 + 5),
+    ("meeting.participant_joined", "Ngozi Adeyemi", 14 * 3600 + 2 * 60 + 30),
+)
+MONITOR_START = 14 * 3600 + 60 + 5
+LINK_DOWN = 14 * 3600 + 60 + 40
+
+
+def at_utc(seconds_into_day: int) -> float:
+    """That time of FIXED_NOW's day (UTC), as epoch seconds."""
+    return FIXED_NOW - FIXED_NOW % 86400 + seconds_into_day
+
+
+async def trigger_at(fake: Any, clock: StillClock, event: str, name: str, when: int) -> None:
+    """A Zoom event stamped `when` (seconds into the day), heard by whoever is connected."""
+    from zoomtui.fakezoom.triggers import TriggerRequest
+
+    clock.now = at_utc(when)
+    await fake.trigger(TriggerRequest(event, meeting_id=HYDRATED_MEETING, name=name or None))
+
+
+def hydrated_app() -> ZoomtuiApp:
+    """A quiet demo with hydration on: Zoom's state before the monitor starts is made on
+    the fake before it connects; the scene does the rest."""
+    clock, fake_clock = StillClock(at_utc(MONITOR_START)), StillClock(at_utc(13 * 3600 + 40 * 60))
+
+    async def before_start(fake: Any) -> None:
+        await trigger_at(fake, fake_clock, "meeting.started", "", 13 * 3600 + 40 * 60)
+        for name, when in BEFORE_START:
+            await trigger_at(fake, fake_clock, "meeting.participant_joined", name, when)
+
+    options = DemoOptions(
+        seed=SEED,
+        scenario="quiet",
+        heartbeat=30.0,
+        fake_clock=fake_clock,
+        hydrate=True,
+        before_connect=before_start,
+    )
+    return ZoomtuiApp(AppOptions(options, clocks=Clocks(clock, monotonic=StillClock(1000.0))))
+
+
 def first_run_app() -> ZoomtuiApp:
     reason = (
         "Missing account id, client id, client secret, subscription id for profile 'default'. "
@@ -362,6 +411,55 @@ async def meetings_scene(pilot: Pilot) -> None:
     await freeze(pilot)
 
 
+def person_origin(app: ZoomtuiApp, name: str) -> str | None:
+    """The origin kind of the person called `name` in the tracker (None: seen live, or absent)."""
+    for m in app.meetings.meetings.values():
+        for p in m.participants.values():
+            if p.display_name == name:
+                return None if p.origin is None else p.origin.kind
+    return None
+
+
+async def hydrated_roster(pilot: Pilot) -> None:
+    """Who is in the meeting, and where each is known from: two from Zoom's API (in before
+    the monitor started), two seen live, one who left and one who joined while the link was
+    down, inferred from Zoom's roster after the gap."""
+    from zoomtui.monitor.meetings.origin import FROM_API, JOINED_IN_GAP, LEFT_IN_GAP
+
+    app = pilot.app
+    assert isinstance(app, ZoomtuiApp) and isinstance(app.clock, StillClock)
+    demo = app.options.source
+    assert isinstance(demo, DemoOptions) and isinstance(demo.fake_clock, StillClock)
+    await wait_for(pilot, lambda: app.status.state is ConnectionState.CONNECTED)
+    await wait_for(pilot, lambda: person_origin(app, "Kenji Watanabe") == FROM_API)
+    fake = app.fake
+    for heard, (name, when) in enumerate(LIVE, start=1):
+        app.clock.now = at_utc(when) + STAMP_LEAD  # received as Zoom stamped it, a moment later
+        await trigger_at(fake, demo.fake_clock, "meeting.participant_joined", name, when)
+        # received (stamped) before the clock moves on
+        await wait_for(pilot, lambda n=heard: app.status.events >= n)
+    await wait_for(
+        pilot, lambda: sum(len(m.participants) for m in app.meetings.meetings.values()) == 4
+    )
+    # the link goes down; Zoom's meeting goes on
+    app.clock.now = at_utc(LINK_DOWN)
+    await fake.stop()
+    await wait_for(pilot, lambda: app.status.state is ConnectionState.RECONNECTING)
+    for event, name, when in IN_GAP:
+        await trigger_at(fake, demo.fake_clock, event, name, when)
+    app.clock.now = FIXED_NOW
+    await fake.start()
+    await wait_for(pilot, lambda: person_origin(app, "Bo Lindqvist") == LEFT_IN_GAP)
+    await wait_for(pilot, lambda: person_origin(app, "Ngozi Adeyemi") == JOINED_IN_GAP)
+    await answered_heartbeat(pilot)
+    await wait_for(pilot, lambda: app.main.event_view.up_to_date)
+    await settle_side(pilot)
+    panel = app.query_one(ParticipantPanel)
+    await pilot.press("m", "enter")  # to the meetings pane, then its participants
+    await wait_for(pilot, lambda: panel.up_to_date)
+    await freeze(pilot)
+
+
 async def answered_heartbeat(pilot: Pilot) -> None:
     """The answer to the heartbeat of a moment ago, as the connection reports one: a link
     up for minutes has its heartbeats answered every 30 s (time standing still, none is
@@ -407,6 +505,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("help", demo_app, help_screen),
     Scene("failed", demo_app, failed),
     Scene("meetings", demo_app, meetings_scene),
+    Scene("hydrated", hydrated_app, hydrated_roster),
     Scene("first-run", first_run_app, first_run),
 )
 

@@ -55,6 +55,7 @@ from zoomtui.tui.messages import (
 )
 from zoomtui.tui.options import AppOptions, DemoOptions
 from zoomtui.tui.palette import ZoomtuiCommands
+from zoomtui.tui.screens.archive_search import ARCHIVE_SEARCH_KEYS
 from zoomtui.tui.screens.first_run import DEMO, FirstRunResult, FirstRunScreen
 from zoomtui.tui.screens.help import BindingSection, HelpScreen
 from zoomtui.tui.screens.main import CONNECTION_ACTIONS, MainScreen
@@ -547,4 +548,5 @@ class ZoomtuiApp(App[int]):
         sections.append(("In the filter", FilterBar.BINDINGS))
         sections.append(("Meetings (m)", MeetingsPane.BINDINGS))
         sections.append(("Participants", ParticipantList.BINDINGS))
+        sections.append(("Archive search (A)", ARCHIVE_SEARCH_KEYS))
         return sections

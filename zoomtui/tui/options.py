@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import httpx
 
     from zoomtui.alerts.rules import Rule
+    from zoomtui.fakezoom import FakeZoom
     from zoomtui.forward import ForwardOptions
     from zoomtui.monitor.replay import ReplaySource
     from zoomtui.tui.screens.first_run import Saver
@@ -49,6 +50,9 @@ class DemoOptions:
     fake_clock: Callable[[], float] | None = None
     #: ask the fake's Dashboard who is in each meeting (off: a flood and the answer race)
     hydrate: bool = True
+    #: run on the fake once it is up, before the monitor connects: Zoom's state before the
+    #: monitor started (meetings nobody heard begin), for a screenshot of a hydrated roster
+    before_connect: Callable[[FakeZoom], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,11 @@ class ZoomtuiCommands(Provider):
                 main.action_export_view,
             ),
             (
+                "Search the archive for this filter",
+                "Every archived event the filter matches, beyond the newest in the list (A)",
+                main.action_search_archive,
+            ),
+            (
                 "Toggle dark mode",
                 "Switch between the light and the dark theme",
                 app.action_toggle_dark,

@@ -148,6 +148,8 @@ class Sources:
             return
         self.fake = fake
         try:
+            if options.before_connect is not None:
+                await options.before_connect(fake)
             settings = fake.settings(heartbeat_interval=options.heartbeat, hydrate=options.hydrate)
             self.settings = settings
             self.app.status.subscription_id = settings.subscription_id

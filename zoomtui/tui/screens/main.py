@@ -12,6 +12,9 @@ it on (messages up, method calls down):
     EventLogView.FilterRequested  (M / P / T, escape) the bar shows it, the list applies it
     LogFilterRequested            (a meeting, a person in the side panes) the same
     EventLogView.Inspect          the inspector opens on the row
+
+`A` searches the archive for the filter in effect, on a screen of its own
+(`screens/archive_search.py`): the live list goes on under it.
     MeetingsPane.MeetingSelected  the participant panel shows that meeting
 
 Moving between the panes is the screen's too (`focus_events`, `focus_meetings`,
@@ -44,6 +47,7 @@ from zoomtui.monitor.export import (
 )
 from zoomtui.monitor.session import Applied
 from zoomtui.tui.linkwords import DISCONNECT, RETAKE
+from zoomtui.tui.screens.archive_search import ArchiveSearchScreen, open_search
 from zoomtui.tui.screens.confirm import ConfirmScreen, Question
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel
@@ -87,6 +91,13 @@ class MainScreen(Screen[None]):
         Binding("m", "meetings", "Meetings", id="view.meetings"),
         # not in the footer (full already): in the help screen and the palette
         Binding("e", "export_view", "Export view", id="view.export", show=False),
+        Binding(
+            "A",
+            "search_archive",
+            "Search the archive for the filter",
+            id="view.search_archive",
+            show=False,
+        ),
         Binding("space", "replay_pause", "Pause/resume", id="replay.pause"),
         # live: hold the list still while events keep arriving (the border says which)
         Binding("space", "pause_view", "Pause / follow the list", id="view.pause", show=False),
@@ -213,7 +224,7 @@ class MainScreen(Screen[None]):
             return sources.replay is None
         if action in CONNECTION_ACTIONS and sources.replay is not None:
             return False  # a replay has no connection to drive
-        if action in ("filter", "export_view") and self.app.screen is not self:
+        if action in ("filter", "export_view", "search_archive") and self.app.screen is not self:
             return False  # the inspector or help is open (the inspector exports its own event)
         if action == "filter" and isinstance(self.focused, (Input, TextArea)):
             return False  # a `/` typed in a field (a uuid has them) is text
@@ -311,6 +322,16 @@ class MainScreen(Screen[None]):
 
     def action_focus_participants(self) -> None:
         self.participants.focus()  # the panel passes it on to its list, at once
+
+    # -- the archive -------------------------------------------------------------------
+    def action_search_archive(self) -> None:
+        """A: the archive's events for the filter in effect, on a screen of their own (or
+        a toast saying why not: no filter, no archive)."""
+        self.search_archive()
+
+    def search_archive(self, **request: Any) -> ArchiveSearchScreen | None:
+        """Open the search (`request`: `SearchRequest` fields, e.g. a page size for tests)."""
+        return open_search(self.app, self.event_view.applied_filter, **request)
 
     # -- export ------------------------------------------------------------------------
     def action_export_view(self) -> None:
