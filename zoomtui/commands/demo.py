@@ -18,7 +18,12 @@ from typing import Literal
 import click
 
 from zoomtui.commands.archiving import history_options, plan_for
-from zoomtui.commands.common import on_displaced_option, theme_keywords, theme_option
+from zoomtui.commands.common import (
+    filter_keywords,
+    on_displaced_option,
+    theme_keywords,
+    theme_option,
+)
 
 
 def _rate(value: str) -> float | Literal["max"]:
@@ -89,6 +94,7 @@ def command(
             archive=plan,
             connection=ConnectionOptions(keywords=policy),
             **theme_keywords(theme),
+            **filter_keywords(None),
         )
     )
     app.run()

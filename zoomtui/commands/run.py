@@ -22,6 +22,7 @@ from zoomtui.commands.archiving import history_options, plan_for, profile_values
 from zoomtui.commands.common import (
     EXIT_CONFIG,
     connection_options,
+    filter_keywords,
     on_displaced_option,
     overrides_from,
     theme_keywords,
@@ -97,6 +98,7 @@ def command(
             archive=plan,
             alerts=rules,
             **theme_keywords(theme, path),
+            **filter_keywords(name, path),
         )
     )
     app.run()
