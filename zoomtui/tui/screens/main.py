@@ -8,7 +8,8 @@ widgets.  They never look each other up: each posts what it wants and the screen
 it on (messages up, method calls down):
 
     FilterBar.FilterChanged       the list applies it; the bar shows the error, if any
-    FilterBar.Closed              focus back to the list
+    FilterBar.Closed              focus back to the list (the filter is noted as recent)
+    FilterBar.SaveRequested       (ctrl+s) Save filter as…: `FilterMemory` asks a name
     EventLogView.FilterRequested  (M / P / T, escape) the bar shows it, the list applies it
     LogFilterRequested            (a meeting, a person in the side panes) the same
     EventLogView.Inspect          the inspector opens on the row
@@ -43,6 +44,7 @@ from zoomtui.monitor.export import (
     view_export_name,
 )
 from zoomtui.monitor.session import Applied
+from zoomtui.tui.filtermemory import FilterMemory
 from zoomtui.tui.linkwords import DISCONNECT, RETAKE
 from zoomtui.tui.screens.confirm import ConfirmScreen, Question
 from zoomtui.tui.screens.inspector import InspectorScreen
@@ -107,8 +109,13 @@ class MainScreen(Screen[None]):
         # Built now, not in compose(): the app sets the panel's title as it starts a source,
         # which may be before this screen is composed.
         self.panel = ConnectionPanel(app.status, clock=app.clock)
+        #: recent and saved filters (`@name` in a filter is expanded as it is compiled)
+        self.filters = FilterMemory(app)
         self.filter_bar = FilterBar(id="filter")
-        self.event_view = EventLogView(app.event_log, id="events")
+        self.filter_bar.history = self.filters.recent
+        self.event_view = EventLogView(
+            app.event_log, compile_filter=self.filters.compile, id="events"
+        )
         if app.replay is None:  # (a replay's space pauses the replay itself)
             self.event_view.follow_keys = ("space", "space or f")
         self.meetings_pane = MeetingsPane(app.meetings, clock=app.clock, id="meetings")
@@ -132,6 +139,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.watch(self.event_view, "match_counts", self.filter_bar.show_counts)
+        self.filters.say_problems()
         self.monitor.start()  # the source, the first-run form: now that there is a screen
 
     def show_source(self, title: str) -> None:
@@ -164,6 +172,11 @@ class MainScreen(Screen[None]):
         """Filter the list now (a quick filter, a side pane, the palette): the bar shows it."""
         self.filter_bar.show_text(text)
         self._apply_filter(text)
+        self._note_recent(text)
+
+    def _note_recent(self, text: str) -> None:
+        if self.event_view.filter_error is None:
+            self.filters.remember(text)
 
     def _apply_filter(self, text: str) -> None:
         self.filter_bar.show_error(self.event_view.apply_filter(text))
@@ -176,7 +189,17 @@ class MainScreen(Screen[None]):
     @on(FilterBar.Closed)
     def _filter_closed(self, message: FilterBar.Closed) -> None:
         message.stop()
+        self._note_recent(self.filter_bar.text)
         self.event_view.focus()
+
+    @on(FilterBar.SaveRequested)
+    def _filter_save_requested(self, message: FilterBar.SaveRequested) -> None:
+        message.stop()
+        self.action_save_filter()
+
+    def action_save_filter(self) -> None:
+        """Save filter as… (ctrl+s in the filter, the palette): the filter in effect."""
+        self.filters.ask_to_save(self.filter_bar.text, self.event_view.filter_error)
 
     @on(EventLogView.FilterRequested)
     @on(LogFilterRequested)
