@@ -162,9 +162,12 @@ def save_filter(name: str, expression: str, path: Path | None = None) -> bool:
     path = path or cfg.config_path()
     try:
         check_filter_name(name)
+    except SavedFilterNotAllowed as exc:
+        raise cfg.ConfigError(f"Not saved: the name must be {exc}.") from None
+    try:
         text = check_filter_expression(expression)
     except SavedFilterNotAllowed as exc:
-        raise cfg.ConfigError(f"Not saved: {exc}.") from None
+        raise cfg.ConfigError(f"Not saved: the filter must be {exc}.") from None
     problem = language_problem(text)
     if problem is not None:
         raise cfg.ConfigError(
