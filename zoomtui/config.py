@@ -12,6 +12,9 @@ The file lives at `platformdirs.user_config_dir("zoomtui")/config.toml` unless
     [ui]
     theme = "nord"        # the monitor's theme, as last chosen in it (ctrl+p, "theme")
 
+    [filters]             # saved filters: `@vip` in a filter (zoomtui.filternames)
+    vip = "user:ana@example.com"
+
 It is read with `tomllib` and written by the small writer below (the values are
 flat strings, numbers and booleans, so a dependency would buy nothing).  Writes
 are atomic (temp file in the same directory, then `os.replace`) with mode 0600,
@@ -42,10 +45,12 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import platformdirs
 
+from zoomtui.filternames import SavedFilter, SavedFilterNotAllowed, filters_toml, read_filters_table
 from zoomtui.settings import (
     CLOUDS,
     ENV_INSECURE_TRANSPORT,
@@ -136,6 +141,7 @@ INSECURE_TRANSPORT_IGNORED = (
     f"allowed only for one run, with --insecure-transport or {ENV_INSECURE_TRANSPORT}=1."
 )
 
+TOP_TABLES = ("profiles", "ui", "filters")
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 # Anything that looks like it would hold a credential is refused, whatever it is called.
@@ -174,6 +180,8 @@ class Config:
     warnings: tuple[str, ...] = ()
     #: the `[ui]` table, checked (UI_KEYS)
     ui: dict[str, object] = field(default_factory=dict)
+    #: the `[filters]` table, checked as far as the config can (zoomtui.filternames)
+    filters: dict[str, SavedFilter] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return sorted(self.profiles)
@@ -348,8 +356,8 @@ def parse_config(text: str, path: Path) -> Config:
         # but a secret is not, wherever it is.
         if key != "profiles" and is_secret_key(key):
             raise _secret_in_file(path, _line_of(text, None, key), key)
-        if key not in ("profiles", "ui"):
-            warnings.append(_unknown(path, _line_of(text, None, key), key, ["profiles", "ui"]))
+        if key not in TOP_TABLES:
+            warnings.append(_unknown(path, _line_of(text, None, key), key, list(TOP_TABLES)))
     raw_profiles = data.get("profiles", {})
     if not isinstance(raw_profiles, dict):
         raise ConfigError(
@@ -364,14 +372,11 @@ def parse_config(text: str, path: Path) -> Config:
         if unknown:
             extra[name] = unknown
     ui = _ui_values(path, text, data.get("ui", {}), warnings)
-    return Config(
-        path=path,
-        profiles=profiles,
-        exists=True,
-        extra=extra,
-        warnings=tuple(warnings),
-        ui=ui,
-    )
+    try:
+        saved = read_filters_table(data.get("filters", {}), path, partial(_line_of, text))
+    except SavedFilterNotAllowed as exc:
+        raise ConfigError(str(exc)) from None
+    return Config(path, profiles, True, extra, tuple(warnings), ui, saved)
 
 
 def check_ui_value(key: str, value: object) -> object:
@@ -449,13 +454,17 @@ def _toml_value(value: object) -> str:
 
 
 def dump_config(
-    profiles: Mapping[str, Mapping[str, object]], ui: Mapping[str, object] | None = None
+    profiles: Mapping[str, Mapping[str, object]],
+    ui: Mapping[str, object] | None = None,
+    filters: Mapping[str, SavedFilter] | None = None,
 ) -> str:
-    """Render profiles (and the `[ui]` table) as TOML (`tomllib` reads back the same)."""
+    """Render profiles (and the `[ui]` and `[filters]` tables) as TOML (`tomllib` reads
+    back the same)."""
     parts = [_HEADER]
     if ui:
         parts.append("\n[ui]\n")
         parts += [f"{_toml_key(k)} = {_toml_value(v)}\n" for k, v in ui.items()]
+    parts.append(filters_toml(filters or {}))
     for name in sorted(profiles):
         parts.append(f"\n[profiles.{_toml_key(name)}]\n")
         tables: list[tuple[str, list]] = []
@@ -504,9 +513,10 @@ def write_config(
     path: Path,
     profiles: Mapping[str, Mapping[str, object]],
     ui: Mapping[str, object] | None = None,
+    filters: Mapping[str, SavedFilter] | None = None,
 ) -> None:
     """Write the whole file atomically, mode 0600, creating missing directories with 0700."""
-    text = dump_config(profiles, ui)
+    text = dump_config(profiles, ui, filters)
     parent = path.parent
     try:
         if not parent.exists():
@@ -553,7 +563,7 @@ def save_profile(
             current[key] = value
     profiles = {n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items()}
     profiles[name] = {**({} if replace else config.extra.get(name, {})), **_check_values(current)}
-    write_config(path, profiles, config.ui)
+    write_config(path, profiles, config.ui, config.filters)
     return path
 
 
@@ -573,7 +583,7 @@ def save_ui(values: Mapping[str, object | None], path: Path | None = None) -> Pa
             except ValueNotAllowed as exc:
                 raise ConfigError(f"{key} must be {exc}.") from None
     profiles = {n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items()}
-    write_config(path, profiles, ui)
+    write_config(path, profiles, ui, config.filters)
     return path
 
 
@@ -586,5 +596,5 @@ def delete_profile(name: str, path: Path | None = None) -> bool:
     profiles = {
         n: {**config.extra.get(n, {}), **v} for n, v in config.profiles.items() if n != name
     }
-    write_config(path, profiles, config.ui)
+    write_config(path, profiles, config.ui, config.filters)
     return True

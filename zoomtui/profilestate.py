@@ -29,7 +29,7 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 
-def _file_name(profile: str) -> str:
+def profile_file_name(profile: str) -> str:
     """`profile` as a file name that never leaves its folder (anything unusual %-escaped)."""
     name = "".join(
         c if (c.isascii() and (c.isalnum() or c in "_-")) or (c == "." and i) else f"%{ord(c):02X}"
@@ -43,7 +43,7 @@ def first_connection_of(profile: str) -> bool:
     from then on False: the answer is remembered as it is given.  True also when it cannot be
     remembered (better said twice than never)."""
     folder = state_dir() / CONNECTED_BEFORE_DIRNAME
-    marker = folder / _file_name(profile)
+    marker = folder / profile_file_name(profile)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from zoomtui.settings import CLOUDS, GRANTS
+
+if TYPE_CHECKING:
+    from zoomtui.monitor.filters import Filter
 
 # Exit codes (documented in the README)
 EXIT_OK = 0
@@ -173,3 +176,52 @@ def keep_theme(path: Path, name: str) -> None:
     from zoomtui import config as cfg
 
     cfg.save_ui({"theme": name}, path)
+
+
+def filter_option(
+    text: str | None, config_path: str | Path | None = None, param_hint: str = "--filter"
+) -> Filter | None:
+    """A filter given on the command line, compiled, its `@name` terms the saved filters of
+    the config file (None: no filter, or one that passes every event).  A filter that cannot
+    be understood, or an unknown `@name` (the saved names listed), is a usage error; a config
+    file that cannot be read, when an `@name` needs it, is a settings error (exit 3)."""
+    if not text:
+        return None
+    from zoomtui import config as cfg
+    from zoomtui.monitor.filters import FilterError, compile_filter
+    from zoomtui.monitor.savedfilters import has_references, load_saved
+
+    try:
+        if has_references(text):
+            text = load_saved(cfg.config_path(config_path)).expand(text)
+        flt = compile_filter(text)
+    except FilterError as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from None
+    except cfg.ConfigError as exc:
+        click.echo(f"zoomtui: {exc}", err=True)
+        raise click.exceptions.Exit(EXIT_CONFIG) from None
+    return None if flt.is_empty else flt
+
+
+def filter_keywords(profile: str | None, config_path: str | Path | None = None) -> dict[str, Any]:
+    """`AppOptions` keywords: the recent filters of `profile` (None: the demo's), the saved
+    filters of the config file, and how the monitor keeps one saved in it."""
+    from zoomtui import config as cfg
+    from zoomtui.monitor.recentfilters import RecentFilters, recent_filters_path
+    from zoomtui.monitor.savedfilters import SavedFilters, load_saved
+    from zoomtui.tui.options import FilterOptions
+
+    path = cfg.config_path(config_path)
+    try:
+        saved = load_saved(path)
+    except cfg.ConfigError:  # said by whoever reads the profiles; no reason not to start
+        saved = SavedFilters()
+    recent = RecentFilters.load(recent_filters_path(profile))
+    return {"filters": FilterOptions(recent, saved, functools.partial(keep_filter, path))}
+
+
+def keep_filter(path: Path, name: str, expression: str) -> None:
+    """Save `expression` as filter `name` in the config file (a `ConfigError` says why not)."""
+    from zoomtui.monitor.savedfilters import save_filter
+
+    save_filter(name, expression, path)

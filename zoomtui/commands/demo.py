@@ -18,7 +18,12 @@ from typing import Literal
 import click
 
 from zoomtui.commands.archiving import history_options, plan_for
-from zoomtui.commands.common import on_displaced_option, theme_keywords, theme_option
+from zoomtui.commands.common import (
+    filter_keywords,
+    on_displaced_option,
+    theme_keywords,
+    theme_option,
+)
 from zoomtui.commands.forwarding import monitor_forward_options, monitor_forwarding
 
 
@@ -100,6 +105,7 @@ def command(
             connection=ConnectionOptions(keywords=policy),
             forward=forward,
             **theme_keywords(theme),
+            **filter_keywords(None),
         )
     )
     app.run()

@@ -96,18 +96,10 @@ def command(
     import time
 
     from zoomtui.commands.archiving import archive_to_read, time_bounds
+    from zoomtui.commands.common import filter_option
     from zoomtui.monitor.archive import ArchiveError, ArchiveReader
 
-    flt = None
-    if filter_text:
-        from zoomtui.monitor.filters import FilterError, compile_filter
-
-        try:
-            flt = compile_filter(filter_text)
-        except FilterError as exc:
-            raise click.BadParameter(str(exc), param_hint="--filter") from None
-        if flt.is_empty:
-            flt = None
+    flt = filter_option(filter_text)  # (`@name`: a saved filter of the config file)
     now = time.time()
     bounds = time_bounds(since, until, now)
     path, _ = archive_to_read(archive_file, profile, demo)

@@ -266,7 +266,7 @@ def command(
     logging.getLogger("zoomtui").addHandler(logging.NullHandler())
     insecure = bool(kwargs.get("insecure_transport"))
     routes = routes_from("forward", to, insecure)
-    matches = matcher_for(filter_text)
+    matches = matcher_for(filter_text, config_path)
     if check:
         secret = webhook_secret_for("forward", profile, config_path, unsigned=False)
         assert secret is not None

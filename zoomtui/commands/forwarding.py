@@ -151,17 +151,15 @@ def routes_from(command: str, to: tuple[str, ...], insecure: bool) -> Routes:
         raise  # (not reached: fail exits)
 
 
-def matcher_for(filter_text: str | None) -> Callable[[ZoomEvent], bool] | None:
-    """--filter as the test an event must pass (None: every event passes)."""
-    if not filter_text:
-        return None
-    from zoomtui.monitor.filters import FilterError, compile_filter
+def matcher_for(
+    filter_text: str | None, config_path: str | None = None
+) -> Callable[[ZoomEvent], bool] | None:
+    """--filter as the test an event must pass (None: every event passes); `@name` is a
+    saved filter of the config file."""
+    from zoomtui.commands.common import filter_option
 
-    try:
-        flt = compile_filter(filter_text)
-    except FilterError as exc:
-        raise click.BadParameter(str(exc), param_hint="--filter") from None
-    return None if flt.is_empty else flt.matches_event
+    flt = filter_option(filter_text, config_path)
+    return None if flt is None else flt.matches_event
 
 
 def webhook_secret_for(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from zoomtui.commands.common import theme_keywords, theme_option
+from zoomtui.commands.common import filter_keywords, theme_keywords, theme_option
 from zoomtui.commands.hubbing import hub_from, hub_options
 from zoomtui.monitor.archive import ArchiveError, ArchiveReader
 from zoomtui.monitor.when import HELP as WHEN_HELP
@@ -150,7 +150,8 @@ def command(
         until=bounds["until"],
         speed=None if instant else speed,
         title=title,
-        theme=theme_keywords(theme),
+        # (the recent filters of the profile played, or the demo's)
+        theme={**theme_keywords(theme), **filter_keywords(None if demo else name)},
     )
     app.run()
     sys.exit(app.return_code or 0)

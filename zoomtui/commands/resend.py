@@ -144,7 +144,7 @@ def command(
 
     install_log_redaction()
     routes = routes_from("resend", to, insecure_transport)
-    matches = matcher_for(filter_text)
+    matches = matcher_for(filter_text, config_path)
     now = time.time()
     since_at = _when(since, "--since", now)
     until_at = _when(until, "--until", now)

@@ -22,6 +22,7 @@ from zoomtui.commands.archiving import history_options, plan_for, profile_values
 from zoomtui.commands.common import (
     EXIT_CONFIG,
     connection_options,
+    filter_keywords,
     on_displaced_option,
     overrides_from,
     theme_keywords,
@@ -113,6 +114,7 @@ def command(
             alerts=rules,
             forward=forward,
             **theme_keywords(theme, path),
+            **filter_keywords(name, path),
         )
     )
     app.run()

@@ -101,16 +101,15 @@ def command(
     a negated term is never read as an option.
     """
     from zoomtui.commands.archiving import archive_to_read, time_bounds
+    from zoomtui.commands.common import filter_option
     from zoomtui.monitor.archive import ArchiveError, ArchiveReader
-    from zoomtui.monitor.filters import FilterError, compile_filter
+    from zoomtui.monitor.filters import compile_filter
 
     for word in expr:  # (a negated term is an argument, a mistyped option is not)
         if word.startswith("--"):
             raise click.NoSuchOption(word.split("=")[0])
-    try:
-        flt = compile_filter(" ".join(expr))
-    except FilterError as exc:
-        raise click.BadParameter(str(exc), param_hint="EXPR") from None
+    # (`@name`: a saved filter of the config file; an empty filter finds every event)
+    flt = filter_option(" ".join(expr), param_hint="EXPR") or compile_filter("")
     bounds = time_bounds(since, until, time.time())
     path, _ = archive_to_read(archive_file, profile, demo)
     reader = ArchiveReader(path)

@@ -47,6 +47,7 @@ from zoomtui.commands.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     connection_options,
+    filter_option,
     on_displaced_option,
     overrides_from,
 )
@@ -424,17 +425,13 @@ def _hub_tail(
         return EXIT_INTERRUPTED
 
 
-def _matcher(filter_text: str | None) -> Callable[[ZoomEvent], bool] | None:
-    """--filter as the test an event must pass (None: every event passes)."""
-    if not filter_text:
-        return None
-    from zoomtui.monitor.filters import FilterError, compile_filter
-
-    try:
-        flt = compile_filter(filter_text)
-    except FilterError as exc:
-        raise click.BadParameter(str(exc), param_hint="--filter") from None
-    return None if flt.is_empty else flt.matches_event
+def _matcher(
+    filter_text: str | None, config_path: str | None = None
+) -> Callable[[ZoomEvent], bool] | None:
+    """--filter as the test an event must pass (None: every event passes); `@name` is a
+    saved filter of the config file."""
+    flt = filter_option(filter_text, config_path)
+    return None if flt is None else flt.matches_event
 
 
 @click.command()
@@ -513,7 +510,7 @@ def command(
     # State changes are reported on stderr already; keep logging's last-resort handler from
     # printing the same failure a second time.
     logging.getLogger("zoomtui").addHandler(logging.NullHandler())
-    matches = _matcher(filter_text)
+    matches = _matcher(filter_text, config_path)
     hub = hub_from(kwargs, required=False)
     since_at: float | None = None
     if since is not None:

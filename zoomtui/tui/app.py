@@ -54,7 +54,7 @@ from zoomtui.tui.messages import (
     TokenObtained,
 )
 from zoomtui.tui.options import AppOptions, DemoOptions
-from zoomtui.tui.palette import ZoomtuiCommands
+from zoomtui.tui.palette import SavedFilterCommands, ZoomtuiCommands
 from zoomtui.tui.screens.archive_search import ARCHIVE_SEARCH_KEYS
 from zoomtui.tui.screens.first_run import DEMO, FirstRunResult, FirstRunScreen
 from zoomtui.tui.screens.help import BindingSection, HelpScreen
@@ -95,7 +95,7 @@ class ZoomtuiApp(App[int]):
     """The monitor.  Give it `AppOptions`: settings, a demo, a replay, or none (first run)."""
 
     TITLE = "zoomtui"
-    COMMANDS = App.COMMANDS | {ZoomtuiCommands}
+    COMMANDS = App.COMMANDS | {ZoomtuiCommands, SavedFilterCommands}
 
     #: the global keys; the main screen has its own (MainScreen.BINDINGS)
     BINDINGS = [

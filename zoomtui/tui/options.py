@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from zoomtui.monitor.eventlog import DEFAULT_LOG_LIMIT
 from zoomtui.monitor.recording import ArchivePlan
+from zoomtui.monitor.savedfilters import SavedFilters
 from zoomtui.settings import ConnectionSettings
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from zoomtui.alerts.rules import Rule
     from zoomtui.fakezoom import FakeZoom
     from zoomtui.forward import ForwardOptions
+    from zoomtui.monitor.recentfilters import RecentFilters
     from zoomtui.monitor.replay import ReplaySource
     from zoomtui.tui.screens.first_run import Saver
 
@@ -113,6 +115,20 @@ class ConnectionOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class FilterOptions:
+    """The filters a person keeps: recent ones (up / down in the filter input) and saved
+    ones (the palette's "Filter: <name>", `@name` in a filter)."""
+
+    #: the profile's recent filters (None: none kept, as in most tests)
+    recent: RecentFilters | None = None
+    #: the saved filters (and those left out, each said once when the monitor starts)
+    saved: SavedFilters = SavedFilters()
+    #: keeps a filter under a name for later runs (None: "Save filter as" keeps it for
+    #: this run only); raises with a message for the person when it cannot
+    save: Callable[[str, str], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AppOptions:
     """Everything `ZoomtuiApp` is started with."""
 
@@ -138,6 +154,8 @@ class AppOptions:
     #: builds the forwarder's HTTP client (None: its own; the screenshots' handler listens
     #: on a Unix socket, so the URL on screen stays the same from run to run)
     forward_client: Callable[[], httpx.AsyncClient] | None = None
+    #: recent and saved filters
+    filters: FilterOptions = FilterOptions()
 
     @property
     def replay(self) -> ReplaySource | None:

@@ -4,6 +4,7 @@ and the app's, by name, from whichever screen the palette was opened on."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -61,6 +62,37 @@ class ZoomtuiCommands(Provider):
             ),
             ("Help", "Every key, and the filter language", app.action_help),
         ]
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class SavedFilterCommands(Provider):
+    """ "Filter: <name>" for each saved filter (applies it), and "Save filter as…"."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app: ZoomtuiApp = self.app  # type: ignore[assignment]  # Textual: App[Any]; always ours
+        main = app.main
+        saved = main.filters.saved.filters
+        commands: list[tuple[str, str, Callable[[], Any]]] = [
+            (
+                "Save filter as…",
+                "Keep the filter in effect under a name (@name recalls it; ctrl+s in the filter)",
+                main.action_save_filter,
+            )
+        ]
+        for name in sorted(saved):
+            expression = saved[name]
+            commands.append((f"Filter: {name}", expression, partial(main.set_filter, expression)))
+        return commands
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():

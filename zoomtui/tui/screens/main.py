@@ -8,7 +8,8 @@ widgets.  They never look each other up: each posts what it wants and the screen
 it on (messages up, method calls down):
 
     FilterBar.FilterChanged       the list applies it; the bar shows the error, if any
-    FilterBar.Closed              focus back to the list
+    FilterBar.Closed              focus back to the list (the filter is noted as recent)
+    FilterBar.SaveRequested       (ctrl+s) Save filter as…: `FilterMemory` asks a name
     EventLogView.FilterRequested  (M / P / T, escape) the bar shows it, the list applies it
     LogFilterRequested            (a meeting, a person in the side panes) the same
     EventLogView.Inspect          the inspector opens on the row
@@ -26,6 +27,7 @@ The app feeds it what the session applied (`show_rows`, `refresh_panel_for`).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from functools import partial
@@ -45,7 +47,9 @@ from zoomtui.monitor.export import (
     view_export_folders,
     view_export_name,
 )
+from zoomtui.monitor.filters import FilterError
 from zoomtui.monitor.session import Applied
+from zoomtui.tui.filtermemory import FilterMemory
 from zoomtui.tui.linkwords import DISCONNECT, RETAKE
 from zoomtui.tui.screens.archive_search import ArchiveSearchScreen, open_search
 from zoomtui.tui.screens.confirm import ConfirmScreen, Question
@@ -118,8 +122,13 @@ class MainScreen(Screen[None]):
         # Built now, not in compose(): the app sets the panel's title as it starts a source,
         # which may be before this screen is composed.
         self.panel = ConnectionPanel(app.status, clock=app.clock)
+        #: recent and saved filters (`@name` in a filter is expanded as it is compiled)
+        self.filters = FilterMemory(app)
         self.filter_bar = FilterBar(id="filter")
-        self.event_view = EventLogView(app.event_log, id="events")
+        self.filter_bar.history = self.filters.recent
+        self.event_view = EventLogView(
+            app.event_log, compile_filter=self.filters.compile, id="events"
+        )
         if app.replay is None:  # (a replay's space pauses the replay itself)
             self.event_view.follow_keys = ("space", "space or f")
         self.meetings_pane = MeetingsPane(app.meetings, clock=app.clock, id="meetings")
@@ -143,6 +152,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.watch(self.event_view, "match_counts", self.filter_bar.show_counts)
+        self.filters.say_problems()
         self.monitor.start()  # the source, the first-run form: now that there is a screen
 
     def show_source(self, title: str) -> None:
@@ -175,6 +185,11 @@ class MainScreen(Screen[None]):
         """Filter the list now (a quick filter, a side pane, the palette): the bar shows it."""
         self.filter_bar.show_text(text)
         self._apply_filter(text)
+        self._note_recent(text)
+
+    def _note_recent(self, text: str) -> None:
+        if self.event_view.filter_error is None:
+            self.filters.remember(text)
 
     def _apply_filter(self, text: str) -> None:
         self.filter_bar.show_error(self.event_view.apply_filter(text))
@@ -187,7 +202,17 @@ class MainScreen(Screen[None]):
     @on(FilterBar.Closed)
     def _filter_closed(self, message: FilterBar.Closed) -> None:
         message.stop()
+        self._note_recent(self.filter_bar.text)
         self.event_view.focus()
+
+    @on(FilterBar.SaveRequested)
+    def _filter_save_requested(self, message: FilterBar.SaveRequested) -> None:
+        message.stop()
+        self.action_save_filter()
+
+    def action_save_filter(self) -> None:
+        """Save filter as… (ctrl+s in the filter, the palette): the filter in effect."""
+        self.filters.ask_to_save(self.filter_bar.text, self.event_view.filter_error)
 
     @on(EventLogView.FilterRequested)
     @on(LogFilterRequested)
@@ -331,7 +356,11 @@ class MainScreen(Screen[None]):
 
     def search_archive(self, **request: Any) -> ArchiveSearchScreen | None:
         """Open the search (`request`: `SearchRequest` fields, e.g. a page size for tests)."""
-        return open_search(self.app, self.event_view.applied_filter, **request)
+        # with its saved filters (@name) expanded: the archive's planner knows no names
+        text = self.event_view.applied_filter
+        with contextlib.suppress(FilterError):  # (the live view says what is wrong)
+            text = self.filters.saved.expand(text)
+        return open_search(self.app, text, **request)
 
     # -- export ------------------------------------------------------------------------
     def action_export_view(self) -> None:

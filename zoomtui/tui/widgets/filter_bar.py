@@ -6,7 +6,13 @@ its screen routes it (`zoomtui.tui.screens.main.MainScreen`):
 - `FilterChanged(text)`: apply this filter.  Posted as the text changes, throttled so
   a burst of keystrokes costs one re-filter per `THROTTLE` seconds (the first keystroke
   applies at once, the last one always applies);
-- `Closed`: the user left the input (escape, enter, down): back to the list.
+- `Closed`: the user left the input (escape, enter, down): back to the list;
+- `SaveRequested(text)`: ctrl+s, keep this filter under a name (the screen asks which).
+
+Up and down walk the recent filters (`history`, newest first, given by the screen) as a
+shell walks its history: up shows the next older one, down the next newer; past the newest
+the text that was being typed comes back, and one more down goes back to the list.  A
+walked filter is applied as typed text is (throttled); editing it ends the walk.
 
 The screen tells it back what it shows: `show_error` (a filter that cannot be
 understood: the list keeps the last good result), `show_counts` ("1,234 of 100,000"),
@@ -21,12 +27,15 @@ filter applied for the first keystroke replaced what came after it.)
 Escape, in two steps, like backing out of layers:
     escape in the input   back to the event list, the filter stays;
     escape in the list    clears the filter (the list's own binding).
-Enter (or down) in the input applies at once and goes back to the list.
+Enter (or down, when not walking the recent filters) in the input applies at once and
+goes back to the list.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -51,6 +60,8 @@ PLACEHOLDER = "/ to filter — e.g. type:meeting.participant_*  user:ana  -type:
 FILTER_HELP = """\
 /            filter the event list (type to narrow; the count shows matches)
 enter, down  keep the filter and go back to the list
+up, down     in the filter: walk the recent filters (newest first)
+ctrl+s       in the filter: save it under a name (ctrl+p lists saved filters)
 escape       in the filter: back to the list, keeping the filter
 escape       in the list: clear the filter
 M / P / T    in the list: only this row's meeting / participant / event type
@@ -58,6 +69,7 @@ M / P / T    in the list: only this row's meeting / participant / event type
 Terms (all must match, any case): ana  "two words"  type:meeting.participant_*
   event:... (= type:)  family:webinar  meeting:<id, uuid or topic>  user:<name or email>
   -term negates any of them. Gaps stay visible under every filter (-type:gap hides them).
+  @name is the saved filter of that name, e.g. @vip type:meeting.* (quote "@x" to search it).
 """
 
 
@@ -66,7 +78,9 @@ class FilterBar(Widget):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back to the list", id="filter.close"),
-        Binding("down", "close", "Back to the list", show=False, id="filter.down"),
+        Binding("down", "newer", "Newer filter / back to the list", show=False, id="filter.down"),
+        Binding("up", "older", "Older filter", show=False, id="filter.up"),
+        Binding("ctrl+s", "save", "Save filter as…", id="filter.save"),
     ]
 
     DEFAULT_CSS = """
@@ -98,6 +112,13 @@ class FilterBar(Widget):
     class Closed(Message):
         """The user left the input (escape, enter, down): focus goes back to the list."""
 
+    class SaveRequested(Message):
+        """ctrl+s: keep the filter in the input under a name."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     #: the error under the input, "" when the filter is good
     error: reactive[str] = reactive("", init=False)
 
@@ -112,6 +133,9 @@ class FilterBar(Widget):
         self._pending_text: str | None = None
         self._last_apply = 0.0
         self._timer: Timer | None = None
+        #: the recent filters, newest first (the screen sets where they come from)
+        self.history: Callable[[], Sequence[str]] = _no_history
+        self._walk: _Walk | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -199,6 +223,56 @@ class FilterBar(Widget):
             self._flush()
         self.post_message(self.Closed())
 
+    # -- the recent filters (up / down) ---------------------------------------------------
+    def action_older(self) -> None:
+        """up: the next older recent filter (the first up keeps what was typed)."""
+        walk = self._walking()
+        if walk is None:
+            draft = self.input.value
+            entries = tuple(entry for entry in self.history() if entry != draft.strip())
+            if not entries:
+                return
+            walk = self._walk = _Walk(draft, entries)
+        if walk.index + 1 < len(walk.entries):
+            walk.index += 1
+            self._show_walked(walk, walk.entries[walk.index])
+
+    def action_newer(self) -> None:
+        """down: the next newer recent filter, past the newest what was typed; when not
+        walking, back to the list."""
+        walk = self._walking()
+        if walk is None:
+            self.action_close()
+            return
+        walk.index -= 1
+        if walk.index < 0:
+            self._walk = None
+            self._show_walked(None, walk.draft)
+        else:
+            self._show_walked(walk, walk.entries[walk.index])
+
+    def _walking(self) -> _Walk | None:
+        """The walk in progress, if the input still shows what it put there (an edit
+        ends it: the edited text is what a new walk comes back to)."""
+        walk = self._walk
+        if walk is not None and self.input.value != walk.shown:
+            walk = self._walk = None
+        return walk
+
+    def _show_walked(self, walk: _Walk | None, text: str) -> None:
+        if walk is not None:
+            walk.shown = text
+        field = self.input
+        field.value = text  # its Changed applies it as typed text is (throttled)
+        field.cursor_position = len(text)
+
+    def action_save(self) -> None:
+        """ctrl+s: apply what is typed, then ask to keep it under a name."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._flush()
+        self.post_message(self.SaveRequested(self.text))
+
     # -- showing results ---------------------------------------------------------------
     def show_error(self, error: str | None) -> None:
         """The error of the filter just applied (None: it was good)."""
@@ -219,3 +293,21 @@ class FilterBar(Widget):
         label.update(
             Text(f"{visible:,} of {total:,}" if narrowed else counted(total, "row")), layout=False
         )
+
+
+def _no_history() -> Sequence[str]:
+    return ()
+
+
+@dataclass(slots=True)
+class _Walk:
+    """A walk through the recent filters: state of the input, not a value."""
+
+    #: what was in the input when the walk began (down past the newest brings it back)
+    draft: str
+    #: the recent filters, newest first, without the draft
+    entries: tuple[str, ...]
+    #: which entry is shown (-1: none yet)
+    index: int = -1
+    #: the text the walk put in the input
+    shown: str = ""
