@@ -462,7 +462,6 @@ class ParticipantPanel(Widget):
 
     def on_resize(self) -> None:
         self._show_summary(self.meeting)
-        self.show_detail()  # the email beside the name or below it depends on the width
 
     def show_detail(self) -> None:
         """The person under the cursor, in full (email, times, why they left, flags)."""
@@ -477,11 +476,10 @@ class ParticipantPanel(Widget):
         parts: list[str | tuple[str, str]] = [(name, "bold")]
         if p.email and p.email != p.display_name:
             email = visible_text(p.email)
-            # the whole email matters (it identifies the person): its own line when narrow,
-            # or while the width is not known yet (a resize shows it again)
-            width = detail.content_region.width
-            wide = 0 < cell_len(name) + 3 + cell_len(email) <= width
-            parts.append((" · " if wide else "\n") + email)
+            # the whole email matters (it identifies the person): where the line is too
+            # narrow for both, the text wraps at the space and the email gets a line of its
+            # own (decided as it is drawn, at the width it has)
+            parts.append(" · " + email)
         # the full times here (to the second): the list only has room for HH:MM
         stay = duration_compact(p.time_in_meeting(now))
         if p.status is Presence.IN:
