@@ -367,10 +367,10 @@ async def test_idle_timeout_closes_a_connection_without_heartbeats() -> None:
         FakeZoom(idle_timeout=0.2) as fake,
         client(fake.ws_url_for(fake.issue_token())) as ws,
     ):
-        await recv(ws)
-        await ws.send(HEARTBEAT_REQUEST)
-        assert await recv(ws) == HEARTBEAT_ANSWER
+        # (no heartbeat exchange first: one sent 0.2 s late on a loaded machine meets the
+        # close it was meant to precede)
         assert await closed_code(ws) == 1001
+        assert ws.close_reason == "no heartbeat"
 
 
 async def test_faults_without_an_open_connection_say_so(fake) -> None:
