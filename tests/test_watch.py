@@ -159,3 +159,32 @@ def test_metrics_count_gaps_reconnects_and_keep_hostile_families_bounded() -> No
     assert got[("zoomtui_events_total", (("family", "other"),))] == 21
     assert parse_listen("127.0.0.1:9464") == ("127.0.0.1", 9464)
     assert parse_listen("[::1]:0") == ("::1", 0) and parse_listen("9464") == ("127.0.0.1", 9464)
+
+
+def test_watch_forwards_to_a_handler_signed_and_says_what_it_forwarded() -> None:
+    """`watch --forward-to`: the headless monitor also delivers each live event to a webhook
+    handler, signed as Zoom signs (the handler checks it with Zoom's algorithm)."""
+    from tests.webhookkit import Handler
+
+    _config("")
+    with Handler() as handler, ThreadedFake() as tf:
+        env = {**tf.env(), "ZOOM_WEBHOOK_SECRET_TOKEN": handler.secret}
+        proc = _watch(env, "--forward-to", handler.url("/zoom"))
+        try:
+            tf.call(lambda f: f.wait_until(f.open_connections))
+            sent = _events(5, "meeting.participant_joined")
+            for event in sent:
+                tf.call(lambda f, e=event: f.inject(e))
+            poll_until(lambda: len(handler.received) == 5, "five deliveries")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=HANG_GUARD)
+    assert proc.returncode == 0, err
+    assert all(r.verified and r.path == "/zoom" for r in handler.received)
+    bodies = [json.loads(r.body) for r in handler.received]
+    assert sorted(b["payload"]["object"]["participant"]["user_name"] for b in bodies) == sorted(
+        e["payload"]["object"]["participant"]["user_name"] for e in sent
+    )
+    assert f"forwarding to {handler.url('/zoom')} (signed)" in err
+    assert "forwarded: 5 delivered" in err, err
+    assert handler.secret not in out + err  # the secret token is never printed

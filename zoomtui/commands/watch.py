@@ -33,6 +33,7 @@ from zoomtui.commands.common import (
     on_displaced_option,
     overrides_from,
 )
+from zoomtui.commands.forwarding import monitor_forward_options, monitor_forwarding
 from zoomtui.commands.tail import TailRun, gap_text, state_text, stream
 from zoomtui.monitor.session import MonitorSession, SessionSink
 from zoomtui.redaction import install_log_redaction, redact
@@ -41,6 +42,7 @@ from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 
 if TYPE_CHECKING:
     from zoomtui.alerts import Alert, RuleSet
+    from zoomtui.forward import Forwarder, ForwardOptions
 
 log = logging.getLogger("zoomtui.watch")
 
@@ -88,8 +90,10 @@ async def run_watch(
     handle_signals: bool = True,
     connection_kwargs: dict[str, Any] | None = None,
     clock: Any = time.time,
+    forward: ForwardOptions | None = None,
 ) -> int:
-    """Watch until a signal or a failure; returns the exit code."""
+    """Watch until a signal or a failure; returns the exit code.  `forward`: each live
+    event to a webhook handler too (`--forward-to`), counted, never waited for."""
     from zoomtui.alerts.actions import AlertDispatcher
     from zoomtui.alerts.engine import TICK_SECONDS, AlertEngine
     from zoomtui.zoom.connection import ZoomConnection
@@ -129,6 +133,7 @@ async def run_watch(
 
     tick()
     installed = _stop_on_signals(loop, run) if handle_signals else []
+    forwarder = await _start_forwarding(session, forward, run)
     try:
         session.record_to(archive)
         conn = ZoomConnection(settings, **(connection_kwargs or {}))
@@ -139,6 +144,8 @@ async def run_watch(
             handle.cancel()
         for sig in installed:
             loop.remove_signal_handler(sig)
+        if forwarder is not None:
+            await _stop_forwarding(forwarder, run)
         if archive is not None:
             await asyncio.to_thread(archive.close)
         await asyncio.to_thread(dispatcher.close)
@@ -148,6 +155,30 @@ async def run_watch(
     if run.code == EXIT_OK:
         run.note("stopped; everything received is archived" if archive is not None else "stopped")
     return EXIT_OK if run.code is None else run.code
+
+
+async def _start_forwarding(
+    session: MonitorSession, forward: ForwardOptions | None, run: TailRun
+) -> Forwarder | None:
+    """`--forward-to`: a forwarder beside the rules (None: no forwarding)."""
+    if forward is None:
+        return None
+    from zoomtui.forward import Forwarder, ForwardSink
+
+    signed = "signed" if forward.secret is not None else "UNSIGNED (--unsigned)"
+    for url in forward.routes.urls:
+        run.note(f"forwarding to {url} ({signed})")
+    forwarder = Forwarder(forward)
+    await forwarder.start()
+    session.subscribe(ForwardSink(forwarder))
+    return forwarder
+
+
+async def _stop_forwarding(forwarder: Forwarder, run: TailRun) -> None:
+    from zoomtui.commands.forwarding import summary_text
+
+    left = await forwarder.aclose()
+    run.note(f"forwarded: {summary_text(forwarder.stats(), left)}")
 
 
 def _stop_on_signals(loop: asyncio.AbstractEventLoop, run: TailRun) -> list[signal.Signals]:
@@ -191,6 +222,7 @@ def load_profile_rules(profile: str, config_path: str | None) -> RuleSet:
 )
 @no_archive_option
 @on_displaced_option
+@monitor_forward_options
 @click.option("--heartbeat", type=click.FloatRange(min=0.01), default=None, hidden=True)
 def command(
     metrics: tuple[str, int] | None,
@@ -198,6 +230,8 @@ def command(
     heartbeat: float | None,
     profile: str | None,
     config_path: str | None,
+    forward_to: tuple[str, ...],
+    unsigned: bool,
     **kwargs: object,
 ) -> None:
     """Run headless: connection, archive, alert rules and their actions, metrics.
@@ -233,6 +267,14 @@ def command(
                 err=True,
             )
             sys.exit(EXIT_CONFIG)
+    forward = monitor_forwarding(
+        "watch",
+        forward_to,
+        unsigned=unsigned,
+        profile=settings.profile,
+        config_path=config_path,
+        insecure=bool(kwargs.get("insecure_transport")),
+    )
     from zoomtui.commands.archiving import plan_for, profile_values
     from zoomtui.profilestate import first_connection_of
 
@@ -246,6 +288,7 @@ def command(
                 archive=store,
                 metrics=metrics,
                 connection_kwargs={"is_first_connection": first_connection_of},
+                forward=forward,
             )
         )
     except KeyboardInterrupt:
