@@ -1,0 +1,67 @@
+"""Several subscriptions in one hub: each event a viewer reads carries the subscription it
+was published under, and a viewer filtering `sub:` prints only that subscription's."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+import pytest
+
+from tests.connhelpers import meeting_event
+from tests.hub.natsserver import RunningServer
+from tests.waits import HANG_GUARD, awaited
+from zoomtui.commands.hubtail import run_hub_tail
+from zoomtui.hub.collector import HubLink
+from zoomtui.hub.publisher import HubPublisher
+from zoomtui.hub.settings import HubSettings
+from zoomtui.hub.subjects import subscription_prefix
+from zoomtui.monitor.filters import compile_filter
+from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
+
+
+async def _publish_two_subscriptions(hub: HubSettings, each: int) -> None:
+    """`each` events of subscription "Sub-One" and of "Sub-Two", alternately."""
+    link = await HubLink.open(hub)
+    try:
+        one = HubPublisher(link.js, subscription_prefix("acct-1", "Sub-One"))
+        two = HubPublisher(link.js, subscription_prefix("acct-2", "Sub-Two"))
+        for publisher in (one, two):
+            publisher.start()
+        for i in range(2 * each):
+            event = parse_frame(message_frame(meeting_event(i)), 1_700_000_000.0 + i)
+            assert isinstance(event, ZoomEvent)
+            (one if i % 2 == 0 else two).on_update(event)
+        for publisher in (one, two):
+            await awaited(publisher.close(timeout=HANG_GUARD), "the events stored")
+            assert publisher.stored == each
+    finally:
+        await link.close()
+
+
+@pytest.mark.parametrize("text", ["sub:sub-t*", "-sub:SUB-ONE"])
+async def test_a_viewer_filtering_sub_gets_only_that_subscriptions_events(
+    hub_server: RunningServer, text: str
+) -> None:
+    hub = HubSettings(url=hub_server.url)
+    await _publish_two_subscriptions(hub, each=3)
+    out, err = io.BytesIO(), io.StringIO()
+    code = await awaited(
+        run_hub_tail(
+            hub,
+            matches=compile_filter(text).matches_event,
+            as_json=True,
+            count=3,
+            since=0.0,
+            out=out,
+            err=err,
+            handle_signals=False,
+        ),
+        "three events of Sub-Two",
+    )
+    assert code == 0, err.getvalue()
+    users = [
+        orjson.loads(line)["payload"]["object"]["participant"]["user_id"]
+        for line in out.getvalue().splitlines()
+    ]
+    assert users == ["1", "3", "5"]  # Sub-Two's, in order; none of Sub-One's
