@@ -1,21 +1,26 @@
 """Several subscriptions in one hub: each event a viewer reads carries the subscription it
-was published under, and a viewer filtering `sub:` prints only that subscription's."""
+was published under, and a viewer filtering `sub:` prints only that subscription's.  A
+viewer keeps an archive of what it read only when asked (`--archive`)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import orjson
 import pytest
+from click.testing import CliRunner
 
 from tests.connhelpers import meeting_event
 from tests.hub.natsserver import RunningServer
 from tests.waits import HANG_GUARD, awaited
+from zoomtui.cli import main
 from zoomtui.commands.hubtail import run_hub_tail
 from zoomtui.hub.collector import HubLink
 from zoomtui.hub.publisher import HubPublisher
 from zoomtui.hub.settings import HubSettings
 from zoomtui.hub.subjects import subscription_prefix
+from zoomtui.monitor.archive import ArchiveReader, archive_path
 from zoomtui.monitor.filters import compile_filter
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
@@ -65,3 +70,25 @@ async def test_a_viewer_filtering_sub_gets_only_that_subscriptions_events(
         for line in out.getvalue().splitlines()
     ]
     assert users == ["1", "3", "5"]  # Sub-Two's, in order; none of Sub-One's
+
+
+def _tail_hub(url: str, *extra: str) -> list[str]:
+    result = CliRunner().invoke(
+        main, ["tail", "--hub", url, "--since", "1h", "--json", "--count", "6", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return [
+        orjson.loads(line)["payload"]["object"]["participant"]["user_id"]
+        for line in result.stdout.splitlines()
+    ]
+
+
+def test_a_viewer_archives_what_it_saw_only_when_asked(hub_server: RunningServer) -> None:
+    asyncio.run(_publish_two_subscriptions(HubSettings(url=hub_server.url), each=3))
+    every = [str(i) for i in range(6)]  # (the two subscriptions' order between them is free)
+    kept = archive_path("default")
+    assert sorted(_tail_hub(hub_server.url)) == every
+    assert not kept.exists()  # the collector keeps the record; a viewer, only if asked
+    assert sorted(_tail_hub(hub_server.url, "--archive")) == every
+    events = list(ArchiveReader(kept).iter_events())
+    assert sorted(e.body["payload"]["object"]["participant"]["user_id"] for e in events) == every

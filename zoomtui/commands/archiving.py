@@ -96,6 +96,23 @@ def plan_for(
     )
 
 
+def viewer_archive(
+    profile: str | None, config_path: str | Path | None, archive: bool | None
+) -> Any:
+    """The archive of a hub's viewer: the profile's, only when `--archive` asked for it
+    (the collector keeps the record; a viewer's copy is the viewer's choice).  None: none."""
+    if archive is not True:
+        return None
+    from zoomtui.config import ConfigError, check_profile_name, selected_profile
+
+    name = selected_profile(profile)
+    try:
+        check_profile_name(name)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    return plan_for(profile_values(name, config_path), archive=True).open(name)
+
+
 def time_bounds(since: str | None, until: str | None, now: float) -> dict[str, float | None]:
     """--since/--until as epoch seconds (None: open), or a click error naming the option."""
     from zoomtui.monitor.when import WhenError, parse_when
