@@ -13,15 +13,20 @@ from click.testing import CliRunner
 
 from tests.connhelpers import meeting_event
 from tests.hub.natsserver import RunningServer
+from tests.tui.conftest import wait_until
 from tests.waits import HANG_GUARD, awaited
 from zoomtui.cli import main
+from zoomtui.commands.archiving import viewer_plan
 from zoomtui.commands.hubtail import run_hub_tail
 from zoomtui.hub.collector import HubLink
 from zoomtui.hub.publisher import HubPublisher
 from zoomtui.hub.settings import HubSettings
+from zoomtui.hub.source import HubSource
 from zoomtui.hub.subjects import subscription_prefix
 from zoomtui.monitor.archive import ArchiveReader, archive_path
 from zoomtui.monitor.filters import compile_filter
+from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.options import AppOptions, HubChoice
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 
@@ -92,3 +97,30 @@ def test_a_viewer_archives_what_it_saw_only_when_asked(hub_server: RunningServer
     assert sorted(_tail_hub(hub_server.url, "--archive")) == every
     events = list(ArchiveReader(kept).iter_events())
     assert sorted(e.body["payload"]["object"]["participant"]["user_id"] for e in events) == every
+
+
+async def test_the_monitor_over_a_hub_shows_the_column_and_archives_only_when_asked(
+    hub_server: RunningServer,
+) -> None:
+    hub = HubSettings(url=hub_server.url)
+    await _publish_two_subscriptions(hub, each=2)
+    assert viewer_plan(None, None, None) is None and viewer_plan(None, None, False) is None
+    kept = viewer_plan(None, None, True)  # `zoomtui --hub ... --archive`
+    assert kept is not None
+    profile, plan = kept
+    source = HubSource(hub, since=0.0)
+    app = ZoomtuiApp(AppOptions(HubChoice(source, hub.url), profile=profile, archive=plan))
+    async with app.run_test(size=(140, 40)) as pilot:
+        view = app.main.event_view
+        await wait_until(pilot, lambda: app.session.event_log.appended >= 4, "the hub's events")
+        await wait_until(pilot, lambda: " sub " in view.render_line(0).text, "the sub column")
+        shown = " ".join(view.render_line(y).text for y in range(1, 5))
+        assert "Sub-One" in shown and "Sub-Two" in shown
+    await source.close()
+    events = list(ArchiveReader(archive_path(profile)).iter_events())
+    assert sorted(e.body["payload"]["object"]["participant"]["user_id"] for e in events) == [
+        "0",
+        "1",
+        "2",
+        "3",
+    ]

@@ -38,7 +38,7 @@ from typing import IO, Any
 
 import click
 
-from zoomtui.commands.archiving import no_archive_option, viewer_archive
+from zoomtui.commands.archiving import no_archive_option, viewer_plan
 from zoomtui.commands.common import (
     EXIT_CONFIG,
     EXIT_CREDENTIALS,
@@ -528,7 +528,8 @@ def command(
         except WhenError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
     if hub is not None:  # a viewer of the team hub: no Zoom connection, an archive if asked
-        store = viewer_archive(profile, config_path, archive)
+        kept = viewer_plan(profile, config_path, archive)
+        store = kept[1].open(kept[0]) if kept is not None else None
         sys.exit(_hub_tail(hub, matches, as_json, count, duration, since_at, store))
     overrides = overrides_from(kwargs)
     if heartbeat is not None:
