@@ -131,7 +131,7 @@ def test_positions_are_recorded() -> None:
     [
         (
             "usr:ana",
-            "unknown field 'usr:' — fields are type:, event:, meeting:, user:, family: "
+            "unknown field 'usr:' — fields are type:, event:, meeting:, user:, family:, sub: "
             "(did you mean user:?)",
             0,
         ),
@@ -512,6 +512,70 @@ def test_the_samples_user_created_is_found_by_its_email_and_a_word_of_it() -> No
     assert compile_filter("type:revenue_accelerator.conversation_analysis_completed").matches(row)
 
 
+# --- sub: the subscription a hub's event came through ---------------------------------------
+
+
+def _from(subscription: str | None, event: ZoomEvent) -> ZoomEvent:
+    copy = parse_frame(event.raw, event.received_at)
+    assert isinstance(copy, ZoomEvent)
+    copy.subscription_id = subscription
+    return copy
+
+
+def test_sub_globs_the_subscription_an_event_came_through_ignoring_case() -> None:
+    one, two, direct = _from("AbC-123_x", ANA), _from("zZ9-prod", ANA), _from(None, ANA)
+    rows = [one, two, direct]
+    assert compile_filter("sub:AbC-123_x").select(rows) == [one]
+    assert compile_filter("sub:abc*").select(rows) == [one]
+    assert compile_filter("sub:?z9-*").select(rows) == [two]
+    assert compile_filter("sub:[!a]*").select(rows) == [two]
+    assert compile_filter("sub:abc").select(rows) == []  # a glob, not a substring
+    assert compile_filter("sub:* ana").select(rows) == [one, two]
+    assert _terms("SUB:AbC*") == [("sub", "abc*", False)]
+    assert compile_filter("sub:AbC*").describe() == "sub:abc*"
+
+
+def test_sub_negated_keeps_the_other_subscriptions_and_events_with_none() -> None:
+    one, two, direct = _from("AbC-123", ANA), _from("zZ9", ANA), _from(None, ANA)
+    assert compile_filter("-sub:abc*").select([one, two, direct]) == [two, direct]
+    # an event of a direct connection carries no subscription: sub: never matches it
+    assert not compile_filter("sub:*").matches(direct)
+
+
+def test_sub_never_matches_a_row_that_is_not_an_event() -> None:
+    gap, state = GapRow(T0, T0 + 1, "x"), StateRow("connected", "", T0)
+    malformed = parse_frame("not json", T0)
+    for row in (gap, state, malformed):
+        assert not compile_filter("sub:*").matches(row)
+        assert compile_filter("-sub:*").matches(row)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("sub:a.b", "'.' is in no subscription id"),
+        ('sub:"a b"', "U+0020 is in no subscription id"),
+        ("sub:a\x1b", "U+001B is in no subscription id"),
+        ("sub:a\\b", "'\\\\' is in no subscription id"),
+        ('sub:"a\tb"', "U+0009 is in no subscription id"),
+        ("sub:" + "a" * 201, "at most 200 characters"),
+        ("sbu:x", "did you mean sub:?"),
+    ],
+)
+def test_a_sub_pattern_that_can_match_no_id_is_an_error_saying_so(text: str, says: str) -> None:
+    error = _error(text)
+    assert says in error.message, error.message
+    assert error.position == 0
+    assert _error("sub:").message == "empty value after 'sub:'"
+
+
+def test_sub_survives_hostile_subscription_ids() -> None:
+    flt = compile_filter("sub:*a*")
+    for hostile in ("", "\x00\x1b[31m", "Ä" * 10_000, "a" * 100_000, "\ud800"):
+        assert isinstance(flt.matches(_from(hostile, ANA)), bool)
+    assert flt.matches(_from("a" * 100_000, ANA))
+
+
 # --- a reference implementation and hypothesis --------------------------------------------
 
 _ID = re.compile(r"[0-9\s-]+")
@@ -535,6 +599,8 @@ def _oracle(text: str, e: ZoomEvent) -> bool:
             )
         elif t.field == "family":
             ok = fnmatch.fnmatchcase(family_of(e.name).lower(), v)
+        elif t.field == "sub":
+            ok = e.subscription_id is not None and fnmatch.fnmatchcase(e.subscription_id.lower(), v)
         elif t.field == "meeting":
             digits = re.sub(r"[^0-9]", "", v) if _ID.fullmatch(v) else ""
             if digits:
@@ -580,7 +646,9 @@ def filter_texts(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(0, 4))):
         neg = draw(st.sampled_from(["", "", "-"]))
         field = draw(
-            st.sampled_from(["", "", "type:", "event:", "family:", "meeting:", "user:", "MEETING:"])
+            st.sampled_from(
+                ["", "", "type:", "event:", "family:", "meeting:", "user:", "MEETING:", "sub:"]
+            )
         )
         value = draw(st.sampled_from(VOCAB) | st.text(min_size=1, max_size=6))
         terms.append(neg + field + quote_value(value, bare=not field))
@@ -596,7 +664,7 @@ texty = (
 
 @st.composite
 def events(draw: st.DrawFn) -> ZoomEvent:
-    return ZoomEvent(
+    event = ZoomEvent(
         name=draw(
             st.sampled_from(["meeting.participant_joined", "webinar.started", "user.updated", "x"])
             | st.text(min_size=1, max_size=12)
@@ -614,6 +682,8 @@ def events(draw: st.DrawFn) -> ZoomEvent:
         participant_email=draw(texty),
         raw="{}",
     )
+    event.subscription_id = draw(st.none() | st.sampled_from(["AbC-123", "abc_9"]) | texty)
+    return event
 
 
 @settings(max_examples=500, deadline=None)

@@ -36,7 +36,7 @@ def no_archive_option(func: Callable) -> Callable:
         "archive",
         default=None,
         help="Keep what is received in the local archive, or not (default: keep it, unless "
-        "the profile says archive = false).",
+        "the profile says archive = false; a --hub viewer keeps nothing unless --archive).",
     )(func)
 
 
@@ -94,6 +94,24 @@ def plan_for(
     return plan_from_profile(
         values, archive=archive, history=wanted, default_history=default_history
     )
+
+
+def viewer_plan(
+    profile: str | None, config_path: str | Path | None, archive: bool | None
+) -> tuple[str, ArchivePlan] | None:
+    """The archive of a hub's viewer (the profile's name and plan, no history on start: the
+    hub has it), only when `--archive` asked for it: the collector keeps the record, and a
+    viewer's copy is the viewer's choice.  None: nothing is kept."""
+    if archive is not True:
+        return None
+    from zoomtui.config import ConfigError, check_profile_name, selected_profile
+
+    name = selected_profile(profile)
+    try:
+        check_profile_name(name)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    return name, plan_for(profile_values(name, config_path), archive=True, no_history=True)
 
 
 def time_bounds(since: str | None, until: str | None, now: float) -> dict[str, float | None]:

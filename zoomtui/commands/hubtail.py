@@ -4,14 +4,18 @@ A viewer says two links apart on stderr: `collector: ...` is the collector's lin
 the collector reported it (its states and gaps, read from the stream), `hub: ...` is this
 process's own link to the hub.  A collector's FAILED or DISPLACED state is news for a viewer,
 never a reason to stop: another collector may take over.
+
+A viewer keeps no archive unless asked (`--archive`): the collector archives what Zoom
+sent, and the hub keeps it for the team.  Asked, it records what it read, as `tail` does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from zoomtui.commands.common import EXIT_OK
 from zoomtui.commands.hubbing import hub_exit_code
@@ -46,8 +50,10 @@ async def run_hub_tail(
     out: IO[bytes] | None = None,
     err: IO[str] | None = None,
     handle_signals: bool = True,
+    archive: Any = None,
 ) -> int:
-    """Print what the hub holds from `since` (None: from now), then live."""
+    """Print what the hub holds from `since` (None: from now), then live.  `archive`: an
+    `Archive` every update read goes to (closed at the end; None: nothing is kept)."""
     from zoomtui.hub.source import HubSource
 
     run = TailRun(err if err is not None else sys.stderr)
@@ -63,7 +69,12 @@ async def run_hub_tail(
     source = HubSource(
         hub, since=since, on_link=lambda change: run.note(f"hub: {change.detail or change.state}")
     )
-    await stream(source, session, run, duration=duration, handle_signals=handle_signals)
+    session.record_to(archive)
+    try:
+        await stream(source, session, run, duration=duration, handle_signals=handle_signals)
+    finally:
+        if archive is not None:
+            await asyncio.to_thread(archive.close)
     if source.error:
         return hub_exit_code(source.error_kind)
     return EXIT_OK if run.code is None else run.code

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from zoomtui.commands.archiving import history_options, plan_for, profile_values
+from zoomtui.commands.archiving import history_options, plan_for, profile_values, viewer_plan
 from zoomtui.commands.common import (
     EXIT_CONFIG,
     connection_options,
@@ -30,6 +30,9 @@ from zoomtui.commands.common import (
 )
 from zoomtui.commands.forwarding import monitor_forward_options, monitor_forwarding
 from zoomtui.commands.hubbing import hub_from, hub_options
+
+if TYPE_CHECKING:
+    from zoomtui.monitor.recording import ArchivePlan
 
 
 @click.command("run")
@@ -62,7 +65,7 @@ def command(
     install_log_redaction()
     hub = hub_from(kwargs, required=False)
     if hub is not None:
-        _run_hub(hub, history)
+        _run_hub(hub, history, viewer_plan(profile, config_path, archive))
         return
     forward = monitor_forwarding(
         "run",
@@ -133,8 +136,9 @@ def _alert_rules(path: Path | None, profile: str) -> tuple[Any, ...]:
         raise click.exceptions.Exit(_fail(str(exc))) from None
 
 
-def _run_hub(hub: Any, history: float | None) -> None:
-    """The monitor over the team hub: the last `history` seconds (default an hour), then live."""
+def _run_hub(hub: Any, history: float | None, kept: tuple[str, ArchivePlan] | None) -> None:
+    """The monitor over the team hub: the last `history` seconds (default an hour), then live;
+    what it reads kept in the archive `kept` names (None: none, unless `--archive`)."""
     import time
 
     from zoomtui.hub.source import HubSource
@@ -142,7 +146,9 @@ def _run_hub(hub: Any, history: float | None) -> None:
     from zoomtui.tui.options import AppOptions, HubChoice
 
     since = time.time() - (history if history is not None else 3600.0)
-    app = ZoomtuiApp(AppOptions(HubChoice(HubSource(hub, since=since), hub.url)))
+    choice = HubChoice(HubSource(hub, since=since), hub.url)
+    profile, plan = kept if kept is not None else ("default", None)
+    app = ZoomtuiApp(AppOptions(choice, profile=profile, archive=plan))
     app.run()
     sys.exit(app.return_code or 0)
 

@@ -38,7 +38,7 @@ from typing import IO, Any
 
 import click
 
-from zoomtui.commands.archiving import no_archive_option
+from zoomtui.commands.archiving import no_archive_option, viewer_plan
 from zoomtui.commands.common import (
     EXIT_CONFIG,
     EXIT_CREDENTIALS,
@@ -412,13 +412,20 @@ def _hub_tail(
     count: int | None,
     duration: float | None,
     since: float | None,
+    archive: Any = None,
 ) -> int:
     from zoomtui.commands.hubtail import run_hub_tail
 
     try:
         return asyncio.run(
             run_hub_tail(
-                hub, matches=matches, as_json=as_json, count=count, duration=duration, since=since
+                hub,
+                matches=matches,
+                as_json=as_json,
+                count=count,
+                duration=duration,
+                since=since,
+                archive=archive,
             )
         )
     except KeyboardInterrupt:
@@ -520,8 +527,10 @@ def command(
             since_at = parse_when(since, time.time())
         except WhenError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
-    if hub is not None:  # a viewer of the team hub: no Zoom connection, no archive
-        sys.exit(_hub_tail(hub, matches, as_json, count, duration, since_at))
+    if hub is not None:  # a viewer of the team hub: no Zoom connection, an archive if asked
+        kept = viewer_plan(profile, config_path, archive)
+        store = kept[1].open(kept[0]) if kept is not None else None
+        sys.exit(_hub_tail(hub, matches, as_json, count, duration, since_at, store))
     overrides = overrides_from(kwargs)
     if heartbeat is not None:
         overrides["heartbeat_interval"] = heartbeat

@@ -26,9 +26,10 @@ from typing import Any
 
 from zoomtui.hub.client import HubError, LinkCallback, LinkChange, connect_hub
 from zoomtui.hub.settings import HubSettings
-from zoomtui.hub.subjects import ROOT
+from zoomtui.hub.subjects import ROOT, subscription_of
 from zoomtui.hub.wire import decode
 from zoomtui.redaction import redact
+from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import Update
 
 #: how often a viewer looks for the stream before any collector has made it (seconds)
@@ -175,7 +176,10 @@ class HubSource:
                 if until is not None and stored_at >= until:
                     return
                 self.received += 1
-                yield decode(msg.data, msg.headers, stored_at)
+                update = decode(msg.data, msg.headers, stored_at)
+                if type(update) is ZoomEvent:  # which of the hub's subscriptions (`sub:`)
+                    update.subscription_id = subscription_of(msg.subject)
+                yield update
                 if meta is not None and meta.num_pending == 0:
                     self.caught_up.set()
                     if until is not None:

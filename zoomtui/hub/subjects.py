@@ -66,6 +66,12 @@ def subscription_prefix(account_id: str, subscription_id: str) -> str:
     return f"{ROOT}.{token(account_id or NO_ACCOUNT)}.{token(subscription_id)}"
 
 
+def subscription_of(subject: str) -> str | None:
+    """The subscription token of a subject `subscription_prefix` began (None: not one)."""
+    parts = subject.split(".", 3)
+    return parts[2] if len(parts) == 4 and parts[0] == ROOT and parts[2] else None
+
+
 def lease_key(account_id: str, subscription_id: str) -> str:
     """The subscription's key in the lease bucket."""
     return f"{token(account_id or NO_ACCOUNT)}.{token(subscription_id)}"

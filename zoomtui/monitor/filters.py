@@ -13,6 +13,7 @@ Space-separated terms; every term must match; matching ignores case::
                                "857 4635 2415" works), else a substring of the uuid or topic
     user:ana@example.com       a substring of the participant's name, email or participant key,
                                or of the subject (name and email) of a user.*, account.* ... event
+    sub:AbC123*                glob on the subscription a hub's event came through (none else)
     -term                      negation of any of the above: ``-type:*.qos``, ``-"test room"``
 
 Values may be quoted (``user:"Ana Lima"``); inside quotes ``\\"`` is a quote and ``\\\\`` a
@@ -28,8 +29,8 @@ name and a text of their own, so one filter works on the whole log:
     StateRow / StateChanged  type:state; free text searches the state and reason
     Notice / Envelope        type:notice; free text searches the module and content
     anything else    its class name lower-cased; objects may define ``filter_name`` and
-                     ``filter_text`` to take part.  ``meeting:`` and ``user:`` never
-                     match a non-event row (so ``-user:x`` keeps it).
+                     ``filter_text`` to take part.  ``meeting:``, ``user:`` and ``sub:``
+                     never match a non-event row (so ``-user:x`` keeps it).
 
 Speed: the TUI re-filters 100,000 retained rows on a keystroke, so each term is compiled
 once to the cheapest check (``in`` on the pre-lowered search_text; a per-event-name cache
@@ -48,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoomtui.monitor.filterglobs import MAX_GLOB_CHARS, glob_problem
+from zoomtui.monitor.filtersub import sub_check, sub_problem
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
 
 __all__ = [
@@ -71,6 +73,7 @@ FIELDS: dict[str, str] = {
     "meeting": "meeting",
     "user": "user",
     "family": "family",
+    "sub": "sub",
 }
 _FIELD_LIST = ", ".join(f"{f}:" for f in FIELDS)
 
@@ -167,6 +170,7 @@ def _parse(text: str) -> list[Term]:
             what = f"after '{text[m.start() : m.end()]}'" if m is not None else "in quotes"
             raise FilterError(f"empty value {what}", start)
         problem = glob_problem(field, value) if field in _GLOB_FIELDS else None
+        problem = sub_problem(value) if field == "sub" else problem
         if problem:
             raise FilterError(problem, start)
         terms.append(Term(field, value.lower(), negated, start))
@@ -350,10 +354,11 @@ _MAKERS: dict[str | None, Callable[[Term], Check]] = {
     "family": _family_check,
     "meeting": _meeting_check,
     "user": _user_check,
+    "sub": lambda t: sub_check(t.value),
 }
 
 # Cheapest first: && stops at the first failing check.
-_COST = {"type": 0, "family": 0, None: 1, "meeting": 2, "user": 3}
+_COST = {"type": 0, "family": 0, "sub": 0, None: 1, "meeting": 2, "user": 3}
 
 
 def _compose(terms: list[Term]) -> Check | None:
@@ -419,6 +424,7 @@ class _RowView:
         "participant_email",
         "participant_key",
         "subject",
+        "subscription_id",
     )
 
     def __init__(self, name: str, text: str) -> None:
@@ -426,7 +432,7 @@ class _RowView:
         self.search_text = text.lower()
         self.meeting_id = self.meeting_uuid = self.topic = None
         self.participant_name = self.participant_email = self.participant_key = None
-        self.subject = None
+        self.subject = self.subscription_id = None
 
 
 def row_view(row: object) -> _RowView:

@@ -108,6 +108,7 @@ class Sources:
         app.sub_title = f"hub: {choice.title}"
         app.main.show_source(f"connection · hub {choice.title} · the collector's link")
         choice.source.on_link = self._hub_link
+        app.open_archive(app.options.profile, demo=False)  # (only with --archive: a plan)
         self._run_in_worker(self._run_hub(choice.source), "zoom-hub")
 
     def _hub_link(self, change: Any) -> None:

@@ -155,6 +155,7 @@ class ZoomEvent:
         "search_text",
         "_body",
         "duplicate_after",
+        "subscription_id",
     )
 
     def __init__(
@@ -191,6 +192,9 @@ class ZoomEvent:
         self._body = body
         #: seconds since this frame's first copy, set by the session on a duplicate (None: none)
         self.duplicate_after: float | None = None
+        #: the subscription this event came through, set by a hub viewer from the subject
+        #: it was published under (None: a direct connection's event, which has only one)
+        self.subscription_id: str | None = None
         # One lower-case haystack for free-text filter terms (see monitor.filters).
         # (filter(None, ...) rather than a generator: this runs once per received event.)
         self.search_text = "\x00".join(
@@ -423,9 +427,7 @@ def event_from_body(body: Any, raw: str | bytes, received_at: float) -> ZoomEven
 
 
 def parse_frame(
-    data: bytes | str,
-    received_at: float,
-    max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    data: bytes | str, received_at: float, max_bytes: int = DEFAULT_MAX_FRAME_BYTES
 ) -> Parsed:
     """Parse one received WebSocket frame: str is a text frame, bytes a binary one.
     Never raises."""
@@ -440,9 +442,7 @@ def parse_frame(
 
 
 def parse_text_frame(
-    data: bytes,
-    received_at: float,
-    max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    data: bytes, received_at: float, max_bytes: int = DEFAULT_MAX_FRAME_BYTES
 ) -> Parsed:
     """Parse one received text frame given as the UTF-8 bytes it came in (websockets'
     ``recv(decode=False)``): nothing is decoded to text and encoded again on the way to

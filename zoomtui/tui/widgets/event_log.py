@@ -577,9 +577,9 @@ class EventLogView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        columns = self._columns
-        if columns is None or columns.width != width or columns.widest_name != self.widest_name:
-            columns = self._columns = Columns(width, self.widest_name, self.row_mark)
+        columns, names = self._columns, self._names
+        if columns is None or columns.shape != (width, names.cells, names.sub_cells):
+            columns = self._columns = Columns(width, names.cells, self.row_mark, names.sub_cells)
             self._strips.clear()
         if y == 0:
             return header_strip(columns, self._style("event-log--header"), self._style("base"))

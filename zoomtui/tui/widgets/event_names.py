@@ -40,6 +40,11 @@ LONGEST_SHORTENED = 120
 MAX_NAMES_SEEN = 2048
 #: the event column never asks for more than this, however long a name
 MAX_NAME_COLUMN = 64
+#: subscriptions noted at most (a hub carries a handful), and the widest their column gets:
+#: the ids' first cells tell them apart; a cut one ends in "…"
+MAX_SUBSCRIPTIONS_SEEN = 256
+MAX_SUB_COLUMN = 10
+SUB_TITLE_CELLS = len("sub")
 
 #: inner words of actions, and families, as people abbreviate them; other inner words
 #: longer than WORD_WHOLE letters are cut to WORD_KEEP (caller and callee, server and
@@ -173,26 +178,41 @@ def short_name(name: str, width: int) -> str:
 
 class WidestName:
     """The widest event name a log has held (in cells, at most MAX_NAME_COLUMN): the
-    event column fits it when there is room.  Each row is looked at once, as it arrives."""
+    event column fits it when there is room.  Each row is looked at once, as it arrives.
 
-    __slots__ = ("_seen", "_seen_to", "cells")
+    It also notes the subscriptions events came through (a hub's viewer reads several):
+    `sub_cells` is the subscription column's width, 0 until a second one is seen."""
+
+    __slots__ = ("_seen", "_seen_to", "_subs", "cells", "sub_cells")
 
     def __init__(self) -> None:
         self.cells = 0
+        self.sub_cells = 0
         self._seen: set[str] = set()
+        self._subs: set[str] = set()
         self._seen_to = 0  # rows before this seq were looked at
 
     def note(self, log: EventLog) -> bool:
-        """Look at the rows added since the last call; True when the widest name grew."""
+        """Look at the rows added since the last call; True when a column's width changed."""
         end = log.appended
         start = self._seen_to if self._seen_to <= end else 0  # (0: the log was cleared)
         self._seen_to = end
-        seen, widest = self._seen, self.cells
+        seen, subs, widest = self._seen, self._subs, self.cells
+        known = len(subs)
         for seq in range(max(start, log.dropped), end):
             row = log.row_by_seq(seq)
-            if type(row) is ZoomEvent and row.name not in seen and len(seen) < MAX_NAMES_SEEN:
+            if type(row) is not ZoomEvent:
+                continue
+            if row.name not in seen and len(seen) < MAX_NAMES_SEEN:
                 seen.add(row.name)
                 widest = max(widest, min(MAX_NAME_COLUMN, cell_len(visible_text(row.name))))
-        grew = widest != self.cells
-        self.cells = widest
+            sub = row.subscription_id
+            if sub is not None and sub not in subs and len(subs) < MAX_SUBSCRIPTIONS_SEEN:
+                subs.add(sub)
+        sub_cells = self.sub_cells
+        if len(subs) > 1 and len(subs) != known:  # (a new one: worked out again)
+            widest_sub = max(cell_len(visible_text(s)) for s in subs)
+            sub_cells = max(SUB_TITLE_CELLS, min(MAX_SUB_COLUMN, widest_sub))
+        grew = widest != self.cells or sub_cells != self.sub_cells
+        self.cells, self.sub_cells = widest, sub_cells
         return grew

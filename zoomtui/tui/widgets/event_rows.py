@@ -99,6 +99,10 @@ class Columns:
     middle (`short_name`).  The meeting and participant columns share what is left, and
     are left out when they would get fewer than SIDE_COLUMNS_MIN cells together: the
     event column then has all the room.
+
+    `sub` cells (a hub's viewer of several subscriptions: `WidestName.sub_cells`) go to
+    a subscription column after the event's, taken from the meeting and participant's
+    room; it gives way first, when they would be left fewer than SIDE_COLUMNS_MIN.
     """
 
     TIME = 12
@@ -109,22 +113,34 @@ class Columns:
     SIDE_COLUMNS_MIN = 20
 
     def __init__(
-        self, width: int, widest_name: int = NAME_MIN, mark_of: MarkOf | None = None
+        self,
+        width: int,
+        widest_name: int = NAME_MIN,
+        mark_of: MarkOf | None = None,
+        sub_cells: int = 0,
     ) -> None:
         self.width = width
         self.widest_name = widest_name
+        self.sub_cells = sub_cells
+        #: what the columns were worked out for: a list works them out again when it changes
+        self.shape = (width, widest_name, sub_cells)
         #: with marks, the columns of what the mark leaves (`with_marks` draws them)
         self.mark_of = mark_of if width >= MARK_MIN_WIDTH else None
-        self.unmarked = Columns(width - MARK_CELLS, widest_name) if self.mark_of else self
+        self.unmarked = (
+            Columns(width - MARK_CELLS, widest_name, sub_cells=sub_cells) if self.mark_of else self
+        )
         rest = max(0, width - self.TIME - 1 - self.LAG - 1)
         name = min(max(self.NAME_MIN, widest_name), max(self.NAME_MIN, rest // 2))
         flexible = rest - name - 2
+        #: the subscription column's cells (0: not shown)
+        self.sub = sub_cells if flexible - sub_cells - 1 >= self.SIDE_COLUMNS_MIN else 0
+        flexible -= self.sub + 1 if self.sub else 0
         if flexible >= self.SIDE_COLUMNS_MIN:
             self.name = name
             self.meeting = flexible * 55 // 100
             self.participant = flexible - self.meeting
         else:
-            self.name, self.meeting, self.participant = rest, 0, 0
+            self.name, self.meeting, self.participant, self.sub = rest, 0, 0, 0
         self.show_lag = width >= self.TIME + self.LAG + 14
         if not self.show_lag:  # the lag's cells go to the name (the side pane beside a narrow log)
             self.name = max(0, width - self.TIME - 2)
@@ -136,6 +152,8 @@ def header_strip(c: Columns, style: Style, base: Style) -> Strip:
         title = Segment(_fit(f" {MARK_TITLE}", MARK_CELLS), style)
         return Strip.join([header_strip(c.unmarked, style, base), Strip([title], MARK_CELLS)])
     parts = [_fit("received", c.TIME), " ", _fit("event", c.name)]
+    if c.sub:
+        parts += [" ", _fit("sub", c.sub)]
     if c.meeting:
         parts += [" ", _fit("meeting", c.meeting), " ", _fit("participant", c.participant)]
     if c.show_lag:
@@ -173,6 +191,9 @@ def row_segments(row: Row, c: Columns, s: Callable[[str], Style]) -> list[Segmen
         name = row.name
         shown = short_name(visible_text(name), c.name)
         segs = [clock, Segment(_fit(shown, c.name) + " ", s(event_style(name)))]
+        if c.sub:
+            sub = visible_text(row.subscription_id or "")
+            segs.append(Segment(_fit(sub, c.sub) + " ", s("event-log--dim")))
         if c.meeting and row.subject is not None:
             # not about a meeting (user.*, ...): its subject, "Jill Chill <jchill@...>",
             # where the meeting goes and over the participant column (it has none)
