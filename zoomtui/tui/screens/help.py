@@ -25,6 +25,7 @@ FILTER_CHEATSHEET: Sequence[tuple[str, str]] = (
     ("family:webinar", "event family (the part before the dot)"),
     ("meeting:<id, uuid or topic>", 'one meeting (a pasted "857 4635 2415" works)'),
     ("user:<name or email>", "one participant"),
+    ("sub:<subscription>", "one subscription (events read from a team hub carry theirs)"),
     ("type:gap  type:malformed", "gaps in the record, frames that could not be read"),
     ("-term", "leave out what matches term: -type:*.qos"),
     ("a b c", "all terms must match; case does not matter"),

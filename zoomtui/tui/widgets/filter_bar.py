@@ -68,6 +68,7 @@ M / P / T    in the list: only this row's meeting / participant / event type
 
 Terms (all must match, any case): ana  "two words"  type:meeting.participant_*
   event:... (= type:)  family:webinar  meeting:<id, uuid or topic>  user:<name or email>
+  sub:<subscription> (events from a team hub)
   -term negates any of them. Gaps stay visible under every filter (-type:gap hides them).
   @name is the saved filter of that name, e.g. @vip type:meeting.* (quote "@x" to search it).
 """
