@@ -22,9 +22,15 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zoomtui.monitor.eventlog import EventLog, Row
-from zoomtui.tui.theme import rich_style_for
 from zoomtui.tui.widgets.event_names import WidestName
-from zoomtui.tui.widgets.event_rows import HISTORY_STYLE, Columns, header_strip, row_strip
+from zoomtui.tui.widgets.event_rows import (
+    HISTORY_STYLE,
+    ROW_COMPONENTS,
+    Columns,
+    header_strip,
+    resolve_row_style,
+    row_strip,
+)
 from zoomtui.tui.widgets.scrolling import set_virtual_size
 
 
@@ -42,14 +48,7 @@ class ArchiveResultsView(ScrollView, can_focus=True):
     ]
 
     # The same component classes as the live list: `event_rows` draws with these names.
-    COMPONENT_CLASSES = {
-        "event-log--header",
-        "event-log--cursor",
-        "event-log--time",
-        "event-log--dim",
-        "event-log--late",
-        "event-log--state",
-    }
+    COMPONENT_CLASSES = set(ROW_COMPONENTS)
 
     DEFAULT_CSS = """
     ArchiveResultsView {
@@ -183,20 +182,7 @@ class ArchiveResultsView(ScrollView, can_focus=True):
 
     # -- drawing -----------------------------------------------------------------------
     def _style(self, key: str, selected: bool = False) -> Style:
-        """A resolved style (the widget's, a component's or the theme's), cached per theme."""
-        found = self._styles.get((key, selected))
-        if found is None:
-            if selected:
-                cursor = self._style("event-log--cursor")
-                found = self._style(key) + Style(bgcolor=cursor.bgcolor)
-            elif key == "base":
-                found = self.rich_style
-            elif key.startswith("event-log--"):
-                found = self.get_component_rich_style(key)
-            else:
-                found = self._style("base") + rich_style_for(key, self.app.theme_variables)
-            self._styles[(key, selected)] = found
-        return found
+        return resolve_row_style(self, self._styles, key, selected)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

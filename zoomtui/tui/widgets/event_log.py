@@ -35,15 +35,16 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from zoomtui.monitor.eventlog import EventLog, Row, RowFilter
-from zoomtui.tui.theme import rich_style_for
 from zoomtui.tui.widgets.event_names import WidestName
 from zoomtui.tui.widgets.event_rows import (
     HISTORY_STYLE,
+    ROW_COMPONENTS,
     Columns,
     MarkOf,
     header_strip,
     narrow_filter,
     quick_filter_text,
+    resolve_row_style,
     row_strip,
 )
 
@@ -81,14 +82,7 @@ class EventLogView(ScrollView, can_focus=True):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="events.clear_filter"),
     ]
 
-    COMPONENT_CLASSES = {
-        "event-log--header",
-        "event-log--cursor",
-        "event-log--time",
-        "event-log--dim",
-        "event-log--late",
-        "event-log--state",
-    }
+    COMPONENT_CLASSES = set(ROW_COMPONENTS)
 
     DEFAULT_CSS = """
     EventLogView {
@@ -555,25 +549,7 @@ class EventLogView(ScrollView, can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------
     def _style(self, key: str, selected: bool = False) -> Style:
-        """A resolved style (widget base + component or theme style), cached per theme.
-
-        `widget.rich_style` walks the ancestors on every call, so the base style
-        is resolved once here too (key "base") rather than once per segment.
-        """
-        found = self._styles.get((key, selected))
-        if found is None:
-            if selected:
-                cursor = self._style("event-log--cursor")
-                found = self._style(key) + Style(bgcolor=cursor.bgcolor)
-            elif key == "base":
-                found = self.rich_style
-            elif key.startswith("event-log--"):
-                # Component styles resolve $text-muted & co. against our background.
-                found = self.get_component_rich_style(key)
-            else:
-                found = self._style("base") + rich_style_for(key, self.app.theme_variables)
-            self._styles[(key, selected)] = found
-        return found
+        return resolve_row_style(self, self._styles, key, selected)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -15,7 +15,7 @@ right end for its mark (`→200`, `→ERR`), the columns sharing what is left; b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -25,10 +25,46 @@ from textual.strip import Strip
 from zoomtui.monitor.eventlog import GapRow, Row, StateRow
 from zoomtui.monitor.recording import HistoryMark
 from zoomtui.timefmt import clock_ms, duration_words, lag_cell
-from zoomtui.tui.theme import GAP_STYLE, MALFORMED_STYLE, family_style
+from zoomtui.tui.theme import GAP_STYLE, MALFORMED_STYLE, family_style, rich_style_for
 from zoomtui.tui.widgets.event_names import short_name
 from zoomtui.visible import visible_text
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent, family_of
+
+#: the component classes a list drawing event rows declares (the names `row_strip` asks for)
+ROW_COMPONENTS = frozenset(
+    {
+        "event-log--header",
+        "event-log--cursor",
+        "event-log--time",
+        "event-log--dim",
+        "event-log--late",
+        "event-log--state",
+    }
+)
+
+
+def resolve_row_style(
+    widget: Any, cache: dict[tuple[str, bool], Style], key: str, selected: bool = False
+) -> Style:
+    """A style for a list of event rows, resolved once per theme into `cache`: the
+    widget's own (key "base": `rich_style` walks the ancestors on every call), one of
+    its components (resolved against its background), or a theme style over the base;
+    `selected` adds the cursor's background."""
+    found = cache.get((key, selected))
+    if found is None:
+        if selected:
+            cursor = resolve_row_style(widget, cache, "event-log--cursor")
+            found = resolve_row_style(widget, cache, key) + Style(bgcolor=cursor.bgcolor)
+        elif key == "base":
+            found = widget.rich_style
+        elif key.startswith("event-log--"):
+            found = widget.get_component_rich_style(key)
+        else:
+            base = resolve_row_style(widget, cache, "base")
+            found = base + rich_style_for(key, widget.app.theme_variables)
+        cache[(key, selected)] = found
+    return found
+
 
 #: rows loaded from the archive on start are drawn dimmed (and end at a HistoryMark line)
 HISTORY_STYLE = Style(dim=True)
