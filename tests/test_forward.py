@@ -219,7 +219,29 @@ async def test_a_full_queue_drops_and_counts_and_submit_never_waits() -> None:
             assert fwd.submit(event) is True
             assert fwd.submit(event) is False and fwd.dropped == 9
         finally:
-            assert await fwd.aclose() == 3  # one in flight, two queued: not delivered
+            # one in flight (hanging: not waited for), two queued: not delivered
+            assert await fwd.aclose(grace=0) == 3
+
+
+async def test_stopping_waits_for_an_answer_already_on_its_way_and_counts_it_delivered() -> None:
+    """A request the handler has taken is finished, not abandoned: the handler answers
+    while the forwarder stops, and the event counts as delivered, not as "not sent"."""
+    deliveries = Deliveries()
+    async with Handler(SECRET) as handler:
+        fwd = Forwarder(
+            options(handler.url("/hang"), timeout=60.0, concurrency=1), on_result=deliveries
+        )
+        await fwd.start()
+        event = parse_text_frame(message_frame(meeting_event(1)).encode(), 1.0)
+        assert isinstance(event, ZoomEvent)
+        assert fwd.submit(event) and fwd.submit(event) is True
+        await handler.wait_for(1)  # one taken by the handler, one still queued (one worker)
+        closing = asyncio.create_task(fwd.aclose(grace=60.0))
+        await asyncio.sleep(0)  # one step of the loop: aclose drops the queue, then waits
+        assert fwd.closed and fwd.stats().queued == 0 and fwd.in_flight == 1
+        handler.release()
+        assert await closing == 1  # the queued one only
+        assert fwd.delivered == 1 and [d.ok for d in deliveries.items] == [True]
 
 
 async def test_retry_follows_zooms_schedule_compressed_and_signs_each_attempt_afresh() -> None:

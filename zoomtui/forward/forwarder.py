@@ -160,6 +160,10 @@ async def post_signed(
     return request, answer, "", time.perf_counter() - started
 
 
+#: seconds a stopping forwarder waits for the answers to requests already sent
+STOP_GRACE = 5.0
+
+
 class Forwarder:
     """A bounded queue of events and the workers that deliver them.  Use as
     `async with Forwarder(options, on_result=...) as fwd:` (or `start()` / `aclose()`)
@@ -204,15 +208,23 @@ class Forwarder:
         for i in range(max(1, self.options.concurrency)):
             self._workers.append(asyncio.create_task(self._work(), name=f"zoomtui-forward-{i}"))
 
-    async def aclose(self) -> int:
-        """Stop: cancel the queued, the in-flight and the retries.  Returns how many events
-        were not delivered because of it."""
+    async def aclose(self, grace: float = STOP_GRACE) -> int:
+        """Stop: drop the queued and the retries, give the requests in flight up to `grace`
+        seconds (never more than the request timeout) to be answered, then cancel what is
+        still out.  A request the handler already took is finished rather than abandoned
+        with its answer unread.  Returns how many events were not delivered because of it."""
         self.closed = True
-        left = len(self._waiting) + self.in_flight + len(self._retries)
+        left = len(self._waiting) + len(self._retries)
         for handle in self._retries:
             handle.cancel()
         self._retries.clear()
         self._waiting.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, min(grace, self.options.timeout))):
+                while self.in_flight:
+                    self._changed.clear()
+                    await self._changed.wait()
+        left += self.in_flight
         for task in self._workers:
             task.cancel()
         for task in self._workers:

@@ -33,6 +33,8 @@ MARKS_KEPT = 20_000
 DELIVERIES_KEPT = 1_000
 #: the event list is repainted at most this often because marks changed (seconds)
 REPAINT_INTERVAL = 0.2
+#: seconds quitting waits for the answers to requests already sent to a handler
+QUIT_GRACE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,8 @@ class TuiForwarding:
 
     async def aclose(self) -> None:
         if self.forwarder is not None:
-            await self.forwarder.aclose()
+            # quitting stays quick: a second for the answers already on their way
+            await self.forwarder.aclose(grace=QUIT_GRACE)
         if self._client is not None:
             await self._client.aclose()
 
