@@ -100,3 +100,32 @@ def row_key(row: object) -> tuple:
 
 def visible_rows(log: EventLog) -> list[tuple]:
     return [row_key(r) for r in log]
+
+
+def unindexed_archive(path: Path, n: int, start: float = 1_700_000_000.0) -> None:
+    """An archive of `n` events of the demo's world as a zoomtui before the search index
+    wrote it (schema 1: no index), for a writer to upgrade in place."""
+    import sqlite3
+
+    from zoomtui.monitor.archive import Archive, Retention
+    from zoomtui.zoom.protocol import message_frame, parse_frame
+
+    keep_all = Retention(max_age_days=None, max_size_mb=None)
+    archive = Archive(
+        path, retention=keep_all, writer="thread", flush_interval=3600, search_index=False
+    )
+    for i, body in enumerate(traffic(n, start=start)):
+        event = parse_frame(message_frame(body), start + i * 0.01)
+        assert isinstance(event, ZoomEvent)
+        archive.add(event, "c1")
+    archive.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    for sql in (
+        "DROP TRIGGER log_unindex",
+        "DROP TABLE search_text",
+        "DROP TABLE search_keys",
+        "DROP TABLE meta",
+        "PRAGMA user_version = 1",
+    ):
+        db.execute(sql)
+    db.close()

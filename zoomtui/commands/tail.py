@@ -387,8 +387,21 @@ async def stream(
 
 
 def watch_archive(session: MonitorSession, run: TailRun) -> None:
-    """Say once when the archive cannot be written (and when it can again); tail goes on.
-    Looks once a second until the run stops."""
+    """Say once when the archive cannot be written (and when it can again), and when its
+    writer starts and ends building the search index; tail goes on.  Looks once a second
+    until the run stops."""
+    index = session.check_index()
+    if index is not None and index.build is not None:
+        from zoomtui.monitor.archive.searchindex import approx_count  # loaded: it writes one
+
+        total = approx_count(index.build.total)
+        if index.started:
+            run.note(
+                f"archive: building the search index over {total} records in the background "
+                "(searches scan what it does not cover yet)"
+            )
+        elif index.finished:
+            run.note(f"archive: search index built ({total} records)")
     change = session.check_archive()
     if change is not None:
         run.note(f"archive: {change.error}" if change.error else "archive: writing again")

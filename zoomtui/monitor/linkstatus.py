@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from zoomtui.monitor.quality import LagWindow
 from zoomtui.redaction import redact
 from zoomtui.zoom.keepers import DEAD_AFTER_INTERVALS
 from zoomtui.zoom.updates import ConnectionState, Gap, Heartbeat, StateChanged, TokenInfo
+
+if TYPE_CHECKING:
+    from zoomtui.monitor.archive.searchindex import IndexBuild
 
 #: seconds of history behind the events/s sparkline
 RATE_WINDOW = 60
@@ -106,6 +110,8 @@ class LinkStatus:
     duplicates: int = 0
     #: the archive cannot be written: what happened and what to do (empty: all is well)
     archive_error: str = ""
+    #: the archive's writer building its search index: how far (None: no build seen)
+    archive_index: IndexBuild | None = None
     #: replaying an archive: the badge's words ("×4 · 1,234 of 5,000"); empty when live
     replay: str = ""
 

@@ -56,6 +56,7 @@ from zoomtui.zoom.updates import (
 
 if TYPE_CHECKING:
     from zoomtui.monitor.archive import Archive, Record
+    from zoomtui.monitor.archive.searchindex import IndexBuild
     from zoomtui.monitor.meetings import MeetingTracker
 
 log = logging.getLogger("zoomtui.monitor.session")
@@ -100,6 +101,18 @@ class ArchiveChange:
     empty: it is written again."""
 
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexChange:
+    """The archive's search index build moved: `build` is how far it is now (None: the
+    archive is gone, or its writer was started again and has not said yet)."""
+
+    build: IndexBuild | None
+    #: a build began (the archive was found to need one)
+    started: bool = False
+    #: the build ended: the index covers the whole archive
+    finished: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +507,23 @@ class MonitorSession:
             return None
         self.status.archive_error = error
         return ArchiveChange(error)
+
+    def check_index(self) -> IndexChange | None:
+        """Has the archive's search index build moved since the last look?  Polled with
+        `check_archive` (the writer never calls out); the status keeps the build for the
+        panel, as the writer reported it."""
+        archive = self.archive
+        build = None if archive is None else archive.index_build
+        before = self.status.archive_index
+        if build == before:
+            return None
+        self.status.archive_index = build
+        running = build is not None and not build.complete
+        return IndexChange(
+            build,
+            started=running and (before is None or before.complete),
+            finished=build is not None and build.complete,
+        )
 
     def close_archive(self) -> None:
         """Write what is queued and close the archive (blocking: a few ms, run it off the

@@ -14,6 +14,7 @@ Integration (the connection, `tail` and the TUI need only these calls)::
     archive.add(update, connection_id)       # on the hot ingest path: two deque appends
     archive.status, archive.error            # "open" | "failed" | "closed"; a sentence for the panel
     archive.warning                          # None, or a sentence: the age limit held back
+    archive.index_build                      # None, or how far a search index build has come
     archive.close()                          # flush and stop the writer (blocking, a few ms:
                                              # from async code, `await asyncio.to_thread(archive.close)`)
 

@@ -77,6 +77,7 @@ class _Reporter:
         w = self.writer
         if w is None:
             return
+        build = w.index_build
         line = json.dumps(
             {
                 "status": w.status,
@@ -88,6 +89,7 @@ class _Reporter:
                 "cpu": time.process_time() - self._cpu0,
                 "done": [m.ident for m in markers],
                 "spool": [self._spool.file, self._spool.consumed],
+                "index": None if build is None else [build.indexed, build.total],
             }
         )
         with self._lock, contextlib.suppress(OSError, ValueError):

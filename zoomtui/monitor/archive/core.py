@@ -48,7 +48,13 @@ from zoomtui.monitor.archive.records import (
 )
 from zoomtui.monitor.archive.retention import Pruner, Retention
 from zoomtui.monitor.archive.schema import ForeignFileError, NewerSchemaError, open_for_writing
-from zoomtui.monitor.archive.searchindex import index_step
+from zoomtui.monitor.archive.searchindex import (
+    BUILD_SHOWN_FROM_CHUNKS,
+    INDEX_CHUNK,
+    IndexBuild,
+    index_build,
+    index_step,
+)
 from zoomtui.zoom.protocol import MalformedFrame
 from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import Gap, Notice, StateChanged
@@ -82,6 +88,8 @@ class WriterSettings:
     max_page_count: int | None = None  # tests: simulate a full disk
     #: build the search index behind the writes (off: benchmarks measure the rows alone)
     search_index: bool = True
+    #: event rows indexed per step (tests: a small archive built in many steps)
+    index_chunk: int = INDEX_CHUNK
 
     def to_json(self) -> dict[str, Any]:
         """As JSON values (for the writer process's arguments)."""
@@ -97,6 +105,7 @@ class WriterSettings:
             retry_interval=float(args["retry_interval"]),
             max_page_count=args.get("max_page_count"),
             search_index=bool(args.get("search_index", True)),
+            index_chunk=int(args.get("index_chunk", INDEX_CHUNK)),
         )
 
 
@@ -241,6 +250,10 @@ class WriterCore:
         self._index_due = 0.0  # monotonic: when to look for rows to index again
         self._index_busy = settings.search_index  # until a step finds nothing left to index
         self._search_index = settings.search_index
+        self._index_chunk = max(1, settings.index_chunk)
+        #: the search index being built over many records (`_note_build`): None until a
+        #: build starts, complete once the index has caught up
+        self.index_build: IndexBuild | None = None
         self._pruner: Pruner | None = None
         self._db = self._open_writer()
         self._thread = threading.Thread(
@@ -519,12 +532,35 @@ class WriterCore:
         if db is None:
             return False
         try:
-            return index_step(db)
+            more = index_step(db, self._index_chunk)
+            self._note_build(db, more)
         except sqlite3.Error as exc:
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 return False  # another zoomtui's writer is at it: the next check goes on
             self._fail(exc)
-        return False
+            return False
+        return more
+
+    def _note_build(self, db: sqlite3.Connection, more: bool) -> None:
+        """After an indexing step: keep `index_build` up to date while many records wait
+        (a step that indexed a whole chunk looks how many), complete once none does, and
+        report when its whole percent moves (the reports are how the writer process
+        says it; a writer thread's is read as it is)."""
+        before = self.index_build
+        building = before is not None and not before.complete
+        if not more and not building:
+            return  # the usual look behind the writes: a chunk or less, no build
+        build = index_build(db)
+        if (
+            not building
+            and build.total - build.indexed < BUILD_SHOWN_FROM_CHUNKS * self._index_chunk
+        ):
+            return  # over in a moment: not worth saying
+        if not more:
+            build = IndexBuild(build.total, build.total)  # caught up with what was written
+        self.index_build = build
+        if self._on_batch is not None and (before is None or build.percent != before.percent):
+            self._on_batch([])
 
     @property
     def warning(self) -> str | None:

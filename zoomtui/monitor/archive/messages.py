@@ -17,7 +17,8 @@ spool (`zoomtui.monitor.archive.spool`), which numbers them; the writer process
 (`zoomtui.monitor.archive.child`) reads them back in that order and unpacks them.  The
 writer reports on its stdout, one JSON object per line: status, error, warning, written,
 dropped, taken, cpu, done (marker numbers answered), spool (the file it reads, and the
-bytes it has read).
+bytes it has read), index (the search index being built: records indexed and in all;
+null before any build).
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ from zoomtui.monitor.archive.records import (
     STATUS_OPEN,
 )
 from zoomtui.monitor.archive.schema import open_for_writing
+from zoomtui.monitor.archive.searchindex import IndexBuild
 from zoomtui.monitor.archive.spool import SpoolOut, open_spool_files
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rosters import RosterSnapshot
@@ -126,6 +127,7 @@ class ProcessWriter:
         self._written = self._dropped = self._dropped_here = self._taken = 0
         self._cpu = 0.0
         self._reports = 0
+        self._index_build: IndexBuild | None = None
         self._check_file()
         self._lock = threading.Lock()
         proc, spool = self._spawn_writer()
@@ -387,6 +389,8 @@ class ProcessWriter:
             self._written, self._dropped = report["written"], report["dropped"]
             self._taken, self._cpu = report["taken"], report["cpu"]
             self._spool.reading, self._spool.consumed = report["spool"]
+            build = report.get("index")
+            self._index_build = None if build is None else IndexBuild(*build)
             self._reports += 1
             for ident in report["done"]:
                 marker = self._markers.pop(ident, None)
@@ -555,6 +559,10 @@ class ProcessWriter:
     @property
     def warning(self) -> str | None:
         return self._warning
+
+    @property
+    def index_build(self) -> IndexBuild | None:
+        return self._index_build
 
     @property
     def written(self) -> int:

@@ -23,6 +23,8 @@ of rows (`index_step`) whenever it has caught up with what it was given, one
 transaction per chunk that also moves ``search_index_upto``.  So an archive written by
 an older zoomtui (schema 1) is indexed in place by the same step, from the start,
 resumably: stopped at any point (even killed), it goes on from the last committed chunk.
+While many chunks wait, the writer says how far it has come (`IndexBuild`, from
+`index_build`), for the monitor to show.
 
 Deleting a row of `log` (retention) deletes its index rows in the same transaction (a
 trigger), and keeps ``search_index_upto`` at most the highest seq left, so a seq SQLite
@@ -73,6 +75,9 @@ _TEXT_LENGTH = " + ".join(
 )  # fmt: skip
 #: newest rows above the index's mark whose text `unindexed_bytes` measures
 _SAMPLE_ROWS = 1000
+#: the writer says it is building the index (`IndexBuild`) once this many chunks wait:
+#: about a second of its work; less is over before anyone could read it
+BUILD_SHOWN_FROM_CHUNKS = 20
 
 
 def create_search_index(db: sqlite3.Connection) -> None:
@@ -166,6 +171,65 @@ class IndexProgress:
     @property
     def complete(self) -> bool:
         return self.usable and self.upto >= self.last_seq
+
+
+@dataclass(frozen=True, slots=True)
+class IndexBuild:
+    """The writer building the search index over many records the archive already holds
+    (an archive upgraded in place, or what a flood left behind): how far it has come.
+    Records are the archive's rows, events and the few others (state changes, gaps)."""
+
+    indexed: int  # records the index covers (the oldest ones)
+    total: int  # records in the archive
+
+    @property
+    def complete(self) -> bool:
+        return self.indexed >= self.total
+
+    @property
+    def percent(self) -> int:
+        """Whole percent indexed: 100 only once every record is."""
+        if self.complete:
+            return 100
+        return min(99, self.indexed * 100 // max(1, self.total))
+
+    def words(self) -> str:
+        """How far, for people: "indexing 41 % (1.2 M of 3.0 M records)"."""
+        if self.complete:
+            return f"search index built ({approx_count(self.total)} records)"
+        return (
+            f"indexing {self.percent} % "
+            f"({approx_count(self.indexed)} of {approx_count(self.total)} records)"
+        )
+
+
+def approx_count(n: int) -> str:
+    """`n` in at most four figures: 950, 9,999, 41.2 k, 412 k, 1.2 M, 123 M."""
+    if n < 10_000:
+        return f"{n:,}"
+    for unit, size in (("k", 1_000), ("M", 1_000_000)):
+        value = n / size
+        if value < 99.95:
+            return f"{value:.1f} {unit}"
+        if value < 999.5 or unit == "M":
+            return f"{value:,.0f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def index_build(db: sqlite3.Connection) -> IndexBuild:
+    """How far the index of the archive open as `db` goes, in records: the seqs from
+    the oldest row to the newest are the archive's records (retention deletes from the
+    oldest, and SQLite hands out max(seq) + 1), those up to the mark the indexed ones."""
+    first, last = db.execute(
+        # two subqueries: SQLite finds a lone min() or max() in the seq's B-tree at once,
+        # both in one SELECT would read the whole table
+        "SELECT (SELECT coalesce(min(seq), 0) FROM log), (SELECT coalesce(max(seq), 0) FROM log)"
+    ).fetchone()
+    if not last:
+        return IndexBuild(0, 0)
+    total = last - first + 1
+    upto = index_progress(db).upto
+    return IndexBuild(max(0, min(total, upto - first + 1)), total)
 
 
 def index_progress(db: sqlite3.Connection) -> IndexProgress:

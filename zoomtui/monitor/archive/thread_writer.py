@@ -16,6 +16,7 @@ from typing import Any
 
 from zoomtui.monitor.archive.core import Marker, WriterCore, WriterSettings
 from zoomtui.monitor.archive.records import event_row
+from zoomtui.monitor.archive.searchindex import IndexBuild
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import Update
 
@@ -62,6 +63,10 @@ class ThreadWriter:
     @property
     def warning(self) -> str | None:
         return self._core.warning
+
+    @property
+    def index_build(self) -> IndexBuild | None:
+        return self._core.index_build
 
     @property
     def written(self) -> int:

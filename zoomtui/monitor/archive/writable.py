@@ -25,6 +25,7 @@ from zoomtui.monitor.archive.process_writer import BACKLOG_MAX_BYTES, STALL_AFTE
 from zoomtui.monitor.archive.reader import ArchiveReader
 from zoomtui.monitor.archive.records import STATUS_OPEN
 from zoomtui.monitor.archive.retention import Retention
+from zoomtui.monitor.archive.searchindex import INDEX_CHUNK, IndexBuild
 from zoomtui.monitor.archive.thread_writer import ThreadWriter
 from zoomtui.zoom.updates import Update
 
@@ -67,6 +68,11 @@ class ArchiveWriter(Protocol):
     @property
     def warning(self) -> str | None:
         """Why the age limit is held back (see `retention`); None when it is not."""
+
+    @property
+    def index_build(self) -> IndexBuild | None:
+        """The search index being built over many records (None: no build since the
+        writer started; complete: it has caught up)."""
 
     @property
     def written(self) -> int: ...
@@ -130,6 +136,7 @@ class Archive(ArchiveReader):
         backlog_max_mb: float = BACKLOG_MAX_BYTES / (1 << 20),
         stall_after: float = STALL_AFTER,
         search_index: bool = True,  # benchmarks: the write cost without the index
+        index_chunk: int = INDEX_CHUNK,  # tests: a small archive indexed in many steps
     ) -> None:
         super().__init__(path, clock=clock)
         self.retention = retention if retention is not None else Retention()
@@ -144,6 +151,7 @@ class Archive(ArchiveReader):
             retry_interval=retry_interval,
             max_page_count=max_page_count,
             search_index=search_index,
+            index_chunk=index_chunk,
         )
         self._writer = open_writer(
             self.path,
@@ -215,6 +223,15 @@ class Archive(ArchiveReader):
         clock is far ahead of the archive (see `retention`).  Not a failure: events are
         archived all the same."""
         return self._writer.warning
+
+    @property
+    def index_build(self) -> IndexBuild | None:
+        """The writer building the search index over many records (an archive of an
+        older zoomtui upgraded in place, or what a flood left behind): how far it has
+        come.  None when it has built none since the archive opened; complete once it
+        has caught up (until the next build).  Searching meanwhile is exact: what the
+        index does not cover yet is scanned."""
+        return self._writer.index_build
 
     @property
     def written(self) -> int:
