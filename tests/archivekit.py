@@ -3,18 +3,22 @@ what a tracker shows, what an event log shows, and the TUI tests' waits."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.tui.conftest import (  # noqa: F401 - re-exported for the archive tests
     CALM_HB,
     screen_text,
     wait_until,
 )
+from tests.waits import HANG_GUARD
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.fakezoom.scenario import scenario_events
+from zoomtui.monitor.archive import WriterCore
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.monitor.recording import ArchivePlan, HistoryMark
@@ -129,3 +133,35 @@ def unindexed_archive(path: Path, n: int, start: float = 1_700_000_000.0) -> Non
     ):
         db.execute(sql)
     db.close()
+
+
+class Gate:
+    """Holds a writer thread before each of its indexing steps (`WriterCore._index_step`,
+    which also notes the build) until the test lets one, or all, through."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._allowed = threading.Semaphore(0)
+        self._done = threading.Semaphore(0)
+        self._open = False
+        step = WriterCore._index_step
+
+        def gated(core: WriterCore) -> bool:
+            if not self._open:
+                self._allowed.acquire()
+            try:
+                return step(core)
+            finally:
+                self._done.release()
+
+        monkeypatch.setattr(WriterCore, "_index_step", gated)
+
+    def step(self, n: int = 1) -> None:
+        """Let `n` steps through and wait until they are done."""
+        for _ in range(n):
+            self._allowed.release()
+            assert self._done.acquire(timeout=HANG_GUARD), "an indexing step"
+
+    def open(self) -> None:
+        """Let every step through from now on."""
+        self._open = True
+        self._allowed.release()

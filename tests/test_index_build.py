@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import io
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.archivekit import unindexed_archive
-from tests.waits import HANG_GUARD, poll_until
+from tests.archivekit import Gate, unindexed_archive
+from tests.waits import poll_until
 from zoomtui.commands.common import EXIT_OK
 from zoomtui.commands.tail import TailRun, watch_archive
-from zoomtui.monitor.archive import Archive, ArchiveReader, Retention, WriterCore, migrate
+from zoomtui.monitor.archive import Archive, ArchiveReader, Retention, migrate
 from zoomtui.monitor.archive.searchindex import (
     BUILD_SHOWN_FROM_CHUNKS,
     IndexBuild,
@@ -37,38 +36,6 @@ CHUNK = 10
 #: events in the archive to upgrade: a build is said from BUILD_SHOWN_FROM_CHUNKS chunks on
 EVENTS = 300
 assert EVENTS >= BUILD_SHOWN_FROM_CHUNKS * CHUNK
-
-
-class Gate:
-    """Holds the writer thread before each indexing step until the test lets one (or all)
-    through; `passed` counts the steps done (with what the writer noted of them)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self._allowed = threading.Semaphore(0)
-        self._done = threading.Semaphore(0)
-        self._open = False
-        step = WriterCore._index_step
-
-        def gated(core: WriterCore) -> bool:
-            if not self._open:
-                self._allowed.acquire()
-            try:
-                return step(core)
-            finally:
-                self._done.release()
-
-        monkeypatch.setattr(WriterCore, "_index_step", gated)
-
-    def step(self, n: int = 1) -> None:
-        """Let `n` steps through and wait until they are done."""
-        for _ in range(n):
-            self._allowed.release()
-            assert self._done.acquire(timeout=HANG_GUARD), "an indexing step"
-
-    def open(self) -> None:
-        """Let every step through from now on."""
-        self._open = True
-        self._allowed.release()
 
 
 @pytest.fixture

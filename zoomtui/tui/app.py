@@ -34,6 +34,7 @@ from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from zoomtui.alerts.alert import Alert
+from zoomtui.monitor.archive.searchindex import approx_count
 from zoomtui.monitor.eventlog import EventLog
 from zoomtui.monitor.gcpolicy import FULL_INTERVAL, GcPolicy
 from zoomtui.monitor.linkstatus import LinkStatus
@@ -355,7 +356,19 @@ class ZoomtuiApp(App[int]):
 
     def _check_archive(self) -> None:
         """Show a disk or permission problem in the panel (and toast it); clear it when the
-        archive recovers.  Polled: the writer thread never touches the UI."""
+        archive recovers.  Show how far a search index build has come, and toast its end.
+        Polled: the writer thread never touches the UI."""
+        index = self.session.check_index()
+        if index is not None:
+            self.main.panel.refresh_status()
+            if index.finished and index.build is not None:
+                self.notify(
+                    f"Searches of the archive use the index for all of it now "
+                    f"({approx_count(index.build.total)} records).",
+                    title="Archive search index built",
+                    timeout=5,
+                    markup=False,
+                )
         change = self.session.check_archive()
         if change is None:
             return

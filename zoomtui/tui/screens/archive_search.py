@@ -10,6 +10,10 @@ inspector (n/p step through the results).
 
 Live events keep arriving in their own place: the session goes on applying them to the
 live list under this screen, which never touches it.
+
+While the archive's writer is still building the search index (an archive of an older
+zoomtui, upgraded in place), the screen says so: the search is exact all the same, the
+events the index does not cover yet are scanned (`zoomtui.monitor.archive.search`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from zoomtui.monitor.archive.searchindex import IndexBuild
 from zoomtui.monitor.eventlog import EventLog, Row
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.searching import (
@@ -59,6 +64,17 @@ NO_ARCHIVE = (
 NOT_OPEN = "The archive is not open yet (nothing is connected): there is nothing to search."
 
 
+def index_note(build: IndexBuild | None) -> str:
+    """What a search while the index is being built does (empty when it is not)."""
+    if build is None or build.complete:
+        return ""
+    return (
+        f"The archive's search index is still being built ({build.percent} % so far): "
+        "the events it does not cover yet are scanned, so this search takes longer; "
+        "none is missed."
+    )
+
+
 def archive_file(app: ZoomtuiApp) -> Path | str:
     """The archive file `A` searches (the one written, or the one replayed), or why none."""
     replay = app.replay
@@ -90,9 +106,11 @@ class ArchiveSearchScreen(Screen[None]):
 
     AUTO_FOCUS = "#results"
 
-    def __init__(self, request: SearchRequest) -> None:
+    def __init__(self, request: SearchRequest, index: IndexBuild | None = None) -> None:
         super().__init__()
         self.request = request
+        #: the search index build under way as the search starts (None: none)
+        self.index = index
         #: the results, in an event log of their own (the inspector steps through it)
         self.results = EventLog(limit=max(1, request.limit))
         self.view = ArchiveResultsView(self.results, id="results")
@@ -110,6 +128,9 @@ class ArchiveSearchScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         about = Text("Events from the archive that match the filter, oldest first. ")
         about.append("Live events keep arriving in the monitor's list: escape goes back to it.")
+        note = index_note(self.index)
+        if note:
+            about.append(f"\n{note}")
         yield Static(about, id="search-about")
         yield Static(id="search-error", markup=False)
         yield self.view
@@ -212,6 +233,8 @@ def open_search(app: Any, filter_text: str, **request: Any) -> ArchiveSearchScre
     if isinstance(path, str):
         app.notify(path, title="Search the archive", severity="warning", markup=False)
         return None
-    screen = ArchiveSearchScreen(SearchRequest(path, filter_text.strip(), **request))
+    # the build of the archive being written (a replay's file is only read)
+    index = None if app.replay is not None else app.status.archive_index
+    screen = ArchiveSearchScreen(SearchRequest(path, filter_text.strip(), **request), index)
     app.push_screen(screen)
     return screen

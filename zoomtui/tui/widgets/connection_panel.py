@@ -9,7 +9,9 @@ On a narrow panel the lesser figures give way (no duplicates, the lag, ev/s and 
 sparkline first, see `link_figures`); the state, reconnects, gaps and malformed frames
 always show.  A
 heartbeat answer older than the connection's dead-link limit while "connected" is said
-first on the state line (`stall_words`) and turns the border to a warning.
+first on the state line (`stall_words`) and turns the border to a warning.  A line
+between them speaks of the archive: why it cannot be written, or how far the search
+index it is building has come (`archive_line`).
 
 `LinkStatus` (zoomtui.monitor.linkstatus) is the plain model: the monitor session
 keeps it up to date and the panel renders it.  Ages ("3s ago") are recomputed from the
@@ -85,11 +87,26 @@ def state_line(status: LinkStatus, now: float) -> Content:
 
 
 def archive_line(status: LinkStatus) -> Content:
-    if not status.archive_error:
-        return Content("")
-    return Content.assemble(
-        ("⚠ archive: ", "bold $text-error"), (status.archive_error, "$text-error")
-    )
+    """What is wrong with the archive; else its search index being built, as the writer
+    reports it (searches scan what it does not cover yet); else nothing."""
+    if status.archive_error:
+        return Content.assemble(
+            ("⚠ archive: ", "bold $text-error"), (status.archive_error, "$text-error")
+        )
+    if indexing(status):
+        assert status.archive_index is not None
+        return Content.assemble(
+            ("archive: ", "$text-muted"),
+            status.archive_index.words(),
+            (" · search scans the rest", "$text-muted"),
+        )
+    return Content("")
+
+
+def indexing(status: LinkStatus) -> bool:
+    """The archive's writer is building its search index (the panel says how far)."""
+    build = status.archive_index
+    return build is not None and not build.complete
 
 
 def hint_line(status: LinkStatus) -> Content:
@@ -249,6 +266,7 @@ class ConnectionPanel(Widget):
     ConnectionPanel.-has-hint #hint-line { display: block; }
     ConnectionPanel #archive-line { height: auto; display: none; }
     ConnectionPanel.-archive-failed #archive-line { display: block; }
+    ConnectionPanel.-archive-indexing #archive-line { display: block; }
     ConnectionPanel #metrics { height: 1; }
     ConnectionPanel #metrics-line { width: auto; height: 1; }
     ConnectionPanel #rate-spark { width: 30; height: 1; margin: 0 1; }
@@ -342,6 +360,7 @@ class ConnectionPanel(Widget):
         self._show_figures(st, now)
         self.set_class(bool(st.hint), "-has-hint")
         self.set_class(bool(st.archive_error), "-archive-failed")
+        self.set_class(indexing(st), "-archive-indexing")
         self.set_class(st.state is ConnectionState.FAILED, "-failed")
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
         self.set_class(st.heartbeat_overdue(now) is not None, "-stalled")
