@@ -15,6 +15,11 @@ real writer, its search index built, and the filter language asked of it.
    the first query (what `export --filter` did before).
 
     python benchmarks/search.py [--events 1000000] [--folder DIR] [--keep] [--scan] [--writer thread]
+
+With `--folder DIR --keep` the archive stays, and a later run with the same folder and
+`--events` asks its questions again without building it: the write and the index are
+skipped when they completed (their figures are shown again), an index cut short resumes,
+and a write cut short starts again.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from zoomtui.monitor.filters import compile_filter
 from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_text_frame
 
 KEEP_ALL = Retention(max_age_days=None, max_size_mb=None)
+#: the build's phases, each recorded beside a kept archive when it completes
+PHASES = ("write", "index")
 FIRST = ["Ana", "Bo", "Chidi", "Dev", "Fatima", "José", "Kenji", "Łukasz", "Мария", "Zoë", "李"]
 LAST = ["Souza", "Lindqvist", "Okonkwo", "Patel", "Al-Sayed", "Álvarez", "Watanabe", "Wróbel"]
 
@@ -74,7 +81,7 @@ def table_bytes(path: Path) -> dict[str, int]:
         db.close()
 
 
-def write(path: Path, n: int, people: int, writer: str) -> None:
+def write(path: Path, n: int, people: int, writer: str) -> str:
     start = time.perf_counter()
     archive = Archive(path, retention=KEEP_ALL, search_index=False, writer=writer)
     add = archive.add
@@ -93,17 +100,22 @@ def write(path: Path, n: int, people: int, writer: str) -> None:
     cpu = archive.writer_cpu
     archive.close()
     size = path.stat().st_size
-    print(
+    return (
         f"write: {n:,} events in {done - start:.0f} s (generating and parsing them included); "
         f"writer CPU {cpu / n * 1e6:.1f} us per event; {size / n:.0f} B per event on disk, "
         f"{size / 1e6:,.0f} MB (before: no index)"
     )
 
 
-def build_index(path: Path, n: int) -> None:
+def build_index(path: Path, n: int) -> str:
     before = path.stat().st_size
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_size_limit = 67108864")
+    progress = index_progress(db)
+    if progress.upto:
+        # The events above the mark, near enough (a few rows are not events).
+        n = progress.pending_rows
+        print(f"  resuming the index above seq {progress.upto:,}: figures below are the rest's")
     cpu, start = time.process_time(), time.perf_counter()
     steps = 0
     while index_step(db):
@@ -115,20 +127,58 @@ def build_index(path: Path, n: int) -> None:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     after = path.stat().st_size
-    print(
+    sizes = table_bytes(path)
+    total = sum(sizes.values())
+    return (
         f"index: {n:,} events in {wall:.0f} s, {cpu / n * 1e6:.1f} us CPU per event "
         f"(the writer's step, behind the writes); the archive grew {before / 1e6:,.0f} -> "
         f"{after / 1e6:,.0f} MB (+{(after / before - 1) * 100:.0f} %, "
-        f"{(after - before) / n:.0f} B per event)"
-    )
-    sizes = table_bytes(path)
-    total = sum(sizes.values())
-    print(
-        "  by table: "
+        f"{(after - before) / n:.0f} B per event)\n  by table: "
         + ", ".join(
             f"{k} {v / 1e6:,.0f} MB ({v / total * 100:.0f} %)" for k, v in sorted(sizes.items())
         )
     )
+
+
+def index_complete(path: Path) -> bool:
+    db = sqlite3.connect(path)
+    try:
+        return index_progress(db).complete
+    finally:
+        db.close()
+
+
+def archive_files(path: Path) -> list[Path]:
+    """The archive and what SQLite and this script keep beside it."""
+    return [path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")] + [
+        phase_record(path, phase) for phase in PHASES
+    ]
+
+
+def phase_record(path: Path, phase: str) -> Path:
+    """Where a finished phase's figures are kept: its presence says the phase completed,
+    so a kept archive is reused only when whole (an interrupted write starts again, an
+    interrupted index resumes) and its build figures are shown again."""
+    return path.with_name(f"{path.name}.{phase}.txt")
+
+
+def build(path: Path, n: int, people: int, writer: str) -> None:
+    """Write and index the archive at `path`, or reuse what a kept run finished."""
+    written = phase_record(path, "write")
+    if not written.exists():
+        for f in archive_files(path):
+            f.unlink(missing_ok=True)  # a write cut short: its events are not the N asked
+        written.write_text(write(path, n, people, writer) + "\n")
+    else:
+        print(f"reusing the written archive ({written.name})")
+    print(written.read_text(), end="")
+    indexed = phase_record(path, "index")
+    if not (indexed.exists() and index_complete(path)):
+        indexed.unlink(missing_ok=True)
+        indexed.write_text(build_index(path, n) + "\n")
+    else:
+        print(f"reusing the search index ({indexed.name})")
+    print(indexed.read_text(), end="")
 
 
 def queries(reader: ArchiveReader) -> list[tuple[str, str]]:
@@ -190,7 +240,12 @@ def main() -> None:
     ap.add_argument(
         "--folder", type=Path, default=None, help="where to build it (default: a temp dir)"
     )
-    ap.add_argument("--keep", action="store_true", help="keep the archive (and reuse it next time)")
+    ap.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the archive; the next run with the same --folder and --events reuses "
+        "what it finished (writing and indexing are skipped when complete)",
+    )
     ap.add_argument("--scan", action="store_true", help="also time a plain scan")
     ap.add_argument(
         "--writer",
@@ -204,13 +259,15 @@ def main() -> None:
     path = folder / f"search-{args.events}.sqlite3"
     print(f"load {os.getloadavg()[0]:.2f}; {args.events:,} events, {args.people:,} people; {path}")
     try:
-        if not path.exists():
-            write(path, args.events, args.people, args.writer)
-            build_index(path, args.events)
+        build(path, args.events, args.people, args.writer)
         search(path, args.scan)
     finally:
         if not args.keep:
-            shutil.rmtree(folder, ignore_errors=True) if args.folder is None else path.unlink()
+            if args.folder is None:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                for f in archive_files(path):
+                    f.unlink(missing_ok=True)
         print(f"load {os.getloadavg()[0]:.2f}")
 
 
