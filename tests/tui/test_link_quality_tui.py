@@ -51,9 +51,13 @@ async def test_a_duplicate_is_marked_and_the_panel_counts_it_with_the_lag(
         assert DUPLICATE_MARK not in text and "dups 0" in text
         await fake.inject(once)  # the very frame again
         await tui.wait_until(pilot, lambda: app.status.events == 5, what="the copy")
-        await tui.wait_until(
-            pilot, lambda: "dups 1" in tui.screen_text(app), what="the panel counting it"
-        )
+
+        def shown() -> bool:  # the panel and the log paint on their own turns: wait for both
+            text = tui.screen_text(app)
+            panel = "".join(_panel_lines(app, text))
+            return "dups 1" in panel and len(_log_rows(app, text, "Topic 111")) == 2
+
+        await tui.wait_until(pilot, shown, what="the panel counting it and the copy's row")
         text = tui.screen_text(app)
         first, copy = _log_rows(app, text, "Topic 111")
         assert DUPLICATE_MARK not in first and first.endswith("0.2s")
