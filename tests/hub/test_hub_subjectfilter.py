@@ -17,20 +17,16 @@ from click.testing import CliRunner
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from tests.connhelpers import meeting_event
-from tests.hub.hubkit import Viewer, Watch
+from tests.hub.hubkit import Viewer, Watch, publish_names
 from tests.hub.natsserver import RunningServer
-from tests.waits import HANG_GUARD, awaited
+from tests.waits import awaited
 from zoomtui.cli import main
 from zoomtui.commands.hubtail import run_hub_tail
-from zoomtui.hub.collector import HubLink
-from zoomtui.hub.publisher import HubPublisher
 from zoomtui.hub.settings import HubSettings
 from zoomtui.hub.source import HubSource
 from zoomtui.hub.subjectfilter import server_filter
 from zoomtui.hub.subjects import OWN_TOKENS, event_tokens, subscription_prefix
 from zoomtui.monitor.filters import FilterError, compile_filter, quote_value
-from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 
 def nats_matches(pattern: str, subject: str) -> bool:
@@ -182,30 +178,6 @@ _FILTERS = [
 ]
 
 
-async def _publish_names(hub: HubSettings, rounds: int) -> int:
-    """Each name of `_NAMES_PUBLISHED`, `rounds` times, under two subscriptions."""
-    link = await HubLink.open(hub)
-    try:
-        one = HubPublisher(link.js, subscription_prefix("acct-1", "Sub-One"))
-        two = HubPublisher(link.js, subscription_prefix("acct-2", "Sub-Two"))
-        for publisher in (one, two):
-            publisher.start()
-        n = 0
-        for _ in range(rounds):
-            for name in _NAMES_PUBLISHED:
-                body = meeting_event(n) | {"event": name}
-                event = parse_frame(message_frame(body), 1_700_000_000.0 + n)
-                assert isinstance(event, ZoomEvent)
-                (one if n % 2 == 0 else two).on_update(event)
-                n += 1
-        for publisher in (one, two):
-            await awaited(publisher.close(timeout=HANG_GUARD), "the events stored")
-        assert one.stored + two.stored == n
-        return n
-    finally:
-        await link.close()
-
-
 async def _read_window(hub: HubSettings, subjects: tuple[str, ...], until: float) -> Viewer:
     viewer = Viewer(HubSource(hub, since=0.0, until=until, filter_subjects=subjects), Watch())
     await viewer.watch.until(lambda: viewer.done, "the window read")
@@ -216,7 +188,7 @@ async def test_the_server_sends_fewer_and_the_viewer_shows_the_same(
     hub_server: RunningServer,
 ) -> None:
     hub = HubSettings(url=hub_server.url)
-    published = await _publish_names(hub, rounds=3)
+    published = len(await publish_names(hub, _NAMES_PUBLISHED, rounds=3))
     until = time.time() + 1.0
     whole = await _read_window(hub, (), until)
     assert whole.source.received == published and not whole.source.filtered
@@ -242,7 +214,7 @@ async def test_the_server_sends_fewer_and_the_viewer_shows_the_same(
 
 async def test_tail_says_once_what_the_server_filters(hub_server: RunningServer) -> None:
     hub = HubSettings(url=hub_server.url)
-    await _publish_names(hub, rounds=1)
+    await publish_names(hub, _NAMES_PUBLISHED, rounds=1)
     flt = compile_filter("type:meeting.participant_*")
     out, err = io.BytesIO(), io.StringIO()
     code = await awaited(
@@ -270,7 +242,7 @@ async def test_tail_says_once_what_the_server_filters(hub_server: RunningServer)
 def test_tail_with_an_archive_reads_the_whole_stream(hub_server: RunningServer) -> None:
     import asyncio
 
-    asyncio.run(_publish_names(HubSettings(url=hub_server.url), rounds=1))
+    asyncio.run(publish_names(HubSettings(url=hub_server.url), _NAMES_PUBLISHED, rounds=1))
     args = ["tail", "--hub", hub_server.url, "--since", "1h", "--json", "--count", "1"]
     result = CliRunner().invoke(main, [*args, "--filter", "type:user.*", "--archive"])
     assert result.exit_code == 0, result.output
