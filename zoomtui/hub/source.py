@@ -201,13 +201,12 @@ class HubSource:
         until = self.until
         messages = sub.messages.__aiter__()
         closing = asyncio.ensure_future(self._closing.wait())
+        nxt: asyncio.Future[Any] | None = None
         try:
             while True:
                 nxt = asyncio.ensure_future(messages.__anext__())
                 done, _ = await asyncio.wait({nxt, closing}, return_when=asyncio.FIRST_COMPLETED)
                 if nxt not in done:
-                    nxt.cancel()
-                    nxt.add_done_callback(_retrieved)  # it may end closed rather than cancelled
                     return
                 try:
                     msg = nxt.result()
@@ -228,6 +227,9 @@ class HubSource:
                         return
         finally:
             closing.cancel()
+            if nxt is not None:  # a read left waiting (closed, or the reader stopped reading)
+                nxt.cancel()
+                nxt.add_done_callback(_retrieved)  # it may end closed rather than cancelled
 
     # -- the UpdateSource calls (a hub cannot be connected to or left by a viewer's key) --
     def request_connect(self) -> None:
