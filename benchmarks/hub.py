@@ -10,11 +10,15 @@ monitor (a `ZoomConnection` into a `MonitorSession`, as `tail` runs it) in a chi
   is counted where they arrive (the viewer, or the direct monitor), first to last;
 - latency at `--rate` (1,000/s): for each event the viewer receives, now minus the fake's
   `event_ts` (Zoom -> collector -> JetStream -> viewer; ms resolution), and now minus the
-  collector's receive time (the hub's part alone): p50 and p95.
+  collector's receive time (the hub's part alone): p50 and p95;
+- a selective filter (`--filter`, `type:` terms): what the runs above stored, read back by a
+  viewer with the whole stream sent and with the filter's subjects asked of the server
+  (`hub.subjectfilter`): messages delivered, events matched (the same), seconds.
 
 Each run stops by itself after its events (or a hang guard); the server is always stopped.
 
     python benchmarks/hub.py [--events 20000] [--rate 1000] [--latency-events 5000]
+                             [--filter 'type:meeting.started']
 """
 
 from __future__ import annotations
@@ -171,6 +175,31 @@ async def run(hub_url: str, mode: str, events: int, rate: float | str) -> dict[s
     return result
 
 
+async def _read_back(hub_url: str, text: str, narrow: bool) -> dict[str, Any]:
+    """The stream as stored so far, read by a viewer filtering `text`: with the server
+    asked for the filter's subjects (`narrow`) or not."""
+    from zoomtui.hub.settings import HubSettings
+    from zoomtui.hub.source import HubSource
+    from zoomtui.hub.subjectfilter import server_filter
+    from zoomtui.monitor.filters import compile_filter
+    from zoomtui.zoom.protocol import ZoomEvent
+
+    flt = compile_filter(text)
+    subjects = server_filter(flt).subjects if narrow else ()
+    source = HubSource(
+        HubSettings(url=hub_url), since=0.0, until=time.time(), filter_subjects=subjects
+    )
+    matched = 0
+    started = time.perf_counter()
+    async with asyncio.timeout(HANG_GUARD):
+        async for update in source.updates():
+            if type(update) is ZoomEvent and flt.matches_event(update):
+                matched += 1
+    took = time.perf_counter() - started
+    await source.close()
+    return {"delivered": source.received, "matched": matched, "seconds": took}
+
+
 def _ms(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -183,6 +212,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--latency-events", type=int, default=5_000)
+    parser.add_argument("--filter", default="type:meeting.started")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, nats_server(Path(folder)) as server:
         direct = asyncio.run(run(server.url, "direct", args.events, "max"))
@@ -203,6 +233,13 @@ def main() -> None:
         )
         with contextlib.suppress(Exception):
             print(f"mean e2e {statistics.fmean(e2e) * 1000:.1f} ms")
+        for narrow in (False, True):
+            got = asyncio.run(_read_back(server.url, args.filter, narrow))
+            how = "server-side subjects" if narrow else "whole stream       "
+            print(
+                f"read back {args.filter!r}, {how}: {got['delivered']:>7,} delivered, "
+                f"{got['matched']:,} matched, {got['seconds']:.2f} s"
+            )
 
 
 if __name__ == "__main__":

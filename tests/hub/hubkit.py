@@ -8,13 +8,16 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from tests.waits import awaited, until
+from tests.connhelpers import meeting_event
+from tests.waits import HANG_GUARD, awaited, until
 from zoomtui.hub.client import LinkChange
 from zoomtui.hub.collector import HubLink, SubscriptionCollector
+from zoomtui.hub.publisher import HubPublisher
 from zoomtui.hub.settings import HubSettings
 from zoomtui.hub.source import HubSource
+from zoomtui.hub.subjects import subscription_prefix
 from zoomtui.settings import ConnectionSettings
-from zoomtui.zoom.protocol import ZoomEvent
+from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 from zoomtui.zoom.updates import Update
 
 
@@ -119,3 +122,29 @@ class Viewer:
 def user_ids(events: list[ZoomEvent]) -> list[str]:
     """Which `meeting_event(i)` each event is (its participant's user id)."""
     return [str(e.body["payload"]["object"]["participant"]["user_id"]) for e in events]
+
+
+async def publish_names(hub: HubSettings, names: list[str], rounds: int = 1) -> list[ZoomEvent]:
+    """`meeting_event(i)` renamed to each of `names`, `rounds` times, published alternately
+    under subscriptions "Sub-One" (even i) and "Sub-Two" (odd i); the events published."""
+    link = await HubLink.open(hub)
+    try:
+        one = HubPublisher(link.js, subscription_prefix("acct-1", "Sub-One"))
+        two = HubPublisher(link.js, subscription_prefix("acct-2", "Sub-Two"))
+        for publisher in (one, two):
+            publisher.start()
+        published: list[ZoomEvent] = []
+        for _ in range(rounds):
+            for name in names:
+                i = len(published)
+                body = meeting_event(i) | {"event": name}
+                event = parse_frame(message_frame(body), 1_700_000_000.0 + i)
+                assert isinstance(event, ZoomEvent)
+                (one if i % 2 == 0 else two).on_update(event)
+                published.append(event)
+        for publisher in (one, two):
+            await awaited(publisher.close(timeout=HANG_GUARD), "the events stored")
+        assert one.stored + two.stored == len(published)
+        return published
+    finally:
+        await link.close()

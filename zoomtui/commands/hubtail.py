@@ -7,6 +7,12 @@ never a reason to stop: another collector may take over.
 
 A viewer keeps no archive unless asked (`--archive`): the collector archives what Zoom
 sent, and the hub keeps it for the team.  Asked, it records what it read, as `tail` does.
+
+A filter's `type:` and `family:` terms are asked of the server (`hub.subjectfilter`): it sends
+only the events they can match, and the viewer applies the whole filter to those, so what is
+printed is the same as from the whole stream.  Stderr says once which it was.  With
+`--archive` the whole stream is read all the same: the archive keeps every update read, as
+`tail --archive --filter` keeps all Zoom sent.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from zoomtui.zoom.updates import Gap, StateChanged
 
 if TYPE_CHECKING:
     from zoomtui.hub import HubSettings
+    from zoomtui.monitor.filters import Filter
 
 
 class HubTailOutput(TailOutput):
@@ -51,10 +58,15 @@ async def run_hub_tail(
     err: IO[str] | None = None,
     handle_signals: bool = True,
     archive: Any = None,
+    server_filter: Filter | None = None,
 ) -> int:
     """Print what the hub holds from `since` (None: from now), then live.  `archive`: an
-    `Archive` every update read goes to (closed at the end; None: nothing is kept)."""
+    `Archive` every update read goes to (closed at the end; None: nothing is kept).
+    `server_filter`: the filter whose `type:` terms the server is asked to apply (`matches`
+    is applied here all the same)."""
     from zoomtui.hub.source import HubSource
+    from zoomtui.hub.subjectfilter import ServerFilter
+    from zoomtui.hub.subjectfilter import server_filter as subjects_for
 
     run = TailRun(err if err is not None else sys.stderr)
     output = HubTailOutput(
@@ -66,8 +78,16 @@ async def run_hub_tail(
     )
     session = MonitorSession(clock=time.time)
     session.subscribe(output)
+    narrowed = subjects_for(server_filter)
+    if archive is not None and narrowed.narrows:
+        narrowed = ServerFilter(why_not="--archive keeps every event read")
+    if narrowed.describe():
+        run.note(f"hub: {narrowed.describe()}")
     source = HubSource(
-        hub, since=since, on_link=lambda change: run.note(f"hub: {change.detail or change.state}")
+        hub,
+        since=since,
+        filter_subjects=narrowed.subjects,
+        on_link=lambda change: run.note(f"hub: {change.detail or change.state}"),
     )
     session.record_to(archive)
     try:

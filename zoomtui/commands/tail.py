@@ -34,7 +34,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -64,6 +64,9 @@ from zoomtui.words import counted
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, TokenInfo
+
+if TYPE_CHECKING:
+    from zoomtui.monitor.filters import Filter
 
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 #: what tail says to do when displaced (the connection's hint speaks of the monitor's `c`)
@@ -420,7 +423,7 @@ def _silence_stdout(out: IO[bytes]) -> None:
 
 def _hub_tail(
     hub: Any,
-    matches: Callable[[ZoomEvent], bool] | None,
+    flt: Filter | None,
     as_json: bool,
     count: int | None,
     duration: float | None,
@@ -433,25 +436,17 @@ def _hub_tail(
         return asyncio.run(
             run_hub_tail(
                 hub,
-                matches=matches,
+                matches=None if flt is None else flt.matches_event,
                 as_json=as_json,
                 count=count,
                 duration=duration,
                 since=since,
                 archive=archive,
+                server_filter=flt,
             )
         )
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-
-
-def _matcher(
-    filter_text: str | None, config_path: str | None = None
-) -> Callable[[ZoomEvent], bool] | None:
-    """--filter as the test an event must pass (None: every event passes); `@name` is a
-    saved filter of the config file."""
-    flt = filter_option(filter_text, config_path)
-    return None if flt is None else flt.matches_event
 
 
 @click.command()
@@ -530,7 +525,10 @@ def command(
     # State changes are reported on stderr already; keep logging's last-resort handler from
     # printing the same failure a second time.
     logging.getLogger("zoomtui").addHandler(logging.NullHandler())
-    matches = _matcher(filter_text, config_path)
+    # --filter as the test an event must pass (None: every event passes); `@name` is a
+    # saved filter of the config file.
+    flt = filter_option(filter_text, config_path)
+    matches = None if flt is None else flt.matches_event
     hub = hub_from(kwargs, required=False)
     since_at: float | None = None
     if since is not None:
@@ -543,7 +541,7 @@ def command(
     if hub is not None:  # a viewer of the team hub: no Zoom connection, an archive if asked
         kept = viewer_plan(profile, config_path, archive)
         store = kept[1].open(kept[0]) if kept is not None else None
-        sys.exit(_hub_tail(hub, matches, as_json, count, duration, since_at, store))
+        sys.exit(_hub_tail(hub, flt, as_json, count, duration, since_at, store))
     overrides = overrides_from(kwargs)
     if heartbeat is not None:
         overrides["heartbeat_interval"] = heartbeat

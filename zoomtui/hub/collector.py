@@ -19,6 +19,10 @@ subscription (profile).  Each subscription's collector loops:
 `stop()` is the polite end: close the Zoom connection, publish what is queued, release the
 lease so a standby takes over at once.  A collector that is cancelled instead (a crash, a
 kill) releases nothing: its standby takes over when the lease lapses.
+
+Each event it receives carries its subscription as the hub names it (the subject's token,
+`ZoomEvent.subscription_id`), as a viewer's do: its archive keeps it, so `sub:` finds
+the same events in the collector's archive as in a viewer's.
 """
 
 from __future__ import annotations
@@ -33,11 +37,12 @@ from zoomtui.hub.client import HubError, LinkCallback, connect_hub, ensure_strea
 from zoomtui.hub.lease import Lease, new_holder_id
 from zoomtui.hub.publisher import HubPublisher
 from zoomtui.hub.settings import HubSettings
-from zoomtui.hub.subjects import lease_key, subscription_prefix
+from zoomtui.hub.subjects import lease_key, subscription_of, subscription_prefix
 from zoomtui.hub.wire import AT_HEADER
 from zoomtui.monitor.session import MonitorSession, SessionSink
 from zoomtui.redaction import redact
 from zoomtui.settings import ConnectionSettings
+from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 
 #: lease renewals and standby looks per time to live
@@ -194,8 +199,11 @@ class SubscriptionCollector:
         self.connections += 1
         self.changed.set()
         keeper = asyncio.get_running_loop().create_task(self._keep_lease(connection))
+        subscription = subscription_of(f"{self.prefix}.x")  # what a viewer's events carry
         try:
             async for update in connection.updates():
+                if type(update) is ZoomEvent:
+                    update.subscription_id = subscription
                 session.receive(update)
                 if (
                     gap_start is not None

@@ -7,7 +7,9 @@ to clean up), from `since` (by the server's time of each message) or from now on
 each message decoded (`wire.decode`): the events exactly as the collector received them,
 and the collector's link as the collector reported it (states, gaps, heartbeats).  With
 `until` it stops at the first message stored at or after it (a replay of a window);
-without, it goes on live.
+without, it goes on live.  With `filter_subjects` (`subjectfilter.server_filter`) the server
+sends only the messages under those subjects; a server that refuses them (one older than
+JetStream 2.10) is read in full, and `filtered` says which it was.
 
 This process's own link to the hub is another matter: `link` holds its last change and
 `on_link` hears each (connected, disconnected and reconnecting, closed).  A hub that cannot
@@ -36,6 +38,12 @@ from zoomtui.zoom.updates import Update
 STREAM_LOOK = 1.0
 
 
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Take a left read's outcome, so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
 class HubSource:
     """Updates from the hub's stream in [since, until), in the order they were stored."""
 
@@ -46,19 +54,24 @@ class HubSource:
         since: float | None = None,
         until: float | None = None,
         subject: str = f"{ROOT}.>",
+        filter_subjects: tuple[str, ...] = (),
         on_link: LinkCallback | None = None,
     ) -> None:
         self.settings = settings
         self.since = since
         self.until = until
         self.subject = subject
+        self.filter_subjects = filter_subjects
+        #: whether the server sends only `filter_subjects` (False: the whole of `subject`)
+        self.filtered = False
         self.on_link = on_link
         #: this process's own link to the hub, as last changed (None: not tried yet)
         self.link: LinkChange | None = None
         #: why the hub could not be read ("" while it can), and the `HubError` kind
         self.error = ""
         self.error_kind = ""
-        #: messages read, and whether the stored ones are all in (what follows is live)
+        #: messages the consumer delivered, and whether the stored ones are all in (what
+        #: follows is live)
         self.received = 0
         self.caught_up = asyncio.Event()
         self.closed = False
@@ -102,13 +115,13 @@ class HubSource:
         if not await self._stream_there(js):
             return None
         try:
-            sub = await js.subscribe(
-                self.subject, stream=self.settings.stream, ordered_consumer=True, config=config
-            )
+            sub = await self._consumer(js, config)
             info = await sub.consumer_info()
             # Nothing left to send, and nothing sent yet (the server may already have pushed
             # the whole window to us, which also leaves nothing pending).
             pending = info.num_pending or (info.delivered.consumer_seq if info.delivered else 0)
+            # (a server older than 2.10 ignores filter_subjects, and sends everything)
+            self.filtered = self.filtered and bool(info.config.filter_subjects)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - JetStream refused the consumer
@@ -121,6 +134,34 @@ class HubSource:
             if self.until is not None:  # nothing stored in the window, and no live part
                 return None
         return sub
+
+    async def _consumer(self, js: Any, config: Any) -> Any:
+        """The ordered consumer: of `filter_subjects` when there are some and the server
+        takes them, else of all of `subject` (the viewer filters what arrives either way)."""
+        if self.filter_subjects:
+            config.filter_subjects = list(self.filter_subjects)
+            try:
+                sub = await js.subscribe(
+                    self.subject, stream=self.settings.stream, ordered_consumer=True, config=config
+                )
+                self.filtered = True
+                return sub
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - say it, and read everything
+                self._link(
+                    LinkChange(
+                        "connected",
+                        f"the hub does not filter on the server ({redact(str(exc))}): every "
+                        "event is read and filtered here",
+                    )
+                )
+            config.filter_subjects = None
+            config.filter_subject = None
+            config.deliver_subject = None
+        return await js.subscribe(
+            self.subject, stream=self.settings.stream, ordered_consumer=True, config=config
+        )
 
     async def _stream_there(self, js: Any) -> bool:
         """Wait (looking once a second) until a collector has made the stream; False when
@@ -160,12 +201,12 @@ class HubSource:
         until = self.until
         messages = sub.messages.__aiter__()
         closing = asyncio.ensure_future(self._closing.wait())
+        nxt: asyncio.Future[Any] | None = None
         try:
             while True:
                 nxt = asyncio.ensure_future(messages.__anext__())
                 done, _ = await asyncio.wait({nxt, closing}, return_when=asyncio.FIRST_COMPLETED)
                 if nxt not in done:
-                    nxt.cancel()
                     return
                 try:
                     msg = nxt.result()
@@ -186,6 +227,9 @@ class HubSource:
                         return
         finally:
             closing.cancel()
+            if nxt is not None:  # a read left waiting (closed, or the reader stopped reading)
+                nxt.cancel()
+                nxt.add_done_callback(_retrieved)  # it may end closed rather than cancelled
 
     # -- the UpdateSource calls (a hub cannot be connected to or left by a viewer's key) --
     def request_connect(self) -> None:

@@ -5,9 +5,11 @@ An event of subscription S of account A named `meeting.participant_joined` is pu
 `zoom.A.S._state`, `._gap`, `._heartbeat`, `._malformed` and `._notice`.  Zoom's data is
 hostile, and a subject token cannot hold `.`, `*`, `>` or white space, so every token is
 cleaned to letters, digits, `-` and `_`, cut to a length, and (when cleaning changed it)
-given a short hash of what it was, so two different names do not share a subject.  An event
-token never starts with `_`: those are the collector's own.  The subject only routes: the
-event's true name is read from the frame.
+given a short hash of what it was, so two different names do not share a subject.  Event
+tokens are lower-cased first, as filters on event names ignore case: a viewer's `type:` term
+can then be a subject filter on the server (`subjectfilter`).  An event token never starts
+with `_`: those are the collector's own.  The subject only routes: the event's true name is
+read from the frame.
 
 The message id (`Nats-Msg-Id`) is a hash of the subscription and the frame's bytes, so the
 same frame published twice (a collector's takeover overlapping the last one, a republish
@@ -50,8 +52,8 @@ def token(text: str, *, empty: str = "none") -> str:
 
 
 def event_tokens(name: str) -> str:
-    """An event's name as the tail of its subject: its dotted parts, each cleaned."""
-    parts = name.split(".") if name else [""]
+    """An event's name as the tail of its subject: its dotted parts, lower-cased, each cleaned."""
+    parts = name.lower().split(".") if name else [""]
     if len(parts) > MAX_EVENT_TOKENS:
         head = parts[: MAX_EVENT_TOKENS - 1]
         parts = [*head, "_".join(parts[MAX_EVENT_TOKENS - 1 :])]

@@ -5,8 +5,10 @@ An event read from a hub carries the subscription it was published under
 when it is plain letters, digits, `-` and `_`, as Zoom's ids are).  ``sub:<glob>`` matches
 that id, ignoring case: ``sub:AbC123``, ``sub:abc*``, ``-sub:staging-*``.
 
-An event from a direct Zoom connection, or loaded from an archive, carries none: a
-monitor of one subscription has no subscription to tell apart, so ``sub:`` matches none
+An event a collector received carries its subscription too, and an archive keeps each
+event's (schema 3), so ``sub:`` finds in a viewer's or a collector's archive what it found
+live.  An event from a direct Zoom connection carries none, nor does one archived before:
+a monitor of one subscription has no subscription to tell apart, so ``sub:`` matches none
 of its events (and ``-sub:x`` keeps them all), as ``meeting:`` matches no row that is not
 about a meeting.  Rows that are not events never match either.
 

@@ -3,10 +3,10 @@
 Every message is a header (`HEADER`: type, count, payload length, the monitor's clock,
 sequence number) and a payload:
 
-    MSG_EVENTS  count event frames of one connection: u32 length of the connection id
-                (0xFFFFFFFF: none) and its UTF-8, count f64 receive times, count u32 frame
-                lengths, the frames one after the other, as received (UTF-8; native
-                byte order)
+    MSG_EVENTS  count event frames of one connection and subscription: u32 length of the
+                connection id (0xFFFFFFFF: none) and its UTF-8, the same of the events'
+                hub subscription, count f64 receive times, count u32 frame lengths, the
+                frames one after the other, as received (UTF-8; native byte order)
     MSG_ITEMS   count (update, connection id) pairs, pickled: what is not an event
     MSG_FLUSH   answer marker `count` once everything before it is committed
     MSG_PRUNE   the same, after applying the retention limits
@@ -49,7 +49,24 @@ _NO_CID = 0xFFFFFFFF
 # the monitor's side
 
 
-def frames_payload(cid: str | None, frames: list[bytes], times: array) -> list[bytes]:
+def _text(value: str | None) -> list[bytes]:
+    if value is None:
+        return [_U32.pack(_NO_CID)]
+    data = value.encode("utf-8", "surrogatepass")
+    return [_U32.pack(len(data)), data]
+
+
+def _read_text(p: bytes, at: int) -> tuple[str | None, int]:
+    (size,) = _U32.unpack_from(p, at)
+    at += 4
+    if size == _NO_CID:
+        return None, at
+    return p[at : at + size].decode("utf-8", "surrogatepass"), at + size
+
+
+def frames_payload(
+    cid: str | None, frames: list[bytes], times: array, subscription: str | None = None
+) -> list[bytes]:
     """The MSG_EVENTS payload, as one buffer: the frames' UTF-8 as received, side by side
     (both processes run on this machine: native byte order).
 
@@ -58,9 +75,8 @@ def frames_payload(cid: str | None, frames: list[bytes], times: array) -> list[b
     (one `writev`) 805-845 ns: the kernel's work per buffer outweighs the copy (~1.6 us per
     64 frames), which also frees the frames at once, still in the cache."""
     lengths = array("I", map(len, frames))
-    name = b"" if cid is None else cid.encode("utf-8", "surrogatepass")
-    size = _NO_CID if cid is None else len(name)
-    return [b"".join([_U32.pack(size), name, times.tobytes(), lengths.tobytes(), *frames])]
+    head = [*_text(cid), *_text(subscription)]
+    return [b"".join([*head, times.tobytes(), lengths.tobytes(), *frames])]
 
 
 def items_payload(items: list[Any]) -> list[bytes]:
@@ -95,10 +111,8 @@ class EventFrames:
 
     def rows(self) -> list[tuple]:
         p, n = self.payload, self.count
-        (size,) = _U32.unpack_from(p, 0)
-        at = 4
-        cid = None if size == _NO_CID else p[at : at + size].decode("utf-8", "surrogatepass")
-        at += 0 if size == _NO_CID else size
+        cid, at = _read_text(p, 0)
+        sub, at = _read_text(p, at)
         times = array("d")
         times.frombytes(p[at : at + 8 * n])
         at += 8 * n
@@ -113,8 +127,10 @@ class EventFrames:
             at += length
             ev = parse_text_frame(frame, received)
             if ev.__class__ is ZoomEvent:
+                if sub is not None:  # (not in the frame: the hub's subject said it)
+                    ev.subscription_id = sub
                 rows.append(head + event_row(ev))
             else:  # a hand-made event whose frame is not a valid one: kept, unindexed
                 text = frame.decode("utf-8", "surrogatepass")
-                rows.append((cid, received, None, None, None, None, None, None, None, None, text))
+                rows.append((cid, received, *[None] * 8, text, sub))
         return rows

@@ -139,6 +139,7 @@ class ProcessWriter:
         self._frames: deque[bytes] = deque()
         self._ats: deque[float] = deque()
         self._cid: str | None = None
+        self._sub: str | None = None  # the hub subscription of the frames held (None: none)
         self._last_sent = time.monotonic()
         self._markers: dict[int, Marker] = {}
         self._marker_ids = itertools.count(1)
@@ -219,10 +220,13 @@ class ProcessWriter:
     def add(self, update: Update, connection_id: str | None = None) -> None:
         """Queue one update for writing. Cheap, non-blocking, never raises."""
         if update.__class__ is ZoomEvent:
-            if connection_id is not self._cid and connection_id != self._cid:
-                with self._lock:  # a message holds the frames of one connection
+            sub = update.subscription_id
+            if (connection_id is not self._cid and connection_id != self._cid) or (
+                sub is not self._sub and sub != self._sub
+            ):
+                with self._lock:  # a message holds the frames of one connection and subscription
                     self._pack_locked()
-                    self._cid = connection_id
+                    self._cid, self._sub = connection_id, sub
             raw = update.stored_raw  # the UTF-8 as received (a hand-made event's may be text)
             if raw.__class__ is str:
                 raw = raw.encode("utf-8", "surrogatepass")
@@ -249,7 +253,8 @@ class ProcessWriter:
             # popleft one by one (add() may append meanwhile), driven from C
             taken = list(starmap(frames.popleft, repeat((), n)))
             times = array("d", starmap(self._ats.popleft, repeat((), n)))
-            self._hand_over_locked(MSG_EVENTS, n, frames_payload(self._cid, taken, times), n)
+            payload = frames_payload(self._cid, taken, times, self._sub)
+            self._hand_over_locked(MSG_EVENTS, n, payload, n)
 
     def _hand_over_locked(self, kind: int, count: int, payload: list[bytes], units: int) -> None:
         """Write one message (holding `units` updates) to the spool; or, when there is no

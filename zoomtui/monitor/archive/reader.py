@@ -17,13 +17,13 @@ from typing import Any, Protocol
 from zoomtui.monitor.archive.paths import archive_path
 from zoomtui.monitor.archive.records import (
     KIND_EVENT,
-    SELECT_RECORDS,
     STATUS_READ_ONLY,
     ArchiveError,
     Record,
     record_from_row,
+    select_records,
 )
-from zoomtui.monitor.archive.schema import SCHEMA_VERSION, foreign_reason
+from zoomtui.monitor.archive.schema import SCHEMA_VERSION, foreign_reason, subscription_column
 from zoomtui.monitor.archive.search import plan_search, run_plan
 from zoomtui.monitor.archive.searchindex import IndexProgress, index_progress
 from zoomtui.monitor.filters import Filter, compile_filter
@@ -108,8 +108,9 @@ class ArchiveReader:
         if version == 0:
             db.close()
             raise ArchiveError(f"The event archive at {self.path} is empty (never written).")
-        # An older schema (1: no search index yet) reads the same: its log table is the
-        # one every version has, and a search scans what the index does not cover.
+        # An older schema (1: no search index yet; 2: no subscriptions) reads the same: its
+        # log table is the one every version has, a search scans what the index does not
+        # cover, and its events carry no subscription.
         return db
 
     def _bounds(self, since: Any, until: Any) -> tuple[float | None, float | None]:
@@ -140,10 +141,11 @@ class ArchiveReader:
             where.append("(at < ? OR (kind = 'gap' AND gap_start < ?))")
             params.extend((hi, hi))
         clause = " WHERE " + " AND ".join(where) if where else ""
-        sql = f"{SELECT_RECORDS}{clause} ORDER BY at, seq"
         db = self._connect_ro()
         try:
             try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                sql = f"{select_records(subscription_column(version))}{clause} ORDER BY at, seq"
                 cursor = db.execute(sql, params)
                 while rows := cursor.fetchmany(512):
                     for row in rows:

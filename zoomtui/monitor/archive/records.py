@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from zoomtui.zoom.protocol import Envelope, MalformedFrame, parse_frame
+from zoomtui.zoom.protocol import Envelope, MalformedFrame, ZoomEvent, parse_frame
 from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import ConnectionState, Gap, Notice, StateChanged, Update
 
@@ -63,9 +63,11 @@ EVENT_COLUMNS = (
     "participant_name",
     "participant_email",
     "raw",
+    "subscription_id",
 )
 #: builds the row of an event in C: same order as EVENT_COLUMNS after connection_id (`raw`
-#: is the frame as text: events off the network keep it as the UTF-8 they came in)
+#: is the frame as text: events off the network keep it as the UTF-8 they came in; the
+#: subscription is the hub's, None for an event straight from Zoom)
 event_row = attrgetter(
     "received_at",
     "name",
@@ -77,6 +79,7 @@ event_row = attrgetter(
     "participant_name",
     "participant_email",
     "raw",
+    "subscription_id",
 )
 EVENT_ROW_LEN = len(EVENT_COLUMNS)
 #: most rows per multi-row INSERT (a power of two), if SQLite allows that many parameters.
@@ -123,18 +126,29 @@ def scrub(value: Any) -> Any:
 # ---------------------------------------------------------------------------------
 # reading rows
 
-SELECT_RECORDS = (
-    "SELECT seq, kind, at, connection_id, raw, reason, state, previous, hint, retry_in, "
-    "attempt, gap_start FROM log"
-)
+
+def select_records(subscription: str = "NULL") -> str:
+    """The SELECT of every stored update's columns; `subscription` the SQL of an event's
+    subscription (`schema.subscription_column`: NULL in a file before the column)."""
+    return (
+        "SELECT seq, kind, at, connection_id, raw, reason, state, previous, hint, retry_in, "
+        f"attempt, gap_start, {subscription} FROM log"
+    )
+
+
+SELECT_RECORDS = select_records()
 
 
 def record_from_row(row: tuple) -> Record | None:
-    """The record of a `SELECT_RECORDS` row (None: a kind or state this zoomtui does not know)."""
-    seq, kind, at, cid, raw, reason, state, previous, hint, retry_in, attempt, gap_start = row
+    """The record of a `select_records` row (None: a kind or state this zoomtui does not
+    know).  A row without the subscription (12 columns, as before schema 3) is read too."""
+    seq, kind, at, cid, raw, reason, state, previous, hint, retry_in, attempt, gap_start = row[:12]
+    sub = row[12] if len(row) > 12 else None
     update: Any
     if kind == KIND_EVENT:
         update = parse_frame(raw, at)
+        if sub is not None and update.__class__ is ZoomEvent:
+            update.subscription_id = sub
     elif kind == KIND_MALFORMED:
         data = raw if isinstance(raw, bytes) else str(raw or "").encode("utf-8", "surrogatepass")
         update = MalformedFrame(raw=data, reason=reason or "", received_at=at)

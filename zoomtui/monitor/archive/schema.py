@@ -2,7 +2,8 @@
 
 One table, `log`, for every kind of update (see `records` for what each kind fills in),
 with a view per kind for people querying the file by hand; since schema 2, the search
-index's tables beside it (`searchindex`).  `PRAGMA user_version`
+index's tables beside it (`searchindex`); since schema 3, each event's subscription (the
+hub subscription it came through: `sub:` finds it in the archive).  `PRAGMA user_version`
 counts the migrations that have run; a file from a newer zoomtui is refused
 (`NewerSchemaError`), and so is a SQLite file of another program (`ForeignFileError`):
 neither is ever changed.
@@ -67,10 +68,32 @@ def _schema_v2(db: sqlite3.Connection) -> None:
     create_search_index(db)
 
 
+def _schema_v3(db: sqlite3.Connection) -> None:
+    # The subscription an event came through, as a hub names it (`ZoomEvent.subscription_id`;
+    # NULL for the rows before, and for an event that carried none).  Adding a column with
+    # no default rewrites no row: instant on any archive.  (Added only when missing: a file
+    # made at this schema and marked older, as tests make them, is upgraded all the same.)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(log)")}
+    if "subscription_id" not in columns:
+        db.execute("ALTER TABLE log ADD COLUMN subscription_id TEXT")
+    db.execute("DROP VIEW IF EXISTS events")
+    db.execute("""CREATE VIEW events AS SELECT seq, at AS received_at, connection_id, event,
+        event_ts, meeting_uuid, meeting_id, participant_key, topic, participant_name,
+        participant_email, raw, subscription_id FROM log WHERE kind = 'event'""")
+
+
 #: Schema migrations, in order. `PRAGMA user_version` is how many have run.
 #: To change the schema, append a function; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1, _schema_v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_schema_v1, _schema_v2, _schema_v3]
 SCHEMA_VERSION = len(MIGRATIONS)
+#: the first schema whose `log` has the `subscription_id` column
+SUBSCRIPTION_SCHEMA = 3
+
+
+def subscription_column(version: int) -> str:
+    """The SQL of an event row's subscription in a file of schema `version` (a constant:
+    NULL in the files before the column)."""
+    return "subscription_id" if version >= SUBSCRIPTION_SCHEMA else "NULL"
 
 
 #: the columns of `log` that every version of the schema has

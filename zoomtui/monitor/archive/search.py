@@ -9,7 +9,10 @@ the index (`searchindex`) where it can:
 - ``meeting:<number>``: the meeting id index (exact), or-ed with the topic's trigrams
   (the term also finds the number in a topic); ``-meeting:<number>`` excludes the id;
 - ``user:``, ``meeting:<text>`` and free words: the full-text index, every trigram of
-  the term (a superset of the events that hold it).
+  the term (a superset of the events that hold it);
+- ``sub:`` is not indexed: an archive holds the events of a handful of subscriptions (one,
+  unless a hub viewer wrote it), so an index would narrow little; each row's
+  subscription (schema 3) is read with it and checked with the rest of the filter.
 
 The positive term with the fewest candidates drives: its rows are fetched by seq and
 sorted by time (``index``).  When no term narrows the archive to `CANDIDATE_CAP` rows,
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from zoomtui.monitor.archive.schema import subscription_column
 from zoomtui.monitor.archive.searchindex import (
     IndexProgress,
     fts_query,
@@ -106,6 +110,8 @@ class SearchPlan:
     terms: tuple[TermPlan, ...]
     mode: str  # "index", "walk" or "scan"
     driver: TermPlan | None = None
+    #: the SQL of a row's subscription (`schema.subscription_column`)
+    subscription: str = "NULL"
 
     def explain(self) -> list[str]:
         """What is indexed and what is scanned, in lines for people."""
@@ -142,6 +148,8 @@ def _text_source(term: Term) -> tuple[Sql | None, str]:
 def _term_plan(term: Term, names: list[str] | None) -> TermPlan:
     if term.field in ("type", "family"):
         return _glob_plan(term, names)
+    if term.field == "sub":
+        return TermPlan(term, "subscriptions are few and not indexed: checked row by row")
     digits = _meeting_digits(term.value) if term.field == "meeting" else ""
     if digits and term.negated:
         return TermPlan(
@@ -169,9 +177,10 @@ def _count(db: sqlite3.Connection, source: Sql) -> int:
 def plan_search(db: sqlite3.Connection, flt: Filter) -> SearchPlan:
     """The plan for `flt` on the archive open as `db` (read in the caller's transaction)."""
     progress = index_progress(db)
+    sub = subscription_column(db.execute("PRAGMA user_version").fetchone()[0])
     if not progress.usable:
         scanned = tuple(TermPlan(t, "no search index: scanned") for t in flt.terms)
-        return SearchPlan(flt, progress, scanned, "scan")
+        return SearchPlan(flt, progress, scanned, "scan", subscription=sub)
     needs_names = any(t.field in ("type", "family") for t in flt.terms)
     names = _distinct_names(db) if needs_names else None
     plans: list[TermPlan] = []
@@ -186,8 +195,8 @@ def plan_search(db: sqlite3.Connection, flt: Filter) -> SearchPlan:
     # in the index plan: past the cap (an archive being upgraded), walk instead.
     small_tail = progress.pending_rows <= CANDIDATE_CAP
     if driver is not None and (driver.candidates or 0) <= CANDIDATE_CAP and small_tail:
-        return SearchPlan(flt, progress, tuple(plans), "index", driver)
-    return SearchPlan(flt, progress, tuple(plans), "walk")
+        return SearchPlan(flt, progress, tuple(plans), "index", driver, sub)
+    return SearchPlan(flt, progress, tuple(plans), "walk", subscription=sub)
 
 
 # ---------------------------------------------------------------------------------------
@@ -224,12 +233,14 @@ def _key_tests(plan: SearchPlan, cap_others: bool) -> Sql:
 
 
 def plan_sql(plan: SearchPlan, lo: float | None, hi: float | None) -> Sql:
-    """The query giving (seq, at, raw) of every row the plan looks at, in (at, seq) order."""
-    upto = plan.progress.upto
+    """The query giving (seq, at, raw, subscription) of every row the plan looks at, in
+    (at, seq) order (the index plan: the seqs alone, its rows read by `_by_seq`)."""
+    upto, sub = plan.progress.upto, plan.subscription
     if plan.mode == "scan":
         t = _time_sql("", lo, hi)
         return Sql(
-            f"SELECT seq, at, raw FROM log WHERE kind = 'event'{t.text} ORDER BY at, seq", t.params
+            f"SELECT seq, at, raw, {sub} FROM log WHERE kind = 'event'{t.text} ORDER BY at, seq",
+            t.params,
         )
     if plan.mode == "index":
         # Only (at, seq) are sorted: the frames are read afterwards, by seq (`_by_seq`).
@@ -252,9 +263,11 @@ def plan_sql(plan: SearchPlan, lo: float | None, hi: float | None) -> Sql:
         )
     keys, t = _key_tests(plan, False), _time_sql("l.", lo, hi)
     if not keys.text:  # nothing exact to test in SQL: the plain scan
-        return plan_sql(SearchPlan(plan.filter, plan.progress, plan.terms, "scan"), lo, hi)
+        scan = SearchPlan(plan.filter, plan.progress, plan.terms, "scan", subscription=sub)
+        return plan_sql(scan, lo, hi)
+    sub = "NULL" if sub == "NULL" else f"l.{sub}"
     return Sql(
-        "SELECT l.seq, l.at, l.raw FROM log AS l LEFT JOIN search_keys AS k ON k.seq = l.seq "
+        f"SELECT l.seq, l.at, l.raw, {sub} FROM log AS l LEFT JOIN search_keys AS k ON k.seq = l.seq "
         f"WHERE l.kind = 'event'{t.text} AND (l.seq > ? OR (k.seq IS NOT NULL{keys.text})) "
         "ORDER BY l.at, l.seq",
         (*t.params, upto, *keys.params),
@@ -277,11 +290,18 @@ def run_plan(
     n = 0
     cursor = db.execute(sql.text, sql.params)
     cursor.arraysize = 512
-    rows_of = _by_seq(db, cursor) if plan.mode == "index" else iter(cursor.fetchmany, [])
+    if plan.mode == "index":
+        rows_of = _by_seq(db, cursor, plan.subscription)
+    else:
+        rows_of = iter(cursor.fetchmany, [])
     for rows in rows_of:
-        for _seq, at, raw in rows:
+        for _seq, at, raw, sub in rows:
             ev = parse_frame(raw, at)  # exactly as a scan rebuilds it
-            if not isinstance(ev, event_cls) or not matches(ev):
+            if not isinstance(ev, event_cls):
+                continue
+            if sub is not None:
+                ev.subscription_id = sub
+            if not matches(ev):
                 continue
             yield ev
             n += 1
@@ -289,17 +309,19 @@ def run_plan(
                 return
 
 
-_BY_SEQ = "SELECT seq, at, raw FROM log WHERE seq IN (SELECT value FROM json_each(?))"
+_BY_SEQ = "SELECT seq, at, raw, {} FROM log WHERE seq IN (SELECT value FROM json_each(?))"
 
 
-def _by_seq(db: sqlite3.Connection, cursor: sqlite3.Cursor) -> Iterator[list[Any]]:
-    """(seq, at, raw) of the seqs `cursor` gives, in its order, a few hundred at a time.
+def _by_seq(db: sqlite3.Connection, cursor: sqlite3.Cursor, sub: str) -> Iterator[list[Any]]:
+    """(seq, at, raw, subscription) of the seqs `cursor` gives, in its order, a few hundred
+    at a time.
     The seqs are all taken first (1,000,000 of them are a few megabytes): the sort is
     done before the frames are read."""
     seqs = [seq for (seq,) in cursor]
     for i in range(0, len(seqs), _FETCH):
         chunk = seqs[i : i + _FETCH]
-        found = {row[0]: row for row in db.execute(_BY_SEQ, (json.dumps(chunk),))}
+        rows = db.execute(_BY_SEQ.format(sub), (json.dumps(chunk),))
+        found = {row[0]: row for row in rows}
         yield [found[seq] for seq in chunk if seq in found]
 
 
