@@ -53,6 +53,9 @@ def test_collect_publishes_and_tail_hub_prints_the_events_as_sent(
         assert obj == orjson.loads(content)
     assert b"collector: connected" in err  # the collector's link, as it reported it
     assert b"hub: connected to the hub" in err  # and the viewer's own
+    # neither the connection that only checks the hub is reachable, nor the viewer's own
+    # stop, is said as the link dropping
+    assert b"dropped" not in err and b"is closed" not in err.split(b"connected to the hub")[0]
     assert b"holding the subscription's lease" in collected
     assert b"Traceback" not in err + collected
 

@@ -157,3 +157,40 @@ async def test_a_wrong_hub_password_is_a_clear_error(
     )
     assert ok.source.error == ""
     await ok.close()
+
+
+async def test_the_viewers_link_notes_say_a_real_drop_and_never_a_stop_asked_for(
+    start_nats_server: Callable[[HubAuth], RunningServer],
+) -> None:
+    """The hub's link as the viewer tells it: connected once (the reachability probe before
+    it says nothing), a server going away is a drop the client reconnects from, and closing
+    the client on purpose is "closed", never "dropped"."""
+    from tests.hub.natsserver import stop_server
+    from zoomtui.hub.client import LinkChange, connect_hub
+
+    server = start_nats_server(HubAuth())
+    changes: list[LinkChange] = []
+    changed = asyncio.Event()
+
+    def link(change: LinkChange) -> None:
+        changes.append(change)
+        changed.set()
+
+    nc = await connect_hub(HubSettings(url=server.url), link)
+    try:
+        assert [c.state for c in changes] == ["connected"]
+        stop_server(server.process)
+        async with guard("the drop told"):
+            while not any(c.state == "disconnected" for c in changes):
+                changed.clear()
+                await changed.wait()
+        assert "dropped; reconnecting" in changes[1].detail
+    finally:
+        await nc.close()
+    assert [c.state for c in changes] == ["connected", "disconnected", "closed"]
+
+    changes.clear()
+    other = start_nats_server(HubAuth())
+    nc = await connect_hub(HubSettings(url=other.url), link)
+    await nc.close()
+    assert [c.state for c in changes] == ["connected", "closed"]

@@ -121,9 +121,20 @@ async def connect_hub(settings: HubSettings, link: LinkCallback | None = None) -
     import nats
 
     settings.check_transport()
-    options = connect_options(settings, link)
+    client: list[Any] = []  # the client, once connected
+
+    def relay(change: LinkChange) -> None:
+        # nats-py calls "disconnected" on a close asked for too: not a drop ("closed" follows)
+        if change.state == "disconnected" and client and client[0].is_closed:
+            return
+        if link is not None:
+            link(change)
+
+    options = connect_options(settings, relay)
+    # The probe tells nobody of its link: its closing is not the hub's link dropping.
+    probe = connect_options(settings, None) | {"allow_reconnect": False}
     try:
-        nc = await nats.connect(**options | {"allow_reconnect": False})
+        nc = await nats.connect(**probe)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - every way to fail, said in words
@@ -136,6 +147,7 @@ async def connect_hub(settings: HubSettings, link: LinkCallback | None = None) -
         raise
     except Exception as exc:  # noqa: BLE001
         raise _explain(exc, settings) from None
+    client.append(nc)
     if link is not None:
         link(LinkChange("connected", f"connected to the hub at {settings.url}"))
     return nc
