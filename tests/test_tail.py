@@ -79,7 +79,7 @@ async def test_tail_shows_every_real_shape_the_fake_plays() -> None:
     """The fake's "shapes" scenario through `tail`: subjects, a trimmed name, the 2 h lag."""
     async with FakeZoom(scenario="shapes", rate="max") as fake:
         out, err = io.BytesIO(), io.StringIO()
-        code = await asyncio.wait_for(
+        code = await awaited(
             run_tail(
                 fake.settings(heartbeat_interval=HB),
                 count=17,
@@ -87,7 +87,7 @@ async def test_tail_shows_every_real_shape_the_fake_plays() -> None:
                 err=err,
                 handle_signals=False,
             ),
-            20,
+            "tail to end after the 17 shapes",
         )
     assert code == 0
     lines = out.getvalue().decode().splitlines()
