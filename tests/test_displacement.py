@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.connhelpers import HB, MaxRandom, Recorder, ThreadedFake, content_of, meeting_event
-from tests.waits import HANG_GUARD
+from tests.waits import HANG_GUARD, awaited
 from zoomtui.commands.common import EXIT_DISPLACED, EXIT_OK
 from zoomtui.commands.tail import DISPLACED_HINT, run_tail
 from zoomtui.fakezoom import FakeZoom
@@ -197,7 +197,7 @@ async def test_tail_exits_with_its_own_code_when_displaced() -> None:
         )
         ours = await fake.wait_for_connection()
         await fake.start_consumer(heartbeat_interval=HB)
-        assert await asyncio.wait_for(task, 10) == EXIT_DISPLACED
+        assert await awaited(task, "tail to exit displaced") == EXIT_DISPLACED
         assert ours.ended_by == "displaced"
         text = err.getvalue()
         assert "zoomtui: displaced: another consumer most likely connected" in text
@@ -225,7 +225,7 @@ async def test_tail_told_to_retake_goes_on() -> None:
         ours = fake.accepted_connections[-1]
         assert ours.consumer is None
         await fake.inject(meeting_event(1), ours)
-        assert await asyncio.wait_for(task, 10) == EXIT_OK
+        assert await awaited(task, "tail to end after its event") == EXIT_OK
         text = err.getvalue()
         assert "server closed the connection (1000: " in text and "displaced:" not in text
 
@@ -281,9 +281,9 @@ def test_the_tail_command_exits_6_and_says_once_that_connecting_may_displace() -
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
-            tf.call(lambda fake, n=2 * run - 1: fake.wait_for_connection(n, timeout=9))
+            tf.call(lambda fake, n=2 * run - 1: fake.wait_for_connection(n, timeout=HANG_GUARD))
             tf.call(lambda fake: fake.start_consumer())
-            _, err = proc.communicate(timeout=30)
+            _, err = proc.communicate(timeout=HANG_GUARD)
             assert proc.returncode == EXIT_DISPLACED, err
             errors.append(err.decode())
     assert notice in errors[0] and notice not in errors[1]

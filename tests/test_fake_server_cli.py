@@ -156,7 +156,7 @@ def stop_fake(proc: subprocess.Popen) -> tuple[int, str]:
     """Ctrl-C, then the exit code and everything it wrote on stderr."""
     proc.send_signal(signal.SIGINT)
     try:
-        code = proc.wait(15)
+        code = proc.wait(HANG_GUARD)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -184,7 +184,7 @@ def test_the_documented_env_file_recipe_returns_and_points_a_client_at_the_fake(
     )
     env = {**os.environ, "PY": sys.executable, "WORK": str(tmp_path)}
     done = subprocess.run(
-        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120
+        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=HANG_GUARD
     )
     assert done.stdout.split() == ["tail=0", "server=0"], done.stdout + done.stderr
     events = [orjson.loads(line) for line in (tmp_path / "events").read_text().splitlines()]
@@ -210,7 +210,7 @@ def test_env_file_is_owner_only_holds_the_exports_and_goes_away(tmp_path) -> Non
             ["bash", "-c", 'source "$1" && echo "$ZOOMTUI_WS_URL"', "-", str(path)],
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=HANG_GUARD,
         )
         assert sourced.stdout.strip() == shlex.split(printed[5])[1].partition("=")[2]
     finally:
@@ -222,7 +222,7 @@ def test_env_file_is_owner_only_holds_the_exports_and_goes_away(tmp_path) -> Non
 
 def test_env_file_in_a_missing_folder_is_an_error_before_serving(tmp_path) -> None:
     proc = start_fake("--env-file", str(tmp_path / "nope" / "fz.env"))
-    assert proc.wait(30) == 1
+    assert proc.wait(HANG_GUARD) == 1
     err = proc.stderr.read().decode()
     assert "cannot write" in err and "Traceback" not in err
     assert proc.stdout.read() == b""
@@ -244,7 +244,7 @@ def test_ctrl_c_with_a_connected_client_exits_cleanly() -> None:
         for line in read_lines(proc, len(NAMES)):
             key, _, value = shlex.split(line)[1].partition("=")
             env[key] = value
-        with httpx.Client(timeout=5) as http:  # keep-alive: the connection stays open
+        with httpx.Client(timeout=HANG_GUARD) as http:  # keep-alive: the connection stays open
             r = http.post(
                 env["ZOOMTUI_OAUTH_URL"],
                 auth=(env["ZOOM_CLIENT_ID"], env["ZOOM_CLIENT_SECRET"]),
@@ -252,20 +252,20 @@ def test_ctrl_c_with_a_connected_client_exits_cleanly() -> None:
             )
             token = r.json()["access_token"]
             url = f"{env['ZOOMTUI_WS_URL']}?subscriptionId={env['ZOOM_SUBSCRIPTION_ID']}"
-            with connect(f"{url}&access_token={token}", open_timeout=5) as ws:
-                assert orjson.loads(ws.recv(timeout=5))["success"] is True
-                assert orjson.loads(ws.recv(timeout=5))["module"] == "message"
+            with connect(f"{url}&access_token={token}", open_timeout=HANG_GUARD) as ws:
+                assert orjson.loads(ws.recv(timeout=HANG_GUARD))["success"] is True
+                assert orjson.loads(ws.recv(timeout=HANG_GUARD))["module"] == "message"
 
                 def drain() -> None:
                     with contextlib.suppress(Exception):
                         while True:
-                            ws.recv(timeout=30)
+                            ws.recv(timeout=HANG_GUARD)
                     closed.append(ws.close_code)
 
                 reader = threading.Thread(target=drain, daemon=True)
                 reader.start()
                 code, err = stop_fake(proc)
-                reader.join(15)
+                reader.join(HANG_GUARD)
     finally:
         if proc.poll() is None:
             proc.kill()

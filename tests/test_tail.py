@@ -79,7 +79,7 @@ async def test_tail_shows_every_real_shape_the_fake_plays() -> None:
     """The fake's "shapes" scenario through `tail`: subjects, a trimmed name, the 2 h lag."""
     async with FakeZoom(scenario="shapes", rate="max") as fake:
         out, err = io.BytesIO(), io.StringIO()
-        code = await asyncio.wait_for(
+        code = await awaited(
             run_tail(
                 fake.settings(heartbeat_interval=HB),
                 count=17,
@@ -87,7 +87,7 @@ async def test_tail_shows_every_real_shape_the_fake_plays() -> None:
                 err=err,
                 handle_signals=False,
             ),
-            20,
+            "tail to end after the 17 shapes",
         )
     assert code == 0
     lines = out.getvalue().decode().splitlines()
@@ -223,6 +223,17 @@ def _tail(env: dict[str, str], *args: str, **kw) -> subprocess.Popen:
     )
 
 
+def _stderr_until(proc: subprocess.Popen, text: bytes) -> bytes:
+    """What `proc` wrote on stderr up to and including the first line holding `text`."""
+    said = b""
+    while True:
+        line = proc.stderr.readline()  # type: ignore[union-attr]
+        assert line, f"tail ended (exit {proc.wait()}) before saying {text!r}: {said!r}"
+        said += line
+        if text in line:
+            return said
+
+
 def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
     with ThreadedFake(scenario="demo", rate=200, seed=5) as tf:
         # an account without the Dashboard: no roster record, stdout is the events alone
@@ -243,12 +254,15 @@ def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
 def test_ctrl_c_exits_130_without_a_traceback() -> None:
     with ThreadedFake(scenario="demo", rate=50) as tf:
         proc = _tail(tf.env())
-        tf.call(lambda f: f.wait_until(f.open_connections))  # tail is connected
+        # tail says it is connected: the fake's side of the handshake is not enough, as
+        # tail may not have read the fake's answer yet when the signal comes
+        said = _stderr_until(proc, b"zoomtui: connected: ")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=HANG_GUARD)
+    err = said + err
     assert proc.returncode == 130
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
-    assert b"connected" in err
+    assert b"zoomtui: connected: " in err
 
 
 def test_broken_pipe_from_head_ends_quietly() -> None:

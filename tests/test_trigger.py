@@ -18,6 +18,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.connhelpers import ThreadedFake
 from tests.test_fake_server_cli import read_lines
+from tests.waits import HANG_GUARD
 from zoomtui.commands import trigger
 from zoomtui.fakezoom import TRIGGER_EVENTS
 from zoomtui.fakezoom.control import ENV_CONTROL_TOKEN, ENV_CONTROL_URL
@@ -43,8 +44,8 @@ def run(args: list[str], env: dict[str, str] | None = None) -> Result:
 def session(tf: ThreadedFake) -> Iterator[ClientConnection]:
     """A connected client (build_connection accepted)."""
     url = tf.fake.ws_url_for(tf.fake.issue_token())
-    with connect(url, open_timeout=5, close_timeout=1) as ws:
-        assert orjson.loads(ws.recv(timeout=5))["success"] is True
+    with connect(url, open_timeout=HANG_GUARD, close_timeout=1) as ws:
+        assert orjson.loads(ws.recv(timeout=HANG_GUARD))["success"] is True
         yield ws
 
 
@@ -93,7 +94,7 @@ def test_sends_the_event_to_the_connected_client(tf: ThreadedFake) -> None:
         assert result.output.startswith("Sent meeting.participant_joined to 1 connection: ")
         assert "meeting 85746352410" in result.output
         assert "participant Zoë [x] <zoe@example.ie>" in result.output
-        event = orjson.loads(orjson.loads(ws.recv(timeout=5))["content"])
+        event = orjson.loads(orjson.loads(ws.recv(timeout=HANG_GUARD))["content"])
     assert event["event"] == "meeting.participant_joined"
     obj = event["payload"]["object"]
     assert obj["id"] == "85746352410"
@@ -108,7 +109,7 @@ def test_json_prints_exactly_the_event_sent(tf: ThreadedFake) -> None:
     with session(tf) as ws:
         result = run(["user.created", "--name", "Kai Nordin", "--json"], control_env(tf))
         assert result.exit_code == 0, result.output
-        received = orjson.loads(ws.recv(timeout=5))["content"]
+        received = orjson.loads(ws.recv(timeout=HANG_GUARD))["content"]
     assert orjson.loads(result.stdout) == orjson.loads(received)
 
 
@@ -163,7 +164,10 @@ def test_reads_an_env_file_without_running_it(tf: ThreadedFake, tmp_path: Path) 
     with session(tf) as ws:
         result = run(["meeting.ended", "--env-file", str(env_file)])
         assert result.exit_code == 0, result.output
-        assert orjson.loads(orjson.loads(ws.recv(timeout=5))["content"])["event"] == "meeting.ended"
+        assert (
+            orjson.loads(orjson.loads(ws.recv(timeout=HANG_GUARD))["content"])["event"]
+            == "meeting.ended"
+        )
     assert not marker.exists()
 
 
@@ -180,23 +184,23 @@ def test_end_to_end_real_processes(tmp_path: Path) -> None:
         exports = dict(shlex.split(line)[1].partition("=")[::2] for line in read_lines(server, 8))
         url = f"{exports['ZOOMTUI_WS_URL']}?subscriptionId={exports['ZOOM_SUBSCRIPTION_ID']}"
         token = _token(exports)
-        with connect(f"{url}&access_token={token}", open_timeout=5, close_timeout=1) as ws:
-            assert orjson.loads(ws.recv(timeout=5))["success"] is True
+        with connect(f"{url}&access_token={token}", open_timeout=HANG_GUARD, close_timeout=1) as ws:
+            assert orjson.loads(ws.recv(timeout=HANG_GUARD))["success"] is True
             fired = subprocess.run(
                 [sys.executable, "-m", "zoomtui.cli", "trigger", "webinar.participant_left"]
                 + ["--env-file", str(env_file), "--name", "Ngozi Adeyemi", "--meeting", "9123"],
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=HANG_GUARD,
             )
             assert fired.returncode == 0, fired.stderr
-            event = orjson.loads(orjson.loads(ws.recv(timeout=5))["content"])
+            event = orjson.loads(orjson.loads(ws.recv(timeout=HANG_GUARD))["content"])
         assert event["event"] == "webinar.participant_left"
         assert event["payload"]["object"]["id"] == "9123"
         assert event["payload"]["object"]["participant"]["user_name"] == "Ngozi Adeyemi"
     finally:
         server.send_signal(signal.SIGINT)
-        code = server.wait(15)
+        code = server.wait(HANG_GUARD)
     assert code == 0 and b"Traceback" not in server.stderr.read()
 
 
@@ -207,6 +211,6 @@ def _token(exports: dict[str, str]) -> str:
         exports["ZOOMTUI_OAUTH_URL"],
         auth=(exports["ZOOM_CLIENT_ID"], exports["ZOOM_CLIENT_SECRET"]),
         data={"grant_type": "account_credentials", "account_id": exports["ZOOM_ACCOUNT_ID"]},
-        timeout=5,
+        timeout=HANG_GUARD,
     )
     return str(r.json()["access_token"])

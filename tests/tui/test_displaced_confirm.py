@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual.widgets import Button
 
+from tests.waits import HANG_GUARD
 from zoomtui.fakezoom import FakeZoom
 from zoomtui.monitor.linkstatus import RETAKE_QUESTION
 from zoomtui.tui.app import ZoomtuiApp
@@ -59,7 +60,7 @@ async def test_c_and_r_ask_first_and_enter_keeps_zoomtui_off(fake: FakeZoom, tui
         await tui.wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="ask")
         await pilot.press("tab", "enter")
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="taken back")
-        await fake.consumers[0].wait_displaced(n=1, timeout=5)
+        await fake.consumers[0].wait_displaced(n=1, timeout=HANG_GUARD)
         assert _zoomtui_connections(fake) == ours + 1
 
 

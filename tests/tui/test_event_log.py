@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+import pytest
 from _eventlog_support import LogHost, make_event, make_malformed
 from textual import events
 from textual.widgets import Input, Static
@@ -13,6 +15,7 @@ from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.filters import compile_filter
 from zoomtui.timefmt import clock_ms, lag_cell
 from zoomtui.tui.screens.inspector import InspectorScreen
+from zoomtui.tui.widgets import event_log as event_log_widget
 from zoomtui.tui.widgets.event_log import Columns, EventLogView
 
 SIZE = (160, 48)
@@ -224,13 +227,32 @@ async def test_follow_sticks_to_newest_and_pausing_counts_new_rows() -> None:
         assert view.scroll_offset.y == view.max_scroll_y
 
 
-async def test_a_burst_while_following_is_painted_once_and_pausing_flushes_it() -> None:
+class StillMonotonic:
+    """The `time` module as the event list sees it, but for a monotonic clock that stands
+    still until the test moves it: how long the test takes between two rows (a loaded
+    machine may stall it past a repaint interval) cannot change what the list does."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_a_burst_while_following_is_painted_once_and_pausing_flushes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = StillMonotonic()
+    monkeypatch.setattr(event_log_widget, "time", clock)
     app = LogHost(sample_log(10))
     async with app.run_test(size=SIZE) as pilot:
         view = app.view
-        # a repaint interval passes with nothing new (time passing is the point: a pause
-        # lasts at least this long), so the next row is painted at once
-        await pilot.pause(2 * view.FOLLOW_INTERVAL)
+        await pilot.pause()
+        # a repaint interval passes with nothing new, so the next row is painted at once
+        clock.advance(2 * view.FOLLOW_INTERVAL)
         for k in range(20):
             app.add([make_event(100 + k)])
         assert view.cursor_index == 10  # the first batch is applied at once

@@ -62,13 +62,24 @@ async def connected(app: ZoomtuiApp, pilot, tui) -> None:
 
 
 async def settled(app: ZoomtuiApp, pilot, tui, attempts: int) -> None:
-    """Wait until `attempts` deliveries came back and the rows on screen show them."""
+    """Wait until `attempts` deliveries came back and the screen shows them: every row
+    applied, the marks painted, and the panel's `fwd` figure as it now reads (the panel
+    line is laid out again for its new width on a later screen update: read sooner, the
+    screen shows the new figure cut to the old width, "fwd 2 ok 2" for "fwd 2 ok 2 failed")."""
     fwd = app.forwarding.forwarder
     assert fwd is not None
     await tui.wait_until(
         pilot, lambda: fwd.delivered + fwd.failed >= attempts, f"{attempts} deliveries"
     )
+    await tui.wait_until(pilot, lambda: app.main.event_view.up_to_date, "the rows applied")
     await tui.wait_until(pilot, lambda: not app.forwarding._dirty, "the marks painted")
+    # the figures' line sizes itself to its text: laid out again, it is as wide as that
+    line = app.main.panel._metrics_line
+    await tui.wait_until(
+        pilot,
+        lambda: line.region.width == line._zoomtui_shown[1],  # (show_text's size)
+        "the panel's figures laid out for their new width",
+    )
 
 
 async def open_inspector_on(app: ZoomtuiApp, pilot, tui, event: ZoomEvent) -> InspectorScreen:
