@@ -252,6 +252,11 @@ class WriterCore:
     def put_many(self, items: Iterable[Any]) -> None:
         self.queue.extend(items)
 
+    def wake(self) -> None:
+        """Commit what is queued now rather than at the next flush interval (the writer
+        process: its queue is full and the spool holds more)."""
+        self._wake.set()
+
     def mark(self, marker: Marker) -> None:
         """Queue `marker`; it is answered (marker.done set) once what precedes it is committed."""
         self.queue.append((marker, None))
