@@ -227,6 +227,21 @@ def test_restart_keeps_everything_and_appends_after_it(path: Path):
     assert [r.connection_id for r in ArchiveReader(path).iter_records()] == ["a"] * 30 + ["b"] * 15
 
 
+def test_a_flood_beyond_the_writers_queue_is_committed_without_a_flush_interval(path: Path):
+    # The writer process queues at most two batches (here 2 x 10 events) and leaves the
+    # rest in the spool: held back there, it must read on as soon as the writer has
+    # committed, not at its next flush interval.  The interval is an hour: only the
+    # writer's own signals can get the flush below answered.
+    a = Archive(path, retention=Retention(max_age_days=None), flush_interval=3600, batch_max=10)
+    n = 20 * PACK_ROWS + 5  # many messages, and part of one still with the monitor
+    for i in range(n):
+        a.add(event(i), "c")
+    assert a.flush(timeout=HANG_GUARD) and a.status == STATUS_OPEN
+    assert a.pending == 0 and a.written == n
+    assert [e.participant_key for e in a.iter_events()] == [f"pu-{i}" for i in range(n)]
+    a.close()
+
+
 def test_close_writes_what_is_queued_and_later_adds_are_ignored(path: Path):
     a = Archive(path, flush_interval=60.0)  # only close() can write these
     for i in range(500):

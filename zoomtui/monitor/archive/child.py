@@ -50,11 +50,24 @@ def _take_signals() -> int:
         if sig is not None:
             signal.signal(sig, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: _stopping.set())
+    readable, writable = _wake_pipe()
+    signal.set_wakeup_fd(writable)  # wakes the wait at once, not at its next timeout
+    return readable
+
+
+def _wake_pipe() -> tuple[int, int]:
+    """A pipe that carries only wake-ups: neither end ever blocks (a full pipe already
+    holds one)."""
     readable, writable = os.pipe()
     os.set_blocking(readable, False)
     os.set_blocking(writable, False)
-    signal.set_wakeup_fd(writable)  # wakes the wait at once, not at its next timeout
-    return readable
+    return readable, writable
+
+
+def _say_room(fd: int) -> None:
+    """From the writer thread, after every batch: what it took is committed (see `_serve`)."""
+    with contextlib.suppress(OSError):  # full: the serve loop has a wake-up waiting
+        os.write(fd, b".")
 
 
 def _be_nicer(niceness: int) -> None:
@@ -99,14 +112,20 @@ class _Reporter:
 
 def _serve(
     writer: WriterCore,
-    wake_fds: tuple[int, int],
+    wake_fds: tuple[int, int, int],
     spool: SpoolIn,
     set_now: Callable[[float], None],
 ) -> None:
     """Hand what the spool holds to `writer` until the monitor is gone (the pipe from it
     ends) or SIGTERM, then all that is left in it.  While the monitor is there,
     the writer's queue is kept to two batches: the rest of a backlog waits in the spool,
-    where the monitor sees it and bounds it."""
+    where the monitor sees it and bounds it.
+
+    Held back at that limit, the loop has the writer commit at once (a full queue need
+    not wait for the flush interval) and reads on as soon as the writer says it has
+    (`wake_fds[2]`, after every batch).  Waiting for the next flush interval instead
+    held a flood to two batches an interval, and with a long interval a flush behind
+    more than two batches of events was never answered."""
     queued = 0  # updates put in the writer's queue
     limit = 2 * writer.batch_max
     ended = False
@@ -127,15 +146,19 @@ def _serve(
                 items = unpack(kind, count, payload)
                 queued += count if items else 0
                 writer.put_many(items)
+        if not drained[0]:  # held back: the spool holds more than the queue may
+            writer.wake()
 
 
-def _wait(fds: tuple[int, int], timeout: float) -> bool:
-    """Wait for a wake-up on the pipe from the monitor (`fds[0]`) or a signal (`fds[1]`:
-    `signal.set_wakeup_fd`), at most `timeout` seconds.  True when the pipe has ended."""
+def _wait(fds: tuple[int, ...], timeout: float) -> bool:
+    """Wait for a wake-up on the pipe from the monitor (`fds[0]`) or on one of the others
+    (a signal: `signal.set_wakeup_fd`; the writer has committed a batch), at most
+    `timeout` seconds.  True when the pipe from the monitor has ended."""
     ready, _, _ = select.select(fds, [], [], timeout)
-    if fds[1] in ready:
-        with contextlib.suppress(BlockingIOError):
-            os.read(fds[1], 4096)
+    for fd in fds[1:]:
+        if fd in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(fd, 4096)
     return fds[0] in ready and os.read(fds[0], 4096) == b""
 
 
@@ -153,16 +176,22 @@ def main(argv: list[str] | None = None) -> int:
 
     spool = SpoolIn(args["spool"])
     report = _Reporter(sys.stdout.buffer, spool)
+    room, say_room = _wake_pipe()
+
+    def batch_done(markers: list[Marker]) -> None:
+        report(markers)
+        _say_room(say_room)
+
     writer = WriterCore(
         Path(args["path"]),
         WriterSettings.from_json(args),
         clock=lambda: now[0],
-        on_batch=report,
+        on_batch=batch_done,
         lower_priority=False,
     )
     report.writer = writer
     report([])
-    _serve(writer, (sys.stdin.fileno(), signalled), spool, set_now)
+    _serve(writer, (sys.stdin.fileno(), signalled, room), spool, set_now)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # committing now
     writer.close(timeout=None)  # all of it, however long: nobody else will
     report([])

@@ -69,7 +69,10 @@ _INDEX_EVERY = 4
 #: falls behind and catches up afterwards, its backlog held as bytes in its own memory.
 #: Not 19: beside busy processes at 0 a nice-19 writer gets about 1.5 % of a CPU and was
 #: starved for minutes (its work at 5,000 events/s is about 6 %); at 10 it gets about 10 %
-#: and the monitor still comes first.  Ingest cost measured the same (15.9 % vs 15.1 %).
+#: and the monitor still comes first.  Ingest cost measured the same (15.9 % vs 15.1 %);
+#: measured again beside other work (load 4-12), 19 came out a few points lower (pooled
+#: pairs 10 % vs 16 %, within the noise) only by taking no CPU at all during the flood,
+#: the same starvation, with the event loop's CPU per event unchanged (BENCHMARKS.md).
 WRITER_NICENESS = 10
 #: the same for the threads that write (thread mode) or hand over (process mode) in the
 #: monitor itself: a thread holding the GIL must not wait long for a CPU (measured: 19
@@ -264,6 +267,11 @@ class WriterCore:
     # -- feeding and control ------------------------------------------------------------
     def put_many(self, items: Iterable[Any]) -> None:
         self.queue.extend(items)
+
+    def wake(self) -> None:
+        """Commit what is queued now rather than at the next flush interval (the writer
+        process: its queue is full and the spool holds more)."""
+        self._wake.set()
 
     def mark(self, marker: Marker) -> None:
         """Queue `marker`; it is answered (marker.done set) once what precedes it is committed."""
