@@ -47,8 +47,14 @@ async def test_a_duplicate_is_marked_and_the_panel_counts_it_with_the_lag(
         for event in (once, _started("222", 0.2), _started("333", 30), _started("444", 30)):
             await fake.inject(event)
         await tui.wait_until(pilot, lambda: app.status.events == 4, what="four events")
-        text = tui.screen_text(app)
-        assert DUPLICATE_MARK not in text and "dups 0" in text
+
+        def painted() -> bool:  # the log and the panel paint on their own turns
+            text = tui.screen_text(app)
+            panel = "".join(_panel_lines(app, text))
+            return len(_log_rows(app, text, "Topic 444")) == 1 and "dups 0" in panel
+
+        await tui.wait_until(pilot, painted, what="the fourth row and the panel's figures")
+        assert DUPLICATE_MARK not in tui.screen_text(app)
         await fake.inject(once)  # the very frame again
         await tui.wait_until(pilot, lambda: app.status.events == 5, what="the copy")
 
