@@ -36,7 +36,7 @@ from tests.archivekit import (
     wait_until,
 )
 from tests.connhelpers import ThreadedFake
-from tests.waits import HANG_GUARD, awaited, until
+from tests.waits import HANG_GUARD, StillMonotonic, awaited, until
 from zoomtui.cli import main
 from zoomtui.commands.archiving import plan_for, profile_values
 from zoomtui.commands.replay import replay_app
@@ -305,24 +305,6 @@ async def test_unwritable_archive_is_said_in_the_panel_and_events_keep_coming(
         assert "⚠ archive:" in text and "cannot be written" in text
         assert "Events are not being archived" in toasts
         assert len(list(app.event_log)) >= 20
-
-
-class StillMonotonic:
-    """The `time` module as the archive sees it, but for a monotonic clock that stands still
-    until the test moves it: the archive's 'start the writer again in 3 s' then comes when
-    the test says, not when a loaded machine happens to get there."""
-
-    def __init__(self) -> None:
-        self.now = time.monotonic()
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(time, name)
 
 
 async def test_a_writer_that_dies_is_said_and_the_archive_comes_back_by_itself(

@@ -71,3 +71,22 @@ def poll_until(predicate: Callable[[], object], what: str = "condition") -> None
         if time.monotonic() > deadline:
             raise hung(what)
         time.sleep(0.01)
+
+
+class StillMonotonic:
+    """The `time` module as a module under test sees it (monkeypatch its `time` with one),
+    but for a monotonic clock that stands still until the test moves it: how long a loaded
+    machine stalls the test between two steps cannot change what the code does (a repaint
+    coalesced by time, a writer started again "in 3 s")."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)

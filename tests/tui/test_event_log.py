@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -11,6 +10,7 @@ from textual import events
 from textual.widgets import Input, Static
 
 from tests.tui.conftest import wait_until
+from tests.waits import StillMonotonic
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.filters import compile_filter
 from zoomtui.timefmt import clock_ms, lag_cell
@@ -225,21 +225,6 @@ async def test_follow_sticks_to_newest_and_pausing_counts_new_rows() -> None:
         assert "]following[" in str(view.border_subtitle)  # (no pause key named here)
         assert view.cursor_index == log.visible_count - 1
         assert view.scroll_offset.y == view.max_scroll_y
-
-
-class StillMonotonic:
-    """The `time` module as the event list sees it, but for a monotonic clock that stands
-    still until the test moves it: how long the test takes between two rows (a loaded
-    machine may stall it past a repaint interval) cannot change what the list does."""
-
-    def __init__(self) -> None:
-        self.now = time.monotonic()
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 async def test_a_burst_while_following_is_painted_once_and_pausing_flushes_it(
