@@ -155,10 +155,13 @@ async def test_paced_replay_badge_recorded_time_pause_and_no_connection_keys(
         total = app.replay.total
         assert app.status.replay.endswith(f"{total:,} of {total:,} records")
         app.panel.refresh_status()
-        await pilot.pause()
-        text = screen_text(app)
-        assert f"events {app.status.events:,}" in text
-        assert f"{app.event_log.total:,} rows" in text
+        counts = (f"events {app.status.events:,}", f"{app.event_log.total:,} rows")
+        # the panel and the log's title paint on their own turns: wait for both
+        await wait_until(
+            pilot,
+            lambda: all(c in screen_text(app) for c in counts),
+            what=f"the counts {counts} on screen",
+        )
 
 
 async def test_a_window_replays_only_what_it_holds(recorded: dict) -> None:
