@@ -1,7 +1,8 @@
 """`zoomtui doctor`: the preflight. Each step says what it found and, when it fails, what to do.
 
 Steps: settings (and where each came from), transport, the alert rules (`--test-alerts`
-fires a test alert through each action), keyring, token request, clock skew, the Dashboard
+fires a test alert through each action), keyring, the profile's archive (read-only: its
+file, size, retention, schema, search index), token request, clock skew, the Dashboard
 API hydration reads (one call: its scope and the plan), WebSocket
 handshake + build_connection, one heartbeat round trip.
 Plain text, no colours, no TTY needed; never prints the secret or a token.
@@ -425,12 +426,14 @@ def doctor(
     test_alerts: bool = False,
 ) -> int:
     from zoomtui.commands.alertcheck import check_alerts
+    from zoomtui.commands.archivecheck import check_archive
 
     report = Report(out)
     report.line("zoomtui doctor")
     settings = check_settings(report, profile, config_path, overrides)
     check_alerts(report, profile, config_path, test=test_alerts)
     check_keyring(report, settings)
+    check_archive(report, profile, config_path)
     if settings is not None:
         try:
             runner(run_doctor(report, settings, connect=connect, timeout=timeout))
@@ -474,7 +477,7 @@ def command(
     test_alerts: bool,
     **kwargs: object,
 ) -> None:
-    """Check a setup step by step: settings, keyring, token, clock, WebSocket, heartbeat.
+    """Check a setup step by step: settings, keyring, archive, token, clock, WebSocket, heartbeat.
 
     Exit codes: 0 all passed, 1 a check failed, 3 settings, 4 credentials or subscription.
     """
