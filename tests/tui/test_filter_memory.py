@@ -133,9 +133,10 @@ async def test_ctrl_s_saves_the_filter_under_a_name(tui, config_file: Path) -> N
         await pilot.press("slash", *"type:meeting.* -user:bot", "ctrl+s")
         await tui.wait_until(pilot, lambda: isinstance(app.screen, SaveFilterScreen))
         await pilot.press(*"bad name", "enter")  # refused: the screen stays and says why
-        await pilot.pause()
+        await tui.wait_until(
+            pilot, lambda: "must be a short word" in tui.screen_text(app), what="the refusal"
+        )
         assert isinstance(app.screen, SaveFilterScreen)
-        assert "must be a short word" in tui.screen_text(app)
         await pilot.press(*["backspace"] * 8, *"nobots", "enter")
 
         def kept() -> dict[str, str]:
@@ -153,8 +154,11 @@ async def test_ctrl_s_saves_the_filter_under_a_name(tui, config_file: Path) -> N
         await pilot.press("enter")
         await tui.wait_until(pilot, lambda: isinstance(app.screen, SaveFilterScreen))
         await pilot.press(*"nobots")
-        await pilot.pause()
-        assert "Replaces the saved filter @nobots" in tui.screen_text(app)
+        await tui.wait_until(
+            pilot,
+            lambda: "Replaces the saved filter @nobots" in tui.screen_text(app),
+            what="the replacement said",
+        )
         await pilot.press("escape")
 
 
