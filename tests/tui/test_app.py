@@ -92,10 +92,15 @@ async def test_server_cut_shows_reconnecting_then_a_gap_then_connected(fake: Fak
     async with app.run_test(size=(160, 40), message_hook=hook) as pilot:
         await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
         await fake.cut()
+        # the connection says CONNECTED, then the gap that closes: wait for both
         await tui.wait_until(
             pilot,
-            lambda: app.status.reconnects == 1 and app.status.state is S.CONNECTED,
-            what="reconnected",
+            lambda: (
+                app.status.reconnects == 1
+                and app.status.state is S.CONNECTED
+                and any(isinstance(r, GapRow) for r in app.event_log)
+            ),
+            what="reconnected and the gap recorded",
         )
         states = [m.change.state for m in seen]
         assert S.RECONNECTING in states
