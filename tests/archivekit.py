@@ -106,11 +106,9 @@ def visible_rows(log: EventLog) -> list[tuple]:
     return [row_key(r) for r in log]
 
 
-def unindexed_archive(path: Path, n: int, start: float = 1_700_000_000.0) -> None:
-    """An archive of `n` events of the demo's world as a zoomtui before the search index
-    wrote it (schema 1: no index), for a writer to upgrade in place."""
-    import sqlite3
-
+def write_events(path: Path, n: int, start: float = 1_700_000_000.0) -> None:
+    """`n` events of the demo's world, 10 ms apart from `start`, written at the current
+    schema with the search index not built (the writer's indexing off)."""
     from zoomtui.monitor.archive import Archive, Retention
     from zoomtui.zoom.protocol import message_frame, parse_frame
 
@@ -123,6 +121,14 @@ def unindexed_archive(path: Path, n: int, start: float = 1_700_000_000.0) -> Non
         assert isinstance(event, ZoomEvent)
         archive.add(event, "c1")
     archive.close()
+
+
+def unindexed_archive(path: Path, n: int, start: float = 1_700_000_000.0) -> None:
+    """An archive of `n` events of the demo's world as a zoomtui before the search index
+    wrote it (schema 1: no index), for a writer to upgrade in place."""
+    import sqlite3
+
+    write_events(path, n, start)
     db = sqlite3.connect(path, isolation_level=None)
     for sql in (
         "DROP TRIGGER log_unindex",

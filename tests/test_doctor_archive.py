@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.archivekit import traffic, unindexed_archive
+from tests.archivekit import unindexed_archive, write_events
 from tests.connhelpers import ThreadedFake
 from zoomtui.commands.doctor import command
-from zoomtui.monitor.archive import Archive, Retention, archive_path
+from zoomtui.monitor.archive import archive_path
 from zoomtui.monitor.archive.searchindex import index_step
-from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 START = 1_700_000_000.0
 
@@ -47,15 +46,7 @@ def archive_block(lines: list[str]) -> list[str]:
 def write_archive(path: Path, n: int, *, indexed: int | None = None) -> None:
     """An archive of `n` events at the current schema, its search index covering the
     first `indexed` records (None: all of them)."""
-    keep_all = Retention(max_age_days=None, max_size_mb=None)
-    archive = Archive(
-        path, retention=keep_all, writer="thread", flush_interval=3600, search_index=False
-    )
-    for i, body in enumerate(traffic(n, start=START)):
-        event = parse_frame(message_frame(body), START + i * 0.01)
-        assert isinstance(event, ZoomEvent)
-        archive.add(event, "c1")
-    archive.close()
+    write_events(path, n, START)
     db = sqlite3.connect(path, isolation_level=None)
     if indexed is None:
         while index_step(db):
