@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 
 import pytest
 
@@ -219,6 +220,85 @@ def test_a_late_left_is_never_stamped_before_that_sessions_join() -> None:
         flags = {f for m in tracker.meetings.values() for f, n in m.flags.items() if n}
         assert "left without join" not in flags, rate
         assert "out of order" in flags  # the late lefts are still there
+
+
+# --- a flood, stamped by the clock ----------------------------------------------------------
+
+
+class TickingClock:
+    """A clock that moves `step` seconds at every read (the scenario reads it once a
+    happening): step 5e-5 is a flood of about 20 events a millisecond, as the fake sends at
+    rate max; 0 is a clock that never moves, the worst case."""
+
+    def __init__(self, step: float, start: float = T0) -> None:
+        self.step = step
+        self.time = start
+
+    def __call__(self) -> float:
+        self.time += self.step
+        return self.time
+
+
+def flood(seed: int, clock: TickingClock, n: int) -> Iterator[dict]:
+    """What the fake's endless flood plays: 1,000/s nominal, from a world begun 0.1 s ago."""
+    return itertools.islice(scenario_events(seed, clock.time - 0.1, rate=1000.0, clock=clock), n)
+
+
+def test_a_flood_is_never_stamped_past_its_clock_and_keeps_up_with_it() -> None:
+    clock = TickingClock(5e-5)
+    stamps = []
+    for ev in flood(1, clock, 20_000):
+        assert ev["event_ts"] <= clock.time * 1000  # nothing from the future
+        stamps.append(ev["event_ts"])
+    # on time: within a millisecond of the clock (it is read once a happening) ...
+    assert max(stamps) >= clock.time * 1000 - 1
+    # ... and many events share one (a flood), while the late ones keep their delay
+    assert len(set(stamps)) < len(stamps) / 5
+    assert sum(b < a for a, b in itertools.pairwise(stamps)) > 50
+
+
+def mix(events: Iterable[dict]) -> dict[str, float]:
+    names = Counter(ev["event"] for ev in events)
+    total = sum(names.values())
+    return {name: n / total for name, n in names.items()}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_flood_plays_the_demo_world_in_the_same_mix(seed: int) -> None:
+    """Its crowd lets nobody come or go twice in one millisecond without changing what
+    happens: with the demo's 21 people, user.created stood in for the comings and goings
+    nobody was free for (1.7 % of a flood instead of 0.5 %)."""
+    paced = mix(take(60_000, seed=seed, rate=1000.0))
+    flooded = mix(flood(seed, TickingClock(5e-5), 60_000))
+    assert set(flooded) == set(paced)
+    for name, share in paced.items():
+        assert abs(flooded[name] - share) < 0.002 + share / 4, (name, share, flooded[name])
+
+
+@pytest.mark.parametrize(
+    ("seed", "step"), [(1, 5e-5), (2, 5e-5), (3, 5e-6), (4, 0.0)], ids=["20", "20", "200", "still"]
+)
+def test_a_monitor_fed_a_flood_drops_no_event_as_a_copy(seed: int, step: float) -> None:
+    """Many events share a millisecond in a flood, but no person comes or goes twice in one in
+    a meeting: the tracker, which drops an event with the name, stamp, person and time of one
+    it has seen, must find no duplicate (nor a byte copy), and the rosters Zoom holds."""
+    from zoomtui.fakezoom.truth import LiveTruth
+    from zoomtui.monitor.meetings import MeetingTracker
+
+    tracker, truth, frames = MeetingTracker(), LiveTruth(), set()
+    for ev in flood(seed, TickingClock(step), 30_000):
+        frame = message_frame(ev)
+        assert frame not in frames
+        frames.add(frame)
+        truth.apply(ev)
+        tracker.apply(parse_frame(frame, T0))
+    flags = Counter()
+    for m in tracker.meetings.values():
+        flags.update(m.flags)
+    assert flags["duplicate"] == 0 and flags["left without join"] == 0
+    live = [m for m in tracker.meetings.values() if m.is_live]
+    rosters = {m.uuid: {p.display_name for p in m.participants.values() if p.is_in} for m in live}
+    assert rosters == truth.roster()
 
 
 # --- the "shapes" scenario: every shape seen in real captures ---------------------------------

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from pathlib import Path
 
 import orjson
@@ -355,7 +356,10 @@ async def test_the_shapes_scenario_is_served_then_ends() -> None:
         async with client(fake.ws_url_for(fake.issue_token())) as ws:
             await recv(ws)
             conn = await fake.wait_for_connection()
-            names = [orjson.loads((await recv_json(ws))["content"])["event"] for _ in range(17)]
+            contents = [orjson.loads((await recv_json(ws))["content"]) for _ in range(17)]
+            names = [content["event"] for content in contents]
+            # sent at once, stamped up to its last slot: at the clock, none past it
+            assert all(c.get("event_ts", 0) <= time.time() * 1000 for c in contents)
             # the end is the fake's own word: its scenario is done, and it sent no more
             await fake.wait_until(lambda: fake.scenario_done)
         assert names[0] == "meeting.started" and "user.updated " in names
@@ -461,6 +465,55 @@ async def test_demo_scenario_at_max_rate_sends_the_seeded_events_in_order() -> N
     expected = list(itertools.islice(scenario_events(7, clock(), rate=1000.0), 300))
     assert frames == [message_frame(e) for e in expected]
     assert [orjson.loads(c) for c in conn.sent_events] == expected
+
+
+async def test_an_endless_flood_is_never_stamped_ahead_of_the_receivers_clock() -> None:
+    """Sent far faster than its nominal 1,000/s, an endless flood is stamped by the clock as
+    it is made, as Zoom stamps what happened: a monitor's lag stays at or above zero (by the
+    schedule alone, the 5,000th event was stamped seconds ahead), and its tracker drops no
+    event as a copy of another, though many share a millisecond."""
+    from zoomtui.monitor.meetings import MeetingTracker
+
+    tracker, stamps = MeetingTracker(), []
+    async with (
+        FakeZoom(scenario="demo", rate="max", seed=5, record_events=False) as fake,
+        client(fake.ws_url_for(fake.issue_token())) as ws,
+    ):
+        await recv(ws)
+        while len(stamps) < 5000:
+            event = parse_frame(await recv(ws), time.time())
+            assert isinstance(event, ZoomEvent) and event.event_ts_ms is not None
+            assert event.event_ts_ms <= event.received_at * 1000
+            stamps.append(event.event_ts_ms)
+            tracker.apply(event)
+        await fake.cut()
+        await drain(ws)
+    assert sum(m.flags["duplicate"] for m in tracker.meetings.values()) == 0
+    assert max(stamps) - min(stamps) < 5000  # stamped as it happened, not 1 ms apart
+
+
+async def test_an_endless_flood_follows_the_fakes_own_clock() -> None:
+    """The same with a clock of the fake's that moves 10 µs a read: stamped never past it, and
+    as it moves (a bounded flood keeps its schedule: the test above this one)."""
+    reads = itertools.count()
+
+    def clock() -> float:
+        return 1_700_000_000.0 + next(reads) * 1e-5
+
+    async with (
+        FakeZoom(scenario="demo", rate="max", seed=5, clock=clock, record_events=False) as fake,
+        client(fake.ws_url_for(fake.issue_token())) as ws,
+    ):
+        await recv(ws)
+        stamps = []
+        for _ in range(3000):  # past the first chunks, into the ones made mid-flood
+            event = parse_frame(await recv(ws), 0.0)
+            assert isinstance(event, ZoomEvent) and event.event_ts_ms is not None
+            assert event.event_ts_ms <= clock() * 1000
+            stamps.append(event.event_ts_ms)
+        await fake.cut()
+        await drain(ws)
+    assert len(set(stamps)) > 10
 
 
 async def test_paced_scenario_sends_at_the_rate_and_stops_after_n_events() -> None:

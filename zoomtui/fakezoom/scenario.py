@@ -3,9 +3,10 @@
 `scenario_events(seed, clock_start, rate=...)` yields event dicts shaped like
 Zoom's (PROTOCOL.md section 3, the shapes of ../shared/zoom-samples), forever.
 The same arguments always give the same events: the demo, the screenshots and
-the tests depend on it.  Nothing here reads a clock or a global random source;
-event ``i`` is stamped ``clock_start + i / rate`` (the scheduler sends it then),
-minus a delay for the few events that arrive late.
+the tests depend on it.  Nothing here reads a global random source, nor a clock
+unless given a flood's; event ``i`` is stamped ``clock_start + i / rate`` (the
+scheduler sends it then), minus a delay for the few events that arrive late.  A
+flood is sent faster than its rate: given its clock, no event is stamped past it.
 
 The opening minute plays every quirk a client must survive, so a short run
 shows them all; after it, a random but bounded world carries on:
@@ -28,75 +29,28 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import itertools
+import math
 import random
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from zoomtui.fakezoom.cast import (
+    CROWD,
+    GUESTS,
+    HOSTS,
+    NEW_USERS,
+    PEOPLE,
+    PHONE_GUEST,
+    REASON_ENDED,
+    REASON_LEFT,
+    REASON_NETWORK,
+    TIMEZONES,
+    TOPICS,
+    WEBINAR_TOPICS,
+)
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS
-
-# ---------------------------------------------------------------------------------
-# the cast (names are data: brackets and non-ASCII on purpose)
-
-PEOPLE: tuple[tuple[str, str], ...] = (
-    ("Ana Souza", "ana.souza@example.com"),
-    ("Bo Lindqvist", "bo.lindqvist@example.com"),
-    ("[Ops] Priya Nair", "priya.nair@example.com"),
-    ("Björn Ødegård", "bjorn.odegard@example.no"),
-    ("Zoë O'Brien", "zoe.obrien@example.ie"),
-    ("José Álvarez", "jose.alvarez@example.es"),
-    ("李雷", "li.lei@example.cn"),
-    ("Мария Иванова", "maria.ivanova@example.com"),
-    ("Fatima Al-Sayed", "fatima.alsayed@example.com"),
-    ("Chidi Okonkwo", "chidi.okonkwo@example.com"),
-    ("Marie-Claire Dubois [external]", "mc.dubois@partner.example.fr"),
-    ("[bold]not markup[/bold]", "markup.trap@example.com"),
-    ("Kenji Watanabe", "kenji.watanabe@example.jp"),
-    ("Sam Taylor", "sam.taylor@example.com"),
-    ("Dev Patel (he/him)", "dev.patel@example.com"),
-    ("Ngozi Adeyemi", "ngozi.adeyemi@example.com"),
-    ("Łukasz Wróbel", "lukasz.wrobel@example.pl"),
-    ("Aroha Ngata", "aroha.ngata@example.nz"),
-)
-#: guests: no Zoom account (empty id and email); the phone one dials in
-GUESTS: tuple[str, ...] = ("iPhone", "Guest 4821", "+1 555 0100")
-PHONE_GUEST = "+1 555 0100"
-
-HOSTS: tuple[tuple[str, str, str], ...] = (
-    ("Ana", "Souza", "ana.souza@example.com"),
-    ("Kenji", "Watanabe", "kenji.watanabe@example.jp"),
-    ("Fatima", "Al-Sayed", "fatima.alsayed@example.com"),
-)
-
-TOPICS: tuple[str, ...] = (
-    "Weekly sync",
-    "Design review [Q3]",
-    "Incident review: login latency",
-    "Café & roadmap — Équipe Paris",
-    "東京チーム 定例",
-    "1:1 Ana / Bo",
-    "Sprint planning",
-    "Customer call – ACME GmbH",
-    "Office hours",
-    "All hands",
-)
-WEBINAR_TOPICS: tuple[str, ...] = ("Product launch webinar", "Zoom APIs in practice (live Q&A)")
-TIMEZONES: tuple[str, ...] = ("Europe/Berlin", "America/Los_Angeles", "Asia/Tokyo", "UTC")
-NEW_USERS: tuple[tuple[str, str], ...] = (
-    ("Olivia", "Martin"),
-    ("Tomás", "Ferreira"),
-    ("Hannah", "Schmidt"),
-    ("Yuki", "Sato"),
-    ("Amara", "Diallo"),
-    ("Noah", "Williams"),
-    ("Ingrid", "Halvorsen"),
-    ("Ravi", "Shankar"),
-)
-REASON_LEFT = "left the meeting."
-REASON_ENDED = "Host ended the meeting."
-REASON_NETWORK = "lost connection, network issue."
-
 
 # ---------------------------------------------------------------------------------
 # ids
@@ -163,16 +117,30 @@ class Meeting:
     kind: str = "meeting"  # or "webinar"
     in_room: dict[int, Session] = field(default_factory=dict)  # person index -> session
     events_left: int = 100  # ends after about this many more events of the world
+    #: person -> the millisecond of their last join or leave here (a flood's world lets
+    #: nobody come or go twice in one: a monitor would take the second for a copy)
+    acted: dict[int, int] = field(default_factory=dict)
+    updated_ms: int = -1  # the millisecond of its last meeting.updated (the same: a copy)
 
 
 class _World:
     """Everything the generator knows; each method returns the events for one happening."""
 
-    def __init__(self, seed: int, clock_start: float, rate: float, account_id: str) -> None:
+    def __init__(
+        self,
+        seed: int,
+        clock_start: float,
+        rate: float,
+        account_id: str,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.rng = random.Random(seed)
         self.clock_start = clock_start
         self.rate = rate
         self.account_id = account_id
+        #: a flood's clock: no event is stamped past it (None: stamped by the schedule alone)
+        self.clock = clock
+        self.clock_ms = math.floor(clock() * 1000) if clock is not None else 0
         rng = self.rng
         self.people = [Person(n, e, _user_id(rng), _user_id(rng)) for n, e in PEOPLE]
         self.people += [
@@ -192,10 +160,40 @@ class _World:
         self.index = 0  # of the next event emitted
         self.new_users = 0
         self.pending_recordings: list[tuple[int, Meeting]] = []  # (due index, ended meeting)
+        if clock is not None:  # many events a millisecond: many more people (cast.CROWD)
+            self.people += [Person(n, e, _user_id(rng), _user_id(rng)) for n, e in CROWD]
+        self._now = clock_start  # the world's time at the next event (seconds) ...
+        self.now_ms = round(clock_start * 1000)  # ... and its event_ts
 
     # -- time -----------------------------------------------------------------------
     def now(self) -> float:
-        return self.clock_start + self.index / self.rate
+        return self._now
+
+    def advance(self, happening_done: bool) -> None:
+        """On to the next event: at its slot in the schedule (``clock_start + index / rate``)
+        or, for a flood sent faster than that, at the clock, read once a happening: Zoom stamps
+        when a thing happened, never a time still to come."""
+        self.index += 1
+        scheduled = self.clock_start + self.index / self.rate
+        scheduled_ms = round(scheduled * 1000)
+        if self.clock is not None and happening_done:
+            # (never backwards, should the system clock be set back)
+            self.clock_ms = max(self.clock_ms, math.floor(self.clock() * 1000))
+        if self.clock is None or scheduled_ms <= self.clock_ms:
+            self._now, self.now_ms = scheduled, scheduled_ms
+        else:
+            self.now_ms = max(self.now_ms, self.clock_ms)
+            self._now = self.now_ms / 1000
+
+    def free(self, m: Meeting, people: list[int]) -> list[int]:
+        """Those of `people` who did not come or go in `m` this millisecond.  Only a flood
+        shares a millisecond among events; elsewhere this is `people`, and the same draws
+        give the same events."""
+        if self.clock is None:
+            return people
+        now_ms = self.now_ms
+        acted = m.acted
+        return [p for p in people if acted.get(p) != now_ms]
 
     def stamp(
         self, event: str, payload: dict, *, late_ms: int = 0, extra: dict | None = None
@@ -270,6 +268,7 @@ class _World:
             user_id=str(self.next_user_id), join_time=_iso(self.now()), joined_at=self.now()
         )
         m.in_room[p] = sess
+        m.acted[p] = self.now_ms
         part = {"user_id": sess.user_id, "user_name": person.name, "id": person.zoom_id}
         if person.participant_uuid:
             part["participant_uuid"] = person.participant_uuid
@@ -290,6 +289,7 @@ class _World:
     ) -> dict:
         person = self.people[p]
         sess = session or m.in_room.pop(p)
+        m.acted[p] = self.now_ms
         part = {"user_id": sess.user_id}
         # user_name is sometimes missing from participant_left (PROTOCOL.md section 3)
         if self.rng.random() >= 0.1:
@@ -354,10 +354,11 @@ class _World:
     def updated(self, m: Meeting) -> list[dict]:
         old_topic = m.topic
         m.topic = self.rng.choice([t for t in TOPICS if t != old_topic])
+        m.updated_ms = self.now_ms
         payload = {
             **self._operator(),
             "scope": "single",
-            "time_stamp": round(self.now() * 1000),
+            "time_stamp": self.now_ms,
             "object": {"id": m.id, "topic": m.topic},
             "old_object": {"id": m.id, "topic": old_topic},
         }
@@ -529,7 +530,10 @@ class _World:
         elif roll < 0.045:
             return self.created(self.new_meeting())
         elif roll < 0.055 and self.scheduled:
-            return self.updated(rng.choice(list(self.scheduled)))
+            m = rng.choice(list(self.scheduled))
+            # (changed twice in one millisecond, A->B->A->B, it would be a byte copy: a flood's)
+            if self.clock is None or m.updated_ms != self.now_ms:
+                return self.updated(m)
         elif roll < 0.06 and self.scheduled:
             return self.deleted(rng.choice(list(self.scheduled)))
         elif roll < 0.065:
@@ -541,15 +545,19 @@ class _World:
         rng = self.rng
         m = rng.choice(self.live)
         inside = list(m.in_room)
-        if roll < 0.085 and inside:
-            return self.rejoin_with_late_left(m, rng.choice(inside))
-        absent = self.absent()
+        # (who may come or go: in a flood, not who already did in this millisecond)
+        movable = self.free(m, inside)
+        if roll < 0.085 and movable:
+            return self.rejoin_with_late_left(m, rng.choice(movable))
+        absent = self.free(m, self.absent())
         join_bias = 0.75 if len(inside) < 4 else 0.5 if len(inside) < 10 else 0.3
         if absent and (not inside or rng.random() < join_bias):
             return [self.joined(m, rng.choice(absent))]
         if not inside:  # everyone is busy elsewhere and this room is empty: it ends
             return self.ended(m)
-        p = rng.choice(inside)
+        if not movable:  # a flood's room where all came or went this millisecond
+            return [self.joined(m, rng.choice(absent))] if absent else self.user_created()
+        p = rng.choice(movable)
         late = rng.randint(5_000, 150_000) if rng.random() < 0.03 else 0
         why = REASON_NETWORK if rng.random() < 0.15 else REASON_LEFT
         return [self.left(m, p, why, late_ms=late)]
@@ -561,14 +569,20 @@ def scenario_events(
     *,
     rate: float = 20.0,
     account_id: str = DEMO_CREDENTIALS.account_id,
+    clock: Callable[[], float] | None = None,
 ) -> Iterator[dict]:
     """Zoom events for `seed`, forever; event i is stamped ``clock_start + i / rate`` seconds
-    (milliseconds in ``event_ts``), minus its delay when it is one of the late ones."""
+    (milliseconds in ``event_ts``), minus its delay when it is one of the late ones.
+
+    `clock`, for a flood (sent faster than `rate`): no event is stamped past the clock's
+    time as it is made, and many share a millisecond; the world then has a crowd of people,
+    none of whom comes or goes twice in one millisecond.  Without it, nothing reads a clock."""
     if rate <= 0:
         raise ValueError("rate must be above zero")
-    world = _World(seed, clock_start, rate, account_id)
+    world = _World(seed, clock_start, rate, account_id, clock)
     for batch in itertools.chain(world.opening(), iter(world.step, None)):
-        for ev in batch:
-            ev["event_ts"] += round(world.now() * 1000)
+        last = len(batch) - 1
+        for k, ev in enumerate(batch):
+            ev["event_ts"] += world.now_ms
             yield ev
-            world.index += 1
+            world.advance(k == last)

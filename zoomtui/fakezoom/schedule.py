@@ -27,6 +27,10 @@ from zoomtui.zoom.protocol import message_frame
 #: and other connections still get answered during a flood
 MAX_RATE_BATCH = 256
 
+#: how long before its first event is prepared an endless flood's world began (seconds): the
+#: opening's quirks (a rejoin among them) get a millisecond each, not one between them all
+FLOOD_HEAD_START = 0.1
+
 Prepared = tuple[str, str]  # (content JSON string, whole message frame)
 
 
@@ -179,9 +183,10 @@ def play_scenario(
     samples_dir: Path,
     rate: float | None,
     spacing: float = 1000.0,
+    bounded: bool = False,
 ) -> Iterator[dict | str]:
-    """The events a named scenario sends, in order (`rate` None: a flood, stamped
-    `spacing` events per second apart)."""
+    """The events a named scenario sends, in order (`rate` None: a flood, `spacing` events
+    per second apart at most; an endless one is also stamped never past `clock`)."""
     if scenario == "samples":
         from zoomtui.fakezoom.samples import sample_contents
 
@@ -190,11 +195,21 @@ def play_scenario(
     if scenario == "shapes":
         from zoomtui.fakezoom.shapes import shapes_events
 
-        yield from shapes_events(clock(), rate=rate or spacing)
+        start = clock()
+        if rate is None:  # all sent at once: its last slot at the clock, none after it
+            start -= (sum(1 for _ in shapes_events(start)) - 1) / spacing
+        yield from shapes_events(start, rate=rate or spacing)
         return
     from zoomtui.fakezoom.scenario import scenario_events
 
     # A generator, so the clock is read when the first event is prepared: at the first
     # accepted connection when paced (event_ts then matches the send time), at start()
-    # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal).
-    yield from scenario_events(seed, clock(), rate=rate or spacing)
+    # for a bounded flood (prepared up front; 1 ms apart, the spacing is nominal: the
+    # screenshots and benchmarks replay it byte for byte).  An endless flood goes out far
+    # faster than `spacing`: stamped by the schedule alone it would run minutes ahead of
+    # every clock, so it is stamped by the clock too, from a world that began
+    # FLOOD_HEAD_START earlier (its opening's quirks then keep a millisecond each).
+    if rate is None and not bounded:
+        yield from scenario_events(seed, clock() - FLOOD_HEAD_START, rate=spacing, clock=clock)
+    else:
+        yield from scenario_events(seed, clock(), rate=rate or spacing)

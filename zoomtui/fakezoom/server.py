@@ -65,7 +65,7 @@ CLOSE_IDLE = 1001
 REASON_IDLE = "no heartbeat"
 # stop() closes every connection with 1001 (going away): websockets' Server.close() does that.
 
-#: events per second used for the event_ts of a rate-"max" scenario (they are sent faster)
+#: events per second used for the event_ts of a rate-"max" scenario (see play_scenario)
 MAX_RATE_SPACING = 1000.0
 
 _HEARTBEAT_ANSWER_MODULE = "heartbeat"
@@ -580,7 +580,13 @@ class FakeZoom:
 
     def _scenario_events(self, rate: float | None) -> Iterator[dict | str]:
         return play_scenario(
-            self.scenario, self.seed, self.clock, self.samples_dir, rate, MAX_RATE_SPACING
+            self.scenario,
+            self.seed,
+            self.clock,
+            self.samples_dir,
+            rate,
+            MAX_RATE_SPACING,
+            bounded=self.events is not None,
         )
 
 
