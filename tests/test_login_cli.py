@@ -205,6 +205,38 @@ def test_login_insecure_keyring_asks_first(tmp_path: Path, fake: FakeZoom) -> No
     assert C.client_secret not in shown.output
 
 
+def test_a_file_keyring_holds_the_secret_in_clear_text_from_consent_to_logout(
+    tmp_path: Path, fake: FakeZoom
+) -> None:
+    """What the README says of a plain-file keyring, step by step: after consent the secret
+    is in that file in clear text (the config file holds the consent, never the secret),
+    later commands read it from there without asking, and logout removes it from there."""
+    store = tmp_path / "plain.json"
+    keyring.set_keyring(PlaintextKeyring(store))
+    login = run(["login", "--profile", "work", *urls(fake)], input="y\n" + PROMPTS)
+    assert login.exit_code == 0, login.output
+    assert C.client_secret in store.read_text()
+    assert "insecure_keyring = true" in cfg.default_config_path().read_text()
+    assert_no_secret_anywhere(login)
+
+    doctor = run(["doctor", "--profile", "work", "--no-connect"], input="")
+    assert doctor.exit_code == 0, doctor.output
+    assert "client secret: set (hidden) (from keyring, INSECURE plain-file backend)" in (
+        doctor.output
+    )
+    # doctor says what it reads from there, as status and `profiles show` do (it said the
+    # keyring was used "only if you confirm", of a profile that had confirmed)
+    assert "! keyring: INSECURE: the only keyring" in doctor.output
+    assert "profile work accepted it (insecure_keyring = true)" in doctor.output
+    assert "only if you confirm" not in doctor.output
+    assert C.client_secret not in doctor.output
+
+    logout = run(["logout", "--profile", "work"])
+    assert logout.exit_code == 0, logout.output
+    assert "Removed the client secret of 'work'" in logout.output
+    assert C.client_secret not in store.read_text()
+
+
 def test_login_insecure_keyring_flag_for_scripts(tmp_path: Path, fake: FakeZoom) -> None:
     keyring.set_keyring(PlaintextKeyring(tmp_path / "plain.json"))
     result = run(["login", "--profile", "work", "--insecure-keyring", *urls(fake)], input=PROMPTS)

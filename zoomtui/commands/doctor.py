@@ -31,7 +31,13 @@ from zoomtui.commands.common import (
     connection_options,
     overrides_from,
 )
-from zoomtui.commands.reports import SETTING_LABELS, marks_for, quiet_logging, worse_exit
+from zoomtui.commands.reports import (
+    SETTING_LABELS,
+    marks_for,
+    quiet_logging,
+    secret_source,
+    worse_exit,
+)
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.timefmt import duration_short
@@ -122,9 +128,10 @@ def check_settings(
     found = [f"profile {res.profile} (config {res.config_path})"]
     for name, label in SETTING_LABELS:
         if res.values.get(name):
-            found.append(
-                f"{label}: {_shown(name, res.values[name])} (from {res.sources.get(name, '?')})"
-            )
+            source = res.sources.get(name, "?")
+            if name == "client_secret" and source == "keyring":
+                source = secret_source(source, credentials.keyring_status().state)
+            found.append(f"{label}: {_shown(name, res.values[name])} (from {source})")
         elif name not in credentials.required(res.values.get("grant")):
             found.append(f"{label}: not used ({res.values.get('grant')} grant)")
         else:
@@ -176,6 +183,20 @@ def check_keyring(report: Report, settings: ConnectionSettings | None) -> None:
     elif source and source != "keyring":
         report.step(
             "skip", "keyring", [f"{status.message}", f"not needed: the secret comes from {source}"]
+        )
+    elif source and status.state == "insecure":  # read only for a profile that accepted it
+        assert settings is not None
+        report.step(
+            "warn",
+            "keyring",
+            [
+                f"INSECURE: the only keyring ({status.backend_name}) is a plain file that any "
+                "program running as you can read",
+                f"profile {settings.profile} accepted it (insecure_keyring = true): its client "
+                "secret is read from that file, in clear text",
+            ],
+            f"`zoomtui logout --profile {settings.profile}` removes it from there; then set "
+            "ZOOM_CLIENT_SECRET, or install a real keyring and run `zoomtui login` again.",
         )
     else:
         report.step(

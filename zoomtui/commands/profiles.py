@@ -11,6 +11,7 @@ import click
 
 from zoomtui import config as cfg
 from zoomtui.commands.common import EXIT_CONFIG
+from zoomtui.commands.reports import secret_source
 from zoomtui.credentials import (
     ENV_FOR,
     REQUIRED,
@@ -194,8 +195,8 @@ def show_command(ctx: click.Context, name: str | None, config_path: str | None) 
         if key == "client_secret":
             # From the keyring it is a Secret, from ZOOM_CLIENT_SECRET a plain string: set either way.
             shown = SECRET_SET if value else "(not set)"
-            if source == "keyring" and status.state == "insecure":
-                source = "keyring, INSECURE plain-file backend"
+            if source == "keyring":
+                source = secret_source(source, status.state)
             elif not value and status.state in ("none", "error"):
                 source = f"no usable keyring: set {ENV_FOR['client_secret']}"
             elif not value:

@@ -22,6 +22,17 @@ SETTING_LABELS = (
     ("api_url", "API URL"),
 )
 
+#: where the client secret came from, when that is a plain-file keyring the profile accepted
+INSECURE_KEYRING_SOURCE = "keyring, INSECURE plain-file backend"
+
+
+def secret_source(source: str, keyring_state: str) -> str:
+    """Where a client secret came from, in words that name a plain-file keyring as such
+    (doctor, status and `profiles show` must say the same)."""
+    return (
+        INSECURE_KEYRING_SOURCE if source == "keyring" and keyring_state == "insecure" else source
+    )
+
 
 def marks_for(out: IO[str]) -> dict[str, str]:
     """A step's mark by its state (ok, fail, warn, skip) and the one before what to do

@@ -31,7 +31,13 @@ from zoomtui.commands.common import (
     overrides_from,
 )
 from zoomtui.commands.profiles import SECRET_SET, keyring_line
-from zoomtui.commands.reports import SETTING_LABELS, marks_for, quiet_logging, worse_exit
+from zoomtui.commands.reports import (
+    SETTING_LABELS,
+    marks_for,
+    quiet_logging,
+    secret_source,
+    worse_exit,
+)
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.timefmt import duration_short
@@ -81,8 +87,8 @@ def inspect_profile(
     rows = []
     for key, label in SETTING_LABELS:
         source = res.sources.get(key, "")
-        if key == "client_secret" and source == "keyring" and keyring_state == "insecure":
-            source = "keyring, INSECURE plain-file backend"
+        if key == "client_secret":
+            source = secret_source(source, keyring_state)
         shown = _shown(key, res.values.get(key))
         if shown == "missing" and key not in credentials.required(res.values.get("grant")):
             shown = f"not used ({res.values.get('grant')} grant)"
