@@ -463,6 +463,33 @@ def test_login_says_when_it_saves_urls_from_the_shell(
     assert again.exit_code == 0 and "from ZOOMTUI_" not in again.output
 
 
+def test_login_says_when_it_saves_a_grant_or_a_cloud_from_the_shell(
+    memory_keyring: MemoryKeyring, fake: FakeZoom
+) -> None:
+    """As with the URLs: a ZOOMTUI_GRANT or ZOOMTUI_CLOUD left in the shell is saved in the
+    profile, so login says so (it saved them without a word)."""
+    env = {"ZOOMTUI_GRANT": "client_credentials", "ZOOMTUI_CLOUD": "gov"}
+    typed = f"{C.client_id}\n{C.subscription_id}\n{C.client_secret}\n"  # no account id asked
+    result = run(["login", "--profile", "work", *urls(fake)], input=typed, env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "Grant: from ZOOMTUI_GRANT (client_credentials); it will be saved in profile 'work' "
+        "(to save another, unset ZOOMTUI_GRANT or pass --grant)." in result.output
+    )
+    assert "Cloud: from ZOOMTUI_CLOUD (gov); it will be saved in profile 'work'" in result.output
+    saved = cfg.get_profile("work")
+    assert (saved["grant"], saved["cloud"]) == ("client_credentials", "gov")
+    # given as options, they are what the user typed: nothing to point out
+    again = run(
+        ["login", "--profile", "work", "--grant", "client_credentials", "--cloud", "gov"]
+        + urls(fake),
+        input=typed,
+        env=env,
+    )
+    assert again.exit_code == 0, again.output
+    assert "from ZOOMTUI_" not in again.output
+
+
 def test_a_wrong_secret_asks_again_for_what_zoom_rejected_only(
     memory_keyring: MemoryKeyring, fake: FakeZoom
 ) -> None:

@@ -55,7 +55,14 @@ _EXIT_FOR_PROBLEM = {
     "unreachable": EXIT_FAILURE,
 }
 
-_URL_LABELS = {"oauth_url": "Token URL", "ws_url": "WebSocket URL"}
+#: what `login` saves in the profile that may come from the shell (besides the ids, said as
+#: they are asked): field -> its label
+_SAVED_FROM_SHELL = {
+    "grant": "Grant",
+    "cloud": "Cloud",
+    "oauth_url": "Token URL",
+    "ws_url": "WebSocket URL",
+}
 #: tries of the credentials in one `login` (Zoom rejected them: ask again what it rejected)
 TRIES = 3
 
@@ -98,16 +105,15 @@ def _ask(name: str, given: str | None, env: dict[str, str], default: object) -> 
     return str(value).strip()
 
 
-def _say_urls_from_env(
-    profile: str, oauth_url: str | None, ws_url: str | None, env: dict[str, str]
-) -> None:
-    """A URL taken from the shell is saved in the profile with the ids: say so, since a
-    variable left over from a test session (a fake server) would otherwise stick unseen."""
-    for name, given in (("oauth_url", oauth_url), ("ws_url", ws_url)):
+def _say_saved_from_env(profile: str, given: dict[str, str | None], env: dict[str, str]) -> None:
+    """A URL, grant or cloud taken from the shell is saved in the profile with the ids: say
+    so, since a variable left over from a test session (a fake server) or another account
+    would otherwise stick unseen."""
+    for name, label in _SAVED_FROM_SHELL.items():
         var = ENV_FOR[name]
-        if not given and env.get(var):
+        if not given.get(name) and env.get(var):
             click.echo(
-                f"{_URL_LABELS[name]}: from {var} ({env[var]}); it will be saved in profile "
+                f"{label}: from {var} ({env[var]}); it will be saved in profile "
                 f"'{profile}' (to save another, unset {var} or pass --{name.replace('_', '-')})."
             )
 
@@ -326,7 +332,9 @@ def command(
     allow_insecure = insecure_keyring or bool(existing.get("insecure_keyring"))
     no_keyring, allow_insecure = _no_keyring_policy(status, env_secret, name, allow_insecure)
 
-    _say_urls_from_env(name, oauth_url, ws_url, env)
+    _say_saved_from_env(
+        name, {"grant": grant, "cloud": cloud, "oauth_url": oauth_url, "ws_url": ws_url}, env
+    )
     given = {"account_id": account_id, "client_id": client_id, "subscription_id": subscription_id}
     ids, ws = _ask_ids(given, grant_used, ws, cloud_used, env, existing)
     if env_secret:
