@@ -117,9 +117,10 @@ class Meeting:
     kind: str = "meeting"  # or "webinar"
     in_room: dict[int, Session] = field(default_factory=dict)  # person index -> session
     events_left: int = 100  # ends after about this many more events of the world
-    #: person -> the millisecond of their last join or leave here (a flood's world lets
-    #: nobody come or go twice in one: a monitor would take the second for a copy)
-    acted: dict[int, int] = field(default_factory=dict)
+    #: who joined or left here in the millisecond `acted_ms` (a flood's world lets nobody
+    #: come or go twice in one: a monitor would take the second for a copy)
+    acted_now: set[int] = field(default_factory=set)
+    acted_ms: int = -1
     updated_ms: int = -1  # the millisecond of its last meeting.updated (the same: a copy)
 
 
@@ -185,15 +186,28 @@ class _World:
             self.now_ms = max(self.now_ms, self.clock_ms)
             self._now = self.now_ms / 1000
 
-    def free(self, m: Meeting, people: list[int]) -> list[int]:
-        """Those of `people` who did not come or go in `m` this millisecond.  Only a flood
-        shares a millisecond among events; elsewhere this is `people`, and the same draws
-        give the same events."""
+    def pick(self, m: Meeting, people: list[int]) -> int | None:
+        """One of `people` at random who did not come or go in `m` this millisecond (None:
+        nobody).  Only a flood shares a millisecond among events; elsewhere this is
+        `rng.choice(people)`, so a seed gives the same events as it always did."""
+        rng = self.rng
+        if not people:
+            return None
         if self.clock is None:
-            return people
-        now_ms = self.now_ms
-        acted = m.acted
-        return [p for p in people if acted.get(p) != now_ms]
+            return rng.choice(people)
+        busy = m.acted_now if m.acted_ms == self.now_ms else ()
+        for _ in range(3):  # most are free: a few draws cost less than a filtered copy
+            p = rng.choice(people)
+            if p not in busy:
+                return p
+        free = [p for p in people if p not in busy]
+        return rng.choice(free) if free else None
+
+    def acted(self, m: Meeting, p: int) -> None:
+        """`p` joined or left `m` now."""
+        if m.acted_ms != self.now_ms:
+            m.acted_ms, m.acted_now = self.now_ms, set()
+        m.acted_now.add(p)
 
     def stamp(
         self, event: str, payload: dict, *, late_ms: int = 0, extra: dict | None = None
@@ -268,7 +282,7 @@ class _World:
             user_id=str(self.next_user_id), join_time=_iso(self.now()), joined_at=self.now()
         )
         m.in_room[p] = sess
-        m.acted[p] = self.now_ms
+        self.acted(m, p)
         part = {"user_id": sess.user_id, "user_name": person.name, "id": person.zoom_id}
         if person.participant_uuid:
             part["participant_uuid"] = person.participant_uuid
@@ -289,7 +303,7 @@ class _World:
     ) -> dict:
         person = self.people[p]
         sess = session or m.in_room.pop(p)
-        m.acted[p] = self.now_ms
+        self.acted(m, p)
         part = {"user_id": sess.user_id}
         # user_name is sometimes missing from participant_left (PROTOCOL.md section 3)
         if self.rng.random() >= 0.1:
@@ -450,7 +464,8 @@ class _World:
     def absent(self) -> list[int]:
         """People in no live meeting (one person, one meeting at a time)."""
         busy = {p for m in self.live for p in m.in_room}
-        return [i for i in range(len(self.people)) if i not in busy]
+        # (in C: a flood's world asks this of 165 people some 10,000 times a second)
+        return list(itertools.filterfalse(busy.__contains__, range(len(self.people))))
 
     def opening(self) -> Iterator[list[dict]]:
         """The first minute: every quirk, in a plausible order."""
@@ -545,19 +560,19 @@ class _World:
         rng = self.rng
         m = rng.choice(self.live)
         inside = list(m.in_room)
-        # (who may come or go: in a flood, not who already did in this millisecond)
-        movable = self.free(m, inside)
-        if roll < 0.085 and movable:
-            return self.rejoin_with_late_left(m, rng.choice(movable))
-        absent = self.free(m, self.absent())
+        # (`pick`: in a flood, nobody who already came or went in this millisecond)
+        if roll < 0.085 and (p := self.pick(m, inside)) is not None:
+            return self.rejoin_with_late_left(m, p)
+        absent = self.absent()
         join_bias = 0.75 if len(inside) < 4 else 0.5 if len(inside) < 10 else 0.3
-        if absent and (not inside or rng.random() < join_bias):
-            return [self.joined(m, rng.choice(absent))]
+        joining = absent and (not inside or rng.random() < join_bias)
+        if joining and (p := self.pick(m, absent)) is not None:
+            return [self.joined(m, p)]
         if not inside:  # everyone is busy elsewhere and this room is empty: it ends
             return self.ended(m)
-        if not movable:  # a flood's room where all came or went this millisecond
-            return [self.joined(m, rng.choice(absent))] if absent else self.user_created()
-        p = rng.choice(movable)
+        if (p := self.pick(m, inside)) is None:  # a flood's room where all came or went
+            q = self.pick(m, absent)
+            return [self.joined(m, q)] if q is not None else self.user_created()
         late = rng.randint(5_000, 150_000) if rng.random() < 0.03 else 0
         why = REASON_NETWORK if rng.random() < 0.15 else REASON_LEFT
         return [self.left(m, p, why, late_ms=late)]
