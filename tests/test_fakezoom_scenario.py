@@ -6,6 +6,7 @@ import itertools
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -299,6 +300,21 @@ def test_a_monitor_fed_a_flood_drops_no_event_as_a_copy(seed: int, step: float) 
     live = [m for m in tracker.meetings.values() if m.is_live]
     rosters = {m.uuid: {p.display_name for p in m.participants.values() if p.is_in} for m in live}
     assert rosters == truth.roster()
+
+
+def test_a_paced_rate_above_one_event_a_millisecond_drops_no_event_as_a_copy() -> None:
+    """Paced at 5,000/s, five events share each millisecond of the schedule: what the fake
+    plays there has the flood's crowd too (with the demo's 21 people a tracker dropped 51 of
+    these 60,000 events as copies); its stamps stay the schedule's."""
+    from zoomtui.fakezoom.schedule import play_scenario
+    from zoomtui.monitor.meetings import MeetingTracker
+
+    tracker = MeetingTracker()
+    played = play_scenario("demo", 1, lambda: T0, Path(), 5000.0)
+    for i, ev in enumerate(itertools.islice(played, 60_000)):
+        assert isinstance(ev, dict) and ev["event_ts"] <= round((T0 + i / 5000) * 1000)
+        tracker.apply(parse_frame(message_frame(ev), T0))
+    assert sum(m.flags["duplicate"] for m in tracker.meetings.values()) == 0
 
 
 # --- the "shapes" scenario: every shape seen in real captures ---------------------------------

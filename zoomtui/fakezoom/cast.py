@@ -1,8 +1,12 @@
 """The demo world's cast: people, hosts, topics, the reasons people leave (names are data:
-brackets and non-ASCII on purpose), and the crowd a flood's world adds to them."""
+brackets and non-ASCII on purpose), the crowd a flood's world adds to them, and ids and
+times written as Zoom writes them (drawn from the caller's seeded random source)."""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import random
 import unicodedata
 
 PEOPLE: tuple[tuple[str, str], ...] = (
@@ -86,3 +90,38 @@ CROWD: tuple[tuple[str, str], ...] = tuple(
     for first in CROWD_FIRST_NAMES
     for last in CROWD_LAST_NAMES
 )
+
+
+# ---------------------------------------------------------------------------------
+# ids and times
+
+
+def random_b64(rng: random.Random, nbytes: int) -> str:
+    """`nbytes` random bytes from `rng`, in base64."""
+    return base64.b64encode(rng.getrandbits(nbytes * 8).to_bytes(nbytes, "big")).decode()
+
+
+def meeting_uuid(rng: random.Random, want: str = "") -> str:
+    """A meeting-occurrence uuid like Zoom's (base64 of 16 bytes: always ends with '==').
+
+    want: "+/" = holds both '+' and '/'; "lead/" = starts with '/'; "//" = holds '//'.
+    Drawing until the wish is met keeps it seeded and deterministic."""
+    while True:
+        u = random_b64(rng, 16)
+        if (
+            not want
+            or (want == "+/" and "+" in u and "/" in u)
+            or (want == "lead/" and u.startswith("/"))
+            or (want == "//" and "//" in u)
+        ):
+            return u
+
+
+def user_id(rng: random.Random) -> str:
+    """A Zoom user id: 22 characters of base64url."""
+    return random_b64(rng, 16)[:22].replace("+", "-").replace("/", "_")
+
+
+def iso_seconds(t: float) -> str:
+    """`t` (epoch seconds) as Zoom writes times: UTC, whole seconds."""
+    return dt.datetime.fromtimestamp(int(t), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -26,8 +26,6 @@ shows them all; after it, a random but bounded world carries on:
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import itertools
 import math
 import random
@@ -49,41 +47,11 @@ from zoomtui.fakezoom.cast import (
     TIMEZONES,
     TOPICS,
     WEBINAR_TOPICS,
+    iso_seconds,
+    meeting_uuid,
+    user_id,
 )
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS
-
-# ---------------------------------------------------------------------------------
-# ids
-
-
-def _b64(rng: random.Random, nbytes: int) -> str:
-    return base64.b64encode(rng.getrandbits(nbytes * 8).to_bytes(nbytes, "big")).decode()
-
-
-def _meeting_uuid(rng: random.Random, want: str = "") -> str:
-    """A meeting-occurrence uuid like Zoom's (base64 of 16 bytes: always ends with '==').
-
-    want: "+/" = holds both '+' and '/'; "lead/" = starts with '/'; "//" = holds '//'.
-    Drawing until the wish is met keeps it seeded and deterministic."""
-    while True:
-        u = _b64(rng, 16)
-        if (
-            not want
-            or (want == "+/" and "+" in u and "/" in u)
-            or (want == "lead/" and u.startswith("/"))
-            or (want == "//" and "//" in u)
-        ):
-            return u
-
-
-def _user_id(rng: random.Random) -> str:
-    """A Zoom user id: 22 characters of base64url."""
-    return _b64(rng, 16)[:22].replace("+", "-").replace("/", "_")
-
-
-def _iso(t: float) -> str:
-    return dt.datetime.fromtimestamp(int(t), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 # ---------------------------------------------------------------------------------
 # the world
@@ -134,6 +102,7 @@ class _World:
         rate: float,
         account_id: str,
         clock: Callable[[], float] | None = None,
+        crowd: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
         self.clock_start = clock_start
@@ -143,26 +112,29 @@ class _World:
         self.clock = clock
         self.clock_ms = math.floor(clock() * 1000) if clock is not None else 0
         rng = self.rng
-        self.people = [Person(n, e, _user_id(rng), _user_id(rng)) for n, e in PEOPLE]
+        self.people = [Person(n, e, user_id(rng), user_id(rng)) for n, e in PEOPLE]
         self.people += [
             Person(
                 g,
                 "",
                 "",
-                None if g == PHONE_GUEST else _user_id(rng),
+                None if g == PHONE_GUEST else user_id(rng),
                 "15550100" if g == PHONE_GUEST else None,
             )
             for g in GUESTS
         ]
-        self.hosts = [(_user_id(rng), f, la, em) for f, la, em in HOSTS]
+        self.hosts = [(user_id(rng), f, la, em) for f, la, em in HOSTS]
         self.live: list[Meeting] = []
         self.scheduled: deque[Meeting] = deque(maxlen=12)  # created, not yet started or deleted
         self.next_user_id = 16778240 + rng.randrange(1000) * 1024
         self.index = 0  # of the next event emitted
         self.new_users = 0
         self.pending_recordings: list[tuple[int, Meeting]] = []  # (due index, ended meeting)
-        if clock is not None:  # many events a millisecond: many more people (cast.CROWD)
-            self.people += [Person(n, e, _user_id(rng), _user_id(rng)) for n, e in CROWD]
+        #: many events share a millisecond (a flood, or a rate above 1,000/s): many more
+        #: people (cast.CROWD), none of whom comes or goes twice in one millisecond
+        self.crowded = clock is not None or crowd
+        if self.crowded:
+            self.people += [Person(n, e, user_id(rng), user_id(rng)) for n, e in CROWD]
         self._now = clock_start  # the world's time at the next event (seconds) ...
         self.now_ms = round(clock_start * 1000)  # ... and its event_ts
 
@@ -188,12 +160,12 @@ class _World:
 
     def pick(self, m: Meeting, people: list[int]) -> int | None:
         """One of `people` at random who did not come or go in `m` this millisecond (None:
-        nobody).  Only a flood shares a millisecond among events; elsewhere this is
+        nobody).  Only a crowded world shares a millisecond among events; elsewhere this is
         `rng.choice(people)`, so a seed gives the same events as it always did."""
         rng = self.rng
         if not people:
             return None
-        if self.clock is None:
+        if not self.crowded:
             return rng.choice(people)
         busy = m.acted_now if m.acted_ms == self.now_ms else ()
         for _ in range(3):  # most are free: a few draws cost less than a filtered copy
@@ -240,12 +212,12 @@ class _World:
             topic = topic or ("Zoom meeting" if instant else rng.choice(TOPICS))
         return Meeting(
             id=mid,
-            uuid=_meeting_uuid(rng, uuid_wish),
+            uuid=meeting_uuid(rng, uuid_wish),
             host_id=host[0],
             topic=topic,
             type=mtype,
             timezone=rng.choice(TIMEZONES),
-            start_time=_iso(self.now()),
+            start_time=iso_seconds(self.now()),
             kind=kind,
             events_left=rng.randint(80, 220),
         )
@@ -263,14 +235,14 @@ class _World:
         }
 
     def started(self, m: Meeting) -> list[dict]:
-        m.start_time = _iso(self.now())
+        m.start_time = iso_seconds(self.now())
         self.live.append(m)
         return [self.stamp(f"{m.kind}.started", {"object": self._object(m)})]
 
     def ended(self, m: Meeting) -> list[dict]:
         out = [self.left(m, p, REASON_ENDED) for p in list(m.in_room)]
         obj = self._object(m)
-        obj["end_time"] = _iso(self.now())
+        obj["end_time"] = iso_seconds(self.now())
         out.append(self.stamp(f"{m.kind}.ended", {"object": obj}))
         self.live.remove(m)
         return out
@@ -279,7 +251,7 @@ class _World:
         person = self.people[p]
         self.next_user_id += 1
         sess = Session(
-            user_id=str(self.next_user_id), join_time=_iso(self.now()), joined_at=self.now()
+            user_id=str(self.next_user_id), join_time=iso_seconds(self.now()), joined_at=self.now()
         )
         m.in_room[p] = sess
         self.acted(m, p)
@@ -289,7 +261,7 @@ class _World:
         part["join_time"] = sess.join_time
         part["email"] = person.email
         if m.kind == "webinar":
-            part["registrant_id"] = _user_id(self.rng)
+            part["registrant_id"] = user_id(self.rng)
         if person.zoom_id:
             part["participant_user_id"] = person.zoom_id
         if person.phone:
@@ -318,7 +290,7 @@ class _World:
         if late_ms and leave_at <= sess.joined_at:
             leave_at = sess.joined_at + (now - sess.joined_at) / 4
             late_ms = round((now - leave_at) * 1000)
-        part["leave_time"] = _iso(leave_at)
+        part["leave_time"] = iso_seconds(leave_at)
         part["leave_reason"] = f"{person.name} left the meeting.<br>Reason: {why}"
         part["email"] = person.email
         if person.phone:
@@ -350,8 +322,8 @@ class _World:
     def created(self, m: Meeting) -> list[dict]:
         self.scheduled.append(m)
         obj = self._object(m, numeric_id=True)
-        obj["start_time"] = _iso(self.now() + 3600 * self.rng.randint(1, 72))
-        obj["join_url"] = f"https://us02web.zoom.us/j/{m.id}?pwd={_user_id(self.rng)}"
+        obj["start_time"] = iso_seconds(self.now() + 3600 * self.rng.randint(1, 72))
+        obj["join_url"] = f"https://us02web.zoom.us/j/{m.id}?pwd={user_id(self.rng)}"
         obj["password"] = f"{self.rng.randrange(10**6):06d}"
         obj["settings"] = {
             "join_before_host": self.rng.random() < 0.5,
@@ -410,13 +382,13 @@ class _World:
                     "id": fid,
                     "meeting_id": m.uuid,
                     "recording_start": m.start_time,
-                    "recording_end": _iso(self.now() - 60),
+                    "recording_end": iso_seconds(self.now() - 60),
                     "recording_type": rtype,
                     "file_type": ftype,
                     "file_size": rng.randint(200_000, 90_000_000),
                     "file_extension": ftype,
-                    "play_url": f"https://us02web.zoom.us/rec/play/{_user_id(rng)}",
-                    "download_url": f"https://us02web.zoom.us/rec/download/{_user_id(rng)}",
+                    "play_url": f"https://us02web.zoom.us/rec/play/{user_id(rng)}",
+                    "download_url": f"https://us02web.zoom.us/rec/download/{user_id(rng)}",
                     "status": "completed",
                 }
             )
@@ -425,7 +397,7 @@ class _World:
             {
                 "account_id": self.account_id,
                 "host_email": host[3],
-                "share_url": f"https://us02web.zoom.us/rec/share/{_user_id(rng)}",
+                "share_url": f"https://us02web.zoom.us/rec/share/{user_id(rng)}",
                 "total_size": sum(f["file_size"] for f in files),
                 "recording_count": len(files),
                 "recording_files": files,
@@ -437,7 +409,7 @@ class _World:
                 "recording.completed",
                 {"object": obj},
                 late_ms=late_ms,
-                extra={"download_token": "fake-download-token-" + _user_id(rng)},
+                extra={"download_token": "fake-download-token-" + user_id(rng)},
             )
         ]
 
@@ -447,7 +419,7 @@ class _World:
         n = self.new_users
         email = f"{first.lower()}.{last.lower()}{n}@example.com".replace("á", "a")
         obj = {
-            "id": _user_id(self.rng),
+            "id": user_id(self.rng),
             "first_name": first,
             "last_name": last,
             "display_name": f"{first} {last}",
@@ -547,7 +519,7 @@ class _World:
         elif roll < 0.055 and self.scheduled:
             m = rng.choice(list(self.scheduled))
             # (changed twice in one millisecond, A->B->A->B, it would be a byte copy: a flood's)
-            if self.clock is None or m.updated_ms != self.now_ms:
+            if not self.crowded or m.updated_ms != self.now_ms:
                 return self.updated(m)
         elif roll < 0.06 and self.scheduled:
             return self.deleted(rng.choice(list(self.scheduled)))
@@ -585,16 +557,19 @@ def scenario_events(
     rate: float = 20.0,
     account_id: str = DEMO_CREDENTIALS.account_id,
     clock: Callable[[], float] | None = None,
+    crowd: bool = False,
 ) -> Iterator[dict]:
     """Zoom events for `seed`, forever; event i is stamped ``clock_start + i / rate`` seconds
     (milliseconds in ``event_ts``), minus its delay when it is one of the late ones.
 
     `clock`, for a flood (sent faster than `rate`): no event is stamped past the clock's
     time as it is made, and many share a millisecond; the world then has a crowd of people,
-    none of whom comes or goes twice in one millisecond.  Without it, nothing reads a clock."""
+    none of whom comes or goes twice in one millisecond.  Without it, nothing reads a clock.
+    `crowd`: that crowd without a clock, for a rate above 1,000/s (events share milliseconds
+    too); without either, a seed gives the events it always gave."""
     if rate <= 0:
         raise ValueError("rate must be above zero")
-    world = _World(seed, clock_start, rate, account_id, clock)
+    world = _World(seed, clock_start, rate, account_id, clock, crowd)
     for batch in itertools.chain(world.opening(), iter(world.step, None)):
         last = len(batch) - 1
         for k, ev in enumerate(batch):

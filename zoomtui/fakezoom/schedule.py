@@ -209,7 +209,10 @@ def play_scenario(
     # faster than `spacing`: stamped by the schedule alone it would run minutes ahead of
     # every clock, so it is stamped by the clock too, from a world that began
     # FLOOD_HEAD_START earlier (its opening's quirks then keep a millisecond each).
+    # Paced above one event a millisecond, events share milliseconds as a flood's do: the
+    # same crowd keeps anyone from coming or going twice in one.
     if rate is None and not bounded:
         yield from scenario_events(seed, clock() - FLOOD_HEAD_START, rate=spacing, clock=clock)
     else:
-        yield from scenario_events(seed, clock(), rate=rate or spacing)
+        crowd = rate is not None and rate > 1000.0
+        yield from scenario_events(seed, clock(), rate=rate or spacing, crowd=crowd)

@@ -14,9 +14,10 @@ import random
 import re
 from dataclasses import dataclass
 
+from zoomtui.fakezoom.cast import REASON_LEFT, user_id
 from zoomtui.fakezoom.credentials import DEMO_CREDENTIALS
 from zoomtui.fakezoom.names import TRIGGER_EVENTS
-from zoomtui.fakezoom.scenario import REASON_LEFT, Meeting, Person, _user_id, _World
+from zoomtui.fakezoom.scenario import Meeting, Person, _World
 
 #: Zoom's ids fit in a signed 64-bit integer; anything above would not be one of theirs
 MAX_MEETING_ID = 2**63 - 1
@@ -110,7 +111,7 @@ def _person(world: _World, request: TriggerRequest) -> int:
     name = request.name or (request.email or "").partition("@")[0] or "Guest"
     email = request.email or f"{_slug(name)}@example.com"
     rng = random.Random(f"trigger:person:{name}:{email}")
-    world.people.append(Person(name, email, _user_id(rng), _user_id(rng)))
+    world.people.append(Person(name, email, user_id(rng), user_id(rng)))
     return len(world.people) - 1
 
 
