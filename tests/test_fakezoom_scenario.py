@@ -269,8 +269,8 @@ def test_a_flood_plays_the_demo_world_in_the_same_mix(seed: int) -> None:
     """Its crowd lets nobody come or go twice in one millisecond without changing what
     happens: with the demo's 21 people, user.created stood in for the comings and goings
     nobody was free for (1.7 % of a flood instead of 0.5 %)."""
-    paced = mix(take(60_000, seed=seed, rate=1000.0))
-    flooded = mix(flood(seed, TickingClock(5e-5), 60_000))
+    paced = mix(take(30_000, seed=seed, rate=1000.0))
+    flooded = mix(flood(seed, TickingClock(5e-5), 30_000))
     assert set(flooded) == set(paced)
     for name, share in paced.items():
         assert abs(flooded[name] - share) < 0.002 + share / 4, (name, share, flooded[name])
@@ -287,7 +287,7 @@ def test_a_monitor_fed_a_flood_drops_no_event_as_a_copy(seed: int, step: float) 
     from zoomtui.monitor.meetings import MeetingTracker
 
     tracker, truth, frames = MeetingTracker(), LiveTruth(), set()
-    for ev in flood(seed, TickingClock(step), 30_000):
+    for ev in flood(seed, TickingClock(step), 15_000):
         frame = message_frame(ev)
         assert frame not in frames
         frames.add(frame)
@@ -304,14 +304,14 @@ def test_a_monitor_fed_a_flood_drops_no_event_as_a_copy(seed: int, step: float) 
 
 def test_a_paced_rate_above_one_event_a_millisecond_drops_no_event_as_a_copy() -> None:
     """Paced at 5,000/s, five events share each millisecond of the schedule: what the fake
-    plays there has the flood's crowd too (with the demo's 21 people a tracker dropped 51 of
-    these 60,000 events as copies); its stamps stay the schedule's."""
+    plays there has the flood's crowd too (with the demo's 21 people a tracker dropped 36 of
+    these 30,000 events as copies); its stamps stay the schedule's."""
     from zoomtui.fakezoom.schedule import play_scenario
     from zoomtui.monitor.meetings import MeetingTracker
 
     tracker = MeetingTracker()
     played = play_scenario("demo", 1, lambda: T0, Path(), 5000.0)
-    for i, ev in enumerate(itertools.islice(played, 60_000)):
+    for i, ev in enumerate(itertools.islice(played, 30_000)):
         assert isinstance(ev, dict) and ev["event_ts"] <= round((T0 + i / 5000) * 1000)
         tracker.apply(parse_frame(message_frame(ev), T0))
     assert sum(m.flags["duplicate"] for m in tracker.meetings.values()) == 0
