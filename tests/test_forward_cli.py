@@ -111,6 +111,46 @@ async def test_a_full_queue_is_said_on_stderr_and_ingest_goes_on() -> None:
     assert "forwarded: 3 delivered, 0 failed, 7 dropped (queue full)" in news
 
 
+def test_forward_unsigned_sends_what_the_filter_takes_without_a_signature() -> None:
+    """`--unsigned` with no token: Zoom's request without x-zm-signature, said on stderr;
+    `--filter` picks the events forwarded (the others are neither sent nor counted); stdout
+    has one human line per delivery."""
+    import threading
+
+    from tests.connhelpers import ThreadedFake
+
+    with Handler(SECRET) as handler, ThreadedFake() as tf:
+        args = ["forward", "--unsigned", "--filter", "type:meeting.participant_joined"]
+        args += ["--to", handler.url("/hook"), "--count", "2", "--no-archive"]
+        results: list[Result] = []
+        env = {**tf.env(), "ZOOM_WEBHOOK_SECRET_TOKEN": ""}
+        runner = threading.Thread(target=lambda: results.append(cli(args, env=env)))
+        runner.start()
+        try:
+            tf.call(lambda f: f.wait_until(f.open_connections))
+            other = meeting_event(2) | {"event": "meeting.participant_left"}
+            for event in (meeting_event(1), other, meeting_event(3)):
+                tf.call(lambda f, e=event: f.inject(e))
+        finally:
+            runner.join(60)
+        sent = tf.call(lambda f: list(f.connections[0].sent_events))
+    (result,) = results
+    assert result.exit_code == 0, result.output
+    joined = sorted(c.encode() for c in sent if "participant_joined" in c)
+    assert sorted(r.body for r in handler.received) == joined and len(joined) == 2
+    for r in handler.received:
+        assert "x-zm-signature" not in r.headers and not r.verified
+        assert r.headers["x-zm-request-timestamp"] and r.headers["user-agent"]
+    assert f"forwarding to {handler.url('/hook')} (UNSIGNED (--unsigned))" in result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert "  200  " in line and line.endswith(
+            f"ms  meeting.participant_joined -> {handler.url('/hook')}"
+        ), line
+    assert "forwarded: 2 delivered, 0 failed, 0 dropped (queue full)" in result.stderr
+
+
 def test_forward_without_a_webhook_secret_token_says_how_to_get_one() -> None:
     result = cli(["forward", "--to", "http://127.0.0.1:9/hook"])
     assert result.exit_code == 3
