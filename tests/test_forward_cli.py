@@ -151,6 +151,34 @@ def test_forward_unsigned_sends_what_the_filter_takes_without_a_signature() -> N
     assert "forwarded: 2 delivered, 0 failed, 0 dropped (queue full)" in result.stderr
 
 
+def test_forward_retry_tries_again_on_zooms_schedule_compressed() -> None:
+    """`--retry --retry-factor F`: a failed delivery is tried again after Zoom's 5, 20 and 60
+    minutes divided by F, each attempt a line of its own, signed afresh."""
+    import threading
+
+    from tests.connhelpers import ThreadedFake
+
+    with Handler(SECRET) as handler, ThreadedFake() as tf:
+        args = ["forward", "--retry", "--retry-factor", "6000", "--json", "--no-archive"]
+        args += ["--to", handler.url("/fail"), "--count", "4"]
+        results: list[Result] = []
+        runner = threading.Thread(target=lambda: results.append(cli(args, env={**tf.env(), **ENV})))
+        runner.start()
+        try:
+            tf.call(lambda f: f.wait_until(f.open_connections))
+            tf.call(lambda f: f.inject(meeting_event(1)))
+        finally:
+            runner.join(60)
+    (result,) = results
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert [o["attempt"] for o in lines] == [1, 2, 3, 4]
+    assert [o["retry_in"] for o in lines] == [0.05, 0.2, 0.6, None]
+    assert all(o["status"] == 500 and o["outcome"] == "failed" for o in lines)
+    assert len({o["request_id"] for o in lines}) == 4
+    assert len(handler.received) == 4 and all(r.verified for r in handler.received)
+
+
 def test_forward_without_a_webhook_secret_token_says_how_to_get_one() -> None:
     result = cli(["forward", "--to", "http://127.0.0.1:9/hook"])
     assert result.exit_code == 3
