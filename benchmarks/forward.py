@@ -27,6 +27,7 @@ import statistics
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from zoomtui.fakezoom import FakeZoom
 
@@ -61,6 +62,25 @@ def _slow_handler() -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def serve_slow_handler(ports: mp.Queue, stop: Any) -> None:
+    """The 50 ms handler in a process of its own (`tui_flood.py --forward slow`): its port
+    on `ports`, then it serves until `stop` is set."""
+    server = _slow_handler()
+    ports.put(server.server_address[1])
+    stop.wait()
+    server.shutdown()
+    server.server_close()
+
+
+def down_url() -> str:
+    """A handler URL on 127.0.0.1 where nothing listens (the port was free a moment ago)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/zoom"
 
 
 def _client(oauth_url: str, ws_url: str, to: str | None, expected: int, out: mp.Queue) -> None:
@@ -132,11 +152,7 @@ async def run_mode(mode: str, events: int, rate: float) -> tuple:
     if server is not None:
         to = f"http://127.0.0.1:{server.server_address[1]}/zoom"
     elif mode == "handler down":
-        import socket
-
-        with socket.socket() as s:  # a port where nothing listens
-            s.bind(("127.0.0.1", 0))
-            to = f"http://127.0.0.1:{s.getsockname()[1]}/zoom"
+        to = down_url()
     try:
         async with FakeZoom(
             scenario="demo", rate=rate, events=events, seed=1, record_events=False

@@ -23,6 +23,7 @@ Textual paints at most 60 times a second, so ~16 ms is the floor).
     python benchmarks/tui_flood.py                 # 60 s at 5,000 events/s
     python benchmarks/tui_flood.py --quick         # 10 s
     python benchmarks/tui_flood.py --quick --rules # 10 s with ten alert rules at work
+    python benchmarks/tui_flood.py --quick --rate 1000 --forward slow   # forwarding to a 50 ms handler
     python benchmarks/tui_flood.py --source host --duration 20 --rate 8000
 """
 
@@ -368,7 +369,8 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
             profile="bench",
         )
         rules = ten_rules() if args.rules else ()
-        app = ZoomtuiApp(AppOptions(settings, log_limit=RETAINED, alerts=rules))
+        forward = forwarding(args, ctx, stop)
+        app = ZoomtuiApp(AppOptions(settings, log_limit=RETAINED, alerts=rules, forward=forward))
         result: dict[str, Any] = {}
         async with app.run_test(size=SIZE) as pilot:
             log = app.event_log
@@ -387,15 +389,21 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
             cpu0 = cpu_seconds()
             GC.active = True
             samples = []
+            fwd = app.forwarding.forwarder
+            longest_queue = 0
             while (now := time.perf_counter()) - start < args.duration:
                 probe.press(next(keys))
                 await asyncio.sleep(args.key_interval)
                 samples.append((now - start, log.appended - first))
+                if fwd is not None:
+                    longest_queue = max(longest_queue, fwd.stats().queued)
             elapsed = time.perf_counter() - start
             GC.active = False
             result["cpu"] = (cpu_seconds() - cpu0) / elapsed
             result.update(ingested=log.appended - first, seconds=elapsed, probe=probe)
             result["alerts"] = len(app.alerts.alerts)
+            if fwd is not None:
+                result["forwarding"] = (fwd.stats(), longest_queue)
             slowest = min((b - a) / 1.0 for a, b in _per_second(samples)) if samples else 0
             result["slowest_second"] = slowest
             app.sources.disconnect()  # the flood ends; the filter figures are taken in quiet
@@ -408,6 +416,32 @@ async def run_fake(args: argparse.Namespace) -> dict[str, Any]:
         proc.join(10)
         if proc.is_alive():
             proc.kill()
+
+
+FORWARD_WORDS = {
+    None: "none",
+    "slow": "every event to a handler that takes 50 ms per request (8 at once, queue 1,000)",
+    "down": "every event to a handler that is down (nothing listens on its port)",
+}
+
+
+def forwarding(args: argparse.Namespace, ctx: Any, stop: Any) -> Any:
+    """`--forward slow|down`: the app forwards every event (as `--forward-to` does) to
+    benchmarks/forward.py's 50 ms handler, in a process of its own, or to a port where
+    nothing listens; None without `--forward`."""
+    if args.forward is None:
+        return None
+    from benchmarks.forward import SECRET, down_url, serve_slow_handler
+    from zoomtui.forward import ForwardOptions, Routes
+    from zoomtui.redaction import Secret
+
+    if args.forward == "down":
+        url = down_url()
+    else:
+        ports: mp.Queue = ctx.Queue()
+        ctx.Process(target=serve_slow_handler, args=(ports, stop), daemon=True).start()
+        url = f"http://127.0.0.1:{ports.get(timeout=30)}/zoom"
+    return ForwardOptions(routes=Routes.parse([url]), secret=Secret(SECRET))
 
 
 def ten_rules() -> tuple:
@@ -442,6 +476,14 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
     if "alerts" in r:
         rules = "ten (benchmarks/alerts.py)" if args.rules else "none"
         print(f"alert rules: {rules}; alerts made during the run: {r['alerts']}")
+    if args.source == "fake":
+        print(f"forwarding: {FORWARD_WORDS[args.forward]}")
+    if "forwarding" in r:
+        st, longest = r["forwarding"]
+        print(
+            f"  delivered {st.delivered:,} failed {st.failed:,} dropped (queue full) "
+            f"{st.dropped:,}; longest queue {longest:,} of {st.queue_limit:,}"
+        )
     print(
         f"ingested: {r['ingested']:,} events in {r['seconds']:.1f} s = {rate:,.0f} events/s"
         + (f" (slowest whole second: {r['slowest_second']:,.0f})" if "slowest_second" in r else "")
@@ -498,6 +540,13 @@ def main() -> None:
         "--rules",
         action="store_true",
         help="the app runs the ten alert rules of benchmarks/alerts.py (--source fake)",
+    )
+    ap.add_argument(
+        "--forward",
+        choices=["slow", "down"],
+        default=None,
+        help="the app forwards every event to a handler that takes 50 ms per request, or to "
+        "one that is down (--source fake; issue 18's figures are at --rate 1000)",
     )
     args = ap.parse_args()
     if args.quick:

@@ -5,6 +5,7 @@ is said once and counted."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -195,3 +196,29 @@ def test_the_desktop_is_skipped_silently_where_there_is_none(
     assert argv is not None and argv[-2:] == ["title", "$(x)"] and "--" in argv
     mac = desktop_command("title", "it's", "darwin")
     assert mac is not None and mac[-2:] == ["title", "it's"]  # arguments, never the script
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS shows it with osascript")
+def test_a_desktop_notification_reaches_notify_send_with_the_text_as_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `notify-send` of our own first on PATH, which writes down what it was given: the
+    dispatcher's own desktop action reaches it, the title and message as two arguments."""
+    got = tmp_path / "notified.json"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "notify-send"
+    script.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(got)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    rule = _rule('event = "type:x"\ndesktop = true')
+    dispatcher = AlertDispatcher([rule])
+    dispatcher.send(Alert(**{**_alert_fields(), "message": "$(touch pwned) Ana 7"}))
+    assert dispatcher.wait_idle(300)
+    dispatcher.close()
+    argv = json.loads(got.read_text())
+    assert argv[-3:] == ["--", "zoomtui ALERT: vip", "$(touch pwned) Ana 7"]
+    assert dispatcher.stats[("vip", "desktop")].sent == 1

@@ -273,3 +273,37 @@ def test_a_monitor_that_has_not_started_connecting_is_not_down_nor_silent() -> N
         clock.advance(61)
         engine.tick()
         assert [a.state for a in alerts] == ["firing"], rule
+
+
+def test_a_displacement_tug_of_war_is_one_alert_then_one_saying_how_often() -> None:
+    """Two consumers taking the subscription from each other: the first displacement is
+    sent, the ones within the cooldown after it cleared are held and counted, and one alert
+    says so when the cooldown ends with the link still taken; nothing else is sent."""
+    clock = ShiftedClock(time.time)
+    engine = AlertEngine(_rules('displaced = true\ncooldown = "10m"'), clock=clock)
+    alerts: list[Alert] = []
+    engine.listen(alerts.append)
+    session = MonitorSession(clock=clock)
+    session.subscribe(engine)
+    s = ConnectionState
+
+    def to(state: ConnectionState, previous: ConnectionState) -> None:
+        session.receive(StateChanged(state, previous, "another consumer", clock()))
+
+    to(s.CONNECTED, s.AUTHENTICATING)
+    for _ in range(4):  # taken, taken back, four times over two minutes
+        to(s.DISPLACED, s.CONNECTED)
+        clock.advance(15)
+        engine.tick()
+        to(s.CONNECTED, s.DISPLACED)
+        clock.advance(15)
+        engine.tick()
+    to(s.DISPLACED, s.CONNECTED)
+    sent = [a for a in alerts if a.notify]
+    assert [a.state for a in sent] == ["firing", "cleared"]
+    clock.advance(600)
+    engine.tick()
+    sent = [a for a in alerts if a.notify]
+    assert [a.state for a in sent] == ["firing", "cleared", "firing"]
+    assert "came back 4 times in the cooldown" in sent[-1].message
+    assert engine.fired == {"r": 2}

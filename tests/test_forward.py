@@ -338,3 +338,22 @@ async def test_a_handler_that_refused_a_connection_is_not_hammered() -> None:
     assert first.error.startswith("cannot connect (") and "not sent" not in first.error
     assert all("not sent: the handler refused a connection 0.0 s ago" in d.error for d in rest)
     assert fwd.failed == 4
+
+
+async def test_an_event_queued_wakes_one_idle_worker_not_all_of_them() -> None:
+    """Eight idle workers and one event: one is woken for it, seven sleep on (waking all of
+    them per event cost the monitor's loop eight task switches per delivery)."""
+    async with Handler(SECRET) as handler:
+        fwd = Forwarder(options(handler.url("/hang"), concurrency=8))
+        await fwd.start()
+        try:
+            while len(fwd._idle) < 8:  # each worker runs up to its first wait
+                await asyncio.sleep(0)
+            event = parse_text_frame(message_frame(meeting_event(1)).encode(), 1.0)
+            assert isinstance(event, ZoomEvent)
+            fwd.submit(event)
+            assert sum(not woken.done() for woken in fwd._idle) == 7
+            await handler.wait_for(1)
+            assert fwd.in_flight == 1
+        finally:
+            await fwd.aclose(grace=0)

@@ -111,6 +111,74 @@ async def test_a_full_queue_is_said_on_stderr_and_ingest_goes_on() -> None:
     assert "forwarded: 3 delivered, 0 failed, 7 dropped (queue full)" in news
 
 
+def test_forward_unsigned_sends_what_the_filter_takes_without_a_signature() -> None:
+    """`--unsigned` with no token: Zoom's request without x-zm-signature, said on stderr;
+    `--filter` picks the events forwarded (the others are neither sent nor counted); stdout
+    has one human line per delivery."""
+    import threading
+
+    from tests.connhelpers import ThreadedFake
+
+    with Handler(SECRET) as handler, ThreadedFake() as tf:
+        args = ["forward", "--unsigned", "--filter", "type:meeting.participant_joined"]
+        args += ["--to", handler.url("/hook"), "--count", "2", "--no-archive"]
+        results: list[Result] = []
+        env = {**tf.env(), "ZOOM_WEBHOOK_SECRET_TOKEN": ""}
+        runner = threading.Thread(target=lambda: results.append(cli(args, env=env)))
+        runner.start()
+        try:
+            tf.call(lambda f: f.wait_until(f.open_connections))
+            other = meeting_event(2) | {"event": "meeting.participant_left"}
+            for event in (meeting_event(1), other, meeting_event(3)):
+                tf.call(lambda f, e=event: f.inject(e))
+        finally:
+            runner.join(60)
+        sent = tf.call(lambda f: list(f.connections[0].sent_events))
+    (result,) = results
+    assert result.exit_code == 0, result.output
+    joined = sorted(c.encode() for c in sent if "participant_joined" in c)
+    assert sorted(r.body for r in handler.received) == joined and len(joined) == 2
+    for r in handler.received:
+        assert "x-zm-signature" not in r.headers and not r.verified
+        assert r.headers["x-zm-request-timestamp"] and r.headers["user-agent"]
+    assert f"forwarding to {handler.url('/hook')} (UNSIGNED (--unsigned))" in result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert "  200  " in line and line.endswith(
+            f"ms  meeting.participant_joined -> {handler.url('/hook')}"
+        ), line
+    assert "forwarded: 2 delivered, 0 failed, 0 dropped (queue full)" in result.stderr
+
+
+def test_forward_retry_tries_again_on_zooms_schedule_compressed() -> None:
+    """`--retry --retry-factor F`: a failed delivery is tried again after Zoom's 5, 20 and 60
+    minutes divided by F, each attempt a line of its own, signed afresh."""
+    import threading
+
+    from tests.connhelpers import ThreadedFake
+
+    with Handler(SECRET) as handler, ThreadedFake() as tf:
+        args = ["forward", "--retry", "--retry-factor", "6000", "--json", "--no-archive"]
+        args += ["--to", handler.url("/fail"), "--count", "4"]
+        results: list[Result] = []
+        runner = threading.Thread(target=lambda: results.append(cli(args, env={**tf.env(), **ENV})))
+        runner.start()
+        try:
+            tf.call(lambda f: f.wait_until(f.open_connections))
+            tf.call(lambda f: f.inject(meeting_event(1)))
+        finally:
+            runner.join(60)
+    (result,) = results
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert [o["attempt"] for o in lines] == [1, 2, 3, 4]
+    assert [o["retry_in"] for o in lines] == [0.05, 0.2, 0.6, None]
+    assert all(o["status"] == 500 and o["outcome"] == "failed" for o in lines)
+    assert len({o["request_id"] for o in lines}) == 4
+    assert len(handler.received) == 4 and all(r.verified for r in handler.received)
+
+
 def test_forward_without_a_webhook_secret_token_says_how_to_get_one() -> None:
     result = cli(["forward", "--to", "http://127.0.0.1:9/hook"])
     assert result.exit_code == 3

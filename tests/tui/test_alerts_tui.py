@@ -73,6 +73,22 @@ async def test_an_alert_toasts_rings_and_opens_its_event(fake: FakeZoom, tui) ->
         assert isinstance(alert.event, ZoomEvent)
 
 
+async def test_the_list_shows_how_far_an_open_alert_has_grown(fake: FakeZoom, tui) -> None:
+    """A flood is one alert, sent once: while it is open the list shows the count so far."""
+    app = _app(fake, tui)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        for _ in range(3):
+            await fake.inject(_joined("ceo@example.com"))
+        await tui.wait_until(pilot, lambda: app.status.events == 3, what="three events")
+        (alert,) = app.alerts.alerts
+        assert alert.state == "firing" and alert.count == 3
+        await pilot.press("exclamation_mark")
+        await tui.wait_until(pilot, lambda: "Alerts (1)" in tui.screen_text(app), what="list")
+        (line,) = [row for row in tui.screen_text(app).splitlines() if "VIP joined  x3" in row]
+        assert "firing" in line and "The CEO" in line
+
+
 async def test_an_alert_about_a_gap_selects_the_gap_in_the_list(fake: FakeZoom, tui) -> None:
     app = _app(fake, tui)
     async with app.run_test(size=(160, 40)) as pilot:

@@ -171,6 +171,64 @@ async def test_a_failing_and_a_dead_handler_are_shown_and_counted(fake: FakeZoom
             assert "no answer: cannot connect" in screen.forward_text
 
 
+async def test_a_handler_that_never_answers_is_shown_queued_then_full_and_the_log_goes_on(
+    fake: FakeZoom, tui
+) -> None:
+    """One delivery at a time to a handler that holds every request: the first event is on
+    its way, two wait, the rest find the queue full.  The rows and the panel say so (with
+    how long the oldest has waited), every event is still in the log, and once the handler
+    answers the waiting ones are delivered."""
+    from tests.connhelpers import ShiftedClock
+
+    async with Handler(SECRET) as handler:
+        options = ForwardOptions(
+            Routes.parse([handler.url("/hang")]),
+            Secret(SECRET),
+            timeout=60.0,
+            queue_limit=2,
+            concurrency=1,
+        )
+        app = ZoomtuiApp(
+            AppOptions(
+                fake.settings(heartbeat_interval=30),
+                connection=ConnectionOptions(tui.FAST),
+                clocks=Clocks(wall=tui.FixedClock()),
+                forward=options,
+            )
+        )
+        async with app.run_test(size=(160, 48)) as pilot:
+            fwd = app.forwarding.forwarder
+            assert fwd is not None
+            waited = ShiftedClock(fwd.clock)  # the queue's waits, moved by the test
+            fwd.clock = waited
+            await connected(app, pilot, tui)
+            await fake.inject(joined(0))
+            await handler.wait_for(1)  # on its way, held by the handler
+            for i in range(1, 6):
+                await fake.inject(joined(i))
+            await tui.wait_until(pilot, lambda: len(events_of(app)) == 6, "six events logged")
+            await tui.wait_until(pilot, lambda: fwd.dropped == 3, "three dropped")
+            waited.advance(12)  # the oldest queued event has now waited 12 s
+            app.forwarding._dirty = True
+
+            def panel_says(words: str) -> bool:
+                return words in tui.screen_text(app)
+
+            await tui.wait_until(
+                pilot, lambda: panel_says("fwd 0 ok 3 queued oldest 12s 3 dropped"), "the panel"
+            )
+            text = tui.screen_text(app)
+            assert text.count("→…") == 3 and text.count("→full") == 3
+            assert fwd.stats().in_flight == 1 and fwd.stats().queued == 2
+
+            handler.release()
+            await settled(app, pilot, tui, 3)
+            text = tui.screen_text(app)
+            assert text.count("→200") == 3 and text.count("→full") == 3
+            assert "fwd 3 ok 3 dropped" in text and "oldest" not in text
+            assert all(r.verified for r in await handler.wait_for(3))
+
+
 async def test_resend_from_the_inspector_delivers_again_with_a_new_timestamp(
     fake: FakeZoom, tui
 ) -> None:

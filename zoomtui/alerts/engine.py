@@ -127,6 +127,11 @@ class AlertEngine(SessionSink):
         ids = {t.open.id for t in self.trackers if t.open is not None}
         return [a for a in self.recent if a.id in ids]
 
+    def open_counts(self) -> dict[int, int]:
+        """Alert id -> occurrences so far, for each alert whose condition holds now (its
+        notification was made at the first: a list shows how far a flood has grown)."""
+        return {t.open.id: t.open.count for t in self.trackers if t.open is not None}
+
     def test_alert(self, rule: Rule) -> Alert:
         """A test alert for `rule` (`doctor --test-alerts`): not counted as fired."""
         now = self.clock()

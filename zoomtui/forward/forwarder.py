@@ -186,7 +186,9 @@ class Forwarder:
         self._client = client
         self._own_client = client is None
         self._waiting: deque[_Job] = deque()
-        self._wake = asyncio.Event()
+        #: one future per idle worker: an event queued wakes one of them, not all (a shared
+        #: flag woke every worker per event, and seven went back to sleep)
+        self._idle: deque[asyncio.Future[None]] = deque()
         self._changed = asyncio.Event()  # set whenever a count changes (put / join wait on it)
         self._workers: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.TimerHandle] = set()
@@ -284,16 +286,23 @@ class Forwarder:
             self._changed.set()
             return False
         self._waiting.append(job)
-        self._wake.set()
+        idle = self._idle
+        while idle:
+            worker = idle.popleft()
+            if not worker.done():
+                worker.set_result(None)
+                break
         return True
 
     # -- the workers ----------------------------------------------------------------------
     async def _work(self) -> None:
-        waiting, wake = self._waiting, self._wake
+        waiting, idle = self._waiting, self._idle
+        loop = asyncio.get_running_loop()
         while True:
             while not waiting:
-                wake.clear()
-                await wake.wait()
+                woken: asyncio.Future[None] = loop.create_future()
+                idle.append(woken)
+                await woken
             job = waiting.popleft()
             self.in_flight += 1
             self._changed.set()  # room in the queue (`put`)

@@ -9,6 +9,7 @@ once, as a toast (from its thread, through `call_from_thread`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -41,7 +42,13 @@ class TuiAlerts:
 
     @property
     def alerts(self) -> list[Alert]:
-        return list(self.engine.recent)
+        """This run's alerts, oldest first; one still open with the count it has grown to
+        (a flood is counted into its alert, which is sent again only when it clears)."""
+        grown = self.engine.open_counts()
+        return [
+            dataclasses.replace(a, count=grown[a.id]) if grown.get(a.id, a.count) != a.count else a
+            for a in self.engine.recent
+        ]
 
     def start(self) -> None:
         if self.engine.trackers:

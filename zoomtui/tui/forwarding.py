@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zoomtui.forward import Delivery, Forwarder, ForwardOptions, ForwardSink
+from zoomtui.timefmt import duration_compact
 from zoomtui.zoom.protocol import ZoomEvent
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ DELIVERIES_KEPT = 1_000
 REPAINT_INTERVAL = 0.2
 #: seconds quitting waits for the answers to requests already sent to a handler
 QUIT_GRACE = 1.0
+#: the panel says how long the oldest queued event has waited once it is this long
+#: (a handler that keeps up takes each event within milliseconds)
+OLDEST_SHOWN = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +146,8 @@ class TuiForwarding:
         return self._sent.get(id(event), 0) if self.mark_of(event) is not None else 0
 
     def figures(self, now: float) -> list[Figure]:
-        """The panel's `fwd` figure: delivered, failed, queued (and dropped) so far."""
+        """The panel's `fwd` figure: delivered, failed, queued (with the oldest wait once
+        the handler falls behind) and dropped so far."""
         from zoomtui.tui.widgets.connection_panel import Figure
 
         if self.forwarder is None:
@@ -154,9 +159,13 @@ class TuiForwarding:
         waiting = st.queued + st.in_flight
         if waiting:
             parts.append(f"{waiting:,} queued")
+        # a handler that cannot keep up: how long the oldest event has waited for it
+        backed_up = st.oldest_wait >= OLDEST_SHOWN
+        if backed_up:
+            parts.append(f"oldest {duration_compact(st.oldest_wait)}")
         if st.dropped:
             parts.append(f"{st.dropped:,} dropped")
-        trouble = bool(st.failed or st.dropped)
+        trouble = bool(st.failed or st.dropped or backed_up)
         style = "$text-warning" if trouble else ""
         # what went wrong stays on the narrowest panel; all is well gives way early
         return [Figure("fwd", " ".join(parts), style, 0 if trouble else 5)]
