@@ -137,7 +137,8 @@ async def test_a_client_credentials_profile_connects(memory_keyring: MemoryKeyri
         finally:
             await rec.close()
         assert rec.of(TokenInfo)[0].scopes == SCOPES
-        assert rec.of(TokenInfo)[0].api_url == settings.ZOOM_API_URL  # kept for REST calls
+        # kept for REST calls: the account's REST host, which for the fake is its own
+        assert rec.of(TokenInfo)[0].api_url == fake.api_url
         assert [(q.status, q.grant) for q in fake.token_requests] == [(200, "client_credentials")]
 
 

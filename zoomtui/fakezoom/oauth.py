@@ -31,7 +31,6 @@ from zoomtui.settings import GRANT_ACCOUNT, GRANT_CLIENT, ZOOM_API_URL
 
 TOKEN_PATH = "/oauth/token"
 SCOPE = "meeting:read:admin user:read:admin webinar:read:admin recording:read:admin"
-API_URL = ZOOM_API_URL
 
 # Zoom's documented error bodies, and our picks for the undocumented ones.
 INVALID_CLIENT = {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
@@ -93,6 +92,9 @@ class TokenIssuer:
         #: answer 400 to parameters in the query string (a 2022 report) instead of taking them
         self.refuse_query_params = refuse_query_params
         self.reject_credentials = False
+        #: the account's REST host the token answer names (the fake sets its own listener's,
+        #: so a client that follows it asks the fake and never the real Zoom)
+        self.api_url = ZOOM_API_URL
         self.requests: list[TokenRequest] = []
         #: every token handed out (over HTTP or by `issue()`)
         self.issued = 0
@@ -204,7 +206,7 @@ class TokenIssuer:
                 "token_type": "bearer",
                 "expires_in": int(ttl) if float(ttl).is_integer() else ttl,
                 "scope": scope,
-                "api_url": API_URL,
+                "api_url": self.api_url,
             },
             grant=grant,
         )
