@@ -247,3 +247,21 @@ async def test_a_meeting_whose_start_was_not_seen_gets_its_topic_and_host(allowe
             await mon.until(lambda: len(mon.snapshots()) == 2, "the hydration after the gap")
             # once known (or not allowed), not asked again
             assert len(fake.dashboard.calls_to("/v2/meetings/")) == 1
+
+
+async def test_an_api_error_is_said_once_asked_again_after_the_next_gap_only() -> None:
+    async with FakeZoom(scenario="quiet") as fake:
+        await _trigger(fake, "meeting.participant_joined", M1, "Ana Souza")
+        fake.dashboard.fault("500")  # the live meetings' list, once
+        async with monitoring(fake) as mon:
+            await mon.until(lambda: mon.snapshots(), "the notice")
+            await mon.hydrator.wait_idle()
+            (snap,) = mon.snapshots()
+            assert "500" in snap.problem and "asks again after the next gap" in snap.hint
+            said = mon.session.status.roster_problem
+            assert said.startswith("no roster from Zoom's API: Zoom's API failed (HTTP 500)")
+            assert [c.status for c in fake.dashboard.calls] == [500, 200]  # no retry loop
+            await fake.close(code=1011, reason="maintenance")  # a gap: asked again
+            await mon.until(lambda: len(mon.snapshots()) == 2, "the hydration after the gap")
+            assert not mon.snapshots()[1].problem and mon.session.status.roster_problem == ""
+            assert mon.roster() == fake.truth.roster()

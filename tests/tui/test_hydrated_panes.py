@@ -96,3 +96,32 @@ async def test_after_a_gap_the_inferred_changes_are_marked_even_in_a_narrow_pane
         shown = pane_text(tui, app, people)
         bo = next(line for line in shown.splitlines() if "○ Bo Lindqv" in line)
         assert "≈ left in gap" in bo
+
+
+async def test_a_missing_scope_is_said_once_and_stays_in_the_panel(
+    fake: FakeZoom, tui: Any
+) -> None:
+    fake.dashboard.scope_granted = False
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB, hydrate=True)
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST)))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await connected(pilot, tui)
+        await tui.wait_until(
+            pilot, lambda: "⚠ rosters: no roster from Zoom's API" in tui.screen_text(app), what="it"
+        )
+        said = app.status.roster_problem
+        assert "dashboard_meetings:read:admin" in said and "hydrate = false" in said
+        # a gap, after which a hydration is normally asked for: nothing is asked, nothing
+        # said again, and the panel still says why the rosters are the events' only
+        await fake.close(code=1011, reason="maintenance")
+        await tui.wait_until(pilot, lambda: app.status.gaps == 1, what="the gap closed")
+        await app.sources.hydrator.wait_idle()
+        await pilot.pause()
+        marks = [r for r in app.event_log if isinstance(r, RosterMark)]
+        assert len(marks) == 1 and marks[0].text.startswith("no roster from Zoom's API")
+        assert len(fake.dashboard.calls) == 1
+        assert app.status.roster_problem == said
+        assert "⚠ rosters: no roster from Zoom's API" in tui.screen_text(app)
+        # the live monitor goes on as before
+        await play(pilot, tui, fake, joined(WEEKLY, ANA, T0 + 10))
+        assert app.meetings.get(WEEKLY["uuid"]) is not None
