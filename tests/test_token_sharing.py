@@ -108,5 +108,8 @@ async def test_doctor_and_tail_beside_the_monitor_issue_no_new_token(
             assert app.status.state is S.CONNECTED
             await wait_until(pilot, lambda: app.session.last_roster is not None, what="roster")
             assert app.session.last_roster is not None and not app.session.last_roster.problem
+            # the monitor's, doctor's and tail's REST calls took the one token as well
+            assert tf.call(lambda fake: len(fake.dashboard.calls)) >= 3
+            assert tf.call(lambda fake: fake.tokens_issued) == 1
         for text in (out, err):
             assert C.client_secret not in text and "fzk.share." not in text
