@@ -96,6 +96,8 @@ async def test_after_a_gap_the_inferred_changes_are_marked_even_in_a_narrow_pane
         shown = pane_text(tui, app, people)
         bo = next(line for line in shown.splitlines() if "○ Bo Lindqv" in line)
         assert "≈ left in gap" in bo
+        # Ana, selected, was seen joining: beside people known from Zoom's API, she says so
+        assert "Ana Souza · ana.souza@example.com" in shown and "seen live" in shown
 
 
 async def test_a_missing_scope_is_said_once_and_stays_in_the_panel(
