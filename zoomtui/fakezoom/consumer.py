@@ -182,8 +182,8 @@ class ProductionConsumer:
         self.attempts += 1
         # numbered over every consumer of this name on the fake: a consumer started after
         # another one stopped must not take that one's old connection for its own
-        number = self.fake.consumer_attempts.get(self.name, 0) + 1
-        self.fake.consumer_attempts[self.name] = number
+        others = (c for c in self.fake.consumers if c is not self and c.name == self.name)
+        number = self.attempts + sum(c.attempts for c in others)  # (no await since: unique)
         tag = f"{self.name}-{number}"
         if self._token is None or not self.fake.issuer.is_valid(self._token):
             self._token = self.fake.issue_token()

@@ -148,9 +148,6 @@ class FakeZoom:
         self.heartbeat_answer: str | bytes | None = None
         #: production consumers started with `start_consumer`, oldest first
         self.consumers: list[ProductionConsumer] = []
-        #: connection attempts per consumer name, over every consumer of this fake: a tag
-        #: ("production-3") names one connection, whichever consumer made it
-        self.consumer_attempts: dict[str, int] = {}
         self._accepted: list[FakeConnection] = []
         self._accepted_changed = asyncio.Event()
         # replaced by a fresh one at each activity: whoever awaits the old one looks again
