@@ -104,6 +104,8 @@ async def test_params_in_query_string_are_taken_as_zoom_samples_send_them(fake, 
         "user:read:admin",
         "webinar:read:admin",
         "recording:read:admin",
+        "dashboard_meetings:read:admin",
+        "dashboard_webinars:read:admin",
     ]
     assert fake.issuer.is_valid(body["access_token"])
     # the query string and a body together: a form body is still required to be a form

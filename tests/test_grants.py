@@ -34,7 +34,14 @@ from zoomtui.zoom.updates import TokenInfo
 
 pytestmark = pytest.mark.timeout(60)
 
-SCOPES = ("meeting:read:admin", "user:read:admin", "webinar:read:admin", "recording:read:admin")
+SCOPES = (
+    "meeting:read:admin",
+    "user:read:admin",
+    "webinar:read:admin",
+    "recording:read:admin",
+    "dashboard_meetings:read:admin",
+    "dashboard_webinars:read:admin",
+)
 
 
 def endpoint(fake: FakeZoom, subscription: str = C.subscription_id) -> str:
