@@ -138,3 +138,27 @@ async def test_the_control_endpoint_refuses_what_it_cannot_use() -> None:
             assert words in answer.json()["reason"], body
         assert (await control(fake, {"action": "start"}, token="wrong")).status_code == 401
         assert fake.consumers == [] and fake.connections == []
+
+
+async def test_a_consumer_started_after_another_stopped_follows_its_own_connection() -> None:
+    async with FakeZoom() as fake:
+        first = await fake.start_consumer(heartbeat_interval=HB)
+        await first.stop()
+        ws = await client(fake)
+        started = await control(fake, {"action": "start", "heartbeat_interval": HB})
+        assert started.status_code == 200
+        body = started.json()["consumer"]
+        assert body["running"] and body["connected"] and body["connections"] == 1
+        second = fake.consumers[-1]
+        (mine,) = second.connections
+        assert mine is not first.connections[0] and mine.open
+        assert [c.consumer for c in fake.accepted_connections] == [
+            "production-1",
+            None,
+            "production-2",
+        ]
+        await ws.wait_closed()  # the client was knocked off by the second one
+        ws = await client(fake)  # and a newer client knocks the second one off in turn
+        await second.wait_displaced(1)
+        assert first.displaced == 0 and mine.ended_by == "displaced"
+        await ws.close()

@@ -177,3 +177,20 @@ def test_late_leave_of_an_earlier_session_keeps_the_rejoined_person() -> None:
     assert truth.roster() == {"m1==": {"Bo"}}
     truth.handed([presence("participant_left", "16002")])
     assert truth.roster() == {"m1==": set()}
+
+
+async def test_the_token_answer_lists_the_dashboard_scopes_only_when_granted(fake, http) -> None:
+    from zoomtui.fakezoom import DEMO_CREDENTIALS as C
+
+    async def scopes() -> list[str]:
+        r = await http.post(
+            fake.oauth_url,
+            auth=(C.client_id, C.client_secret),
+            data={"grant_type": "account_credentials", "account_id": C.account_id},
+        )
+        return r.json()["scope"].split()
+
+    assert "dashboard_meetings:read:admin" in await scopes()
+    fake.dashboard.scope_granted = False  # what Zoom answers then: 4711, and a token without
+    assert not [s for s in await scopes() if s.startswith("dashboard")]
+    assert "meeting:read:admin" in await scopes()

@@ -41,6 +41,8 @@ async def test_token_issued_with_zoom_shape_and_date_header(
     assert body["expires_in"] == 3600
     assert isinstance(body["scope"], str) and " " in body["scope"]
     assert body["access_token"]
+    # the account's REST host: the fake's own, so a client that follows it never asks Zoom
+    assert body["api_url"] == fake.api_url
     assert r.headers["content-type"].startswith("application/json")
     sent = email.utils.parsedate_to_datetime(r.headers["date"])
     assert abs(sent.timestamp() - time.time()) < 5
@@ -102,6 +104,8 @@ async def test_params_in_query_string_are_taken_as_zoom_samples_send_them(fake, 
         "user:read:admin",
         "webinar:read:admin",
         "recording:read:admin",
+        "dashboard_meetings:read:admin",
+        "dashboard_webinars:read:admin",
     ]
     assert fake.issuer.is_valid(body["access_token"])
     # the query string and a body together: a form body is still required to be a form

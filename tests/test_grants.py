@@ -34,7 +34,14 @@ from zoomtui.zoom.updates import TokenInfo
 
 pytestmark = pytest.mark.timeout(60)
 
-SCOPES = ("meeting:read:admin", "user:read:admin", "webinar:read:admin", "recording:read:admin")
+SCOPES = (
+    "meeting:read:admin",
+    "user:read:admin",
+    "webinar:read:admin",
+    "recording:read:admin",
+    "dashboard_meetings:read:admin",
+    "dashboard_webinars:read:admin",
+)
 
 
 def endpoint(fake: FakeZoom, subscription: str = C.subscription_id) -> str:
@@ -137,7 +144,8 @@ async def test_a_client_credentials_profile_connects(memory_keyring: MemoryKeyri
         finally:
             await rec.close()
         assert rec.of(TokenInfo)[0].scopes == SCOPES
-        assert rec.of(TokenInfo)[0].api_url == settings.ZOOM_API_URL  # kept for REST calls
+        # kept for REST calls: the account's REST host, which for the fake is its own
+        assert rec.of(TokenInfo)[0].api_url == fake.api_url
         assert [(q.status, q.grant) for q in fake.token_requests] == [(200, "client_credentials")]
 
 
@@ -392,3 +400,48 @@ async def test_scope_as_a_string_or_an_array_whatever_comes(scope: object, read:
             assert (await tokens.get()).scopes == read
     finally:
         await server.stop()
+
+
+def test_status_shows_and_checks_each_profiles_grant_and_cloud(
+    tf: ThreadedFake, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`status`, like `doctor` and `profiles show`, shows both grants and the cloud, and asks
+    each profile's own token host with its own grant (gov's points at the fake here)."""
+    fake = tf.fake
+    monkeypatch.setitem(
+        settings.CLOUDS, "gov", CloudHosts(fake.oauth_url, "http://127.0.0.1:9/api", None)
+    )
+    cfg.save_profile(
+        "app",
+        {
+            "grant": "client_credentials",
+            "client_id": C.client_id,
+            "subscription_id": C.subscription_id,
+            "oauth_url": fake.oauth_url,
+            "ws_url": fake.ws_url,
+        },
+    )
+    cfg.save_profile(
+        "gov",
+        {
+            "cloud": "gov",
+            "account_id": C.account_id,
+            "client_id": C.client_id,
+            "ws_url": endpoint(fake),
+        },
+    )
+    for name in ("app", "gov"):
+        memory_keyring.set_password("zoomtui", f"{name}:client_secret", C.client_secret)
+    before = len(fake.token_requests)
+    result = run("status")
+    assert result.exit_code == 0, result.output
+    app, gov = (result.output.split(f"\n{name}")[1].split("\n\n")[0] for name in ("app", "gov"))
+    assert "✓ Zoom accepted the credentials" in app and "✓ Zoom accepted the credentials" in gov
+    assert "grant: client_credentials (from profile app)" in app
+    assert "account id: not used (client_credentials grant)" in app
+    assert "cloud: gov (from profile gov)" in gov and "grant: account_credentials" in gov
+    assert f"token URL: {fake.oauth_url} (from cloud gov)" in gov
+    assert f"subscription id: {C.subscription_id[:3]}…" in gov  # taken from the pasted URL
+    asked = sorted(q.grant or "" for q in fake.token_requests[before:])
+    assert asked == ["account_credentials", "client_credentials"]
+    assert fake.connections == []  # status never opens a WebSocket

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from typing import Any
 
 import pytest
 
@@ -35,11 +37,14 @@ M1, M2, M3 = 85746352410, 91234567890, 87654321098
 class Monitor:
     """A session with a tracker, fed by a live connection, hydrated beside it."""
 
-    def __init__(self, fake: FakeZoom, **changes: object) -> None:
+    def __init__(
+        self, fake: FakeZoom, backoff: tuple[float, float] = (0.05, 0.2), **changes: object
+    ) -> None:
         self.changed = asyncio.Event()
         self.session = MonitorSession(meetings=MeetingTracker())
         self.settings = fake.settings(heartbeat_interval=CALM_HB, **{"hydrate": True, **changes})
-        self.conn = ZoomConnection(self.settings, backoff_base=0.05, backoff_cap=0.2)
+        base, cap = backoff
+        self.conn = ZoomConnection(self.settings, backoff_base=base, backoff_cap=cap)
         self.updates: list[Update] = []
         self.hydrator = Hydrator.start_for(
             self.session, self.conn, self.settings, self.receive, per_minute=60_000
@@ -82,7 +87,7 @@ class Monitor:
 
 
 @contextlib.asynccontextmanager
-async def monitoring(fake: FakeZoom, **changes: object):
+async def monitoring(fake: FakeZoom, **changes: Any):
     mon = Monitor(fake, **changes)
     try:
         yield mon
@@ -120,25 +125,38 @@ async def test_started_mid_scenario_it_shows_exactly_the_fakes_live_meetings() -
 
 
 async def test_after_a_gap_rosters_equal_the_truth_and_gap_changes_are_inferred() -> None:
-    async with FakeZoom(scenario="quiet") as fake, monitoring(fake) as mon:
+    # retries up to 1 s apart: the link stays down for seconds, over several failed tries
+    async with FakeZoom(scenario="quiet") as fake, monitoring(fake, backoff=(0.25, 1.0)) as mon:
         await mon.until(lambda: mon.snapshots(), "the start hydration")
         for name in ("Ana Souza", "Bo Lindqvist", "Chidi Okonkwo"):
             await _trigger(fake, "meeting.participant_joined", M1, name)
         await _trigger(fake, "meeting.participant_joined", M2, "Dev Patel")
         await mon.until(lambda: sum(map(len, mon.roster().values())) == 4, "four people live")
-        # The link goes down; meanwhile Bo leaves, Ngozi joins, M2 ends, M3 starts.
+        # The link goes down; meanwhile Bo leaves, Ngozi joins, M2 ends, M3 starts, each
+        # after one more failed try to reconnect.
         await fake.stop()
         await mon.until(
             lambda: mon.session.status.state is ConnectionState.RECONNECTING, "the link down"
         )
-        await _trigger(fake, "meeting.participant_left", M1, "Bo Lindqvist")
-        await _trigger(fake, "meeting.participant_joined", M1, "Ngozi Adeyemi")
-        await _trigger(fake, "meeting.ended", M2)
-        await _trigger(fake, "meeting.participant_joined", M3, "Kenji Watanabe")
+        down_at = time.monotonic()
+        changes = [
+            ("meeting.participant_left", M1, "Bo Lindqvist"),
+            ("meeting.participant_joined", M1, "Ngozi Adeyemi"),
+            ("meeting.ended", M2, ""),
+            ("meeting.participant_joined", M3, "Kenji Watanabe"),
+        ]
+        for event, meeting, name in changes:
+            tries = mon.conn.stats.attempts
+            await mon.until(lambda t=tries: mon.conn.stats.attempts > t, "a failed try")
+            await _trigger(fake, event, meeting, name)
+        down_for = time.monotonic() - down_at
         await fake.start()
         await mon.until(lambda: len(mon.snapshots()) == 2, "the hydration after the gap")
+        await mon.hydrator.wait_idle()
         assert mon.roster() == fake.truth.roster()
-        gap = next(u for u in mon.updates if isinstance(u, Gap))
+        assert len(mon.snapshots()) == 2  # once after the gap, not once per failed try
+        (gap,) = [u for u in mon.updates if isinstance(u, Gap)]
+        assert gap.end - gap.start >= down_for  # (the gap spans every try: seconds)
         snap = mon.snapshots()[1]
         assert (snap.trigger, snap.since, snap.until) == (TRIGGER_GAP, gap.start, gap.end)
         by_name = {
@@ -247,3 +265,21 @@ async def test_a_meeting_whose_start_was_not_seen_gets_its_topic_and_host(allowe
             await mon.until(lambda: len(mon.snapshots()) == 2, "the hydration after the gap")
             # once known (or not allowed), not asked again
             assert len(fake.dashboard.calls_to("/v2/meetings/")) == 1
+
+
+async def test_an_api_error_is_said_once_asked_again_after_the_next_gap_only() -> None:
+    async with FakeZoom(scenario="quiet") as fake:
+        await _trigger(fake, "meeting.participant_joined", M1, "Ana Souza")
+        fake.dashboard.fault("500")  # the live meetings' list, once
+        async with monitoring(fake) as mon:
+            await mon.until(lambda: mon.snapshots(), "the notice")
+            await mon.hydrator.wait_idle()
+            (snap,) = mon.snapshots()
+            assert "500" in snap.problem and "asks again after the next gap" in snap.hint
+            said = mon.session.status.roster_problem
+            assert said.startswith("no roster from Zoom's API: Zoom's API failed (HTTP 500)")
+            assert [c.status for c in fake.dashboard.calls] == [500, 200]  # no retry loop
+            await fake.close(code=1011, reason="maintenance")  # a gap: asked again
+            await mon.until(lambda: len(mon.snapshots()) == 2, "the hydration after the gap")
+            assert not mon.snapshots()[1].problem and mon.session.status.roster_problem == ""
+            assert mon.roster() == fake.truth.roster()

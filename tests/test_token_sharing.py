@@ -95,6 +95,9 @@ async def test_doctor_and_tail_beside_the_monitor_issue_no_new_token(
             assert code == 0, out + err
             assert "reused the access token shared in the OS keyring" in out
             assert "✓ heartbeat" in out
+            # the profile names no API host: the token answer's is the fake's own, so the
+            # hydration checks of doctor (and of the monitor and tail) ask the fake, not Zoom
+            assert "✓ Dashboard API (hydration)" in out
 
             code, out, err = await zoomtui("tail", "--profile", PROFILE, "--count", "1")
             assert code == 0, err
@@ -103,5 +106,10 @@ async def test_doctor_and_tail_beside_the_monitor_issue_no_new_token(
 
             assert tf.call(lambda fake: fake.tokens_issued) == 1
             assert app.status.state is S.CONNECTED
+            await wait_until(pilot, lambda: app.session.last_roster is not None, what="roster")
+            assert app.session.last_roster is not None and not app.session.last_roster.problem
+            # the monitor's, doctor's and tail's REST calls took the one token as well
+            assert tf.call(lambda fake: len(fake.dashboard.calls)) >= 3
+            assert tf.call(lambda fake: fake.tokens_issued) == 1
         for text in (out, err):
             assert C.client_secret not in text and "fzk.share." not in text

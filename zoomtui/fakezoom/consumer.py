@@ -180,7 +180,11 @@ class ProductionConsumer:
     async def _connect_once(self) -> bool:
         """One connection, from the handshake until it closes; True when it was accepted."""
         self.attempts += 1
-        tag = f"{self.name}-{self.attempts}"
+        # numbered over every consumer of this name on the fake: a consumer started after
+        # another one stopped must not take that one's old connection for its own
+        others = (c for c in self.fake.consumers if c is not self and c.name == self.name)
+        number = self.attempts + sum(c.attempts for c in others)  # (no await since: unique)
+        tag = f"{self.name}-{number}"
         if self._token is None or not self.fake.issuer.is_valid(self._token):
             self._token = self.fake.issue_token()
         url = self.fake.ws_url_for(self._token, self.subscription_id)
@@ -192,7 +196,7 @@ class ProductionConsumer:
                 if not _accepted(first):
                     self._token = None  # refused: a new token next time
                     return False
-                conn = next((c for c in self.fake.connections if c.consumer == tag), None)
+                conn = next((c for c in reversed(self.fake.connections) if c.consumer == tag), None)
                 if conn is None:  # not this fake's connection: nothing to follow
                     return False
                 self._ws = ws

@@ -106,7 +106,7 @@ class DashboardApi:
         self._on_activity = on_activity
         #: every call answered (or being held), oldest first
         self.calls: list[ApiCall] = []
-        self.scope_granted = True
+        self._scope_granted = True
         self.plan_has_dashboard = True
         self.details_allowed = True
         #: calls waiting behind `hold()` right now
@@ -119,6 +119,17 @@ class DashboardApi:
         self._cursor_ids = itertools.count(1)
 
     # -- switches ---------------------------------------------------------------------
+    @property
+    def scope_granted(self) -> bool:
+        """The app has the Dashboard's scopes: tokens issued from now on list them, and
+        the Dashboard's calls are answered (else Zoom's 4711)."""
+        return self._scope_granted
+
+    @scope_granted.setter
+    def scope_granted(self, granted: bool) -> None:
+        self._scope_granted = granted
+        self.issuer.dashboard_scopes = granted
+
     def fault(
         self, kind: str, *, retry_after: float | None = None, times: int = 1, delay: float = 1.0
     ) -> None:

@@ -31,7 +31,8 @@ from zoomtui.settings import GRANT_ACCOUNT, GRANT_CLIENT, ZOOM_API_URL
 
 TOKEN_PATH = "/oauth/token"
 SCOPE = "meeting:read:admin user:read:admin webinar:read:admin recording:read:admin"
-API_URL = ZOOM_API_URL
+#: granted unless the Dashboard's `scope_granted` is off (then its calls answer 4711 as well)
+DASHBOARD_SCOPE = "dashboard_meetings:read:admin dashboard_webinars:read:admin"
 
 # Zoom's documented error bodies, and our picks for the undocumented ones.
 INVALID_CLIENT = {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
@@ -93,6 +94,11 @@ class TokenIssuer:
         #: answer 400 to parameters in the query string (a 2022 report) instead of taking them
         self.refuse_query_params = refuse_query_params
         self.reject_credentials = False
+        #: the account's REST host the token answer names (the fake sets its own listener's,
+        #: so a client that follows it asks the fake and never the real Zoom)
+        self.api_url = ZOOM_API_URL
+        #: the token answer lists the Dashboard's scopes (`DashboardApi.scope_granted`)
+        self.dashboard_scopes = True
         self.requests: list[TokenRequest] = []
         #: every token handed out (over HTTP or by `issue()`)
         self.issued = 0
@@ -190,9 +196,9 @@ class TokenIssuer:
         if grant == GRANT_ACCOUNT:
             if params.get("account_id", [""])[-1] != self.creds.account_id:
                 return self._json(400, INVALID_ACCOUNT, grant=grant)
-            scope: str | list[str] = SCOPE
+            scope: str | list[str] = self._scope()
         elif grant == GRANT_CLIENT:  # an app-level token: no account; scope as an array
-            scope = SCOPE.split()
+            scope = self._scope().split()
         else:
             return self._json(400, UNSUPPORTED_GRANT)
         token = self.issue()
@@ -204,10 +210,13 @@ class TokenIssuer:
                 "token_type": "bearer",
                 "expires_in": int(ttl) if float(ttl).is_integer() else ttl,
                 "scope": scope,
-                "api_url": API_URL,
+                "api_url": self.api_url,
             },
             grant=grant,
         )
+
+    def _scope(self) -> str:
+        return f"{SCOPE} {DASHBOARD_SCOPE}" if self.dashboard_scopes else SCOPE
 
     @staticmethod
     def _parameters(query: str, req: Request) -> dict[str, list[str]] | None:

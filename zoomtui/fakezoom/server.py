@@ -179,6 +179,7 @@ class FakeZoom:
         http = HttpServer(self._http_request, self.host, self.oauth_port)
         await http.start()
         self.oauth_port = http.port
+        self.issuer.api_url = self.api_url  # Zoom names the account's REST host: ours
         self._http = http
         try:
             self._ws_server = await serve(

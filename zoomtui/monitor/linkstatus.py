@@ -114,6 +114,9 @@ class LinkStatus:
     archive_index: IndexBuild | None = None
     #: replaying an archive: the badge's words ("×4 · 1,234 of 5,000"); empty when live
     replay: str = ""
+    #: why rosters could not be read from Zoom's API, and what to change (empty: they were,
+    #: or nobody asked yet); it stays until a hydration works, as no retry loop says it again
+    roster_problem: str = ""
 
     @property
     def displaced(self) -> bool:

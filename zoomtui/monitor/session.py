@@ -415,6 +415,9 @@ class MonitorSession:
             self.status.on_heartbeat(u)
         elif type(u) is TokenInfo:
             self.status.on_token(u)
+        elif type(u) is RosterSnapshot:
+            # (only here: an earlier run's problem, read back from the archive, is not today's)
+            self.status.roster_problem = roster_summary(u) if u.problem else ""
 
     def _state_row(self, change: StateChanged, keep: Callable[[Any], None]) -> None:
         if change.state not in LOGGED_STATES:

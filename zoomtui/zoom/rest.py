@@ -73,8 +73,8 @@ GRANULAR_SCOPES = (
 )
 SCOPE_HINT = (
     f"Add the scope {DASHBOARD_SCOPES} (or the granular {GRANULAR_SCOPES}; for webinars "
-    "dashboard_webinars:read:admin) to the Server-to-Server OAuth app (Zoom App Marketplace > "
-    "Manage > your app > Scopes), or set hydrate = false in the profile."
+    "dashboard_webinars:read:admin) to the app whose credentials zoomtui uses (Zoom App "
+    "Marketplace > Manage > your app > Scopes), or set hydrate = false in the profile."
 )
 PLAN_HINT = (
     "Zoom's Dashboard needs a Business plan or higher with the Dashboard enabled for the "

@@ -81,6 +81,9 @@ class Meeting:
     version: int = 0
     #: known from Zoom's API, or its end inferred after a gap (None: seen live)
     origin: Origin | None = None
+    #: when Zoom's API last listed it with its roster (None: never): from then on, a person
+    #: without an origin of their own is one seen live, and the details say so
+    roster_at: float | None = None
     _topic_key: tuple[int, str] = (-(2**62), "")
     _start_rank: tuple[bool, int] | None = None
     _end_key: Key | None = None

@@ -63,6 +63,7 @@ def merge_roster(tracker: MeetingTracker, snap: RosterSnapshot) -> set[str]:
         if rm.listed:
             listed.add(m.uuid)
             m.heard_from(snap.at)  # Zoom says it is live: its end was not lost in a gap
+            m.roster_at = snap.at
         fresh = m.event_count == 0 and not m.participants
         if _details(tracker, m, rm) | _roster(tracker, m, rm, snap) or fresh:
             m.mark_changed()

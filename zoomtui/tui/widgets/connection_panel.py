@@ -103,6 +103,14 @@ def archive_line(status: LinkStatus) -> Content:
     return Content("")
 
 
+def roster_line(status: LinkStatus) -> Content:
+    """Why Zoom's API gave no roster (or only part of one) and what to change: said once by
+    the hydrator, so kept here until a hydration works (a log row scrolls away)."""
+    if not status.roster_problem:
+        return Content("")
+    return Content.assemble(("⚠ rosters: ", "bold $text-warning"), status.roster_problem)
+
+
 def indexing(status: LinkStatus) -> bool:
     """The archive's writer is building its search index (the panel says how far)."""
     build = status.archive_index
@@ -267,6 +275,8 @@ class ConnectionPanel(Widget):
     ConnectionPanel #archive-line { height: auto; display: none; }
     ConnectionPanel.-archive-failed #archive-line { display: block; }
     ConnectionPanel.-archive-indexing #archive-line { display: block; }
+    ConnectionPanel #roster-line { height: auto; display: none; }
+    ConnectionPanel.-roster-problem #roster-line { display: block; }
     ConnectionPanel #metrics { height: 1; }
     ConnectionPanel #metrics-line { width: auto; height: 1; }
     ConnectionPanel #rate-spark { width: 30; height: 1; margin: 0 1; }
@@ -298,9 +308,11 @@ class ConnectionPanel(Widget):
         self._spark = Sparkline([], id="rate-spark")
         self._counters_line = Static(id="counters-line", markup=False)
         self._archive_line = Static(id="archive-line", markup=False)
+        self._roster_line = Static(id="roster-line", markup=False)
         yield self._state_line
         yield self._hint_line
         yield self._archive_line
+        yield self._roster_line
         with Horizontal(id="metrics"):
             yield self._metrics_line
             yield self._spark
@@ -317,7 +329,7 @@ class ConnectionPanel(Widget):
         their text, so a layout when their width changed."""
         if line is self._state_line:
             size: object = 1
-        elif line is self._hint_line or line is self._archive_line:
+        elif line in (self._hint_line, self._archive_line, self._roster_line):
             size = None
         else:
             size = content.cell_length
@@ -357,10 +369,12 @@ class ConnectionPanel(Widget):
         self._show(self._state_line, state_line(st, now))
         self._show(self._hint_line, hint_line(st))
         self._show(self._archive_line, archive_line(st))
+        self._show(self._roster_line, roster_line(st))
         self._show_figures(st, now)
         self.set_class(bool(st.hint), "-has-hint")
         self.set_class(bool(st.archive_error), "-archive-failed")
         self.set_class(indexing(st), "-archive-indexing")
+        self.set_class(bool(st.roster_problem), "-roster-problem")
         self.set_class(st.state is ConnectionState.FAILED, "-failed")
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
         self.set_class(st.heartbeat_overdue(now) is not None, "-stalled")

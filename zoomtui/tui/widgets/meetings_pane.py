@@ -89,6 +89,8 @@ class MeetingRow:
     at: float
     #: where it is known from when not seen live ("api 14:02", "≈ ended in gap"; "": live)
     origin_mark: str = ""
+    #: the mark is an inference (its end was not seen): said first, never cut off
+    origin_inferred: bool = False
 
     @classmethod
     def of(cls, m: Meeting, now: float) -> MeetingRow:
@@ -111,6 +113,7 @@ class MeetingRow:
             duration=m.duration(now),
             at=now,
             origin_mark=m.origin.mark if m.origin is not None else "",
+            origin_inferred=m.origin is not None and m.origin.inferred,
         )
 
     def duration_at(self, now: float) -> float | None:
@@ -279,6 +282,10 @@ class MeetingsPane(LineList):
             )
             if m.waiting:
                 parts.append((f"{m.waiting} waiting", "warn"))
+        elif m.origin_inferred:
+            # nobody saw it end: the gap's end is no end time, and a narrow pane cuts the
+            # row's tail, so the inference takes the end's place
+            parts.append((m.origin_mark, "warn"))
         else:
             parts.append(("deleted" if m.deleted_only else f"ended {clock_hm(m.end_ms)}", muted))
             if duration is not None:
@@ -287,7 +294,7 @@ class MeetingsPane(LineList):
             parts.append(("⚠ start not seen", "warn" if live else "ended"))
         if m.problems:
             parts.append((f"⚠ {plural(m.problems, 'problem')}", "warn" if live else "ended"))
-        if m.origin_mark:
+        if m.origin_mark and not (m.origin_inferred and not live):
             parts.append((m.origin_mark, muted))
         left = [("  ", "base"), *joined(parts)]
         # the number tells apart two occurrences with one topic (Zoom reuses topics freely)

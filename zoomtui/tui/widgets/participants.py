@@ -503,4 +503,7 @@ class ParticipantPanel(Widget):
                 "\n",
                 (p.origin.text, "$text-warning" if p.origin.inferred else "$text-muted"),
             ]
+        elif self.meeting is not None and self.meeting.roster_at is not None:
+            # beside people known from Zoom's API, say that this one's state was seen
+            parts += ["\n", ("seen live", "$text-muted")]
         _show_rows(detail, Content.assemble(*parts))
