@@ -267,6 +267,8 @@ class ConnectionPanel(Widget):
     ConnectionPanel #archive-line { height: auto; display: none; }
     ConnectionPanel.-archive-failed #archive-line { display: block; }
     ConnectionPanel.-archive-indexing #archive-line { display: block; }
+    ConnectionPanel #history-line { height: auto; display: none; color: $text-warning; }
+    ConnectionPanel.-history-loading #history-line { display: block; }
     ConnectionPanel #metrics { height: 1; }
     ConnectionPanel #metrics-line { width: auto; height: 1; }
     ConnectionPanel #rate-spark { width: 30; height: 1; margin: 0 1; }
@@ -289,6 +291,8 @@ class ConnectionPanel(Widget):
         self.border_title = "connection"
         #: figures after the link's (forwarding's counts), each giving way as it says
         self.more_figures: Callable[[float], list[Figure]] | None = None
+        #: while the history loads: what it has read and what waits behind it
+        self.history_note: Callable[[], str] | None = None
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: refresh_status runs often and must work while the app shuts down.
@@ -298,9 +302,11 @@ class ConnectionPanel(Widget):
         self._spark = Sparkline([], id="rate-spark")
         self._counters_line = Static(id="counters-line", markup=False)
         self._archive_line = Static(id="archive-line", markup=False)
+        self._history_line = Static(id="history-line", markup=False)
         yield self._state_line
         yield self._hint_line
         yield self._archive_line
+        yield self._history_line
         with Horizontal(id="metrics"):
             yield self._metrics_line
             yield self._spark
@@ -313,11 +319,13 @@ class ConnectionPanel(Widget):
 
     def _show(self, line: Static, content: Content) -> None:
         """Update one line only when it changed (see `show_text`): the state line is one row
-        of fixed width; the hint and archive lines wrap; the others size themselves to
+        of fixed width; the hint, archive and history lines wrap; the others size themselves to
         their text, so a layout when their width changed."""
         if line is self._state_line:
             size: object = 1
-        elif line is self._hint_line or line is self._archive_line:
+        elif any(
+            line is wraps for wraps in (self._hint_line, self._archive_line, self._history_line)
+        ):
             size = None
         else:
             size = content.cell_length
@@ -357,6 +365,9 @@ class ConnectionPanel(Widget):
         self._show(self._state_line, state_line(st, now))
         self._show(self._hint_line, hint_line(st))
         self._show(self._archive_line, archive_line(st))
+        note = self.history_note() if self.history_note is not None else ""
+        self._show(self._history_line, Content(note))
+        self.set_class(bool(note), "-history-loading")
         self._show_figures(st, now)
         self.set_class(bool(st.hint), "-has-hint")
         self.set_class(bool(st.archive_error), "-archive-failed")
