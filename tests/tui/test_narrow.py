@@ -154,3 +154,22 @@ async def test_a_stalled_link_is_never_shown_as_plainly_connected(size: tuple[in
         app.panel.refresh_status()
         await wait_until(pilot, lambda: "stalled" not in "".join(panel_lines(app)), "clear")
         assert not app.panel.has_class("-stalled")
+
+
+async def test_a_reason_too_long_for_the_state_line_ends_in_an_ellipsis() -> None:
+    """The first connection of a profile says more than 80 columns hold: the cut shows,
+    so nobody takes the half sentence for all of it."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shots.settle(pilot)
+        app.status.reason = (
+            "build_connection accepted (subscription dem…01); said once for this profile: "
+            "Zoom allows one connection per subscription, so connecting may disconnect a "
+            "consumer already using it"
+        )
+        app.panel.refresh_status()
+        await wait_until(pilot, lambda: "01);" in panel_lines(app)[1], "the long reason")
+        state = panel_lines(app)[1].rstrip(" │")
+        assert state.startswith("│ ● connected") and state.endswith("…")
+

@@ -261,7 +261,7 @@ class ConnectionPanel(Widget):
     ConnectionPanel.-failed { border: round $error; }
     ConnectionPanel.-connected { border: round $success 60%; }
     ConnectionPanel.-connected.-stalled { border: round $warning; }
-    ConnectionPanel #state-line { width: 1fr; height: 1; }
+    ConnectionPanel #state-line { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ConnectionPanel #hint-line { height: auto; display: none; }
     ConnectionPanel.-has-hint #hint-line { display: block; }
     ConnectionPanel #archive-line { height: auto; display: none; }
