@@ -57,15 +57,13 @@ def state_line(status: LinkStatus, now: float) -> Content:
     if status.replay:
         # A replay must never pass for a live link: a badge, and the recorded moment
         # (`now` is the replay's clock) where a live panel has no time of day at all.
-        recorded = date_clock(now)
-        parts += [
-            (" REPLAY ", "reverse $text-accent"),
-            (f" {recorded} ", "bold"),
-            (f"{status.replay} · ", "$text-muted"),
-        ]
+        parts += [(" REPLAY ", "reverse $text-accent"), (f" {date_clock(now)} ", "bold")]
     parts.append((f"{STATE_GLYPHS.get(state, '●')} {state.value}", style))
     if status.since is not None:
         parts.append((f" {duration_hms(now - status.since)}", "$text-muted"))
+    if status.replay:
+        # after the recorded state: at 80 columns the progress pushed the state off the line
+        parts.append((f" · {status.replay}", "$text-muted"))
     plan = displaced_plan(status, now)
     if plan:  # before the (long) reason, so a narrow panel still shows it
         parts += [(" · ", "$text-muted"), (plan, "bold")]
