@@ -164,3 +164,13 @@ def test_a_narrow_panel_keeps_the_counters_and_drops_the_lesser_figures_first() 
     stalled = link_figures(st, 101.0 + 600)
     kept, _ = fit_figures(stalled, counters, 40)
     assert [f.label for f in kept] == ["hb"]
+
+
+def test_a_replay_says_the_recorded_state_before_its_progress() -> None:
+    """At 80 columns the progress pushed the state off the line ("· ● c…")."""
+    st = connected_at(100.0)
+    st.replay = "instant · ended · 2,441 of 2,441 records"
+    text = state_line(st, now=160.0).plain
+    assert text.startswith(" REPLAY ")
+    assert "● connected 00:01:00 · instant · ended · 2,441 of 2,441 records" in text
+    assert text.index("● connected") < 40  # whole on the narrowest panel

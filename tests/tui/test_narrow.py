@@ -16,6 +16,7 @@ import pytest
 from tests.tui.conftest import screen_text, wait_until
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.screens.main import SIDE_PANE_FROM
+from zoomtui.tui.widgets.filter_bar import PLACEHOLDER
 
 _SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screenshots.py"
 
@@ -154,3 +155,52 @@ async def test_a_stalled_link_is_never_shown_as_plainly_connected(size: tuple[in
         app.panel.refresh_status()
         await wait_until(pilot, lambda: "stalled" not in "".join(panel_lines(app)), "clear")
         assert not app.panel.has_class("-stalled")
+
+
+async def test_a_reason_too_long_for_the_state_line_ends_in_an_ellipsis() -> None:
+    """The first connection of a profile says more than 80 columns hold: the cut shows,
+    so nobody takes the half sentence for all of it."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shots.settle(pilot)
+        app.status.reason = (
+            "build_connection accepted (subscription dem…01); said once for this profile: "
+            "Zoom allows one connection per subscription, so connecting may disconnect a "
+            "consumer already using it"
+        )
+        app.panel.refresh_status()
+        await wait_until(pilot, lambda: "01);" in panel_lines(app)[1], "the long reason")
+        state = panel_lines(app)[1].rstrip(" │")
+        assert state.startswith("│ ● connected") and state.endswith("…")
+
+
+def filter_row(app: ZoomtuiApp) -> str:
+    bar = app.main.filter_bar.input.region
+    return screen_text(app).splitlines()[bar.y][bar.x : bar.right]
+
+
+@pytest.mark.parametrize(
+    ("size", "side_pane", "hint"),
+    [
+        ((80, 24), False, "/ to filter — e.g. type:meeting.participant_*"),
+        ((80, 24), True, "/ to filter"),
+        ((120, 40), True, "/ to filter — e.g. type:meeting.participant_*"),
+        ((200, 60), True, PLACEHOLDER),
+    ],
+)
+async def test_the_filter_hint_is_never_cut(
+    size: tuple[int, int], side_pane: bool, hint: str
+) -> None:
+    """A cut example (`user:an`) reads like a half-typed filter: the hint that fits whole."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        main = app.main
+        if main.side_pane_shown != side_pane:
+            await pilot.press("m")
+            await wait_until(pilot, lambda: main.side_pane_shown == side_pane, "the side pane")
+        field = main.filter_bar.input
+        await wait_until(pilot, lambda: field.placeholder == hint, f"the hint {hint!r}")
+        await wait_until(pilot, lambda: filter_row(app).strip() == hint, "the hint painted")

@@ -18,12 +18,14 @@ from zoomtui.commands.run import _first_run_options
 from zoomtui.fakezoom import DEMO_CREDENTIALS, FakeZoom
 from zoomtui.monitor.archive.core import not_kept
 from zoomtui.monitor.eventlog import EventLog
+from zoomtui.monitor.rosterlines import roster_summary
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.options import AppOptions, FirstRunOptions
 from zoomtui.tui.screens.first_run import FirstRunScreen
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.filter_bar import PLACEHOLDER
 from zoomtui.words import counted
+from zoomtui.zoom.rosters import RosterMeeting, RosterPerson, RosterSnapshot
 
 SIZE = (140, 40)
 
@@ -35,6 +37,23 @@ def test_counts_agree_with_their_noun() -> None:
     assert counted(2, "person", "people") == "2 people"
     assert not_kept(1) == "1 update was not kept"
     assert not_kept(3) == "3 updates were not kept"
+
+
+def _roster(people: int, calls: int) -> RosterSnapshot:
+    here = tuple(
+        RosterPerson(f"p{i}", None, str(i), f"P{i}", None, None, None, "in_meeting")
+        for i in range(people)
+    )
+    meeting = RosterMeeting("meeting", "u==", "81", "All hands", participants=here)
+    return RosterSnapshot(1.0, 0.5, "start", None, 0.0, (meeting,), ("meeting",), calls=calls)
+
+
+def test_the_roster_line_counts_agree_with_their_nouns() -> None:
+    """The hydration's row in the event list (and tail's line)."""
+    one = roster_summary(_roster(people=1, calls=1))
+    assert "1 live meeting, 1 person (1 call)" in one
+    assert "people" not in one and "calls" not in one
+    assert "1 live meeting, 3 people (2 calls)" in roster_summary(_roster(people=3, calls=2))
 
 
 def _count(app: LogHost) -> str:

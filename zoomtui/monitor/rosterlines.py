@@ -12,6 +12,7 @@ import orjson
 from zoomtui.monitor.lines import iso_utc_ms
 from zoomtui.monitor.recording import HistoryMark
 from zoomtui.timefmt import clock_hms
+from zoomtui.words import counted
 from zoomtui.zoom.rosters import TRIGGER_GAP, RosterSnapshot
 
 #: the `_record` member of a hydration's JSON line
@@ -28,8 +29,9 @@ def roster_summary(snap: RosterSnapshot) -> str:
     if snap.trigger == TRIGGER_GAP and snap.since is not None:
         after = f" after the gap {clock_hms(round(snap.since * 1000))}–{clock_hms(round(snap.until * 1000))}"
     text = (
-        f"roster from Zoom's API at {clock_hms(round(snap.at * 1000))}{after}: {live} live meeting"
-        f"{'s' if live != 1 else ''}, {snap.people} people ({snap.calls} calls)"
+        f"roster from Zoom's API at {clock_hms(round(snap.at * 1000))}{after}: "
+        f"{counted(live, 'live meeting')}, {counted(snap.people, 'person', 'people')} "
+        f"({counted(snap.calls, 'call')})"
     )
     if snap.trigger == TRIGGER_GAP:
         text += "; changes while the link was down are marked ≈ (inferred)"

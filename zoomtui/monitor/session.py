@@ -443,6 +443,11 @@ class MonitorSession:
         if self._held is None:
             self._held = []
 
+    @property
+    def held(self) -> int:
+        """How many live updates wait behind the history loading (0: none, or loaded)."""
+        return len(self._held) if self._held is not None else 0
+
     def apply_history(self, records: Iterable[Record]) -> Applied:
         """Archived records, oldest first, through the same dispatch as live updates."""
         return self._dispatch((r.update for r in records), live=False, link=False)

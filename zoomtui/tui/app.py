@@ -45,7 +45,7 @@ from zoomtui.settings import ConnectionSettings
 from zoomtui.timefmt import minutes_or_hours
 from zoomtui.tui.alerting import TuiAlerts
 from zoomtui.tui.forwarding import TuiForwarding
-from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history
+from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history, loading_words
 from zoomtui.tui.linkwords import DISPLACED_TITLE, displaced_toast
 from zoomtui.tui.messages import (
     HeartbeatAnswered,
@@ -137,6 +137,7 @@ class ZoomtuiApp(App[int]):
         self._archive_target: tuple[str, bool] | None = None
         self._history_stop = threading.Event()
         self._history_window = 0.0
+        self._history_read = 0
         self._gc_was_enabled = True
         if options.theme in self.available_themes:  # (else Textual's default)
             self.theme = options.theme
@@ -402,6 +403,9 @@ class ZoomtuiApp(App[int]):
         gc.disable()
         until = self.clock()  # what the archive gets from now on is live, not history
         self._history_window = seconds
+        self.main.panel.history_note = lambda: loading_words(
+            self._history_read, seconds, self.session.held
+        )
         self.run_worker(
             partial(
                 load_history,
@@ -421,6 +425,7 @@ class ZoomtuiApp(App[int]):
     def _history_batch(self, message: HistoryBatch) -> None:
         try:
             if not self.exiting:
+                self._history_read += len(message.records)
                 self.main.show_rows(self.session.apply_history(message.records))
         finally:
             message.taken.set()  # the reading thread goes on
@@ -430,6 +435,7 @@ class ZoomtuiApp(App[int]):
         if self.exiting:
             return
         end = self.session.end_history(message.seen, message.until)
+        self.main.panel.history_note = None
         self.main.mark_history(end.boundary)
         if self._gc_was_enabled:
             gc.enable()

@@ -25,6 +25,8 @@ from zoomtui.monitor.archive import (
     Record,
 )
 from zoomtui.monitor.recording import HistoryTracker, read_history
+from zoomtui.timefmt import minutes_or_hours
+from zoomtui.words import counted
 
 #: what history shows (notices were toasts when they came: not repeated)
 HISTORY_KINDS = (KIND_EVENT, KIND_MALFORMED, KIND_STATE, KIND_GAP)
@@ -74,3 +76,13 @@ def load_history(
     finally:
         if not cancelled():
             post(HistoryDone(seen, until, error))
+
+
+def loading_words(read: int, window: float, held: int) -> str:
+    """The panel's line while the history loads: live events wait behind it, so without
+    this line the panel reads "events 0" and "last event –" under a flood (a link that
+    looks dead) for as long as a big archive takes to read."""
+    words = f"history: {counted(read, 'record')} read from the last {minutes_or_hours(window)}"
+    if held:
+        words += f" · {counted(held, 'live update')} waiting behind it"
+    return words

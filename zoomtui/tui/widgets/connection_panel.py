@@ -57,15 +57,13 @@ def state_line(status: LinkStatus, now: float) -> Content:
     if status.replay:
         # A replay must never pass for a live link: a badge, and the recorded moment
         # (`now` is the replay's clock) where a live panel has no time of day at all.
-        recorded = date_clock(now)
-        parts += [
-            (" REPLAY ", "reverse $text-accent"),
-            (f" {recorded} ", "bold"),
-            (f"{status.replay} · ", "$text-muted"),
-        ]
+        parts += [(" REPLAY ", "reverse $text-accent"), (f" {date_clock(now)} ", "bold")]
     parts.append((f"{STATE_GLYPHS.get(state, '●')} {state.value}", style))
     if status.since is not None:
         parts.append((f" {duration_hms(now - status.since)}", "$text-muted"))
+    if status.replay:
+        # after the recorded state: at 80 columns the progress pushed the state off the line
+        parts.append((f" · {status.replay}", "$text-muted"))
     plan = displaced_plan(status, now)
     if plan:  # before the (long) reason, so a narrow panel still shows it
         parts += [(" · ", "$text-muted"), (plan, "bold")]
@@ -269,7 +267,7 @@ class ConnectionPanel(Widget):
     ConnectionPanel.-failed { border: round $error; }
     ConnectionPanel.-connected { border: round $success 60%; }
     ConnectionPanel.-connected.-stalled { border: round $warning; }
-    ConnectionPanel #state-line { width: 1fr; height: 1; }
+    ConnectionPanel #state-line { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ConnectionPanel #hint-line { height: auto; display: none; }
     ConnectionPanel.-has-hint #hint-line { display: block; }
     ConnectionPanel #archive-line { height: auto; display: none; }
@@ -277,6 +275,8 @@ class ConnectionPanel(Widget):
     ConnectionPanel.-archive-indexing #archive-line { display: block; }
     ConnectionPanel #roster-line { height: auto; display: none; }
     ConnectionPanel.-roster-problem #roster-line { display: block; }
+    ConnectionPanel #history-line { height: auto; display: none; color: $text-warning; }
+    ConnectionPanel.-history-loading #history-line { display: block; }
     ConnectionPanel #metrics { height: 1; }
     ConnectionPanel #metrics-line { width: auto; height: 1; }
     ConnectionPanel #rate-spark { width: 30; height: 1; margin: 0 1; }
@@ -299,6 +299,8 @@ class ConnectionPanel(Widget):
         self.border_title = "connection"
         #: figures after the link's (forwarding's counts), each giving way as it says
         self.more_figures: Callable[[float], list[Figure]] | None = None
+        #: while the history loads: what it has read and what waits behind it
+        self.history_note: Callable[[], str] | None = None
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: refresh_status runs often and must work while the app shuts down.
@@ -309,10 +311,12 @@ class ConnectionPanel(Widget):
         self._counters_line = Static(id="counters-line", markup=False)
         self._archive_line = Static(id="archive-line", markup=False)
         self._roster_line = Static(id="roster-line", markup=False)
+        self._history_line = Static(id="history-line", markup=False)
         yield self._state_line
         yield self._hint_line
         yield self._archive_line
         yield self._roster_line
+        yield self._history_line
         with Horizontal(id="metrics"):
             yield self._metrics_line
             yield self._spark
@@ -325,11 +329,19 @@ class ConnectionPanel(Widget):
 
     def _show(self, line: Static, content: Content) -> None:
         """Update one line only when it changed (see `show_text`): the state line is one row
-        of fixed width; the hint and archive lines wrap; the others size themselves to
+        of fixed width; the hint, archive and history lines wrap; the others size themselves to
         their text, so a layout when their width changed."""
         if line is self._state_line:
             size: object = 1
-        elif line in (self._hint_line, self._archive_line, self._roster_line):
+        elif any(
+            line is wraps
+            for wraps in (
+                self._hint_line,
+                self._archive_line,
+                self._roster_line,
+                self._history_line,
+            )
+        ):
             size = None
         else:
             size = content.cell_length
@@ -370,6 +382,9 @@ class ConnectionPanel(Widget):
         self._show(self._hint_line, hint_line(st))
         self._show(self._archive_line, archive_line(st))
         self._show(self._roster_line, roster_line(st))
+        note = self.history_note() if self.history_note is not None else ""
+        self._show(self._history_line, Content(note))
+        self.set_class(bool(note), "-history-loading")
         self._show_figures(st, now)
         self.set_class(bool(st.hint), "-has-hint")
         self.set_class(bool(st.archive_error), "-archive-failed")

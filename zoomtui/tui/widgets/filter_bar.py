@@ -55,6 +55,15 @@ THROTTLE = 0.06
 
 #: a hint, never mistaken for a filter in effect: says the key, "e.g.", dim and in italics
 PLACEHOLDER = "/ to filter — e.g. type:meeting.participant_*  user:ana  -type:*.qos"
+#: the hint on a narrower input: the longest that fits whole (a cut example such as
+#: `user:an` reads like a half-typed filter)
+SHORTER_PLACEHOLDERS = (
+    "/ to filter — e.g. type:meeting.participant_*  user:ana",
+    "/ to filter — e.g. type:meeting.participant_*",
+    "/ to filter — e.g. user:ana",
+    "/ to filter",
+    "/",
+)
 
 #: for the help screen
 FILTER_HELP = """\
@@ -145,6 +154,15 @@ class FilterBar(Widget):
             )
             yield Static("", id="filter-count")
         yield Static("", id="filter-error")
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_placeholder)
+
+    def _fit_placeholder(self) -> None:
+        room = self.input.content_region.width
+        if room:
+            fits = (hint for hint in (PLACEHOLDER, *SHORTER_PLACEHOLDERS) if len(hint) <= room)
+            self.input.placeholder = next(fits, "")
 
     @property
     def input(self) -> Input:
