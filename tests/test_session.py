@@ -17,7 +17,7 @@ from zoomtui.monitor.archive import Archive, ArchiveReader, Record, Retention
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.monitor.recording import HistoryMark, HistoryTracker
-from zoomtui.monitor.session import ArchiveChange, MonitorSession, SessionSink
+from zoomtui.monitor.session import NOTHING, ArchiveChange, MonitorSession, SessionSink
 from zoomtui.zoom.protocol import Envelope, MalformedFrame, ZoomEvent, parse_frame
 from zoomtui.zoom.updates import ConnectionState as S
 from zoomtui.zoom.updates import Gap, Heartbeat, Notice, StateChanged, TokenInfo, Update
@@ -234,6 +234,51 @@ def test_live_updates_wait_behind_the_history_but_the_link_status_does_not() -> 
     assert session.meetings is not None
     (meeting,) = session.meetings.meetings.values()
     assert meeting.current_count == 2
+
+
+def test_too_many_live_updates_waiting_cut_the_history_short_live_first() -> None:
+    """Under a flood the live updates waiting behind a big history were unbounded (2.7 GB):
+    at the limit the history stops, a line says where, and the live updates follow in
+    order; the history read after that is not applied."""
+    session = full_session()
+    session.begin_history(hold_limit=3)
+    first = [started(1), joined("ana", 2)]
+    assert session.apply_history(records(first)).rows == 2
+    live = [joined(name, 50 + i) for i, name in enumerate(["bo", "cy", "di", "ed", "flo"])]
+    assert session.apply_batch(live[:2]).rows == 0 and session.held == 2
+    # the third fills the limit: the history stops; the rest of the batch is live at once
+    applied = session.apply_batch(live[2:])
+    assert session.held == 0 and session.history_state == "done"
+    assert applied.rows == 1 + 5
+    cut = session.history_cut
+    assert cut is not None and cut.cut_at == T0 + 2 and cut.boundary == 2
+    assert cut.applied.rows == 1 + 3  # the line and the live updates that waited
+    # what the reading thread still had in flight: recorded in the archive, not applied
+    assert session.apply_history(records([left("ana", 30)], seq=3)) == NOTHING
+    assert session.end_history(HistoryTracker(), until=T0 + 40) is cut
+    rows = list(session.event_log or [])
+    assert rows[:2] == first
+    mark = rows[2]
+    assert isinstance(mark, HistoryMark)
+    assert mark.text.startswith("history stopped at ")
+    assert "the live stream came first; A searches the rest of the archive" in mark.text
+    assert rows[3:] == live
+    assert session.status.events == 5
+    # the meeting was not followed from the cut until live began: flagged, as after a gap
+    assert session.meetings is not None
+    (meeting,) = session.meetings.meetings.values()
+    assert meeting.flags["gap"] == 1 and meeting.current_count == 6
+
+
+def test_a_cut_before_any_history_was_applied_says_none_was_loaded() -> None:
+    session = full_session()
+    session.begin_history(hold_limit=1)
+    event = joined("bo", 50)
+    assert session.apply(event).rows == 2
+    (mark, live) = list(session.event_log or [])
+    assert isinstance(mark, HistoryMark) and mark.text.startswith("history not loaded: ")
+    assert live is event and session.history_cut is not None
+    assert session.history_cut.cut_at == 0.0
 
 
 class Exploding(SessionSink):

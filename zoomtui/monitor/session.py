@@ -21,7 +21,10 @@ History on start: `begin_history()`, then `apply_history(records)` batch by batc
 (oldest first, through the same dispatch: the tracker is rebuilt as live built it), then
 `end_history(...)`.  Live updates applied meanwhile wait behind the history, in order;
 only the link's status (state, heartbeat, token) follows them at once, so the panel
-shows the link as it is.
+shows the link as it is.  At most `hold_limit` of them wait: under a flood the one after
+that cuts the history short (live first; memory stays bounded whatever the archive's
+size and the live rate): what was read stays, a line says where it stopped, then the
+live updates that waited follow (`history_cut`).
 
 Sinks (`SessionSink`) hear what the session applies, in order.  A sink must be quick
 (a sink with slow work queues it for its own task or process) and can never break the
@@ -42,6 +45,7 @@ from zoomtui.monitor.quality import DUPLICATE_WINDOW, DuplicateWindow
 from zoomtui.monitor.recording import Downtime, HistoryMark, HistoryTracker, Recorder, new_run_id
 from zoomtui.monitor.rosterlines import RosterMark, roster_summary
 from zoomtui.redaction import redact
+from zoomtui.timefmt import clock_hm
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import (
@@ -125,6 +129,9 @@ class HistoryEnd:
     downtime: Downtime | None
     #: the closing rows (downtime gap, "live from here") and the live updates that waited
     applied: Applied
+    #: the history was cut short, too many live updates waiting: the time of the last
+    #: record applied (None: it was read to the end; 0.0: none was applied)
+    cut_at: float | None = None
 
 
 class SessionSink:
@@ -243,7 +250,13 @@ class MonitorSession:
         self.sink_errors: dict[str, int] = {}
         #: live updates waiting for the history to be in (None: not waiting)
         self._held: list[Update] | None = None
+        #: how many may wait before the history is cut short (None: no limit)
+        self._hold_limit: int | None = None
+        #: when the last history record applied was received (0.0: none yet)
+        self._history_last_at = 0.0
         self.history_state: HistoryState = "none"
+        #: what cutting the history short did (None: it was not cut)
+        self.history_cut: HistoryEnd | None = None
         #: the last hydration applied (None: none yet)
         self.last_roster: RosterSnapshot | None = None
         self._last_logged: tuple[ConnectionState, str] | None = None
@@ -297,22 +310,22 @@ class MonitorSession:
 
     def apply(self, update: Update) -> Applied:
         """Apply one update (while the history loads it waits, but for the link status)."""
-        held = self._held
-        if held is not None:
-            self._link(update)
-            held.append(update)
-            return NOTHING
-        return self._dispatch((update,), live=True, link=True)
+        return self.apply_batch((update,))
 
     def apply_batch(self, updates: Iterable[Update]) -> Applied:
         """Apply updates in order: the hot path (one log append, one status update)."""
         held = self._held
-        if held is not None:
-            for update in updates:
-                self._link(update)
-                held.append(update)
-            return NOTHING
-        return self._dispatch(updates, live=True, link=True)
+        if held is None:
+            return self._dispatch(updates, live=True, link=True)
+        limit = self._hold_limit
+        rest = iter(updates)
+        for update in rest:
+            self._link(update)
+            held.append(update)
+            if limit is not None and len(held) >= limit:
+                # Live first: the history stops here, and what waited goes on, in order.
+                return self._cut_history() + self._dispatch(rest, live=True, link=True)
+        return NOTHING
 
     # -- the one dispatch -------------------------------------------------------------------
     def _dispatch(self, updates: Iterable[Update], *, live: bool, link: bool) -> Applied:
@@ -437,9 +450,11 @@ class MonitorSession:
         return Applied(len(rows), log.extend(rows), gaps)
 
     # -- history on start --------------------------------------------------------------------
-    def begin_history(self) -> None:
-        """History is on its way: live updates applied from now on wait behind it."""
+    def begin_history(self, hold_limit: int | None = None) -> None:
+        """History is on its way: live updates applied from now on wait behind it, at
+        most `hold_limit` of them (None: any number): then the history is cut short."""
         self.history_state = "loading"
+        self._hold_limit = None if hold_limit is None else max(1, hold_limit)
         if self._held is None:
             self._held = []
 
@@ -449,12 +464,24 @@ class MonitorSession:
         return len(self._held) if self._held is not None else 0
 
     def apply_history(self, records: Iterable[Record]) -> Applied:
-        """Archived records, oldest first, through the same dispatch as live updates."""
-        return self._dispatch((r.update for r in records), live=False, link=False)
+        """Archived records, oldest first, through the same dispatch as live updates
+        (none once the history was cut short: live went on after it)."""
+        if self.history_state != "loading":
+            return NOTHING
+
+        def updates() -> Iterable[Update]:
+            for record in records:
+                self._history_last_at = record.at
+                yield record.update
+
+        return self._dispatch(updates(), live=False, link=False)
 
     def end_history(self, seen: HistoryTracker, until: float) -> HistoryEnd:
         """The history is in (`seen` followed it; `until`: when live began): say what came
-        after it, then apply the live updates that waited."""
+        after it, then apply the live updates that waited.  (Cut short before: nothing
+        more to do; the end it had then.)"""
+        if self.history_cut is not None:
+            return self.history_cut
         boundary = self.event_log.appended if self.event_log is not None else 0
         rows: list[Any] = []
         downtime = seen.downtime(until)
@@ -472,6 +499,28 @@ class MonitorSession:
         if held:
             applied += self._dispatch(held, live=True, link=False)
         return HistoryEnd(boundary, downtime, applied)
+
+    def _cut_history(self) -> Applied:
+        """Too many live updates wait: the history stops where it is.  A line says so, the
+        meetings are flagged as not seen from there until now (events in between were
+        recorded, not applied), then the live updates that waited are applied."""
+        boundary = self.event_log.appended if self.event_log is not None else 0
+        cut_at = self._history_last_at
+        now = self.clock()
+        if cut_at:
+            if self.meetings is not None:
+                self.meetings.note_gap(cut_at, now)
+            where = f"history stopped at {clock_hm(int(cut_at * 1000))}"
+        else:
+            where = "history not loaded"
+        text = f"{where}: the live stream came first; A searches the rest of the archive"
+        applied = self._log([HistoryMark(text, now)], 0)
+        self._last_logged = None
+        held, self._held = self._held or [], None
+        self.history_state = "done"
+        applied += self._dispatch(held, live=True, link=False)
+        self.history_cut = HistoryEnd(boundary, None, applied, cut_at)
+        return applied
 
     # -- the archive ----------------------------------------------------------------------------
     def record_to(self, archive: Archive | None, run: str | None = None) -> Archive | None:

@@ -39,13 +39,20 @@ from zoomtui.monitor.eventlog import EventLog
 from zoomtui.monitor.gcpolicy import FULL_INTERVAL, GcPolicy
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.monitor.meetings import MeetingTracker
-from zoomtui.monitor.session import MonitorSession
+from zoomtui.monitor.session import NOTHING, Applied, HistoryEnd, MonitorSession
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.timefmt import minutes_or_hours
 from zoomtui.tui.alerting import TuiAlerts
 from zoomtui.tui.forwarding import TuiForwarding
-from zoomtui.tui.history import HistoryBatch, HistoryDone, load_history, loading_words
+from zoomtui.tui.history import (
+    HistoryBatch,
+    HistoryDone,
+    cut_words,
+    hold_limit_for,
+    load_history,
+    loading_words,
+)
 from zoomtui.tui.linkwords import DISPLACED_TITLE, displaced_toast
 from zoomtui.tui.messages import (
     HeartbeatAnswered,
@@ -393,7 +400,9 @@ class ZoomtuiApp(App[int]):
     # -- history on start ------------------------------------------------------------
     def _start_history(self, seconds: float) -> None:
         """Read the last `seconds` from the archive in a thread; hold live rows meanwhile."""
-        self.session.begin_history()
+        # Live first: under a flood at most this many live updates wait (their memory
+        # bounded whatever the archive's size), then the history stops where it is.
+        self.session.begin_history(hold_limit_for(self.options.log_limit))
         # Loading allocates hundreds of thousands of objects that live on: each full
         # collection meanwhile walked them all (200-300 ms stalls per batch, measured in
         # benchmarks/history_load.py).  No collections while loading; then the loaded
@@ -432,16 +441,10 @@ class ZoomtuiApp(App[int]):
 
     @on(HistoryDone)
     def _history_done(self, message: HistoryDone) -> None:
-        if self.exiting:
-            return
+        if self.exiting or self.session.history_cut is not None:
+            return  # (cut short: `_applied` said so)
         end = self.session.end_history(message.seen, message.until)
-        self.main.panel.history_note = None
-        self.main.mark_history(end.boundary)
-        if self._gc_was_enabled:
-            gc.enable()
-        gc.freeze()
-        self.main.show_rows(end.applied)
-        self.main.refresh_panel_for(end.applied)
+        self._history_over(end, end.applied)
         seen = message.seen
         window = minutes_or_hours(self._history_window)
         if message.error:
@@ -460,6 +463,28 @@ class ZoomtuiApp(App[int]):
                 markup=False,
             )
 
+    def _history_over(self, end: HistoryEnd, applied: Applied) -> None:
+        """The history is in, or was cut short: the line under it, collections as before,
+        and what its end `applied` shown."""
+        self.main.panel.history_note = None
+        self.main.mark_history(end.boundary)
+        if self._gc_was_enabled:
+            gc.enable()
+        gc.freeze()
+        self.main.show_rows(applied)
+        self.main.refresh_panel_for(applied)
+
+    def _applied(self, applied: Applied) -> Applied:
+        """What a live update applied.  Too many waited: the session cut the history short
+        and applied them; the reading thread stops, and the person is told."""
+        end = self.session.history_cut
+        if end is None or self._history_stop.is_set():
+            return applied
+        self._history_stop.set()
+        self._history_over(end, applied)
+        self.notify(cut_words(end.cut_at), title="History", severity="warning", markup=False)
+        return NOTHING  # (shown with the history's end)
+
     # -- messages from the worker: applied to the session, then what changed is shown -----
     @on(RowsArrived)
     def _rows_arrived(self, message: RowsArrived) -> None:
@@ -469,7 +494,7 @@ class ZoomtuiApp(App[int]):
     def ingest(self, rows: Iterable[Update]) -> None:
         """Received rows to the session (event log, meeting tracker, panel counters), then
         to the screen.  While the history loads, the session holds them back."""
-        applied = self.session.apply_batch(rows)
+        applied = self._applied(self.session.apply_batch(rows))
         self.main.show_rows(applied)
         self.main.refresh_panel_for(applied)
 
@@ -479,7 +504,7 @@ class ZoomtuiApp(App[int]):
             return
         change = message.change
         previous = self.status.state
-        self.main.show_rows(self.session.apply(change))
+        self.main.show_rows(self._applied(self.session.apply(change)))
         self.main.panel.refresh_status()
         self.refresh_bindings()
         if self.replay is not None:
@@ -511,14 +536,14 @@ class ZoomtuiApp(App[int]):
     def _link_news(self, message: HeartbeatAnswered | TokenObtained) -> None:
         if self.exiting:
             return
-        self.session.apply(message.update)
+        self._applied(self.session.apply(message.update))
         self.main.panel.refresh_status()
 
     @on(NoticeReceived)
     def _notice(self, message: NoticeReceived) -> None:
         if self.exiting:
             return
-        self.session.apply(message.notice)
+        self._applied(self.session.apply(message.notice))
         module = message.notice.envelope.module
         # once per module: a chatty server must not bury the screen
         if module in self._notices_seen:
