@@ -336,3 +336,10 @@ class HistoryMark:
     @property
     def filter_text(self) -> str:
         return self.text
+
+
+def history_cut_words(cut_at: float) -> str:
+    """The line where the history on start was cut short, live first (`cut_at`: the time
+    of the last record applied; 0.0: none was)."""
+    where = f"history stopped at {clock_hm(int(cut_at * 1000))}" if cut_at else "history not loaded"
+    return f"{where}: the live stream came first; A searches the rest of the archive"

@@ -42,10 +42,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.monitor.quality import DUPLICATE_WINDOW, DuplicateWindow
-from zoomtui.monitor.recording import Downtime, HistoryMark, HistoryTracker, Recorder, new_run_id
+from zoomtui.monitor.recording import (
+    Downtime,
+    HistoryMark,
+    HistoryTracker,
+    Recorder,
+    history_cut_words,
+    new_run_id,
+)
 from zoomtui.monitor.rosterlines import RosterMark, roster_summary
 from zoomtui.redaction import redact
-from zoomtui.timefmt import clock_hm
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rosters import RosterSnapshot
 from zoomtui.zoom.updates import (
@@ -507,14 +513,9 @@ class MonitorSession:
         boundary = self.event_log.appended if self.event_log is not None else 0
         cut_at = self._history_last_at
         now = self.clock()
-        if cut_at:
-            if self.meetings is not None:
-                self.meetings.note_gap(cut_at, now)
-            where = f"history stopped at {clock_hm(int(cut_at * 1000))}"
-        else:
-            where = "history not loaded"
-        text = f"{where}: the live stream came first; A searches the rest of the archive"
-        applied = self._log([HistoryMark(text, now)], 0)
+        if cut_at and self.meetings is not None:
+            self.meetings.note_gap(cut_at, now)
+        applied = self._log([HistoryMark(history_cut_words(cut_at), now)], 0)
         self._last_logged = None
         held, self._held = self._held or [], None
         self.history_state = "done"

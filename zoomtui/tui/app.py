@@ -39,6 +39,7 @@ from zoomtui.monitor.eventlog import EventLog
 from zoomtui.monitor.gcpolicy import FULL_INTERVAL, GcPolicy
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.monitor.meetings import MeetingTracker
+from zoomtui.monitor.recording import history_cut_words
 from zoomtui.monitor.session import NOTHING, Applied, HistoryEnd, MonitorSession
 from zoomtui.redaction import mask_id, redact
 from zoomtui.settings import ConnectionSettings
@@ -46,9 +47,9 @@ from zoomtui.timefmt import minutes_or_hours
 from zoomtui.tui.alerting import TuiAlerts
 from zoomtui.tui.forwarding import TuiForwarding
 from zoomtui.tui.history import (
+    CUT_NOTE_SECONDS,
     HistoryBatch,
     HistoryDone,
-    cut_words,
     hold_limit_for,
     load_history,
     loading_words,
@@ -400,8 +401,7 @@ class ZoomtuiApp(App[int]):
     # -- history on start ------------------------------------------------------------
     def _start_history(self, seconds: float) -> None:
         """Read the last `seconds` from the archive in a thread; hold live rows meanwhile."""
-        # Live first: under a flood at most this many live updates wait (their memory
-        # bounded whatever the archive's size), then the history stops where it is.
+        # Live first: at most this many live updates wait, then the history stops.
         self.session.begin_history(hold_limit_for(self.options.log_limit))
         # Loading allocates hundreds of thousands of objects that live on: each full
         # collection meanwhile walked them all (200-300 ms stalls per batch, measured in
@@ -464,8 +464,7 @@ class ZoomtuiApp(App[int]):
             )
 
     def _history_over(self, end: HistoryEnd, applied: Applied) -> None:
-        """The history is in, or was cut short: the line under it, collections as before,
-        and what its end `applied` shown."""
+        """The history is in, or cut short: its line, the collector as before, `applied`."""
         self.main.panel.history_note = None
         self.main.mark_history(end.boundary)
         if self._gc_was_enabled:
@@ -482,7 +481,10 @@ class ZoomtuiApp(App[int]):
             return applied
         self._history_stop.set()
         self._history_over(end, applied)
-        self.notify(cut_words(end.cut_at), title="History", severity="warning", markup=False)
+        # The log's line scrolls away in seconds under a flood: the panel says it a while.
+        words, until = history_cut_words(end.cut_at or 0.0), self.clock() + CUT_NOTE_SECONDS
+        self.main.panel.history_note = lambda: words if self.clock() < until else ""
+        self.notify(words[:1].upper() + words[1:], title="History", severity="warning")
         return NOTHING  # (shown with the history's end)
 
     # -- messages from the worker: applied to the session, then what changed is shown -----

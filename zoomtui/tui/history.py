@@ -25,7 +25,7 @@ from zoomtui.monitor.archive import (
     Record,
 )
 from zoomtui.monitor.recording import HistoryTracker, read_history
-from zoomtui.timefmt import clock_hm, minutes_or_hours
+from zoomtui.timefmt import minutes_or_hours
 from zoomtui.words import counted
 
 #: what history shows (notices were toasts when they came: not repeated)
@@ -35,6 +35,8 @@ HISTORY_KINDS = (KIND_EVENT, KIND_MALFORMED, KIND_STATE, KIND_GAP)
 #: 15-20k events/s reaches it in a second or two (live first, and their memory bounded:
 #: they were unbounded, 2.7 GB after 100 s); a calm stream never does.
 HOLD_LIMIT = 20_000
+#: how long the panel says the history was cut short (the log's line scrolls away)
+CUT_NOTE_SECONDS = 60.0
 
 
 def hold_limit_for(log_limit: int) -> int:
@@ -98,13 +100,3 @@ def loading_words(read: int, window: float, held: int) -> str:
     if held:
         words += f" · {counted(held, 'live update')} waiting behind it"
     return words
-
-
-def cut_words(cut_at: float | None) -> str:
-    """The toast when too many live updates waited and the history stopped (`cut_at`:
-    the time of the last record applied; 0.0: none was)."""
-    where = f"at {clock_hm(int(cut_at * 1000))}" if cut_at else "before any of it was read"
-    return (
-        f"The history stopped {where}: the live stream came first. "
-        "A searches the rest of the archive."
-    )
