@@ -46,7 +46,7 @@ from zoomtui.monitor.recording import ArchivePlan
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.history import HistoryBatch
 from zoomtui.tui.options import AppOptions
-from zoomtui.zoom.protocol import message_frame, parse_frame
+from zoomtui.zoom.protocol import ZoomEvent, message_frame, parse_frame
 
 
 def fill(base: Path, n: int) -> None:
@@ -55,7 +55,9 @@ def fill(base: Path, n: int) -> None:
     events = scenario_events(5, start, rate=n / 3400)
     with Archive(archive_path("bench", base=base)) as archive:
         for i in range(n):
-            archive.add(parse_frame(message_frame(next(events)), start + i * 3400 / n), "bench:1")
+            frame = parse_frame(message_frame(next(events)), start + i * 3400 / n)
+            assert isinstance(frame, ZoomEvent)  # (a scenario event)
+            archive.add(frame, "bench:1")
         archive.flush(120)
 
 
