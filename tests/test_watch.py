@@ -188,3 +188,42 @@ def test_watch_forwards_to_a_handler_signed_and_says_what_it_forwarded() -> None
     assert f"forwarding to {handler.url('/zoom')} (signed)" in err
     assert "forwarded: 5 delivered" in err, err
     assert handler.secret not in out + err  # the secret token is never printed
+
+
+def test_watch_stopped_with_an_alert_open_says_which_since_when_and_how_many() -> None:
+    """SIGTERM while a rule's alert is still open: no "cleared" line will ever follow it,
+    so the closing lines say it had not cleared (since when, how many occurrences), and
+    the metrics showed it open by rule until then."""
+    _config(
+        '[[profiles.default.alerts]]\nname = "joins"\n'
+        'event = "type:meeting.participant_joined"\ncooldown = "1h"\n\n'
+        '[[profiles.default.alerts]]\nname = "down"\ndisconnected_for = "1h"\n'
+    )
+    with ThreadedFake() as tf:
+        proc = _watch(tf.env(), "--metrics", "127.0.0.1:0")
+        try:
+            url = _metrics_url(proc)
+            tf.call(lambda f: f.wait_until(f.open_connections))
+            for event in _events(3, "meeting.participant_joined"):
+                tf.call(lambda f, e=event: f.inject(e))
+
+            def counted() -> float:
+                got = _scrape(url)
+                return got.get(("zoomtui_events_total", (("family", "meeting"),)), 0)
+
+            poll_until(lambda: counted() == 3, "three joins counted by the metrics")
+            got = _scrape(url)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=HANG_GUARD)
+    assert got[("zoomtui_alerts_open", (("rule", "joins"),))] == 1
+    assert got[("zoomtui_alerts_open", (("rule", "down"),))] == 0
+    assert proc.returncode == 0, err
+    assert out.count("zoomtui ALERT: joins") == 1 and "cleared" not in out
+    lines = err.splitlines()
+    head = lines.index("zoomtui: 1 alert still open at stop (not cleared):")
+    said = lines[head + 1]
+    assert said.startswith("zoomtui:   joins: open since 20") and "Z (" in said, said
+    assert ", 3 times: meeting.participant_joined" in said, said
+    assert "down" not in "\n".join(lines[head:])
+    assert lines[-1] == "zoomtui: stopped; everything received is archived"

@@ -41,7 +41,7 @@ from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 
 if TYPE_CHECKING:
-    from zoomtui.alerts import Alert, RuleSet
+    from zoomtui.alerts import Alert, AlertEngine, RuleSet
     from zoomtui.forward import Forwarder, ForwardOptions
 
 log = logging.getLogger("zoomtui.watch")
@@ -111,7 +111,7 @@ async def run_watch(
         from zoomtui.alerts.metrics import MetricsSink, serve
 
         sink = MetricsSink()
-        sink.declare_rules([r.name for r in rules.rules])
+        sink.declare_rules([r.name for r in rules.rules], engine.open_by_rule)
         engine.listen(sink.on_alert)
         session.subscribe(sink)
         try:
@@ -152,9 +152,29 @@ async def run_watch(
         if server is not None:
             await asyncio.to_thread(server.shutdown)
             server.server_close()
+    say_still_open(engine, run, clock())
     if run.code == EXIT_OK:
         run.note("stopped; everything received is archived" if archive is not None else "stopped")
     return EXIT_OK if run.code is None else run.code
+
+
+def say_still_open(engine: AlertEngine, run: TailRun, now: float) -> None:
+    """The alerts whose condition had not cleared when the watch stopped: no "cleared" line
+    will follow them, and the journal's reader should not take the silence for one."""
+    from zoomtui.timefmt import duration_plain, iso_utc_ms
+
+    still = engine.still_open()
+    if not still:
+        return
+    n = len(still)
+    run.note(f"{n} alert{'s' if n != 1 else ''} still open at stop (not cleared):")
+    for a in still:
+        held = "" if a.notified else ", held back by its cooldown"
+        times = f"{a.count} time{'s' if a.count != 1 else ''}"
+        run.note(
+            f"  {a.rule}: open since {iso_utc_ms(a.since)} "
+            f"({duration_plain(max(0.0, now - a.since))}), {times}{held}: {a.message}"
+        )
 
 
 async def _start_forwarding(
