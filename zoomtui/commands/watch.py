@@ -106,22 +106,13 @@ async def run_watch(
     engine.listen(_Printer(out if out is not None else sys.stdout))
     engine.listen(dispatcher.send)
     session.subscribe(engine)
-    server = None
+    server = registry = None
     if metrics is not None:
-        from zoomtui.alerts.metrics import MetricsSink, serve
-
-        sink = MetricsSink()
-        sink.declare_rules([r.name for r in rules.rules], engine.open_by_rule)
-        engine.listen(sink.on_alert)
-        session.subscribe(sink)
         try:
-            server, port = serve(sink, *metrics)
-        except OSError as exc:
-            run.note(f"cannot serve metrics on {metrics[0]}:{metrics[1]}: {exc.strerror or exc}")
+            server, registry = _serve_metrics(metrics, session, engine, run)
+        except OSError:
             dispatcher.close()
             return EXIT_CONFIG
-        host = f"[{metrics[0]}]" if ":" in metrics[0] else metrics[0]
-        run.note(f"metrics on http://{host}:{port}/metrics")
     run.note(f"watching with {len(rules.rules)} alert rule{'s' if len(rules.rules) != 1 else ''}")
     loop = asyncio.get_running_loop()
     ticker: list[asyncio.TimerHandle] = []
@@ -133,7 +124,7 @@ async def run_watch(
 
     tick()
     installed = _stop_on_signals(loop, run) if handle_signals else []
-    forwarder = await _start_forwarding(session, forward, run)
+    forwarder = await _start_forwarding(session, forward, run, registry)
     try:
         session.record_to(archive)
         conn = ZoomConnection(settings, **(connection_kwargs or {}))
@@ -177,18 +168,48 @@ def say_still_open(engine: AlertEngine, run: TailRun, now: float) -> None:
         )
 
 
+def _serve_metrics(
+    metrics: tuple[str, int], session: MonitorSession, engine: AlertEngine, run: TailRun
+) -> tuple[Any, Any]:
+    """`--metrics`: the session and the rules counted, served; returns the server and its
+    registry (forwarding adds its figures there).  OSError (said): the address is taken."""
+    from zoomtui.alerts.metrics import MetricsSink, serve
+
+    sink = MetricsSink()
+    sink.declare_rules([r.name for r in engine.rules], engine.open_by_rule)
+    engine.listen(sink.on_alert)
+    session.subscribe(sink)
+    try:
+        server, port = serve(sink, *metrics)
+    except OSError as exc:
+        run.note(f"cannot serve metrics on {metrics[0]}:{metrics[1]}: {exc.strerror or exc}")
+        raise
+    host = f"[{metrics[0]}]" if ":" in metrics[0] else metrics[0]
+    run.note(f"metrics on http://{host}:{port}/metrics")
+    return server, sink.registry
+
+
 async def _start_forwarding(
-    session: MonitorSession, forward: ForwardOptions | None, run: TailRun
+    session: MonitorSession, forward: ForwardOptions | None, run: TailRun, registry: Any = None
 ) -> Forwarder | None:
-    """`--forward-to`: a forwarder beside the rules (None: no forwarding)."""
+    """`--forward-to`: a forwarder beside the rules (None: no forwarding), its figures in
+    the metrics' `registry` when they are served."""
     if forward is None:
         return None
     from zoomtui.forward import Forwarder, ForwardSink
 
+    forwarder = Forwarder(forward)
+    names: dict[str, str] = {}
+    if registry is not None:
+        from zoomtui.forward.metrics import ForwardMetrics
+
+        counted = ForwardMetrics(registry, forwarder)
+        forwarder.on_result, forwarder.on_drop = counted.on_result, counted.on_drop
+        names = counted.names
     signed = "signed" if forward.secret is not None else "UNSIGNED (--unsigned)"
     for url in forward.routes.urls:
-        run.note(f"forwarding to {url} ({signed})")
-    forwarder = Forwarder(forward)
+        named = f'; metrics handler="{names[url]}"' if url in names else ""
+        run.note(f"forwarding to {url} ({signed}{named})")
     await forwarder.start()
     session.subscribe(ForwardSink(forwarder))
     return forwarder
