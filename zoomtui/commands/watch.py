@@ -6,7 +6,9 @@ one line per alert (firing, cleared); stderr the connection's state, gaps and pr
 
 A bad rule stops it at start (exit 3) naming the rule and the field.  SIGTERM or Ctrl-C
 stop it cleanly (exit 0): the connection is closed, the archive gets everything received
-and says the monitor stopped, the queued alerts go out (bounded), the endpoint closes.
+and says the monitor stopped, the queued alerts go out (bounded), the endpoint closes,
+and an alert still open is named in the closing lines (no "cleared" line will follow it).
+With `--forward-to` and `--metrics`, forwarding's figures are served too.
 It stays up when displaced (a rule can say so; `on_displaced = "retake after 10m"` takes
 the subscription back); it exits like `tail` when the connection fails for good (3, 4, 5),
 for a service manager to restart or a person to look at.
