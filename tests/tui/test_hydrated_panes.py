@@ -127,3 +127,41 @@ async def test_a_missing_scope_is_said_once_and_stays_in_the_panel(
         # the live monitor goes on as before
         await play(pilot, tui, fake, joined(WEEKLY, ANA, T0 + 10))
         assert app.meetings.get(WEEKLY["uuid"]) is not None
+
+
+async def test_a_leave_before_the_first_roster_is_someone_in_before_we_listened(
+    fake: FakeZoom, tui: Any
+) -> None:
+    # The monitor starts mid-meeting; Bo leaves after it connected and before Zoom's API
+    # answered: nobody saw him join, and that is normal, not a data problem.
+    await fake.inject(joined(WEEKLY, ANA, T0 + 10))
+    await fake.inject(joined(WEEKLY, BO, T0 + 11))
+    fake.dashboard.hold()
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB, hydrate=True)
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST)))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await connected(pilot, tui)
+        await fake.wait_until(lambda: fake.dashboard.held_now >= 1)
+        await play(pilot, tui, fake, left(WEEKLY, BO, time.time()))
+        meetings, people = panes(app)
+        listed = pane_text(tui, app, meetings)
+        assert "⚠ start not seen" in listed and "problem" not in listed
+        fake.dashboard.release()
+        await tui.wait_until(pilot, lambda: app.session.last_roster is not None, what="roster")
+        await tui.wait_until(
+            pilot, lambda: meetings.up_to_date and people.up_to_date, what="the panes"
+        )
+        await pilot.press("m", "enter")
+        await pilot.pause()
+        listed = pane_text(tui, app, meetings)
+        assert "1 in" in listed and "problem" not in listed
+        for _ in range(3):
+            if people.selected is not None and people.selected.name == "Bo Lindqvist":
+                break
+            await pilot.press("down")
+        await pilot.pause()
+        shown = pane_text(tui, app, people)
+        bo = next(line for line in shown.splitlines() if "Bo Lindqv" in line)
+        assert "○" in bo and "⚠" not in bo
+        assert "left without join" not in shown
+        assert "was in before we listened (no join seen)" in shown
