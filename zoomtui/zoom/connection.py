@@ -513,6 +513,7 @@ class ZoomConnection:
             hint=hint,
             retry_in=retry_in,
             attempt=self._attempt,
+            gap_since=self._down_since,
         )
 
     def _settle(self, verdict: Verdict, token: Token | None = None) -> StateChanged:

@@ -7,7 +7,8 @@ sub dem…01 · token 52m · hb 38 ms 3s ago · last event 0.2s · events 1,204 
 
 On a narrow panel the lesser figures give way (no duplicates, the lag, ev/s and the
 sparkline first, see `link_figures`); the state, reconnects, gaps and malformed frames
-always show.  A
+always show.  While the link is down after having been up, a gap is open: it is counted
+with how long so far and since when (`gaps 1 (open 42s, since 14:02:11)`), not "gaps 0".  A
 heartbeat answer older than the connection's dead-link limit while "connected" is said
 first on the state line (`stall_words`) and turns the border to a warning.  A line
 between them speaks of the archive: why it cannot be written, or how far the search
@@ -33,7 +34,15 @@ from textual.widgets import Sparkline, Static
 
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.redaction import mask_id
-from zoomtui.timefmt import age, date_clock, duration_hms, expiry, lag_cell, milliseconds
+from zoomtui.timefmt import (
+    age,
+    clock_hms,
+    date_clock,
+    duration_hms,
+    expiry,
+    lag_cell,
+    milliseconds,
+)
 from zoomtui.tui.linkwords import displaced_plan
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.event_rows import LATE_AFTER
@@ -187,12 +196,18 @@ def quality_figures(status: LinkStatus, now: float) -> list[Figure]:
     return [lag, dups]
 
 
-def counter_figures(status: LinkStatus) -> list[Figure]:
-    """Reconnects, gaps and malformed frames: never left out (what went wrong, and how often)."""
-    figures = [
-        Figure("reconnects", str(status.reconnects)),
-        Figure("gaps", str(status.gaps), "$text-warning" if status.gaps else ""),
-    ]
+def counter_figures(status: LinkStatus, now: float | None = None) -> list[Figure]:
+    """Reconnects, gaps and malformed frames: never left out (what went wrong, and how often).
+    A gap still open (the link down after having been up) counts, with how long so far."""
+    open_for = status.gap_open_for(now) if now is not None else None
+    if open_for is None or status.gap_open_since is None:
+        gaps = Figure("gaps", str(status.gaps), "$text-warning" if status.gaps else "")
+    else:
+        since = clock_hms(round(status.gap_open_since * 1000))
+        gaps = Figure(
+            "gaps", f"{status.gaps + 1} (open {age(open_for)}, since {since})", STALL_STYLE
+        )
+    figures = [Figure("reconnects", str(status.reconnects)), gaps]
     if status.malformed:
         figures.append(Figure("malformed", str(status.malformed), "$text-error"))
     return figures
@@ -252,8 +267,8 @@ def metrics_line(status: LinkStatus, now: float) -> Content:
     return figures_content(link_figures(status, now))
 
 
-def counters_line(status: LinkStatus) -> Content:
-    return figures_content(counter_figures(status))
+def counters_line(status: LinkStatus, now: float | None = None) -> Content:
+    return figures_content(counter_figures(status, now))
 
 
 class ConnectionPanel(Widget):
@@ -345,9 +360,10 @@ class ConnectionPanel(Widget):
         figures = link_figures(st, now)
         if self.more_figures is not None:
             figures += self.more_figures(now)
-        figures, spark_width = fit_figures(figures, counter_figures(st), width)
+        counted = counter_figures(st, now)
+        figures, spark_width = fit_figures(figures, counted, width)
         self._show(self._metrics_line, figures_content(figures))
-        counters = figures_content(counter_figures(st), lead=bool(figures) and not spark_width)
+        counters = figures_content(counted, lead=bool(figures) and not spark_width)
         self._show(self._counters_line, counters)
         spark = self._spark
         if spark_width != self._spark_width:
