@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from tests.tui.test_meetings_ui import (
     ANA,
     BO,
@@ -165,3 +167,34 @@ async def test_a_leave_before_the_first_roster_is_someone_in_before_we_listened(
         assert "○" in bo and "⚠" not in bo
         assert "left without join" not in shown
         assert "was in before we listened (no join seen)" in shown
+
+
+@pytest.mark.parametrize("width", [80, 120, 160, 200])
+async def test_the_roster_problem_is_one_line_in_the_panel_at_any_width(
+    fake: FakeZoom, tui: Any, width: int
+) -> None:
+    # The whole sentence (what failed, what to change) is three or four rows at 150
+    # columns: the panel keeps a few words on one line, the rest is in the toast, the
+    # line's tooltip and the log's roster row.
+    fake.dashboard.scope_granted = False
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB, hydrate=True)
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST)))
+    async with app.run_test(size=(width, 40)) as pilot:
+        await connected(pilot, tui)
+        await tui.wait_until(pilot, lambda: app.status.roster_problem != "", what="the problem")
+        app.panel.refresh_status()
+        await pilot.pause()
+        said = app.status.roster_problem
+        assert "dashboard_meetings:read:admin" in said and len(said) > 200
+        line = app.panel.query_one("#roster-line")
+        assert line.region.height == 1 and line.tooltip == said
+        shown = [row for row in tui.screen_text(app).splitlines() if "⚠ rosters:" in row]
+        assert len(shown) == 1 and "no roster from Zoom's API (scope missing)" in shown[0]
+        below = tui.screen_text(app).splitlines()[line.region.y + 1]
+        assert "dashboard" not in below and "scope" not in below
+        if width >= 120:
+            assert "what to change: the log (type:roster)" in shown[0]
+        toasts = [n.message for n in app._notifications]
+        assert said in toasts
+        marks = [r for r in app.event_log if isinstance(r, RosterMark)]
+        assert [m.text for m in marks] == [said]

@@ -121,6 +121,8 @@ class LinkStatus:
     #: why rosters could not be read from Zoom's API, and what to change (empty: they were,
     #: or nobody asked yet); it stays until a hydration works, as no retry loop says it again
     roster_problem: str = ""
+    #: the same in a few words, for a line that stays one line (`rosterlines.roster_brief`)
+    roster_brief: str = ""
 
     @property
     def displaced(self) -> bool:

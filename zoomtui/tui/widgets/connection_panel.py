@@ -112,12 +112,22 @@ def archive_line(status: LinkStatus) -> Content:
     return Content("")
 
 
-def roster_line(status: LinkStatus) -> Content:
-    """Why Zoom's API gave no roster (or only part of one) and what to change: said once by
-    the hydrator, so kept here until a hydration works (a log row scrolls away)."""
+#: after the roster line's few words, where the whole sentence is (where it fits)
+ROSTER_MORE = " · what to change: the log (type:roster)"
+
+
+def roster_line(status: LinkStatus, width: int | None = None) -> Content:
+    """Why Zoom's API gave no roster (or only part of one), in one line of `width` cells:
+    the few words of `roster_brief`, and where the sentence with what to change is (the
+    log's roster row, the line's tooltip, a toast) where that fits.  Kept until a
+    hydration works (the hydrator says it once; a log row scrolls away)."""
     if not status.roster_problem:
         return Content("")
-    return Content.assemble(("⚠ rosters: ", "bold $text-warning"), status.roster_problem)
+    brief = status.roster_brief or status.roster_problem
+    line = Content.assemble(("⚠ rosters: ", "bold $text-warning"), brief)
+    if width is None or line.cell_length + len(ROSTER_MORE) <= width:
+        line = Content.assemble(line, (ROSTER_MORE, "$text-muted"))
+    return line
 
 
 def indexing(status: LinkStatus) -> bool:
@@ -290,7 +300,7 @@ class ConnectionPanel(Widget):
     ConnectionPanel #archive-line { height: auto; display: none; }
     ConnectionPanel.-archive-failed #archive-line { display: block; }
     ConnectionPanel.-archive-indexing #archive-line { display: block; }
-    ConnectionPanel #roster-line { height: auto; display: none; }
+    ConnectionPanel #roster-line { height: 1; text-wrap: nowrap; text-overflow: ellipsis; display: none; }
     ConnectionPanel.-roster-problem #roster-line { display: block; }
     ConnectionPanel #metrics { height: 1; }
     ConnectionPanel #metrics-line { width: auto; height: 1; }
@@ -311,6 +321,7 @@ class ConnectionPanel(Widget):
         self.status = status
         self._clock = clock
         self._spark_width = SPARK_WIDTH
+        self._roster_said = ""  # (the roster problem toasted last)
         self.border_title = "connection"
         #: figures after the link's (forwarding's counts), each giving way as it says
         self.more_figures: Callable[[float], list[Figure]] | None = None
@@ -344,11 +355,25 @@ class ConnectionPanel(Widget):
         their text, so a layout when their width changed."""
         if line is self._state_line:
             size: object = 1
-        elif line in (self._hint_line, self._archive_line, self._roster_line):
+        elif line is self._roster_line:
+            size = 1
+        elif line in (self._hint_line, self._archive_line):
             size = None
         else:
             size = content.cell_length
         show_text(line, content, size)
+
+    def _show_roster(self, st: LinkStatus) -> None:
+        """The roster problem in one line; the whole sentence in its tooltip, and a toast
+        each time it changes (the panel keeps the short words)."""
+        width = self.content_region.width if self.size.width else None
+        self._show(self._roster_line, roster_line(st, width))
+        said = st.roster_problem
+        if said != self._roster_said:
+            self._roster_said = said
+            self._roster_line.tooltip = said or None
+            if said:
+                self.notify(said, title="Rosters from Zoom's API", severity="warning", timeout=20)
 
     def on_resize(self) -> None:
         self.refresh_status()  # what fits on the second line depends on the width
@@ -385,7 +410,7 @@ class ConnectionPanel(Widget):
         self._show(self._state_line, state_line(st, now))
         self._show(self._hint_line, hint_line(st))
         self._show(self._archive_line, archive_line(st))
-        self._show(self._roster_line, roster_line(st))
+        self._show_roster(st)
         self._show_figures(st, now)
         self.set_class(bool(st.hint), "-has-hint")
         self.set_class(bool(st.archive_error), "-archive-failed")
