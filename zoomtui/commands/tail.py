@@ -99,8 +99,11 @@ def gap_text(g: Gap) -> str:
 
 
 def hydrate_for(asked: bool | None, count: int | None) -> bool | None:
-    """As asked (--hydrate/--no-hydrate), else off with --count, else the profile's (None)."""
-    return asked if asked is not None or count is None else False
+    """As asked (--hydrate/--no-hydrate), else off with --count (said), else the profile's."""
+    if asked is not None or count is None:
+        return asked
+    click.echo("zoomtui: --count: no roster asked of Zoom's API (--hydrate asks)", err=True)
+    return False
 
 
 def _settings(
@@ -560,8 +563,6 @@ def command(
     if heartbeat is not None:
         overrides["heartbeat_interval"] = heartbeat
     overrides["hydrate"] = hydrate_for(hydrate, count)
-    if hydrate is None and count is not None:  # (said: a script may wonder where it went)
-        click.echo("zoomtui: --count: no roster asked of Zoom's API (--hydrate asks)", err=True)
     try:
         settings = _settings(profile, Path(config_path) if config_path else None, overrides)
         settings.check_transport()
