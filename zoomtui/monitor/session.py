@@ -40,7 +40,7 @@ from zoomtui.monitor.eventlog import EventLog, GapRow, StateRow
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.monitor.quality import DUPLICATE_WINDOW, DuplicateWindow
 from zoomtui.monitor.recording import Downtime, HistoryMark, HistoryTracker, Recorder, new_run_id
-from zoomtui.monitor.rosterlines import RosterMark, roster_summary
+from zoomtui.monitor.rosterlines import RosterMark, roster_brief, roster_summary
 from zoomtui.redaction import redact
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rosters import RosterSnapshot
@@ -418,6 +418,7 @@ class MonitorSession:
         elif type(u) is RosterSnapshot:
             # (only here: an earlier run's problem, read back from the archive, is not today's)
             self.status.roster_problem = roster_summary(u) if u.problem else ""
+            self.status.roster_brief = roster_brief(u)
 
     def _state_row(self, change: StateChanged, keep: Callable[[Any], None]) -> None:
         if change.state not in LOGGED_STATES:
