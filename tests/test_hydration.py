@@ -24,11 +24,12 @@ from zoomtui.fakezoom import FakeZoom, TriggerRequest
 from zoomtui.monitor.hydrate import Hydrator
 from zoomtui.monitor.meetings import MeetingTracker, Presence
 from zoomtui.monitor.meetings.origin import ENDED_IN_GAP, FROM_API, JOINED_IN_GAP, LEFT_IN_GAP
-from zoomtui.monitor.rosterlines import RosterMark
+from zoomtui.monitor.rosterlines import RosterMark, roster_brief
 from zoomtui.monitor.session import MonitorSession
 from zoomtui.zoom.connection import ZoomConnection
 from zoomtui.zoom.protocol import ZoomEvent
-from zoomtui.zoom.rosters import TRIGGER_GAP
+from zoomtui.zoom.rest import PLAN_HINT, SCOPE_HINT
+from zoomtui.zoom.rosters import TRIGGER_GAP, TRIGGER_START, RosterMeeting, RosterSnapshot
 from zoomtui.zoom.updates import ConnectionState, Gap, Update
 
 M1, M2, M3 = 85746352410, 91234567890, 87654321098
@@ -283,3 +284,31 @@ async def test_an_api_error_is_said_once_asked_again_after_the_next_gap_only() -
             await mon.until(lambda: len(mon.snapshots()) == 2, "the hydration after the gap")
             assert not mon.snapshots()[1].problem and mon.session.status.roster_problem == ""
             assert mon.roster() == fake.truth.roster()
+
+
+@pytest.mark.parametrize(
+    ("problem", "hint", "partial", "brief"),
+    [
+        ("", "", False, ""),
+        ("The app's token lacks the scope (HTTP 400).", SCOPE_HINT, False, "(scope missing)"),
+        (
+            "Not available to this account (HTTP 400).",
+            PLAN_HINT,
+            False,
+            "(no Dashboard on this plan)",
+        ),
+        ("Zoom's API kept rate limiting us (429).", "asks again", True, "(rate limited)"),
+        ("Zoom's API failed (HTTP 503) (code 1: down).", "asks again", False, "(HTTP 503)"),
+        ("Zoom's API sent more than 8 MiB in one answer", "", False, "(error)"),
+    ],
+)
+def test_the_roster_problem_in_a_few_words(
+    problem: str, hint: str, partial: bool, brief: str
+) -> None:
+    meetings = (RosterMeeting("meeting", "u1", "1"),) if partial else ()
+    snap = RosterSnapshot(1.0, 1.0, TRIGGER_START, None, 1.0, meetings, problem=problem, hint=hint)
+    said = roster_brief(snap)
+    assert said.endswith(brief) and len(said) <= 60
+    if brief:
+        lead = "rosters from Zoom's API in part only" if partial else "no roster from Zoom's API"
+        assert said.startswith(lead)

@@ -10,9 +10,11 @@ import io
 import orjson
 import pytest
 
-from tests.connhelpers import CALM_HB, meeting_event
+from tests.connhelpers import CALM_HB, ThreadedFake, meeting_event
+from tests.test_tail import _stderr_until as stderr_until
+from tests.test_tail import _tail as tail_process
 from tests.waits import HANG_GUARD, awaited
-from zoomtui.commands.tail import run_tail
+from zoomtui.commands.tail import hydrate_for, run_tail
 from zoomtui.fakezoom import FakeZoom, TriggerRequest
 from zoomtui.monitor.archive.records import KIND_ROSTER, record_from_row
 from zoomtui.zoom.rosters import RosterMeeting, RosterPerson, RosterSnapshot
@@ -173,3 +175,42 @@ def test_replaying_a_record_rebuilds_the_hydrated_roster() -> None:
     (m,) = session.meetings.meetings.values()
     assert [p.display_name for p in m.participants.values() if p.is_in] == ["Ana"]
     assert m.origin is not None and m.origin.text.startswith("from Zoom's API at")
+
+
+def test_hydrate_for_follows_the_options_then_count_then_the_profile() -> None:
+    assert hydrate_for(None, None) is None  # the profile's hydrate setting
+    assert hydrate_for(None, 1) is False  # N events wanted: no roster asked
+    assert hydrate_for(True, 1) is True and hydrate_for(False, None) is False
+
+
+def _trigger(tf: ThreadedFake, name: str, who: str) -> None:
+    tf.call(lambda fake: fake.trigger(TriggerRequest(name, meeting_id=85746352410, name=who)))
+
+
+def test_tail_count_asks_zoom_for_no_roster_unless_hydrate_says_so() -> None:
+    with ThreadedFake(scenario="quiet") as tf:
+        _trigger(tf, "meeting.participant_joined", "Ana")  # a live meeting to hydrate
+        proc = tail_process(tf.env(), "--json", "--count", "1")
+        said = stderr_until(proc, b"zoomtui: connected: ")
+        if b"no roster asked" not in said:  # (else the hydration is on its way: wait for it)
+            said += stderr_until(proc, b"roster from Zoom's API")
+        _trigger(tf, "meeting.participant_joined", "Bo")
+        out, err = proc.communicate(timeout=HANG_GUARD)
+        assert proc.returncode == 0, said + err
+        assert tf.call(lambda fake: list(fake.dashboard.calls)) == []
+        (line,) = out.splitlines()
+        assert orjson.loads(line)["event"] == "meeting.participant_joined"
+        assert b"zoomtui: --count: no roster asked of Zoom's API (--hydrate asks)" in said
+        assert b"roster from" not in said + err
+        # asked for: the roster is read and printed as its own record (it is no event)
+        proc = tail_process(tf.env(), "--json", "--count", "1", "--hydrate")
+        said = stderr_until(proc, b"roster from Zoom's API at")
+        _trigger(tf, "meeting.participant_left", "Bo")
+        out, err = proc.communicate(timeout=HANG_GUARD)
+        assert proc.returncode == 0, said + err
+        assert tf.call(lambda fake: len(fake.dashboard.calls_to("/participants"))) == 1
+    lines = [orjson.loads(line) for line in out.splitlines()]
+    assert [x.get("_record", x.get("event")) for x in lines] == [
+        "roster",
+        "meeting.participant_left",
+    ]

@@ -195,6 +195,26 @@ def test_left_without_join_never_goes_negative_and_is_flagged() -> None:
     assert m.current_count == 0 and m.peak_count == 1
 
 
+def test_a_leave_without_join_is_no_problem_when_joins_went_unseen() -> None:
+    # The start was not seen (the monitor came in mid-meeting): Ana was in before we listened.
+    tracker = track(joined("bo", 5), left("ana", 10))
+    m = only(tracker)
+    ana = m.participants["PU-ana"]
+    assert ana.status is Presence.LEFT and m.current_count == 1
+    assert m.joins_unseen and m.problem_flags() == {} and m.problems() == ["start not seen"]
+    assert m.person_problems(ana) == frozenset()
+    assert m.unseen_join_words == "was in before we listened (no join seen)"
+    # meeting.started arrives after all: watched from its start, so a join was lost
+    tracker.apply(started(0))
+    assert not m.joins_unseen and m.problem_flags() == {"left without join": 1}
+    assert m.person_problems(ana) == {"left without join"} and m.problems() == ["left without join"]
+    # a gap while it ran: the join may have fallen into it
+    assert tracker.note_gap(T0 + 100, T0 + 200) == {UUID}
+    assert m.joins_unseen and "left without join" not in m.problems()
+    assert m.unseen_join_words == "joined while the link was down (no join seen)"
+    assert m.problems() == ["gap"]  # (the gap itself stays a data problem)
+
+
 def test_unknown_participant_ids_are_a_flag_not_a_crash() -> None:
     ev = participant_event(
         "participant_joined", {"user_name": "Nobody", "id": "", "user_id": None}, 10

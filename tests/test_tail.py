@@ -253,7 +253,10 @@ def test_process_prints_valid_json_lines_exactly_as_sent() -> None:
 
 def test_ctrl_c_exits_130_without_a_traceback() -> None:
     with ThreadedFake(scenario="demo", rate=50) as tf:
-        proc = _tail(tf.env())
+        # unbuffered: readline takes no more than its line, so communicate() later reads
+        # everything after it (a buffered pipe keeps what it read ahead, which communicate
+        # never sees: a traceback there would go unnoticed)
+        proc = _tail(tf.env(), bufsize=0)
         # tail says it is connected: the fake's side of the handshake is not enough, as
         # tail may not have read the fake's answer yet when the signal comes
         said = _stderr_until(proc, b"zoomtui: connected: ")

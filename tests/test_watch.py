@@ -48,6 +48,16 @@ def _metrics_url(proc: subprocess.Popen) -> str:
             return line.split("metrics on ", 1)[1].strip()
 
 
+def _stderr_line(proc: subprocess.Popen, text: str) -> str:
+    """The next line on the watch's stderr holding `text` (read as `_metrics_url` reads:
+    its buffer holds what follows, which `communicate` would not see)."""
+    while True:
+        line = proc.stderr.readline()  # type: ignore[union-attr]
+        assert line, f"watch ended before saying {text!r} (exit {proc.poll()})"
+        if text in line:
+            return line
+
+
 def _scrape(url: str) -> dict[tuple[str, tuple], float]:
     text = httpx.get(url, timeout=HANG_GUARD).text
     values = {}
@@ -188,3 +198,110 @@ def test_watch_forwards_to_a_handler_signed_and_says_what_it_forwarded() -> None
     assert f"forwarding to {handler.url('/zoom')} (signed)" in err
     assert "forwarded: 5 delivered" in err, err
     assert handler.secret not in out + err  # the secret token is never printed
+
+
+def test_watch_stopped_with_an_alert_open_says_which_since_when_and_how_many() -> None:
+    """SIGTERM while a rule's alert is still open: no "cleared" line will ever follow it,
+    so the closing lines say it had not cleared (since when, how many occurrences), and
+    the metrics showed it open by rule until then."""
+    _config(
+        '[[profiles.default.alerts]]\nname = "joins"\n'
+        'event = "type:meeting.participant_joined"\ncooldown = "1h"\n\n'
+        '[[profiles.default.alerts]]\nname = "down"\ndisconnected_for = "1h"\n'
+    )
+    with ThreadedFake() as tf:
+        proc = _watch(tf.env(), "--metrics", "127.0.0.1:0")
+        try:
+            url = _metrics_url(proc)
+            tf.call(lambda f: f.wait_until(f.open_connections))
+            for event in _events(3, "meeting.participant_joined"):
+                tf.call(lambda f, e=event: f.inject(e))
+
+            def counted() -> float:
+                got = _scrape(url)
+                return got.get(("zoomtui_events_total", (("family", "meeting"),)), 0)
+
+            poll_until(lambda: counted() == 3, "three joins counted by the metrics")
+            got = _scrape(url)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=HANG_GUARD)
+    assert got[("zoomtui_alerts_open", (("rule", "joins"),))] == 1
+    assert got[("zoomtui_alerts_open", (("rule", "down"),))] == 0
+    assert proc.returncode == 0, err
+    assert out.count("zoomtui ALERT: joins") == 1 and "cleared" not in out
+    lines = err.splitlines()
+    head = lines.index("zoomtui: 1 alert still open at stop (not cleared):")
+    said = lines[head + 1]
+    assert said.startswith("zoomtui:   joins: open since 20") and "Z (" in said, said
+    assert ", 3 times: meeting.participant_joined" in said, said
+    assert "down" not in "\n".join(lines[head:])
+    assert lines[-1] == "zoomtui: stopped; everything received is archived"
+
+
+def test_watch_serves_forwarding_figures_by_handler_with_no_secret_in_a_label() -> None:
+    """`watch --forward-to ... --metrics`: deliveries by outcome and reason, latency as a
+    histogram and the queue, per handler named by host and port only (the token in a
+    route's query never reaches a label)."""
+    from tests.webhookkit import Handler, down_url
+
+    _config("")
+    with Handler() as handler, ThreadedFake() as tf:
+        env = {**tf.env(), "ZOOM_WEBHOOK_SECRET_TOKEN": handler.secret}
+        dead = down_url("/zoom")
+        routes = (
+            "meeting.*=" + handler.url("/ok?token=sekrit-query-token"),
+            "user.*=" + handler.url("/fail"),
+            "recording.*=" + dead,
+        )
+        args = [a for route in routes for a in ("--forward-to", route)]
+        proc = _watch(env, "--metrics", "127.0.0.1:0", *args)
+        try:
+            url = _metrics_url(proc)
+            named = _stderr_line(proc, "metrics handler=")
+            assert named.endswith(f'(signed; metrics handler="127.0.0.1:{handler.port}")\n')
+            tf.call(lambda f: f.wait_until(f.open_connections))
+            sent = (
+                _events(4, "meeting.participant_joined")
+                + _events(2, "user.created", 4)
+                + _events(1, "recording.completed", 6)
+            )
+            for event in sent:
+                tf.call(lambda f, e=event: f.inject(e))
+
+            def attempts() -> float:
+                got = _scrape(url)
+                return sum(
+                    v for (n, _), v in got.items() if n == "zoomtui_forward_deliveries_total"
+                )
+
+            poll_until(lambda: attempts() == 7, "seven delivery attempts counted")
+            text = httpx.get(url, timeout=HANG_GUARD).text
+            got = _scrape(url)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=HANG_GUARD)
+    assert proc.returncode == 0, err
+    ok, failing = f"127.0.0.1:{handler.port}", f"127.0.0.1:{handler.port}#2"
+    down = dead.split("//", 1)[1].split("/", 1)[0]
+
+    def delivered(handler: str, outcome: str, reason: str) -> float:
+        key = (("handler", handler), ("outcome", outcome), ("reason", reason))
+        return got[("zoomtui_forward_deliveries_total", key)]
+
+    assert delivered(ok, "delivered", "2xx") == 4
+    assert delivered(failing, "failed", "5xx") == 2
+    assert delivered(down, "failed", "connect") == 1
+    assert all(delivered(h, "dropped", "queue_full") == 0 for h in (ok, failing, down))
+    latency = {
+        h: got[("zoomtui_forward_latency_seconds_count", (("handler", h),))]
+        for h in (ok, failing, down)
+    }
+    assert latency == {ok: 4, failing: 2, down: 1}
+    assert got[("zoomtui_forward_queue_length", ())] == 0
+    assert got[("zoomtui_forward_queue_limit", ())] == 1000
+    assert got[("zoomtui_forward_in_flight", ())] == 0
+    assert got[("zoomtui_forward_oldest_wait_seconds", ())] == 0
+    handlers = {dict(k[1])["handler"] for k in got if k[0].startswith("zoomtui_forward_") and k[1]}
+    assert handlers == {ok, failing, down}  # bounded: host:port names, nothing more
+    assert "sekrit" not in text and "/ok" not in text and "/fail" not in text

@@ -174,3 +174,22 @@ def test_a_replay_says_the_recorded_state_before_its_progress() -> None:
     assert text.startswith(" REPLAY ")
     assert "● connected 00:01:00 · instant · ended · 2,441 of 2,441 records" in text
     assert text.index("● connected") < 40  # whole on the narrowest panel
+
+
+def test_a_gap_is_open_while_the_link_is_down_after_being_up_and_counted_once_closed() -> None:
+    st = LinkStatus()
+    st.on_state(change(S.CONNECTING, at=10.0))  # never up yet: nothing is being lost
+    assert st.gap_open_since is None
+    st.on_state(change(S.CONNECTED, at=11.0))
+    down = StateChanged(S.RECONNECTING, S.CONNECTED, "dropped", 100.0, gap_since=95.0)
+    st.on_state(down)
+    assert st.gap_open_for(142.0) == 47.0
+    (_, gaps) = counter_figures(st, 142.0)
+    assert gaps.value.startswith("1 (open 47s, since ") and gaps.style
+    assert counter_figures(st)[1].value == "0"  # (no clock: the closed ones only)
+    st.on_state(StateChanged(S.CONNECTED, S.CONNECTING, "back", 150.0, gap_since=95.0))
+    st.on_rows(0, 0, [Gap(95.0, 150.0, "dropped")], None, 150.0)
+    assert st.gap_open_since is None and counter_figures(st, 160.0)[1].value == "1"
+    # quitting reports the gap first and stops with none open
+    st.on_state(StateChanged(S.STOPPED, S.CONNECTED, "closed", 170.0))
+    assert st.gap_open_since is None and counter_figures(st, 180.0)[1].value == "1"

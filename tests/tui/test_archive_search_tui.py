@@ -11,6 +11,7 @@ says why it cannot.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from tests.archivekit import (
     sent_contents,
     traffic,
     wait_until,
+    write_events,
 )
 from tests.waits import guard
 from zoomtui.fakezoom import FakeZoom
@@ -37,7 +39,15 @@ from zoomtui.tui.screens.archive_search import (
     ArchiveSearchScreen,
 )
 from zoomtui.tui.screens.inspector import InspectorScreen
-from zoomtui.tui.searching import DONE, STOPPED
+from zoomtui.tui.searching import (
+    DONE,
+    STOPPED,
+    SearchEnded,
+    SearchPage,
+    SearchRequest,
+    SearchStop,
+    search_pages,
+)
 from zoomtui.zoom.protocol import ZoomEvent
 from zoomtui.zoom.updates import ConnectionState as S
 
@@ -136,7 +146,11 @@ async def test_results_stream_page_by_page_stop_and_live_events_go_on(
         expected = await archived(pilot, app, fake, 120)
         assert len(expected) > 9
         await filtered(pilot, app, JOINED)
-        screen = app.main.search_archive(page_size=3, between_pages=between_pages)
+        # pages of exactly 3 (the time a page may wait is endless: a loaded machine can take
+        # 0.1 s between two results, which posted a page of 1 and the wait for 3 never ended)
+        screen = app.main.search_archive(
+            page_size=3, page_wait=math.inf, between_pages=between_pages
+        )
         assert screen is not None
 
         async def wait_held() -> None:
@@ -231,3 +245,28 @@ async def test_help_lists_the_key(fake: FakeZoom, tmp_path: Path) -> None:
         text = screen_text(app)
         assert "Search the archive for the filter" in text
         assert "Archive search (A)" in text and "Stop searching" in text
+
+
+@pytest.mark.parametrize(("page_wait", "sizes"), [(0.0, [1] * 7), (math.inf, [3, 3, 1])])
+def test_a_page_not_full_is_posted_once_it_has_waited(
+    tmp_path: Path, page_wait: float, sizes: list[int]
+) -> None:
+    """A slow search shows what it found without waiting for a full page: a page waits at
+    most `page_wait` (no wait: every result is posted at once; endless: only full pages and
+    the last)."""
+    path = tmp_path / "archive.sqlite"
+    write_events(path, 7)
+    pages: list[int] = []
+    ended: list[SearchEnded] = []
+
+    def post(message: object) -> None:  # the UI's side, taking each page at once
+        if isinstance(message, SearchPage):
+            pages.append(len(message.events))
+            message.taken.set()
+        elif isinstance(message, SearchEnded):
+            ended.append(message)
+
+    request = SearchRequest(path, "", page_size=3, page_wait=page_wait)
+    search_pages(post, request, SearchStop())
+    assert pages == sizes
+    assert [e.how for e in ended] == [DONE]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from tests.tui.test_meetings_ui import (
     ANA,
     BO,
@@ -127,3 +129,72 @@ async def test_a_missing_scope_is_said_once_and_stays_in_the_panel(
         # the live monitor goes on as before
         await play(pilot, tui, fake, joined(WEEKLY, ANA, T0 + 10))
         assert app.meetings.get(WEEKLY["uuid"]) is not None
+
+
+async def test_a_leave_before_the_first_roster_is_someone_in_before_we_listened(
+    fake: FakeZoom, tui: Any
+) -> None:
+    # The monitor starts mid-meeting; Bo leaves after it connected and before Zoom's API
+    # answered: nobody saw him join, and that is normal, not a data problem.
+    await fake.inject(joined(WEEKLY, ANA, T0 + 10))
+    await fake.inject(joined(WEEKLY, BO, T0 + 11))
+    fake.dashboard.hold()
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB, hydrate=True)
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST)))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await connected(pilot, tui)
+        await fake.wait_until(lambda: fake.dashboard.held_now >= 1)
+        await play(pilot, tui, fake, left(WEEKLY, BO, time.time()))
+        meetings, people = panes(app)
+        listed = pane_text(tui, app, meetings)
+        assert "⚠ start not seen" in listed and "problem" not in listed
+        fake.dashboard.release()
+        await tui.wait_until(pilot, lambda: app.session.last_roster is not None, what="roster")
+        await tui.wait_until(
+            pilot, lambda: meetings.up_to_date and people.up_to_date, what="the panes"
+        )
+        await pilot.press("m", "enter")
+        await pilot.pause()
+        listed = pane_text(tui, app, meetings)
+        assert "1 in" in listed and "problem" not in listed
+        for _ in range(3):
+            if people.selected is not None and people.selected.name == "Bo Lindqvist":
+                break
+            await pilot.press("down")
+        await pilot.pause()
+        shown = pane_text(tui, app, people)
+        bo = next(line for line in shown.splitlines() if "Bo Lindqv" in line)
+        assert "○" in bo and "⚠" not in bo
+        assert "left without join" not in shown
+        assert "was in before we listened (no join seen)" in shown
+
+
+@pytest.mark.parametrize("width", [80, 120, 160, 200])
+async def test_the_roster_problem_is_one_line_in_the_panel_at_any_width(
+    fake: FakeZoom, tui: Any, width: int
+) -> None:
+    # The whole sentence (what failed, what to change) is three or four rows at 150
+    # columns: the panel keeps a few words on one line, the rest is in the toast, the
+    # line's tooltip and the log's roster row.
+    fake.dashboard.scope_granted = False
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB, hydrate=True)
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST)))
+    async with app.run_test(size=(width, 40)) as pilot:
+        await connected(pilot, tui)
+        await tui.wait_until(pilot, lambda: app.status.roster_problem != "", what="the problem")
+        app.panel.refresh_status()
+        await pilot.pause()
+        said = app.status.roster_problem
+        assert "dashboard_meetings:read:admin" in said and len(said) > 200
+        line = app.panel.query_one("#roster-line")
+        assert line.region.height == 1 and line.tooltip == said
+        shown = [row for row in tui.screen_text(app).splitlines() if "⚠ rosters:" in row]
+        assert len(shown) == 1 and "no roster from Zoom's API (scope missing)" in shown[0]
+        below = tui.screen_text(app).splitlines()[line.region.y + 1]
+        assert "dashboard" not in below and "scope" not in below
+        if width >= 120:
+            assert "what to change: the log (type:roster)" in shown[0]
+        toasts = [n.message for n in app._notifications]
+        assert said in toasts
+        marks = [r for r in app.event_log if isinstance(r, RosterMark)]
+        assert [m.text for m in marks] == [said]

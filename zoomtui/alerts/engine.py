@@ -19,8 +19,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from zoomtui.alerts.alert import Alert
+from zoomtui.alerts.alert import Alert, one_line
 from zoomtui.alerts.rules import Rule
 from zoomtui.alerts.trackers import TRACKERS, Tracker
 from zoomtui.monitor.session import SessionSink
@@ -34,6 +35,23 @@ log = logging.getLogger("zoomtui.alerts")
 RECENT_ALERTS = 500
 #: how often a front end should call `tick` (seconds)
 TICK_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAlert:
+    """An alert whose condition holds now (`AlertEngine.still_open`): what a stopping
+    `watch` says had not cleared."""
+
+    rule: str
+    condition: str
+    #: when the condition started (epoch seconds)
+    since: float
+    #: occurrences grouped in it so far
+    count: int
+    #: its first occurrence, in one visible bounded line
+    message: str
+    #: sent to the rule's actions (False: held back by the cooldown so far)
+    notified: bool
 
 
 def _hears(tracker: Tracker, name: str) -> bool:
@@ -131,6 +149,28 @@ class AlertEngine(SessionSink):
         """Alert id -> occurrences so far, for each alert whose condition holds now (its
         notification was made at the first: a list shows how far a flood has grown)."""
         return {t.open.id: t.open.count for t in self.trackers if t.open is not None}
+
+    def still_open(self) -> list[OpenAlert]:
+        """Every alert whose condition holds now, held back by a cooldown or not, oldest
+        first."""
+        found = [
+            OpenAlert(
+                rule=t.rule.name,
+                condition=t.rule.condition.kind,
+                since=o.since,
+                count=o.count,
+                message=one_line(o.message),
+                notified=o.notified,
+            )
+            for t in self.trackers
+            if (o := t.open) is not None
+        ]
+        return sorted(found, key=lambda a: a.since)
+
+    def open_by_rule(self, name: str) -> int:
+        """How many of the rules named `name` have an alert open now (a metrics scrape
+        reads it from its own thread: one attribute read per rule)."""
+        return sum(1 for t in self.trackers if t.rule.name == name and t.open is not None)
 
     def test_alert(self, rule: Rule) -> Alert:
         """A test alert for `rule` (`doctor --test-alerts`): not counted as fired."""

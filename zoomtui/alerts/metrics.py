@@ -12,6 +12,7 @@ A `SessionSink` with its own registry (two sinks never share counters):
     zoomtui_heartbeat_rtt_seconds           histogram of heartbeat round trips
     zoomtui_event_lag_seconds               histogram of receive time minus event_ts
     zoomtui_alerts_fired_total{rule}        alerts fired, per rule
+    zoomtui_alerts_open{rule}               alerts open now (their condition holds), per rule
 
 `prometheus_client` is imported only here (the `metrics` extra).  Zoom's event names are
 hostile: the family label is cut to a bounded set (`MAX_FAMILIES`, then "other").
@@ -19,6 +20,8 @@ hostile: the family label is cut to a bounded set (`MAX_FAMILIES`, then "other")
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from zoomtui.alerts.alert import Alert
@@ -70,6 +73,12 @@ class MetricsSink(SessionSink):
         self._alerts = Counter(
             "zoomtui_alerts_fired", "Alerts fired, per rule", ["rule"], registry=r
         )
+        self._open = Gauge(
+            "zoomtui_alerts_open",
+            "Alerts open now (their condition holds), per rule",
+            ["rule"],
+            registry=r,
+        )
         for state in ConnectionState:
             self._state.labels(state.value).set(1 if state is ConnectionState.IDLE else 0)
         #: family -> its counter child (looked up once per family, not per event)
@@ -77,10 +86,16 @@ class MetricsSink(SessionSink):
         self._families: set[str] = set()
         self._connected_once = False
 
-    def declare_rules(self, names: list[str]) -> None:
-        """Show every rule's counter from the start (at 0), not only once it fired."""
+    def declare_rules(
+        self, names: list[str], open_count: Callable[[str], int] | None = None
+    ) -> None:
+        """Show every rule's counter from the start (at 0), not only once it fired; with
+        `open_count(name)` (`AlertEngine.open_by_rule`), its open alerts, read at each
+        scrape (a held-back alert is open too, though no notification said so yet)."""
         for name in names:
             self._alerts.labels(name)
+            if open_count is not None:
+                self._open.labels(name).set_function(functools.partial(open_count, name))
 
     def on_event(self, event: ZoomEvent, live: bool) -> None:
         name = event.name

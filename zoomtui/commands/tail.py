@@ -9,7 +9,8 @@ Hydration (`zoomtui.monitor.hydrate`, unless the profile says `hydrate = false`)
 start and after each gap, who is in each live meeting is asked of Zoom's Dashboard API.
 Each answer is a line on stderr and, with `--json`, a record of its own on stdout:
 `{"_record": "roster", "_received_at": ..., "meetings": [...]}`, with no `event` member, so
-it never passes for an event Zoom sent.
+it never passes for an event Zoom sent.  Not with `--count` unless `--hydrate` asks: N
+events wanted should not spend Dashboard API calls on rosters (`hydrate_for`).
 
 tail drives a `MonitorSession` (no event log, no meeting tracker): its printing is a
 sink of the session (`TailOutput`), and the session's recorder archives everything the
@@ -95,6 +96,14 @@ def gap_text(g: Gap) -> str:
         f"gap {clock_ms(g.start)}–{clock_ms(g.end)} ({duration_words(g.seconds)}): events in this "
         f"window were not received and Zoom does not replay them ({visible_text(g.reason)})"
     )
+
+
+def hydrate_for(asked: bool | None, count: int | None) -> bool | None:
+    """As asked (--hydrate/--no-hydrate), else off with --count (said), else the profile's."""
+    if asked is not None or count is None:
+        return asked
+    click.echo("zoomtui: --count: no roster asked of Zoom's API (--hydrate asks)", err=True)
+    return False
 
 
 def _settings(
@@ -469,7 +478,7 @@ def _hub_tail(
     "--count",
     type=click.IntRange(min=1),
     default=None,
-    help="Exit after N events (after the filter).",
+    help="Exit after N events (after the filter).  No roster from Zoom's API unless --hydrate.",
 )
 @click.option(
     "--duration",
@@ -493,6 +502,13 @@ def _hub_tail(
     help="First print what the archive (or with --hub, the hub) holds from WHEN on (30m, "
     "2h, 14:05, ISO 8601), then go live.  --count counts live events only.",
 )
+@click.option(
+    "--hydrate/--no-hydrate",
+    "hydrate",
+    default=None,
+    help="Ask Zoom's Dashboard API who is in each live meeting at the start and after each "
+    "gap (roster records with --json).  Default: the profile's hydrate, but off with --count.",
+)
 @no_archive_option
 @on_displaced_option
 @hub_options
@@ -510,6 +526,7 @@ def command(
     duration: float | None,
     give_up_after: int | None,
     since: str | None,
+    hydrate: bool | None,
     archive: bool | None,
     heartbeat: float | None,
     profile: str | None,
@@ -545,6 +562,7 @@ def command(
     overrides = overrides_from(kwargs)
     if heartbeat is not None:
         overrides["heartbeat_interval"] = heartbeat
+    overrides["hydrate"] = hydrate_for(hydrate, count)
     try:
         settings = _settings(profile, Path(config_path) if config_path else None, overrides)
         settings.check_transport()

@@ -6,7 +6,9 @@ one line per alert (firing, cleared); stderr the connection's state, gaps and pr
 
 A bad rule stops it at start (exit 3) naming the rule and the field.  SIGTERM or Ctrl-C
 stop it cleanly (exit 0): the connection is closed, the archive gets everything received
-and says the monitor stopped, the queued alerts go out (bounded), the endpoint closes.
+and says the monitor stopped, the queued alerts go out (bounded), the endpoint closes,
+and an alert still open is named in the closing lines (no "cleared" line will follow it).
+With `--forward-to` and `--metrics`, forwarding's figures are served too.
 It stays up when displaced (a rule can say so; `on_displaced = "retake after 10m"` takes
 the subscription back); it exits like `tail` when the connection fails for good (3, 4, 5),
 for a service manager to restart or a person to look at.
@@ -41,7 +43,7 @@ from zoomtui.settings import ConnectionSettings, SettingsError
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 
 if TYPE_CHECKING:
-    from zoomtui.alerts import Alert, RuleSet
+    from zoomtui.alerts import Alert, AlertEngine, RuleSet
     from zoomtui.forward import Forwarder, ForwardOptions
 
 log = logging.getLogger("zoomtui.watch")
@@ -106,22 +108,13 @@ async def run_watch(
     engine.listen(_Printer(out if out is not None else sys.stdout))
     engine.listen(dispatcher.send)
     session.subscribe(engine)
-    server = None
+    server = registry = None
     if metrics is not None:
-        from zoomtui.alerts.metrics import MetricsSink, serve
-
-        sink = MetricsSink()
-        sink.declare_rules([r.name for r in rules.rules])
-        engine.listen(sink.on_alert)
-        session.subscribe(sink)
         try:
-            server, port = serve(sink, *metrics)
-        except OSError as exc:
-            run.note(f"cannot serve metrics on {metrics[0]}:{metrics[1]}: {exc.strerror or exc}")
+            server, registry = _serve_metrics(metrics, session, engine, run)
+        except OSError:
             dispatcher.close()
             return EXIT_CONFIG
-        host = f"[{metrics[0]}]" if ":" in metrics[0] else metrics[0]
-        run.note(f"metrics on http://{host}:{port}/metrics")
     run.note(f"watching with {len(rules.rules)} alert rule{'s' if len(rules.rules) != 1 else ''}")
     loop = asyncio.get_running_loop()
     ticker: list[asyncio.TimerHandle] = []
@@ -133,7 +126,7 @@ async def run_watch(
 
     tick()
     installed = _stop_on_signals(loop, run) if handle_signals else []
-    forwarder = await _start_forwarding(session, forward, run)
+    forwarder = await _start_forwarding(session, forward, run, registry)
     try:
         session.record_to(archive)
         conn = ZoomConnection(settings, **(connection_kwargs or {}))
@@ -152,23 +145,73 @@ async def run_watch(
         if server is not None:
             await asyncio.to_thread(server.shutdown)
             server.server_close()
+    say_still_open(engine, run, clock())
     if run.code == EXIT_OK:
         run.note("stopped; everything received is archived" if archive is not None else "stopped")
     return EXIT_OK if run.code is None else run.code
 
 
+def say_still_open(engine: AlertEngine, run: TailRun, now: float) -> None:
+    """The alerts whose condition had not cleared when the watch stopped: no "cleared" line
+    will follow them, and the journal's reader should not take the silence for one."""
+    from zoomtui.timefmt import duration_plain, iso_utc_ms
+
+    still = engine.still_open()
+    if not still:
+        return
+    n = len(still)
+    run.note(f"{n} alert{'s' if n != 1 else ''} still open at stop (not cleared):")
+    for a in still:
+        held = "" if a.notified else ", held back by its cooldown"
+        times = f"{a.count} time{'s' if a.count != 1 else ''}"
+        run.note(
+            f"  {a.rule}: open since {iso_utc_ms(a.since)} "
+            f"({duration_plain(max(0.0, now - a.since))}), {times}{held}: {a.message}"
+        )
+
+
+def _serve_metrics(
+    metrics: tuple[str, int], session: MonitorSession, engine: AlertEngine, run: TailRun
+) -> tuple[Any, Any]:
+    """`--metrics`: the session and the rules counted, served; returns the server and its
+    registry (forwarding adds its figures there).  OSError (said): the address is taken."""
+    from zoomtui.alerts.metrics import MetricsSink, serve
+
+    sink = MetricsSink()
+    sink.declare_rules([r.name for r in engine.rules], engine.open_by_rule)
+    engine.listen(sink.on_alert)
+    session.subscribe(sink)
+    try:
+        server, port = serve(sink, *metrics)
+    except OSError as exc:
+        run.note(f"cannot serve metrics on {metrics[0]}:{metrics[1]}: {exc.strerror or exc}")
+        raise
+    host = f"[{metrics[0]}]" if ":" in metrics[0] else metrics[0]
+    run.note(f"metrics on http://{host}:{port}/metrics")
+    return server, sink.registry
+
+
 async def _start_forwarding(
-    session: MonitorSession, forward: ForwardOptions | None, run: TailRun
+    session: MonitorSession, forward: ForwardOptions | None, run: TailRun, registry: Any = None
 ) -> Forwarder | None:
-    """`--forward-to`: a forwarder beside the rules (None: no forwarding)."""
+    """`--forward-to`: a forwarder beside the rules (None: no forwarding), its figures in
+    the metrics' `registry` when they are served."""
     if forward is None:
         return None
     from zoomtui.forward import Forwarder, ForwardSink
 
+    forwarder = Forwarder(forward)
+    names: dict[str, str] = {}
+    if registry is not None:
+        from zoomtui.forward.metrics import ForwardMetrics
+
+        counted = ForwardMetrics(registry, forwarder)
+        forwarder.on_result, forwarder.on_drop = counted.on_result, counted.on_drop
+        names = counted.names
     signed = "signed" if forward.secret is not None else "UNSIGNED (--unsigned)"
     for url in forward.routes.urls:
-        run.note(f"forwarding to {url} ({signed})")
-    forwarder = Forwarder(forward)
+        named = f'; metrics handler="{names[url]}"' if url in names else ""
+        run.note(f"forwarding to {url} ({signed}{named})")
     await forwarder.start()
     session.subscribe(ForwardSink(forwarder))
     return forwarder

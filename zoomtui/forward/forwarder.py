@@ -52,6 +52,8 @@ _ROUTE_CACHE_LIMIT = 1024
 #: millisecond, and at 1,000 events/s a dead handler would take the monitor's whole core
 DOWN_PAUSE = 0.5
 CANNOT_CONNECT = "cannot connect"
+#: how the error of a request with no answer in time starts
+NO_ANSWER = "no answer within"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,7 @@ def new_client(options: ForwardOptions) -> httpx.AsyncClient:
 def describe_failure(exc: BaseException, timeout: float) -> str:
     """Why a request got no answer, in a few words (no URL query, no secret)."""
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return f"no answer within {timeout:g} s"
+        return f"{NO_ANSWER} {timeout:g} s"
     if isinstance(exc, httpx.ConnectError):
         detail = str(exc) or type(exc).__name__
         return redact(f"{CANNOT_CONNECT} ({detail})")
@@ -174,12 +176,15 @@ class Forwarder:
         options: ForwardOptions,
         *,
         on_result: Callable[[Delivery], None] | None = None,
+        on_drop: Callable[[str], None] | None = None,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.options = options
         self.on_result = on_result
+        #: `on_drop(url)` for each event not queued because the queue was full (metrics)
+        self.on_drop = on_drop
         self.clock = clock
         #: what each request is signed with (`x-zm-request-timestamp`): now, at each attempt
         self.wall_clock = wall_clock
@@ -284,6 +289,11 @@ class Forwarder:
         if len(self._waiting) >= self.options.queue_limit:
             self.dropped += 1
             self._changed.set()
+            if self.on_drop is not None:
+                try:
+                    self.on_drop(job.url)
+                except Exception as exc:  # noqa: BLE001 - counting never stops the monitor
+                    log.error("forwarding: counting a drop failed: %s", redact(exc))
             return False
         self._waiting.append(job)
         idle = self._idle
@@ -379,6 +389,7 @@ class Forwarder:
             request=request,
             response=None,
             event=job.event,
+            sent=False,
         )
 
     def _count(self, delivery: Delivery, job: _Job) -> None:
@@ -412,10 +423,19 @@ class Forwarder:
             log.error("forwarding: reporting a delivery failed: %s", redact(exc))
 
     # -- what a front end shows --------------------------------------------------------------
+    @property
+    def queued(self) -> int:
+        """Events waiting for a delivery slot."""
+        return len(self._waiting)
+
     def oldest_wait(self) -> float:
-        """Seconds the oldest queued event has waited (0: none waits)."""
-        waiting = self._waiting
-        return max(0.0, self.clock() - waiting[0].queued_at) if waiting else 0.0
+        """Seconds the oldest queued event has waited (0: none waits).  A metrics scrape
+        reads it from its own thread: the queue may empty between a look and a read."""
+        try:
+            head = self._waiting[0]
+        except IndexError:
+            return 0.0
+        return max(0.0, self.clock() - head.queued_at)
 
     def stats(self) -> ForwardStats:
         return ForwardStats(

@@ -63,6 +63,9 @@ class Delivery:
     response: HandlerResponse | None
     #: the event delivered (for a front end that marks its row); not compared or shown
     event: ZoomEvent | None = field(default=None, compare=False, repr=False)
+    #: the request went out (False: failed at once, its handler refused a connection a
+    #: moment ago; its `latency` is no time the handler took)
+    sent: bool = True
 
     @property
     def outcome(self) -> str:

@@ -75,6 +75,7 @@ def encode(prefix: str, update: Update) -> HubMessage | None:
                 "retry_in": update.retry_in,
                 "attempt": update.attempt,
                 "at": update.at,
+                "gap_since": update.gap_since,
             },
         )
     elif type(update) is Gap:
@@ -151,6 +152,7 @@ def _decode_body(kind: str, body: dict[str, Any], at: float) -> Update:
     if kind == "state":
         retry = body.get("retry_in")
         attempt = body.get("attempt")
+        gap_since = body.get("gap_since")
         return StateChanged(
             state=ConnectionState(body["state"]),
             previous=ConnectionState(body["previous"]),
@@ -159,6 +161,7 @@ def _decode_body(kind: str, body: dict[str, Any], at: float) -> Update:
             hint=_text(body, "hint"),
             retry_in=_number(retry, 0.0) if retry is not None else None,
             attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0,
+            gap_since=_number(gap_since, at) if gap_since is not None else None,
         )
     if kind == "gap":
         return Gap(

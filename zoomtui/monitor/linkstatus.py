@@ -101,8 +101,12 @@ class LinkStatus:
     #: times the link came back after having been up (like `ConnectionStats.reconnects`)
     reconnects: int = 0
     ever_connected: bool = False
+    #: gaps closed (the link back), and their length in all
     gaps: int = 0
     gap_seconds: float = 0.0
+    #: the link is down after having been up since then: a gap is open (counted in
+    #: `gaps` only once it closes); None: none is
+    gap_open_since: float | None = None
     rate: RateMeter = field(default_factory=RateMeter)
     #: lag (receive time minus Zoom's event_ts) over the last minute, live events only
     lag: LagWindow = field(default_factory=LagWindow)
@@ -117,6 +121,8 @@ class LinkStatus:
     #: why rosters could not be read from Zoom's API, and what to change (empty: they were,
     #: or nobody asked yet); it stays until a hydration works, as no retry loop says it again
     roster_problem: str = ""
+    #: the same in a few words, for a line that stays one line (`rosterlines.roster_brief`)
+    roster_brief: str = ""
 
     @property
     def displaced(self) -> bool:
@@ -166,8 +172,16 @@ class LinkStatus:
         self.hint = redact(change.hint) if change.hint else ""
         self.since = change.at
         self.retry_in = change.retry_in
+        up = change.state is ConnectionState.CONNECTED
+        self.gap_open_since = None if up else change.gap_since
         if change.state.is_final:
             self.heartbeat_rtt = None
+
+    def gap_open_for(self, now: float) -> float | None:
+        """Seconds the open gap has lasted so far (None: no gap is open)."""
+        if self.gap_open_since is None:
+            return None
+        return max(0.0, now - self.gap_open_since)
 
     def on_rows(
         self, events: int, malformed: int, gaps: list[Gap], last_event_at: float | None, now: float
@@ -177,6 +191,7 @@ class LinkStatus:
         for gap in gaps:
             self.gaps += 1
             self.gap_seconds += gap.seconds
+            self.gap_open_since = None
         if last_event_at is not None:
             self.last_event_at = last_event_at
         self.rate.add(events + malformed, now)

@@ -4,6 +4,7 @@ is, and it has no ``event`` member, so a script reading events skips it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -13,6 +14,7 @@ from zoomtui.monitor.lines import iso_utc_ms
 from zoomtui.monitor.recording import HistoryMark
 from zoomtui.timefmt import clock_hms
 from zoomtui.words import counted
+from zoomtui.zoom.rest import PLAN_HINT, SCOPE_HINT
 from zoomtui.zoom.rosters import TRIGGER_GAP, RosterSnapshot
 
 #: the `_record` member of a hydration's JSON line
@@ -38,6 +40,25 @@ def roster_summary(snap: RosterSnapshot) -> str:
     if snap.problem:
         text += f"; in part only: {snap.problem} {snap.hint}".rstrip()
     return text
+
+
+def roster_brief(snap: RosterSnapshot) -> str:
+    """Why there is no roster (or only part of one) in a few words, for a line that must
+    stay one line (the connection panel); `roster_summary` has the sentence and what to
+    change.  "" when nothing went wrong."""
+    if not snap.problem:
+        return ""
+    if SCOPE_HINT in snap.hint:
+        why = "scope missing"
+    elif PLAN_HINT in snap.hint:
+        why = "no Dashboard on this plan"
+    elif "(429)" in snap.problem:
+        why = "rate limited"
+    else:
+        status = re.search(r"HTTP \d{3}", snap.problem)
+        why = status.group(0) if status else "error"
+    what = "rosters from Zoom's API in part only" if snap.meetings else "no roster from Zoom's API"
+    return f"{what} ({why})"
 
 
 def roster_json_line(snap: RosterSnapshot) -> bytes:

@@ -50,7 +50,7 @@ from zoomtui.monitor.recording import (
     history_cut_words,
     new_run_id,
 )
-from zoomtui.monitor.rosterlines import RosterMark, roster_summary
+from zoomtui.monitor.rosterlines import RosterMark, roster_brief, roster_summary
 from zoomtui.redaction import redact
 from zoomtui.zoom.protocol import MalformedFrame, ZoomEvent
 from zoomtui.zoom.rosters import RosterSnapshot
@@ -437,6 +437,7 @@ class MonitorSession:
         elif type(u) is RosterSnapshot:
             # (only here: an earlier run's problem, read back from the archive, is not today's)
             self.status.roster_problem = roster_summary(u) if u.problem else ""
+            self.status.roster_brief = roster_brief(u)
 
     def _state_row(self, change: StateChanged, keep: Callable[[Any], None]) -> None:
         if change.state not in LOGGED_STATES:

@@ -69,6 +69,9 @@ class SearchRequest:
     #: called in the reading thread after each page was taken, with the number of pages
     #: posted so far (tests hold the search between two pages here)
     between_pages: Callable[[int], None] | None = None
+    #: a page that is not full is posted once it has waited this long (tests that count
+    #: pages make it endless: on a busy machine 0.1 s can pass between two results)
+    page_wait: float = PAGE_WAIT
 
 
 class _InterruptibleReader(ArchiveReader):
@@ -121,7 +124,7 @@ def search_pages(
                 break
             page.append(event)
             found += 1
-            if len(page) >= request.page_size or time.monotonic() - posted_at >= PAGE_WAIT:
+            if len(page) >= request.page_size or time.monotonic() - posted_at >= request.page_wait:
                 pages += 1
                 if not _hand_over(post, page, stop):
                     break

@@ -498,8 +498,7 @@ class ZoomConnection:
     ) -> StateChanged:
         prev = self._state
         self._state = state
-        reason = redact(reason)
-        hint = redact(hint) if hint else ""
+        reason, hint = redact(reason), (redact(hint) if hint else "")
         self.stats.last_reason = reason
         if state in (S.FAILED, S.DISPLACED):  # a person has to decide
             log.warning("connection %s -> %s: %s", prev, state, reason)
@@ -513,6 +512,7 @@ class ZoomConnection:
             hint=hint,
             retry_in=retry_in,
             attempt=self._attempt,
+            gap_since=self._down_since,
         )
 
     def _settle(self, verdict: Verdict, token: Token | None = None) -> StateChanged:

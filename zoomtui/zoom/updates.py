@@ -58,6 +58,9 @@ class StateChanged:
     retry_in: float | None = None
     #: the connection's attempt counter (1 = first connection)
     attempt: int = 0
+    #: while the link is down after having been up: since when events may be lost (the
+    #: `Gap` that closes it comes once it is back); None: no gap open
+    gap_since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

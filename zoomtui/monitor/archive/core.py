@@ -478,6 +478,7 @@ class WriterCore:
                     update.hint,
                     update.retry_in,
                     update.attempt,
+                    update.gap_since,
                 ),
             )
         elif kind is Gap:

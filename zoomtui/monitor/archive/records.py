@@ -100,7 +100,7 @@ INSERT_MALFORMED = (
 )
 INSERT_STATE = (
     "INSERT INTO log (kind, connection_id, at, state, previous, reason, hint, "
-    "retry_in, attempt) VALUES ('state', ?, ?, ?, ?, ?, ?, ?, ?)"
+    "retry_in, attempt, gap_start) VALUES ('state', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_GAP = (
     "INSERT INTO log (kind, connection_id, at, gap_start, reason) VALUES ('gap', ?, ?, ?, ?)"
@@ -162,6 +162,7 @@ def record_from_row(row: tuple) -> Record | None:
                 hint=hint or "",
                 retry_in=retry_in,
                 attempt=attempt or 0,
+                gap_since=gap_start,  # (a state row's gap_start: the gap open then)
             )
         except ValueError:  # a state a newer zoomtui knows: skip rather than fail a replay
             return None

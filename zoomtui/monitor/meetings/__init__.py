@@ -44,7 +44,9 @@ name claims the record.
 
 Data problems are counted per meeting (`Meeting.flags`, `Meeting.problems()`) instead of
 silently giving a wrong count: duplicate, late, out of order, left without join, join
-after end, start not seen, participant without id, gap.
+after end, start not seen, participant without id, gap.  A leave without join is one only
+in a meeting watched from its start with no gap (`Meeting.joins_unseen`): otherwise it is
+someone who was in before we listened, and `Meeting.problem_flags()` leaves it out.
 
 Peak count is exact: kept incrementally while transitions arrive in time order, and
 recomputed by a sweep over every participant's in-meeting intervals (lazily, on read)

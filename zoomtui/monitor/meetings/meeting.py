@@ -36,11 +36,16 @@ FLAG_LABELS: dict[str, str] = {
     "duplicate": "the same event arrived more than once (ignored)",
     "late": "events arrived after the meeting had ended",
     "out of order": "an event arrived after a newer one for the same person",
-    "left without join": "someone left with no join seen (joined before monitoring, or lost)",
+    "left without join": "someone left with no join seen, in a meeting watched from its start "
+    "with no gap (the join was lost)",
     "join after end": "someone joined after the meeting's end time",
     "participant without id": "a participant event had no participant_uuid, id or user_id",
     "gap": "the connection was down while the meeting ran: events may be missing",
 }
+
+#: Person flags that are no data problem while joins may have gone unseen (`joins_unseen`):
+#: a leave with no join seen is then someone who was in before we listened.
+_UNSEEN_JOIN_FLAGS = frozenset({"left without join"})
 
 #: Dedupe keys remembered per meeting: two generations of this many (or of twice the
 #: meeting's participants, so a webinar's join and leave waves are both remembered).
@@ -130,12 +135,36 @@ class Meeting:
         stop = self.end_ms if self.end_ms is not None else int(now * 1000)
         return max(0, stop - self.start_ms) / 1000
 
+    @property
+    def joins_unseen(self) -> bool:
+        """Someone may have joined while nobody listened: the start was not seen (the
+        monitor came in mid-meeting) or the link was down while it ran.  A leave with no
+        join seen is then a person who was in before we listened, not a data problem.
+        (Derived, not stamped on the leave: a late meeting.started makes it one again.)"""
+        return not self.start_seen or self.flags.get("gap", 0) > 0
+
+    @property
+    def unseen_join_words(self) -> str:
+        """What a leave with no join seen means here, while `joins_unseen`."""
+        if not self.start_seen:
+            return "was in before we listened (no join seen)"
+        return "joined while the link was down (no join seen)"
+
+    def problem_flags(self) -> dict[str, int]:
+        """The data problems counted, by flag (see FLAG_LABELS): `flags` without those
+        that are normal here (`joins_unseen`)."""
+        benign = _UNSEEN_JOIN_FLAGS if self.joins_unseen else frozenset()
+        return {f: n for f, n in self.flags.items() if n > 0 and f not in benign}
+
+    def person_problems(self, p: Participant) -> frozenset[str]:
+        """`p`'s flags that are data problems in this meeting (see `problem_flags`)."""
+        return p.flags - _UNSEEN_JOIN_FLAGS if p.flags and self.joins_unseen else p.flags
+
     def problems(self) -> list[str]:
         """Data problems in words, for the meetings pane ('start not seen', '2× duplicate')."""
         out = [] if self.start_seen else ["start not seen"]
-        for name, n in self.flags.items():
-            if n > 0:
-                out.append(name if n == 1 else f"{n}× {name}")
+        for name, n in self.problem_flags().items():
+            out.append(name if n == 1 else f"{n}× {name}")
         return out
 
     def ordered_participants(self) -> list[Participant]:

@@ -7,7 +7,8 @@ sub dem…01 · token 52m · hb 38 ms 3s ago · last event 0.2s · events 1,204 
 
 On a narrow panel the lesser figures give way (no duplicates, the lag, ev/s and the
 sparkline first, see `link_figures`); the state, reconnects, gaps and malformed frames
-always show.  A
+always show.  While the link is down after having been up, a gap is open: it is counted
+with how long so far and since when (`gaps 1 (open 42s, since 14:02:11)`), not "gaps 0".  A
 heartbeat answer older than the connection's dead-link limit while "connected" is said
 first on the state line (`stall_words`) and turns the border to a warning.  A line
 between them speaks of the archive: why it cannot be written, or how far the search
@@ -33,7 +34,15 @@ from textual.widgets import Sparkline, Static
 
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.redaction import mask_id
-from zoomtui.timefmt import age, date_clock, duration_hms, expiry, lag_cell, milliseconds
+from zoomtui.timefmt import (
+    age,
+    clock_hms,
+    date_clock,
+    duration_hms,
+    expiry,
+    lag_cell,
+    milliseconds,
+)
 from zoomtui.tui.linkwords import displaced_plan
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.event_rows import LATE_AFTER
@@ -101,12 +110,22 @@ def archive_line(status: LinkStatus) -> Content:
     return Content("")
 
 
-def roster_line(status: LinkStatus) -> Content:
-    """Why Zoom's API gave no roster (or only part of one) and what to change: said once by
-    the hydrator, so kept here until a hydration works (a log row scrolls away)."""
+#: after the roster line's few words, where the whole sentence is (where it fits)
+ROSTER_MORE = " · what to change: the log (type:roster)"
+
+
+def roster_line(status: LinkStatus, width: int | None = None) -> Content:
+    """Why Zoom's API gave no roster (or only part of one), in one line of `width` cells:
+    the few words of `roster_brief`, and where the sentence with what to change is (the
+    log's roster row, the line's tooltip, a toast) where that fits.  Kept until a
+    hydration works (the hydrator says it once; a log row scrolls away)."""
     if not status.roster_problem:
         return Content("")
-    return Content.assemble(("⚠ rosters: ", "bold $text-warning"), status.roster_problem)
+    brief = status.roster_brief or status.roster_problem
+    line = Content.assemble(("⚠ rosters: ", "bold $text-warning"), brief)
+    if width is None or line.cell_length + len(ROSTER_MORE) <= width:
+        line = Content.assemble(line, (ROSTER_MORE, "$text-muted"))
+    return line
 
 
 def indexing(status: LinkStatus) -> bool:
@@ -185,12 +204,18 @@ def quality_figures(status: LinkStatus, now: float) -> list[Figure]:
     return [lag, dups]
 
 
-def counter_figures(status: LinkStatus) -> list[Figure]:
-    """Reconnects, gaps and malformed frames: never left out (what went wrong, and how often)."""
-    figures = [
-        Figure("reconnects", str(status.reconnects)),
-        Figure("gaps", str(status.gaps), "$text-warning" if status.gaps else ""),
-    ]
+def counter_figures(status: LinkStatus, now: float | None = None) -> list[Figure]:
+    """Reconnects, gaps and malformed frames: never left out (what went wrong, and how often).
+    A gap still open (the link down after having been up) counts, with how long so far."""
+    open_for = status.gap_open_for(now) if now is not None else None
+    if open_for is None or status.gap_open_since is None:
+        gaps = Figure("gaps", str(status.gaps), "$text-warning" if status.gaps else "")
+    else:
+        since = clock_hms(round(status.gap_open_since * 1000))
+        gaps = Figure(
+            "gaps", f"{status.gaps + 1} (open {age(open_for)}, since {since})", STALL_STYLE
+        )
+    figures = [Figure("reconnects", str(status.reconnects)), gaps]
     if status.malformed:
         figures.append(Figure("malformed", str(status.malformed), "$text-error"))
     return figures
@@ -250,8 +275,8 @@ def metrics_line(status: LinkStatus, now: float) -> Content:
     return figures_content(link_figures(status, now))
 
 
-def counters_line(status: LinkStatus) -> Content:
-    return figures_content(counter_figures(status))
+def counters_line(status: LinkStatus, now: float | None = None) -> Content:
+    return figures_content(counter_figures(status, now))
 
 
 class ConnectionPanel(Widget):
@@ -273,7 +298,7 @@ class ConnectionPanel(Widget):
     ConnectionPanel #archive-line { height: auto; display: none; }
     ConnectionPanel.-archive-failed #archive-line { display: block; }
     ConnectionPanel.-archive-indexing #archive-line { display: block; }
-    ConnectionPanel #roster-line { height: auto; display: none; }
+    ConnectionPanel #roster-line { height: 1; text-wrap: nowrap; text-overflow: ellipsis; display: none; }
     ConnectionPanel.-roster-problem #roster-line { display: block; }
     ConnectionPanel #history-line { height: auto; display: none; color: $text-warning; }
     ConnectionPanel.-history-loading #history-line { display: block; }
@@ -296,6 +321,7 @@ class ConnectionPanel(Widget):
         self.status = status
         self._clock = clock
         self._spark_width = SPARK_WIDTH
+        self._roster_said = ""  # (the roster problem toasted last)
         self.border_title = "connection"
         #: figures after the link's (forwarding's counts), each giving way as it says
         self.more_figures: Callable[[float], list[Figure]] | None = None
@@ -333,19 +359,27 @@ class ConnectionPanel(Widget):
         their text, so a layout when their width changed."""
         if line is self._state_line:
             size: object = 1
+        elif line is self._roster_line:
+            size = 1
         elif any(
-            line is wraps
-            for wraps in (
-                self._hint_line,
-                self._archive_line,
-                self._roster_line,
-                self._history_line,
-            )
+            line is wraps for wraps in (self._hint_line, self._archive_line, self._history_line)
         ):
             size = None
         else:
             size = content.cell_length
         show_text(line, content, size)
+
+    def _show_roster(self, st: LinkStatus) -> None:
+        """The roster problem in one line; the whole sentence in its tooltip, and a toast
+        each time it changes (the panel keeps the short words)."""
+        width = self.content_region.width if self.size.width else None
+        self._show(self._roster_line, roster_line(st, width))
+        said = st.roster_problem
+        if said != self._roster_said:
+            self._roster_said = said
+            self._roster_line.tooltip = said or None
+            if said:
+                self.notify(said, title="Rosters from Zoom's API", severity="warning", timeout=20)
 
     def on_resize(self) -> None:
         self.refresh_status()  # what fits on the second line depends on the width
@@ -357,9 +391,10 @@ class ConnectionPanel(Widget):
         figures = link_figures(st, now)
         if self.more_figures is not None:
             figures += self.more_figures(now)
-        figures, spark_width = fit_figures(figures, counter_figures(st), width)
+        counted = counter_figures(st, now)
+        figures, spark_width = fit_figures(figures, counted, width)
         self._show(self._metrics_line, figures_content(figures))
-        counters = figures_content(counter_figures(st), lead=bool(figures) and not spark_width)
+        counters = figures_content(counted, lead=bool(figures) and not spark_width)
         self._show(self._counters_line, counters)
         spark = self._spark
         if spark_width != self._spark_width:
@@ -381,7 +416,7 @@ class ConnectionPanel(Widget):
         self._show(self._state_line, state_line(st, now))
         self._show(self._hint_line, hint_line(st))
         self._show(self._archive_line, archive_line(st))
-        self._show(self._roster_line, roster_line(st))
+        self._show_roster(st)
         note = self.history_note() if self.history_note is not None else ""
         self._show(self._history_line, Content(note))
         self.set_class(bool(note), "-history-loading")

@@ -52,8 +52,9 @@ def plural(n: int, word: str) -> str:
 
 
 def problem_count(m: Meeting) -> int:
-    """Data problems seen for a meeting (each duplicate, late event... counts once)."""
-    return sum(n for n in m.flags.values() if n > 0)
+    """Data problems seen for a meeting (each duplicate, late event... counts once; a leave
+    of someone in before we listened is none, see `Meeting.problem_flags`)."""
+    return sum(m.problem_flags().values())
 
 
 def meeting_title(m: Meeting) -> str:

@@ -73,6 +73,15 @@ SORT_LABELS = {"time": "by join time", "name": "by name"}
 GLYPHS = {Presence.IN: ("● ", "ok"), Presence.WAITING: ("◌ ", "warn"), Presence.LEFT: ("○ ", "dim")}
 
 
+def unseen_join_note(m: Meeting | None, key: str) -> str:
+    """Why person `key` of `m` left with no join seen when that is no data problem (they
+    were in before we listened, see `Meeting.joins_unseen`); "" otherwise."""
+    p = m.participants.get(key) if m is not None else None
+    if m is None or p is None or not m.joins_unseen or p.flags == m.person_problems(p):
+        return ""
+    return m.unseen_join_words
+
+
 def _show_rows(widget: Static, content: Content) -> None:
     """A one-fact-per-row Static: the screen is laid out only when its number of rows changed."""
     show_text(widget, content, content.plain.count("\n"))
@@ -379,7 +388,10 @@ class ParticipantPanel(Widget):
             return
         self.border_title = Text(meeting_title(m))
         now = self.clock()
-        rows = self._rows = {p.key: PersonRow.of(p, now) for p in m.participants.values()}
+        problems = m.person_problems
+        rows = self._rows = {
+            p.key: PersonRow.of(p, now, problems(p)) for p in m.participants.values()
+        }
         groups = {
             status: [rows[p.key] for p in people]
             for status, people in sorted_people(m, self.sort_by).items()
@@ -429,9 +441,7 @@ class ParticipantPanel(Widget):
         if problems:
             parts += ["\n", ("⚠ " + " · ".join(problems), "$text-warning")]
         _show_rows(summary, Content.assemble(*parts))
-        flags = (["start not seen"] if not m.start_seen else []) + [
-            f for f, n in m.flags.items() if n > 0
-        ]
+        flags = (["start not seen"] if not m.start_seen else []) + list(m.problem_flags())
         summary.tooltip = "\n".join(f"{f}: {FLAG_LABELS.get(f, '')}" for f in flags) or None
 
     def _meeting_line(self, m: Meeting, *, compact: bool) -> str:
@@ -496,8 +506,10 @@ class ParticipantPanel(Widget):
             history.append(f"rejoined {p.rejoin_count}×, first joined {clock_hms(p.first_join_ms)}")
         if history:
             parts += ["\n", (" · ".join(history), "$text-muted")]
-        if p.flags:
+        if p.flags:  # (the data problems: `Meeting.person_problems`)
             parts += ["\n", ("⚠ " + " · ".join(sorted(p.flags)), "$text-warning")]
+        elif note := unseen_join_note(self.meeting, p.key):
+            parts += ["\n", (note, "$text-muted")]
         if p.origin is not None:
             parts += [
                 "\n",

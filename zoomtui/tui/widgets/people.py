@@ -38,7 +38,8 @@ class PersonRow(NamedTuple):
     origin: Origin | None = None
 
     @classmethod
-    def of(cls, p: Participant, now: float) -> PersonRow:
+    def of(cls, p: Participant, now: float, flags: frozenset[str] | None = None) -> PersonRow:
+        """`flags`: the data problems to show (`Meeting.person_problems`; None: all of `p`'s)."""
         return cls(
             p.key,
             p.status,
@@ -50,7 +51,7 @@ class PersonRow(NamedTuple):
             p.first_join_ms,
             p.leave_ms,
             max(0, p.entries - 1),
-            p.flags,
+            p.flags if flags is None else flags,
             p.time_in_meeting(now),
             now,
             p.origin,
