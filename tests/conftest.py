@@ -123,3 +123,43 @@ def fail_keyring() -> fail.Keyring:
 def config_file(tmp_path: Path) -> Path:
     """A config path for tests that want an explicit `--config` (the file does not exist yet)."""
     return tmp_path / "cfg" / "config.toml"
+
+
+# --- loopback only (tests/netguard.py) ------------------------------------------------
+
+_refused: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import os
+    import tempfile
+
+    from tests import netguard
+
+    netguard.install(_refused.append)
+    # the zoomtui processes tests start get the guard too, and say what it refused in a file
+    site = str(Path(__file__).parent / "netguard_site")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (site, os.environ.get("PYTHONPATH", "")) if p
+    )
+    fd, log = tempfile.mkstemp(prefix="zoomtui-netguard-", suffix=".log")
+    os.close(fd)
+    os.environ[netguard.LOG_VARIABLE] = log
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """A test that reached for a host beyond loopback fails, by name, with what it asked."""
+    import os
+
+    from tests import netguard
+
+    log = Path(os.environ[netguard.LOG_VARIABLE])
+    _refused.clear()
+    start = log.stat().st_size
+    yield
+    with log.open(encoding="utf-8") as children:
+        children.seek(start)
+        refused = _refused + [f"(child) {line.strip()}" for line in children]
+    if refused:
+        pytest.fail(f"reached beyond loopback: {sorted(set(refused))}", pytrace=False)
