@@ -499,13 +499,7 @@ class MonitorSession:
             rows.append(GapRow(downtime.start, downtime.end, downtime.reason))
         if seen.count:
             rows.append(HistoryMark("live from here", until))
-        applied = self._log(rows, 0)
-        self._last_logged = None  # live state lines follow live ones, not the history's
-        held, self._held = self._held, None
-        self.history_state = "done"
-        if held:
-            applied += self._dispatch(held, live=True, link=False)
-        return HistoryEnd(boundary, downtime, applied)
+        return HistoryEnd(boundary, downtime, self._close_history(rows))
 
     def _cut_history(self) -> Applied:
         """Too many live updates wait: the history stops where it is.  A line says so, the
@@ -516,12 +510,19 @@ class MonitorSession:
         now = self.clock()
         if cut_at and self.meetings is not None:
             self.meetings.note_gap(cut_at, now)
-        applied = self._log([HistoryMark(history_cut_words(cut_at), now)], 0)
-        self._last_logged = None
-        held, self._held = self._held or [], None
-        self.history_state = "done"
-        applied += self._dispatch(held, live=True, link=False)
+        applied = self._close_history([HistoryMark(history_cut_words(cut_at), now)])
         self.history_cut = HistoryEnd(boundary, None, applied, cut_at)
+        return applied
+
+    def _close_history(self, rows: list[Any]) -> Applied:
+        """The history is over (read to its end, or cut short): its closing `rows`, then
+        the live updates that waited behind it, in order."""
+        applied = self._log(rows, 0)
+        self._last_logged = None  # live state lines follow live ones, not the history's
+        held, self._held = self._held, None
+        self.history_state = "done"
+        if held:
+            applied += self._dispatch(held, live=True, link=False)
         return applied
 
     # -- the archive ----------------------------------------------------------------------------
