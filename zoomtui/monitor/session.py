@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -470,18 +470,14 @@ class MonitorSession:
         """How many live updates wait behind the history loading (0: none, or loaded)."""
         return len(self._held) if self._held is not None else 0
 
-    def apply_history(self, records: Iterable[Record]) -> Applied:
+    def apply_history(self, records: Sequence[Record]) -> Applied:
         """Archived records, oldest first, through the same dispatch as live updates
         (none once the history was cut short: live went on after it)."""
-        if self.history_state != "loading":
+        if self.history_state != "loading" or not records:
             return NOTHING
-
-        def updates() -> Iterable[Update]:
-            for record in records:
-                self._history_last_at = record.at
-                yield record.update
-
-        return self._dispatch(updates(), live=False, link=False)
+        # a cut comes between two batches, never inside one: the last applied is this one's
+        self._history_last_at = records[-1].at
+        return self._dispatch((r.update for r in records), live=False, link=False)
 
     def end_history(self, seen: HistoryTracker, until: float) -> HistoryEnd:
         """The history is in (`seen` followed it; `until`: when live began): say what came
