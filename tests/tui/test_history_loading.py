@@ -56,14 +56,17 @@ def panel_text(app: ZoomtuiApp) -> str:
     return str(app.panel.query_one("#history-line").render())
 
 
-async def test_the_panel_says_the_history_loads_and_what_waits_behind_it(
-    fake: FakeZoom, tmp_path: Path, held_done: threading.Event
-) -> None:
+def archive_events(tmp_path: Path, n: int) -> None:
+    """`n` events of an earlier run, received in the last ten minutes (within the window)."""
     with Archive.open(PROFILE, base=tmp_path) as archive:
-        for i, ev in enumerate(traffic(ARCHIVED, start=1000.0)):
+        for i, ev in enumerate(traffic(n, start=1000.0)):
             archive.add(parse_frame(message_frame(ev), archive._clock() - 600 + i * 0.1), "old:1")
+
+
+def history_app(fake: FakeZoom, tmp_path: Path) -> ZoomtuiApp:
+    """The monitor on `fake`, loading the last hour of the archive in `tmp_path` on start."""
     settings = fake.settings(heartbeat_interval=CALM_HB, profile=PROFILE)
-    app = ZoomtuiApp(
+    return ZoomtuiApp(
         AppOptions(
             settings,
             profile=PROFILE,
@@ -71,6 +74,13 @@ async def test_the_panel_says_the_history_loads_and_what_waits_behind_it(
             archive=plan(tmp_path, history=3600),
         )
     )
+
+
+async def test_the_panel_says_the_history_loads_and_what_waits_behind_it(
+    fake: FakeZoom, tmp_path: Path, held_done: threading.Event
+) -> None:
+    archive_events(tmp_path, ARCHIVED)
+    app = history_app(fake, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: len(fake.open_connections()) == 1, what="connected")
         for ev in traffic(3, seed=11):
@@ -106,9 +116,7 @@ async def test_a_flood_while_the_history_loads_cuts_it_short_live_first(
     archive, they grew to 2.7 GB.  Here the reading thread is held after its first batch
     while live events arrive: at most CAP wait, then the history stops where it is, the
     log says so, and every live event follows in order; the archive keeps everything."""
-    with Archive.open(PROFILE, base=tmp_path) as archive:
-        for i, ev in enumerate(traffic(BIG, start=1000.0)):
-            archive.add(parse_frame(message_frame(ev), archive._clock() - 600 + i * 0.1), "old:1")
+    archive_events(tmp_path, BIG)
     gate = threading.Event()
     load = app_module.load_history
     batches = 0
@@ -126,15 +134,7 @@ async def test_a_flood_while_the_history_loads_cuts_it_short_live_first(
 
     monkeypatch.setattr(app_module, "load_history", load_held_after_one_batch)
     monkeypatch.setattr(app_module, "hold_limit_for", lambda log_limit: CAP)
-    settings = fake.settings(heartbeat_interval=CALM_HB, profile=PROFILE)
-    app = ZoomtuiApp(
-        AppOptions(
-            settings,
-            profile=PROFILE,
-            connection=ConnectionOptions(FAST),
-            archive=plan(tmp_path, history=3600),
-        )
-    )
+    app = history_app(fake, tmp_path)
     most_held = 0
     apply_batch = app.session.apply_batch
 
