@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import random
 import socketserver
 import sys
 import tempfile
@@ -41,7 +42,13 @@ from zoomtui.forward import forwarder as forwarder_module
 from zoomtui.redaction import Secret
 from zoomtui.tui.app import ZoomtuiApp
 from zoomtui.tui.messages import HeartbeatAnswered
-from zoomtui.tui.options import AppOptions, Clocks, DemoOptions, FirstRunOptions
+from zoomtui.tui.options import (
+    AppOptions,
+    Clocks,
+    ConnectionOptions,
+    DemoOptions,
+    FirstRunOptions,
+)
 from zoomtui.tui.screens.help import HelpScreen
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.meetings_pane import MeetingsPane
@@ -222,6 +229,20 @@ async def trigger_at(fake: Any, clock: StillClock, event: str, name: str, when: 
     await fake.trigger(TriggerRequest(event, meeting_id=HYDRATED_MEETING, name=name or None))
 
 
+class WholeBackoff(random.Random):
+    """A backoff's jitter that always waits its whole ceiling: with a ceiling of an hour,
+    the connection never retries by itself while the scene has Zoom down, and the scene
+    says when it tries again (`request_connect`).  With chance deciding, a retry could
+    come before Zoom was back and add a "could not connect to 127.0.0.1:PORT" row."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+#: the hydrated scene's backoff: an hour, waited in full (`WholeBackoff`)
+SCENE_BACKOFF = {"backoff_base": 3600.0, "backoff_cap": 3600.0}
+
+
 def hydrated_app() -> ZoomtuiApp:
     """A quiet demo with hydration on: Zoom's state before the monitor starts is made on
     the fake before it connects; the scene does the rest."""
@@ -240,7 +261,9 @@ def hydrated_app() -> ZoomtuiApp:
         hydrate=True,
         before_connect=before_start,
     )
-    return ZoomtuiApp(AppOptions(options, clocks=Clocks(clock, monotonic=StillClock(1000.0))))
+    clocks = Clocks(clock, monotonic=StillClock(1000.0), rng=WholeBackoff())
+    connection = ConnectionOptions(SCENE_BACKOFF)
+    return ZoomtuiApp(AppOptions(options, clocks=clocks, connection=connection))
 
 
 def first_run_app() -> ZoomtuiApp:
@@ -449,6 +472,7 @@ async def hydrated_roster(pilot: Pilot) -> None:
         await trigger_at(fake, demo.fake_clock, event, name, when)
     app.clock.now = FIXED_NOW
     await fake.start()
+    app.connection.request_connect()  # Zoom is back: retry now (the backoff waits an hour)
     await wait_for(pilot, lambda: person_origin(app, "Bo Lindqvist") == LEFT_IN_GAP)
     await wait_for(pilot, lambda: person_origin(app, "Ngozi Adeyemi") == JOINED_IN_GAP)
     await answered_heartbeat(pilot)
