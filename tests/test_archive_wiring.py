@@ -390,8 +390,10 @@ async def test_history_on_start_rebuilds_the_tracker_live_had(
         await wait_until(pilot, lambda: again.status.events == 3, what="live events")
         rows = list(again.event_log)
         assert sum(isinstance(r, ZoomEvent) for r in rows[mark:]) == 3
-        text = screen_text(again)
-        assert "── live from here" in text
+        # the log is painted by a repaint timer of its own: wait for a screen that shows it
+        await wait_until(
+            pilot, lambda: "── live from here" in screen_text(again), what="the line on screen"
+        )
     # history is read, never written again: the archive holds each event once
     assert len(archived_contents(tmp_path)) == 153
 
