@@ -39,7 +39,7 @@ from tests.reliability.faultkit import (
     render,
     step,
 )
-from tests.tui.conftest import CALM_HB, FAST, screen_text, wait_until
+from tests.tui.conftest import CALM_HB, FAST, screen_shows, wait_until
 from tests.waits import awaited
 from zoomtui.fakezoom import MALFORMED_KINDS, FakeZoom
 from zoomtui.monitor.archive import ArchiveReader, archive_path
@@ -448,8 +448,11 @@ async def test_tui_through_fault(name: str, tmp_path, loop_errors) -> None:
                 await fake.inject(meeting_event(i))
             await wait_until(pilot, lambda: app.status.events == 10, what="ten events")
             app.panel.refresh_status()
-            await pilot.pause()
-            text = screen_text(app)
+            # the log's rows are painted by a repaint timer of their own: wait for one screen
+            # that shows the reconnecting line and the panel's counts
+            text = await screen_shows(
+                pilot, app, reason[:60], "reconnects 1", "gaps 1", what="the line and the counts"
+            )
 
             changes = [m.change for m in seen[mark:]]
             assert [c.state for c in changes] == [

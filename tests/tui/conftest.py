@@ -80,6 +80,25 @@ def screen_text(app: App) -> str:
     return console.export_text()
 
 
+async def screen_shows(pilot: Pilot, app: App, *texts: str, what: str = "") -> str:
+    """Wait for one screen that shows every one of `texts`, and return what it showed.
+
+    The log, the panel and the side panes are painted on turns of their own (the log's
+    follow repaint, the panes' polls, the panel's ages timer), so a model condition (a
+    counter, a state) can hold while the screen still shows what was painted before.  And
+    one read must find them all: two reads may each see a different one late.  (Assert what
+    must NOT be shown on a read after this one.)"""
+    shown = ""
+
+    def shows() -> bool:
+        nonlocal shown
+        shown = screen_text(app)
+        return all(text in shown for text in texts)
+
+    await wait_until(pilot, shows, what or f"a screen showing {texts!r}")
+    return shown
+
+
 def freeze_for_snapshot(app: App) -> None:
     """What makes a screenshot stable: no blinking cursor, no animation, no toasts."""
     app.animation_level = "none"
@@ -91,11 +110,12 @@ def freeze_for_snapshot(app: App) -> None:
 
 @pytest.fixture
 def tui() -> SimpleNamespace:
-    """The helpers above: tui.wait_until, tui.screen_text, tui.freeze, tui.FixedClock, tui.FAST,
-    tui.CALM_HB."""
+    """The helpers above: tui.wait_until, tui.screen_text, tui.screen_shows, tui.freeze,
+    tui.FixedClock, tui.FAST, tui.CALM_HB."""
     return SimpleNamespace(
         wait_until=wait_until,
         screen_text=screen_text,
+        screen_shows=screen_shows,
         freeze=freeze_for_snapshot,
         FixedClock=FixedClock,
         FIXED_NOW=FIXED_NOW,
