@@ -504,6 +504,8 @@ async def failed(pilot: Pilot) -> None:
     app.fake.expire_tokens()
     app.main.action_reconnect()
     await wait_for(pilot, lambda: app.status.state is ConnectionState.FAILED)
+    # the "failed" row is painted by the list's repaint timer (it follows): wait for it
+    await wait_for(pilot, lambda: app.main.event_view.up_to_date)
     await freeze(pilot)
 
 
