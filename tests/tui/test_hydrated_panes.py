@@ -183,7 +183,8 @@ async def test_the_roster_problem_is_one_line_in_the_panel_at_any_width(
         await connected(pilot, tui)
         await tui.wait_until(pilot, lambda: app.status.roster_problem != "", what="the problem")
         app.panel.refresh_status()
-        await pilot.pause()
+        # the panel's line is laid out on a later turn: wait for a screen that shows it
+        await tui.screen_shows(pilot, app, "⚠ rosters:", what="the roster line")
         said = app.status.roster_problem
         assert "dashboard_meetings:read:admin" in said and len(said) > 200
         line = app.panel.query_one("#roster-line")
