@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.content import Content
@@ -56,7 +57,7 @@ def _toasts(app: ZoomtuiApp, title: str) -> list[Content]:
     return [content for content in shown if title in content.plain.partition("\n")[0]]
 
 
-async def test_an_alert_about_a_hostile_name_toasts_it_literally(fake: FakeZoom, tui) -> None:
+async def test_an_alert_about_a_hostile_name_toasts_it_literally(fake: FakeZoom, tui: Any) -> None:
     rules = parse_rules(RULES, Path("config.toml"), "default").rules
     settings = fake.settings(heartbeat_interval=tui.CALM_HB)
     app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST), alerts=rules))
@@ -72,7 +73,7 @@ async def test_an_alert_about_a_hostile_name_toasts_it_literally(fake: FakeZoom,
         assert app.is_running
 
 
-async def test_a_failing_actions_own_words_are_toasted_literally(fake: FakeZoom, tui) -> None:
+async def test_a_failing_actions_own_words_are_toasted_literally(fake: FakeZoom, tui: Any) -> None:
     # The first failure of an alert action is toasted with the command's output in it.
     says = f"import sys; print({HOSTILE_NAME!r}); sys.exit(3)"
     command = json.dumps([sys.executable, "-c", says])
@@ -90,7 +91,7 @@ async def test_a_failing_actions_own_words_are_toasted_literally(fake: FakeZoom,
 
 
 async def test_zoom_api_words_in_the_roster_problem_are_plain(
-    fake: FakeZoom, tui, monkeypatch: pytest.MonkeyPatch
+    fake: FakeZoom, tui: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Zoom's API's message is part of the roster problem: the toast and the line's tooltip.
     monkeypatch.setattr(dashboard, "NO_DASHBOARD", {"code": 200, "message": HOSTILE_NAME})
@@ -115,7 +116,7 @@ async def test_zoom_api_words_in_the_roster_problem_are_plain(
         assert app.is_running
 
 
-async def test_a_profile_name_in_the_panels_title_is_plain(fake: FakeZoom, tui) -> None:
+async def test_a_profile_name_in_the_panels_title_is_plain(fake: FakeZoom, tui: Any) -> None:
     # The panel's border says the source: a profile name, a replay's file, a hub's URL
     # (an IPv6 one is `http://[::1]:8765`).
     profile = "ops [/x] [@click=app.quit]q[/] http://[::1]:8765"
@@ -128,7 +129,7 @@ async def test_a_profile_name_in_the_panels_title_is_plain(fake: FakeZoom, tui) 
         assert app.is_running
 
 
-async def test_a_saved_filters_expression_in_the_palette_is_plain(tui) -> None:
+async def test_a_saved_filters_expression_in_the_palette_is_plain(tui: Any) -> None:
     expression = '"[/x] [@click=app.quit]q[/] [$x] [B]" -type:x'
     saved = SavedFilters({"odd": expression})
     app = ZoomtuiApp(

@@ -34,7 +34,7 @@ def _says_plain(call: ast.Call) -> bool:
     )
 
 
-def _is_notify(node: ast.expr) -> bool:
+def _is_notify(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "notify"
 
 
@@ -106,7 +106,8 @@ def _breaches(source: str, where: str) -> list[str]:
         elif _callee(node) in PARSING_WIDGETS and not _says_plain(node):
             found.append(f"{where}:{node.lineno} {_callee(node)} without markup=False")
     for node in ast.walk(tree):
-        if _is_notify(node) and id(node) not in handed_on:  # e.g. `report=app.notify`
+        if isinstance(node, ast.Attribute) and _is_notify(node) and id(node) not in handed_on:
+            # e.g. `report=app.notify`
             found.append(f"{where}:{node.lineno} notify handed on where markup is not seen")
     return found + _attribute_breaches(tree, where)
 
