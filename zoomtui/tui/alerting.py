@@ -62,19 +62,26 @@ class TuiAlerts:
             "error" if alert.state == "firing" else "information"
         )
         count = f" (x{alert.count})" if alert.count > 1 else ""
-        self.app.notify(
-            alert.message + count, title=alert.title, severity=severity, timeout=TOAST_SECONDS
+        self.app.notify(  # the message holds names and topics from Zoom: never markup
+            alert.message + count,
+            title=alert.title,
+            severity=severity,
+            timeout=TOAST_SECONDS,
+            markup=False,
         )
         if alert.state == "firing":
             self.app.bell()
 
     def _action_failed(self, text: str) -> None:
+        """`text` holds a handler's or a command's own words: shown plain."""
         app = self.app
         try:
-            app.call_from_thread(app.notify, text, title="alert action", severity="warning")
+            app.call_from_thread(
+                app.notify, text, title="alert action", severity="warning", markup=False
+            )
         except RuntimeError:  # on the app's own thread, or the app is gone
             if not app.exiting:
-                app.notify(text, title="alert action", severity="warning")
+                app.notify(text, title="alert action", severity="warning", markup=False)
 
     def open(self, alert: Alert) -> None:
         """Show what `alert` is about: its event in the inspector, its gap in the list."""
@@ -90,13 +97,15 @@ class TuiAlerts:
                 (r for r in log if type(r) is GapRow and (r.start, r.end) == (start, end)), None
             )
         if row is None:
-            app.notify("This alert is not about one event or gap.", title="alerts")
+            app.notify("This alert is not about one event or gap.", title="alerts", markup=False)
             return
         if log.seq_of(row) is None:  # type: ignore[arg-type]
-            app.notify("Its row has left the list (the archive keeps it).", title="alerts")
+            app.notify(
+                "Its row has left the list (the archive keeps it).", title="alerts", markup=False
+            )
             return
         if not app.main.event_view.select_row(row):  # type: ignore[arg-type]
-            app.notify("Its row is hidden by the filter.", title="alerts")
+            app.notify("Its row is hidden by the filter.", title="alerts", markup=False)
         if alert.event is not None:
             app.push_screen(InspectorScreen(log, alert.event))
 

@@ -484,7 +484,8 @@ class ZoomtuiApp(App[int]):
         # The log's line scrolls away in seconds under a flood: the panel says it a while.
         words, until = history_cut_words(end.cut_at or 0.0), self.clock() + CUT_NOTE_SECONDS
         self.main.panel.history_note = lambda: words if self.clock() < until else ""
-        self.notify(words[:1].upper() + words[1:], title="History", severity="warning")
+        said = words[:1].upper() + words[1:]
+        self.notify(said, title="History", severity="warning", markup=False)
         return NOTHING  # (shown with the history's end)
 
     # -- messages from the worker: applied to the session, then what changed is shown -----
@@ -518,7 +519,8 @@ class ZoomtuiApp(App[int]):
         reason = self.status.reason
         if change.state is ConnectionState.CONNECTED and previous is not ConnectionState.CONNECTED:
             sub = mask_id(self.status.subscription_id)
-            self.notify(f"Receiving events for subscription {sub}.", title="Connected", timeout=3)
+            said = f"Receiving events for subscription {sub}."
+            self.notify(said, title="Connected", timeout=3, markup=False)
         elif change.state is ConnectionState.FAILED:
             text = reason + (f"\n{self.status.hint}" if self.status.hint else "")
             self.notify(text, title="Connection failed", severity="error", timeout=12, markup=False)

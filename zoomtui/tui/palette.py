@@ -13,6 +13,18 @@ if TYPE_CHECKING:
     from zoomtui.tui.app import ZoomtuiApp
 
 
+def shown_as_is(text: str) -> str:
+    """`text` as Textual markup that shows it as it is.
+
+    The palette parses a hit's help as markup, and it has no plain way in; a saved filter's
+    expression is its help, and that is whatever was typed (a `[/x]` in it raised as the
+    palette was drawn).  In Textual's markup every `[` not after a backslash opens a tag and
+    `\\[` is a literal `[`: so each `[` is escaped, and nothing else is touched (its own
+    `escape` leaves `[$x]` and `[B]` to be parsed away).  A hit's name needs none: saved
+    filter names are short words (`zoomtui.filternames.NAME_PATTERN`)."""
+    return text.replace("[", "\\[")
+
+
 class ZoomtuiCommands(Provider):
     """Connect, disconnect, filters, export, theme, meetings, help."""
 
@@ -65,14 +77,14 @@ class ZoomtuiCommands(Provider):
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(name, callback, help=shown_as_is(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, matcher.highlight(name), callback, help=shown_as_is(help_text))
 
 
 class SavedFilterCommands(Provider):
@@ -96,11 +108,11 @@ class SavedFilterCommands(Provider):
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(name, callback, help=shown_as_is(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, matcher.highlight(name), callback, help=shown_as_is(help_text))

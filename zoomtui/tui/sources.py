@@ -202,6 +202,7 @@ class Sources:
                 "as it stood at its end.",
                 title="Replay finished",
                 timeout=6,
+                markup=False,
             )
 
     async def _run_source(
@@ -259,7 +260,9 @@ class Sources:
             self._restart()
         else:
             self.app.notify(
-                "No credentials yet: run `zoomtui login` or `zoomtui demo`.", severity="warning"
+                "No credentials yet: run `zoomtui login` or `zoomtui demo`.",
+                severity="warning",
+                markup=False,
             )
 
     def disconnect(self) -> None:

@@ -66,7 +66,7 @@ class AlertsScreen(ModalScreen[Alert | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="alerts") as box:
-            box.border_title = f"Alerts ({len(self.alerts)})"
+            box.border_title = Text(f"Alerts ({len(self.alerts)})")
             names = ", ".join(visible_text(r.name) for r in self.rules)
             rules = f"{len(self.rules)} rules: {names}" if self.rules else (
                 "No alert rules in this profile: add [[profiles.NAME.alerts]] tables "

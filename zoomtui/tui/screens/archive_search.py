@@ -131,7 +131,7 @@ class ArchiveSearchScreen(Screen[None]):
         note = index_note(self.index)
         if note:
             about.append(f"\n{note}")
-        yield Static(about, id="search-about")
+        yield Static(about, id="search-about", markup=False)
         yield Static(id="search-error", markup=False)
         yield self.view
         yield Footer()

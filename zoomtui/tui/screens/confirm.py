@@ -16,6 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -67,7 +68,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         question = self.question
         with Vertical() as box:
-            box.border_title = question.title
+            box.border_title = Content(question.title)
             box.border_subtitle = "enter: the highlighted button · escape: no"
             yield Static(question.text, id="confirm-text", markup=False)
             with Horizontal(id="confirm-buttons"):

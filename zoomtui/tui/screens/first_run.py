@@ -181,7 +181,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("Welcome to zoomtui", id="title")
+            yield Static("Welcome to zoomtui", id="title", markup=False)
             # (the profile is named once, quoted as the command line quotes it)
             why = f"No usable Zoom credentials for profile '{self.profile}'."
             if self.reason:
@@ -195,6 +195,7 @@ class FirstRunScreen(Screen[FirstRunResult]):
                     "made-up meetings, no account needed.",
                 ),
                 id="demo-line",
+                markup=False,
             )
             yield Static(
                 "Or connect your own Zoom app (Zoom App Marketplace): a Server-to-Server OAuth app, "

@@ -25,6 +25,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, Footer, Static
 
@@ -243,12 +244,12 @@ class InspectorScreen(ModalScreen[Row | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="inspector"):
-            yield Static(id="inspector-summary")
-            yield Static(id="inspector-heading")
+            yield Static(id="inspector-summary", markup=False)
+            yield Static(id="inspector-heading", markup=False)
             with ContentSwitcher(initial="inspector-json", id="inspector-body"):
                 yield TextLines(id="inspector-json")
                 with VerticalScroll(id="inspector-raw-pane"):
-                    yield Static(id="inspector-raw")
+                    yield Static(id="inspector-raw", markup=False)
                 yield TextLines(id="inspector-forward")
         yield Footer()
 
@@ -295,7 +296,7 @@ class InspectorScreen(ModalScreen[Row | None]):
         return f"{kind} {index + 1:,} of {log.visible_count:,}"
 
     def _show(self) -> None:
-        self.query_one("#inspector").border_title = self._title()
+        self.query_one("#inspector").border_title = Content(self._title())
         summary, body, body_label, raw_label, raw = self._describe(self.row)
         self._body_label, self._raw_label = body_label, raw_label
         self.query_one("#inspector-summary", Static).update(summary)
@@ -494,7 +495,7 @@ class InspectorScreen(ModalScreen[Row | None]):
             return
         problem = self.forwarding.resend(row)
         if problem:
-            self.notify(problem, title="Not resent", severity="warning")
+            self.notify(problem, title="Not resent", severity="warning", markup=False)
             return
         self._show()
 
@@ -569,6 +570,7 @@ class InspectorScreen(ModalScreen[Row | None]):
         self.notify(
             f"{counted(len(text), 'character')} of {what} (if your terminal allows OSC 52).",
             title="Copied to the clipboard",
+            markup=False,
         )
 
 

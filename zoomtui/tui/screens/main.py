@@ -38,6 +38,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TextArea
 
@@ -157,7 +158,7 @@ class MainScreen(Screen[None]):
 
     def show_source(self, title: str) -> None:
         """Say in the panel's border what the monitor shows (a profile, the demo, a replay)."""
-        self.panel.border_title = title
+        self.panel.border_title = Content(title)  # profile names, paths, URLs: never markup
 
     def focus_log(self) -> None:
         if self.event_view.is_attached:
@@ -369,7 +370,11 @@ class MainScreen(Screen[None]):
         # The view as it is now, taken here, on the UI thread: live rows keep changing it.
         rows = self.event_view.events_in_view()
         if not rows:
-            self.notify("Nothing to export: no events in the current view.", severity="warning")
+            self.notify(
+                "Nothing to export: no events in the current view.",
+                severity="warning",
+                markup=False,
+            )
             return
         self.run_worker(
             partial(self._export, rows, name, self.export_dirs()),

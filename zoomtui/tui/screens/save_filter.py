@@ -51,10 +51,12 @@ class SaveFilterScreen(ModalScreen[str | None]):
         with Vertical() as box:
             box.border_title = "Save filter as"
             box.border_subtitle = "enter: save · escape: cancel"
-            yield Static(Text(self.expression), id="save-filter-text")
+            yield Static(Text(self.expression), id="save-filter-text", markup=False)
             yield Input(placeholder="a name, e.g. vip", id="save-filter-name", max_length=32)
             yield Static(
-                Text("Recall it with @name in a filter, or ctrl+p."), id="save-filter-note"
+                Text("Recall it with @name in a filter, or ctrl+p."),
+                id="save-filter-note",
+                markup=False,
             )
 
     def _problem(self, name: str) -> str | None:

@@ -377,9 +377,16 @@ class ConnectionPanel(Widget):
         said = st.roster_problem
         if said != self._roster_said:
             self._roster_said = said
-            self._roster_line.tooltip = said or None
+            # Zoom's API's own words are in it: plain text, never markup
+            self._roster_line.tooltip = Content(said) if said else None
             if said:
-                self.notify(said, title="Rosters from Zoom's API", severity="warning", timeout=20)
+                self.notify(
+                    said,
+                    title="Rosters from Zoom's API",
+                    severity="warning",
+                    timeout=20,
+                    markup=False,
+                )
 
     def on_resize(self) -> None:
         self.refresh_status()  # what fits on the second line depends on the width

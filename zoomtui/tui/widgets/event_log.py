@@ -388,6 +388,7 @@ class EventLogView(ScrollView, can_focus=True):
                 f"The selected row has no {what} to filter on.",
                 title="Quick filter",
                 severity="warning",
+                markup=False,
             )
             return
         self.post_message(self.FilterRequested(narrow_filter(self.applied_filter, text)))

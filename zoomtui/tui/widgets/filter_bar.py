@@ -152,8 +152,8 @@ class FilterBar(Widget):
             yield Input(
                 placeholder=PLACEHOLDER, id="filter-input", compact=True, select_on_focus=False
             )
-            yield Static("", id="filter-count")
-        yield Static("", id="filter-error")
+            yield Static("", id="filter-count", markup=False)
+        yield Static("", id="filter-error", markup=False)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_placeholder)

@@ -233,10 +233,10 @@ class ParticipantPanel(Widget):
         )
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="participants-summary")
+        yield Static("", id="participants-summary", markup=False)
         yield self._find
         yield self._list
-        yield Static("", id="participant-detail")
+        yield Static("", id="participant-detail", markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "participants"
@@ -442,7 +442,8 @@ class ParticipantPanel(Widget):
             parts += ["\n", ("⚠ " + " · ".join(problems), "$text-warning")]
         _show_rows(summary, Content.assemble(*parts))
         flags = (["start not seen"] if not m.start_seen else []) + list(m.problem_flags())
-        summary.tooltip = "\n".join(f"{f}: {FLAG_LABELS.get(f, '')}" for f in flags) or None
+        said = "\n".join(f"{f}: {FLAG_LABELS.get(f, '')}" for f in flags)
+        summary.tooltip = Content(said) if said else None
 
     def _meeting_line(self, m: Meeting, *, compact: bool) -> str:
         """'webinar · id 983… · started 14:03 · 17m' (compact: 'webinar 983… · 14:03 · 17m')."""
