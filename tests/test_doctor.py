@@ -43,6 +43,14 @@ def test_passes_against_the_fake(tf: ThreadedFake) -> None:
     assert out.rstrip().endswith("All checks passed.")
 
 
+def test_without_a_keyring_the_token_is_not_said_to_be_shared(tf: ThreadedFake) -> None:
+    # the tests' default keyring is keyring's "fail" backend: a headless box's
+    r = run(tf.env(), "--no-connect")
+    assert r.exit_code == 0, r.output
+    assert "shared with this profile's other zoomtui processes" not in r.output
+    assert "kept in this process's memory only (no usable keyring)" in r.output
+
+
 def test_wrong_secret_fails_at_the_token_step_with_a_hint(tf: ThreadedFake) -> None:
     r = run(tf.env(ZOOM_CLIENT_SECRET="wrong-secret-0042"))
     assert r.exit_code == 4

@@ -248,7 +248,15 @@ async def check_token(
     else:
         first = f"HTTP {tok.status} from {host} ({settings.grant}); token valid for {duration_short(left)}"
     found = [first, f"scopes: {' '.join(tok.scopes) or '(none listed)'}"]
-    if not tok.from_cache and where:
+    from zoomtui.credentials.token_cache import IN_MEMORY
+
+    if not tok.from_cache and where == IN_MEMORY:
+        # no keyring to share through: each process asks Zoom for its own token
+        found.append(
+            "kept in this process's memory only (no usable keyring): each zoomtui process "
+            "of this profile asks Zoom for its own"
+        )
+    elif not tok.from_cache and where:
         found.append(f"shared with this profile's other zoomtui processes through the {where}")
     if tok.api_url:
         found.append(f"API host named by the token answer: {tok.api_url}")
