@@ -218,6 +218,14 @@ def test_check_needs_the_token() -> None:
     assert result.exit_code == 3 and "No webhook secret token" in result.stderr
 
 
+def test_check_with_unsigned_says_why_it_needs_the_token_instead_of_offering_unsigned() -> None:
+    # the challenge's answer is a hash made with the token: --unsigned cannot help here
+    result = cli(["forward", "--check", "--unsigned", "--to", "http://127.0.0.1:9/validate"])
+    assert result.exit_code == 3 and "No webhook secret token" in result.stderr
+    assert "--check needs it" in result.stderr
+    assert "pass --unsigned" not in result.stderr
+
+
 # -- resend ------------------------------------------------------------------------------------
 async def test_resend_delivers_what_the_archive_kept_signed_with_a_new_timestamp() -> None:
     """Forwarded to a handler that was down, archived; resent later once it is up: the

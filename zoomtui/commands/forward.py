@@ -268,7 +268,12 @@ def command(
     routes = routes_from("forward", to, insecure)
     matches = matcher_for(filter_text, config_path)
     if check:
-        secret = webhook_secret_for("forward", profile, config_path, unsigned=False)
+        from zoomtui.credentials.webhook import CHECK_NEEDS_THE_TOKEN
+
+        # --unsigned is no way out here: the challenge's answer is made with the token
+        secret = webhook_secret_for(
+            "forward", profile, config_path, unsigned=False, needed_for=CHECK_NEEDS_THE_TOKEN
+        )
         assert secret is not None
         code = asyncio.run(
             run_checks(routes, secret, out=sys.stdout.buffer, deadline=check_deadline)

@@ -163,10 +163,16 @@ def matcher_for(
 
 
 def webhook_secret_for(
-    command: str, profile: str | None, config_path: str | None, *, unsigned: bool
+    command: str,
+    profile: str | None,
+    config_path: str | None,
+    *,
+    unsigned: bool,
+    needed_for: str = "",
 ) -> Secret | None:
     """The token to sign with (environment, then keyring); None with `--unsigned` when
-    there is none.  Without one and without `--unsigned`: says what to do and exits."""
+    there is none.  Without one and without `--unsigned`: says what to do and exits
+    (`needed_for`: why it cannot be done without, said instead of offering --unsigned)."""
     from zoomtui import config as cfg
     from zoomtui.credentials import no_webhook_secret_help, resolve_webhook_secret
 
@@ -181,7 +187,7 @@ def webhook_secret_for(
         return found.secret
     if unsigned:
         return None
-    fail(command, no_webhook_secret_help(name, found.problem))
+    fail(command, no_webhook_secret_help(name, found.problem, needed_for=needed_for))
     raise AssertionError  # (not reached)
 
 

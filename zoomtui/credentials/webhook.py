@@ -78,8 +78,19 @@ def delete_webhook_secret(profile: str) -> bool:
     return delete_secret(profile, user=webhook_username(profile))
 
 
-def no_webhook_secret_help(profile: str, problem: str = "") -> str:
-    """What to do when there is no webhook secret token to sign with (plain words)."""
+#: what ends the help when the token cannot be done without: `forward --check`
+CHECK_NEEDS_THE_TOKEN = (
+    "--check needs it: a handler answers Zoom's challenge with a hash made with this token, "
+    "so there is nothing to check without it (--unsigned does not apply)."
+)
+UNSIGNED_WAY_OUT = (
+    "Or pass --unsigned to forward without a signature (a handler that checks it will refuse them)."
+)
+
+
+def no_webhook_secret_help(profile: str, problem: str = "", *, needed_for: str = "") -> str:
+    """What to do when there is no webhook secret token to sign with (plain words).
+    `needed_for`: why it cannot be done without (else --unsigned is offered)."""
     why = f"{problem}\n" if problem else ""
     return (
         f"{why}No webhook secret token for profile '{profile}', so the events cannot be "
@@ -89,7 +100,5 @@ def no_webhook_secret_help(profile: str, problem: str = "") -> str:
         f"  - run `zoomtui login --profile {profile} --webhook-secret` to keep it in the keyring,"
         "\n"
         f"  - or set it for this shell, typed without echo: read -rs {ENV_WEBHOOK_SECRET_TOKEN}"
-        f" && export {ENV_WEBHOOK_SECRET_TOKEN}\n"
-        "Or pass --unsigned to forward without a signature (a handler that checks it will "
-        "refuse them)."
+        f" && export {ENV_WEBHOOK_SECRET_TOKEN}\n" + (needed_for or UNSIGNED_WAY_OUT)
     )
