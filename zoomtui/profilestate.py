@@ -23,6 +23,13 @@ CONNECTED_BEFORE_DIRNAME = "connected-before"
 
 log = logging.getLogger(__name__)
 
+#: what the first connection of a profile adds to its reason (zoomtui.zoom.connection);
+#: a front end that cuts a long reason looks for it to say it whole elsewhere
+FIRST_CONNECTION_NOTICE = (
+    "said once for this profile: Zoom allows one connection per subscription, so connecting "
+    "may disconnect a consumer already using it"
+)
+
 
 def state_dir() -> Path:
     # Called through the module so tests (and platforms) can redirect it.

@@ -114,3 +114,37 @@ def test_countdown_words() -> None:
     assert countdown_words(42.4) == "42 s"
     assert countdown_words(3900) == "1 h 05 min"
     assert countdown_words(-3) == "0 s"
+
+
+async def test_the_first_connection_of_a_profile_says_whole_in_a_toast_that_it_may_displace(
+    fake: FakeZoom, tui
+) -> None:
+    """The state line cuts the once-said notice at any width (80 or 160 columns): the toast
+    says it whole; later connections of the profile toast plainly."""
+    said_before: set[str] = set()
+
+    def first_connection_of(profile: str) -> bool:
+        first = profile not in said_before
+        said_before.add(profile)
+        return first
+
+    keywords = {**tui.FAST, "is_first_connection": first_connection_of}
+    for run in (1, 2):
+        app = ZoomtuiApp(
+            AppOptions(
+                fake.settings(heartbeat_interval=2.0), connection=ConnectionOptions(keywords)
+            )
+        )
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+            await tui.wait_until(
+                pilot, lambda: any(n.title == "Connected" for n in app._notifications), what="toast"
+            )
+            (toast,) = [n for n in app._notifications if n.title == "Connected"]
+            if run == 1:
+                assert "Zoom allows one connection per subscription" in toast.message
+                assert "production integration" in toast.message
+                assert toast.severity == "warning"
+            else:
+                assert "one connection per subscription" not in toast.message
+                assert toast.message == "Receiving events for subscription dem…01."

@@ -41,7 +41,7 @@ from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.monitor.meetings import MeetingTracker
 from zoomtui.monitor.recording import history_cut_words
 from zoomtui.monitor.session import NOTHING, Applied, HistoryEnd, MonitorSession
-from zoomtui.redaction import mask_id, redact
+from zoomtui.redaction import redact
 from zoomtui.settings import ConnectionSettings
 from zoomtui.timefmt import minutes_or_hours
 from zoomtui.tui.alerting import TuiAlerts
@@ -54,7 +54,7 @@ from zoomtui.tui.history import (
     load_history,
     loading_words,
 )
-from zoomtui.tui.linkwords import DISPLACED_TITLE, displaced_toast
+from zoomtui.tui.linkwords import DISPLACED_TITLE, connected_toast, displaced_toast
 from zoomtui.tui.messages import (
     HeartbeatAnswered,
     NoticeReceived,
@@ -518,9 +518,8 @@ class ZoomtuiApp(App[int]):
     def _toast(self, change: StateChanged, previous: ConnectionState) -> None:
         reason = self.status.reason
         if change.state is ConnectionState.CONNECTED and previous is not ConnectionState.CONNECTED:
-            sub = mask_id(self.status.subscription_id)
-            said = f"Receiving events for subscription {sub}."
-            self.notify(said, title="Connected", timeout=3, markup=False)
+            said, severity, timeout = connected_toast(self.status)
+            self.notify(said, title="Connected", severity=severity, timeout=timeout, markup=False)
         elif change.state is ConnectionState.FAILED:
             text = reason + (f"\n{self.status.hint}" if self.status.hint else "")
             self.notify(text, title="Connection failed", severity="error", timeout=12, markup=False)

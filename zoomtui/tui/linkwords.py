@@ -11,7 +11,11 @@ will take it back by itself.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from zoomtui.monitor.linkstatus import RETAKE_QUESTION, LinkStatus
+from zoomtui.profilestate import FIRST_CONNECTION_NOTICE
+from zoomtui.redaction import mask_id
 from zoomtui.tui.screens.confirm import Question
 
 #: `c` or `r` while displaced (the default answer keeps zoomtui off)
@@ -77,4 +81,21 @@ def displaced_toast(status: LinkStatus, now: float) -> str:
     return (
         "Another consumer (probably your production integration) connected to this "
         f"subscription and Zoom closed zoomtui's connection. {then}"
+    )
+
+
+def connected_toast(status: LinkStatus) -> tuple[str, Literal["information", "warning"], float]:
+    """The toast on connecting: its text, severity and seconds on screen.  The first
+    connection of a profile also says, whole, that it may have displaced another consumer:
+    the state line cuts that sentence at any width, and it is said only this once."""
+    said = f"Receiving events for subscription {mask_id(status.subscription_id)}."
+    if FIRST_CONNECTION_NOTICE not in status.reason:
+        return said, "information", 3
+    return (
+        f"{said} Zoom allows one connection per subscription, so connecting may have "
+        "disconnected a consumer already using it (probably your production integration). "
+        "Use a separate subscription for monitoring where you can. (Said once for this "
+        "profile.)",
+        "warning",
+        20,
     )

@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 
 from websockets.exceptions import ConnectionClosed
 
+from zoomtui.profilestate import FIRST_CONNECTION_NOTICE
 from zoomtui.redaction import HeldSecrets, mask_id, redact
 from zoomtui.settings import ConnectionSettings, DisplacedPolicy, SettingsError
 from zoomtui.timefmt import duration_short
@@ -399,10 +400,7 @@ class ZoomConnection:
             )
             first = self._is_first_connection
             if first is not None and first(self.settings.profile):
-                reason += (
-                    "; said once for this profile: Zoom allows one connection per "
-                    "subscription, so connecting may disconnect a consumer already using it"
-                )
+                reason += f"; {FIRST_CONNECTION_NOTICE}"
         self._ever_connected = True
         return self._change(S.CONNECTED, reason, at=now)
 
