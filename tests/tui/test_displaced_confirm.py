@@ -116,6 +116,19 @@ def test_countdown_words() -> None:
     assert countdown_words(-3) == "0 s"
 
 
+async def _connected_toast(fake: FakeZoom, tui, keywords: dict) -> tuple[str, str]:
+    """A monitor at 80x24 until it connects: the "Connected" toast's message and severity."""
+    settings = fake.settings(heartbeat_interval=2.0)
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(keywords)))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        await tui.wait_until(
+            pilot, lambda: any(n.title == "Connected" for n in app._notifications), what="toast"
+        )
+        (toast,) = [n for n in app._notifications if n.title == "Connected"]
+        return toast.message, toast.severity
+
+
 async def test_the_first_connection_of_a_profile_says_whole_in_a_toast_that_it_may_displace(
     fake: FakeZoom, tui
 ) -> None:
@@ -129,22 +142,9 @@ async def test_the_first_connection_of_a_profile_says_whole_in_a_toast_that_it_m
         return first
 
     keywords = {**tui.FAST, "is_first_connection": first_connection_of}
-    for run in (1, 2):
-        app = ZoomtuiApp(
-            AppOptions(
-                fake.settings(heartbeat_interval=2.0), connection=ConnectionOptions(keywords)
-            )
-        )
-        async with app.run_test(size=(80, 24), notifications=True) as pilot:
-            await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
-            await tui.wait_until(
-                pilot, lambda: any(n.title == "Connected" for n in app._notifications), what="toast"
-            )
-            (toast,) = [n for n in app._notifications if n.title == "Connected"]
-            if run == 1:
-                assert "Zoom allows one connection per subscription" in toast.message
-                assert "production integration" in toast.message
-                assert toast.severity == "warning"
-            else:
-                assert "one connection per subscription" not in toast.message
-                assert toast.message == "Receiving events for subscription dem…01."
+    message, severity = await _connected_toast(fake, tui, keywords)
+    assert "Zoom allows one connection per subscription" in message
+    assert "production integration" in message and severity == "warning"
+    message, severity = await _connected_toast(fake, tui, keywords)
+    assert message == "Receiving events for subscription dem…01."
+    assert severity == "information"
