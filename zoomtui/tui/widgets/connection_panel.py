@@ -55,6 +55,8 @@ SPARK_WIDTH = 30
 SPARK_MIN = 8
 #: a heartbeat answer older than the dead-link limit while "connected"
 STALL_STYLE = "bold $text-warning"
+#: ages and "time in state" move with the clock: the panel is re-rendered this often (seconds)
+AGES_INTERVAL = 1.0
 
 # -- formatting (pure, so tests can check it without an app) ----------------------------
 
@@ -351,7 +353,7 @@ class ConnectionPanel(Widget):
     def on_mount(self) -> None:
         self.refresh_status()
         # Ages and "time in state" move with the clock: one cheap re-render a second.
-        self.set_interval(1.0, self.refresh_status, name="connection-panel-ages")
+        self.set_interval(AGES_INTERVAL, self.refresh_status, name="connection-panel-ages")
 
     def _show(self, line: Static, content: Content) -> None:
         """Update one line only when it changed (see `show_text`): the state line is one row
