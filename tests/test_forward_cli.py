@@ -141,7 +141,8 @@ def test_forward_unsigned_sends_what_the_filter_takes_without_a_signature() -> N
     for r in handler.received:
         assert "x-zm-signature" not in r.headers and not r.verified
         assert r.headers["x-zm-request-timestamp"] and r.headers["user-agent"]
-    assert f"forwarding to {handler.url('/hook')} (UNSIGNED (--unsigned))" in result.stderr
+    unsigned = "UNSIGNED: --unsigned given, a handler that checks signatures will refuse these"
+    assert f"forwarding to {handler.url('/hook')} ({unsigned})\n" in result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     for line in lines:

@@ -191,6 +191,15 @@ def webhook_secret_for(
     raise AssertionError  # (not reached)
 
 
+#: beside each handler named at start when `--unsigned` was given: said once, plainly
+UNSIGNED_WORDS = "UNSIGNED: --unsigned given, a handler that checks signatures will refuse these"
+
+
+def signing_words(secret: Secret | None) -> str:
+    """How the deliveries go out, said beside each handler: `forwarding to URL (signed)`."""
+    return "signed" if secret is not None else UNSIGNED_WORDS
+
+
 def forward_options_from(
     routes: Routes,
     secret: Secret | None,
