@@ -326,3 +326,12 @@ def test_csv_writer_leaves_the_callers_stream_open():
     buf = io.BytesIO()
     assert write_events(scenario(3), buf, "csv") == 3
     assert not buf.closed and buf.getvalue().count(b"\r\n") == 4
+
+
+def test_the_count_exported_has_thousands_separators(tmp_path: Path) -> None:
+    """Like every count zoomtui says ("Exported 1,001 events", not "1001")."""
+    arch = archive_of(tmp_path / "big.sqlite3", scenario(1001))
+    out = tmp_path / "out.jsonl"
+    r = run("--archive", str(arch), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert f"Exported 1,001 events to {out}." in r.stderr

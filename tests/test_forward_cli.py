@@ -70,6 +70,38 @@ async def test_forward_prints_one_json_line_per_delivery_and_archives_what_it_to
     assert len(archived) == 3  # the archive has every event, forwarded or not
 
 
+async def test_a_failed_delivery_line_says_it_failed_and_why() -> None:
+    """A handler's failure answer is more than a bare status: the line says "failed" (the
+    word of the end summary and of --json's outcome), and why; a delivered line says
+    nothing more."""
+    async with Handler(SECRET) as handler, FakeZoom() as fake:
+        out, err = io.BytesIO(), io.StringIO()
+        dead = down_url("/zoom")
+        routes = ("a.fail=" + handler.url("/fail"), "a.down=" + dead, handler.url("/ok"))
+        task = asyncio.create_task(
+            run_forward(
+                fake.settings(heartbeat_interval=CALM_HB),
+                options(*routes),
+                out=out,
+                err=err,
+                count=3,
+                handle_signals=False,
+            )
+        )
+        await fake.wait_for_connection()
+        await fake.inject({"event": "a.fail", "event_ts": 1, "payload": {}})
+        await fake.inject({"event": "a.down", "event_ts": 2, "payload": {}})
+        await fake.inject(meeting_event(3))
+        assert await awaited(task, "forward to stop after 3 deliveries") == 0
+    lines = {line.split()[4]: line for line in out.getvalue().decode().splitlines()}
+    refused, answered = lines["a.down"], lines["a.fail"]
+    assert "  500  " in answered
+    assert answered.endswith(f"a.fail -> {handler.url('/fail')}  failed (not a 2xx answer)")
+    assert "  ---  " in refused and f"a.down -> {dead}  failed (cannot connect" in refused
+    assert lines["meeting.participant_joined"].endswith(f"-> {handler.url('/ok')}")
+    assert "forwarded: 1 delivered, 2 failed" in err.getvalue()
+
+
 class Noted(io.StringIO):
     """stderr that signals each line written (the test waits on what forward says)."""
 
@@ -141,7 +173,8 @@ def test_forward_unsigned_sends_what_the_filter_takes_without_a_signature() -> N
     for r in handler.received:
         assert "x-zm-signature" not in r.headers and not r.verified
         assert r.headers["x-zm-request-timestamp"] and r.headers["user-agent"]
-    assert f"forwarding to {handler.url('/hook')} (UNSIGNED (--unsigned))" in result.stderr
+    unsigned = "UNSIGNED: --unsigned given, a handler that checks signatures will refuse these"
+    assert f"forwarding to {handler.url('/hook')} ({unsigned})\n" in result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     for line in lines:

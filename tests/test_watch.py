@@ -305,3 +305,21 @@ def test_watch_serves_forwarding_figures_by_handler_with_no_secret_in_a_label() 
     handlers = {dict(k[1])["handler"] for k in got if k[0].startswith("zoomtui_forward_") and k[1]}
     assert handlers == {ok, failing, down}  # bounded: host:port names, nothing more
     assert "sekrit" not in text and "/ok" not in text and "/fail" not in text
+
+
+def test_watch_unsigned_says_so_once_plainly() -> None:
+    """`watch --forward-to ... --unsigned`: the handler named at start, and that what it
+    gets carries no signature, in one plain parenthesis (no brackets within brackets)."""
+    from tests.webhookkit import Handler
+
+    _config("")
+    with Handler() as handler, ThreadedFake() as tf:
+        env = {**tf.env(), "ZOOM_WEBHOOK_SECRET_TOKEN": ""}
+        proc = _watch(env, "--forward-to", handler.url("/zoom"), "--unsigned")
+        try:
+            line = _stderr_line(proc, "forwarding to")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=HANG_GUARD)
+    unsigned = "UNSIGNED: --unsigned given, a handler that checks signatures will refuse these"
+    assert line == f"zoomtui: forwarding to {handler.url('/zoom')} ({unsigned})\n"

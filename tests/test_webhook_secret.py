@@ -95,3 +95,43 @@ def test_the_token_is_redacted_from_text_and_logs(caplog: pytest.LogCaptureFixtu
     assert "never-shown" not in redact('{"secret_token": "something-else-entirely"}' + str(secret))
     assert "something-else" not in redact('{"secret_token": "something-else-entirely"}')
     assert "abc123secret" not in redact("url?secret_token=abc123secret&x=1")
+
+
+def test_forward_with_no_usable_keyring_names_the_webhook_token_and_offers_the_environment(
+    fail_keyring: object,
+) -> None:
+    """The keyring's words name the secret asked for (not the client secret), and a token
+    cannot be kept in a keyring there is none of: the environment is the way."""
+    result = run(["forward", "--to", "http://127.0.0.1:9/hook"])
+    assert result.exit_code == 3
+    said = result.stderr
+    assert "No usable keyring on this machine" in said
+    assert "cannot store the webhook secret token" in said
+    assert "client secret (" not in said and "cannot store the client secret" not in said
+    assert "keep it in the keyring" not in said and "zoomtui login" not in said
+    assert "read -rs ZOOM_WEBHOOK_SECRET_TOKEN && export ZOOM_WEBHOOK_SECRET_TOKEN" in said
+    assert "--unsigned" in said
+
+
+def test_forward_with_a_keyring_offers_to_keep_the_token_there(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    result = run(["forward", "--to", "http://127.0.0.1:9/hook"])
+    assert result.exit_code == 3
+    assert "No usable keyring" not in result.stderr
+    assert "zoomtui login --profile default --webhook-secret` to keep it in the keyring" in (
+        result.stderr
+    )
+    assert "ZOOM_WEBHOOK_SECRET_TOKEN" in result.stderr
+
+
+def test_a_locked_keyring_names_the_webhook_tokens_variable() -> None:
+    import keyring
+
+    from tests.test_credentials import LockedKeyring
+
+    keyring.set_keyring(LockedKeyring())  # (the autouse isolation puts the default back)
+    found = cred.resolve_webhook_secret("work", env={})
+    assert found.secret is None and "locked" in found.problem
+    assert "or use ZOOM_WEBHOOK_SECRET_TOKEN." in found.problem
+    assert "ZOOM_CLIENT_SECRET" not in found.problem

@@ -116,3 +116,21 @@ async def test_the_palette_offers_the_alerts_list(fake: FakeZoom, tui) -> None:
             lambda: "No alert rules in this profile" in tui.screen_text(app),
             what="the alerts list, saying there are no rules",
         )
+
+
+async def test_the_demo_says_where_alert_rules_come_from(tui) -> None:
+    """The demo has no profile, so "add [[profiles.NAME.alerts]]" alone would point at
+    nothing: it says rules come from a profile's config, and how to get one."""
+    from zoomtui.tui.options import DemoOptions
+
+    app = ZoomtuiApp(AppOptions(DemoOptions(rate=5.0, heartbeat=tui.CALM_HB)))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.demo is not None, what="the demo")
+        await pilot.press("exclamation_mark")
+        await tui.wait_until(pilot, lambda: isinstance(app.screen, AlertsScreen), what="list")
+        await tui.wait_until(
+            pilot, lambda: "No alert rules" in tui.screen_text(app), what="the rules line"
+        )
+        said = " ".join(tui.screen_text(app).split())
+        assert "the demo has no profile" in said and "zoomtui login" in said
+        assert "in this profile" not in said

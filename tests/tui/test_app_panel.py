@@ -193,3 +193,21 @@ def test_a_gap_is_open_while_the_link_is_down_after_being_up_and_counted_once_cl
     # quitting reports the gap first and stops with none open
     st.on_state(StateChanged(S.STOPPED, S.CONNECTED, "closed", 170.0))
     assert st.gap_open_since is None and counter_figures(st, 180.0)[1].value == "1"
+
+
+def test_events_per_second_keep_a_tenth_only_where_it_tells_something() -> None:
+    from zoomtui.tui.widgets.connection_panel import per_second
+
+    assert [per_second(r) for r in (0.0, 0.2, 12.4, 80.0, 99.8)] == [
+        "0.0",
+        "0.2",
+        "12.4",
+        "80.0",
+        "99.8",
+    ]  # as they always were (the screenshots show them)
+    assert [per_second(r) for r in (99.96, 100.0, 16102.0, 1234567.4)] == [
+        "100",
+        "100",
+        "16,102",
+        "1,234,567",
+    ]

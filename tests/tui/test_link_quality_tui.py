@@ -85,3 +85,25 @@ async def test_a_duplicate_is_marked_and_the_panel_counts_it_with_the_lag(
         assert "reconnects 0" in panel and "gaps 0" in panel and "dups 1" in panel
         (copy,) = [r for r in _log_rows(app, text, "Topic 111") if DUPLICATE_MARK in r]
         assert copy.endswith(f"{DUPLICATE_MARK}0.2s")
+
+
+async def test_a_high_event_rate_reads_like_the_counts_beside_it(fake: FakeZoom, tui) -> None:
+    """ev/s at a flood's rate has thousands separators and no tenth, like "events 80,515";
+    a slow rate keeps its tenth (the panel redraws on its own timer: wait for it)."""
+    settings = fake.settings(heartbeat_interval=tui.CALM_HB)
+    clocks = Clocks(wall=tui.FixedClock(NOW))
+    app = ZoomtuiApp(AppOptions(settings, connection=ConnectionOptions(tui.FAST), clocks=clocks))
+    async with app.run_test(size=(200, 40)) as pilot:
+        await tui.wait_until(pilot, lambda: app.status.state is S.CONNECTED, what="connected")
+        # what the session records for a batch of rows (a flood's five seconds at once)
+        app.status.on_rows(62, 0, [], NOW, NOW)
+
+        def figures() -> str:
+            return "".join(_panel_lines(app, tui.screen_text(app)))
+
+        # the count and the rate are figures of one line, painted together
+        await tui.wait_until(pilot, lambda: "events 62" in figures(), what="the first count")
+        assert "ev/s 12.4 " in figures()
+        app.status.on_rows(80_453, 0, [], NOW, NOW)
+        await tui.wait_until(pilot, lambda: "events 80,515" in figures(), what="the count")
+        assert "ev/s 16,103 " in figures()

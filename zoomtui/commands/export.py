@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from zoomtui.monitor.export import FORMATS, ExportError, export_events, write_events
+from zoomtui.words import counted
 
 
 def format_for(path: Path | None, fmt: str | None) -> str:
@@ -118,12 +119,12 @@ def command(
                 return
         else:
             n = export_events(events, output, fmt, force=force)
-            click.echo(f"Exported {n} event{'s' if n != 1 else ''} to {output}.", err=True)
+            click.echo(f"Exported {counted(n, 'event')} to {output}.", err=True)
     except (ArchiveError, ExportError) as exc:
         raise click.ClickException(str(exc)) from None
     if gaps:
         click.echo(
-            f"Note: {gaps} gap{'s' if gaps != 1 else ''} in this window: events Zoom sent "
+            f"Note: {counted(gaps, 'gap')} in this window: events Zoom sent "
             "while zoomtui was not connected were never received.",
             err=True,
         )

@@ -40,6 +40,7 @@ from zoomtui.commands.forwarding import (
     forward_options_from,
     matcher_for,
     routes_from,
+    signing_words,
     summary_text,
     webhook_secret_for,
 )
@@ -131,7 +132,7 @@ async def run_forward(
     printer = DeliveryPrinter(out, as_json=as_json)
     session = MonitorSession(clock=time.time)
     session.subscribe(ConnectionNews(run, out))
-    signed = "signed" if options.secret is not None else "UNSIGNED (--unsigned)"
+    signed = signing_words(options.secret)
     for url in options.routes.urls:
         run.note(f"forwarding to {url} ({signed})")
 

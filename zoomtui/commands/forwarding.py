@@ -191,6 +191,15 @@ def webhook_secret_for(
     raise AssertionError  # (not reached)
 
 
+#: beside each handler named at start when `--unsigned` was given: said once, plainly
+UNSIGNED_WORDS = "UNSIGNED: --unsigned given, a handler that checks signatures will refuse these"
+
+
+def signing_words(secret: Secret | None) -> str:
+    """How the deliveries go out, said beside each handler: `forwarding to URL (signed)`."""
+    return "signed" if secret is not None else UNSIGNED_WORDS
+
+
 def forward_options_from(
     routes: Routes,
     secret: Secret | None,
@@ -212,12 +221,16 @@ def forward_options_from(
 
 # -- one line per delivery -------------------------------------------------------------------
 def delivery_line(d: Delivery, at: float) -> bytes:
-    """`14:05:01.234  200     12 ms  meeting.participant_joined -> http://...`, then why
-    it failed and when it is tried again."""
+    """`14:05:01.234  200     12 ms  meeting.participant_joined -> http://...`; a failure
+    says so, and why (`501 ...  failed (not a 2xx answer)`, `---  ...  failed (timed out)`),
+    then when it is tried again."""
     status = str(d.status) if d.status is not None else "---"
     name = visible_text(d.event_name[:_NAME_CHARS])
     text = f"{clock_ms(at)}  {status:>3}  {d.latency * 1000:>5.0f} ms  {name} -> {d.url}"
-    if d.error:
+    if not d.ok:  # Zoom counts only a 2xx as delivered
+        why = visible_text(d.error) if d.error else "not a 2xx answer"
+        text += f"  {d.outcome} ({why})"
+    elif d.error:
         text += f"  ({visible_text(d.error)})"
     if d.attempt > 1:
         text += f"  attempt {d.attempt}"

@@ -35,7 +35,11 @@ from zoomtui.commands.common import (
     on_displaced_option,
     overrides_from,
 )
-from zoomtui.commands.forwarding import monitor_forward_options, monitor_forwarding
+from zoomtui.commands.forwarding import (
+    monitor_forward_options,
+    monitor_forwarding,
+    signing_words,
+)
 from zoomtui.commands.tail import TailRun, gap_text, state_text, stream
 from zoomtui.monitor.session import MonitorSession, SessionSink
 from zoomtui.redaction import install_log_redaction, redact
@@ -208,7 +212,7 @@ async def _start_forwarding(
         counted = ForwardMetrics(registry, forwarder)
         forwarder.on_result, forwarder.on_drop = counted.on_result, counted.on_drop
         names = counted.names
-    signed = "signed" if forward.secret is not None else "UNSIGNED (--unsigned)"
+    signed = signing_words(forward.secret)
     for url in forward.routes.urls:
         named = f'; metrics handler="{names[url]}"' if url in names else ""
         run.note(f"forwarding to {url} ({signed}{named})")

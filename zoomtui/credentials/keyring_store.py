@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from zoomtui import config as cfg
 from zoomtui.redaction import Secret, redact
+from zoomtui.settings import ENV_CLIENT_SECRET, ENV_WEBHOOK_SECRET_TOKEN
 
 T = TypeVar("T")
 
@@ -29,6 +30,20 @@ _PROBE_USER = "zoomtui-keyring-check"
 
 
 KeyringState = Literal["usable", "none", "insecure", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class SecretWords:
+    """How a keyring message names the secret the call is for, and the environment
+    variable that gives it instead (a message about the webhook token must not speak of
+    the client secret)."""
+
+    noun: str
+    env: str
+
+
+CLIENT_SECRET_WORDS = SecretWords("client secret", ENV_CLIENT_SECRET)
+WEBHOOK_SECRET_WORDS = SecretWords("webhook secret token", ENV_WEBHOOK_SECRET_TOKEN)
 
 
 def keyring_username(profile: str) -> str:
@@ -64,7 +79,9 @@ class KeyringStatus:
         return self.state == "usable"
 
 
-def _call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
+def _call_with_timeout(
+    fn: Callable[[], T], timeout: float, what: str, words: SecretWords = CLIENT_SECRET_WORDS
+) -> T:
     """Run one keyring call in a daemon thread and give up after `timeout` seconds.
 
     A locked keyring can block forever waiting for an unlock prompt nobody sees
@@ -85,7 +102,7 @@ def _call_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
     if not done.wait(timeout):
         raise KeyringUnavailable(
             f"The keyring did not answer within {timeout:g} s ({what}); it may be locked and "
-            "waiting for an unlock prompt. Unlock it and try again, or use ZOOM_CLIENT_SECRET.",
+            f"waiting for an unlock prompt. Unlock it and try again, or use {words.env}.",
             "error",
         )
     if "error" in box:
@@ -130,14 +147,16 @@ def _classify(backend: object) -> tuple[KeyringState, str]:
     return "usable", name
 
 
-def state_message(state: KeyringState, name: str, detail: str = "") -> str:
-    """What the keyring's state means for the secret, in a sentence for the user."""
+def state_message(
+    state: KeyringState, name: str, detail: str = "", noun: str = CLIENT_SECRET_WORDS.noun
+) -> str:
+    """What the keyring's state means for the secret (`noun`), in a sentence for the user."""
     if state == "usable":
         return f"Secrets are stored in the OS keyring ({name})."
     if state == "none":
         return (
-            f"No usable keyring on this machine ({name}), so zoomtui cannot store the client "
-            "secret (and it never writes it to a file)."
+            f"No usable keyring on this machine ({name}), so zoomtui cannot store the {noun} "
+            "(and it never writes it to a file)."
         )
     if state == "insecure":
         return (
@@ -147,7 +166,12 @@ def state_message(state: KeyringState, name: str, detail: str = "") -> str:
     return f"The keyring ({name}) is not working: {detail}"
 
 
-def _explain(exc: BaseException, name: str, secret: str | None = None) -> KeyringUnavailable:
+def _explain(
+    exc: BaseException,
+    name: str,
+    secret: str | None = None,
+    words: SecretWords = CLIENT_SECRET_WORDS,
+) -> KeyringUnavailable:
     """Turn whatever the keyring stack raised into one plain-words `KeyringUnavailable`."""
     from keyring import errors
 
@@ -155,14 +179,14 @@ def _explain(exc: BaseException, name: str, secret: str | None = None) -> Keyrin
         return exc
     extra = [secret] if secret else []
     if isinstance(exc, errors.NoKeyringError):
-        return KeyringUnavailable(state_message("none", name), "none")
+        return KeyringUnavailable(state_message("none", name, noun=words.noun), "none")
     if isinstance(exc, errors.KeyringLocked):
         return KeyringUnavailable(
             state_message(
                 "error",
                 name,
                 "it is locked. Unlock it (for example by logging in to the "
-                "desktop session) and try again, or use ZOOM_CLIENT_SECRET.",
+                f"desktop session) and try again, or use {words.env}.",
             ),
             "error",
         )
@@ -211,11 +235,13 @@ def keyring_status(timeout: float = KEYRING_TIMEOUT) -> KeyringStatus:
         return KeyringStatus(err.state, name, err.message)
 
 
-def _usable_backend(allow_insecure: bool, for_what: str) -> tuple[Any, str]:
+def _usable_backend(
+    allow_insecure: bool, for_what: str, words: SecretWords = CLIENT_SECRET_WORDS
+) -> tuple[Any, str]:
     backend = _get_backend()
     state, name = _classify(backend)
     if state == "none":
-        raise KeyringUnavailable(state_message("none", name), "none")
+        raise KeyringUnavailable(state_message("none", name, noun=words.noun), "none")
     if state == "insecure" and not allow_insecure:
         raise KeyringUnavailable(
             state_message("insecure", name)
@@ -226,17 +252,21 @@ def _usable_backend(allow_insecure: bool, for_what: str) -> tuple[Any, str]:
 
 
 def _guarded(
-    op: Callable[[dict[str, str]], T], timeout: float, what: str, secret: str | None = None
+    op: Callable[[dict[str, str]], T],
+    timeout: float,
+    what: str,
+    secret: str | None = None,
+    words: SecretWords = CLIENT_SECRET_WORDS,
 ) -> T:
     """Run `op(ctx)` with a timeout; `op` puts the backend's name in `ctx["name"]` as soon as
     it knows it, so a failure message can name the backend."""
     ctx = {"name": "?"}
     try:
-        return _call_with_timeout(lambda: op(ctx), timeout, what)
+        return _call_with_timeout(lambda: op(ctx), timeout, what, words)
     except KeyringUnavailable:
         raise
     except Exception as exc:
-        raise _explain(exc, ctx["name"], secret) from None
+        raise _explain(exc, ctx["name"], secret, words) from None
 
 
 def get_secret(
@@ -245,17 +275,18 @@ def get_secret(
     *,
     allow_insecure: bool = False,
     user: str | None = None,
+    words: SecretWords = CLIENT_SECRET_WORDS,
 ) -> Secret | None:
     """The stored client secret of `profile` (or another secret of it: `user`, the
-    entry's name), or None when there is none."""
+    entry's name, and `words`, how messages name it), or None when there is none."""
     entry = user or keyring_username(profile)
 
     def read(ctx: dict[str, str]) -> Secret | None:
-        backend, ctx["name"] = _usable_backend(allow_insecure, "read the secret")
+        backend, ctx["name"] = _usable_backend(allow_insecure, "read the secret", words)
         value = backend.get_password(KEYRING_SERVICE, entry)
         return Secret(value) if value else None
 
-    return _guarded(read, timeout, "read")
+    return _guarded(read, timeout, "read", words=words)
 
 
 def set_secret(
@@ -265,15 +296,17 @@ def set_secret(
     *,
     allow_insecure: bool = False,
     user: str | None = None,
+    words: SecretWords = CLIENT_SECRET_WORDS,
 ) -> str:
-    """Store the secret (the client secret, or the entry `user`); returns the backend's
-    name.  Reads it back, because some backends accept a write and keep nothing."""
+    """Store the secret (the client secret, or the entry `user`, named in messages by
+    `words`); returns the backend's name.  Reads it back, because some backends accept a
+    write and keep nothing."""
     cfg.check_profile_name(profile)
     value = secret.reveal()
     user = user or keyring_username(profile)
 
     def write(ctx: dict[str, str]) -> str:
-        backend, ctx["name"] = _usable_backend(allow_insecure, "store the secret")
+        backend, ctx["name"] = _usable_backend(allow_insecure, "store the secret", words)
         backend.set_password(KEYRING_SERVICE, user, value)
         if backend.get_password(KEYRING_SERVICE, user) != value:
             raise KeyringUnavailable(
@@ -284,7 +317,7 @@ def set_secret(
             )
         return ctx["name"]
 
-    return _guarded(write, timeout, "store", value)
+    return _guarded(write, timeout, "store", value, words)
 
 
 def delete_secret(

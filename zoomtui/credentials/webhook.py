@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from zoomtui.credentials.keyring_store import (
     KEYRING_TIMEOUT,
+    WEBHOOK_SECRET_WORDS,
     KeyringUnavailable,
     delete_secret,
     get_secret,
@@ -58,7 +59,11 @@ def resolve_webhook_secret(
         return WebhookSecret(Secret(value), f"env {ENV_WEBHOOK_SECRET_TOKEN}")
     try:
         stored = get_secret(
-            profile, timeout, allow_insecure=allow_insecure, user=webhook_username(profile)
+            profile,
+            timeout,
+            allow_insecure=allow_insecure,
+            user=webhook_username(profile),
+            words=WEBHOOK_SECRET_WORDS,
         )
     except KeyringUnavailable as exc:
         return WebhookSecret(None, "", exc.message)
@@ -69,7 +74,11 @@ def save_webhook_secret(profile: str, secret: Secret, *, allow_insecure: bool = 
     """Keep the token in the keyring; returns the backend's name (`KeyringUnavailable`
     when it cannot)."""
     return set_secret(
-        profile, secret, allow_insecure=allow_insecure, user=webhook_username(profile)
+        profile,
+        secret,
+        allow_insecure=allow_insecure,
+        user=webhook_username(profile),
+        words=WEBHOOK_SECRET_WORDS,
     )
 
 
@@ -90,15 +99,21 @@ UNSIGNED_WAY_OUT = (
 
 def no_webhook_secret_help(profile: str, problem: str = "", *, needed_for: str = "") -> str:
     """What to do when there is no webhook secret token to sign with (plain words).
-    `needed_for`: why it cannot be done without (else --unsigned is offered)."""
-    why = f"{problem}\n" if problem else ""
+    `problem`: why the keyring could not be read; then the environment is the way, and
+    keeping the token in the keyring is not offered.  `needed_for`: why it cannot be
+    done without (else --unsigned is offered)."""
+    in_the_shell = (
+        f"set it for this shell, typed without echo: read -rs {ENV_WEBHOOK_SECRET_TOKEN}"
+        f" && export {ENV_WEBHOOK_SECRET_TOKEN}\n"
+    )
+    if problem:
+        why, what_to_do = f"{problem}\n", f"then {in_the_shell}"
+    else:
+        keep = f"run `zoomtui login --profile {profile} --webhook-secret` to keep it in the keyring"
+        why, what_to_do = "", f"then either:\n  - {keep},\n  - or {in_the_shell}"
     return (
         f"{why}No webhook secret token for profile '{profile}', so the events cannot be "
         "signed as Zoom signs them.\n"
         "Take the Secret Token from your app's page (Zoom App Marketplace, your app, Features,\n"
-        "Access; not the OAuth client secret), then either:\n"
-        f"  - run `zoomtui login --profile {profile} --webhook-secret` to keep it in the keyring,"
-        "\n"
-        f"  - or set it for this shell, typed without echo: read -rs {ENV_WEBHOOK_SECRET_TOKEN}"
-        f" && export {ENV_WEBHOOK_SECRET_TOKEN}\n" + (needed_for or UNSIGNED_WAY_OUT)
+        f"Access; not the OAuth client secret), {what_to_do}" + (needed_for or UNSIGNED_WAY_OUT)
     )

@@ -561,7 +561,8 @@ class ZoomtuiApp(App[int]):
         """The alerts of this run; the one chosen opens its event or gap."""
         from zoomtui.tui.screens.alerts import AlertsScreen
 
-        self.push_screen(AlertsScreen(self.alerts.alerts, self.alerts.rules), self._open_alert)
+        alerts = AlertsScreen(self.alerts.alerts, self.alerts.rules, demo=self.demo is not None)
+        self.push_screen(alerts, self._open_alert)
 
     def _open_alert(self, alert: Alert | None) -> None:
         if alert is not None:

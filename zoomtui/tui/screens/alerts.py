@@ -59,19 +59,20 @@ class AlertsScreen(ModalScreen[Alert | None]):
     }
     """
 
-    def __init__(self, alerts: Sequence[Alert], rules: Sequence[Rule]) -> None:
+    def __init__(
+        self, alerts: Sequence[Alert], rules: Sequence[Rule], *, demo: bool = False
+    ) -> None:
         super().__init__()
         self.alerts = list(reversed(alerts))
         self.rules = list(rules)
+        #: the demo runs without a profile: its "no rules" says where rules come from
+        self.demo = demo
 
     def compose(self) -> ComposeResult:
         with Vertical(id="alerts") as box:
             box.border_title = Text(f"Alerts ({len(self.alerts)})")
             names = ", ".join(visible_text(r.name) for r in self.rules)
-            rules = f"{len(self.rules)} rules: {names}" if self.rules else (
-                "No alert rules in this profile: add [[profiles.NAME.alerts]] tables "
-                "(see the README's on-call section)."
-            )  # fmt: skip
+            rules = f"{len(self.rules)} rules: {names}" if self.rules else self.no_rules()
             yield Static(rules, id="alerts-rules", markup=False)
             if self.alerts:
                 yield OptionList(
@@ -80,6 +81,19 @@ class AlertsScreen(ModalScreen[Alert | None]):
             else:
                 yield Static("No alerts so far.", markup=False)
         yield Footer()
+
+    def no_rules(self) -> str:
+        """What to do for alerts when there are no rules (a profile's config has them)."""
+        if self.demo:
+            return (
+                "No alert rules: they come from a profile's config, and the demo has no "
+                "profile. To use them, run `zoomtui login`, then add [[profiles.NAME.alerts]] "
+                "tables to its config (see the README's on-call section)."
+            )
+        return (
+            "No alert rules in this profile: add [[profiles.NAME.alerts]] tables "
+            "(see the README's on-call section)."
+        )
 
     def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
         message.stop()

@@ -142,6 +142,20 @@ def hint_line(status: LinkStatus) -> Content:
     return Content.assemble(("→ ", "$text-error"), (status.hint, "$text-error"))
 
 
+#: from this rate on, ev/s is a whole number with separators, like the counts beside it
+WHOLE_RATE_FROM = 100
+
+
+def per_second(rate: float) -> str:
+    """Events per second as the panel shows them: "12.4" (the decimal tells a slow trickle
+    apart, and the rate is a 5 s mean, so it moves in steps of 0.2), "16,102" at high rates
+    (a tenth means nothing there, and the separators read like "events 456,733")."""
+    tenths = f"{rate:.1f}"
+    if float(tenths) < WHOLE_RATE_FROM:
+        return tenths
+    return f"{round(rate):,}"
+
+
 def stall_words(overdue: float) -> str:
     """What the state line says beside "connected" when heartbeats stopped being answered."""
     return f"⚠ link looks stalled: no heartbeat answer for {age(overdue)}"
@@ -187,7 +201,7 @@ def link_figures(status: LinkStatus, now: float) -> list[Figure]:
         Figure("last event", last, gives_way=5),
         Figure("events", f"{status.events:,}", gives_way=3),
         *quality_figures(status, now),
-        Figure("ev/s", f"{status.rate.rate(now):.1f}", gives_way=6),
+        Figure("ev/s", per_second(status.rate.rate(now)), gives_way=6),
     ]
 
 
