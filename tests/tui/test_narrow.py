@@ -15,6 +15,7 @@ import pytest
 
 from tests.tui.conftest import screen_text, wait_until
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.screens.help import HelpScreen
 from zoomtui.tui.screens.main import SIDE_PANE_FROM
 from zoomtui.tui.widgets.filter_bar import PLACEHOLDER
 
@@ -204,3 +205,58 @@ async def test_the_filter_hint_is_never_cut(
         field = main.filter_bar.input
         await wait_until(pilot, lambda: field.placeholder == hint, f"the hint {hint!r}")
         await wait_until(pilot, lambda: filter_row(app).strip() == hint, "the hint painted")
+
+
+def footer_row(app: ZoomtuiApp) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("size", "keys", "given_way"),
+    [
+        # the panel's border says c and r: they give way first, then f (space follows)
+        ((80, 24), ["⏎ Inspect", "f Follow", "/ Filter", "m Meetings"], ["Disconnect"]),
+        ((60, 18), ["⏎ Inspect", "/ Filter", "m Meetings"], ["Disconnect", "Follow"]),
+        (
+            (160, 48),
+            ["⏎ Inspect", "f Follow", "/ Filter", "c Disconnect", "r Reconnect", "m Meetings"],
+            [],
+        ),
+    ],
+)
+async def test_the_footer_always_shows_help_and_quit(
+    size: tuple[int, int], keys: list[str], given_way: list[str]
+) -> None:
+    """At 80 columns the footer was cut after `m Meeting`: help, from which every key is
+    found, and quit never showed.  Keys give way whole, help and quit never; wide, all show."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        await wait_until(pilot, lambda: "? Help" in footer_row(app), "the footer's keys")
+        row = footer_row(app)
+        for key in [*keys, "? Help", "q Quit", "^p palette"]:
+            assert key in row
+        for word in given_way:
+            assert word not in row
+        assert "? Help" in row.split("▏")[0]  # left of the palette key: not under it
+        assert row.index("q Quit") < row.index("▏^p palette")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)])
+async def test_help_and_quit_stay_in_the_footer_whatever_has_the_focus(
+    size: tuple[int, int],
+) -> None:
+    """The meetings pane and the participant list put their own keys first."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        await pilot.press("m")
+        await wait_until(pilot, lambda: "Participants" in footer_row(app), "the pane's keys")
+        assert "? Help" in footer_row(app) and "q Quit" in footer_row(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "this person" in footer_row(app), "the list's keys")
+        assert "? Help" in footer_row(app) and "q Quit" in footer_row(app)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")

@@ -40,7 +40,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from zoomtui.monitor.export import (
     ExportError,
@@ -58,6 +58,7 @@ from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel
 from zoomtui.tui.widgets.event_log import EventLogView
 from zoomtui.tui.widgets.filter_bar import FilterBar
+from zoomtui.tui.widgets.footer import FittingFooter
 from zoomtui.tui.widgets.line_list import focus_now
 from zoomtui.tui.widgets.meetings_pane import LogFilterRequested, MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantPanel
@@ -77,6 +78,12 @@ PANEL_REFRESH_INTERVAL = 0.25
 #: event log has the width (`m` brings the pane back, beside the log): a narrower log
 #: would lose its meeting and participant columns, and the pane would be cramped anyway
 SIDE_PANE_FROM = 110
+#: the footer's keys that never give way on a narrow screen: every other key is in help
+FOOTER_KEEPS = ("help", "quit")
+#: which footer keys give way first where not all fit (higher first, then the right-most):
+#: c and r (the panel's border says them, and a replay's space), then f (the list's border
+#: says space follows)
+FOOTER_GIVES_WAY = {"connect": 3, "disconnect": 3, "reconnect": 3, "replay_pause": 3, "follow": 2}
 
 
 class MainScreen(Screen[None]):
@@ -149,7 +156,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="side"):
                 yield self.meetings_pane
                 yield self.participants
-        yield Footer()
+        yield FittingFooter(keep=FOOTER_KEEPS, gives_way=FOOTER_GIVES_WAY)
 
     def on_mount(self) -> None:
         self.watch(self.event_view, "match_counts", self.filter_bar.show_counts)
