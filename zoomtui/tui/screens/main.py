@@ -54,6 +54,7 @@ from zoomtui.tui.filtermemory import FilterMemory
 from zoomtui.tui.linkwords import DISCONNECT, RETAKE
 from zoomtui.tui.screens.archive_search import ArchiveSearchScreen, open_search
 from zoomtui.tui.screens.confirm import ConfirmScreen, Question
+from zoomtui.tui.screens.connection_details import ConnectionDetailsScreen
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel
 from zoomtui.tui.widgets.event_log import EventLogView
@@ -101,6 +102,14 @@ class MainScreen(Screen[None]):
         Binding("c", "disconnect", "Disconnect", id="connection.disconnect"),
         Binding("r", "reconnect", "Reconnect", id="connection.reconnect"),
         Binding("m", "meetings", "Meetings", id="view.meetings"),
+        # the state, and the whole reason and hint the panel's state line cuts with "…"
+        Binding(
+            "i",
+            "connection_details",
+            "Connection details",
+            id="connection.details",
+            show=False,
+        ),
         # not in the footer (full already): in the help screen and the palette
         Binding("e", "export_view", "Export view", id="view.export", show=False),
         Binding(
@@ -295,6 +304,10 @@ class MainScreen(Screen[None]):
                 then()
 
         self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_connection_details(self) -> None:
+        """i: the link's state, since when, the whole reason and hint, on a screen."""
+        self.app.push_screen(ConnectionDetailsScreen(self.monitor.status, self.monitor.clock))
 
     def action_replay_pause(self) -> None:
         self.monitor.sources.toggle_pause()
