@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.content import Content
 
 from tests.tui.conftest import screen_text, wait_until
+from zoomtui.redaction import mask_id
 from zoomtui.tui.app import ZoomtuiApp
+from zoomtui.tui.screens.connection_details import ConnectionDetailsScreen
+from zoomtui.tui.screens.help import HelpScreen
 from zoomtui.tui.screens.main import SIDE_PANE_FROM
 from zoomtui.tui.widgets.filter_bar import PLACEHOLDER
 
@@ -175,6 +179,67 @@ async def test_a_reason_too_long_for_the_state_line_ends_in_an_ellipsis() -> Non
         assert state.startswith("│ ● connected") and state.endswith("…")
 
 
+LONG_REASON = (
+    "build_connection accepted (subscription dem…01); said once for this profile: "
+    "Zoom allows one connection per subscription, so connecting may disconnect a "
+    "consumer already using it [b]not markup[/b]"
+)
+
+
+def details_text(app: ZoomtuiApp) -> str:
+    """The details box's words, rows joined and wrapping undone."""
+    box = app.screen.query_one("Vertical").region
+    rows = screen_text(app).splitlines()[box.y : box.bottom]
+    return " ".join(" ".join(row[box.x + 1 : box.right - 1].split()) for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("size", "keys"), [((80, 24), ["i"]), ((60, 18), ["ctrl+p", *"connection details"])]
+)
+async def test_a_cut_reason_is_whole_in_a_tooltip_and_in_the_connection_details(
+    size: tuple[int, int], keys: list[str]
+) -> None:
+    """The state line cuts a long reason with "…": its tooltip has all of it as plain text,
+    the border says `i details`, and `i` (or the palette) shows it whole."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        # at 80 columns the demo's own reason fits (at 60 it is cut already)
+        assert str(app.panel.border_subtitle).endswith("i details") == (size[0] < 80)
+        app.status.reason = LONG_REASON
+        app.panel.refresh_status()
+        await wait_until(pilot, lambda: panel_lines(app)[1].rstrip(" │").endswith("…"), "cut")
+        tooltip = app.panel.query_one("#state-line").tooltip
+        assert isinstance(tooltip, Content) and tooltip.plain == LONG_REASON
+        assert str(app.panel.border_subtitle).endswith("· i details")
+        assert "i details" in panel_lines(app)[-1]
+
+        await pilot.press(*keys)
+        if keys[0] == "ctrl+p":
+            await wait_until(pilot, lambda: "Connection details" in screen_text(app), "the hit")
+            await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectionDetailsScreen), "open")
+        await wait_until(pilot, lambda: "consumer" in details_text(app), "the details shown")
+        shown = details_text(app)
+        assert f"reason {LONG_REASON}" in shown  # whole, the brackets as typed
+        assert "state ● connected" in shown and "since " in shown
+        assert f"subscription {mask_id(app.status.subscription_id)}" in shown
+        assert app.status.subscription_id not in shown
+        await pilot.press("i")
+        await wait_until(pilot, lambda: app.screen is app.main, "closed")
+
+
+async def test_the_help_lists_the_connection_details_key() -> None:
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shots.settle(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        await wait_until(pilot, lambda: "i  Connection details" in screen_text(app), "the key")
+
+
 def filter_row(app: ZoomtuiApp) -> str:
     bar = app.main.filter_bar.input.region
     return screen_text(app).splitlines()[bar.y][bar.x : bar.right]
@@ -204,3 +269,58 @@ async def test_the_filter_hint_is_never_cut(
         field = main.filter_bar.input
         await wait_until(pilot, lambda: field.placeholder == hint, f"the hint {hint!r}")
         await wait_until(pilot, lambda: filter_row(app).strip() == hint, "the hint painted")
+
+
+def footer_row(app: ZoomtuiApp) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("size", "keys", "given_way"),
+    [
+        # the panel's border says c and r: they give way first, then f (space follows)
+        ((80, 24), ["⏎ Inspect", "f Follow", "/ Filter", "m Meetings"], ["Disconnect"]),
+        ((60, 18), ["⏎ Inspect", "/ Filter", "m Meetings"], ["Disconnect", "Follow"]),
+        (
+            (160, 48),
+            ["⏎ Inspect", "f Follow", "/ Filter", "c Disconnect", "r Reconnect", "m Meetings"],
+            [],
+        ),
+    ],
+)
+async def test_the_footer_always_shows_help_and_quit(
+    size: tuple[int, int], keys: list[str], given_way: list[str]
+) -> None:
+    """At 80 columns the footer was cut after `m Meeting`: help, from which every key is
+    found, and quit never showed.  Keys give way whole, help and quit never; wide, all show."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        await wait_until(pilot, lambda: "? Help" in footer_row(app), "the footer's keys")
+        row = footer_row(app)
+        for key in [*keys, "? Help", "q Quit", "^p palette"]:
+            assert key in row
+        for word in given_way:
+            assert word not in row
+        assert "? Help" in row.split("▏")[0]  # left of the palette key: not under it
+        assert row.index("q Quit") < row.index("▏^p palette")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)])
+async def test_help_and_quit_stay_in_the_footer_whatever_has_the_focus(
+    size: tuple[int, int],
+) -> None:
+    """The meetings pane and the participant list put their own keys first."""
+    shots = screenshots()
+    app = shots.demo_app()
+    async with app.run_test(size=size) as pilot:
+        await shots.settle(pilot)
+        await pilot.press("m")
+        await wait_until(pilot, lambda: "Participants" in footer_row(app), "the pane's keys")
+        assert "? Help" in footer_row(app) and "q Quit" in footer_row(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "this person" in footer_row(app), "the list's keys")
+        assert "? Help" in footer_row(app) and "q Quit" in footer_row(app)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")

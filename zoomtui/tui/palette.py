@@ -44,6 +44,11 @@ class ZoomtuiCommands(Provider):
                 "Drop the connection and connect again, skipping any wait",
                 main.action_reconnect,
             ),
+            (
+                "Connection details",
+                "The state, since when, and the whole reason and hint (i)",
+                main.action_connection_details,
+            ),
             ("Clear filter", "Show every event again", main.action_clear_filter),
             ("Follow", "Stick to the newest event", main.action_follow),
             (

@@ -40,7 +40,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from zoomtui.monitor.export import (
     ExportError,
@@ -54,10 +54,12 @@ from zoomtui.tui.filtermemory import FilterMemory
 from zoomtui.tui.linkwords import DISCONNECT, RETAKE
 from zoomtui.tui.screens.archive_search import ArchiveSearchScreen, open_search
 from zoomtui.tui.screens.confirm import ConfirmScreen, Question
+from zoomtui.tui.screens.connection_details import ConnectionDetailsScreen
 from zoomtui.tui.screens.inspector import InspectorScreen
 from zoomtui.tui.widgets.connection_panel import ConnectionPanel
 from zoomtui.tui.widgets.event_log import EventLogView
 from zoomtui.tui.widgets.filter_bar import FilterBar
+from zoomtui.tui.widgets.footer import FittingFooter
 from zoomtui.tui.widgets.line_list import focus_now
 from zoomtui.tui.widgets.meetings_pane import LogFilterRequested, MeetingsPane
 from zoomtui.tui.widgets.participants import ParticipantPanel
@@ -77,6 +79,12 @@ PANEL_REFRESH_INTERVAL = 0.25
 #: event log has the width (`m` brings the pane back, beside the log): a narrower log
 #: would lose its meeting and participant columns, and the pane would be cramped anyway
 SIDE_PANE_FROM = 110
+#: the footer's keys that never give way on a narrow screen: every other key is in help
+FOOTER_KEEPS = ("help", "quit")
+#: which footer keys give way first where not all fit (higher first, then the right-most):
+#: c and r (the panel's border says them, and a replay's space), then f (the list's border
+#: says space follows)
+FOOTER_GIVES_WAY = {"connect": 3, "disconnect": 3, "reconnect": 3, "replay_pause": 3, "follow": 2}
 
 
 class MainScreen(Screen[None]):
@@ -94,6 +102,14 @@ class MainScreen(Screen[None]):
         Binding("c", "disconnect", "Disconnect", id="connection.disconnect"),
         Binding("r", "reconnect", "Reconnect", id="connection.reconnect"),
         Binding("m", "meetings", "Meetings", id="view.meetings"),
+        # the state, and the whole reason and hint the panel's state line cuts with "…"
+        Binding(
+            "i",
+            "connection_details",
+            "Connection details",
+            id="connection.details",
+            show=False,
+        ),
         # not in the footer (full already): in the help screen and the palette
         Binding("e", "export_view", "Export view", id="view.export", show=False),
         Binding(
@@ -149,7 +165,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="side"):
                 yield self.meetings_pane
                 yield self.participants
-        yield Footer()
+        yield FittingFooter(keep=FOOTER_KEEPS, gives_way=FOOTER_GIVES_WAY)
 
     def on_mount(self) -> None:
         self.watch(self.event_view, "match_counts", self.filter_bar.show_counts)
@@ -288,6 +304,10 @@ class MainScreen(Screen[None]):
                 then()
 
         self.app.push_screen(ConfirmScreen(question), answered)
+
+    def action_connection_details(self) -> None:
+        """i: the link's state, since when, the whole reason and hint, on a screen."""
+        self.app.push_screen(ConnectionDetailsScreen(self.monitor.status, self.monitor.clock))
 
     def action_replay_pause(self) -> None:
         self.monitor.sources.toggle_pause()

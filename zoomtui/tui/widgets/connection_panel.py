@@ -338,6 +338,7 @@ class ConnectionPanel(Widget):
         self._clock = clock
         self._spark_width = SPARK_WIDTH
         self._roster_said = ""  # (the roster problem toasted last)
+        self._reason_said = ""  # (the reason in the state line's tooltip)
         self.border_title = "connection"
         #: figures after the link's (forwarding's counts), each giving way as it says
         self.more_figures: Callable[[float], list[Figure]] | None = None
@@ -436,7 +437,9 @@ class ConnectionPanel(Widget):
             return
         now = self._clock()
         st = self.status
-        self._show(self._state_line, state_line(st, now))
+        state = state_line(st, now)
+        self._show(self._state_line, state)
+        self._say_reason(st.reason)
         self._show(self._hint_line, hint_line(st))
         self._show(self._archive_line, archive_line(st))
         self._show_roster(st)
@@ -451,14 +454,29 @@ class ConnectionPanel(Widget):
         self.set_class(st.state is ConnectionState.FAILED, "-failed")
         self.set_class(st.state is ConnectionState.CONNECTED, "-connected")
         self.set_class(st.heartbeat_overdue(now) is not None, "-stalled")
-        if st.replay:
-            self.border_subtitle = "replay ended" if "ended" in st.replay else "space pause/resume"
-            return
-        if st.displaced:
-            self.border_subtitle = "c take the subscription back (asks first)"
-            return
-        self.border_subtitle = (
-            "c connect"
-            if st.state in (ConnectionState.STOPPED, ConnectionState.FAILED, ConnectionState.IDLE)
-            else "c disconnect · r reconnect"
-        )
+        width = self.content_region.width if self.size.width else None
+        cut = width is not None and state.cell_length > width
+        # the line ends in "…": say where the whole of it is
+        self.border_subtitle = Content(keys_words(st) + (DETAILS_KEY if cut else ""))
+
+    def _say_reason(self, reason: str) -> None:
+        """The whole reason in the state line's tooltip (the line may cut it), when it changed."""
+        if reason != self._reason_said:
+            self._reason_said = reason
+            # Zoom's, a server's or an error's words: plain text, never markup
+            self._state_line.tooltip = Content(reason) if reason else None
+
+
+#: after the keys in the panel's border while the state line is cut
+DETAILS_KEY = " · i details"
+
+
+def keys_words(st: LinkStatus) -> str:
+    """The keys that act on the link, for the panel's border."""
+    if st.replay:
+        return "replay ended" if "ended" in st.replay else "space pause/resume"
+    if st.displaced:
+        return "c take the subscription back (asks first)"
+    if st.state in (ConnectionState.STOPPED, ConnectionState.FAILED, ConnectionState.IDLE):
+        return "c connect"
+    return "c disconnect · r reconnect"
