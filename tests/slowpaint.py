@@ -41,6 +41,8 @@ each paints; each is patched where the code reads it at run time:
 - `ARCHIVE_CHECK_INTERVAL` (app.py): the archive line of the panel ("archive-status").
 - `PRUNE_INTERVAL` (app.py): ended meetings dropped by age, then gone from the meetings pane
   ("meetings-prune"; 5 s, so unchanged unless N is more).
+- `REFRESH_INTERVAL` (screens/connection_details.py): the open connection-details screen's
+  rows re-read from the link ("connection-details").
 - `THROTTLE` (widgets/filter_bar.py): the filter typed so far applied to the log; the first
   keystroke at once, the rest of a burst after the throttle (`set_timer`).
 
@@ -101,6 +103,7 @@ PAINTERS: tuple[Painter, ...] = (
     Painter("zoomtui.tui.app", "ARCHIVE_CHECK_INTERVAL", "the panel's archive line"),
     Painter("zoomtui.tui.app", "PRUNE_INTERVAL", "ended meetings dropped by age"),
     Painter("zoomtui.tui.widgets.filter_bar", "THROTTLE", "the typed filter applied"),
+    Painter("zoomtui.tui.screens.connection_details", "REFRESH_INTERVAL", "connection details"),
 )
 
 #: timer calls in zoomtui/tui left at their pace: (module, function holding the call) -> why

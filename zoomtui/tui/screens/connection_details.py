@@ -25,6 +25,8 @@ from zoomtui.tui.linkwords import displaced_plan
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.connection_panel import stall_words
 
+#: how often the open screen re-reads the link (its ages move with the clock, as the panel's)
+REFRESH_INTERVAL = 1.0
 #: the rows, top to bottom (a row without words is left out)
 ROWS = ("state", "since", "reason", "what to do", "subscription")
 
@@ -98,7 +100,7 @@ class ConnectionDetailsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.refresh_details()
-        self.set_interval(1.0, self.refresh_details, name="connection-details")
+        self.set_interval(REFRESH_INTERVAL, self.refresh_details, name="connection-details")
 
     def refresh_details(self) -> None:
         for name, words in detail_rows(self.status, self._clock()).items():
