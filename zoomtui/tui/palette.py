@@ -25,10 +25,33 @@ def shown_as_is(text: str) -> str:
     return text.replace("[", "\\[")
 
 
-class ZoomtuiCommands(Provider):
+#: a palette entry: its name, its help (shown as it is), what choosing it does
+Command = tuple[str, str, Callable[[], Any]]
+
+
+class CommandList(Provider):
+    """A provider of a list of named commands (`_commands`): all of them on an empty query,
+    those whose name matches as one types, each with its help shown as it is."""
+
+    def _commands(self) -> list[Command]:
+        raise NotImplementedError
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=shown_as_is(help_text))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=shown_as_is(help_text))
+
+
+class ZoomtuiCommands(CommandList):
     """Connect, disconnect, filters, export, theme, meetings, help."""
 
-    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+    def _commands(self) -> list[Command]:
         app: ZoomtuiApp = self.app  # type: ignore[assignment]  # Textual: App[Any]; always ours
         main = app.main
         return [
@@ -80,26 +103,15 @@ class ZoomtuiCommands(Provider):
             ("Help", "Every key, and the filter language", app.action_help),
         ]
 
-    async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=shown_as_is(help_text))
 
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=shown_as_is(help_text))
-
-
-class SavedFilterCommands(Provider):
+class SavedFilterCommands(CommandList):
     """ "Filter: <name>" for each saved filter (applies it), and "Save filter as…"."""
 
-    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+    def _commands(self) -> list[Command]:
         app: ZoomtuiApp = self.app  # type: ignore[assignment]  # Textual: App[Any]; always ours
         main = app.main
         saved = main.filters.saved.filters
-        commands: list[tuple[str, str, Callable[[], Any]]] = [
+        commands: list[Command] = [
             (
                 "Save filter as…",
                 "Keep the filter in effect under a name (@name recalls it; ctrl+s in the filter)",
@@ -110,14 +122,3 @@ class SavedFilterCommands(Provider):
             expression = saved[name]
             commands.append((f"Filter: {name}", expression, partial(main.set_filter, expression)))
         return commands
-
-    async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=shown_as_is(help_text))
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=shown_as_is(help_text))

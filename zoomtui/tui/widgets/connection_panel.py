@@ -371,16 +371,12 @@ class ConnectionPanel(Widget):
         self.set_interval(AGES_INTERVAL, self.refresh_status, name="connection-panel-ages")
 
     def _show(self, line: Static, content: Content) -> None:
-        """Update one line only when it changed (see `show_text`): the state line is one row
-        of fixed width; the hint, archive and history lines wrap; the others size themselves to
-        their text, so a layout when their width changed."""
-        if line is self._state_line:
+        """Update one line only when it changed (see `show_text`): the state and roster
+        lines are one row of fixed width; the hint, archive and history lines wrap; the
+        others size themselves to their text, so a layout when their width changed."""
+        if line is self._state_line or line is self._roster_line:
             size: object = 1
-        elif line is self._roster_line:
-            size = 1
-        elif any(
-            line is wraps for wraps in (self._hint_line, self._archive_line, self._history_line)
-        ):
+        elif line in (self._hint_line, self._archive_line, self._history_line):
             size = None
         else:
             size = content.cell_length
