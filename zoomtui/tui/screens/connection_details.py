@@ -15,13 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from zoomtui.monitor.linkstatus import LinkStatus
 from zoomtui.redaction import mask_id, redact
 from zoomtui.timefmt import date_clock, duration_hms
 from zoomtui.tui.linkwords import displaced_plan
+from zoomtui.tui.screens.boxed import BoxedModal
 from zoomtui.tui.theme import STATE_GLYPHS, state_style
 from zoomtui.tui.widgets.connection_panel import stall_words
 
@@ -54,22 +54,10 @@ def detail_rows(status: LinkStatus, now: float) -> dict[str, Content]:
     }
 
 
-class ConnectionDetailsScreen(ModalScreen[None]):
+class ConnectionDetailsScreen(BoxedModal):
     """The link's state, reason and hint, whole.  Escape, q or i closes it."""
 
     DEFAULT_CSS = """
-    ConnectionDetailsScreen { align: center middle; }
-    ConnectionDetailsScreen > Vertical {
-        width: 90;
-        max-width: 95%;
-        height: auto;
-        max-height: 90%;
-        border: round $primary;
-        border-title-color: $text-primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    ConnectionDetailsScreen VerticalScroll { height: auto; max-height: 100%; }
     ConnectionDetailsScreen .row { height: auto; }
     ConnectionDetailsScreen .row.-empty { display: none; }
     ConnectionDetailsScreen .key {

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from zoomtui.tui.screens.boxed import BoxedModal
 
 FILTER_CHEATSHEET: Sequence[tuple[str, str]] = (
     (
@@ -60,22 +61,10 @@ def binding_rows(bindings: Iterable[BindingType]) -> list[Binding]:
     return list(by_keys.values())
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(BoxedModal):
     """Keys by area, then the filter language. Escape, q, ? or F1 closes it."""
 
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 90;
-        max-width: 95%;
-        height: auto;
-        max-height: 90%;
-        border: round $primary;
-        border-title-color: $text-primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    HelpScreen VerticalScroll { height: auto; max-height: 100%; }
     HelpScreen .section { text-style: bold; color: $text-accent; margin-top: 1; }
     HelpScreen .keys, HelpScreen .cheatsheet { height: auto; }
     HelpScreen .row { height: auto; }
