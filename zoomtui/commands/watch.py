@@ -44,6 +44,7 @@ from zoomtui.commands.tail import TailRun, gap_text, state_text, stream
 from zoomtui.monitor.session import MonitorSession, SessionSink
 from zoomtui.redaction import install_log_redaction, redact
 from zoomtui.settings import ConnectionSettings, SettingsError
+from zoomtui.words import counted
 from zoomtui.zoom.updates import ConnectionState, Gap, StateChanged
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ async def run_watch(
         except OSError:
             dispatcher.close()
             return EXIT_CONFIG
-    run.note(f"watching with {len(rules.rules)} alert rule{'s' if len(rules.rules) != 1 else ''}")
+    run.note(f"watching with {counted(len(rules.rules), 'alert rule')}")
     loop = asyncio.get_running_loop()
     ticker: list[asyncio.TimerHandle] = []
 
@@ -163,11 +164,10 @@ def say_still_open(engine: AlertEngine, run: TailRun, now: float) -> None:
     still = engine.still_open()
     if not still:
         return
-    n = len(still)
-    run.note(f"{n} alert{'s' if n != 1 else ''} still open at stop (not cleared):")
+    run.note(f"{counted(len(still), 'alert')} still open at stop (not cleared):")
     for a in still:
         held = "" if a.notified else ", held back by its cooldown"
-        times = f"{a.count} time{'s' if a.count != 1 else ''}"
+        times = counted(a.count, "time")
         run.note(
             f"  {a.rule}: open since {iso_utc_ms(a.since)} "
             f"({duration_plain(max(0.0, now - a.since))}), {times}{held}: {a.message}"
